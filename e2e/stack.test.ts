@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { dropDatabases } from '../foundation/postgres-admin.js';
+import { testDatabaseServer, uniqueName } from '../foundation/testkit.js';
+import { startStack, type Stack } from '../scripts/stack.js';
+import { OtlpReceiver } from './otlp-receiver.js';
+
+const ORDER_PAGE = `
+  query OrderPage($id: ID!) {
+    order(id: $id) {
+      id status description createdAt
+      service { id name category { id name } }
+      customer { id displayName }
+      conversations { id provider { id displayName } }
+    }
+  }`;
+
+async function post(endpoint: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { res, json: (await res.json()) as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+}
+
+async function adminQuery(adminUrl: string, database: string, sql: string, values: unknown[] = []) {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return (await client.query(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('the whole stack, end to end', () => {
+  let stack: Stack;
+  let dataDir: string;
+  let adminUrl: string;
+  const prefix = uniqueName('fx');
+  const receiver = new OtlpReceiver();
+  const customer = randomUUID();
+  const provider = randomUUID();
+  const order = randomUUID();
+  const conversation = randomUUID();
+  let exitCodes: Record<string, number | null> | undefined;
+
+  before(async () => {
+    adminUrl = (await testDatabaseServer()).adminUrl;
+    dataDir = mkdtempSync(join(tmpdir(), 'fixup-e2e-'));
+    chmodSync(dataDir, 0o755);
+    const otlp = await receiver.start();
+    stack = await startStack({
+      dataDir,
+      adminUrl,
+      postgresPort: 0,
+      persistent: false,
+      prefix,
+      ports: {},
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp, LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500' },
+    });
+    const [service] = await adminQuery(adminUrl, `${prefix}_catalog`, `SELECT id FROM services WHERE name = 'Leak repair'`);
+    await adminQuery(adminUrl, `${prefix}_user`, `INSERT INTO users (id, email, display_name, roles) VALUES ($1, 'ann@example.com', 'Ann', '{CUSTOMER}'), ($2, 'pat@example.com', 'Pat', '{PROVIDER}')`, [customer, provider]);
+    await adminQuery(adminUrl, `${prefix}_order`, `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, $3, 'Kitchen tap drips')`, [order, customer, service.id]);
+    await adminQuery(adminUrl, `${prefix}_chat`, `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [conversation, order, customer, provider]);
+  });
+
+  after(async () => {
+    if (!exitCodes) await stack?.stop();
+    await receiver.stop();
+    if (stack) await dropDatabases(adminUrl, stack.grants);
+    rmSync(dataDir, { recursive: true, force: true });
+    await (await testDatabaseServer()).stop();
+  });
+
+  it('answers a query that crosses four subgraphs, echoing the request id', async () => {
+    const { res, json } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order }, operationName: 'OrderPage' }, { 'x-request-id': 'e2e-order-page-1' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-request-id'), 'e2e-order-page-1');
+    assert.equal(json.errors, undefined);
+    const got = json.data!.order;
+    assert.equal(got.id, order);
+    assert.equal(got.status, 'OPEN');
+    assert.equal(got.description, 'Kitchen tap drips');
+    assert.equal(got.service.name, 'Leak repair');
+    assert.equal(got.service.category.name, 'Plumbing');
+    assert.deepEqual(got.customer, { id: customer, displayName: 'Ann' });
+    assert.deepEqual(got.conversations, [{ id: conversation, provider: { id: provider, displayName: 'Pat' } }]);
+    assert.match(got.createdAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  it('makes a request id when the client sends none, and passes it to every subgraph it calls', async () => {
+    const { res } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } });
+    const requestId = res.headers.get('x-request-id');
+    assert.ok(requestId && requestId.length >= 16);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const service of ['gateway', 'order', 'catalog', 'user', 'chat']) {
+      const lines: Record<string, unknown>[] = readFileSync(join(stack.logDir, `${service}.log`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.requestId === requestId && l.msg === 'request');
+      assert.equal(lines.length >= 1, true, `${service} logged the request`);
+      const line = lines[0]!;
+      assert.equal(typeof line.durationMs, 'number');
+      assert.equal(line.outcome, 'ok');
+      assert.match(String(line.traceId), /^[0-9a-f]{32}$/);
+      assert.match(String(line.operationName), /^OrderPage/);
+    }
+  });
+
+  it('ties the gateway span to one span per subgraph fetch, continued in each subgraph with resolver and SQL spans', async () => {
+    const { res } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } }, { 'x-request-id': 'e2e-trace-1' });
+    assert.equal(res.status, 200);
+    let traceId = '';
+    await receiver.waitFor((spans) => {
+      const root = spans.find((s) => s.service === 'gateway' && s.attributes['fixup.request_id'] === 'e2e-trace-1');
+      if (!root) return false;
+      traceId = root.traceId;
+      const services = new Set(spans.filter((s) => s.traceId === traceId && s.kind === 2).map((s) => s.service));
+      return ['gateway', 'order', 'catalog', 'user', 'chat'].every((s) => services.has(s)) && spans.some((s) => s.traceId === traceId && s.service === 'order' && s.name.startsWith('pg.'));
+    });
+    const trace = receiver.spans.filter((s) => s.traceId === traceId);
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+    const root = trace.find((s) => s.service === 'gateway' && s.parentSpanId === '')!;
+    assert.equal(root.name, 'POST /graphql');
+    const fetches = trace.filter((s) => s.service === 'gateway' && s.name === 'gateway.fetch');
+    assert.ok(fetches.length >= 4, `one fetch span per subgraph fetch (${fetches.length})`);
+    const ancestors = (span: (typeof trace)[number]) => {
+      const chain: (typeof trace)[number][] = [];
+      for (let s = byId.get(span.parentSpanId); s; s = byId.get(s.parentSpanId)) chain.push(s);
+      return chain;
+    };
+    for (const fetch of fetches) assert.ok(ancestors(fetch).includes(root), 'each fetch descends from the request span');
+    for (const service of ['order', 'catalog', 'user', 'chat']) {
+      const serverSpans = trace.filter((s) => s.service === service && s.kind === 2);
+      assert.ok(serverSpans.length >= 1, `${service} continued the trace`);
+      for (const span of serverSpans) assert.equal(byId.get(span.parentSpanId)?.name, 'gateway.fetch', `${service}'s span is a child of a gateway fetch`);
+    }
+    const resolver = trace.find((s) => s.service === 'order' && s.name === 'resolve Query.order');
+    assert.ok(resolver, 'order has a resolver span');
+    const sql = trace.filter((s) => s.service === 'order' && s.name.startsWith('pg.'));
+    assert.ok(sql.some((s) => ancestors(s).includes(resolver!)), 'SQL spans nest under the resolver span');
+  });
+
+  it('maps errors to the contract codes and masks nothing expected', async () => {
+    const bad = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: 'not-an-id' } });
+    assert.equal(bad.json.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.equal(bad.json.errors?.[0]?.extensions?.field, 'id');
+    const missing = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: randomUUID() } });
+    assert.equal(missing.json.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    assert.equal(missing.json.data?.order, null);
+    const invalid = await post(stack.endpoint, { query: '{ nope }' });
+    assert.equal(invalid.json.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+    const unparsable = await post(stack.endpoint, { query: '{ order(' });
+    assert.equal(unparsable.json.errors?.[0]?.extensions?.code, 'GRAPHQL_PARSE_FAILED');
+  });
+
+  it('serves health, readiness, metrics, GET queries and the offline IDE', async () => {
+    const gateway = new URL(stack.endpoint);
+    const health = await fetch(new URL('/healthz', gateway));
+    assert.deepEqual(await health.json(), { status: 'alive', service: 'gateway' });
+    const ready = await fetch(new URL('/readyz', gateway));
+    assert.equal(ready.status, 200);
+    const metrics = await (await fetch(new URL('/metrics', gateway))).text();
+    assert.match(metrics, /graphql_operations_total\{[^}]*operation="OrderPage"/);
+    const get = await fetch(`${stack.endpoint}?query=${encodeURIComponent('{ categories { name } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    assert.equal(get.status, 200);
+    assert.ok(((await get.json()) as { data: { categories: unknown[] } }).data.categories.length > 0);
+    const page = await fetch(stack.endpoint, { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    assert.match(html, /<div id="graphiql">/);
+    for (const src of html.matchAll(/(?:src|href)="([^"]+)"/g)) {
+      assert.ok(src[1]!.startsWith('/'), `asset ${src[1]} is served locally`);
+      const asset = await fetch(new URL(src[1]!, gateway));
+      assert.equal(asset.status, 200, src[1]);
+    }
+  });
+
+  it("reports not ready when a subgraph's database goes away, and ready again when it is back", async () => {
+    const database = `${prefix}_order`;
+    const orderUrl = new URL('/readyz', stack.services.find((s) => s.name === 'order')!.url);
+    const gatewayReady = new URL('/readyz', stack.endpoint);
+    await adminQuery(adminUrl, 'postgres', `ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS false`);
+    await adminQuery(adminUrl, 'postgres', `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [database]);
+    try {
+      const direct = await fetch(orderUrl);
+      assert.equal(direct.status, 503);
+      const body = (await direct.json()) as Record<string, string>;
+      assert.equal(body.status, 'not ready');
+      assert.match(body.database!, /unreachable/);
+      const viaGateway = await fetch(gatewayReady);
+      assert.equal(viaGateway.status, 503);
+      const states = ((await viaGateway.json()) as { subgraphs: Record<string, string> }).subgraphs;
+      assert.match(states.order!, /^not ready/);
+      assert.equal(states.catalog, 'ready');
+      const during = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } });
+      assert.equal(during.json.errors?.[0]?.extensions?.code, 'INTERNAL_SERVER_ERROR');
+      assert.equal(during.json.errors?.[0]?.message, 'Internal server error');
+    } finally {
+      await adminQuery(adminUrl, 'postgres', `ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`);
+    }
+    assert.equal((await fetch(orderUrl)).status, 200);
+    assert.equal((await fetch(gatewayReady)).status, 200);
+    const after = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } });
+    assert.equal(after.json.data?.order?.id, order, 'a failed request did not take the service down');
+  });
+
+  it('stops every process cleanly, gateway first', async () => {
+    exitCodes = await stack.stop();
+    assert.deepEqual(exitCodes, { gateway: 0, user: 0, catalog: 0, order: 0, chat: 0, audit: 0 });
+    const stopped = (name: string) =>
+      readFileSync(join(stack.logDir, `${name}.log`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; time: string })
+        .find((l) => l.msg === 'stopped')?.time;
+    const gatewayStopped = stopped('gateway');
+    assert.ok(gatewayStopped);
+    for (const name of ['user', 'catalog', 'order', 'chat', 'audit']) {
+      const at = stopped(name);
+      assert.ok(at && at >= gatewayStopped, `${name} stopped after the gateway`);
+    }
+    await assert.rejects(fetch(stack.endpoint), 'nothing listens any more');
+  });
+});

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GraphQLError } from 'graphql';
+import { ConflictError, InvalidInputError, RateLimitedError } from './errors.js';
+import { INTERNAL_MESSAGE, isUnexpected, toClientError } from './graphql-errors.js';
+
+function resolverError(original: Error): GraphQLError {
+  return new GraphQLError(original.message, { originalError: original, path: ['order'] });
+}
+
+describe('toClientError', () => {
+  it('shows a business error with its code and details', () => {
+    const err = resolverError(new InvalidInputError('input.name', 'name is empty'));
+    const out = toClientError({ message: err.message, path: ['order'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }, err);
+    assert.deepEqual(out, { message: 'name is empty', path: ['order'], extensions: { field: 'input.name', code: 'BAD_USER_INPUT' } });
+    const limited = toClientError({ message: 'x' }, resolverError(new RateLimitedError(30)));
+    assert.deepEqual(limited.extensions, { retryAfterSeconds: 30, code: 'RATE_LIMITED' });
+  });
+
+  it('masks anything unexpected, revealing no message, stack or SQL', () => {
+    const err = resolverError(new Error('relation "orders" does not exist at /app/store.js:12'));
+    const out = toClientError({ message: err.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } }, err);
+    assert.deepEqual(out, { message: INTERNAL_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    assert.equal(isUnexpected(err), true);
+    assert.equal(isUnexpected(resolverError(new ConflictError('order is ACCEPTED'))), false);
+  });
+
+  it('passes a contract code from a subgraph through the gateway, without the subgraph name', () => {
+    const downstream = new GraphQLError('Order 1 not found', {
+      originalError: { message: 'Order 1 not found', extensions: { code: 'NOT_FOUND' } } as unknown as Error,
+      extensions: { code: 'NOT_FOUND', serviceName: 'order' },
+    });
+    const out = toClientError({ message: downstream.message, extensions: { code: 'NOT_FOUND', serviceName: 'order' } }, downstream);
+    assert.deepEqual(out, { message: 'Order 1 not found', extensions: { code: 'NOT_FOUND' } });
+  });
+
+  it('keeps validation errors as they are', () => {
+    const err = new GraphQLError('Cannot query field "x" on type "Query".', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const out = toClientError({ message: err.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, err);
+    assert.equal(out.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+    assert.equal(out.message, err.message);
+  });
+});

@@ -1,0 +1,92 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { AppError } from './errors.js';
+import type { RequestScope } from './http-server.js';
+
+/** INTERNAL_MESSAGE is the only thing a client learns of an unexpected error. */
+export const INTERNAL_MESSAGE = 'Internal server error';
+
+/** CLIENT_CODES are the contract's error codes: errors that carry one are shown to the client as they are. */
+export const CLIENT_CODES: ReadonlySet<string> = new Set([
+  'UNAUTHENTICATED',
+  'SESSION_STALE',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
+  'OPERATION_TOO_COMPLEX',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+/**
+ * toClientError decides what the client sees of one error. An AppError keeps
+ * its message, code and details. An error that the server or a subgraph
+ * already gave a contract code (parse, validation, variable coercion, a
+ * subgraph's mapped error arriving at the gateway) passes through. Everything else is unexpected and
+ * becomes INTERNAL_SERVER_ERROR with a generic message.
+ */
+export function toClientError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+  if (original instanceof AppError) {
+    return { message: original.message, ...base, extensions: { ...original.details, code: original.code } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+    // serviceName is the gateway's note of which subgraph answered: for the logs, not for clients.
+    const { stacktrace: _stacktrace, exception: _exception, serviceName: _serviceName, ...extensions } = formatted.extensions ?? {};
+    return { message: formatted.message, ...base, extensions: { ...extensions, code } };
+  }
+  return { message: INTERNAL_MESSAGE, ...base, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** isUnexpected tells whether an error would be masked, and so must be logged in full. */
+export function isUnexpected(error: GraphQLError): boolean {
+  return toClientError({ message: error.message, extensions: error.extensions }, error).extensions?.code === 'INTERNAL_SERVER_ERROR';
+}
+
+/** ScopedContext is a GraphQL context that carries its HTTP request's scope. */
+export interface ScopedContext extends BaseContext {
+  scope: RequestScope;
+}
+
+/**
+ * requestScopePlugin tells the HTTP layer the operation's name and outcome for
+ * its log line, and logs every unexpected error in full (with the request id
+ * and, through the logger, the trace id) while the client sees it masked.
+ */
+export function requestScopePlugin<C extends ScopedContext>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async didResolveOperation({ operationName }) {
+          if (operationName) contextValue.scope.operationName = operationName;
+        },
+        async didEncounterErrors({ errors, operationName }) {
+          if (operationName) contextValue.scope.operationName = operationName;
+          const codes = new Set(contextValue.scope.errorCodes ?? []);
+          for (const error of errors) {
+            if (isUnexpected(error)) {
+              codes.add('INTERNAL_SERVER_ERROR');
+              contextValue.scope.logger.error(
+                { err: unwrapResolverError(error), path: error.path, graphqlMessage: error.message },
+                'unexpected error',
+              );
+            } else {
+              codes.add(String(error.extensions?.code ?? (unwrapResolverError(error) as AppError).code));
+            }
+          }
+          contextValue.scope.errorCodes = [...codes];
+          contextValue.scope.outcome = 'error';
+        },
+      };
+    },
+  };
+}

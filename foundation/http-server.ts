@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+/** REQUEST_ID_HEADER carries a request's id from the client, through the gateway, to every subgraph. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * RequestScope is what the HTTP layer knows of one request. Handlers fill in
+ * the operation name and outcome so the request's one log line can say them.
+ */
+export interface RequestScope {
+  requestId: string;
+  logger: Logger;
+  operationName?: string;
+  outcome?: string;
+  errorCodes?: string[];
+}
+
+/** Readiness is a service's answer to "can you serve traffic now?". */
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, unknown>;
+}
+
+/** RouteHandler answers one HTTP route. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, scope: RequestScope) => Promise<void> | void;
+
+/** HttpServiceOptions configures an HttpService. */
+export interface HttpServiceOptions {
+  service: string;
+  logger: Logger;
+  metrics: Metrics;
+  host: string;
+  port: number;
+  /** readiness answers GET /readyz; GET /healthz only says the process is alive. */
+  readiness: () => Promise<Readiness>;
+  /** routes maps "METHOD /path" to a handler, e.g. "POST /graphql". */
+  routes: Record<string, RouteHandler>;
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * HttpService is the HTTP server every Fixup process runs: health and readiness
+ * probes, metrics, request ids, one log line and one server span per request,
+ * and a graceful close that lets in-flight requests finish.
+ */
+export class HttpService {
+  readonly server: http.Server;
+  private closing = false;
+  private inFlight = 0;
+  private readonly sockets = new Set<Socket>();
+  private readonly tracer = trace.getTracer('fixup.http');
+
+  constructor(private readonly options: HttpServiceOptions) {
+    this.server = http.createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.server.headersTimeout = 20_000;
+    this.server.requestTimeout = 60_000;
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  /** listen starts accepting connections and resolves with the bound port. */
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** isClosing tells whether close has begun; readiness reports false from then on. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /**
+   * close stops accepting connections, lets requests in flight finish for at
+   * most timeoutMs, then cuts whatever is left.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([closed.then(() => 'closed' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.options.logger.warn({ inFlight: this.inFlight }, 'shutdown timeout: closing remaining connections');
+      this.server.closeAllConnections();
+      for (const socket of this.sockets) socket.destroy();
+      await closed;
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const incomingId = req.headers[REQUEST_ID_HEADER];
+    const requestId =
+      typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : randomUUID();
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    if (this.closing) res.setHeader('connection', 'close');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = `${req.method} ${url.pathname}`;
+    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const span = this.tracer.startSpan(
+      route,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'http.request.method': req.method ?? '', 'url.path': url.pathname, 'fixup.request_id': requestId },
+      },
+      parent,
+    );
+    const scope: RequestScope = { requestId, logger: this.options.logger };
+    this.inFlight++;
+    await context.with(trace.setSpan(parent, span), async () => {
+      scope.logger = this.options.logger.child({ requestId });
+      try {
+        await this.route(route, url.pathname, req, res, scope);
+      } catch (err) {
+        scope.outcome = 'error';
+        scope.logger.error({ err }, 'request failed');
+        span.recordException(err as Error);
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal server error', requestId });
+        else res.destroy();
+      } finally {
+        this.inFlight--;
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        const status = res.statusCode;
+        span.setAttribute('http.response.status_code', status);
+        if (scope.operationName) span.setAttribute('graphql.operation.name', scope.operationName);
+        if (status >= 500 || scope.outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        const probe = url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics';
+        const line = {
+          method: req.method,
+          path: url.pathname,
+          status,
+          durationMs: Math.round(durationMs * 100) / 100,
+          operationName: scope.operationName ?? null,
+          outcome: scope.outcome ?? (status < 400 ? 'ok' : 'error'),
+          ...(scope.errorCodes && scope.errorCodes.length > 0 ? { errorCodes: scope.errorCodes } : {}),
+        };
+        if (probe) scope.logger.debug(line, 'request');
+        else scope.logger.info(line, 'request');
+        this.options.metrics.observeRequest(route, status, scope.operationName, line.outcome, durationMs / 1000);
+        if (this.closing) this.server.closeIdleConnections();
+      }
+    });
+  }
+
+  private async route(
+    route: string,
+    path: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    scope: RequestScope,
+  ): Promise<void> {
+    if (route === 'GET /healthz') return sendJson(res, 200, { status: 'alive', service: this.options.service });
+    if (route === 'GET /readyz') {
+      const readiness: Readiness = this.closing
+        ? { ready: false, checks: { shutdown: 'in progress' } }
+        : await this.options.readiness().catch((err: unknown) => ({
+            ready: false,
+            checks: { error: (err as Error).message },
+          }));
+      return sendJson(res, readiness.ready ? 200 : 503, {
+        status: readiness.ready ? 'ready' : 'not ready',
+        service: this.options.service,
+        ...readiness.checks,
+      });
+    }
+    if (route === 'GET /metrics') {
+      res.writeHead(200, { 'content-type': this.options.metrics.contentType });
+      res.end(await this.options.metrics.render());
+      return;
+    }
+    const handler = this.options.routes[route];
+    if (handler) return handler(req, res, scope);
+    const methods = Object.keys(this.options.routes)
+      .filter((r) => r.endsWith(` ${path}`))
+      .map((r) => r.split(' ')[0]);
+    if (methods.length > 0) {
+      res.setHeader('allow', methods.join(', '));
+      return sendJson(res, 405, { error: 'method not allowed' });
+    }
+    sendJson(res, 404, { error: 'not found' });
+  }
+}
+
+/** sendJson writes a JSON response. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** BodyTooLargeError says a request body passed the configured limit. */
+export class BodyTooLargeError extends Error {}
+
+/** readBody reads a request body up to limitBytes. */
+export async function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limitBytes) throw new BodyTooLargeError(`request body over ${limitBytes} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,32 @@
+import DataLoader from 'dataloader';
+
+/**
+ * byIdLoader batches look-ups by id within one request: fetch gets every id
+ * asked for in one tick and returns the rows it found, in any order; ids with
+ * no row resolve to null.
+ */
+export function byIdLoader<T extends { id: string }>(fetch: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T | null> {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const rows = await fetch(ids);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+}
+
+/**
+ * groupLoader batches one-to-many look-ups within one request: fetch returns
+ * the children of every key asked for, and keyOf says whose child each is.
+ */
+export function groupLoader<K, T>(fetch: (keys: readonly K[]) => Promise<T[]>, keyOf: (row: T) => K): DataLoader<K, T[]> {
+  return new DataLoader<K, T[]>(async (keys) => {
+    const rows = await fetch(keys);
+    const groups = new Map<K, T[]>();
+    for (const row of rows) {
+      const key = keyOf(row);
+      const list = groups.get(key);
+      if (list) list.push(row);
+      else groups.set(key, [row]);
+    }
+    return keys.map((key) => groups.get(key) ?? []);
+  });
+}

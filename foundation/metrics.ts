@@ -1,0 +1,46 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Metrics is a service's Prometheus registry: process metrics plus request
+ * durations by route and GraphQL operation, served at GET /metrics.
+ */
+export class Metrics {
+  private readonly registry = new Registry();
+  private readonly requests: Histogram<'route' | 'status'>;
+  private readonly operations: Counter<'operation' | 'outcome'>;
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route and status',
+      labelNames: ['route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.operations = new Counter({
+      name: 'graphql_operations_total',
+      help: 'GraphQL operations by name and outcome',
+      labelNames: ['operation', 'outcome'],
+      registers: [this.registry],
+    });
+  }
+
+  /** contentType is the exposition format's content type. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** render returns the registry in Prometheus' text format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** observeRequest records one finished HTTP request. */
+  observeRequest(route: string, status: number, operationName: string | undefined, outcome: string, seconds: number): void {
+    const known = route.endsWith(' /graphql') || route.endsWith(' /healthz') || route.endsWith(' /readyz') || route.endsWith(' /metrics');
+    this.requests.observe({ route: known ? route : 'other', status: String(status) }, seconds);
+    if (route.endsWith(' /graphql')) this.operations.inc({ operation: operationName ?? 'anonymous', outcome });
+  }
+}

@@ -1,0 +1,134 @@
+import { DataSource, type Logger as TypeormLogger, type MigrationInterface, type QueryRunner } from 'typeorm';
+import type { Logger } from './logger.js';
+
+/** MigrationClass is a TypeORM migration listed explicitly by a subgraph. */
+export type MigrationClass = new () => MigrationInterface;
+
+/** DatabaseOptions configures a subgraph's connection pool on its own database. */
+export interface DatabaseOptions {
+  url: string;
+  entities: Function[];
+  migrations: MigrationClass[];
+  logger: Logger;
+  poolSize: number;
+  applicationName: string;
+  statementTimeoutMs: number;
+  /** onStatement, when set, hears every SQL statement (tests count them). */
+  onStatement?: (sql: string) => void;
+}
+
+/** MIGRATIONS_TABLE is where each database records the migrations it has run. */
+export const MIGRATIONS_TABLE = 'typeorm_migrations';
+
+class PinoTypeormLogger implements TypeormLogger {
+  constructor(
+    private readonly logger: Logger,
+    private readonly onStatement?: (sql: string) => void,
+  ) {}
+  logQuery(query: string): void {
+    this.onStatement?.(query);
+  }
+  logQueryError(error: string | Error, query: string): void {
+    this.logger.debug({ err: error, query }, 'query failed');
+  }
+  logQuerySlow(time: number, query: string): void {
+    this.logger.warn({ ms: time, query }, 'slow query');
+  }
+  logSchemaBuild(): void {}
+  logMigration(message: string): void {
+    this.logger.info({ migration: message }, 'migration');
+  }
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') this.logger.warn({ message }, 'typeorm');
+  }
+}
+
+/**
+ * createDataSource makes a subgraph's TypeORM data source. It never
+ * synchronizes the schema: only the listed migrations change it.
+ */
+export function createDataSource(options: DatabaseOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: MIGRATIONS_TABLE,
+    synchronize: false,
+    migrationsRun: false,
+    poolSize: options.poolSize,
+    applicationName: options.applicationName,
+    maxQueryExecutionTime: 500,
+    logging: options.onStatement ? ['query', 'error', 'warn', 'migration'] : ['error', 'warn', 'migration'],
+    logger: new PinoTypeormLogger(options.logger, options.onStatement),
+    extra: {
+      statement_timeout: options.statementTimeoutMs,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+    },
+  });
+}
+
+/** MIGRATION_LOCK is the advisory lock that lets one process at a time migrate a database. */
+const MIGRATION_LOCK = 0x6669787570; // "fixup"
+
+/**
+ * migrate runs the pending migrations, each in its own transaction, holding an
+ * advisory lock so that processes starting together do not race.
+ */
+export async function migrate(dataSource: DataSource): Promise<string[]> {
+  const runner: QueryRunner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      const ran = await dataSource.runMigrations({ transaction: 'each' });
+      return ran.map((m) => m.name);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/** DatabaseReadiness says whether the database answers and every listed migration has run. */
+export interface DatabaseReadiness {
+  ready: boolean;
+  database: string;
+  migrations: string;
+}
+
+/** databaseReadiness checks the database within timeoutMs; it never throws. */
+export async function databaseReadiness(dataSource: DataSource, timeoutMs: number): Promise<DatabaseReadiness> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const rows: { name: string }[] = await Promise.race([
+      dataSource.query(`SELECT name FROM ${MIGRATIONS_TABLE}`).catch((err: Error & { code?: string }) => {
+        if (err.code === '42P01') return [];
+        throw err;
+      }),
+      timeout,
+    ]);
+    const applied = new Set(rows.map((r) => r.name));
+    const pending = dataSource.migrations.map((m) => m.name).filter((name): name is string => !!name && !applied.has(name));
+    return pending.length === 0
+      ? { ready: true, database: 'ok', migrations: 'applied' }
+      : { ready: false, database: 'ok', migrations: `pending: ${pending.join(', ')}` };
+  } catch (err) {
+    return { ready: false, database: `unreachable: ${(err as Error).message}`, migrations: 'unknown' };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** isUniqueViolation tells whether a database error is a unique-constraint violation, optionally of one constraint. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = e.driverError?.code ?? e.code;
+  const name = e.driverError?.constraint ?? e.constraint;
+  return code === '23505' && (constraint === undefined || name === constraint);
+}

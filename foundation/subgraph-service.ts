@@ -1,0 +1,159 @@
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { GraphQLSchema } from 'graphql';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import {
+  booleanSchema,
+  environmentSchema,
+  logLevelSchema,
+  optionalUrlSchema,
+  portSchema,
+  positiveIntSchema,
+  setting,
+  type Settings,
+} from './config.js';
+import { graphqlRoute } from './graphql-http.js';
+import type { ScopedContext } from './graphql-errors.js';
+import { HttpService, type RequestScope } from './http-server.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { createDataSource, databaseReadiness, migrate, type MigrationClass } from './postgres.js';
+import { createSubgraphServer } from './subgraph.js';
+import { startTelemetry } from './telemetry.js';
+
+/** EMBEDDED_POSTGRES_PORT is where `npm start` runs its embedded PostgreSQL (not 5432, to leave a local server alone). */
+export const EMBEDDED_POSTGRES_PORT = 54329;
+
+/** dbRole is the database and role name of a subgraph under a prefix (`fixup_order`). */
+export function dbRole(prefix: string, subgraph: string): string {
+  return `${prefix}_${subgraph}`;
+}
+
+/**
+ * subgraphSettings is the configuration every subgraph shares, its variables
+ * named `<SUBGRAPH>_<GROUP>_<NAME>` beside the ecosystem's shared names.
+ */
+export function subgraphSettings(name: string, defaultPort: number, root: string) {
+  const p = name.toUpperCase();
+  const role = dbRole('fixup', name);
+  return {
+    environment: setting({ env: 'NODE_ENV', doc: 'development, test or production', schema: environmentSchema, fallback: 'development' }),
+    httpHost: setting({ env: `${p}_HTTP_HOST`, doc: 'interface to listen on', schema: z.string().min(1), fallback: '127.0.0.1' }),
+    httpPort: setting({ env: `${p}_HTTP_PORT`, doc: 'port to listen on', schema: portSchema, fallback: String(defaultPort) }),
+    httpBodyLimitBytes: setting({ env: `${p}_HTTP_BODY_LIMIT_BYTES`, doc: 'largest request body accepted', schema: positiveIntSchema, fallback: '1048576' }),
+    dbUrl: setting({
+      env: `${p}_DB_URL`,
+      doc: `PostgreSQL URL of this subgraph's own database, as its own role (a password in the URL wins over ${p}_DB_PASSWORD_FILE)`,
+      schema: z.url(),
+      fallback: `postgres://${role}@127.0.0.1:${EMBEDDED_POSTGRES_PORT}/${role}`,
+    }),
+    dbPasswordFile: setting({
+      env: `${p}_DB_PASSWORD_FILE`,
+      doc: 'file holding the database password when the URL has none (npm start writes it)',
+      schema: z.string(),
+      fallback: join(root, '.data', 'secrets', `${role}.password`),
+    }),
+    dbPoolSize: setting({ env: `${p}_DB_POOL_SIZE`, doc: 'connections in the pool', schema: positiveIntSchema, fallback: '10' }),
+    dbStatementTimeoutMs: setting({ env: `${p}_DB_STATEMENT_TIMEOUT_MS`, doc: 'longest a SQL statement may run', schema: positiveIntSchema, fallback: '10000' }),
+    dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: 'run pending migrations at start', schema: booleanSchema, fallback: 'true' }),
+    logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
+    otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
+    shutdownTimeoutMs: setting({ env: `${p}_SHUTDOWN_TIMEOUT_MS`, doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
+  };
+}
+
+/** SubgraphSettings are the parsed shared settings of a subgraph. */
+export type SubgraphSettings = Settings<ReturnType<typeof subgraphSettings>>;
+
+/** SubgraphWiring is what a subgraph's main builds once its database is open. */
+export interface SubgraphWiring<C extends ScopedContext> {
+  schema: GraphQLSchema;
+  context: (req: IncomingMessage, scope: RequestScope) => Promise<C>;
+  /** startup runs after migrations and before serving (a seed step, say). */
+  startup?: () => Promise<void>;
+}
+
+/** SubgraphDefinition is one subgraph: its name, its storage, and how to wire it. */
+export interface SubgraphDefinition<C extends ScopedContext> {
+  name: string;
+  settings: SubgraphSettings;
+  /** printable is the effective settings with secrets masked, logged at start. */
+  printable: Record<string, unknown>;
+  entities: Function[];
+  migrations: MigrationClass[];
+  wire: (dataSource: DataSource, logger: Logger) => Promise<SubgraphWiring<C>>;
+}
+
+/** withPassword fills the URL's password from passwordFile when the URL has none and the file exists. */
+export function withPassword(url: string, passwordFile: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) return url;
+  try {
+    parsed.password = encodeURIComponent(readFileSync(passwordFile, 'utf8').trim());
+  } catch {
+    return url;
+  }
+  return parsed.toString();
+}
+
+/**
+ * runSubgraph starts a subgraph in order (telemetry, logger, database,
+ * migrations, schema, HTTP) and stops it in reverse on a signal: stop
+ * accepting, drain requests, close the pool, flush spans.
+ */
+export async function runSubgraph<C extends ScopedContext>(definition: SubgraphDefinition<C>): Promise<void> {
+  const { name, settings } = definition;
+  const telemetry = startTelemetry({ service: name, otlpEndpoint: settings.otlpEndpoint });
+  const logger = createLogger({ service: name, level: settings.logLevel });
+  const lifecycle = new Lifecycle(logger, settings.shutdownTimeoutMs);
+  lifecycle.listen();
+  lifecycle.onShutdown({ name: 'telemetry', stop: () => telemetry.shutdown() });
+  logger.info({ settings: definition.printable }, 'starting');
+  try {
+    const dataSource = createDataSource({
+      url: withPassword(settings.dbUrl, settings.dbPasswordFile),
+      entities: definition.entities,
+      migrations: definition.migrations,
+      logger,
+      poolSize: settings.dbPoolSize,
+      applicationName: `fixup-${name}`,
+      statementTimeoutMs: settings.dbStatementTimeoutMs,
+    });
+    await dataSource.initialize();
+    lifecycle.onShutdown({ name: 'database', stop: () => dataSource.destroy() });
+    if (settings.dbMigrate) {
+      const ran = await migrate(dataSource);
+      if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+    }
+    const wiring = await definition.wire(dataSource, logger);
+    await wiring.startup?.();
+    const apollo = createSubgraphServer<C>(wiring.schema);
+    await apollo.start();
+    lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
+    const http = new HttpService({
+      service: name,
+      logger,
+      metrics: new Metrics(name),
+      host: settings.httpHost,
+      port: settings.httpPort,
+      readiness: async () => {
+        const db = await databaseReadiness(dataSource, 2000);
+        return { ready: db.ready, checks: { database: db.database, migrations: db.migrations } };
+      },
+      routes: {
+        'POST /graphql': graphqlRoute(apollo, wiring.context, settings.httpBodyLimitBytes),
+        'GET /graphql': graphqlRoute(apollo, wiring.context, settings.httpBodyLimitBytes),
+      },
+    });
+    lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
+    const port = await http.listen();
+    logger.info({ url: `http://${settings.httpHost}:${port}/graphql` }, 'ready');
+  } catch (err) {
+    logger.fatal({ err }, 'failed to start');
+    await lifecycle.shutdown('failed to start');
+    process.exit(1);
+  }
+}

@@ -1,0 +1,118 @@
+import 'reflect-metadata';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { assertValidSchema, getNamedType, isCompositeType, parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
+import { DateTimeScalar } from './scalars.js';
+import { requestScopePlugin, toClientError, type ScopedContext } from './graphql-errors.js';
+
+/** FEDERATION_LINK opts a subgraph into Federation 2 and imports the directives Fixup uses. */
+export const FEDERATION_LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])';
+
+/** ReferenceResolver loads an entity from its key representation, as `__resolveReference` does. */
+export type ReferenceResolver<C> = (reference: Record<string, unknown>, context: C, info: GraphQLResolveInfo) => unknown;
+
+/** SubgraphSchemaOptions are the type-graphql pieces of one subgraph. */
+export interface SubgraphSchemaOptions<C> {
+  /** resolvers are the type-graphql resolver classes. */
+  resolvers: NonEmptyArray<Function>;
+  /** instances maps each resolver class to its instance, built with its dependencies in main. */
+  instances?: ReadonlyMap<Function, object>;
+  /** references maps an entity type name to its reference resolver. */
+  references?: Record<string, ReferenceResolver<C>>;
+  /** orphanedTypes are types reachable only through federation (entity stubs). */
+  orphanedTypes?: Function[];
+}
+
+const tracer = trace.getTracer('fixup.graphql');
+
+/**
+ * resolverSpans gives each root field and each field that resolves an object
+ * its own span, so the SQL it runs nests under it. Scalar fields read from an
+ * already loaded object are not worth a span each.
+ */
+export const resolverSpans: MiddlewareFn = async ({ info }, next) => {
+  const root = info.parentType === info.schema.getQueryType() || info.parentType === info.schema.getMutationType();
+  if (!root && !isCompositeType(getNamedType(info.returnType))) return next();
+  return tracer.startActiveSpan(`resolve ${info.parentType.name}.${info.fieldName}`, async (span) => {
+    try {
+      return await next();
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+};
+
+function traced<C>(typeName: string, resolve: ReferenceResolver<C>): ReferenceResolver<C> {
+  return (reference, context, info) =>
+    tracer.startActiveSpan(`resolveReference ${typeName}`, async (span) => {
+      try {
+        return await resolve(reference, context, info);
+      } finally {
+        span.end();
+      }
+    });
+}
+
+/**
+ * buildFederatedSchema turns type-graphql classes into a Federation 2 subgraph
+ * schema: it builds the type-graphql schema, prints it with its directives
+ * (plain printSchema would drop `@key`), and hands that SDL with type-graphql's
+ * resolvers and the reference resolvers to `buildSubgraphSchema`.
+ */
+export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>): Promise<GraphQLSchema> {
+  const instances = options.instances ?? new Map<Function, object>();
+  const schema = await buildSchema({
+    resolvers: options.resolvers,
+    orphanedTypes: options.orphanedTypes,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+    // A subgraph may own no root field of its own; the finished subgraph schema is checked below instead.
+    skipCheck: true,
+    globalMiddlewares: [resolverSpans],
+    container: {
+      get(someClass: Function) {
+        const instance = instances.get(someClass);
+        if (!instance) throw new Error(`no instance wired for ${someClass.name}`);
+        return instance;
+      },
+    },
+  });
+  const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+  for (const [typeName, resolve] of Object.entries(options.references ?? {})) {
+    resolvers[typeName] = { ...(resolvers[typeName] ?? {}), __resolveReference: traced(typeName, resolve) };
+  }
+  const typeDefs = parse(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`);
+  const subgraph = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
+  assertValidSchema(subgraph);
+  return subgraph;
+}
+
+/** subgraphSdl prints a subgraph schema as composition reads it (what `_service { sdl }` answers). */
+export function subgraphSdl(schema: GraphQLSchema): string {
+  return printSubgraphSchema(schema).trim() + '\n';
+}
+
+/**
+ * createSubgraphServer makes the Apollo Server of a subgraph: errors mapped
+ * once to the contract's codes, unexpected ones logged in full, no landing
+ * page, no inline traces (tracing is OpenTelemetry's job).
+ */
+export function createSubgraphServer<C extends ScopedContext>(schema: GraphQLSchema): ApolloServer<C> {
+  return new ApolloServer<C>({
+    schema,
+    formatError: toClientError,
+    includeStacktraceInErrorResponses: false,
+    // The process's Lifecycle owns signals and stops Apollo in order.
+    stopOnTerminationSignals: false,
+    plugins: [requestScopePlugin<C>(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+  });
+}

@@ -1,0 +1,88 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { context as otelContext, propagation } from '@opentelemetry/api';
+import { requestScopePlugin, toClientError, type ScopedContext } from '../foundation/graphql-errors.js';
+import { REQUEST_ID_HEADER, type Readiness } from '../foundation/http-server.js';
+
+/** GatewayContext is the per-request context of the gateway. */
+export type GatewayContext = ScopedContext;
+
+/**
+ * SubgraphDataSource sends the gateway's fetches to one subgraph, carrying the
+ * request id and the W3C trace context of the current fetch span, with a timeout.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(url: string, timeoutMs: number) {
+    super({
+      url,
+      fetcher: ((input: string, init: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as never,
+    });
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const headers = request.http!.headers;
+    if (context.scope) headers.set(REQUEST_ID_HEADER, context.scope.requestId);
+    const carrier: Record<string, string> = {};
+    propagation.inject(otelContext.active(), carrier);
+    for (const [key, value] of Object.entries(carrier)) headers.set(key, value);
+  }
+}
+
+/** GatewayOptions configures the gateway. */
+export interface GatewayOptions {
+  supergraphSdl: string;
+  /** subgraphUrls overrides the routing URLs that the supergraph names, by subgraph name. */
+  subgraphUrls: Record<string, string>;
+  subgraphTimeoutMs: number;
+}
+
+/** subgraphsOf lists the subgraphs a supergraph names, with their routing URLs. */
+export function subgraphsOf(supergraphSdl: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const match of supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)) out[match[1]!] = match[2]!;
+  return out;
+}
+
+/**
+ * createGateway makes the Apollo Server that fronts the supergraph: the
+ * gateway plans each operation and fetches from the subgraphs; errors are
+ * mapped once to the contract's codes.
+ */
+export function createGateway(options: GatewayOptions): { apollo: ApolloServer<GatewayContext>; subgraphs: Record<string, string> } {
+  const subgraphs = { ...subgraphsOf(options.supergraphSdl), ...options.subgraphUrls };
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    buildService: ({ name, url }) => new SubgraphDataSource(subgraphs[name] ?? url!, options.subgraphTimeoutMs),
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    formatError: toClientError,
+    includeStacktraceInErrorResponses: false,
+    // The process's Lifecycle owns signals and stops Apollo in order.
+    stopOnTerminationSignals: false,
+    plugins: [requestScopePlugin<GatewayContext>(), ApolloServerPluginLandingPageDisabled()],
+  });
+  return { apollo, subgraphs };
+}
+
+/** subgraphReadiness asks every subgraph's /readyz and says which are not ready. */
+export async function subgraphReadiness(subgraphs: Record<string, string>, timeoutMs: number): Promise<Readiness> {
+  const entries = await Promise.all(
+    Object.entries(subgraphs).map(async ([name, url]) => {
+      try {
+        const res = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(timeoutMs) });
+        const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+        if (res.ok) return [name, 'ready'] as const;
+        const reasons = Object.entries(body)
+          .filter(([k]) => k !== 'status' && k !== 'service')
+          .map(([k, v]) => `${k}: ${String(v)}`);
+        return [name, `not ready (${reasons.join('; ') || `HTTP ${res.status}`})`] as const;
+      } catch (err) {
+        return [name, `unreachable (${(err as Error).message})`] as const;
+      }
+    }),
+  );
+  const states = Object.fromEntries(entries);
+  return { ready: entries.every(([, state]) => state === 'ready'), checks: { subgraphs: states } };
+}

@@ -1,0 +1,5 @@
+import type { MigrationClass } from '../../foundation/postgres.js';
+import { CreateAuditEvents1732300000000 } from './1732300000000-create-audit-events.js';
+
+/** auditMigrations lists the audit database's migrations in the order they run. */
+export const auditMigrations: MigrationClass[] = [CreateAuditEvents1732300000000];

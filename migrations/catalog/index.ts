@@ -1,0 +1,5 @@
+import type { MigrationClass } from '../../foundation/postgres.js';
+import { CreateCatalog1732300000000 } from './1732300000000-create-catalog.js';
+
+/** catalogMigrations lists the catalog database's migrations in the order they run. */
+export const catalogMigrations: MigrationClass[] = [CreateCatalog1732300000000];

@@ -1,0 +1,5 @@
+import type { MigrationClass } from '../../foundation/postgres.js';
+import { CreateConversations1732300000000 } from './1732300000000-create-conversations.js';
+
+/** chatMigrations lists the chat database's migrations in the order they run. */
+export const chatMigrations: MigrationClass[] = [CreateConversations1732300000000];

@@ -1,0 +1,5 @@
+import type { MigrationClass } from '../../foundation/postgres.js';
+import { CreateUsers1732300000000 } from './1732300000000-create-users.js';
+
+/** userMigrations lists the user database's migrations in the order they run. */
+export const userMigrations: MigrationClass[] = [CreateUsers1732300000000];

@@ -1,0 +1,17 @@
+// npm run schema: writes each subgraph's SDL and the composed supergraph to schema/.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateSchemas, IGNORED_HINTS, ROOT } from './supergraph.js';
+
+const { files, composition } = await generateSchemas();
+if (composition.errors.length > 0) {
+  process.stderr.write(`composition failed:\n${composition.errors.map((e) => `  - ${e}`).join('\n')}\n`);
+  process.exit(1);
+}
+for (const [file, text] of files) {
+  await writeFile(join(ROOT, file), text);
+  process.stdout.write(`wrote ${file}\n`);
+}
+const hints = composition.hints.filter((h) => !IGNORED_HINTS.has(h.code));
+for (const hint of hints) process.stderr.write(`hint ${hint.code}: ${hint.message}\n`);
+process.exit(hints.length > 0 ? 1 : 0);

@@ -1,0 +1,209 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { databaseUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres-admin.js';
+import { loadOrCreateSecret } from '../foundation/secrets.js';
+import { dbRole } from '../foundation/subgraph-service.js';
+import { GATEWAY_PORT, SUBGRAPHS } from './services.js';
+
+/** DIST is the compiled tree that holds each service's entry point. */
+const DIST = fileURLToPath(new URL('../', import.meta.url));
+
+/** StackOptions says where the stack keeps its data and how it is reached. */
+export interface StackOptions {
+  /** dataDir holds the embedded database, generated secrets and logs (`.data/` for npm start). */
+  dataDir: string;
+  /** adminUrl names an existing PostgreSQL server to use (DATABASE_URL); none starts the embedded one. */
+  adminUrl?: string;
+  /** postgresPort is the embedded server's port. */
+  postgresPort: number;
+  /** persistent keeps the embedded database between runs. */
+  persistent: boolean;
+  /** prefix names databases and roles (`fixup_order`). */
+  prefix: string;
+  /** ports: gateway and each subgraph by name; 0 picks a free port. */
+  ports: Record<string, number>;
+  /** env is added to every service's environment. */
+  env: Record<string, string>;
+  /** onLine hears each log line of each process. */
+  onLine?: (service: string, line: string) => void;
+  /** readyTimeoutMs bounds the wait for each service to be ready. */
+  readyTimeoutMs?: number;
+}
+
+/** RunningService is one started process of the stack. */
+export interface RunningService {
+  name: string;
+  pid: number;
+  url: string;
+}
+
+/** Stack is the running supergraph: its endpoint, its processes, and how to stop it in order. */
+export interface Stack {
+  endpoint: string;
+  adminUrl: string;
+  embedded: boolean;
+  services: RunningService[];
+  grants: DatabaseGrant[];
+  logDir: string;
+  /** stop stops the gateway, then the subgraphs, then PostgreSQL, and gives each process's exit code. */
+  stop(): Promise<Record<string, number | null>>;
+}
+
+/** defaultPorts are the ports npm start uses. */
+export function defaultPorts(): Record<string, number> {
+  return { gateway: GATEWAY_PORT, ...Object.fromEntries(SUBGRAPHS.map((s) => [s.name, s.port])) };
+}
+
+/** freePort asks the OS for a port that is free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+  log: WriteStream;
+}
+
+/**
+ * startStack brings the whole supergraph up in order: PostgreSQL (embedded
+ * unless adminUrl is given), one database and role per subgraph, the five
+ * subgraphs (each migrates its own database at start), then the gateway; it
+ * resolves once every process says it is ready.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const logDir = join(options.dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const children: Child[] = [];
+  let postgres: Child | undefined;
+  const spawnService = (name: string, entry: string, env: Record<string, string>): Child => {
+    const child = spawn(process.execPath, [join(DIST, entry)], {
+      env: { ...process.env, ...options.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+    });
+    const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        log.write(line + '\n');
+        options.onLine?.(name, line);
+      });
+    }
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { name, process: child, exited, log };
+  };
+
+  const codes: Record<string, number | null> = {};
+  const stopChild = async (child: Child, timeoutMs: number) => {
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM');
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs);
+    codes[child.name] = await child.exited;
+    clearTimeout(timer);
+    child.log.end();
+  };
+
+  const stop = async () => {
+    const gateway = children.filter((c) => c.name === 'gateway');
+    const subgraphs = children.filter((c) => c.name !== 'gateway');
+    await Promise.all(gateway.map((c) => stopChild(c, 15_000)));
+    await Promise.all(subgraphs.map((c) => stopChild(c, 15_000)));
+    if (postgres) {
+      if (postgres.process.connected) postgres.process.send('stop');
+      await stopChild(postgres, 15_000);
+    }
+    return codes;
+  };
+
+  try {
+    let adminUrl = options.adminUrl;
+    if (!adminUrl) {
+      const password = loadOrCreateSecret(join(options.dataDir, 'secrets', 'postgres-admin.password'));
+      postgres = spawnService('postgres', 'scripts/embedded-postgres-process.js', {
+        FIXUP_EMBEDDED_POSTGRES: JSON.stringify({
+          dataDir: join(options.dataDir, 'postgres'),
+          port: options.postgresPort,
+          password,
+          persistent: options.persistent,
+        }),
+      });
+      adminUrl = await new Promise<string>((resolve, reject) => {
+        postgres!.process.once('message', (m: { ready: boolean; adminUrl?: string; error?: string }) =>
+          m.ready ? resolve(m.adminUrl!) : reject(new Error(`embedded PostgreSQL failed: ${m.error}`)),
+        );
+        void postgres!.exited.then((code) => reject(new Error(`embedded PostgreSQL exited (code ${code})`)));
+      });
+    }
+    const grants = SUBGRAPHS.map((s) => {
+      const role = dbRole(options.prefix, s.name);
+      return { database: role, role, password: loadOrCreateSecret(join(options.dataDir, 'secrets', `${role}.password`)) };
+    });
+    await provisionDatabases(adminUrl, grants, { lockDownServer: !options.adminUrl });
+
+    const ports: Record<string, number> = {};
+    for (const name of ['gateway', ...SUBGRAPHS.map((s) => s.name)]) {
+      ports[name] = options.ports[name] || (await freePort());
+    }
+    const services: RunningService[] = [];
+    SUBGRAPHS.forEach((s, i) => {
+      const prefix = s.name.toUpperCase();
+      const child = spawnService(s.name, `subgraphs/${s.name}/main.js`, {
+        [`${prefix}_DB_URL`]: databaseUrl(adminUrl!, grants[i]!),
+        [`${prefix}_HTTP_PORT`]: String(ports[s.name]),
+      });
+      children.push(child);
+      services.push({ name: s.name, pid: child.process.pid!, url: `http://localhost:${ports[s.name]}/graphql` });
+    });
+    const timeout = options.readyTimeoutMs ?? 60_000;
+    await Promise.all(children.map((c) => waitReady(c, ports[c.name]!, timeout)));
+    const gateway = spawnService('gateway', 'gateway/main.js', {
+      GATEWAY_HTTP_PORT: String(ports.gateway),
+      GATEWAY_SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s.name}=http://localhost:${ports[s.name]}/graphql`).join(','),
+    });
+    children.push(gateway);
+    services.unshift({ name: 'gateway', pid: gateway.process.pid!, url: `http://localhost:${ports.gateway}/graphql` });
+    await waitReady(gateway, ports.gateway!, timeout);
+    return {
+      endpoint: `http://localhost:${ports.gateway}/graphql`,
+      adminUrl,
+      embedded: !options.adminUrl,
+      services,
+      grants,
+      logDir,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitReady(child: Child, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void child.exited.then((code) => (exitCode = code));
+  let last = '';
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`${child.name} exited (code ${exitCode}) before it was ready: see its log`);
+    try {
+      const res = await fetch(`http://localhost:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = await res.text();
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${child.name} was not ready within ${timeoutMs} ms: ${last}`);
+}

@@ -1,0 +1,19 @@
+import type DataLoader from 'dataloader';
+import type { ScopedContext } from '../../../foundation/graphql-errors.js';
+import { byIdLoader } from '../../../foundation/loaders.js';
+import type { AuditEvent, AuditLog } from '../business/audit-log.js';
+
+/** AuditLoaders batch the audit subgraph's look-ups within one request. */
+export interface AuditLoaders {
+  event: DataLoader<string, AuditEvent | null>;
+}
+
+/** AuditContext is the per-request GraphQL context of the audit subgraph. */
+export interface AuditContext extends ScopedContext {
+  loaders: AuditLoaders;
+}
+
+/** createLoaders makes a request's loaders. */
+export function createLoaders(log: AuditLog): AuditLoaders {
+  return { event: byIdLoader((ids) => log.eventsByIds(ids)) };
+}

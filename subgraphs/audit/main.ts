@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { fileURLToPath } from 'node:url';
+import { loadSettings, maskSecrets } from '../../foundation/config.js';
+import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
+import { auditMigrations } from '../../migrations/audit/index.js';
+import { createLoaders, type AuditContext } from './api/context.js';
+import { buildAuditSchema } from './api/schema.js';
+import { AuditLog } from './business/audit-log.js';
+import { PostgresAuditStore } from './store/audit-store.js';
+import { AuditEventRow } from './store/entities.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const spec = subgraphSettings('audit', 4005, root);
+const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup audit subgraph');
+
+await runSubgraph<AuditContext>({
+  name: 'audit',
+  settings,
+  printable: maskSecrets(spec, settings),
+  entities: [AuditEventRow],
+  migrations: auditMigrations,
+  async wire(dataSource) {
+    const log = new AuditLog(new PostgresAuditStore(dataSource));
+    return {
+      schema: await buildAuditSchema(log),
+      context: async (_req, scope) => ({ scope, loaders: createLoaders(log) }),
+    };
+  },
+});

@@ -1,0 +1,50 @@
+import { In, type DataSource, type Repository } from 'typeorm';
+import type { AuditEvent, AuditFilter, AuditPosition, AuditStore } from '../business/audit-log.js';
+import { AuditEventRow } from './entities.js';
+
+/** toAuditEvent converts a row to the business value. */
+export function toAuditEvent(row: AuditEventRow): AuditEvent {
+  return {
+    id: row.id,
+    action: row.action,
+    occurredAt: row.occurredAt,
+    subgraph: row.subgraph,
+    actorId: row.actorId,
+    targetType: row.targetType,
+    targetId: row.targetId,
+    ip: row.ip,
+    userAgent: row.userAgent,
+    traceId: row.traceId,
+    metadata: row.metadata,
+  };
+}
+
+/** PostgresAuditStore reads the audit log on the audit subgraph's own database. */
+export class PostgresAuditStore implements AuditStore {
+  private readonly events: Repository<AuditEventRow>;
+
+  constructor(dataSource: DataSource) {
+    this.events = dataSource.getRepository(AuditEventRow);
+  }
+
+  async list(filter: AuditFilter, limit: number, after: AuditPosition | undefined): Promise<AuditEvent[]> {
+    const query = this.events
+      .createQueryBuilder('e')
+      .orderBy('e.occurred_at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .limit(limit + 1);
+    if (filter.actorId) query.andWhere('e.actor_id = :actorId', { actorId: filter.actorId });
+    if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
+    if (filter.targetType) query.andWhere('e.target_type = :targetType', { targetType: filter.targetType });
+    if (filter.targetId) query.andWhere('e.target_id = :targetId', { targetId: filter.targetId });
+    if (filter.from) query.andWhere('e.occurred_at >= :from', { from: filter.from });
+    if (filter.to) query.andWhere('e.occurred_at < :to', { to: filter.to });
+    if (after) query.andWhere('(e.occurred_at, e.id) < (:afterAt, :afterId)', { afterAt: after.occurredAt, afterId: after.id });
+    return (await query.getMany()).map(toAuditEvent);
+  }
+
+  async eventsByIds(ids: readonly string[]): Promise<AuditEvent[]> {
+    if (ids.length === 0) return [];
+    return (await this.events.findBy({ id: In([...ids]) })).map(toAuditEvent);
+  }
+}

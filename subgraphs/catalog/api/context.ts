@@ -1,0 +1,25 @@
+import type DataLoader from 'dataloader';
+import type { ScopedContext } from '../../../foundation/graphql-errors.js';
+import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
+import type { CatalogService, Category, Service } from '../business/catalog.js';
+
+/** CatalogLoaders batch the catalog's look-ups within one request. */
+export interface CatalogLoaders {
+  category: DataLoader<string, Category | null>;
+  service: DataLoader<string, Service | null>;
+  servicesOfCategory: DataLoader<string, Service[]>;
+}
+
+/** CatalogContext is the per-request GraphQL context of the catalog subgraph. */
+export interface CatalogContext extends ScopedContext {
+  loaders: CatalogLoaders;
+}
+
+/** createLoaders makes a request's loaders. */
+export function createLoaders(catalog: CatalogService): CatalogLoaders {
+  return {
+    category: byIdLoader((ids) => catalog.categoriesByIds(ids)),
+    service: byIdLoader((ids) => catalog.servicesByIds(ids)),
+    servicesOfCategory: groupLoader((ids) => catalog.servicesByCategoryIds(ids), (s) => s.categoryId),
+  };
+}

@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { fileURLToPath } from 'node:url';
+import { booleanSchema, loadSettings, maskSecrets, setting } from '../../foundation/config.js';
+import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
+import { catalogMigrations } from '../../migrations/catalog/index.js';
+import { createLoaders, type CatalogContext } from './api/context.js';
+import { buildCatalogSchema } from './api/schema.js';
+import { CatalogService } from './business/catalog.js';
+import { DEMO_CATALOG } from './business/demo-catalog.js';
+import { PostgresCatalogStore } from './store/catalog-store.js';
+import { CategoryRow, ServiceRow } from './store/entities.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const spec = {
+  ...subgraphSettings('catalog', 4002, root),
+  seedDemo: setting({
+    env: 'CATALOG_SEED_DEMO',
+    doc: 'add the demo catalog at start when missing (npm start turns it on; off by default so production stays empty)',
+    schema: booleanSchema,
+    fallback: 'false',
+  }),
+};
+const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup catalog subgraph');
+
+await runSubgraph<CatalogContext>({
+  name: 'catalog',
+  settings,
+  printable: maskSecrets(spec, settings),
+  entities: [CategoryRow, ServiceRow],
+  migrations: catalogMigrations,
+  async wire(dataSource) {
+    const catalog = new CatalogService(new PostgresCatalogStore(dataSource));
+    return {
+      schema: await buildCatalogSchema(catalog),
+      context: async (_req, scope) => ({ scope, loaders: createLoaders(catalog) }),
+      startup: settings.seedDemo ? () => catalog.seed(DEMO_CATALOG) : undefined,
+    };
+  },
+});

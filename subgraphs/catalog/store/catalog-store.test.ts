@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit.js';
+import { catalogMigrations } from '../../../migrations/catalog/index.js';
+import { CatalogService } from '../business/catalog.js';
+import { DEMO_CATALOG } from '../business/demo-catalog.js';
+import { PostgresCatalogStore } from './catalog-store.js';
+import { CategoryRow, ServiceRow } from './entities.js';
+
+describe('catalog store', () => {
+  let db: TestDatabase;
+  let catalog: CatalogService;
+
+  before(async () => {
+    db = await createTestDatabase('catalog', [CategoryRow, ServiceRow], catalogMigrations);
+    catalog = new CatalogService(new PostgresCatalogStore(db.dataSource));
+    await catalog.seed(DEMO_CATALOG);
+  });
+  after(() => db.drop());
+
+  it('seeds the demo catalog once, however often it runs', async () => {
+    await catalog.seed(DEMO_CATALOG);
+    const categories = await catalog.categories();
+    assert.deepEqual(
+      categories.map((c) => c.name),
+      DEMO_CATALOG.map((c) => c.category).sort(),
+    );
+    const services = await catalog.services({});
+    assert.equal(services.length, DEMO_CATALOG.reduce((n, c) => n + c.services.length, 0));
+  });
+
+  it('searches name and description ignoring case, and treats LIKE wildcards literally', async () => {
+    const byName = await catalog.services({ search: 'LEAK' });
+    assert.deepEqual(byName.map((s) => s.name), ['Leak repair']);
+    const byDescription = await catalog.services({ search: 'flat-pack' });
+    assert.deepEqual(byDescription.map((s) => s.name), ['Furniture assembly']);
+    assert.deepEqual(await catalog.services({ search: '%' }), []);
+  });
+
+  it('lists the services of a category and refuses an unknown category', async () => {
+    const plumbing = (await catalog.categories()).find((c) => c.name === 'Plumbing')!;
+    const services = await catalog.services({ categoryId: plumbing.id });
+    assert.deepEqual(services.map((s) => s.name), ['Boiler service', 'Leak repair']);
+    await assert.rejects(catalog.services({ categoryId: '00000000-0000-4000-8000-000000000000' }), { code: 'NOT_FOUND' });
+  });
+
+  it('keeps category names unique whatever their case', async () => {
+    await assert.rejects(
+      db.dataSource.query(`INSERT INTO categories (id, name) VALUES (gen_random_uuid(), 'plumbing')`),
+      /categories_name_key/,
+    );
+  });
+
+  it('uses the trigram index for search', async () => {
+    await db.dataSource.query('SET enable_seqscan = off');
+    const plan: { 'QUERY PLAN': string }[] = await db.dataSource.query(
+      `EXPLAIN SELECT * FROM services WHERE lower(name || ' ' || description) LIKE '%leak%'`,
+    );
+    await db.dataSource.query('RESET enable_seqscan');
+    assert.match(plan.map((r) => r['QUERY PLAN']).join('\n'), /services_search_idx/);
+  });
+});

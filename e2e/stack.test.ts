@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { dropDatabases } from '../foundation/postgres-admin.js';
-import { testDatabaseServer, uniqueName } from '../foundation/testkit.js';
-import { startStack, type Stack } from '../scripts/stack.js';
+import type { Stack } from '../scripts/stack.js';
+import { startTestStack, type Session, type TestStack } from './harness.js';
 import { OtlpReceiver } from './otlp-receiver.js';
 
 const ORDER_PAGE = `
@@ -29,60 +26,35 @@ async function post(endpoint: string, body: unknown, headers: Record<string, str
   return { res, json: (await res.json()) as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
 }
 
-async function adminQuery(adminUrl: string, database: string, sql: string, values: unknown[] = []) {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 describe('the whole stack, end to end', () => {
+  let t: TestStack;
   let stack: Stack;
-  let dataDir: string;
-  let adminUrl: string;
-  const prefix = uniqueName('fx');
+  let auth: Record<string, string>;
+  let customer: Session;
+  let provider: Session;
   const receiver = new OtlpReceiver();
-  const customer = randomUUID();
-  const provider = randomUUID();
   const order = randomUUID();
   const conversation = randomUUID();
-  let exitCodes: Record<string, number | null> | undefined;
 
   before(async () => {
-    adminUrl = (await testDatabaseServer()).adminUrl;
-    dataDir = mkdtempSync(join(tmpdir(), 'fixup-e2e-'));
-    chmodSync(dataDir, 0o755);
     const otlp = await receiver.start();
-    stack = await startStack({
-      dataDir,
-      adminUrl,
-      postgresPort: 0,
-      persistent: false,
-      prefix,
-      ports: {},
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp, LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500' },
-    });
-    const [service] = await adminQuery(adminUrl, `${prefix}_catalog`, `SELECT id FROM services WHERE name = 'Leak repair'`);
-    await adminQuery(adminUrl, `${prefix}_user`, `INSERT INTO users (id, email, display_name, roles) VALUES ($1, 'ann@example.com', 'Ann', '{CUSTOMER}'), ($2, 'pat@example.com', 'Pat', '{PROVIDER}')`, [customer, provider]);
-    await adminQuery(adminUrl, `${prefix}_order`, `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, $3, 'Kitchen tap drips')`, [order, customer, service.id]);
-    await adminQuery(adminUrl, `${prefix}_chat`, `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [conversation, order, customer, provider]);
+    t = await startTestStack({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp });
+    stack = t.stack;
+    customer = await t.register('CUSTOMER', 'Ann');
+    provider = await t.register('PROVIDER', 'Pat');
+    auth = { authorization: `Bearer ${customer.accessToken}` };
+    const [service] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
+    await t.sql('order', `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, $3, 'Kitchen tap drips')`, [order, customer.id, service.id]);
+    await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [conversation, order, customer.id, provider.id]);
   });
 
   after(async () => {
-    if (!exitCodes) await stack?.stop();
+    await t?.stop();
     await receiver.stop();
-    if (stack) await dropDatabases(adminUrl, stack.grants);
-    rmSync(dataDir, { recursive: true, force: true });
-    await (await testDatabaseServer()).stop();
   });
 
   it('answers a query that crosses four subgraphs, echoing the request id', async () => {
-    const { res, json } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order }, operationName: 'OrderPage' }, { 'x-request-id': 'e2e-order-page-1' });
+    const { res, json } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order }, operationName: 'OrderPage' }, { ...auth, 'x-request-id': 'e2e-order-page-1' });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-request-id'), 'e2e-order-page-1');
     assert.equal(json.errors, undefined);
@@ -92,13 +64,13 @@ describe('the whole stack, end to end', () => {
     assert.equal(got.description, 'Kitchen tap drips');
     assert.equal(got.service.name, 'Leak repair');
     assert.equal(got.service.category.name, 'Plumbing');
-    assert.deepEqual(got.customer, { id: customer, displayName: 'Ann' });
-    assert.deepEqual(got.conversations, [{ id: conversation, provider: { id: provider, displayName: 'Pat' } }]);
+    assert.deepEqual(got.customer, { id: customer.id, displayName: 'Ann' });
+    assert.deepEqual(got.conversations, [{ id: conversation, provider: { id: provider.id, displayName: 'Pat' } }]);
     assert.match(got.createdAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
   });
 
   it('makes a request id when the client sends none, and passes it to every subgraph it calls', async () => {
-    const { res } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } });
+    const { res } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } }, auth);
     const requestId = res.headers.get('x-request-id');
     assert.ok(requestId && requestId.length >= 16);
     await new Promise((r) => setTimeout(r, 300));
@@ -118,7 +90,7 @@ describe('the whole stack, end to end', () => {
   });
 
   it('ties the gateway span to one span per subgraph fetch, continued in each subgraph with resolver and SQL spans', async () => {
-    const { res } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } }, { 'x-request-id': 'e2e-trace-1' });
+    const { res } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } }, { ...auth, 'x-request-id': 'e2e-trace-1' });
     assert.equal(res.status, 200);
     let traceId = '';
     await receiver.waitFor((spans) => {
@@ -152,10 +124,10 @@ describe('the whole stack, end to end', () => {
   });
 
   it('maps errors to the contract codes and masks nothing expected', async () => {
-    const bad = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: 'not-an-id' } });
+    const bad = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: 'not-an-id' } }, auth);
     assert.equal(bad.json.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.equal(bad.json.errors?.[0]?.extensions?.field, 'id');
-    const missing = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: randomUUID() } });
+    const missing = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: randomUUID() } }, auth);
     assert.equal(missing.json.errors?.[0]?.extensions?.code, 'NOT_FOUND');
     assert.equal(missing.json.data?.order, null);
     const invalid = await post(stack.endpoint, { query: '{ nope }' });
@@ -186,11 +158,11 @@ describe('the whole stack, end to end', () => {
   });
 
   it("reports not ready when a subgraph's database goes away, and ready again when it is back", async () => {
-    const database = `${prefix}_order`;
+    const database = `${t.prefix}_order`;
     const orderUrl = new URL('/readyz', stack.services.find((s) => s.name === 'order')!.url);
     const gatewayReady = new URL('/readyz', stack.endpoint);
-    await adminQuery(adminUrl, 'postgres', `ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS false`);
-    await adminQuery(adminUrl, 'postgres', `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [database]);
+    await t.sql('catalog', `ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS false`);
+    await t.sql('catalog', `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [database]);
     try {
       const direct = await fetch(orderUrl);
       assert.equal(direct.status, 503);
@@ -202,20 +174,20 @@ describe('the whole stack, end to end', () => {
       const states = ((await viaGateway.json()) as { subgraphs: Record<string, string> }).subgraphs;
       assert.match(states.order!, /^not ready/);
       assert.equal(states.catalog, 'ready');
-      const during = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } });
+      const during = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } }, auth);
       assert.equal(during.json.errors?.[0]?.extensions?.code, 'INTERNAL_SERVER_ERROR');
       assert.equal(during.json.errors?.[0]?.message, 'Internal server error');
     } finally {
-      await adminQuery(adminUrl, 'postgres', `ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`);
+      await t.sql('catalog', `ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`);
     }
     assert.equal((await fetch(orderUrl)).status, 200);
     assert.equal((await fetch(gatewayReady)).status, 200);
-    const after = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } });
+    const after = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } }, auth);
     assert.equal(after.json.data?.order?.id, order, 'a failed request did not take the service down');
   });
 
   it('stops every process cleanly, gateway first', async () => {
-    exitCodes = await stack.stop();
+    const exitCodes = await stack.stop();
     assert.deepEqual(exitCodes, { gateway: 0, user: 0, catalog: 0, order: 0, chat: 0, audit: 0 });
     const stopped = (name: string) =>
       readFileSync(join(stack.logDir, `${name}.log`), 'utf8')

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Caller } from './identity.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -15,6 +16,8 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 export interface RequestScope {
   requestId: string;
   logger: Logger;
+  /** caller is who the request acts for, once verified (by the gateway, or by a subgraph from the gateway's token). */
+  caller?: Caller;
   operationName?: string;
   outcome?: string;
   errorCodes?: string[];
@@ -155,6 +158,7 @@ export class HttpService {
           operationName: scope.operationName ?? null,
           outcome: scope.outcome ?? (status < 400 ? 'ok' : 'error'),
           ...(scope.errorCodes && scope.errorCodes.length > 0 ? { errorCodes: scope.errorCodes } : {}),
+          ...(scope.caller?.viewer ? { userId: scope.caller.viewer.id } : {}),
         };
         if (probe) scope.logger.debug(line, 'request');
         else scope.logger.info(line, 'request');

@@ -132,3 +132,12 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const name = e.driverError?.constraint ?? e.constraint;
   return code === '23505' && (constraint === undefined || name === constraint);
 }
+
+/**
+ * returnedRows reads the rows of a raw `UPDATE/DELETE … RETURNING` query: for
+ * those, TypeORM's query() answers [rows, affectedCount] rather than rows.
+ */
+export function returnedRows<T>(result: unknown): T[] {
+  const value = result as unknown[];
+  return (Array.isArray(value[0]) ? value[0] : value) as T[];
+}

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
@@ -16,7 +15,8 @@ import {
 } from './config.js';
 import { graphqlRoute } from './graphql-http.js';
 import type { ScopedContext } from './graphql-errors.js';
-import { HttpService, type RequestScope } from './http-server.js';
+import { HttpService, sendJson, type RequestScope, type RouteHandler } from './http-server.js';
+import { GatewayTrust, type Caller } from './identity.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -61,6 +61,12 @@ export function subgraphSettings(name: string, defaultPort: number, root: string
     dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: 'run pending migrations at start', schema: booleanSchema, fallback: 'true' }),
     logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
     otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
+    gatewayJwksUrl: setting({
+      env: `${p}_GATEWAY_JWKS_URL`,
+      doc: "the gateway's public keys, which sign the token every request from the gateway carries",
+      schema: z.url(),
+      fallback: 'http://localhost:4000/.well-known/gateway-jwks.json',
+    }),
     shutdownTimeoutMs: setting({ env: `${p}_SHUTDOWN_TIMEOUT_MS`, doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
   };
 }
@@ -71,9 +77,14 @@ export type SubgraphSettings = Settings<ReturnType<typeof subgraphSettings>>;
 /** SubgraphWiring is what a subgraph's main builds once its database is open. */
 export interface SubgraphWiring<C extends ScopedContext> {
   schema: GraphQLSchema;
-  context: (req: IncomingMessage, scope: RequestScope) => Promise<C>;
+  /** context builds a request's context from its caller, whom the gateway vouched for. */
+  context: (caller: Caller, scope: RequestScope) => Promise<C>;
   /** startup runs after migrations and before serving (a seed step, say). */
   startup?: () => Promise<void>;
+  /** routes are extra HTTP routes (such as a JWKS), public unless they check the gateway's token themselves. */
+  routes?: Record<string, RouteHandler>;
+  /** stop runs first at shutdown, before the HTTP server drains (to end long-lived streams). */
+  stop?: () => Promise<void>;
 }
 
 /** SubgraphDefinition is one subgraph: its name, its storage, and how to wire it. */
@@ -84,7 +95,7 @@ export interface SubgraphDefinition<C extends ScopedContext> {
   printable: Record<string, unknown>;
   entities: Function[];
   migrations: MigrationClass[];
-  wire: (dataSource: DataSource, logger: Logger) => Promise<SubgraphWiring<C>>;
+  wire: (dataSource: DataSource, logger: Logger, trust: GatewayTrust) => Promise<SubgraphWiring<C>>;
 }
 
 /** withPassword fills the URL's password from passwordFile when the URL has none and the file exists. */
@@ -128,11 +139,23 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       const ran = await migrate(dataSource);
       if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
     }
-    const wiring = await definition.wire(dataSource, logger);
+    const trust = new GatewayTrust(settings.gatewayJwksUrl);
+    const wiring = await definition.wire(dataSource, logger, trust);
     await wiring.startup?.();
     const apollo = createSubgraphServer<C>(wiring.schema);
     await apollo.start();
     lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
+    const execute = graphqlRoute(apollo, async (_req, scope) => wiring.context(scope.caller!, scope), settings.httpBodyLimitBytes);
+    // Only the gateway may call: every request, _service and _entities included, must carry its signed token.
+    const graphql: RouteHandler = async (req, res, scope) => {
+      const caller = await trust.callerOf(req, scope.requestId);
+      if (!caller) {
+        scope.outcome = 'refused';
+        return sendJson(res, 401, { errors: [{ message: 'Requests must come through the gateway', extensions: { code: 'UNAUTHENTICATED' } }] });
+      }
+      scope.caller = caller;
+      return execute(req, res, scope);
+    };
     const http = new HttpService({
       service: name,
       logger,
@@ -143,12 +166,10 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
         const db = await databaseReadiness(dataSource, 2000);
         return { ready: db.ready, checks: { database: db.database, migrations: db.migrations } };
       },
-      routes: {
-        'POST /graphql': graphqlRoute(apollo, wiring.context, settings.httpBodyLimitBytes),
-        'GET /graphql': graphqlRoute(apollo, wiring.context, settings.httpBodyLimitBytes),
-      },
+      routes: { 'POST /graphql': graphql, 'GET /graphql': graphql, ...wiring.routes },
     });
     lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
+    if (wiring.stop) lifecycle.onShutdown({ name: 'streams', stop: wiring.stop });
     const port = await http.listen();
     logger.info({ url: `http://${settings.httpHost}:${port}/graphql` }, 'ready');
   } catch (err) {

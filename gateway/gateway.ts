@@ -4,25 +4,37 @@ import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOp
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import { requestScopePlugin, toClientError, type ScopedContext } from '../foundation/graphql-errors.js';
 import { REQUEST_ID_HEADER, type Readiness } from '../foundation/http-server.js';
+import { GATEWAY_TOKEN_HEADER, signGatewayToken, type Caller } from '../foundation/identity.js';
+import type { TokenSigner } from '../foundation/tokens.js';
 
-/** GatewayContext is the per-request context of the gateway. */
-export type GatewayContext = ScopedContext;
+/** GatewayContext is the per-request context of the gateway: the verified caller and, once made, the token that states it to subgraphs. */
+export interface GatewayContext extends ScopedContext {
+  caller: Caller;
+  gatewayToken?: Promise<string>;
+}
 
 /**
  * SubgraphDataSource sends the gateway's fetches to one subgraph, carrying the
+ * gateway's signed statement of the caller (made once per request), the
  * request id and the W3C trace context of the current fetch span, with a timeout.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(url: string, timeoutMs: number) {
+  constructor(
+    url: string,
+    timeoutMs: number,
+    private readonly signer: TokenSigner,
+  ) {
     super({
       url,
       fetcher: ((input: string, init: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as never,
     });
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const headers = request.http!.headers;
-    if (context.scope) headers.set(REQUEST_ID_HEADER, context.scope.requestId);
+    context.gatewayToken ??= signGatewayToken(this.signer, context.caller);
+    headers.set(GATEWAY_TOKEN_HEADER, await context.gatewayToken);
+    headers.set(REQUEST_ID_HEADER, context.scope.requestId);
     const carrier: Record<string, string> = {};
     propagation.inject(otelContext.active(), carrier);
     for (const [key, value] of Object.entries(carrier)) headers.set(key, value);
@@ -35,6 +47,7 @@ export interface GatewayOptions {
   /** subgraphUrls overrides the routing URLs that the supergraph names, by subgraph name. */
   subgraphUrls: Record<string, string>;
   subgraphTimeoutMs: number;
+  signer: TokenSigner;
 }
 
 /** subgraphsOf lists the subgraphs a supergraph names, with their routing URLs. */
@@ -53,7 +66,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
   const subgraphs = { ...subgraphsOf(options.supergraphSdl), ...options.subgraphUrls };
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(subgraphs[name] ?? url!, options.subgraphTimeoutMs),
+    buildService: ({ name, url }) => new SubgraphDataSource(subgraphs[name] ?? url!, options.subgraphTimeoutMs, options.signer),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

@@ -13,13 +13,18 @@ import {
   positiveIntSchema,
   setting,
 } from '../foundation/config.js';
+import { AppError } from '../foundation/errors.js';
 import { graphqlRoute } from '../foundation/graphql-http.js';
-import { HttpService, type RouteHandler } from '../foundation/http-server.js';
+import { HttpService, sendJson, type RouteHandler } from '../foundation/http-server.js';
+import { signGatewayToken } from '../foundation/identity.js';
 import { Lifecycle } from '../foundation/lifecycle.js';
 import { createLogger } from '../foundation/logger.js';
 import { Metrics } from '../foundation/metrics.js';
 import { startTelemetry } from '../foundation/telemetry.js';
+import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundation/tokens.js';
+import { Authenticator, refusal } from './auth.js';
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
+import { SessionRevocations } from './session-revocations.js';
 import { idePage, ideRoutes, wantsIde } from './ide.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,6 +76,24 @@ const spec = {
     schema: booleanSchema,
     fallback: 'false',
   }),
+  jwksUrl: setting({ env: 'GATEWAY_JWKS_URL', doc: "the user subgraph's JWKS, which verifies access tokens (cached; refetched on an unknown kid)", schema: z.url(), fallback: 'http://localhost:4001/.well-known/jwks.json' }),
+  jwtIssuer: setting({ env: 'GATEWAY_JWT_ISSUER', doc: 'the iss access tokens must have', schema: z.string().min(1), fallback: 'fixup-user' }),
+  jwtAudience: setting({ env: 'GATEWAY_JWT_AUDIENCE', doc: 'the aud access tokens must have', schema: z.string().min(1), fallback: 'fixup' }),
+  sessionEventsUrl: setting({
+    env: 'GATEWAY_SESSION_EVENTS_URL',
+    doc: "the user subgraph's feed of stale tokens and ended sessions",
+    schema: z.url(),
+    fallback: 'http://localhost:4001/internal/session-events',
+  }),
+  sessionWindowSeconds: setting({ env: 'GATEWAY_SESSION_WINDOW_SECONDS', doc: 'how long a revocation is remembered: at least the longest access-token lifetime', schema: positiveIntSchema, fallback: '960' }),
+  internalKeys: setting({ env: 'GATEWAY_INTERNAL_KEYS', doc: 'private Ed25519 JWK set as JSON that signs the gateway\'s token to subgraphs; wins over the file', schema: z.string().optional().transform((v) => (v ? v : undefined)), secret: true }),
+  internalKeysFile: setting({
+    env: 'GATEWAY_INTERNAL_KEYS_FILE',
+    doc: 'file holding that key set; outside production it is made on first start',
+    schema: z.string().min(1),
+    fallback: join(root, '.data', 'keys', 'gateway-internal.jwks.json'),
+  }),
+  trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
   otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
   shutdownTimeoutMs: setting({ env: 'GATEWAY_SHUTDOWN_TIMEOUT_MS', doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
@@ -90,15 +113,38 @@ try {
   const supergraphSdl = readFileSync(settings.supergraphPath, 'utf8');
   const unknown = Object.keys(settings.subgraphUrls).filter((name) => !(name in subgraphsOf(supergraphSdl)));
   if (unknown.length > 0) throw new Error(`GATEWAY_SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}`);
+  const internalKeys = await loadKeySet({ json: settings.internalKeys, file: settings.internalKeysFile, createIfMissing: settings.environment !== 'production' });
+  const signer = await TokenSigner.create(internalKeys);
+  const revocations = new SessionRevocations(
+    settings.sessionEventsUrl,
+    () => signGatewayToken(signer, { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'session-feed' }),
+    settings.sessionWindowSeconds * 1000,
+    logger,
+  );
+  const authenticator = new Authenticator(new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience), revocations, settings.trustProxyHops);
   const { apollo, subgraphs } = createGateway({
     supergraphSdl,
     subgraphUrls: settings.subgraphUrls,
     subgraphTimeoutMs: settings.subgraphTimeoutMs,
+    signer,
   });
   await apollo.start();
   lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
   const ideOn = settings.ide === 'true' || (settings.ide === 'auto' && settings.environment !== 'production');
-  const graphql = graphqlRoute<GatewayContext>(apollo, async (_req, scope) => ({ scope }), settings.httpBodyLimitBytes);
+  const execute = graphqlRoute<GatewayContext>(apollo, async (_req, scope) => ({ scope, caller: scope.caller! }), settings.httpBodyLimitBytes);
+  // The token is checked before anything is parsed or planned.
+  const graphql: RouteHandler = async (req, res, scope) => {
+    try {
+      scope.caller = await authenticator.callerOf(req, scope.requestId);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      scope.outcome = 'refused';
+      scope.errorCodes = [err.code];
+      const { status, body } = refusal(err);
+      return sendJson(res, status, body);
+    }
+    return execute(req, res, scope);
+  };
   const getGraphql: RouteHandler = (req, res, scope) => (ideOn && wantsIde(req) ? idePage(req, res) : graphql(req, res, scope));
   const http = new HttpService({
     service: 'gateway',
@@ -106,11 +152,22 @@ try {
     metrics: new Metrics('gateway'),
     host: settings.httpHost,
     port: settings.httpPort,
-    readiness: () => subgraphReadiness(subgraphs, settings.readinessTimeoutMs),
-    routes: { 'POST /graphql': graphql, 'GET /graphql': getGraphql, ...(ideOn ? ideRoutes() : {}) },
+    readiness: async () => {
+      const graph = await subgraphReadiness(subgraphs, settings.readinessTimeoutMs);
+      return { ready: graph.ready && revocations.isSynced, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
+    },
+    routes: {
+      'POST /graphql': graphql,
+      'GET /graphql': getGraphql,
+      'GET /.well-known/gateway-jwks.json': (_req, res) => sendJson(res, 200, publicJwks(internalKeys)),
+      ...(ideOn ? ideRoutes() : {}),
+    },
   });
   lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
   const port = await http.listen();
+  // The feed is followed once the gateway listens: the user subgraph checks the feed request against this gateway's JWKS.
+  revocations.start();
+  lifecycle.onShutdown({ name: 'session feed', stop: async () => revocations.stop() });
   logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, subgraphs, ide: ideOn }, 'ready');
 } catch (err) {
   logger.fatal({ err }, 'failed to start');

@@ -32,6 +32,8 @@ export interface StackOptions {
   onLine?: (service: string, line: string) => void;
   /** readyTimeoutMs bounds the wait for each service to be ready. */
   readyTimeoutMs?: number;
+  /** admin is created at start when the system has no admin. */
+  admin?: { email: string; password: string };
 }
 
 /** RunningService is one started process of the stack. */
@@ -49,6 +51,8 @@ export interface Stack {
   services: RunningService[];
   grants: DatabaseGrant[];
   logDir: string;
+  /** mailDir holds one .eml file per message the user subgraph sent. */
+  mailDir: string;
   /** stop stops the gateway, then the subgraphs, then PostgreSQL, and gives each process's exit code. */
   stop(): Promise<Record<string, number | null>>;
 }
@@ -156,11 +160,25 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ports[name] = options.ports[name] || (await freePort());
     }
     const services: RunningService[] = [];
+    const keys = join(options.dataDir, 'keys');
+    const mailDir = join(options.dataDir, 'mail');
+    const gatewayUrl = `http://localhost:${ports.gateway}`;
+    const userUrl = `http://localhost:${ports.user}`;
+    const own: Record<string, Record<string, string>> = {
+      user: {
+        USER_JWT_KEYS_FILE: join(keys, 'user-jwt.jwks.json'),
+        MAIL_DIR: mailDir,
+        USER_APP_URL: gatewayUrl,
+        ...(options.admin ? { ADMIN_EMAIL: options.admin.email, ADMIN_PASSWORD: options.admin.password } : {}),
+      },
+    };
     SUBGRAPHS.forEach((s, i) => {
       const prefix = s.name.toUpperCase();
       const child = spawnService(s.name, `subgraphs/${s.name}/main.js`, {
         [`${prefix}_DB_URL`]: databaseUrl(adminUrl!, grants[i]!),
         [`${prefix}_HTTP_PORT`]: String(ports[s.name]),
+        [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
+        ...own[s.name],
       });
       children.push(child);
       services.push({ name: s.name, pid: child.process.pid!, url: `http://localhost:${ports[s.name]}/graphql` });
@@ -170,6 +188,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const gateway = spawnService('gateway', 'gateway/main.js', {
       GATEWAY_HTTP_PORT: String(ports.gateway),
       GATEWAY_SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s.name}=http://localhost:${ports[s.name]}/graphql`).join(','),
+      GATEWAY_JWKS_URL: `${userUrl}/.well-known/jwks.json`,
+      GATEWAY_SESSION_EVENTS_URL: `${userUrl}/internal/session-events`,
+      GATEWAY_INTERNAL_KEYS_FILE: join(keys, 'gateway-internal.jwks.json'),
     });
     children.push(gateway);
     services.unshift({ name: 'gateway', pid: gateway.process.pid!, url: `http://localhost:${ports.gateway}/graphql` });
@@ -181,6 +202,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       services,
       grants,
       logDir,
+      mailDir,
       stop,
     };
   } catch (err) {

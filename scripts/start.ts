@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { booleanSchema, loadSettings, maskUrlPassword, portSchema, setting } from '../foundation/config.js';
+import { loadOrCreateSecret } from '../foundation/secrets.js';
 import { EMBEDDED_POSTGRES_PORT } from '../foundation/subgraph-service.js';
 import { defaultPorts, startStack, type Stack } from './stack.js';
 import { ROOT } from './supergraph.js';
@@ -38,6 +39,12 @@ function echo(service: string, line: string): void {
   }
 }
 
+// The development admin: ADMIN_EMAIL and ADMIN_PASSWORD when given, otherwise a generated password kept in .data/secrets.
+const admin = {
+  email: process.env.ADMIN_EMAIL || 'admin@fixup.local',
+  password: process.env.ADMIN_PASSWORD || loadOrCreateSecret(join(settings.dataDir, 'secrets', 'admin.password'), 12),
+};
+
 process.stdout.write('Starting Fixup…\n');
 let stack: Stack | undefined;
 let stopping = false;
@@ -61,6 +68,7 @@ try {
     prefix: 'fixup',
     ports: defaultPorts(),
     env: { CATALOG_SEED_DEMO: process.env.CATALOG_SEED_DEMO ?? 'true' },
+    admin,
     onLine: echo,
   });
 } catch (err) {
@@ -84,6 +92,8 @@ process.stdout.write(
     `  database  ${database}`,
     `             one database and role per subgraph: ${stack.grants.map((g) => g.database).join(', ')}`,
     '',
+    `  admin     ${admin.email} / ${admin.password}   (development credentials)`,
+    `  mail      ${stack.mailDir}/*.eml (verification and reset links)`,
     `  logs      ${stack.logDir}/<process>.log (warnings and errors also appear here)`,
     '',
     'Ctrl-C stops everything.',

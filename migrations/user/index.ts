@@ -1,5 +1,6 @@
 import type { MigrationClass } from '../../foundation/postgres.js';
 import { CreateUsers1732300000000 } from './1732300000000-create-users.js';
+import { Sessions1732400000000 } from './1732400000000-sessions.js';
 
 /** userMigrations lists the user database's migrations in the order they run. */
-export const userMigrations: MigrationClass[] = [CreateUsers1732300000000];
+export const userMigrations: MigrationClass[] = [CreateUsers1732300000000, Sessions1732400000000];

@@ -23,7 +23,7 @@ await runSubgraph<AuditContext>({
     const log = new AuditLog(new PostgresAuditStore(dataSource));
     return {
       schema: await buildAuditSchema(log),
-      context: async (_req, scope) => ({ scope, loaders: createLoaders(log) }),
+      context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(log) }),
     };
   },
 });

@@ -32,7 +32,7 @@ await runSubgraph<CatalogContext>({
     const catalog = new CatalogService(new PostgresCatalogStore(dataSource));
     return {
       schema: await buildCatalogSchema(catalog),
-      context: async (_req, scope) => ({ scope, loaders: createLoaders(catalog) }),
+      context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(catalog) }),
       startup: settings.seedDemo ? () => catalog.seed(DEMO_CATALOG) : undefined,
     };
   },

@@ -23,7 +23,7 @@ await runSubgraph<ChatContext>({
     const conversations = new ConversationService(new PostgresConversationStore(dataSource));
     return {
       schema: await buildChatSchema(conversations),
-      context: async (_req, scope) => ({ scope, loaders: createLoaders(conversations) }),
+      context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(conversations) }),
     };
   },
 });

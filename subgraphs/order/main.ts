@@ -23,7 +23,7 @@ await runSubgraph<OrderContext>({
     const orders = new OrderService(new PostgresOrderStore(dataSource));
     return {
       schema: await buildOrderSchema(orders),
-      context: async (_req, scope) => ({ scope, loaders: createLoaders(orders) }),
+      context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders) }),
     };
   },
 });

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
-import type { ScopedContext } from '../../../foundation/graphql-errors.js';
 import { byIdLoader } from '../../../foundation/loaders.js';
+import type { CallerContext } from '../../../foundation/permissions.js';
 import type { AuditEvent, AuditLog } from '../business/audit-log.js';
 
 /** AuditLoaders batch the audit subgraph's look-ups within one request. */
@@ -9,7 +9,7 @@ export interface AuditLoaders {
 }
 
 /** AuditContext is the per-request GraphQL context of the audit subgraph. */
-export interface AuditContext extends ScopedContext {
+export interface AuditContext extends CallerContext {
   loaders: AuditLoaders;
 }
 

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
-import type { ScopedContext } from '../../../foundation/graphql-errors.js';
 import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
+import type { CallerContext } from '../../../foundation/permissions.js';
 import type { CatalogService, Category, Service } from '../business/catalog.js';
 
 /** CatalogLoaders batch the catalog's look-ups within one request. */
@@ -11,7 +11,7 @@ export interface CatalogLoaders {
 }
 
 /** CatalogContext is the per-request GraphQL context of the catalog subgraph. */
-export interface CatalogContext extends ScopedContext {
+export interface CatalogContext extends CallerContext {
   loaders: CatalogLoaders;
 }
 

@@ -1,16 +1,18 @@
 import type { GraphQLSchema } from 'graphql';
+import { withPermissions } from '../../../foundation/permissions.js';
 import { buildFederatedSchema } from '../../../foundation/subgraph.js';
 import { isId } from '../../../foundation/ids.js';
 import type { CatalogService } from '../business/catalog.js';
 import type { CatalogContext } from './context.js';
+import { catalogPermissions } from './permissions.js';
 import { CategoryResolver, ServiceResolver } from './resolvers.js';
 
 /**
  * buildCatalogSchema builds the catalog subgraph's schema around its business
  * service; without one the schema can be printed but not executed.
  */
-export function buildCatalogSchema(catalog?: CatalogService): Promise<GraphQLSchema> {
-  return buildFederatedSchema<CatalogContext>({
+export async function buildCatalogSchema(catalog?: CatalogService): Promise<GraphQLSchema> {
+  const schema = await buildFederatedSchema<CatalogContext>({
     resolvers: [CategoryResolver, ServiceResolver],
     instances: catalog
       ? new Map<Function, object>([
@@ -23,4 +25,5 @@ export function buildCatalogSchema(catalog?: CatalogService): Promise<GraphQLSch
       Service: (ref, ctx) => (isId(ref.id) ? ctx.loaders.service.load(ref.id) : null),
     },
   });
+  return withPermissions(schema, catalogPermissions);
 }

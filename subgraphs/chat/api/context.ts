@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
-import type { ScopedContext } from '../../../foundation/graphql-errors.js';
 import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
+import type { CallerContext } from '../../../foundation/permissions.js';
 import type { Conversation, ConversationService } from '../business/conversations.js';
 
 /** ChatLoaders batch chat's look-ups within one request. */
@@ -10,7 +10,7 @@ export interface ChatLoaders {
 }
 
 /** ChatContext is the per-request GraphQL context of the chat subgraph. */
-export interface ChatContext extends ScopedContext {
+export interface ChatContext extends CallerContext {
   loaders: ChatLoaders;
 }
 

@@ -10,8 +10,8 @@ export class ConversationResolver {
   constructor(private readonly conversations: ConversationService) {}
 
   @Query(() => ConversationType, { nullable: true, description: 'One conversation, by id.' })
-  conversation(@Arg('id', () => ID) id: string): Promise<Conversation> {
-    return this.conversations.conversation(parseId(id, 'id'));
+  conversation(@Arg('id', () => ID) id: string, @Ctx() ctx: ChatContext): Promise<Conversation> {
+    return this.conversations.conversation(parseId(id, 'id'), ctx.caller.viewer!);
   }
 
   @FieldResolver(() => OrderType)
@@ -30,11 +30,14 @@ export class ConversationResolver {
   }
 }
 
-/** OrderConversationsResolver contributes `Order.conversations` to the supergraph. */
+/** OrderConversationsResolver contributes `Order.conversations` to the supergraph: those the viewer may read. */
 @Resolver(() => OrderType)
 export class OrderConversationsResolver {
+  constructor(private readonly chat: ConversationService) {}
+
   @FieldResolver(() => [ConversationType])
-  conversations(@Root() order: OrderType, @Ctx() ctx: ChatContext): Promise<Conversation[]> {
-    return ctx.loaders.conversationsOfOrder.load(order.id);
+  async conversations(@Root() order: OrderType, @Ctx() ctx: ChatContext): Promise<Conversation[]> {
+    const all = await ctx.loaders.conversationsOfOrder.load(order.id);
+    return all.filter((c) => this.chat.mayRead(c, ctx.caller.viewer));
   }
 }

@@ -1,4 +1,5 @@
 import { NotFoundError } from '../../../foundation/errors.js';
+import type { Viewer } from '../../../foundation/identity.js';
 
 /** Conversation is the chat between an order's customer and one provider. */
 export interface Conversation {
@@ -19,11 +20,16 @@ export interface ConversationStore {
 export class ConversationService {
   constructor(private readonly store: ConversationStore) {}
 
-  /** conversation loads one conversation or fails with NOT_FOUND. */
-  async conversation(id: string): Promise<Conversation> {
+  /** conversation loads one conversation the viewer may read, or fails with NOT_FOUND. */
+  async conversation(id: string, viewer: Viewer): Promise<Conversation> {
     const [conversation] = await this.store.conversationsByIds([id]);
-    if (!conversation) throw new NotFoundError('Conversation', id);
+    if (!conversation || !this.mayRead(conversation, viewer)) throw new NotFoundError('Conversation', id);
     return conversation;
+  }
+
+  /** mayRead tells whether the viewer may read a conversation: its customer, its provider, and admins. */
+  mayRead(conversation: Conversation, viewer: Viewer | null): boolean {
+    return !!viewer && (viewer.id === conversation.customerId || viewer.id === conversation.providerId || viewer.roles.includes('ADMIN'));
   }
 
   /** conversationsByIds loads a batch of conversations. */

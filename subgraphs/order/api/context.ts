@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
-import type { ScopedContext } from '../../../foundation/graphql-errors.js';
 import { byIdLoader } from '../../../foundation/loaders.js';
+import type { CallerContext } from '../../../foundation/permissions.js';
 import type { Order, OrderService } from '../business/orders.js';
 
 /** OrderLoaders batch the order subgraph's look-ups within one request. */
@@ -9,7 +9,7 @@ export interface OrderLoaders {
 }
 
 /** OrderContext is the per-request GraphQL context of the order subgraph. */
-export interface OrderContext extends ScopedContext {
+export interface OrderContext extends CallerContext {
   loaders: OrderLoaders;
 }
 

@@ -1,20 +1,27 @@
 import type { GraphQLSchema } from 'graphql';
 import { isId } from '../../../foundation/ids.js';
+import { withPermissions } from '../../../foundation/permissions.js';
 import { buildFederatedSchema } from '../../../foundation/subgraph.js';
 import type { OrderService } from '../business/orders.js';
 import type { OrderContext } from './context.js';
+import { orderPermissions } from './permissions.js';
 import { OrderResolver } from './resolvers.js';
 
 /**
  * buildOrderSchema builds the order subgraph's schema around its business
  * service; without one the schema can be printed but not executed.
  */
-export function buildOrderSchema(orders?: OrderService): Promise<GraphQLSchema> {
-  return buildFederatedSchema<OrderContext>({
+export async function buildOrderSchema(orders?: OrderService): Promise<GraphQLSchema> {
+  const schema = await buildFederatedSchema<OrderContext>({
     resolvers: [OrderResolver],
     instances: orders ? new Map<Function, object>([[OrderResolver, new OrderResolver(orders)]]) : undefined,
     references: {
-      Order: (ref, ctx) => (isId(ref.id) ? ctx.loaders.order.load(ref.id) : null),
+      // An order reached by reference obeys the same visibility as order(id).
+      Order: async (ref, ctx) => {
+        const order = isId(ref.id) ? await ctx.loaders.order.load(ref.id) : null;
+        return order && orders?.maySee(order, ctx.caller.viewer) ? order : null;
+      },
     },
   });
+  return withPermissions(schema, orderPermissions);
 }

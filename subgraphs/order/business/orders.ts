@@ -1,4 +1,5 @@
 import { NotFoundError } from '../../../foundation/errors.js';
+import type { Viewer } from '../../../foundation/identity.js';
 
 /** OrderStatus is where an order is in its workflow. */
 export type OrderStatus = 'OPEN' | 'ACCEPTED' | 'COMPLETED' | 'CANCELLED';
@@ -23,11 +24,16 @@ export interface OrderStore {
 export class OrderService {
   constructor(private readonly store: OrderStore) {}
 
-  /** order loads one order or fails with NOT_FOUND. */
-  async order(id: string): Promise<Order> {
+  /** order loads one order the viewer may see, or fails with NOT_FOUND. */
+  async order(id: string, viewer: Viewer): Promise<Order> {
     const [order] = await this.store.ordersByIds([id]);
-    if (!order) throw new NotFoundError('Order', id);
+    if (!order || !this.maySee(order, viewer)) throw new NotFoundError('Order', id);
     return order;
+  }
+
+  /** maySee tells whether the viewer may see an order: its customer and admins. */
+  maySee(order: Order, viewer: Viewer | null): boolean {
+    return !!viewer && (viewer.id === order.customerId || viewer.roles.includes('ADMIN'));
   }
 
   /** ordersByIds loads a batch of orders (entity references, loaders). */

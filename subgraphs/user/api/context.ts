@@ -1,7 +1,8 @@
 import type DataLoader from 'dataloader';
-import type { ScopedContext } from '../../../foundation/graphql-errors.js';
 import { byIdLoader } from '../../../foundation/loaders.js';
-import type { User, UserService } from '../business/users.js';
+import type { CallerContext } from '../../../foundation/permissions.js';
+import type { AccountService } from '../business/accounts.js';
+import type { User } from '../business/users.js';
 
 /** UserLoaders batch the user subgraph's look-ups within one request. */
 export interface UserLoaders {
@@ -9,11 +10,11 @@ export interface UserLoaders {
 }
 
 /** UserContext is the per-request GraphQL context of the user subgraph. */
-export interface UserContext extends ScopedContext {
+export interface UserContext extends CallerContext {
   loaders: UserLoaders;
 }
 
 /** createLoaders makes a request's loaders. */
-export function createLoaders(users: UserService): UserLoaders {
-  return { user: byIdLoader((ids) => users.usersByIds(ids)) };
+export function createLoaders(accounts: AccountService): UserLoaders {
+  return { user: byIdLoader((ids) => accounts.usersByIds(ids)) };
 }

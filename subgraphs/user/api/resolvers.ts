@@ -1,6 +1,118 @@
-import { Resolver } from 'type-graphql';
-import { UserType } from './types.js';
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { InvalidInputError } from '../../../foundation/errors.js';
+import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
+import { parseId } from '../../../foundation/ids.js';
+import { decodeCursor, encodeCursor, pageSize } from '../../../foundation/pagination.js';
+import type { AccountService, SessionTokens } from '../business/accounts.js';
+import type { Role, User } from '../business/users.js';
+import type { UserContext } from './context.js';
+import { AuthPayloadType, OWN_ACCOUNT, RegisterInputType, RoleEnum, UpdateProfileInputType, UserConnection, UserType } from './types.js';
 
-/** UserResolver serves the `User` entity; its fields are read from the loaded user. */
+/** MAX_TOKEN_LENGTH bounds opaque tokens before they are hashed. */
+const MAX_TOKEN_LENGTH = 512;
+
+function checkToken(value: string, field: string): string {
+  if (value.length === 0 || value.length > MAX_TOKEN_LENGTH) throw new InvalidInputError(field, `${field} is not a valid token`);
+  return value;
+}
+
+function ownAccount(tokens: SessionTokens): SessionTokens {
+  return { ...tokens, user: { ...tokens.user, [OWN_ACCOUNT]: true } as User };
+}
+
+/** AuthResolver serves sign-up, sign-in, sessions and passwords. */
+@Resolver()
+export class AuthResolver {
+  constructor(private readonly accounts: AccountService) {}
+
+  @Mutation(() => AuthPayloadType, { description: 'Creates a customer or provider account and signs it in.' })
+  async register(@Arg('input', () => RegisterInputType) input: RegisterInputType, @Ctx() ctx: UserContext): Promise<SessionTokens> {
+    return ownAccount(await this.accounts.register({ ...input, role: input.role as Role }, ctx.caller));
+  }
+
+  @Mutation(() => AuthPayloadType)
+  async login(@Arg('email') email: string, @Arg('password') password: string, @Ctx() ctx: UserContext): Promise<SessionTokens> {
+    return ownAccount(await this.accounts.login(email, password, ctx.caller));
+  }
+
+  @Mutation(() => AuthPayloadType, { description: 'Trades a refresh token (once) for a new access and refresh token.' })
+  async refreshSession(@Arg('refreshToken') refreshToken: string, @Ctx() ctx: UserContext): Promise<SessionTokens> {
+    return ownAccount(await this.accounts.refresh(checkToken(refreshToken, 'refreshToken'), ctx.caller));
+  }
+
+  @Mutation(() => Boolean, { description: 'Ends the session that the refresh token belongs to.' })
+  logout(@Arg('refreshToken') refreshToken: string, @Ctx() ctx: UserContext): Promise<boolean> {
+    return this.accounts.logout(checkToken(refreshToken, 'refreshToken'), ctx.caller.viewer!, ctx.caller);
+  }
+
+  @Mutation(() => UserType)
+  verifyEmail(@Arg('token') token: string, @Ctx() ctx: UserContext): Promise<User> {
+    return this.accounts.verifyEmail(checkToken(token, 'token'), ctx.caller);
+  }
+
+  @Mutation(() => Boolean, { description: 'Mails a reset link if the address has an account; answers true either way.' })
+  requestPasswordReset(@Arg('email') email: string, @Ctx() ctx: UserContext): Promise<boolean> {
+    return this.accounts.requestPasswordReset(email, ctx.caller);
+  }
+
+  @Mutation(() => Boolean, { description: 'Sets a new password with a mailed token; every session of the user ends.' })
+  resetPassword(@Arg('token') token: string, @Arg('newPassword') newPassword: string, @Ctx() ctx: UserContext): Promise<boolean> {
+    return this.accounts.resetPassword(checkToken(token, 'token'), newPassword, ctx.caller);
+  }
+
+  @Mutation(() => Boolean, { description: "Changes the caller's password; their other sessions end." })
+  changePassword(@Arg('currentPassword') currentPassword: string, @Arg('newPassword') newPassword: string, @Ctx() ctx: UserContext): Promise<boolean> {
+    return this.accounts.changePassword(currentPassword, newPassword, ctx.caller.viewer!, ctx.caller);
+  }
+}
+
+/** cursorOf is a user's opaque position in the list of users. */
+function cursorOf(user: User): string {
+  return encodeCursor([user.createdAt.toISOString(), user.id]);
+}
+
+/** UserResolver serves the signed-in user, the admin's list of users, profiles and roles. */
 @Resolver(() => UserType)
-export class UserResolver {}
+export class UserResolver {
+  constructor(private readonly accounts: AccountService) {}
+
+  @Query(() => UserType, { nullable: true, description: 'The signed-in user.' })
+  me(@Ctx() ctx: UserContext): Promise<User> {
+    return this.accounts.me(ctx.caller.viewer!);
+  }
+
+  @Query(() => UserConnection, { description: 'Every account, newest first (admins).' })
+  async users(
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<ConnectionShape<User>> {
+    const size = pageSize(first, 'first');
+    let position;
+    if (after != null) {
+      const [at, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
+      const createdAt = new Date(at);
+      if (Number.isNaN(createdAt.getTime())) throw new InvalidInputError('after', 'after is not a valid cursor');
+      position = { createdAt, id: parseId(id, 'after') };
+    }
+    return toConnection(await this.accounts.users(size, position), cursorOf);
+  }
+
+  @Mutation(() => UserType)
+  updateProfile(@Arg('input', () => UpdateProfileInputType) input: UpdateProfileInputType, @Ctx() ctx: UserContext): Promise<User> {
+    return this.accounts.updateProfile(
+      { displayName: input.displayName ?? undefined, avatarUrl: input.avatarUrl === undefined ? undefined : input.avatarUrl },
+      ctx.caller.viewer!,
+      ctx.caller,
+    );
+  }
+
+  @Mutation(() => UserType, { description: "Gives a user a role; their older access tokens get SESSION_STALE." })
+  assignRole(@Arg('userId', () => ID) userId: string, @Arg('role', () => RoleEnum) role: RoleEnum, @Ctx() ctx: UserContext): Promise<User> {
+    return this.accounts.assignRole(parseId(userId, 'userId'), role as Role, ctx.caller.viewer!, ctx.caller);
+  }
+
+  @Mutation(() => UserType, { description: "Takes a role away; their older access tokens get SESSION_STALE." })
+  revokeRole(@Arg('userId', () => ID) userId: string, @Arg('role', () => RoleEnum) role: RoleEnum, @Ctx() ctx: UserContext): Promise<User> {
+    return this.accounts.revokeRole(parseId(userId, 'userId'), role as Role, ctx.caller.viewer!, ctx.caller);
+  }
+}

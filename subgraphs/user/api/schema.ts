@@ -1,22 +1,28 @@
 import type { GraphQLSchema } from 'graphql';
 import { isId } from '../../../foundation/ids.js';
+import { withPermissions } from '../../../foundation/permissions.js';
 import { buildFederatedSchema } from '../../../foundation/subgraph.js';
-import type { UserService } from '../business/users.js';
+import type { AccountService } from '../business/accounts.js';
 import type { UserContext } from './context.js';
-import { UserResolver } from './resolvers.js';
-import { UserType } from './types.js';
+import { userPermissions } from './permissions.js';
+import { AuthResolver, UserResolver } from './resolvers.js';
 
 /**
- * buildUserSchema builds the user subgraph's schema around its business
- * service; without one the schema can be printed but not executed.
+ * buildUserSchema builds the user subgraph's schema, with its permissions,
+ * around its business service; without one it can be printed but not executed.
  */
-export function buildUserSchema(users?: UserService): Promise<GraphQLSchema> {
-  return buildFederatedSchema<UserContext>({
-    resolvers: [UserResolver],
-    instances: users ? new Map<Function, object>([[UserResolver, new UserResolver()]]) : undefined,
-    orphanedTypes: [UserType],
+export async function buildUserSchema(accounts?: AccountService): Promise<GraphQLSchema> {
+  const schema = await buildFederatedSchema<UserContext>({
+    resolvers: [AuthResolver, UserResolver],
+    instances: accounts
+      ? new Map<Function, object>([
+          [AuthResolver, new AuthResolver(accounts)],
+          [UserResolver, new UserResolver(accounts)],
+        ])
+      : undefined,
     references: {
       User: (ref, ctx) => (isId(ref.id) ? ctx.loaders.user.load(ref.id) : null),
     },
   });
+  return withPermissions(schema, userPermissions);
 }

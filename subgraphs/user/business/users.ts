@@ -1,10 +1,13 @@
+import type { AuditEntry } from '../../../foundation/audit-entry.js';
+import type { Caller } from '../../../foundation/identity.js';
+
 /** Role is what a user may act as. */
 export type Role = 'CUSTOMER' | 'PROVIDER' | 'ADMIN';
 
 /** ROLES lists every role. */
 export const ROLES: readonly Role[] = ['CUSTOMER', 'PROVIDER', 'ADMIN'];
 
-/** User is an account. */
+/** User is an account as the rest of the code sees it (never its password hash). */
 export interface User {
   id: string;
   email: string;
@@ -13,19 +16,104 @@ export interface User {
   emailVerified: boolean;
   avatarUrl: string | null;
   createdAt: Date;
+  /** tokenVersion goes up whenever the user's access tokens must stop working (a role change, a reset). */
+  tokenVersion: number;
 }
 
-/** UserStore is the storage the user subgraph needs; the store layer implements it. */
+/** UserWithPassword is a user with the hash to check a password against. */
+export interface UserWithPassword extends User {
+  passwordHash: string | null;
+}
+
+/** NewUser is an account about to be created. */
+export interface NewUser {
+  id: string;
+  email: string;
+  displayName: string;
+  roles: Role[];
+  passwordHash: string;
+  emailVerified: boolean;
+}
+
+/** UserPatch is a change to an account's profile, roles or password. */
+export interface UserPatch {
+  displayName?: string;
+  avatarUrl?: string | null;
+  roles?: Role[];
+  passwordHash?: string;
+  emailVerified?: boolean;
+}
+
+/** Session is one login: the family of refresh tokens descended from it. */
+export interface Session {
+  id: string;
+  userId: string;
+  revokedAt: Date | null;
+}
+
+/** RefreshTokenRecord is a stored refresh token (only its hash is stored). */
+export interface RefreshTokenRecord {
+  id: string;
+  sessionId: string;
+  userId: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+/** EmailTokenPurpose is what a mailed token is for. */
+export type EmailTokenPurpose = 'verify_email' | 'reset_password';
+
+/** EmailTokenRecord is a stored single-use mailed token (only its hash is stored). */
+export interface EmailTokenRecord {
+  id: string;
+  userId: string;
+  purpose: EmailTokenPurpose;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+/** UserPosition is a place in the list of users, newest first. */
+export interface UserPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * AccountTx is what one transaction of the account store can do. Everything
+ * done through it, audit events included, commits or rolls back together.
+ */
+export interface AccountTx {
+  insertUser(user: NewUser): Promise<User>;
+  userById(id: string, lock: boolean): Promise<UserWithPassword | null>;
+  updateUser(id: string, patch: UserPatch): Promise<User>;
+  /** bumpTokenVersion makes every access token the user holds stale, and tells the gateways. */
+  bumpTokenVersion(userId: string): Promise<number>;
+  adminCount(): Promise<number>;
+  createSession(userId: string): Promise<Session>;
+  sessionById(id: string, lock: boolean): Promise<Session | null>;
+  /** revokeSessions ends the given sessions (or every live one of a user but `except`) and tells the gateways. */
+  revokeSession(sessionId: string, userId: string): Promise<void>;
+  revokeUserSessions(userId: string, except: string | null): Promise<number>;
+  insertRefreshToken(token: { id: string; sessionId: string; userId: string; hash: string; expiresAt: Date }): Promise<void>;
+  refreshTokenByHash(hash: string, lock: boolean): Promise<RefreshTokenRecord | null>;
+  markRefreshTokenUsed(id: string): Promise<void>;
+  insertEmailToken(token: { id: string; userId: string; purpose: EmailTokenPurpose; hash: string; expiresAt: Date }): Promise<void>;
+  emailTokenByHash(hash: string, purpose: EmailTokenPurpose, lock: boolean): Promise<EmailTokenRecord | null>;
+  markEmailTokenUsed(id: string): Promise<void>;
+  /** invalidateEmailTokens marks every unused token of that purpose used (a new one replaces them). */
+  invalidateEmailTokens(userId: string, purpose: EmailTokenPurpose): Promise<void>;
+  record(entry: AuditEntry): Promise<void>;
+}
+
+/** UserStore is the storage accounts need; the store layer implements it. */
 export interface UserStore {
+  /** transaction runs fn in one database transaction on behalf of caller (whose IP and agent go into audit events). */
+  transaction<T>(caller: Caller, fn: (tx: AccountTx) => Promise<T>): Promise<T>;
+  userByEmail(email: string): Promise<UserWithPassword | null>;
   usersByIds(ids: readonly string[]): Promise<User[]>;
-}
-
-/** UserService holds the rules about accounts. */
-export class UserService {
-  constructor(private readonly store: UserStore) {}
-
-  /** usersByIds loads a batch of users (entity references, loaders). */
-  usersByIds(ids: readonly string[]): Promise<User[]> {
-    return this.store.usersByIds(ids);
-  }
+  /** listUsers returns up to limit + 1 users after `after`, newest first. */
+  listUsers(limit: number, after: UserPosition | undefined): Promise<User[]>;
+  anyAdmin(): Promise<boolean>;
+  /** recordAlone writes an audit event that goes with no change (a failed login). */
+  recordAlone(caller: Caller, entry: AuditEntry): Promise<void>;
 }

@@ -24,9 +24,100 @@ export class UserRow {
   @Column('text', { name: 'password_hash', nullable: true })
   passwordHash!: string | null;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @Column('integer', { name: 'token_version' })
+  tokenVersion!: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt!: Date;
+}
+
+/** SessionRow is a row of `sessions`: one login, the family of its refresh tokens. */
+@Entity({ name: 'sessions' })
+export class SessionRow {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'user_id' })
+  userId!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'revoked_at', nullable: true })
+  revokedAt!: Date | null;
+}
+
+/** RefreshTokenRow is a row of `refresh_tokens`: a hash, never the token. */
+@Entity({ name: 'refresh_tokens' })
+export class RefreshTokenRow {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'session_id' })
+  sessionId!: string;
+
+  @Column('uuid', { name: 'user_id' })
+  userId!: string;
+
+  @Column('text', { name: 'token_hash' })
+  tokenHash!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'expires_at' })
+  expiresAt!: Date;
+
+  @Column('timestamptz', { name: 'used_at', nullable: true })
+  usedAt!: Date | null;
+}
+
+/** EmailTokenRow is a row of `email_tokens`: a hash, never the token. */
+@Entity({ name: 'email_tokens' })
+export class EmailTokenRow {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'user_id' })
+  userId!: string;
+
+  @Column('text')
+  purpose!: string;
+
+  @Column('text', { name: 'token_hash' })
+  tokenHash!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column('timestamptz', { name: 'expires_at' })
+  expiresAt!: Date;
+
+  @Column('timestamptz', { name: 'used_at', nullable: true })
+  usedAt!: Date | null;
+}
+
+/** SessionEventRow is a row of `session_events`: what the gateways must know to refuse old tokens. */
+@Entity({ name: 'session_events' })
+export class SessionEventRow {
+  @PrimaryColumn('bigint')
+  seq!: string;
+
+  @Column('text')
+  kind!: 'user' | 'session';
+
+  @Column('uuid', { name: 'user_id' })
+  userId!: string;
+
+  @Column('uuid', { name: 'session_id', nullable: true })
+  sessionId!: string | null;
+
+  @Column('integer', { name: 'token_version', nullable: true })
+  tokenVersion!: number | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
 }

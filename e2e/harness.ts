@@ -1,0 +1,116 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { dropDatabases } from '../foundation/postgres-admin.js';
+import { testDatabaseServer, uniqueName } from '../foundation/testkit.js';
+import { startStack, type Stack } from '../scripts/stack.js';
+
+/** GraphQLResponse is a gateway answer as a frontend reads it. */
+export interface GraphQLResponse {
+  status: number;
+  headers: Headers;
+  data?: Record<string, any> | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+/** Session is a signed-in test user. */
+export interface Session {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** TestStack is the real stack started for one test file, with helpers to talk to it as a frontend would. */
+export interface TestStack {
+  stack: Stack;
+  adminUrl: string;
+  prefix: string;
+  admin: { email: string; password: string };
+  gql(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse>;
+  register(role: 'CUSTOMER' | 'PROVIDER', name?: string): Promise<Session>;
+  login(email: string, password: string): Promise<Session>;
+  sql(subgraph: string, text: string, values?: unknown[]): Promise<any[]>;
+  stop(): Promise<Record<string, number | null>>;
+}
+
+let counter = 0;
+
+/**
+ * startTestStack starts every process of Fixup on free ports, against the
+ * test PostgreSQL, with databases of its own, and an admin account.
+ */
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const { adminUrl } = await testDatabaseServer();
+  const dataDir = mkdtempSync(join(tmpdir(), 'fixup-e2e-'));
+  chmodSync(dataDir, 0o755);
+  const prefix = uniqueName('fx');
+  const admin = { email: `admin-${prefix}@fixup.test`, password: 'admin password 1234' };
+  const stack = await startStack({
+    dataDir,
+    adminUrl,
+    postgresPort: 0,
+    persistent: false,
+    prefix,
+    ports: {},
+    admin,
+    env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY_HOPS: '1', USER_RATE_LIMIT_IP: '1000', ...env },
+  });
+  let stopped: Record<string, number | null> | undefined;
+  const gql: TestStack['gql'] = async (query, variables, options = {}) => {
+    const res = await fetch(stack.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...options.headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as Omit<GraphQLResponse, 'status' | 'headers'>;
+    return { status: res.status, headers: res.headers, ...body };
+  };
+  const login = async (email: string, password: string): Promise<Session> => {
+    const res = await gql(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id } } }`, { e: email, p: password });
+    if (!res.data?.login) throw new Error(`login failed: ${JSON.stringify(res.errors)}`);
+    return { id: res.data.login.user.id, email, password, accessToken: res.data.login.accessToken, refreshToken: res.data.login.refreshToken };
+  };
+  return {
+    stack,
+    adminUrl,
+    prefix,
+    admin,
+    gql,
+    login,
+    async register(role, name) {
+      const email = `${role.toLowerCase()}-${++counter}-${Date.now()}@example.com`;
+      const password = 'a long enough password';
+      const res = await gql(
+        `mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken user { id } } }`,
+        { input: { email, password, displayName: name ?? `${role} ${counter}`, role } },
+      );
+      if (!res.data?.register) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
+      return { id: res.data.register.user.id, email, password, accessToken: res.data.register.accessToken, refreshToken: res.data.register.refreshToken };
+    },
+    async sql(subgraph, text, values = []) {
+      const url = new URL(adminUrl);
+      url.pathname = `/${prefix}_${subgraph}`;
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        return (await client.query(text, values)).rows;
+      } finally {
+        await client.end();
+      }
+    },
+    async stop() {
+      stopped ??= await stack.stop();
+      await dropDatabases(adminUrl, stack.grants);
+      rmSync(dataDir, { recursive: true, force: true });
+      await (await testDatabaseServer()).stop();
+      return stopped;
+    },
+  };
+}

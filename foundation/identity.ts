@@ -1,0 +1,83 @@
+import type { IncomingMessage } from 'node:http';
+import type { JWTPayload } from 'jose';
+import { TokenVerifier, type TokenSigner } from './tokens.js';
+
+/** GATEWAY_TOKEN_HEADER carries the gateway's signed statement of who is calling to every subgraph. */
+export const GATEWAY_TOKEN_HEADER = 'x-fixup-gateway-token';
+
+/** GATEWAY_TOKEN_ISSUER and GATEWAY_TOKEN_AUDIENCE pin the internal token to its one use. */
+export const GATEWAY_TOKEN_ISSUER = 'fixup-gateway';
+export const GATEWAY_TOKEN_AUDIENCE = 'fixup-subgraphs';
+
+/** GATEWAY_TOKEN_TTL_SECONDS keeps an internal token useless soon after the request it was made for. */
+export const GATEWAY_TOKEN_TTL_SECONDS = 60;
+
+/** Viewer is the signed-in user a request acts for, as the gateway verified it. */
+export interface Viewer {
+  id: string;
+  roles: string[];
+  /** sessionId is the login (refresh-token family) the access token belongs to. */
+  sessionId: string | null;
+}
+
+/** Caller is everything a subgraph knows of who sent a request and from where. */
+export interface Caller {
+  viewer: Viewer | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string;
+}
+
+/** signGatewayToken states the caller to the subgraphs, signed by the gateway. */
+export async function signGatewayToken(signer: TokenSigner, caller: Caller): Promise<string> {
+  const { token } = await signer.sign(
+    {
+      roles: caller.viewer?.roles ?? [],
+      sid: caller.viewer?.sessionId ?? undefined,
+      ip: caller.ip ?? undefined,
+      ua: caller.userAgent ?? undefined,
+      rid: caller.requestId,
+    },
+    {
+      issuer: GATEWAY_TOKEN_ISSUER,
+      audience: GATEWAY_TOKEN_AUDIENCE,
+      subject: caller.viewer?.id,
+      ttlSeconds: GATEWAY_TOKEN_TTL_SECONDS,
+    },
+  );
+  return token;
+}
+
+function callerFromClaims(claims: JWTPayload, requestId: string): Caller {
+  const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+  return {
+    viewer: typeof claims.sub === 'string' ? { id: claims.sub, roles, sessionId: typeof claims.sid === 'string' ? claims.sid : null } : null,
+    ip: typeof claims.ip === 'string' ? claims.ip : null,
+    userAgent: typeof claims.ua === 'string' ? claims.ua : null,
+    requestId,
+  };
+}
+
+/**
+ * GatewayTrust is how a subgraph knows a request came through the gateway: it
+ * verifies the gateway's signed token (keys from the gateway's JWKS) and reads
+ * the caller from it. Anything without a valid token is refused.
+ */
+export class GatewayTrust {
+  private readonly verifier: TokenVerifier;
+
+  constructor(gatewayJwksUrl: string) {
+    this.verifier = new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, GATEWAY_TOKEN_AUDIENCE);
+  }
+
+  /** callerOf returns the verified caller of a request, or null when it did not come through the gateway. */
+  async callerOf(req: IncomingMessage, requestId: string): Promise<Caller | null> {
+    const token = req.headers[GATEWAY_TOKEN_HEADER];
+    if (typeof token !== 'string' || token.length === 0) return null;
+    try {
+      return callerFromClaims(await this.verifier.verify(token), requestId);
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { trace } from '@opentelemetry/api';
+import type { EntityManager, QueryRunner } from 'typeorm';
+import { scrubMetadata, type AuditEntry } from './audit-entry.js';
+import type { Caller } from './identity.js';
+import { newId } from './ids.js';
+
+/** AUDIT_TOPIC is the outbox topic of audit events, delivered to the audit subgraph. */
+export const AUDIT_TOPIC = 'audit';
+
+/** AuditEventPayload is an audit event as it travels from a subgraph's outbox to the audit log. */
+export interface AuditEventPayload {
+  id: string;
+  action: string;
+  occurredAt: string;
+  subgraph: string;
+  actorId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  traceId: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** createOutboxTable is the migration step that gives a subgraph's database its outbox. */
+export async function createOutboxTable(db: QueryRunner): Promise<void> {
+  await db.query(`
+    CREATE TABLE outbox (
+      seq bigserial PRIMARY KEY,
+      id uuid NOT NULL UNIQUE,
+      topic text NOT NULL,
+      payload jsonb NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      delivered_at timestamptz,
+      attempts integer NOT NULL DEFAULT 0,
+      last_error text
+    )`);
+  await db.query(`CREATE INDEX outbox_pending_idx ON outbox (topic, seq) WHERE delivered_at IS NULL`);
+}
+
+/**
+ * recordAuditEvent writes an audit event to the outbox through the given
+ * transaction, so the event exists exactly when the change it describes does.
+ */
+export async function recordAuditEvent(manager: EntityManager, subgraph: string, entry: AuditEntry, caller: Caller): Promise<AuditEventPayload> {
+  const payload: AuditEventPayload = {
+    id: newId(),
+    action: entry.action,
+    occurredAt: new Date().toISOString(),
+    subgraph,
+    actorId: entry.actorId,
+    targetType: entry.targetType,
+    targetId: entry.targetId,
+    ip: caller.ip,
+    userAgent: caller.userAgent,
+    traceId: trace.getActiveSpan()?.spanContext().traceId ?? null,
+    metadata: scrubMetadata(entry.metadata ?? {}),
+  };
+  await manager.query(`INSERT INTO outbox (id, topic, payload) VALUES ($1, $2, $3)`, [payload.id, AUDIT_TOPIC, JSON.stringify(payload)]);
+  return payload;
+}

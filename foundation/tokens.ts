@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  SignJWT,
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
+
+/** TOKEN_ALGORITHM is the only signature algorithm Fixup issues or accepts (pinned on verification). */
+export const TOKEN_ALGORITHM = 'EdDSA';
+
+/** PrivateKeySet is a service's signing keys: the first signs, all are published so older tokens still verify. */
+export interface PrivateKeySet {
+  keys: JWK[];
+}
+
+/** KeySetSource says where a key set comes from: JSON given in the environment, or a file. */
+export interface KeySetSource {
+  /** json is a private JWK set as JSON; it wins over file. */
+  json?: string;
+  file: string;
+  /** createIfMissing makes a fresh key set in file when there is none (development only). */
+  createIfMissing: boolean;
+}
+
+/** generatePrivateJwk makes an Ed25519 private JWK with a kid (its thumbprint). */
+export async function generatePrivateJwk(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair(TOKEN_ALGORITHM, { crv: 'Ed25519', extractable: true });
+  const jwk = await exportJWK(privateKey);
+  jwk.kid = await calculateJwkThumbprint(jwk);
+  jwk.alg = TOKEN_ALGORITHM;
+  jwk.use = 'sig';
+  return jwk;
+}
+
+/**
+ * loadKeySet reads a private key set, or in development makes one on first use
+ * into the ignored `.data/` folder (readable by the owner only).
+ */
+export async function loadKeySet(source: KeySetSource): Promise<PrivateKeySet> {
+  let text = source.json;
+  if (!text) {
+    try {
+      text = readFileSync(source.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !source.createIfMissing) {
+        throw new Error(`no signing keys: ${source.file} is missing (${(err as Error).message})`);
+      }
+      const set = { keys: [await generatePrivateJwk()] };
+      mkdirSync(dirname(source.file), { recursive: true, mode: 0o700 });
+      try {
+        writeFileSync(source.file, JSON.stringify(set, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+      } catch (writeErr) {
+        // Another process made it first: use theirs.
+        if ((writeErr as NodeJS.ErrnoException).code !== 'EEXIST') throw writeErr;
+      }
+      text = readFileSync(source.file, 'utf8');
+    }
+  }
+  const set = JSON.parse(text) as PrivateKeySet;
+  if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error('the signing key set has no keys');
+  for (const key of set.keys) {
+    if (key.kty !== 'OKP' || key.crv !== 'Ed25519' || !key.d || !key.kid) {
+      throw new Error(`signing key ${key.kid ?? '(no kid)'} is not a private Ed25519 JWK with a kid`);
+    }
+  }
+  return set;
+}
+
+/** publicJwks is the JWKS to publish for a private key set: public parts only. */
+export function publicJwks(set: PrivateKeySet): { keys: JWK[] } {
+  return {
+    keys: set.keys.map(({ kty, crv, x, kid }) => ({ kty, crv, x, kid, alg: TOKEN_ALGORITHM, use: 'sig' })),
+  };
+}
+
+type SigningKey = Awaited<ReturnType<typeof importJWK>>;
+
+/** TokenSigner signs JWTs with the first key of a set. */
+export class TokenSigner {
+  private constructor(
+    private readonly key: SigningKey,
+    private readonly kid: string,
+  ) {}
+
+  /** create imports the signing key (the set's first). */
+  static async create(set: PrivateKeySet): Promise<TokenSigner> {
+    const jwk = set.keys[0]!;
+    return new TokenSigner(await importJWK(jwk, TOKEN_ALGORITHM), jwk.kid!);
+  }
+
+  /** sign makes a JWT with the given claims, issuer, audience and lifetime; it adds iat, exp and jti. */
+  async sign(claims: JWTPayload, options: { issuer: string; audience: string; subject?: string; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date }> {
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + options.ttlSeconds;
+    const jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: this.kid, typ: 'JWT' })
+      .setIssuer(options.issuer)
+      .setAudience(options.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(randomUUID());
+    if (options.subject) jwt.setSubject(options.subject);
+    return { token: await jwt.sign(this.key), expiresAt: new Date(exp * 1000) };
+  }
+}
+
+/** InvalidTokenError says a token failed verification; reason is for logs, never for clients. */
+export class InvalidTokenError extends Error {
+  constructor(readonly reason: string) {
+    super(`invalid token: ${reason}`);
+  }
+}
+
+/**
+ * TokenVerifier checks JWTs against a JWKS (fetched and cached, refetched on an
+ * unknown kid) or a local key set, with the algorithm, issuer and audience pinned.
+ */
+export class TokenVerifier {
+  private readonly keys: JWTVerifyGetKey;
+
+  constructor(
+    source: { jwksUrl: string } | { jwks: { keys: JWK[] } },
+    private readonly issuer: string,
+    private readonly audience: string,
+  ) {
+    this.keys =
+      'jwksUrl' in source
+        ? createRemoteJWKSet(new URL(source.jwksUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3_000 })
+        : createLocalJWKSet(source.jwks);
+  }
+
+  /** verify returns the token's claims or throws InvalidTokenError. */
+  async verify(token: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, this.keys, {
+        algorithms: [TOKEN_ALGORITHM],
+        issuer: this.issuer,
+        audience: this.audience,
+        requiredClaims: ['exp', 'iat', 'jti'],
+        clockTolerance: 5,
+      });
+      return payload;
+    } catch (err) {
+      throw new InvalidTokenError((err as { code?: string }).code ?? (err as Error).message);
+    }
+  }
+}
+
+/** bearerToken reads the token of an `Authorization: Bearer <token>` header; null when absent. */
+export function bearerToken(header: string | undefined): string | null | 'malformed' {
+  if (header === undefined || header === '') return null;
+  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(header.trim());
+  return match ? match[1]! : 'malformed';
+}

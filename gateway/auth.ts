@@ -1,0 +1,64 @@
+import type { IncomingMessage } from 'node:http';
+import { AppError, SessionStaleError, UnauthenticatedError } from '../foundation/errors.js';
+import type { Caller } from '../foundation/identity.js';
+import { bearerToken, InvalidTokenError, type TokenVerifier } from '../foundation/tokens.js';
+import type { SessionRevocations } from './session-revocations.js';
+
+/** MAX_USER_AGENT bounds what is passed on and audited of the User-Agent header. */
+const MAX_USER_AGENT = 512;
+
+/** clientIp is the caller's address: the socket's, or, behind trusted proxies, the one they saw. */
+export function clientIp(req: IncomingMessage, trustedProxyHops: number): string | null {
+  const socket = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? null;
+  if (trustedProxyHops <= 0) return socket;
+  const header = req.headers['x-forwarded-for'];
+  const chain = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  // Each trusted proxy appended the address it saw; the one the nearest trusted proxy saw is the client.
+  return chain[chain.length - trustedProxyHops] ?? chain[0] ?? socket;
+}
+
+/**
+ * Authenticator turns an HTTP request into its Caller: no token is an
+ * anonymous caller; a token must verify (algorithm, issuer, audience and
+ * expiry pinned) and must not be stale or from an ended session.
+ */
+export class Authenticator {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly revocations: SessionRevocations,
+    private readonly trustedProxyHops: number,
+  ) {}
+
+  /** callerOf reads the Authorization header (or a token given directly, as graphql-ws does) and throws AppError when it is refused. */
+  async callerOf(req: IncomingMessage, requestId: string, authorization?: string): Promise<Caller> {
+    const base = {
+      ip: clientIp(req, this.trustedProxyHops),
+      userAgent: (req.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT) || null,
+      requestId,
+    };
+    const token = bearerToken(authorization ?? req.headers.authorization);
+    if (token === null) return { ...base, viewer: null };
+    if (token === 'malformed') throw new UnauthenticatedError('The Authorization header must be "Bearer <accessToken>"');
+    let claims;
+    try {
+      claims = await this.verifier.verify(token);
+    } catch (err) {
+      if (err instanceof InvalidTokenError) {
+        throw new UnauthenticatedError(err.reason === 'ERR_JWT_EXPIRED' ? 'The access token has expired' : 'The access token is not valid');
+      }
+      throw err;
+    }
+    const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : null;
+    if (typeof claims.sub !== 'string' || !roles || typeof claims.ver !== 'number') throw new UnauthenticatedError('The access token is not valid');
+    const sessionId = typeof claims.sid === 'string' ? claims.sid : null;
+    const state = this.revocations.stateOf(claims.sub, claims.ver, sessionId);
+    if (state === 'revoked') throw new UnauthenticatedError('The session has ended');
+    if (state === 'stale') throw new SessionStaleError();
+    return { ...base, viewer: { id: claims.sub, roles, sessionId } };
+  }
+}
+
+/** refusal is the HTTP answer to a refused token: 401 with the contract's code. */
+export function refusal(err: AppError): { status: number; body: unknown } {
+  return { status: 401, body: { errors: [{ message: err.message, extensions: { code: err.code } }] } };
+}

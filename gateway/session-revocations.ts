@@ -1,0 +1,138 @@
+import type { Logger } from '../foundation/logger.js';
+
+/** SessionEvent is one entry of the user subgraph's session feed. */
+interface SessionEvent {
+  seq: number;
+  kind: 'user' | 'session';
+  userId: string;
+  sessionId: string | null;
+  tokenVersion: number | null;
+  at: string;
+}
+
+/** TokenState is what the feed says of an access token. */
+export type TokenState = 'live' | 'stale' | 'revoked';
+
+/**
+ * SessionRevocations follows the user subgraph's session feed (server-sent
+ * events) and answers, for any access token, whether a role change or reset
+ * made it stale or its session ended. It keeps only what can still matter: an
+ * event older than the longest access-token lifetime concerns no live token.
+ */
+export class SessionRevocations {
+  private readonly versions = new Map<string, { version: number; at: number }>();
+  private readonly revoked = new Map<string, number>();
+  private readonly listeners = new Set<(event: { userId: string; sessionId: string | null }) => void>();
+  private lastSeq: number | null = null;
+  private synced = false;
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private pruner: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly gatewayToken: () => Promise<string>,
+    private readonly windowMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** start follows the feed until stop, reconnecting from the last event seen. */
+  start(): void {
+    this.pruner = setInterval(() => this.prune(), 60_000).unref();
+    void this.follow();
+  }
+
+  /** isSynced tells whether the feed's replay has been read and the stream is up. */
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
+  /** onChange hears every event (open subscriptions use it to end sessions at once). */
+  onChange(listener: (event: { userId: string; sessionId: string | null }) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** stateOf judges an access token by its subject, token version and session. */
+  stateOf(userId: string, tokenVersion: number, sessionId: string | null): TokenState {
+    if (sessionId && this.revoked.has(sessionId)) return 'revoked';
+    const current = this.versions.get(userId);
+    return current && tokenVersion < current.version ? 'stale' : 'live';
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort?.abort();
+    clearInterval(this.pruner);
+  }
+
+  private async follow(): Promise<void> {
+    let delay = 250;
+    while (!this.stopped) {
+      try {
+        await this.readStream();
+        delay = 250;
+      } catch (err) {
+        if (this.stopped) break;
+        this.logger.warn({ err, retryInMs: delay }, 'session feed unavailable');
+      }
+      this.synced = false;
+      if (this.stopped) break;
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+
+  private async readStream(): Promise<void> {
+    this.abort = new AbortController();
+    const url = new URL(this.url);
+    if (this.lastSeq !== null) url.searchParams.set('after', String(this.lastSeq));
+    const res = await fetch(url, {
+      headers: { accept: 'text/event-stream', 'x-fixup-gateway-token': await this.gatewayToken() },
+      signal: this.abort.signal,
+    });
+    if (!res.ok || !res.body) throw new Error(`session feed answered HTTP ${res.status}`);
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        this.handle(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+    throw new Error('session feed closed');
+  }
+
+  private handle(block: string): void {
+    let event = 'message';
+    let data = '';
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) data += line.slice(6);
+    }
+    if (event === 'synced') {
+      if (!this.synced) this.logger.info({ lastSeq: this.lastSeq }, 'session feed in sync');
+      this.synced = true;
+      return;
+    }
+    if (event !== 'message' || !data) return;
+    const e = JSON.parse(data) as SessionEvent;
+    const at = Date.parse(e.at);
+    if (e.kind === 'user' && e.tokenVersion !== null) {
+      const known = this.versions.get(e.userId);
+      if (!known || known.version < e.tokenVersion) this.versions.set(e.userId, { version: e.tokenVersion, at });
+    } else if (e.kind === 'session' && e.sessionId) {
+      this.revoked.set(e.sessionId, at);
+    }
+    this.lastSeq = e.seq;
+    for (const listener of this.listeners) listener({ userId: e.userId, sessionId: e.sessionId });
+  }
+
+  private prune(): void {
+    const horizon = Date.now() - this.windowMs;
+    for (const [key, value] of this.versions) if (value.at < horizon) this.versions.delete(key);
+    for (const [key, at] of this.revoked) if (at < horizon) this.revoked.delete(key);
+  }
+}

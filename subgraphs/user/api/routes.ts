@@ -1,0 +1,42 @@
+import type { ServerResponse } from 'node:http';
+import { sendJson, type RouteHandler } from '../../../foundation/http-server.js';
+import type { GatewayTrust } from '../../../foundation/identity.js';
+import type { FeedSubscriber, PostgresSessionFeed, SessionEvent } from '../store/session-feed.js';
+
+/** jwksRoute publishes the public keys that verify access tokens. */
+export function jwksRoute(jwks: unknown): RouteHandler {
+  return (_req, res) => {
+    res.setHeader('cache-control', 'public, max-age=300');
+    sendJson(res, 200, jwks);
+  };
+}
+
+/**
+ * sessionEventsRoute streams the session feed to a gateway as server-sent
+ * events: `id` is the sequence number to resume after (Last-Event-ID or
+ * `?after=`), and a `synced` event marks the end of the replay.
+ */
+export function sessionEventsRoute(feed: PostgresSessionFeed, trust: GatewayTrust, heartbeatMs = 15_000): RouteHandler {
+  return async (req, res, scope) => {
+    if (!(await trust.callerOf(req, scope.requestId))) {
+      scope.outcome = 'refused';
+      return sendJson(res, 401, { error: 'only the gateway may follow the session feed' });
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const raw = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after');
+    const after = raw && /^\d+$/.test(raw) ? Number(raw) : null;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const write = (text: string) => (res as ServerResponse).write(text);
+    const subscriber: FeedSubscriber = { send: (event: SessionEvent) => write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`) };
+    const heartbeat = setInterval(() => write(': ping\n\n'), heartbeatMs);
+    const ended = new Promise<void>((resolve) => {
+      res.on('close', resolve);
+    });
+    await feed.subscribe(subscriber, after);
+    write('event: synced\ndata: {}\n\n');
+    scope.outcome = 'stream';
+    await ended;
+    clearInterval(heartbeat);
+    feed.unsubscribe(subscriber);
+  };
+}

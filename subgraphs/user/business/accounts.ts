@@ -1,0 +1,443 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Caller, Viewer } from '../../../foundation/identity.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthenticatedError,
+} from '../../../foundation/errors.js';
+import { newId } from '../../../foundation/ids.js';
+import type { Page } from '../../../foundation/pagination.js';
+import type { EmailTokenPurpose, Role, User, UserPosition, UserStore, UserWithPassword } from './users.js';
+
+/** PasswordHasher hashes and checks passwords (argon2id in production). */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(hash: string, password: string): Promise<boolean>;
+}
+
+/** AccessTokenIssuer signs access tokens. */
+export interface AccessTokenIssuer {
+  issue(claims: { userId: string; roles: Role[]; tokenVersion: number; sessionId: string }): Promise<{ token: string; expiresAt: Date }>;
+}
+
+/** Mailer sends one plain-text email. */
+export interface Mailer {
+  send(message: { to: string; subject: string; text: string }): Promise<void>;
+}
+
+/** CredentialOperation names the operations that are rate limited per account and per IP. */
+export type CredentialOperation = 'login' | 'register' | 'refresh' | 'request_reset' | 'reset_password' | 'verify_email' | 'change_password';
+
+/** AttemptLimiter counts attempts and throws RateLimitedError past the limit. */
+export interface AttemptLimiter {
+  /** consume counts one attempt for the IP and, when given, the account; it throws RATE_LIMITED when either is over. */
+  consume(operation: CredentialOperation, ip: string | null, account: string | null): Promise<void>;
+  /** forgive clears the account's count (after a successful login). */
+  forgive(operation: CredentialOperation, account: string): Promise<void>;
+}
+
+/** SessionFeed tells every gateway at once about stale tokens and ended sessions. */
+export interface SessionFeed {
+  publish(): Promise<void>;
+}
+
+/** AccountsOptions are the account rules' numbers and the frontend links go to. */
+export interface AccountsOptions {
+  refreshTokenTtlSeconds: number;
+  verifyEmailTtlSeconds: number;
+  resetPasswordTtlSeconds: number;
+  /** appUrl is where mailed links point: `<appUrl>/verify-email?token=…`, `<appUrl>/reset-password?token=…`. */
+  appUrl: string;
+}
+
+/** Session tokens are what a sign-in, sign-up or refresh hands the client. */
+export interface SessionTokens {
+  accessToken: string;
+  refreshToken: string;
+  accessTokenExpiresAt: Date;
+  user: User;
+}
+
+/** RegisterInput is a sign-up request. */
+export interface RegisterInput {
+  email: string;
+  password: string;
+  displayName: string;
+  role: Role;
+}
+
+/** ProfileChange is what updateProfile may change; undefined leaves a field alone, null clears avatarUrl. */
+export interface ProfileChange {
+  displayName?: string;
+  avatarUrl?: string | null;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MIN_PASSWORD = 10;
+const MAX_PASSWORD = 256;
+
+/** normalizeEmail is the one spelling of an address that Fixup stores and compares. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** hashToken is how a random token is stored: its SHA-256, never the token. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function checkEmail(email: string, field: string): string {
+  const normalized = normalizeEmail(email);
+  if (normalized.length > 254 || !EMAIL.test(normalized)) throw new InvalidInputError(field, `${field} is not a valid email address`);
+  return normalized;
+}
+
+function checkPassword(password: string, field: string): string {
+  if (password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
+    throw new InvalidInputError(field, `${field} must be ${MIN_PASSWORD} to ${MAX_PASSWORD} characters`);
+  }
+  return password;
+}
+
+function checkDisplayName(name: string, field: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > 100) throw new InvalidInputError(field, `${field} must be 1 to 100 characters`);
+  return trimmed;
+}
+
+function checkAvatarUrl(url: string, field: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidInputError(field, `${field} is not a URL`);
+  }
+  if ((parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || url.length > 2048) {
+    throw new InvalidInputError(field, `${field} must be an http(s) URL of at most 2048 characters`);
+  }
+  return url;
+}
+
+/**
+ * AccountService holds the rules of accounts and sessions: sign-up, sign-in,
+ * refresh-token rotation with reuse detection, email verification, password
+ * reset and change, profiles, and roles. Every change and its audit event are
+ * written in one transaction.
+ */
+export class AccountService {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly store: UserStore,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: AccessTokenIssuer,
+    private readonly mailer: Mailer,
+    private readonly limiter: AttemptLimiter,
+    private readonly feed: SessionFeed,
+    private readonly options: AccountsOptions,
+    private readonly onMailError: (err: unknown) => void,
+  ) {}
+
+  /** register creates a customer or provider account, signs it in, and mails a verification link. */
+  async register(input: RegisterInput, caller: Caller): Promise<SessionTokens> {
+    const email = checkEmail(input.email, 'input.email');
+    const password = checkPassword(input.password, 'input.password');
+    const displayName = checkDisplayName(input.displayName, 'input.displayName');
+    if (input.role !== 'CUSTOMER' && input.role !== 'PROVIDER') {
+      throw new InvalidInputError('input.role', 'input.role must be CUSTOMER or PROVIDER');
+    }
+    await this.limiter.consume('register', caller.ip, email);
+    const passwordHash = await this.hasher.hash(password);
+    const verifyToken = randomToken();
+    const { user, session, refreshToken } = await this.store.transaction(caller, async (tx) => {
+      const user = await tx.insertUser({ id: newId(), email, displayName, roles: [input.role], passwordHash, emailVerified: false });
+      await tx.insertEmailToken({
+        id: newId(),
+        userId: user.id,
+        purpose: 'verify_email',
+        hash: hashToken(verifyToken),
+        expiresAt: new Date(Date.now() + this.options.verifyEmailTtlSeconds * 1000),
+      });
+      const { session, refreshToken } = await this.startSession(tx, user.id);
+      await tx.record({ action: 'user.registered', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { role: input.role } });
+      return { user, session, refreshToken };
+    });
+    this.mail(user.email, 'Confirm your email address for Fixup', [
+      `Hello ${user.displayName},`,
+      '',
+      'Please confirm your email address by opening this link:',
+      `${this.options.appUrl}/verify-email?token=${verifyToken}`,
+      '',
+      `The link works once and expires in ${Math.round(this.options.verifyEmailTtlSeconds / 3600)} hours.`,
+    ]);
+    return this.tokensFor(user, session, refreshToken);
+  }
+
+  /**
+   * login checks the password. An unknown address and a wrong password give
+   * the same answer after the same work (a hash is always checked).
+   */
+  async login(emailInput: string, password: string, caller: Caller): Promise<SessionTokens> {
+    const email = normalizeEmail(emailInput);
+    await this.limiter.consume('login', caller.ip, email);
+    const user = email.length <= 254 ? await this.store.userByEmail(email) : null;
+    const hash = user?.passwordHash ?? (await this.dummy());
+    const matches = (await this.hasher.verify(hash, password.slice(0, MAX_PASSWORD))) && !!user?.passwordHash;
+    if (!user || !matches) {
+      await this.store.recordAlone(caller, {
+        action: 'auth.login_failed',
+        actorId: user?.id ?? null,
+        targetType: 'User',
+        targetId: user?.id ?? null,
+        metadata: { reason: user ? 'wrong_password' : 'unknown_email' },
+      });
+      throw new UnauthenticatedError('Invalid email or password');
+    }
+    await this.limiter.forgive('login', email);
+    const { session, refreshToken } = await this.store.transaction(caller, async (tx) => {
+      const started = await this.startSession(tx, user.id);
+      await tx.record({ action: 'auth.login_succeeded', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { sessionId: started.session } });
+      return started;
+    });
+    return this.tokensFor(user, session, refreshToken);
+  }
+
+  /**
+   * refresh trades a refresh token for a new pair. A token works once: a
+   * second use (a replay, or a race) ends the whole session and is audited.
+   */
+  async refresh(refreshToken: string, caller: Caller): Promise<SessionTokens> {
+    await this.limiter.consume('refresh', caller.ip, null);
+    const outcome = await this.store.transaction(caller, async (tx) => {
+      const record = await tx.refreshTokenByHash(hashToken(refreshToken), true);
+      if (!record) return { kind: 'invalid' as const };
+      const session = await tx.sessionById(record.sessionId, true);
+      if (!session || session.revokedAt) return { kind: 'invalid' as const };
+      if (record.usedAt) {
+        await tx.revokeSession(session.id, session.userId);
+        await tx.record({ action: 'auth.refresh_reused', actorId: record.userId, targetType: 'Session', targetId: session.id, metadata: { tokenId: record.id } });
+        return { kind: 'reused' as const };
+      }
+      if (record.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' as const };
+      await tx.markRefreshTokenUsed(record.id);
+      const user = await tx.userById(record.userId, false);
+      if (!user) return { kind: 'invalid' as const };
+      const next = randomToken();
+      await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId: user.id, hash: hashToken(next), expiresAt: this.refreshExpiry() });
+      return { kind: 'ok' as const, user, session: session.id, refreshToken: next };
+    });
+    if (outcome.kind === 'reused') await this.feed.publish();
+    if (outcome.kind !== 'ok') throw new UnauthenticatedError('Invalid or expired refresh token');
+    return this.tokensFor(outcome.user, outcome.session, outcome.refreshToken);
+  }
+
+  /** logout ends the session the refresh token belongs to, which must be the caller's. */
+  async logout(refreshToken: string, viewer: Viewer, caller: Caller): Promise<boolean> {
+    const ended = await this.store.transaction(caller, async (tx) => {
+      const record = await tx.refreshTokenByHash(hashToken(refreshToken), true);
+      if (!record || record.userId !== viewer.id) return false;
+      const session = await tx.sessionById(record.sessionId, true);
+      if (!session || session.revokedAt) return false;
+      await tx.revokeSession(session.id, session.userId);
+      await tx.record({ action: 'auth.logout', actorId: viewer.id, targetType: 'Session', targetId: session.id });
+      return true;
+    });
+    if (!ended) throw new InvalidInputError('refreshToken', 'refreshToken is not a live session of yours');
+    await this.feed.publish();
+    return true;
+  }
+
+  /** verifyEmail consumes a mailed verification token. */
+  async verifyEmail(token: string, caller: Caller): Promise<User> {
+    await this.limiter.consume('verify_email', caller.ip, null);
+    return this.store.transaction(caller, async (tx) => {
+      const record = await this.usableEmailToken(tx, token, 'verify_email');
+      const user = await tx.updateUser(record.userId, { emailVerified: true });
+      await tx.record({ action: 'user.email_verified', actorId: user.id, targetType: 'User', targetId: user.id });
+      return user;
+    });
+  }
+
+  /** requestPasswordReset mails a reset link when the address has an account; it answers the same either way. */
+  async requestPasswordReset(emailInput: string, caller: Caller): Promise<boolean> {
+    const email = normalizeEmail(emailInput);
+    await this.limiter.consume('request_reset', caller.ip, email);
+    const user = email.length <= 254 ? await this.store.userByEmail(email) : null;
+    if (!user) return true;
+    const token = randomToken();
+    await this.store.transaction(caller, async (tx) => {
+      await tx.invalidateEmailTokens(user.id, 'reset_password');
+      await tx.insertEmailToken({
+        id: newId(),
+        userId: user.id,
+        purpose: 'reset_password',
+        hash: hashToken(token),
+        expiresAt: new Date(Date.now() + this.options.resetPasswordTtlSeconds * 1000),
+      });
+    });
+    this.mail(user.email, 'Reset your Fixup password', [
+      `Hello ${user.displayName},`,
+      '',
+      'Someone asked to reset the password of your Fixup account. If it was you, open this link:',
+      `${this.options.appUrl}/reset-password?token=${token}`,
+      '',
+      `The link works once and expires in ${Math.round(this.options.resetPasswordTtlSeconds / 60)} minutes. If it was not you, ignore this email.`,
+    ]);
+    return true;
+  }
+
+  /** resetPassword sets a new password with a mailed token and ends every session of the user. */
+  async resetPassword(token: string, newPassword: string, caller: Caller): Promise<boolean> {
+    checkPassword(newPassword, 'newPassword');
+    await this.limiter.consume('reset_password', caller.ip, null);
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.store.transaction(caller, async (tx) => {
+      const record = await this.usableEmailToken(tx, token, 'reset_password');
+      await tx.updateUser(record.userId, { passwordHash });
+      await tx.revokeUserSessions(record.userId, null);
+      await tx.bumpTokenVersion(record.userId);
+      await tx.record({ action: 'user.password_reset', actorId: record.userId, targetType: 'User', targetId: record.userId });
+    });
+    await this.feed.publish();
+    return true;
+  }
+
+  /** changePassword needs the current password; every other session of the user ends. */
+  async changePassword(currentPassword: string, newPassword: string, viewer: Viewer, caller: Caller): Promise<boolean> {
+    checkPassword(newPassword, 'newPassword');
+    await this.limiter.consume('change_password', caller.ip, viewer.id);
+    const user = await this.me(viewer);
+    const stored = (await this.store.userByEmail(user.email))?.passwordHash ?? null;
+    if (!stored || !(await this.hasher.verify(stored, currentPassword.slice(0, MAX_PASSWORD)))) {
+      throw new UnauthenticatedError('The current password is wrong');
+    }
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.store.transaction(caller, async (tx) => {
+      await tx.updateUser(viewer.id, { passwordHash });
+      await tx.revokeUserSessions(viewer.id, viewer.sessionId);
+      await tx.record({ action: 'user.password_changed', actorId: viewer.id, targetType: 'User', targetId: viewer.id });
+    });
+    await this.feed.publish();
+    return true;
+  }
+
+  /** updateProfile changes the caller's display name or avatar. */
+  async updateProfile(change: ProfileChange, viewer: Viewer, caller: Caller): Promise<User> {
+    const patch: ProfileChange = {};
+    if (change.displayName !== undefined) patch.displayName = checkDisplayName(change.displayName, 'input.displayName');
+    if (change.avatarUrl !== undefined) patch.avatarUrl = change.avatarUrl === null || change.avatarUrl === '' ? null : checkAvatarUrl(change.avatarUrl, 'input.avatarUrl');
+    await this.me(viewer);
+    return this.store.transaction(caller, (tx) => tx.updateUser(viewer.id, patch));
+  }
+
+  /** me is the signed-in user's own account. */
+  async me(viewer: Viewer): Promise<User> {
+    const [user] = await this.store.usersByIds([viewer.id]);
+    if (!user) throw new UnauthenticatedError('This account no longer exists');
+    return user;
+  }
+
+  /** users lists accounts newest first, for admins. */
+  async users(first: number, after: UserPosition | undefined): Promise<Page<User>> {
+    const rows = await this.store.listUsers(first, after);
+    return { items: rows.slice(0, first), hasNextPage: rows.length > first, hasPreviousPage: after !== undefined };
+  }
+
+  /** usersByIds loads a batch of users (entity references, loaders). */
+  usersByIds(ids: readonly string[]): Promise<User[]> {
+    return this.store.usersByIds(ids);
+  }
+
+  /** assignRole gives a user a role; their older access tokens become stale at once. */
+  assignRole(userId: string, role: Role, admin: Viewer, caller: Caller): Promise<User> {
+    return this.changeRoles(userId, role, 'assign', admin, caller);
+  }
+
+  /** revokeRole takes a role away; the last admin cannot lose ADMIN. */
+  revokeRole(userId: string, role: Role, admin: Viewer, caller: Caller): Promise<User> {
+    return this.changeRoles(userId, role, 'revoke', admin, caller);
+  }
+
+  /**
+   * ensureAdmin creates the given admin account when the system has no admin
+   * at all (the development admin; in production only when configured).
+   */
+  async ensureAdmin(emailInput: string, password: string): Promise<'created' | 'exists'> {
+    if (await this.store.anyAdmin()) return 'exists';
+    const email = checkEmail(emailInput, 'ADMIN_EMAIL');
+    checkPassword(password, 'ADMIN_PASSWORD');
+    const passwordHash = await this.hasher.hash(password);
+    const system: Caller = { viewer: null, ip: null, userAgent: 'fixup-user startup', requestId: 'startup' };
+    await this.store.transaction(system, async (tx) => {
+      const user = await tx.insertUser({ id: newId(), email, displayName: 'Admin', roles: ['ADMIN'], passwordHash, emailVerified: true });
+      await tx.record({ action: 'user.registered', actorId: null, targetType: 'User', targetId: user.id, metadata: { role: 'ADMIN', by: 'startup' } });
+    });
+    return 'created';
+  }
+
+  private async changeRoles(userId: string, role: Role, change: 'assign' | 'revoke', admin: Viewer, caller: Caller): Promise<User> {
+    const user = await this.store.transaction(caller, async (tx) => {
+      const target = await tx.userById(userId, true);
+      if (!target) throw new NotFoundError('User', userId);
+      const has = target.roles.includes(role);
+      if (change === 'assign' && has) throw new ConflictError(`User already has the ${role} role`);
+      if (change === 'revoke' && !has) throw new ConflictError(`User does not have the ${role} role`);
+      if (change === 'revoke' && role === 'ADMIN' && (await tx.adminCount()) <= 1) {
+        throw new ConflictError('The last admin cannot lose the ADMIN role');
+      }
+      const roles = change === 'assign' ? [...target.roles, role] : target.roles.filter((r) => r !== role);
+      const updated = await tx.updateUser(userId, { roles });
+      const tokenVersion = await tx.bumpTokenVersion(userId);
+      await tx.record({
+        action: change === 'assign' ? 'user.role_assigned' : 'user.role_revoked',
+        actorId: admin.id,
+        targetType: 'User',
+        targetId: userId,
+        metadata: { role },
+      });
+      return { ...updated, tokenVersion };
+    });
+    await this.feed.publish();
+    return user;
+  }
+
+  private async startSession(tx: Parameters<Parameters<UserStore['transaction']>[1]>[0], userId: string) {
+    const session = await tx.createSession(userId);
+    const refreshToken = randomToken();
+    await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId, hash: hashToken(refreshToken), expiresAt: this.refreshExpiry() });
+    return { session: session.id, refreshToken };
+  }
+
+  private async usableEmailToken(tx: Parameters<Parameters<UserStore['transaction']>[1]>[0], token: string, purpose: EmailTokenPurpose) {
+    const record = await tx.emailTokenByHash(hashToken(token), purpose, true);
+    if (!record || record.usedAt || record.expiresAt.getTime() <= Date.now()) {
+      throw new InvalidInputError('token', 'token is invalid, used or expired');
+    }
+    await tx.markEmailTokenUsed(record.id);
+    return record;
+  }
+
+  private refreshExpiry(): Date {
+    return new Date(Date.now() + this.options.refreshTokenTtlSeconds * 1000);
+  }
+
+  private async tokensFor(user: User | UserWithPassword, sessionId: string, refreshToken: string): Promise<SessionTokens> {
+    const access = await this.tokens.issue({ userId: user.id, roles: user.roles, tokenVersion: user.tokenVersion, sessionId });
+    const { passwordHash: _hash, ...plain } = user as UserWithPassword;
+    return { accessToken: access.token, refreshToken, accessTokenExpiresAt: access.expiresAt, user: plain };
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.hasher.hash(randomToken());
+    return this.dummyHash;
+  }
+
+  private mail(to: string, subject: string, lines: string[]): void {
+    this.mailer.send({ to, subject, text: lines.join('\n') + '\n' }).catch(this.onMailError);
+  }
+}

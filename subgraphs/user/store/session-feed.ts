@@ -1,0 +1,125 @@
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../../../foundation/logger.js';
+import type { SessionFeed } from '../business/accounts.js';
+
+/** SessionEvent is one entry of the feed the gateways follow. */
+export interface SessionEvent {
+  seq: number;
+  kind: 'user' | 'session';
+  userId: string;
+  sessionId: string | null;
+  tokenVersion: number | null;
+  at: string;
+}
+
+/** FeedSubscriber receives events in sequence order, each once. */
+export interface FeedSubscriber {
+  send(event: SessionEvent): void;
+}
+
+interface Row {
+  seq: string;
+  kind: 'user' | 'session';
+  user_id: string;
+  session_id: string | null;
+  token_version: number | null;
+  created_at: Date;
+}
+
+function toEvent(row: Row): SessionEvent {
+  return { seq: Number(row.seq), kind: row.kind, userId: row.user_id, sessionId: row.session_id, tokenVersion: row.token_version, at: row.created_at.toISOString() };
+}
+
+/**
+ * PostgresSessionFeed serves `session_events` to subscribers: first what they
+ * missed, then each new event as it commits. It wakes on LISTEN/NOTIFY (so
+ * events written by any instance reach every instance's subscribers) and when
+ * told directly, which lets a mutation publish before it answers.
+ */
+export class PostgresSessionFeed implements SessionFeed {
+  private readonly subscribers = new Map<FeedSubscriber, { lastSeq: number }>();
+  private lastSeen = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private listener: pg.Client | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly listenUrl: string,
+    private readonly replaySeconds: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** start listens for new events and remembers where the feed is now. */
+  async start(): Promise<void> {
+    const rows: { seq: string | null }[] = await this.dataSource.query(`SELECT max(seq) AS seq FROM session_events`);
+    this.lastSeen = Number(rows[0]?.seq ?? 0);
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.listenUrl, application_name: 'fixup-user-session-feed' });
+    client.on('notification', () => void this.publish());
+    client.on('error', (err) => {
+      this.logger.warn({ err }, 'session feed listener lost; reconnecting');
+      client.end().catch(() => {});
+      if (this.listener === client) this.listener = undefined;
+      setTimeout(() => void this.listen().catch((e) => this.logger.error({ err: e }, 'session feed listener failed')), 1000).unref();
+    });
+    await client.connect();
+    await client.query('LISTEN session_events');
+    this.listener = client;
+    // Events committed while no one listened are picked up now.
+    await this.publish();
+  }
+
+  /** publish sends every event committed since the last one to every subscriber, in order. */
+  publish(): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      const rows: Row[] = await this.dataSource.query(`SELECT * FROM session_events WHERE seq > $1 ORDER BY seq`, [this.lastSeen]);
+      for (const row of rows) {
+        const event = toEvent(row);
+        this.lastSeen = event.seq;
+        for (const [subscriber, state] of this.subscribers) {
+          if (event.seq > state.lastSeq) {
+            subscriber.send(event);
+            state.lastSeq = event.seq;
+          }
+        }
+      }
+    }).catch((err) => this.logger.error({ err }, 'session feed publish failed'));
+    return this.chain;
+  }
+
+  /**
+   * subscribe replays the events after `after` (or, for a new subscriber,
+   * those young enough to concern a live access token) and then delivers new
+   * ones; it resolves once the replay is sent.
+   */
+  subscribe(subscriber: FeedSubscriber, after: number | null): Promise<void> {
+    const replay = this.chain.then(async () => {
+      const rows: Row[] =
+        after === null
+          ? await this.dataSource.query(`SELECT * FROM session_events WHERE created_at > now() - make_interval(secs => $1) AND seq <= $2 ORDER BY seq`, [this.replaySeconds, this.lastSeen])
+          : await this.dataSource.query(`SELECT * FROM session_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [after, this.lastSeen]);
+      for (const row of rows) subscriber.send(toEvent(row));
+      this.subscribers.set(subscriber, { lastSeq: Math.max(after ?? 0, this.lastSeen) });
+    });
+    this.chain = replay.catch(() => {});
+    return replay;
+  }
+
+  /** unsubscribe stops sending to a subscriber. */
+  unsubscribe(subscriber: FeedSubscriber): void {
+    this.subscribers.delete(subscriber);
+  }
+
+  /** close stops listening. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+    await this.listener?.end().catch(() => {});
+  }
+}

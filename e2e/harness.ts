@@ -28,6 +28,7 @@ export interface TestStack {
   stack: Stack;
   adminUrl: string;
   prefix: string;
+  dataDir: string;
   admin: { email: string; password: string };
   gql(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse>;
   register(role: 'CUSTOMER' | 'PROVIDER', name?: string): Promise<Session>;
@@ -56,7 +57,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     prefix,
     ports: {},
     admin,
-    env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY_HOPS: '1', USER_RATE_LIMIT_IP: '1000', ...env },
+    env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY_HOPS: '1', ...env },
   });
   let stopped: Record<string, number | null> | undefined;
   const gql: TestStack['gql'] = async (query, variables, options = {}) => {
@@ -64,6 +65,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       method: 'POST',
       headers: {
         'content-type': 'application/json',
+        // Each request comes from an address of its own unless a test fixes one, so per-IP limits bite only where meant to.
+        'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 254) + 1}, 203.0.113.${Math.floor(Math.random() * 254) + 1}`,
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...options.headers,
       },
@@ -81,6 +84,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     stack,
     adminUrl,
     prefix,
+    dataDir,
     admin,
     gql,
     login,

@@ -22,6 +22,7 @@ import { createLogger } from '../foundation/logger.js';
 import { Metrics } from '../foundation/metrics.js';
 import { startTelemetry } from '../foundation/telemetry.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundation/tokens.js';
+import { accountPages } from './account-pages.js';
 import { Authenticator, refusal } from './auth.js';
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
 import { SessionRevocations } from './session-revocations.js';
@@ -66,7 +67,7 @@ const spec = {
   readinessTimeoutMs: setting({ env: 'GATEWAY_READINESS_TIMEOUT_MS', doc: 'longest a subgraph readiness check may take', schema: positiveIntSchema, fallback: '2000' }),
   ide: setting({
     env: 'GATEWAY_IDE',
-    doc: 'serve GraphiQL at GET /graphql to browsers: auto means on in development and test, off in production',
+    doc: 'serve GraphiQL at GET /graphql to browsers, and the pages mailed links open: auto means on in development and test, off in production',
     schema: z.enum(['auto', 'true', 'false']),
     fallback: 'auto',
   }),
@@ -160,7 +161,7 @@ try {
       'POST /graphql': graphql,
       'GET /graphql': getGraphql,
       'GET /.well-known/gateway-jwks.json': (_req, res) => sendJson(res, 200, publicJwks(internalKeys)),
-      ...(ideOn ? ideRoutes() : {}),
+      ...(ideOn ? { ...ideRoutes(), ...accountPages() } : {}),
     },
   });
   lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });

@@ -25,17 +25,18 @@ function ownAccount(tokens: SessionTokens): SessionTokens {
 export class AuthResolver {
   constructor(private readonly accounts: AccountService) {}
 
-  @Mutation(() => AuthPayloadType, { description: 'Creates a customer or provider account and signs it in.' })
+  // Nullable, so that each of several aliased credential fields runs and counts toward the rate limits.
+  @Mutation(() => AuthPayloadType, { nullable: true, description: 'Creates a customer or provider account and signs it in.' })
   async register(@Arg('input', () => RegisterInputType) input: RegisterInputType, @Ctx() ctx: UserContext): Promise<SessionTokens> {
     return ownAccount(await this.accounts.register({ ...input, role: input.role as Role }, ctx.caller));
   }
 
-  @Mutation(() => AuthPayloadType)
+  @Mutation(() => AuthPayloadType, { nullable: true })
   async login(@Arg('email') email: string, @Arg('password') password: string, @Ctx() ctx: UserContext): Promise<SessionTokens> {
     return ownAccount(await this.accounts.login(email, password, ctx.caller));
   }
 
-  @Mutation(() => AuthPayloadType, { description: 'Trades a refresh token (once) for a new access and refresh token.' })
+  @Mutation(() => AuthPayloadType, { nullable: true, description: 'Trades a refresh token (once) for a new access and refresh token.' })
   async refreshSession(@Arg('refreshToken') refreshToken: string, @Ctx() ctx: UserContext): Promise<SessionTokens> {
     return ownAccount(await this.accounts.refresh(checkToken(refreshToken, 'refreshToken'), ctx.caller));
   }

@@ -26,6 +26,8 @@ export interface Caller {
   ip: string | null;
   userAgent: string | null;
   requestId: string;
+  /** gatewayToken is the token a subgraph was sent, for the internal calls it makes on the same caller's behalf. */
+  gatewayToken?: string;
 }
 
 /** signGatewayToken states the caller to the subgraphs, signed by the gateway. */
@@ -75,7 +77,7 @@ export class GatewayTrust {
     const token = req.headers[GATEWAY_TOKEN_HEADER];
     if (typeof token !== 'string' || token.length === 0) return null;
     try {
-      return callerFromClaims(await this.verifier.verify(token), requestId);
+      return { ...callerFromClaims(await this.verifier.verify(token), requestId), gatewayToken: token };
     } catch {
       return null;
     }

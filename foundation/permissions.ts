@@ -20,11 +20,18 @@ export const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: Ca
   ctx.caller.viewer ? true : new UnauthenticatedError(),
 );
 
-/** hasRole allows signed-in users who hold the role. */
+const roleRules = new Map<string, ReturnType<ReturnType<typeof rule>>>();
+
+/** hasRole allows signed-in users who hold the role (one rule per role: shield wants rule names unique). */
 export function hasRole(role: string) {
-  return rule(`hasRole:${role}`, { cache: 'contextual' })((_parent, _args, ctx: CallerContext) =>
-    ctx.caller.viewer?.roles.includes(role) ? true : denied(ctx),
-  );
+  let found = roleRules.get(role);
+  if (!found) {
+    found = rule(`hasRole:${role}`, { cache: 'contextual' })((_parent, _args, ctx: CallerContext) =>
+      ctx.caller.viewer?.roles.includes(role) ? true : denied(ctx),
+    );
+    roleRules.set(role, found);
+  }
+  return found;
 }
 
 /** isAdmin allows admins. */

@@ -4,6 +4,7 @@ import { booleanSchema, loadSettings, maskSecrets, setting } from '../../foundat
 import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
 import { catalogMigrations } from '../../migrations/catalog/index.js';
 import { createLoaders, type CatalogContext } from './api/context.js';
+import { catalogInternalRoutes } from './api/internal-routes.js';
 import { buildCatalogSchema } from './api/schema.js';
 import { CatalogService } from './business/catalog.js';
 import { DEMO_CATALOG } from './business/demo-catalog.js';
@@ -28,11 +29,12 @@ await runSubgraph<CatalogContext>({
   printable: maskSecrets(spec, settings),
   entities: [CategoryRow, ServiceRow],
   migrations: catalogMigrations,
-  async wire(dataSource) {
+  async wire(dataSource, _logger, trust) {
     const catalog = new CatalogService(new PostgresCatalogStore(dataSource));
     return {
       schema: await buildCatalogSchema(catalog),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(catalog) }),
+      routes: catalogInternalRoutes(catalog, trust),
       startup: settings.seedDemo ? () => catalog.seed(DEMO_CATALOG) : undefined,
     };
   },

@@ -1,13 +1,15 @@
 import type DataLoader from 'dataloader';
 import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
 import type { CallerContext } from '../../../foundation/permissions.js';
-import type { CatalogService, Category, Service } from '../business/catalog.js';
+import type { CatalogService, Category, Service, Skill } from '../business/catalog.js';
 
 /** CatalogLoaders batch the catalog's look-ups within one request. */
 export interface CatalogLoaders {
   category: DataLoader<string, Category | null>;
   service: DataLoader<string, Service | null>;
   servicesOfCategory: DataLoader<string, Service[]>;
+  skillsOfProvider: DataLoader<string, Skill[]>;
+  skillsOfService: DataLoader<string, Skill[]>;
 }
 
 /** CatalogContext is the per-request GraphQL context of the catalog subgraph. */
@@ -21,5 +23,7 @@ export function createLoaders(catalog: CatalogService): CatalogLoaders {
     category: byIdLoader((ids) => catalog.categoriesByIds(ids)),
     service: byIdLoader((ids) => catalog.servicesByIds(ids)),
     servicesOfCategory: groupLoader((ids) => catalog.servicesByCategoryIds(ids), (s) => s.categoryId),
+    skillsOfProvider: groupLoader((ids) => catalog.skillsOfProviders(ids), (k) => k.providerId),
+    skillsOfService: groupLoader((ids) => catalog.skillsOfServices(ids), (k) => k.serviceId),
   };
 }

@@ -1,9 +1,15 @@
-import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { InvalidInputError } from '../../../foundation/errors.js';
 import { parseId } from '../../../foundation/ids.js';
 import type { CatalogService, Category, Service } from '../business/catalog.js';
 import type { CatalogContext } from './context.js';
-import { CategoryType, ServiceType } from './types.js';
+import { CategoryType, CreateServiceInputType, ServiceType, UserType } from './types.js';
+
+/** servicesOf loads the services of skills, in the skills' order, batched. */
+async function servicesOf(skills: { serviceId: string }[], ctx: CatalogContext): Promise<Service[]> {
+  const services = await ctx.loaders.service.loadMany(skills.map((k) => k.serviceId));
+  return services.filter((s): s is Service => !!s && !(s instanceof Error));
+}
 
 /** MAX_SEARCH_LENGTH bounds the search text. */
 const MAX_SEARCH_LENGTH = 100;
@@ -21,6 +27,11 @@ export class CategoryResolver {
   @FieldResolver(() => [ServiceType])
   services(@Root() category: Category, @Ctx() ctx: CatalogContext): Promise<Service[]> {
     return ctx.loaders.servicesOfCategory.load(category.id);
+  }
+
+  @Mutation(() => CategoryType, { description: 'Adds a category (admins); its name must be unique.' })
+  createCategory(@Arg('name') name: string, @Ctx() ctx: CatalogContext): Promise<Category> {
+    return this.catalog.createCategory(name, ctx.caller.viewer!, ctx.caller);
   }
 }
 
@@ -48,5 +59,42 @@ export class ServiceResolver {
     const category = await ctx.loaders.category.load(service.categoryId);
     if (!category) throw new Error(`service ${service.id} has no category ${service.categoryId}`);
     return category;
+  }
+
+  @FieldResolver(() => [UserType], { description: 'The providers who offer this service.' })
+  async providers(@Root() service: Service, @Ctx() ctx: CatalogContext): Promise<UserType[]> {
+    return (await ctx.loaders.skillsOfService.load(service.id)).map((k) => ({ id: k.providerId }));
+  }
+
+  @Mutation(() => ServiceType, { description: 'Adds a service to a category (admins); its name must be unique in the category.' })
+  createService(@Arg('input', () => CreateServiceInputType) input: CreateServiceInputType, @Ctx() ctx: CatalogContext): Promise<Service> {
+    return this.catalog.createService(
+      { categoryId: parseId(input.categoryId, 'input.categoryId'), name: input.name, description: input.description },
+      ctx.caller.viewer!,
+      ctx.caller,
+    );
+  }
+}
+
+/** SkillResolver serves providers' skills: `User.skills`, addSkill and removeSkill. */
+@Resolver(() => UserType)
+export class SkillResolver {
+  constructor(private readonly catalog: CatalogService) {}
+
+  @FieldResolver(() => [ServiceType], { description: 'The services this user offers as a provider.' })
+  async skills(@Root() user: UserType, @Ctx() ctx: CatalogContext): Promise<Service[]> {
+    return servicesOf(await ctx.loaders.skillsOfProvider.load(user.id), ctx);
+  }
+
+  @Mutation(() => UserType, { description: "Adds a service to the calling provider's skills." })
+  async addSkill(@Arg('serviceId', () => ID) serviceId: string, @Ctx() ctx: CatalogContext): Promise<UserType> {
+    await this.catalog.addSkill(parseId(serviceId, 'serviceId'), ctx.caller.viewer!);
+    return { id: ctx.caller.viewer!.id };
+  }
+
+  @Mutation(() => UserType, { description: "Removes a service from the calling provider's skills." })
+  async removeSkill(@Arg('serviceId', () => ID) serviceId: string, @Ctx() ctx: CatalogContext): Promise<UserType> {
+    await this.catalog.removeSkill(parseId(serviceId, 'serviceId'), ctx.caller.viewer!);
+    return { id: ctx.caller.viewer!.id };
   }
 }

@@ -5,7 +5,7 @@ import { isId } from '../../../foundation/ids.js';
 import type { CatalogService } from '../business/catalog.js';
 import type { CatalogContext } from './context.js';
 import { catalogPermissions } from './permissions.js';
-import { CategoryResolver, ServiceResolver } from './resolvers.js';
+import { CategoryResolver, ServiceResolver, SkillResolver } from './resolvers.js';
 
 /**
  * buildCatalogSchema builds the catalog subgraph's schema around its business
@@ -13,16 +13,19 @@ import { CategoryResolver, ServiceResolver } from './resolvers.js';
  */
 export async function buildCatalogSchema(catalog?: CatalogService): Promise<GraphQLSchema> {
   const schema = await buildFederatedSchema<CatalogContext>({
-    resolvers: [CategoryResolver, ServiceResolver],
+    resolvers: [CategoryResolver, ServiceResolver, SkillResolver],
     instances: catalog
       ? new Map<Function, object>([
           [CategoryResolver, new CategoryResolver(catalog)],
           [ServiceResolver, new ServiceResolver(catalog)],
+          [SkillResolver, new SkillResolver(catalog)],
         ])
       : undefined,
     references: {
       Category: (ref, ctx) => (isId(ref.id) ? ctx.loaders.category.load(ref.id) : null),
       Service: (ref, ctx) => (isId(ref.id) ? ctx.loaders.service.load(ref.id) : null),
+      // Catalog only adds skills to User; the user subgraph decides whether the user exists.
+      User: (ref) => (isId(ref.id) ? { id: ref.id } : null),
     },
   });
   return withPermissions(schema, catalogPermissions);

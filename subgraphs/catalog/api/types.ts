@@ -1,4 +1,4 @@
-import { Directive, Field, ID, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 
 /** CategoryType is the GraphQL `Category` entity, owned by catalog. */
 @ObjectType('Category', { description: 'A group of services, such as Plumbing.' })
@@ -25,4 +25,25 @@ export class ServiceType {
   description!: string;
 
   categoryId!: string;
+}
+
+/** UserType is the `User` entity as catalog extends it with a provider's skills. */
+@ObjectType('User')
+@Directive('@key(fields: "id")')
+export class UserType {
+  @Field(() => ID)
+  id!: string;
+}
+
+/** CreateServiceInputType is the contract's `CreateServiceInput`. */
+@InputType('CreateServiceInput')
+export class CreateServiceInputType {
+  @Field(() => ID)
+  categoryId!: string;
+
+  @Field()
+  name!: string;
+
+  @Field()
+  description!: string;
 }

@@ -1,4 +1,6 @@
-import { NotFoundError } from '../../../foundation/errors.js';
+import type { AuditEntry } from '../../../foundation/audit-entry.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../../foundation/errors.js';
+import type { Caller, Viewer } from '../../../foundation/identity.js';
 
 /** Category groups services, such as Plumbing. */
 export interface Category {
@@ -32,8 +34,28 @@ export interface NewService {
   description: string;
 }
 
+/** Skill says a provider offers a service. */
+export interface Skill {
+  providerId: string;
+  serviceId: string;
+}
+
+/** CatalogTx is what one transaction of the catalog store can do; changes and their audit events commit together. */
+export interface CatalogTx {
+  /** insertCategory and insertService throw ConflictError when the name is taken in its scope. */
+  insertCategory(category: NewCategory): Promise<Category>;
+  insertService(service: NewService): Promise<Service>;
+  record(entry: AuditEntry): Promise<void>;
+}
+
 /** CatalogStore is the storage the catalog needs; the store layer implements it. */
 export interface CatalogStore {
+  transaction<T>(caller: Caller, fn: (tx: CatalogTx) => Promise<T>): Promise<T>;
+  /** addSkill and removeSkill report whether anything changed. */
+  addSkill(skill: Skill): Promise<boolean>;
+  removeSkill(skill: Skill): Promise<boolean>;
+  skillsOfProviders(providerIds: readonly string[]): Promise<Skill[]>;
+  skillsOfServices(serviceIds: readonly string[]): Promise<Skill[]>;
   listCategories(): Promise<Category[]>;
   categoriesByIds(ids: readonly string[]): Promise<Category[]>;
   listServices(filter: ServiceFilter): Promise<Service[]>;
@@ -45,9 +67,66 @@ export interface CatalogStore {
   ensureService(service: NewService): Promise<Service>;
 }
 
-/** CatalogService holds the catalog's rules: what is listed and how it is found. */
+const MAX_NAME = 100;
+const MAX_DESCRIPTION = 2000;
+
+function checkText(value: string, field: string, max: number): string {
+  const trimmed = value.trim();
+  if (trimmed.length < 1 || trimmed.length > max) throw new InvalidInputError(field, `${field} must be 1 to ${max} characters`);
+  return trimmed;
+}
+
+/** CatalogService holds the catalog's rules: what is listed, how it is found, who creates it, and providers' skills. */
 export class CatalogService {
   constructor(private readonly store: CatalogStore) {}
+
+  /** createCategory adds a category (admins); names are unique whatever their case. */
+  createCategory(name: string, admin: Viewer, caller: Caller): Promise<Category> {
+    const category = { name: checkText(name, 'name', MAX_NAME) };
+    return this.store.transaction(caller, async (tx) => {
+      const created = await tx.insertCategory(category);
+      await tx.record({ action: 'catalog.category_created', actorId: admin.id, targetType: 'Category', targetId: created.id, metadata: { name: created.name } });
+      return created;
+    });
+  }
+
+  /** createService adds a service to a category (admins); names are unique within their category. */
+  async createService(input: NewService, admin: Viewer, caller: Caller): Promise<Service> {
+    const service = {
+      categoryId: input.categoryId,
+      name: checkText(input.name, 'input.name', MAX_NAME),
+      description: checkText(input.description, 'input.description', MAX_DESCRIPTION),
+    };
+    const [category] = await this.store.categoriesByIds([service.categoryId]);
+    if (!category) throw new NotFoundError('Category', service.categoryId);
+    return this.store.transaction(caller, async (tx) => {
+      const created = await tx.insertService(service);
+      await tx.record({ action: 'catalog.service_created', actorId: admin.id, targetType: 'Service', targetId: created.id, metadata: { name: created.name, categoryId: created.categoryId } });
+      return created;
+    });
+  }
+
+  /** addSkill says the provider offers a service. */
+  async addSkill(serviceId: string, provider: Viewer): Promise<void> {
+    const [service] = await this.store.servicesByIds([serviceId]);
+    if (!service) throw new NotFoundError('Service', serviceId);
+    if (!(await this.store.addSkill({ providerId: provider.id, serviceId }))) throw new ConflictError('This service is already among your skills');
+  }
+
+  /** removeSkill says the provider no longer offers a service. */
+  async removeSkill(serviceId: string, provider: Viewer): Promise<void> {
+    if (!(await this.store.removeSkill({ providerId: provider.id, serviceId }))) throw new ConflictError('This service is not among your skills');
+  }
+
+  /** skillsOfProviders loads the skills of a batch of providers. */
+  skillsOfProviders(providerIds: readonly string[]): Promise<Skill[]> {
+    return this.store.skillsOfProviders(providerIds);
+  }
+
+  /** skillsOfServices loads who offers each of a batch of services. */
+  skillsOfServices(serviceIds: readonly string[]): Promise<Skill[]> {
+    return this.store.skillsOfServices(serviceIds);
+  }
 
   /** categories lists every category by name. */
   categories(): Promise<Category[]> {

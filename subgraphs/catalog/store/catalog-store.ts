@@ -1,6 +1,11 @@
-import { In, type DataSource, type Repository } from 'typeorm';
+import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
+import type { AuditEntry } from '../../../foundation/audit-entry.js';
+import { ConflictError } from '../../../foundation/errors.js';
+import type { Caller } from '../../../foundation/identity.js';
 import { newId } from '../../../foundation/ids.js';
-import type { Category, CatalogStore, NewCategory, NewService, Service, ServiceFilter } from '../business/catalog.js';
+import { recordAuditEvent } from '../../../foundation/outbox.js';
+import { isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
+import type { CatalogStore, CatalogTx, Category, NewCategory, NewService, Service, ServiceFilter, Skill } from '../business/catalog.js';
 import { CategoryRow, ServiceRow } from './entities.js';
 
 /** toCategory converts a row to the business value. */
@@ -18,14 +23,83 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
+class PostgresCatalogTx implements CatalogTx {
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly caller: Caller,
+  ) {}
+
+  async insertCategory(category: NewCategory): Promise<Category> {
+    const id = newId();
+    try {
+      await this.manager.insert(CategoryRow, { id, name: category.name });
+    } catch (err) {
+      if (isUniqueViolation(err, 'categories_name_key')) throw new ConflictError(`A category named ${category.name} exists`);
+      throw err;
+    }
+    return toCategory(await this.manager.findOneByOrFail(CategoryRow, { id }));
+  }
+
+  async insertService(service: NewService): Promise<Service> {
+    const id = newId();
+    try {
+      await this.manager.insert(ServiceRow, { id, categoryId: service.categoryId, name: service.name, description: service.description });
+    } catch (err) {
+      if (isUniqueViolation(err, 'services_category_name_key')) throw new ConflictError(`A service named ${service.name} exists in this category`);
+      throw err;
+    }
+    return toService(await this.manager.findOneByOrFail(ServiceRow, { id }));
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    await recordAuditEvent(this.manager, 'catalog', entry, this.caller);
+  }
+}
+
 /** PostgresCatalogStore is the catalog's storage on its own database. */
 export class PostgresCatalogStore implements CatalogStore {
   private readonly categories: Repository<CategoryRow>;
   private readonly services: Repository<ServiceRow>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.categories = dataSource.getRepository(CategoryRow);
     this.services = dataSource.getRepository(ServiceRow);
+  }
+
+  transaction<T>(caller: Caller, fn: (tx: CatalogTx) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) => fn(new PostgresCatalogTx(manager, caller)));
+  }
+
+  async addSkill(skill: Skill): Promise<boolean> {
+    const rows = returnedRows(
+      await this.dataSource.query(`INSERT INTO skills (provider_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING provider_id`, [skill.providerId, skill.serviceId]),
+    );
+    return rows.length > 0;
+  }
+
+  async removeSkill(skill: Skill): Promise<boolean> {
+    const rows = returnedRows(
+      await this.dataSource.query(`DELETE FROM skills WHERE provider_id = $1 AND service_id = $2 RETURNING provider_id`, [skill.providerId, skill.serviceId]),
+    );
+    return rows.length > 0;
+  }
+
+  async skillsOfProviders(providerIds: readonly string[]): Promise<Skill[]> {
+    if (providerIds.length === 0) return [];
+    const rows: { provider_id: string; service_id: string }[] = await this.dataSource.query(
+      `SELECT k.provider_id, k.service_id FROM skills k JOIN services s ON s.id = k.service_id WHERE k.provider_id = ANY($1::uuid[]) ORDER BY s.name, s.id`,
+      [providerIds],
+    );
+    return rows.map((r) => ({ providerId: r.provider_id, serviceId: r.service_id }));
+  }
+
+  async skillsOfServices(serviceIds: readonly string[]): Promise<Skill[]> {
+    if (serviceIds.length === 0) return [];
+    const rows: { provider_id: string; service_id: string }[] = await this.dataSource.query(
+      `SELECT provider_id, service_id FROM skills WHERE service_id = ANY($1::uuid[]) ORDER BY created_at, provider_id`,
+      [serviceIds],
+    );
+    return rows.map((r) => ({ providerId: r.provider_id, serviceId: r.service_id }));
   }
 
   async listCategories(): Promise<Category[]> {

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
+
+const CREATE_CATEGORY = `mutation CreateCategory($name: String!) { createCategory(name: $name) { id name } }`;
+const CREATE_SERVICE = `mutation CreateService($input: CreateServiceInput!) { createService(input: $input) { id name description category { id name } } }`;
+const ADD_SKILL = `mutation AddSkill($serviceId: ID!) { addSkill(serviceId: $serviceId) { id skills { id name } } }`;
+const REMOVE_SKILL = `mutation RemoveSkill($serviceId: ID!) { removeSkill(serviceId: $serviceId) { id skills { id name } } }`;
+const SERVICES = `query Services($categoryId: ID, $search: String) { services(categoryId: $categoryId, search: $search) { id name description category { id name } providers { id displayName } } }`;
+const ME = `query Me { me { id email displayName roles emailVerified avatarUrl createdAt skills { id name } } }`;
+
+const code = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
+
+describe('catalog', () => {
+  let t: TestStack;
+  let admin: Session;
+  let customer: Session;
+  let provider: Session;
+
+  before(async () => {
+    t = await startTestStack();
+    admin = await t.login(t.admin.email, t.admin.password);
+    customer = await t.register('CUSTOMER');
+    provider = await t.register('PROVIDER', 'Priya');
+  });
+  after(() => t?.stop());
+
+  it('admins create categories and services, names unique in their scope, each audited', async () => {
+    const name = `Gardening ${Date.now()}`;
+    const category = (await t.gql(CREATE_CATEGORY, { name }, { token: admin.accessToken })).data!.createCategory;
+    assert.equal(category.name, name);
+    assert.equal(code(await t.gql(CREATE_CATEGORY, { name: name.toUpperCase() }, { token: admin.accessToken })), 'CONFLICT');
+    const input = { categoryId: category.id, name: 'Hedge trimming', description: 'Hedges cut and shaped.' };
+    const service = (await t.gql(CREATE_SERVICE, { input }, { token: admin.accessToken })).data!.createService;
+    assert.deepEqual(service.category, category);
+    assert.equal(code(await t.gql(CREATE_SERVICE, { input: { ...input, name: 'hedge TRIMMING' } }, { token: admin.accessToken })), 'CONFLICT');
+    const events = await t.sql('catalog', `SELECT payload->>'action' AS action, payload->>'targetId' AS target, payload->>'actorId' AS actor FROM outbox ORDER BY seq`);
+    assert.deepEqual(
+      events.filter((e) => e.target === category.id || e.target === service.id),
+      [
+        { action: 'catalog.category_created', target: category.id, actor: admin.id },
+        { action: 'catalog.service_created', target: service.id, actor: admin.id },
+      ],
+    );
+  });
+
+  it('refuses bad input with the field and unknown categories with NOT_FOUND, writing nothing', async () => {
+    const before = (await t.sql('catalog', `SELECT count(*)::int AS n FROM services`))[0].n;
+    const [category] = await t.sql('catalog', `SELECT id FROM categories LIMIT 1`);
+    for (const [input, expected, field] of [
+      [{ categoryId: category.id, name: '', description: 'x' }, 'BAD_USER_INPUT', 'input.name'],
+      [{ categoryId: category.id, name: 'x'.repeat(101), description: 'x' }, 'BAD_USER_INPUT', 'input.name'],
+      [{ categoryId: category.id, name: 'Fine', description: ' ' }, 'BAD_USER_INPUT', 'input.description'],
+      [{ categoryId: 'nope', name: 'Fine', description: 'Fine' }, 'BAD_USER_INPUT', 'input.categoryId'],
+      [{ categoryId: randomUUID(), name: 'Fine', description: 'Fine' }, 'NOT_FOUND', undefined],
+    ] as const) {
+      const res = await t.gql(CREATE_SERVICE, { input }, { token: admin.accessToken });
+      assert.equal(code(res), expected, JSON.stringify(input));
+      assert.equal(res.errors![0]!.extensions!.field, field);
+    }
+    assert.equal(code(await t.gql(CREATE_CATEGORY, { name: '   ' }, { token: admin.accessToken })), 'BAD_USER_INPUT');
+    assert.equal((await t.sql('catalog', `SELECT count(*)::int AS n FROM services`))[0].n, before);
+  });
+
+  it('providers add and remove their skills; services list their providers; me shows skills', async () => {
+    const [leak] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
+    const added = await t.gql(ADD_SKILL, { serviceId: leak.id }, { token: provider.accessToken });
+    assert.deepEqual(added.data?.addSkill, { id: provider.id, skills: [{ id: leak.id, name: 'Leak repair' }] });
+    assert.equal(code(await t.gql(ADD_SKILL, { serviceId: leak.id }, { token: provider.accessToken })), 'CONFLICT');
+    assert.equal(code(await t.gql(ADD_SKILL, { serviceId: randomUUID() }, { token: provider.accessToken })), 'NOT_FOUND');
+    const listed = await t.gql(SERVICES, { search: 'leak' });
+    assert.deepEqual(listed.data?.services[0].providers, [{ id: provider.id, displayName: 'Priya' }]);
+    const me = await t.gql(ME, undefined, { token: provider.accessToken });
+    assert.deepEqual(me.data?.me.skills, [{ id: leak.id, name: 'Leak repair' }]);
+    const removed = await t.gql(REMOVE_SKILL, { serviceId: leak.id }, { token: provider.accessToken });
+    assert.deepEqual(removed.data?.removeSkill.skills, []);
+    assert.equal(code(await t.gql(REMOVE_SKILL, { serviceId: leak.id }, { token: provider.accessToken })), 'CONFLICT');
+  });
+
+  it('who may do what in catalog', async () => {
+    const [leak] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
+    const [category] = await t.sql('catalog', `SELECT id FROM categories LIMIT 1`);
+    const input = { categoryId: category.id, name: `Never ${Date.now()}`, description: 'never made' };
+    for (const [query, variables, token, expected] of [
+      [CREATE_CATEGORY, { name: `Never ${Date.now()}` }, undefined, 'UNAUTHENTICATED'],
+      [CREATE_CATEGORY, { name: `Never ${Date.now()}` }, customer.accessToken, 'FORBIDDEN'],
+      [CREATE_CATEGORY, { name: `Never ${Date.now()}` }, provider.accessToken, 'FORBIDDEN'],
+      [CREATE_SERVICE, { input }, undefined, 'UNAUTHENTICATED'],
+      [CREATE_SERVICE, { input }, provider.accessToken, 'FORBIDDEN'],
+      [ADD_SKILL, { serviceId: leak.id }, undefined, 'UNAUTHENTICATED'],
+      [ADD_SKILL, { serviceId: leak.id }, customer.accessToken, 'FORBIDDEN'],
+      [ADD_SKILL, { serviceId: leak.id }, admin.accessToken, 'FORBIDDEN'],
+      [REMOVE_SKILL, { serviceId: leak.id }, customer.accessToken, 'FORBIDDEN'],
+      [ME, undefined, undefined, 'UNAUTHENTICATED'],
+    ] as const) {
+      const res = await t.gql(query, variables, { token });
+      assert.equal(code(res), expected, `${query.slice(0, 30)} as ${token ? 'someone' : 'anyone'}`);
+    }
+    assert.equal((await t.gql(SERVICES, {})).errors, undefined, 'services: anyone');
+  });
+
+  it('the internal routes answer only calls that carry the gateway token', async () => {
+    const catalog = t.stack.services.find((s) => s.name === 'catalog')!.url;
+    const res = await fetch(new URL(`/internal/provider-skills?providerIds=${provider.id}`, catalog));
+    assert.equal(res.status, 401);
+  });
+});

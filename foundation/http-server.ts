@@ -5,6 +5,7 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } f
 import type { Caller } from './identity.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { runInScope } from './request-context.js';
 
 /** REQUEST_ID_HEADER carries a request's id from the client, through the gateway, to every subgraph. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -21,6 +22,8 @@ export interface RequestScope {
   operationName?: string;
   outcome?: string;
   errorCodes?: string[];
+  /** statements counts the SQL statements this request sent. */
+  statements?: number;
 }
 
 /** Readiness is a service's answer to "can you serve traffic now?". */
@@ -131,7 +134,7 @@ export class HttpService {
     );
     const scope: RequestScope = { requestId, logger: this.options.logger };
     this.inFlight++;
-    await context.with(trace.setSpan(parent, span), async () => {
+    await context.with(trace.setSpan(parent, span), () => runInScope(scope, async () => {
       scope.logger = this.options.logger.child({ requestId });
       try {
         await this.route(route, url.pathname, req, res, scope);
@@ -159,13 +162,14 @@ export class HttpService {
           outcome: scope.outcome ?? (status < 400 ? 'ok' : 'error'),
           ...(scope.errorCodes && scope.errorCodes.length > 0 ? { errorCodes: scope.errorCodes } : {}),
           ...(scope.caller?.viewer ? { userId: scope.caller.viewer.id } : {}),
+          ...(scope.statements ? { sqlStatements: scope.statements } : {}),
         };
         if (probe) scope.logger.debug(line, 'request');
         else scope.logger.info(line, 'request');
         this.options.metrics.observeRequest(route, status, scope.operationName, line.outcome, durationMs / 1000);
         if (this.closing) this.server.closeIdleConnections();
       }
-    });
+    }));
   }
 
   private async route(

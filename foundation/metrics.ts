@@ -8,6 +8,8 @@ export class Metrics {
   private readonly registry = new Registry();
   private readonly requests: Histogram<'route' | 'status'>;
   private readonly operations: Counter<'operation' | 'outcome'>;
+  private readonly statements: Counter;
+  private readonly knownOperations = new Set<string>();
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -25,6 +27,12 @@ export class Metrics {
       labelNames: ['operation', 'outcome'],
       registers: [this.registry],
     });
+    this.statements = new Counter({ name: 'db_statements_total', help: 'SQL statements sent', registers: [this.registry] });
+  }
+
+  /** countStatement records one SQL statement. */
+  countStatement(): void {
+    this.statements.inc();
   }
 
   /** contentType is the exposition format's content type. */
@@ -41,6 +49,15 @@ export class Metrics {
   observeRequest(route: string, status: number, operationName: string | undefined, outcome: string, seconds: number): void {
     const known = route.endsWith(' /graphql') || route.endsWith(' /healthz') || route.endsWith(' /readyz') || route.endsWith(' /metrics');
     this.requests.observe({ route: known ? route : 'other', status: String(status) }, seconds);
-    if (route.endsWith(' /graphql')) this.operations.inc({ operation: operationName ?? 'anonymous', outcome });
+    if (route.endsWith(' /graphql')) this.operations.inc({ operation: this.operationLabel(operationName), outcome });
+  }
+
+  /** operationLabel bounds the label's values: client-chosen names past the first 200 count as "other". */
+  private operationLabel(name: string | undefined): string {
+    if (!name) return 'anonymous';
+    if (this.knownOperations.has(name)) return name;
+    if (this.knownOperations.size >= 200 || !/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(name)) return 'other';
+    this.knownOperations.add(name);
+    return name;
   }
 }

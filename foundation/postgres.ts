@@ -1,5 +1,6 @@
 import { DataSource, type Logger as TypeormLogger, type MigrationInterface, type QueryRunner } from 'typeorm';
 import type { Logger } from './logger.js';
+import { currentScope } from './request-context.js';
 
 /** MigrationClass is a TypeORM migration listed explicitly by a subgraph. */
 export type MigrationClass = new () => MigrationInterface;
@@ -26,6 +27,8 @@ class PinoTypeormLogger implements TypeormLogger {
     private readonly onStatement?: (sql: string) => void,
   ) {}
   logQuery(query: string): void {
+    const scope = currentScope();
+    if (scope) scope.statements = (scope.statements ?? 0) + 1;
     this.onStatement?.(query);
   }
   logQueryError(error: string | Error, query: string): void {
@@ -59,7 +62,8 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     poolSize: options.poolSize,
     applicationName: options.applicationName,
     maxQueryExecutionTime: 500,
-    logging: options.onStatement ? ['query', 'error', 'warn', 'migration'] : ['error', 'warn', 'migration'],
+    // 'query' lets every statement be counted against its request; the logger prints none of them.
+    logging: ['query', 'error', 'warn', 'migration'],
     logger: new PinoTypeormLogger(options.logger, options.onStatement),
     extra: {
       statement_timeout: options.statementTimeoutMs,

@@ -123,6 +123,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
   lifecycle.listen();
   lifecycle.onShutdown({ name: 'telemetry', stop: () => telemetry.shutdown() });
   logger.info({ settings: definition.printable }, 'starting');
+  const metrics = new Metrics(name);
   try {
     const dataSource = createDataSource({
       url: withPassword(settings.dbUrl, settings.dbPasswordFile),
@@ -132,6 +133,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       poolSize: settings.dbPoolSize,
       applicationName: `fixup-${name}`,
       statementTimeoutMs: settings.dbStatementTimeoutMs,
+      onStatement: () => metrics.countStatement(),
     });
     await dataSource.initialize();
     lifecycle.onShutdown({ name: 'database', stop: () => dataSource.destroy() });
@@ -159,7 +161,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     const http = new HttpService({
       service: name,
       logger,
-      metrics: new Metrics(name),
+      metrics,
       host: settings.httpHost,
       port: settings.httpPort,
       readiness: async () => {

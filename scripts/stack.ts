@@ -171,6 +171,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         USER_APP_URL: gatewayUrl,
         ...(options.admin ? { ADMIN_EMAIL: options.admin.email, ADMIN_PASSWORD: options.admin.password } : {}),
       },
+      order: { ORDER_CATALOG_URL: `http://localhost:${ports.catalog}` },
     };
     SUBGRAPHS.forEach((s, i) => {
       const prefix = s.name.toUpperCase();

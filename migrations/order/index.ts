@@ -1,5 +1,6 @@
 import type { MigrationClass } from '../../foundation/postgres.js';
 import { CreateOrders1732300000000 } from './1732300000000-create-orders.js';
+import { Offers1732400000000 } from './1732400000000-offers.js';
 
 /** orderMigrations lists the order database's migrations in the order they run. */
-export const orderMigrations: MigrationClass[] = [CreateOrders1732300000000];
+export const orderMigrations: MigrationClass[] = [CreateOrders1732300000000, Offers1732400000000];

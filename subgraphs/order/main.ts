@@ -1,26 +1,32 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
-import { loadSettings, maskSecrets } from '../../foundation/config.js';
+import { z } from 'zod';
+import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/config.js';
 import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
 import { orderMigrations } from '../../migrations/order/index.js';
 import { createLoaders, type OrderContext } from './api/context.js';
 import { buildOrderSchema } from './api/schema.js';
 import { OrderService } from './business/orders.js';
-import { OrderRow } from './store/entities.js';
+import { HttpCatalogFacts } from './store/catalog-facts.js';
+import { OfferRow, OrderRow } from './store/entities.js';
 import { PostgresOrderStore } from './store/order-store.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const spec = subgraphSettings('order', 4003, root);
+const spec = {
+  ...subgraphSettings('order', 4003, root),
+  catalogUrl: setting({ env: 'ORDER_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills, services)", schema: z.url(), fallback: 'http://localhost:4002' }),
+  catalogTimeoutMs: setting({ env: 'ORDER_CATALOG_TIMEOUT_MS', doc: 'longest one internal call to catalog may take', schema: positiveIntSchema, fallback: '3000' }),
+};
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup order subgraph');
 
 await runSubgraph<OrderContext>({
   name: 'order',
   settings,
   printable: maskSecrets(spec, settings),
-  entities: [OrderRow],
+  entities: [OrderRow, OfferRow],
   migrations: orderMigrations,
   async wire(dataSource) {
-    const orders = new OrderService(new PostgresOrderStore(dataSource));
+    const orders = new OrderService(new PostgresOrderStore(dataSource), new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs));
     return {
       schema: await buildOrderSchema(orders),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders) }),

@@ -1,11 +1,13 @@
 import type DataLoader from 'dataloader';
-import { byIdLoader } from '../../../foundation/loaders.js';
+import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
 import type { CallerContext } from '../../../foundation/permissions.js';
-import type { Order, OrderService } from '../business/orders.js';
+import type { Offer, Order, OrderService } from '../business/orders.js';
 
 /** OrderLoaders batch the order subgraph's look-ups within one request. */
 export interface OrderLoaders {
   order: DataLoader<string, Order | null>;
+  offer: DataLoader<string, Offer | null>;
+  offersOfOrder: DataLoader<string, Offer[]>;
 }
 
 /** OrderContext is the per-request GraphQL context of the order subgraph. */
@@ -15,5 +17,9 @@ export interface OrderContext extends CallerContext {
 
 /** createLoaders makes a request's loaders. */
 export function createLoaders(orders: OrderService): OrderLoaders {
-  return { order: byIdLoader((ids) => orders.ordersByIds(ids)) };
+  return {
+    order: byIdLoader((ids) => orders.ordersByIds(ids)),
+    offer: byIdLoader((ids) => orders.offersByIds(ids)),
+    offersOfOrder: groupLoader((ids) => orders.offersOfOrders(ids), (o) => o.orderId),
+  };
 }

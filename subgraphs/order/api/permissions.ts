@@ -1,14 +1,39 @@
-import { allow } from 'graphql-shield';
-import { isSignedIn } from '../../../foundation/permissions.js';
+import { allow, and, rule } from 'graphql-shield';
+import { denied, hasRole, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/permissions.js';
+
+/** ownProviderData allows a provider to read their own offers and matching orders. */
+const ownProviderData = rule('ownProviderData', { cache: 'no_cache' })((user: { id: string }, _args, ctx: CallerContext) =>
+  ctx.caller.viewer?.id === user.id ? true : denied(ctx),
+);
 
 /**
  * orderPermissions are the contract's "Who may do what" for orders. Whether a
- * signed-in user may see a given order is the business layer's rule (an order
- * one may not see is NOT_FOUND); reference resolution applies it too.
+ * signed-in user may see or change a given order (its customer; providers with
+ * the skill while it is OPEN; the accepted provider; admins) is the business
+ * layer's rule: what one may not see is NOT_FOUND.
  */
 export const orderPermissions = {
   Query: { order: isSignedIn },
+  Mutation: {
+    createOrder: hasRole('CUSTOMER'),
+    submitOffer: hasRole('PROVIDER'),
+    withdrawOffer: hasRole('PROVIDER'),
+    acceptOffer: isSignedIn,
+    completeOrder: isSignedIn,
+    cancelOrder: isSignedIn,
+  },
   Order: allow,
-  User: allow,
+  Offer: allow,
+  OrderConnection: allow,
+  OrderEdge: allow,
+  OfferConnection: allow,
+  OfferEdge: allow,
+  PageInfo: allow,
   Service: allow,
+  User: {
+    id: allow,
+    orders: ownerOrAdmin('ownOrders', (user: { id: string }) => user.id),
+    offers: and(hasRole('PROVIDER'), ownProviderData),
+    matchingOrders: and(hasRole('PROVIDER'), ownProviderData),
+  },
 };

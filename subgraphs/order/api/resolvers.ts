@@ -1,17 +1,64 @@
-import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { InvalidInputError } from '../../../foundation/errors.js';
+import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
 import { parseId } from '../../../foundation/ids.js';
-import type { Order, OrderService } from '../business/orders.js';
+import { decodeCursor, encodeCursor, pageSize } from '../../../foundation/pagination.js';
+import type { Offer, Order, OrderService, OrderStatus, Position } from '../business/orders.js';
 import type { OrderContext } from './context.js';
-import { OrderType, ServiceRef, UserRef } from './types.js';
+import {
+  CreateOrderInputType,
+  OfferConnection,
+  OfferType,
+  OrderConnection,
+  OrderStatusEnum,
+  OrderType,
+  ServiceRef,
+  SubmitOfferInputType,
+  UserType,
+} from './types.js';
 
-/** OrderResolver serves orders and their references to other subgraphs. */
+/** cursorOf is an order's or offer's opaque position in a newest-first list. */
+function cursorOf(item: { createdAt: Date; id: string }): string {
+  return encodeCursor([item.createdAt.toISOString(), item.id]);
+}
+
+/** positionOf reads an `after` cursor. */
+function positionOf(after: string | null | undefined): Position | undefined {
+  if (after == null) return undefined;
+  const [at, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
+  const createdAt = new Date(at);
+  if (Number.isNaN(createdAt.getTime())) throw new InvalidInputError('after', 'after is not a valid cursor');
+  return { createdAt, id: parseId(id, 'after') };
+}
+
+/** OrderResolver serves orders, the workflow's mutations, and what an order refers to. */
 @Resolver(() => OrderType)
 export class OrderResolver {
   constructor(private readonly orders: OrderService) {}
 
-  @Query(() => OrderType, { nullable: true, description: 'One order, by id.' })
+  @Query(() => OrderType, { nullable: true, description: 'One order, by id, if the caller may see it.' })
   order(@Arg('id', () => ID) id: string, @Ctx() ctx: OrderContext): Promise<Order> {
-    return this.orders.order(parseId(id, 'id'), ctx.caller.viewer!);
+    return this.orders.order(parseId(id, 'id'), ctx.caller);
+  }
+
+  @Mutation(() => OrderType, { description: 'Opens an order for a service (customers).' })
+  createOrder(@Arg('input', () => CreateOrderInputType) input: CreateOrderInputType, @Ctx() ctx: OrderContext): Promise<Order> {
+    return this.orders.createOrder({ serviceId: parseId(input.serviceId, 'input.serviceId'), description: input.description }, ctx.caller);
+  }
+
+  @Mutation(() => OrderType, { description: "Accepts an offer on one's own OPEN order; every other pending offer is rejected." })
+  acceptOffer(@Arg('offerId', () => ID) offerId: string, @Ctx() ctx: OrderContext): Promise<Order> {
+    return this.orders.acceptOffer(parseId(offerId, 'offerId'), ctx.caller);
+  }
+
+  @Mutation(() => OrderType, { description: "Marks one's own ACCEPTED order done." })
+  completeOrder(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: OrderContext): Promise<Order> {
+    return this.orders.completeOrder(parseId(orderId, 'orderId'), ctx.caller);
+  }
+
+  @Mutation(() => OrderType, { description: "Cancels one's own OPEN or ACCEPTED order." })
+  cancelOrder(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: OrderContext): Promise<Order> {
+    return this.orders.cancelOrder(parseId(orderId, 'orderId'), ctx.caller);
   }
 
   @FieldResolver(() => ServiceRef)
@@ -19,8 +66,85 @@ export class OrderResolver {
     return { id: order.serviceId };
   }
 
-  @FieldResolver(() => UserRef)
-  customer(@Root() order: Order): UserRef {
+  @FieldResolver(() => UserType)
+  customer(@Root() order: Order): UserType {
     return { id: order.customerId };
+  }
+
+  @FieldResolver(() => [OfferType], { description: 'Its customer sees every offer; a provider only their own.' })
+  async offers(@Root() order: Order, @Ctx() ctx: OrderContext): Promise<Offer[]> {
+    return this.orders.visibleOffers(order, await ctx.loaders.offersOfOrder.load(order.id), ctx.caller.viewer);
+  }
+
+  @FieldResolver(() => OfferType, { nullable: true })
+  acceptedOffer(@Root() order: Order, @Ctx() ctx: OrderContext): Promise<Offer | null> | null {
+    return order.acceptedOfferId ? ctx.loaders.offer.load(order.acceptedOfferId) : null;
+  }
+}
+
+/** OfferResolver serves offers and the provider's mutations. */
+@Resolver(() => OfferType)
+export class OfferResolver {
+  constructor(private readonly orders: OrderService) {}
+
+  @Mutation(() => OfferType, { description: 'Offers a price on an OPEN order whose service is among the provider\'s skills.' })
+  submitOffer(@Arg('input', () => SubmitOfferInputType) input: SubmitOfferInputType, @Ctx() ctx: OrderContext): Promise<Offer> {
+    return this.orders.submitOffer(
+      { orderId: parseId(input.orderId, 'input.orderId'), priceCents: input.priceCents, currency: input.currency, message: input.message ?? null },
+      ctx.caller,
+    );
+  }
+
+  @Mutation(() => OfferType, { description: "Withdraws one's own PENDING offer." })
+  withdrawOffer(@Arg('offerId', () => ID) offerId: string, @Ctx() ctx: OrderContext): Promise<Offer> {
+    return this.orders.withdrawOffer(parseId(offerId, 'offerId'), ctx.caller);
+  }
+
+  @FieldResolver(() => OrderType, { description: 'The order the offer is for.' })
+  async order(@Root() offer: Offer, @Ctx() ctx: OrderContext): Promise<Order> {
+    return (await ctx.loaders.order.load(offer.orderId))!;
+  }
+
+  @FieldResolver(() => UserType)
+  provider(@Root() offer: Offer): UserType {
+    return { id: offer.providerId };
+  }
+}
+
+/** UserOrdersResolver contributes a customer's orders and a provider's offers and matching orders to `User`. */
+@Resolver(() => UserType)
+export class UserOrdersResolver {
+  constructor(private readonly workflow: OrderService) {}
+
+  @FieldResolver(() => OrderConnection, { nullable: true, description: "The user's orders as a customer, newest first." })
+  async orders(
+    @Root() user: UserType,
+    @Arg('status', () => OrderStatusEnum, { nullable: true }) status: OrderStatusEnum | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: OrderContext,
+  ): Promise<ConnectionShape<Order>> {
+    const page = await this.workflow.ordersOf(user.id, (status ?? undefined) as OrderStatus | undefined, pageSize(first, 'first'), positionOf(after));
+    for (const order of page.items) ctx.loaders.order.prime(order.id, order);
+    return toConnection(page, cursorOf);
+  }
+
+  @FieldResolver(() => OfferConnection, { nullable: true, description: "The user's offers as a provider, newest first." })
+  async offers(
+    @Root() user: UserType,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<ConnectionShape<Offer>> {
+    return toConnection(await this.workflow.offersOf(user.id, pageSize(first, 'first'), positionOf(after)), cursorOf);
+  }
+
+  @FieldResolver(() => OrderConnection, { nullable: true, description: "OPEN orders for services among the provider's skills, newest first." })
+  async matchingOrders(
+    @Root() _user: UserType,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: OrderContext,
+  ): Promise<ConnectionShape<Order>> {
+    return toConnection(await this.workflow.matchingOrders(ctx.caller, pageSize(first, 'first'), positionOf(after)), cursorOf);
   }
 }

@@ -5,7 +5,7 @@ import { buildFederatedSchema } from '../../../foundation/subgraph.js';
 import type { OrderService } from '../business/orders.js';
 import type { OrderContext } from './context.js';
 import { orderPermissions } from './permissions.js';
-import { OrderResolver } from './resolvers.js';
+import { OfferResolver, OrderResolver, UserOrdersResolver } from './resolvers.js';
 
 /**
  * buildOrderSchema builds the order subgraph's schema around its business
@@ -13,14 +13,22 @@ import { OrderResolver } from './resolvers.js';
  */
 export async function buildOrderSchema(orders?: OrderService): Promise<GraphQLSchema> {
   const schema = await buildFederatedSchema<OrderContext>({
-    resolvers: [OrderResolver],
-    instances: orders ? new Map<Function, object>([[OrderResolver, new OrderResolver(orders)]]) : undefined,
+    resolvers: [OrderResolver, OfferResolver, UserOrdersResolver],
+    instances: orders
+      ? new Map<Function, object>([
+          [OrderResolver, new OrderResolver(orders)],
+          [OfferResolver, new OfferResolver(orders)],
+          [UserOrdersResolver, new UserOrdersResolver(orders)],
+        ])
+      : undefined,
     references: {
       // An order reached by reference obeys the same visibility as order(id).
       Order: async (ref, ctx) => {
         const order = isId(ref.id) ? await ctx.loaders.order.load(ref.id) : null;
-        return order && orders?.maySee(order, ctx.caller.viewer) ? order : null;
+        return order && (await orders?.maySee(order, ctx.caller, (id) => ctx.loaders.offer.load(id))) ? order : null;
       },
+      // Order only adds fields to User; the user subgraph decides whether the user exists.
+      User: (ref) => (isId(ref.id) ? { id: ref.id } : null),
     },
   });
   return withPermissions(schema, orderPermissions);

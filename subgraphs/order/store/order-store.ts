@@ -1,6 +1,11 @@
-import { In, type DataSource, type Repository } from 'typeorm';
-import type { Order, OrderStatus, OrderStore } from '../business/orders.js';
-import { OrderRow } from './entities.js';
+import { In, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import type { AuditEntry } from '../../../foundation/audit-entry.js';
+import { ConflictError } from '../../../foundation/errors.js';
+import type { Caller } from '../../../foundation/identity.js';
+import { recordAuditEvent } from '../../../foundation/outbox.js';
+import { isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
+import type { Offer, OfferStatus, Order, OrderStatus, OrderStore, OrderTx, Position } from '../business/orders.js';
+import { OfferRow, OrderRow } from './entities.js';
 
 /** toOrder converts a row to the business value. */
 export function toOrder(row: OrderRow): Order {
@@ -10,21 +15,141 @@ export function toOrder(row: OrderRow): Order {
     serviceId: row.serviceId,
     description: row.description,
     status: row.status as OrderStatus,
+    acceptedOfferId: row.acceptedOfferId,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
 }
 
+/** toOffer converts a row to the business value. */
+export function toOffer(row: OfferRow): Offer {
+  return {
+    id: row.id,
+    orderId: row.orderId,
+    providerId: row.providerId,
+    priceCents: row.priceCents,
+    currency: row.currency,
+    message: row.message,
+    status: row.status as OfferStatus,
+    createdAt: row.createdAt,
+  };
+}
+
+/** newestFirst orders a list query by creation, newest first, after a position, one row beyond the page. */
+function newestFirst<T extends object>(query: SelectQueryBuilder<T>, alias: string, limit: number, after: Position | undefined): SelectQueryBuilder<T> {
+  query.orderBy(`${alias}.created_at`, 'DESC').addOrderBy(`${alias}.id`, 'DESC').limit(limit + 1);
+  if (after) query.andWhere(`(${alias}.created_at, ${alias}.id) < (:afterAt, :afterId)`, { afterAt: after.createdAt, afterId: after.id });
+  return query;
+}
+
+class PostgresOrderTx implements OrderTx {
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly caller: Caller,
+  ) {}
+
+  async insertOrder(order: Order): Promise<void> {
+    await this.manager.insert(OrderRow, {
+      id: order.id,
+      customerId: order.customerId,
+      serviceId: order.serviceId,
+      description: order.description,
+      status: order.status,
+      acceptedOfferId: null,
+    });
+  }
+
+  async orderForUpdate(id: string): Promise<Order | null> {
+    const row = await this.manager.findOne(OrderRow, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    return row ? toOrder(row) : null;
+  }
+
+  async offerForUpdate(id: string): Promise<Offer | null> {
+    const row = await this.manager.findOne(OfferRow, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    return row ? toOffer(row) : null;
+  }
+
+  async setOrderStatus(id: string, status: OrderStatus, acceptedOfferId?: string): Promise<void> {
+    await this.manager.update(OrderRow, { id }, { status, ...(acceptedOfferId ? { acceptedOfferId } : {}) });
+  }
+
+  async insertOffer(offer: Offer): Promise<void> {
+    try {
+      await this.manager.insert(OfferRow, {
+        id: offer.id,
+        orderId: offer.orderId,
+        providerId: offer.providerId,
+        priceCents: offer.priceCents,
+        currency: offer.currency,
+        message: offer.message,
+        status: offer.status,
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'offers_one_pending_key')) throw new ConflictError('You already have a PENDING offer on this order');
+      throw err;
+    }
+  }
+
+  async setOfferStatus(id: string, status: OfferStatus): Promise<void> {
+    await this.manager.update(OfferRow, { id }, { status });
+  }
+
+  async rejectPendingOffers(orderId: string, except: string | null): Promise<number> {
+    const rows = returnedRows(
+      await this.manager.query(
+        `UPDATE offers SET status = 'REJECTED', updated_at = now() WHERE order_id = $1 AND status = 'PENDING' AND ($2::uuid IS NULL OR id <> $2::uuid) RETURNING id`,
+        [orderId, except],
+      ),
+    );
+    return rows.length;
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    await recordAuditEvent(this.manager, 'order', entry, this.caller);
+  }
+}
+
 /** PostgresOrderStore is the order subgraph's storage on its own database. */
 export class PostgresOrderStore implements OrderStore {
-  private readonly orders: Repository<OrderRow>;
+  constructor(private readonly dataSource: DataSource) {}
 
-  constructor(dataSource: DataSource) {
-    this.orders = dataSource.getRepository(OrderRow);
+  transaction<T>(caller: Caller, fn: (tx: OrderTx) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) => fn(new PostgresOrderTx(manager, caller)));
   }
 
   async ordersByIds(ids: readonly string[]): Promise<Order[]> {
     if (ids.length === 0) return [];
-    return (await this.orders.findBy({ id: In([...ids]) })).map(toOrder);
+    return (await this.dataSource.getRepository(OrderRow).findBy({ id: In([...ids]) })).map(toOrder);
+  }
+
+  async offersByIds(ids: readonly string[]): Promise<Offer[]> {
+    if (ids.length === 0) return [];
+    return (await this.dataSource.getRepository(OfferRow).findBy({ id: In([...ids]) })).map(toOffer);
+  }
+
+  async offersOfOrders(orderIds: readonly string[]): Promise<Offer[]> {
+    if (orderIds.length === 0) return [];
+    return (await this.dataSource.getRepository(OfferRow).find({ where: { orderId: In([...orderIds]) }, order: { createdAt: 'ASC', id: 'ASC' } })).map(toOffer);
+  }
+
+  async ordersOfCustomer(customerId: string, status: OrderStatus | undefined, limit: number, after: Position | undefined): Promise<Order[]> {
+    const query = this.dataSource.getRepository(OrderRow).createQueryBuilder('o').where('o.customer_id = :customerId', { customerId });
+    if (status) query.andWhere('o.status = :status', { status });
+    return (await newestFirst(query, 'o', limit, after).getMany()).map(toOrder);
+  }
+
+  async offersOfProvider(providerId: string, limit: number, after: Position | undefined): Promise<Offer[]> {
+    const query = this.dataSource.getRepository(OfferRow).createQueryBuilder('f').where('f.provider_id = :providerId', { providerId });
+    return (await newestFirst(query, 'f', limit, after).getMany()).map(toOffer);
+  }
+
+  async openOrdersForServices(serviceIds: readonly string[], excludeCustomer: string, limit: number, after: Position | undefined): Promise<Order[]> {
+    const query = this.dataSource
+      .getRepository(OrderRow)
+      .createQueryBuilder('o')
+      .where(`o.status = 'OPEN'`)
+      .andWhere('o.service_id IN (:...serviceIds)', { serviceIds })
+      .andWhere('o.customer_id <> :excludeCustomer', { excludeCustomer });
+    return (await newestFirst(query, 'o', limit, after).getMany()).map(toOrder);
   }
 }

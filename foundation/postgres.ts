@@ -1,4 +1,4 @@
-import { DataSource, type Logger as TypeormLogger, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { DataSource, Raw, type FindOperator, type Logger as TypeormLogger, type MigrationInterface, type QueryRunner } from 'typeorm';
 import type { Logger } from './logger.js';
 import { currentScope } from './request-context.js';
 
@@ -144,4 +144,17 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 export function returnedRows<T>(result: unknown): T[] {
   const value = result as unknown[];
   return (Array.isArray(value[0]) ? value[0] : value) as T[];
+}
+
+let anyOfCounter = 0;
+
+/**
+ * anyOf matches a column against a list bound as one array parameter
+ * (`= ANY($1)`). TypeORM's In() binds each value as a parameter of its own,
+ * which costs a great deal of work and garbage for the long id lists that
+ * batched loaders send.
+ */
+export function anyOf(values: readonly string[]): FindOperator<string> {
+  const name = `anyOf${(anyOfCounter = (anyOfCounter + 1) % 1_000_000)}`;
+  return Raw((alias) => `${alias} = ANY(:${name})`, { [name]: [...values] });
 }

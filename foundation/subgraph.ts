@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { assertValidSchema, getNamedType, isCompositeType, parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { assertValidSchema, parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './graphql-errors.js';
@@ -32,13 +32,14 @@ export interface SubgraphSchemaOptions<C> {
 const tracer = trace.getTracer('fixup.graphql');
 
 /**
- * resolverSpans gives each root field and each field that resolves an object
- * its own span, so the SQL it runs nests under it. Scalar fields read from an
- * already loaded object are not worth a span each.
+ * resolverSpans gives each root field its own span, so the SQL it runs nests
+ * under it. Fields below the root are not traced one object at a time (a list
+ * of a thousand objects would make a thousand spans and their garbage); their
+ * batched loads get one span per batch instead (foundation/loaders.ts).
  */
 export const resolverSpans: MiddlewareFn = async ({ info }, next) => {
   const root = info.parentType === info.schema.getQueryType() || info.parentType === info.schema.getMutationType();
-  if (!root && !isCompositeType(getNamedType(info.returnType))) return next();
+  if (!root) return next();
   return tracer.startActiveSpan(`resolve ${info.parentType.name}.${info.fieldName}`, async (span) => {
     try {
       return await next();
@@ -50,17 +51,6 @@ export const resolverSpans: MiddlewareFn = async ({ info }, next) => {
     }
   });
 };
-
-function traced<C>(typeName: string, resolve: ReferenceResolver<C>): ReferenceResolver<C> {
-  return (reference, context, info) =>
-    tracer.startActiveSpan(`resolveReference ${typeName}`, async (span) => {
-      try {
-        return await resolve(reference, context, info);
-      } finally {
-        span.end();
-      }
-    });
-}
 
 /**
  * buildFederatedSchema turns type-graphql classes into a Federation 2 subgraph
@@ -88,7 +78,7 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
   });
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
   for (const [typeName, resolve] of Object.entries(options.references ?? {})) {
-    resolvers[typeName] = { ...(resolvers[typeName] ?? {}), __resolveReference: traced(typeName, resolve) };
+    resolvers[typeName] = { ...(resolvers[typeName] ?? {}), __resolveReference: resolve };
   }
   const typeDefs = parse(`${FEDERATION_LINK}\n\n${printSchemaWithDirectives(schema)}`);
   const subgraph = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });

@@ -32,6 +32,8 @@ export interface StackOptions {
   onLine?: (service: string, line: string) => void;
   /** readyTimeoutMs bounds the wait for each service to be ready. */
   readyTimeoutMs?: number;
+  /** nodeArgs are extra flags for every service's node (profiling, say: --cpu-prof). */
+  nodeArgs?: string[];
   /** admin is created at start when the system has no admin. */
   admin?: { email: string; password: string };
 }
@@ -93,7 +95,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const children: Child[] = [];
   let postgres: Child | undefined;
   const spawnService = (name: string, entry: string, env: Record<string, string>): Child => {
-    const child = spawn(process.execPath, [join(DIST, entry)], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(DIST, entry)], {
       env: { ...process.env, ...options.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,

@@ -15,5 +15,5 @@ export interface AuditContext extends CallerContext {
 
 /** createLoaders makes a request's loaders. */
 export function createLoaders(log: AuditLog): AuditLoaders {
-  return { event: byIdLoader((ids) => log.eventsByIds(ids)) };
+  return { event: byIdLoader('event', (ids) => log.eventsByIds(ids)) };
 }

@@ -1,4 +1,5 @@
-import { In, type DataSource, type Repository } from 'typeorm';
+import { type DataSource, type Repository } from 'typeorm';
+import { anyOf } from '../../../foundation/postgres.js';
 import type { AuditEvent, AuditFilter, AuditPosition, AuditStore } from '../business/audit-log.js';
 import { AuditEventRow } from './entities.js';
 
@@ -45,6 +46,6 @@ export class PostgresAuditStore implements AuditStore {
 
   async eventsByIds(ids: readonly string[]): Promise<AuditEvent[]> {
     if (ids.length === 0) return [];
-    return (await this.events.findBy({ id: In([...ids]) })).map(toAuditEvent);
+    return (await this.events.findBy({ id: anyOf(ids) })).map(toAuditEvent);
   }
 }

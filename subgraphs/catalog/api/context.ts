@@ -20,10 +20,10 @@ export interface CatalogContext extends CallerContext {
 /** createLoaders makes a request's loaders. */
 export function createLoaders(catalog: CatalogService): CatalogLoaders {
   return {
-    category: byIdLoader((ids) => catalog.categoriesByIds(ids)),
-    service: byIdLoader((ids) => catalog.servicesByIds(ids)),
-    servicesOfCategory: groupLoader((ids) => catalog.servicesByCategoryIds(ids), (s) => s.categoryId),
-    skillsOfProvider: groupLoader((ids) => catalog.skillsOfProviders(ids), (k) => k.providerId),
-    skillsOfService: groupLoader((ids) => catalog.skillsOfServices(ids), (k) => k.serviceId),
+    category: byIdLoader('category', (ids) => catalog.categoriesByIds(ids)),
+    service: byIdLoader('service', (ids) => catalog.servicesByIds(ids)),
+    servicesOfCategory: groupLoader('servicesOfCategory', (ids) => catalog.servicesByCategoryIds(ids), (s) => s.categoryId),
+    skillsOfProvider: groupLoader('skillsOfProvider', (ids) => catalog.skillsOfProviders(ids), (k) => k.providerId),
+    skillsOfService: groupLoader('skillsOfService', (ids) => catalog.skillsOfServices(ids), (k) => k.serviceId),
   };
 }

@@ -1,10 +1,10 @@
-import { In, type DataSource, type EntityManager, type Repository } from 'typeorm';
+import { type DataSource, type EntityManager, type Repository } from 'typeorm';
 import type { AuditEntry } from '../../../foundation/audit-entry.js';
 import { ConflictError } from '../../../foundation/errors.js';
 import type { Caller } from '../../../foundation/identity.js';
 import { newId } from '../../../foundation/ids.js';
 import { recordAuditEvent } from '../../../foundation/outbox.js';
-import { isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
+import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
 import type { CatalogStore, CatalogTx, Category, NewCategory, NewService, Service, ServiceFilter, Skill } from '../business/catalog.js';
 import { CategoryRow, ServiceRow } from './entities.js';
 
@@ -108,7 +108,7 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async categoriesByIds(ids: readonly string[]): Promise<Category[]> {
     if (ids.length === 0) return [];
-    return (await this.categories.findBy({ id: In([...ids]) })).map(toCategory);
+    return (await this.categories.findBy({ id: anyOf(ids) })).map(toCategory);
   }
 
   async categoryByName(name: string): Promise<Category | null> {
@@ -130,12 +130,12 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async servicesByIds(ids: readonly string[]): Promise<Service[]> {
     if (ids.length === 0) return [];
-    return (await this.services.findBy({ id: In([...ids]) })).map(toService);
+    return (await this.services.findBy({ id: anyOf(ids) })).map(toService);
   }
 
   async servicesByCategoryIds(categoryIds: readonly string[]): Promise<Service[]> {
     if (categoryIds.length === 0) return [];
-    return (await this.services.find({ where: { categoryId: In([...categoryIds]) }, order: { name: 'ASC' } })).map(toService);
+    return (await this.services.find({ where: { categoryId: anyOf(categoryIds) }, order: { name: 'ASC' } })).map(toService);
   }
 
   async ensureCategory(category: NewCategory): Promise<Category> {

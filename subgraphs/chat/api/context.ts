@@ -17,7 +17,7 @@ export interface ChatContext extends CallerContext {
 /** createLoaders makes a request's loaders. */
 export function createLoaders(conversations: ConversationService): ChatLoaders {
   return {
-    conversation: byIdLoader((ids) => conversations.conversationsByIds(ids)),
-    conversationsOfOrder: groupLoader((ids) => conversations.conversationsByOrderIds(ids), (c) => c.orderId),
+    conversation: byIdLoader('conversation', (ids) => conversations.conversationsByIds(ids)),
+    conversationsOfOrder: groupLoader('conversationsOfOrder', (ids) => conversations.conversationsByOrderIds(ids), (c) => c.orderId),
   };
 }

@@ -1,4 +1,5 @@
-import { In, type DataSource, type Repository } from 'typeorm';
+import { type DataSource, type Repository } from 'typeorm';
+import { anyOf } from '../../../foundation/postgres.js';
 import type { Conversation, ConversationStore } from '../business/conversations.js';
 import { ConversationRow } from './entities.js';
 
@@ -17,13 +18,13 @@ export class PostgresConversationStore implements ConversationStore {
 
   async conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {
     if (ids.length === 0) return [];
-    return (await this.conversations.findBy({ id: In([...ids]) })).map(toConversation);
+    return (await this.conversations.findBy({ id: anyOf(ids) })).map(toConversation);
   }
 
   async conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]> {
     if (orderIds.length === 0) return [];
     return (
-      await this.conversations.find({ where: { orderId: In([...orderIds]) }, order: { createdAt: 'ASC', id: 'ASC' } })
+      await this.conversations.find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })
     ).map(toConversation);
   }
 }

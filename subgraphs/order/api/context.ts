@@ -18,8 +18,8 @@ export interface OrderContext extends CallerContext {
 /** createLoaders makes a request's loaders. */
 export function createLoaders(orders: OrderService): OrderLoaders {
   return {
-    order: byIdLoader((ids) => orders.ordersByIds(ids)),
-    offer: byIdLoader((ids) => orders.offersByIds(ids)),
-    offersOfOrder: groupLoader((ids) => orders.offersOfOrders(ids), (o) => o.orderId),
+    order: byIdLoader('order', (ids) => orders.ordersByIds(ids)),
+    offer: byIdLoader('offer', (ids) => orders.offersByIds(ids)),
+    offersOfOrder: groupLoader('offersOfOrder', (ids) => orders.offersOfOrders(ids), (o) => o.orderId),
   };
 }

@@ -1,9 +1,9 @@
-import { In, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { AuditEntry } from '../../../foundation/audit-entry.js';
 import { ConflictError } from '../../../foundation/errors.js';
 import type { Caller } from '../../../foundation/identity.js';
 import { recordAuditEvent } from '../../../foundation/outbox.js';
-import { isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
+import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
 import type { Offer, OfferStatus, Order, OrderStatus, OrderStore, OrderTx, Position } from '../business/orders.js';
 import { OfferRow, OrderRow } from './entities.js';
 
@@ -119,17 +119,17 @@ export class PostgresOrderStore implements OrderStore {
 
   async ordersByIds(ids: readonly string[]): Promise<Order[]> {
     if (ids.length === 0) return [];
-    return (await this.dataSource.getRepository(OrderRow).findBy({ id: In([...ids]) })).map(toOrder);
+    return (await this.dataSource.getRepository(OrderRow).findBy({ id: anyOf(ids) })).map(toOrder);
   }
 
   async offersByIds(ids: readonly string[]): Promise<Offer[]> {
     if (ids.length === 0) return [];
-    return (await this.dataSource.getRepository(OfferRow).findBy({ id: In([...ids]) })).map(toOffer);
+    return (await this.dataSource.getRepository(OfferRow).findBy({ id: anyOf(ids) })).map(toOffer);
   }
 
   async offersOfOrders(orderIds: readonly string[]): Promise<Offer[]> {
     if (orderIds.length === 0) return [];
-    return (await this.dataSource.getRepository(OfferRow).find({ where: { orderId: In([...orderIds]) }, order: { createdAt: 'ASC', id: 'ASC' } })).map(toOffer);
+    return (await this.dataSource.getRepository(OfferRow).find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })).map(toOffer);
   }
 
   async ordersOfCustomer(customerId: string, status: OrderStatus | undefined, limit: number, after: Position | undefined): Promise<Order[]> {

@@ -16,5 +16,5 @@ export interface UserContext extends CallerContext {
 
 /** createLoaders makes a request's loaders. */
 export function createLoaders(accounts: AccountService): UserLoaders {
-  return { user: byIdLoader((ids) => accounts.usersByIds(ids)) };
+  return { user: byIdLoader('user', (ids) => accounts.usersByIds(ids)) };
 }

@@ -1,10 +1,10 @@
-import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { IsNull, type DataSource, type EntityManager } from 'typeorm';
 import type { AuditEntry } from '../../../foundation/audit-entry.js';
 import { ConflictError } from '../../../foundation/errors.js';
 import type { Caller } from '../../../foundation/identity.js';
 import { newId } from '../../../foundation/ids.js';
 import { recordAuditEvent } from '../../../foundation/outbox.js';
-import { isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
+import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
 import type {
   AccountTx,
   EmailTokenPurpose,
@@ -185,7 +185,7 @@ export class PostgresUserStore implements UserStore {
 
   async usersByIds(ids: readonly string[]): Promise<User[]> {
     if (ids.length === 0) return [];
-    return (await this.dataSource.getRepository(UserRow).findBy({ id: In([...ids]) })).map(toUser);
+    return (await this.dataSource.getRepository(UserRow).findBy({ id: anyOf(ids) })).map(toUser);
   }
 
   async listUsers(limit: number, after: UserPosition | undefined): Promise<User[]> {

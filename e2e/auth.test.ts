@@ -22,7 +22,7 @@ function code(res: GraphQLResponse): string | undefined {
 function mails(t: TestStack, to: string): string[] {
   let files: string[] = [];
   try {
-    files = readdirSync(t.stack.mailDir).filter((f) => f.includes(to)).sort();
+    files = readdirSync(t.stack.mailDir).filter((f) => f.includes(to) && f.endsWith('.eml')).sort();
   } catch {
     return [];
   }

@@ -53,7 +53,7 @@ describe('README', () => {
     for (const entry of [...ENTRIES, 'scripts/start.js']) {
       const help = run(entry, ['--help']).stdout;
       for (const [, variable] of help.matchAll(/^ {2}--\S+ {2}(\S+)$/gm)) {
-        const generic = variable!.replace(/^(USER|CATALOG|ORDER|CHAT|AUDIT)_(HTTP|DB|SHUTDOWN|GATEWAY)_/, '<NAME>_$2_');
+        const generic = variable!.replace(/^(USER|CATALOG|ORDER|CHAT|AUDIT)_(HTTP|DB|SHUTDOWN|GATEWAY|AUDIT|OUTBOX)_/, '<NAME>_$2_');
         assert.ok(readme.includes(variable!) || readme.includes(generic), `README documents ${variable}`);
       }
     }

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTransport, type Transporter } from 'nodemailer';
 
@@ -28,6 +28,8 @@ export class EmailSender {
     await mkdir(this.options.dir, { recursive: true });
     const safeTo = message.to.replace(/[^a-z0-9@._-]/gi, '_');
     const file = join(this.options.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTo}-${info.messageId.replace(/[^a-z0-9]/gi, '').slice(0, 12)}.eml`);
-    await writeFile(file, (info as unknown as { message: Buffer }).message);
+    // Written aside and renamed, so that a reader never sees half a message.
+    await writeFile(`${file}.partial`, (info as unknown as { message: Buffer }).message);
+    await rename(`${file}.partial`, file);
   }
 }

@@ -15,6 +15,12 @@ export function loadOrCreateSecret(path: string, bytes = 24): string {
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const secret = randomBytes(bytes).toString('base64url');
-  writeFileSync(path, secret + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(path, secret + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process made it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return readFileSync(path, 'utf8').trim();
+  }
   return secret;
 }

@@ -21,8 +21,15 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { createDataSource, databaseReadiness, migrate, type MigrationClass } from './postgres.js';
+import { OutboxRelay } from './outbox-relay.js';
+import { loadOrCreateSecret } from './secrets.js';
 import { createSubgraphServer } from './subgraph.js';
 import { startTelemetry } from './telemetry.js';
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined));
 
 /** EMBEDDED_POSTGRES_PORT is where `npm start` runs its embedded PostgreSQL (not 5432, to leave a local server alone). */
 export const EMBEDDED_POSTGRES_PORT = 54329;
@@ -67,6 +74,17 @@ export function subgraphSettings(name: string, defaultPort: number, root: string
       schema: z.url(),
       fallback: 'http://localhost:4000/.well-known/gateway-jwks.json',
     }),
+    auditUrl: setting({ env: `${p}_AUDIT_URL`, doc: "the audit subgraph's base URL, where the outbox relay delivers audit events", schema: z.url(), fallback: 'http://localhost:4005' }),
+    auditIngestSecret: setting({ env: 'AUDIT_INGEST_SECRET', doc: 'shared secret that lets services deliver audit events; wins over the file', schema: optionalText, secret: true }),
+    auditIngestSecretFile: setting({
+      env: 'AUDIT_INGEST_SECRET_FILE',
+      doc: 'file holding that secret; outside production it is made on first use',
+      schema: z.string().min(1),
+      fallback: join(root, '.data', 'secrets', 'audit-ingest.secret'),
+    }),
+    outboxPollMs: setting({ env: `${p}_OUTBOX_POLL_MS`, doc: 'how often the outbox relay looks for events to deliver', schema: positiveIntSchema, fallback: '500' }),
+    outboxBatchSize: setting({ env: `${p}_OUTBOX_BATCH_SIZE`, doc: 'events delivered per request', schema: positiveIntSchema, fallback: '100' }),
+    outboxRetentionDays: setting({ env: `${p}_OUTBOX_RETENTION_DAYS`, doc: 'days delivered outbox rows are kept before pruning', schema: positiveIntSchema, fallback: '7' }),
     shutdownTimeoutMs: setting({ env: `${p}_SHUTDOWN_TIMEOUT_MS`, doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
   };
 }
@@ -95,7 +113,16 @@ export interface SubgraphDefinition<C extends ScopedContext> {
   printable: Record<string, unknown>;
   entities: Function[];
   migrations: MigrationClass[];
+  /** outbox says the subgraph records audit events in an outbox, which a relay delivers. */
+  outbox?: boolean;
   wire: (dataSource: DataSource, logger: Logger, trust: GatewayTrust) => Promise<SubgraphWiring<C>>;
+}
+
+/** auditIngestSecret is the shared secret for audit delivery: given, or read from its file (made outside production). */
+export function auditIngestSecret(settings: SubgraphSettings): string {
+  if (settings.auditIngestSecret) return settings.auditIngestSecret;
+  if (settings.environment === 'production') return readFileSync(settings.auditIngestSecretFile, 'utf8').trim();
+  return loadOrCreateSecret(settings.auditIngestSecretFile);
 }
 
 /** withPassword fills the URL's password from passwordFile when the URL has none and the file exists. */
@@ -140,6 +167,22 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     if (settings.dbMigrate) {
       const ran = await migrate(dataSource);
       if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+    }
+    if (definition.outbox) {
+      const relay = new OutboxRelay(
+        dataSource,
+        {
+          auditUrl: settings.auditUrl,
+          secret: auditIngestSecret(settings),
+          batchSize: settings.outboxBatchSize,
+          pollMs: settings.outboxPollMs,
+          retentionDays: settings.outboxRetentionDays,
+          timeoutMs: 5000,
+        },
+        logger,
+      );
+      relay.start();
+      lifecycle.onShutdown({ name: 'outbox relay', stop: () => relay.stop() });
     }
     const trust = new GatewayTrust(settings.gatewayJwksUrl);
     const wiring = await definition.wire(dataSource, logger, trust);

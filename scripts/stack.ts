@@ -55,6 +55,9 @@ export interface Stack {
   logDir: string;
   /** mailDir holds one .eml file per message the user subgraph sent. */
   mailDir: string;
+  /** stopService stops one process (SIGTERM, or SIGKILL to crash it) and gives its exit code; startService starts it again as before. */
+  stopService(name: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
+  startService(name: string): Promise<void>;
   /** stop stops the gateway, then the subgraphs, then PostgreSQL, and gives each process's exit code. */
   stop(): Promise<Record<string, number | null>>;
 }
@@ -93,6 +96,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logDir = join(options.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const children: Child[] = [];
+  const specs = new Map<string, { entry: string; env: Record<string, string>; port: number }>();
   let postgres: Child | undefined;
   const spawnService = (name: string, entry: string, env: Record<string, string>): Child => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(DIST, entry)], {
@@ -166,6 +170,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const mailDir = join(options.dataDir, 'mail');
     const gatewayUrl = `http://localhost:${ports.gateway}`;
     const userUrl = `http://localhost:${ports.user}`;
+    const auditSecret = loadOrCreateSecret(join(options.dataDir, 'secrets', 'audit-ingest.secret'));
     const own: Record<string, Record<string, string>> = {
       user: {
         USER_JWT_KEYS_FILE: join(keys, 'user-jwt.jwks.json'),
@@ -177,12 +182,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     SUBGRAPHS.forEach((s, i) => {
       const prefix = s.name.toUpperCase();
-      const child = spawnService(s.name, `subgraphs/${s.name}/main.js`, {
+      const env = {
         [`${prefix}_DB_URL`]: databaseUrl(adminUrl!, grants[i]!),
         [`${prefix}_HTTP_PORT`]: String(ports[s.name]),
         [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
+        [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,
+        AUDIT_INGEST_SECRET: auditSecret,
         ...own[s.name],
-      });
+      };
+      specs.set(s.name, { entry: `subgraphs/${s.name}/main.js`, env, port: ports[s.name]! });
+      const child = spawnService(s.name, `subgraphs/${s.name}/main.js`, env);
       children.push(child);
       services.push({ name: s.name, pid: child.process.pid!, url: `http://localhost:${ports[s.name]}/graphql` });
     });
@@ -206,6 +215,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       grants,
       logDir,
       mailDir,
+      async stopService(name, signal = 'SIGTERM') {
+        const child = children.find((c) => c.name === name && c.process.exitCode === null && c.process.signalCode === null);
+        if (!child) throw new Error(`${name} is not running`);
+        child.process.kill(signal);
+        const code = await child.exited;
+        children.splice(children.indexOf(child), 1);
+        return code;
+      },
+      async startService(name) {
+        const spec = specs.get(name);
+        if (!spec) throw new Error(`no subgraph named ${name}`);
+        const child = spawnService(name, spec.entry, spec.env);
+        children.push(child);
+        await waitReady(child, spec.port, timeout);
+        const entry = services.find((s) => s.name === name);
+        if (entry) entry.pid = child.process.pid!;
+      },
       stop,
     };
   } catch (err) {

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { loadSettings, maskSecrets } from '../../foundation/config.js';
-import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
+import { auditIngestSecret, runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
 import { auditMigrations } from '../../migrations/audit/index.js';
 import { createLoaders, type AuditContext } from './api/context.js';
+import { ingestRoute } from './api/ingest-route.js';
 import { buildAuditSchema } from './api/schema.js';
 import { AuditLog } from './business/audit-log.js';
 import { PostgresAuditStore } from './store/audit-store.js';
@@ -24,6 +25,7 @@ await runSubgraph<AuditContext>({
     return {
       schema: await buildAuditSchema(log),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(log) }),
+      routes: { 'POST /internal/audit-events': ingestRoute(log, auditIngestSecret(settings), 8 * 1024 * 1024) },
     };
   },
 });

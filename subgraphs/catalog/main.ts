@@ -28,6 +28,7 @@ await runSubgraph<CatalogContext>({
   settings,
   printable: maskSecrets(spec, settings),
   entities: [CategoryRow, ServiceRow],
+  outbox: true,
   migrations: catalogMigrations,
   async wire(dataSource, _logger, trust) {
     const catalog = new CatalogService(new PostgresCatalogStore(dataSource));

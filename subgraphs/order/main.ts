@@ -24,6 +24,7 @@ await runSubgraph<OrderContext>({
   settings,
   printable: maskSecrets(spec, settings),
   entities: [OrderRow, OfferRow],
+  outbox: true,
   migrations: orderMigrations,
   async wire(dataSource) {
     const orders = new OrderService(new PostgresOrderStore(dataSource), new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs));

@@ -53,6 +53,7 @@ await runSubgraph<UserContext>({
   settings,
   printable: maskSecrets(spec, settings),
   entities: [UserRow, SessionRow, RefreshTokenRow, EmailTokenRow, SessionEventRow],
+  outbox: true,
   migrations: userMigrations,
   async wire(dataSource, logger, trust) {
     const keys = await loadKeySet({ json: settings.jwtKeys, file: settings.jwtKeysFile, createIfMissing: settings.environment !== 'production' });

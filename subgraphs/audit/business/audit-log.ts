@@ -36,6 +36,8 @@ export interface AuditStore {
   /** list returns up to limit + 1 events older than `after`, newest first. */
   list(filter: AuditFilter, limit: number, after: AuditPosition | undefined): Promise<AuditEvent[]>;
   eventsByIds(ids: readonly string[]): Promise<AuditEvent[]>;
+  /** insertMany stores events whose id is new and ignores the rest; it returns how many were new. */
+  insertMany(events: readonly AuditEvent[]): Promise<number>;
 }
 
 /** AuditLog holds the rules for reading the audit trail. */
@@ -46,6 +48,14 @@ export class AuditLog {
   async events(filter: AuditFilter, first: number, after: AuditPosition | undefined): Promise<Page<AuditEvent>> {
     const rows = await this.store.list(filter, first, after);
     return { items: rows.slice(0, first), hasNextPage: rows.length > first, hasPreviousPage: after !== undefined };
+  }
+
+  /**
+   * ingest stores delivered events exactly once: a relay may send an event
+   * again (a retry, a crash mid-batch), and its id makes the second copy a no-op.
+   */
+  ingest(events: readonly AuditEvent[]): Promise<number> {
+    return this.store.insertMany(events);
   }
 
   /** eventsByIds loads a batch of events (entity references). */

@@ -1,5 +1,5 @@
 import { type DataSource, type Repository } from 'typeorm';
-import { anyOf } from '../../../foundation/postgres.js';
+import { anyOf, returnedRows } from '../../../foundation/postgres.js';
 import type { AuditEvent, AuditFilter, AuditPosition, AuditStore } from '../business/audit-log.js';
 import { AuditEventRow } from './entities.js';
 
@@ -42,6 +42,19 @@ export class PostgresAuditStore implements AuditStore {
     if (filter.to) query.andWhere('e.occurred_at < :to', { to: filter.to });
     if (after) query.andWhere('(e.occurred_at, e.id) < (:afterAt, :afterId)', { afterAt: after.occurredAt, afterId: after.id });
     return (await query.getMany()).map(toAuditEvent);
+  }
+
+  async insertMany(events: readonly AuditEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const rows: unknown[] = await this.events.query(
+      `INSERT INTO audit_events (id, action, occurred_at, subgraph, actor_id, target_type, target_id, ip, user_agent, trace_id, metadata)
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS e(id uuid, action text, "occurredAt" timestamptz, subgraph text, "actorId" uuid,
+         "targetType" text, "targetId" text, ip text, "userAgent" text, "traceId" text, metadata jsonb)
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id`,
+      [JSON.stringify(events)],
+    );
+    return returnedRows(rows).length;
   }
 
   async eventsByIds(ids: readonly string[]): Promise<AuditEvent[]> {

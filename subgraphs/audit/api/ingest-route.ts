@@ -1,0 +1,53 @@
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { BodyTooLargeError, readBody, sendJson, type RouteHandler } from '../../../foundation/http-server.js';
+import type { AuditLog } from '../business/audit-log.js';
+
+const MAX_BATCH = 1000;
+
+const eventSchema = z.object({
+  id: z.uuid(),
+  action: z.string().min(1).max(100),
+  occurredAt: z.iso.datetime({ offset: true }),
+  subgraph: z.string().min(1).max(50),
+  actorId: z.uuid().nullable(),
+  targetType: z.string().max(100).nullable(),
+  targetId: z.string().max(200).nullable(),
+  ip: z.string().max(100).nullable(),
+  userAgent: z.string().max(1000).nullable(),
+  traceId: z.string().max(64).nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+const batchSchema = z.object({ events: z.array(eventSchema).max(MAX_BATCH) });
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * ingestRoute takes a batch of audit events from a subgraph's outbox relay:
+ * POST /internal/audit-events with `Authorization: Bearer <AUDIT_INGEST_SECRET>`
+ * and `{ "events": [...] }`. Each event is stored once, whatever the retries.
+ */
+export function ingestRoute(log: AuditLog, secret: string, bodyLimitBytes: number): RouteHandler {
+  return async (req, res, scope) => {
+    const header = req.headers.authorization ?? '';
+    if (!header.startsWith('Bearer ') || !sameSecret(header.slice(7), secret)) {
+      scope.outcome = 'refused';
+      return sendJson(res, 401, { error: 'a service secret is required' });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req, bodyLimitBytes));
+    } catch (err) {
+      return sendJson(res, err instanceof BodyTooLargeError ? 413 : 400, { error: 'the body must be JSON within the size limit' });
+    }
+    const parsed = batchSchema.safeParse(body);
+    if (!parsed.success) return sendJson(res, 400, { error: 'invalid events', issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) });
+    const events = parsed.data.events.map((e) => ({ ...e, occurredAt: new Date(e.occurredAt) }));
+    const stored = await log.ingest(events);
+    sendJson(res, 200, { received: events.length, stored });
+  };
+}

@@ -74,7 +74,11 @@ export class GatewayTrust {
 
   /** callerOf returns the verified caller of a request, or null when it did not come through the gateway. */
   async callerOf(req: IncomingMessage, requestId: string): Promise<Caller | null> {
-    const token = req.headers[GATEWAY_TOKEN_HEADER];
+    return this.callerOfToken(req.headers[GATEWAY_TOKEN_HEADER], requestId);
+  }
+
+  /** callerOfToken is callerOf for a token given some other way (a WebSocket's connection_init payload). */
+  async callerOfToken(token: unknown, requestId: string): Promise<Caller | null> {
     if (typeof token !== 'string' || token.length === 0) return null;
     try {
       return { ...callerFromClaims(await this.verifier.verify(token), requestId), gatewayToken: token };

@@ -24,6 +24,7 @@ import { createDataSource, databaseReadiness, migrate, type MigrationClass } fro
 import { OutboxRelay } from './outbox-relay.js';
 import { loadOrCreateSecret } from './secrets.js';
 import { createSubgraphServer } from './subgraph.js';
+import { serveSubgraphSubscriptions } from './subgraph-subscriptions.js';
 import { startTelemetry } from './telemetry.js';
 
 const optionalText = z
@@ -103,6 +104,8 @@ export interface SubgraphWiring<C extends ScopedContext> {
   routes?: Record<string, RouteHandler>;
   /** stop runs first at shutdown, before the HTTP server drains (to end long-lived streams). */
   stop?: () => Promise<void>;
+  /** subscriptions serves the schema's subscriptions over graphql-ws at /graphql, to the gateway only. */
+  subscriptions?: boolean;
 }
 
 /** SubgraphDefinition is one subgraph: its name, its storage, and how to wire it. */
@@ -214,6 +217,10 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       routes: { 'POST /graphql': graphql, 'GET /graphql': graphql, ...wiring.routes },
     });
     lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
+    if (wiring.subscriptions) {
+      const sockets = serveSubgraphSubscriptions({ server: http.server, schema: wiring.schema, trust, context: wiring.context, logger });
+      lifecycle.onShutdown({ name: 'websockets', stop: () => sockets.close() });
+    }
     if (wiring.stop) lifecycle.onShutdown({ name: 'streams', stop: wiring.stop });
     const port = await http.listen();
     logger.info({ url: `http://${settings.httpHost}:${port}/graphql` }, 'ready');

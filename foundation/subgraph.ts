@@ -65,6 +65,16 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
     orphanedTypes: options.orphanedTypes,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
+    // Every subscription brings its own subscribe function (backed by the database); an in-memory topic PubSub would not
+    // reach other processes, so none is offered.
+    pubSub: {
+      publish() {
+        throw new Error('subscriptions use their own subscribe function, not topics');
+      },
+      subscribe() {
+        throw new Error('subscriptions use their own subscribe function, not topics');
+      },
+    },
     // A subgraph may own no root field of its own; the finished subgraph schema is checked below instead.
     skipCheck: true,
     globalMiddlewares: [resolverSpans],

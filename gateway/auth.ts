@@ -31,13 +31,23 @@ export class Authenticator {
 
   /** callerOf reads the Authorization header (or a token given directly, as graphql-ws does) and throws AppError when it is refused. */
   async callerOf(req: IncomingMessage, requestId: string, authorization?: string): Promise<Caller> {
+    return (await this.authenticate(req, requestId, authorization)).caller;
+  }
+
+  /** stillValid tells whether a caller's token has not been made stale or revoked since it was checked. */
+  stillValid(caller: Caller, tokenVersion: number): boolean {
+    return !caller.viewer || this.revocations.stateOf(caller.viewer.id, tokenVersion, caller.viewer.sessionId) === 'live';
+  }
+
+  /** authenticate is callerOf with what a long-lived connection needs too: when the token expires and its version. */
+  async authenticate(req: IncomingMessage, requestId: string, authorization?: string): Promise<{ caller: Caller; expiresAt: number | null; tokenVersion: number }> {
     const base = {
       ip: clientIp(req, this.trustedProxyHops),
       userAgent: (req.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT) || null,
       requestId,
     };
     const token = bearerToken(authorization ?? req.headers.authorization);
-    if (token === null) return { ...base, viewer: null };
+    if (token === null) return { caller: { ...base, viewer: null }, expiresAt: null, tokenVersion: 0 };
     if (token === 'malformed') throw new UnauthenticatedError('The Authorization header must be "Bearer <accessToken>"');
     let claims;
     try {
@@ -54,7 +64,7 @@ export class Authenticator {
     const state = this.revocations.stateOf(claims.sub, claims.ver, sessionId);
     if (state === 'revoked') throw new UnauthenticatedError('The session has ended');
     if (state === 'stale') throw new SessionStaleError();
-    return { ...base, viewer: { id: claims.sub, roles, sessionId } };
+    return { caller: { ...base, viewer: { id: claims.sub, roles, sessionId } }, expiresAt: (claims.exp ?? 0) * 1000, tokenVersion: claims.ver };
   }
 }
 

@@ -24,8 +24,10 @@ import { startTelemetry } from '../foundation/telemetry.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundation/tokens.js';
 import { accountPages } from './account-pages.js';
 import { Authenticator, refusal } from './auth.js';
-import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
+import { createGateway, SubgraphDataSource, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
 import { SessionRevocations } from './session-revocations.js';
+import { FederatedSubscriptions } from './subscriptions.js';
+import { serveGatewaySubscriptions } from './websocket-server.js';
 import { idePage, ideRoutes, wantsIde } from './ide.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -94,6 +96,13 @@ const spec = {
     schema: z.string().min(1),
     fallback: join(root, '.data', 'keys', 'gateway-internal.jwks.json'),
   }),
+  wsAllowedOrigins: setting({
+    env: 'GATEWAY_WS_ALLOWED_ORIGINS',
+    doc: 'browser origins that may open subscription sockets, comma-separated (* for any); clients that send no Origin are let through',
+    schema: z.string().transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+    fallback: 'http://localhost:3000,http://localhost:4000,http://localhost:5173',
+  }),
+  wsMaxBufferedBytes: setting({ env: 'GATEWAY_WS_MAX_BUFFERED_BYTES', doc: 'unsent data a subscription socket may hold before it is closed as a slow consumer (4008)', schema: positiveIntSchema, fallback: '1048576' }),
   trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
   otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
@@ -165,6 +174,23 @@ try {
     },
   });
   lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
+  const subscriptions = new FederatedSubscriptions(
+    supergraphSdl,
+    Object.fromEntries(Object.entries(subgraphs).map(([name, url]) => [name, new SubgraphDataSource(url, settings.subgraphTimeoutMs, signer)])),
+    subgraphs,
+    signer,
+    logger,
+  );
+  const sockets = serveGatewaySubscriptions({
+    server: http.server,
+    subscriptions,
+    authenticator,
+    revocations,
+    allowedOrigins: settings.wsAllowedOrigins,
+    maxBufferedBytes: settings.wsMaxBufferedBytes,
+    logger,
+  });
+  lifecycle.onShutdown({ name: 'websockets', stop: () => sockets.close() });
   const port = await http.listen();
   // The feed is followed once the gateway listens: the user subgraph checks the feed request against this gateway's JWKS.
   revocations.start();

@@ -27,6 +27,7 @@ function readinessCheck(port: number) {
 /** INTERNAL_URLS are where a subgraph finds the others it calls directly (named internal routes). */
 const INTERNAL_URLS: Record<string, Record<string, string>> = {
   order: { ORDER_CATALOG_URL: 'http://catalog:4002' },
+  chat: { CHAT_ORDER_URL: 'http://order:4003', CHAT_CATALOG_URL: 'http://catalog:4002' },
 };
 
 /** composeFile renders docker-compose.yml: one PostgreSQL, the five subgraphs and the gateway, and a tracing profile. */

@@ -58,6 +58,8 @@ export interface Stack {
   /** stopService stops one process (SIGTERM, or SIGKILL to crash it) and gives its exit code; startService starts it again as before. */
   stopService(name: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
   startService(name: string): Promise<void>;
+  /** startReplica starts one more process of a subgraph on a port of its own (same database), and gives its URL. */
+  startReplica(name: string): Promise<string>;
   /** stop stops the gateway, then the subgraphs, then PostgreSQL, and gives each process's exit code. */
   stop(): Promise<Record<string, number | null>>;
 }
@@ -179,6 +181,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(options.admin ? { ADMIN_EMAIL: options.admin.email, ADMIN_PASSWORD: options.admin.password } : {}),
       },
       order: { ORDER_CATALOG_URL: `http://localhost:${ports.catalog}` },
+      chat: { CHAT_ORDER_URL: `http://localhost:${ports.order}`, CHAT_CATALOG_URL: `http://localhost:${ports.catalog}` },
     };
     SUBGRAPHS.forEach((s, i) => {
       const prefix = s.name.toUpperCase();
@@ -231,6 +234,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await waitReady(child, spec.port, timeout);
         const entry = services.find((s) => s.name === name);
         if (entry) entry.pid = child.process.pid!;
+      },
+      async startReplica(name) {
+        const spec = specs.get(name);
+        if (!spec) throw new Error(`no subgraph named ${name}`);
+        const port = await freePort();
+        const child = spawnService(`${name}-replica-${port}`, spec.entry, { ...spec.env, [`${name.toUpperCase()}_HTTP_PORT`]: String(port) });
+        children.push(child);
+        await waitReady(child, port, timeout);
+        return `http://localhost:${port}/graphql`;
       },
       stop,
     };

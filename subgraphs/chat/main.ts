@@ -1,29 +1,47 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
-import { loadSettings, maskSecrets } from '../../foundation/config.js';
+import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
+import { z } from 'zod';
+import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/config.js';
 import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
 import { chatMigrations } from '../../migrations/chat/index.js';
 import { createLoaders, type ChatContext } from './api/context.js';
 import { buildChatSchema } from './api/schema.js';
 import { ConversationService } from './business/conversations.js';
-import { PostgresConversationStore } from './store/conversation-store.js';
-import { ConversationRow } from './store/entities.js';
+import { PostgresChatStore, PostgresMessageWakeups } from './store/conversation-store.js';
+import { ConversationRow, MessageRow } from './store/entities.js';
+import { HttpOrderDirectory } from './store/order-directory.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const spec = subgraphSettings('chat', 4004, root);
+const spec = {
+  ...subgraphSettings('chat', 4004, root),
+  orderUrl: setting({ env: 'CHAT_ORDER_URL', doc: "the order subgraph's base URL, for its internal routes (order facts)", schema: z.url(), fallback: 'http://localhost:4003' }),
+  catalogUrl: setting({ env: 'CHAT_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills)", schema: z.url(), fallback: 'http://localhost:4002' }),
+  internalTimeoutMs: setting({ env: 'CHAT_INTERNAL_TIMEOUT_MS', doc: 'longest one internal call to order or catalog may take', schema: positiveIntSchema, fallback: '3000' }),
+};
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup chat subgraph');
 
 await runSubgraph<ChatContext>({
   name: 'chat',
   settings,
   printable: maskSecrets(spec, settings),
-  entities: [ConversationRow],
+  entities: [ConversationRow, MessageRow],
+  outbox: true,
   migrations: chatMigrations,
-  async wire(dataSource) {
-    const conversations = new ConversationService(new PostgresConversationStore(dataSource));
+  async wire(dataSource, logger) {
+    const chat = new ConversationService(new PostgresChatStore(dataSource), new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs));
+    const wakeups = new PostgresMessageWakeups((dataSource.options as PostgresConnectionOptions).url!, logger);
+    await wakeups.start();
     return {
-      schema: await buildChatSchema(conversations),
-      context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(conversations) }),
+      schema: await buildChatSchema(chat),
+      context: async (caller, scope) => ({
+        scope,
+        caller,
+        loaders: createLoaders(chat),
+        follow: (conversationId, after) => chat.follow(conversationId, after, caller, wakeups),
+      }),
+      subscriptions: true,
+      stop: () => wakeups.close(),
     };
   },
 });

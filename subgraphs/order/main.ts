@@ -5,6 +5,7 @@ import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../fou
 import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
 import { orderMigrations } from '../../migrations/order/index.js';
 import { createLoaders, type OrderContext } from './api/context.js';
+import { orderInternalRoutes } from './api/internal-routes.js';
 import { buildOrderSchema } from './api/schema.js';
 import { OrderService } from './business/orders.js';
 import { HttpCatalogFacts } from './store/catalog-facts.js';
@@ -26,11 +27,12 @@ await runSubgraph<OrderContext>({
   entities: [OrderRow, OfferRow],
   outbox: true,
   migrations: orderMigrations,
-  async wire(dataSource) {
+  async wire(dataSource, _logger, trust) {
     const orders = new OrderService(new PostgresOrderStore(dataSource), new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs));
     return {
       schema: await buildOrderSchema(orders),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders) }),
+      routes: orderInternalRoutes(orders, trust),
     };
   },
 });

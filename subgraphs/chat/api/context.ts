@@ -1,7 +1,7 @@
 import type DataLoader from 'dataloader';
 import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
 import type { CallerContext } from '../../../foundation/permissions.js';
-import type { Conversation, ConversationService } from '../business/conversations.js';
+import type { Conversation, ConversationService, Message } from '../business/conversations.js';
 
 /** ChatLoaders batch chat's look-ups within one request. */
 export interface ChatLoaders {
@@ -9,9 +9,11 @@ export interface ChatLoaders {
   conversationsOfOrder: DataLoader<string, Conversation[]>;
 }
 
-/** ChatContext is the per-request GraphQL context of the chat subgraph. */
+/** ChatContext is the per-request (or per-subscription) GraphQL context of the chat subgraph. */
 export interface ChatContext extends CallerContext {
   loaders: ChatLoaders;
+  /** follow streams a conversation's messages for this caller (messageAdded). */
+  follow: (conversationId: string, afterMessageId: string | null) => Promise<AsyncIterable<Message>>;
 }
 
 /** createLoaders makes a request's loaders. */

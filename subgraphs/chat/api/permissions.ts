@@ -3,12 +3,20 @@ import { isSignedIn } from '../../../foundation/permissions.js';
 
 /**
  * chatPermissions are the contract's "Who may do what" for chat. Who may read
- * a given conversation (its customer and provider, admins) is the business
- * layer's rule; reference resolution and Order.conversations apply it too.
+ * or send in a given conversation (its customer and provider; admins read
+ * only) and who may open one are the business layer's rules; reference
+ * resolution and Order.conversations apply them too. messageAdded checks the
+ * same rules when the subscription starts.
  */
 export const chatPermissions = {
   Query: { conversation: isSignedIn },
+  Mutation: { openConversation: isSignedIn, sendMessage: isSignedIn },
+  Subscription: { messageAdded: isSignedIn },
   Conversation: allow,
+  Message: allow,
+  MessageConnection: allow,
+  MessageEdge: allow,
+  PageInfo: allow,
   Order: { id: allow, conversations: isSignedIn },
   User: allow,
 };

@@ -5,18 +5,19 @@ import { buildFederatedSchema } from '../../../foundation/subgraph.js';
 import type { ConversationService } from '../business/conversations.js';
 import type { ChatContext } from './context.js';
 import { chatPermissions } from './permissions.js';
-import { ConversationResolver, OrderConversationsResolver } from './resolvers.js';
+import { ConversationResolver, MessageResolver, OrderConversationsResolver } from './resolvers.js';
 
 /**
- * buildChatSchema builds the chat subgraph's schema around its business
- * service; without one the schema can be printed but not executed.
+ * buildChatSchema builds the chat subgraph's schema, with its permissions,
+ * around its business service; without one it can be printed but not executed.
  */
 export async function buildChatSchema(conversations?: ConversationService): Promise<GraphQLSchema> {
   const schema = await buildFederatedSchema<ChatContext>({
-    resolvers: [ConversationResolver, OrderConversationsResolver],
+    resolvers: [ConversationResolver, MessageResolver, OrderConversationsResolver],
     instances: conversations
       ? new Map<Function, object>([
           [ConversationResolver, new ConversationResolver(conversations)],
+          [MessageResolver, new MessageResolver(conversations)],
           [OrderConversationsResolver, new OrderConversationsResolver(conversations)],
         ])
       : undefined,

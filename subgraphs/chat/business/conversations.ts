@@ -1,5 +1,7 @@
-import { NotFoundError } from '../../../foundation/errors.js';
-import type { Viewer } from '../../../foundation/identity.js';
+import type { AuditEntry } from '../../../foundation/audit-entry.js';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/errors.js';
+import type { Caller, Viewer } from '../../../foundation/identity.js';
+import { newId } from '../../../foundation/ids.js';
 
 /** Conversation is the chat between an order's customer and one provider. */
 export interface Conversation {
@@ -10,15 +12,103 @@ export interface Conversation {
   createdAt: Date;
 }
 
-/** ConversationStore is the storage chat needs; the store layer implements it. */
-export interface ConversationStore {
-  conversationsByIds(ids: readonly string[]): Promise<Conversation[]>;
-  conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]>;
+/** Message is one line of a conversation; position orders it within the conversation and never goes backwards. */
+export interface Message {
+  id: string;
+  conversationId: string;
+  position: number;
+  senderId: string;
+  body: string;
+  sentAt: Date;
 }
 
-/** ConversationService holds chat's rules about conversations. */
+/** OrderFacts is what chat must know of an order, from the order subgraph, which owns it. */
+export interface OrderFacts {
+  id: string;
+  customerId: string;
+  status: 'OPEN' | 'ACCEPTED' | 'COMPLETED' | 'CANCELLED';
+  serviceId: string;
+  offerProviderIds: string[];
+}
+
+/** OrderDirectory asks the order and catalog subgraphs what chat must know. */
+export interface OrderDirectory {
+  orderFacts(orderId: string, caller: Caller): Promise<OrderFacts | null>;
+  providerSkills(providerId: string, caller: Caller): Promise<readonly string[]>;
+}
+
+/** ChatTx is one transaction of the chat store; changes and their audit events commit together. */
+export interface ChatTx {
+  /** insertConversation returns the existing conversation when the order already has one with that provider. */
+  insertConversation(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }>;
+  /** nextPosition locks the conversation and takes its next message position. */
+  nextPosition(conversationId: string): Promise<number>;
+  insertMessage(message: Message): Promise<void>;
+  record(entry: AuditEntry): Promise<void>;
+}
+
+/** ChatStore is the storage chat needs; the store layer implements it. */
+export interface ChatStore {
+  transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T>;
+  conversationsByIds(ids: readonly string[]): Promise<Conversation[]>;
+  conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]>;
+  /** messagesAfter returns up to limit messages after a position, oldest first. */
+  messagesAfter(conversationId: string, position: number, limit: number): Promise<Message[]>;
+  /** messagesBefore returns up to limit messages before a position (or the newest), newest first. */
+  messagesBefore(conversationId: string, position: number | null, limit: number): Promise<Message[]>;
+  messagesByIds(ids: readonly string[]): Promise<Message[]>;
+}
+
+/** MessageWakeups tells followers that a conversation has new messages (ids only; messages are read from the store). */
+export interface MessageWakeups {
+  /** listen calls wake with the position of each new message of the conversation; it returns how to stop. */
+  listen(conversationId: string, wake: (position: number) => void): () => void;
+}
+
+/** MAX_BODY is the longest message, in characters after trimming. */
+export const MAX_BODY = 4000;
+
+function isAdmin(viewer: Viewer | null): boolean {
+  return !!viewer?.roles.includes('ADMIN');
+}
+
+/** ConversationService holds chat's rules: who may talk about an order, who may read, and what a message may be. */
 export class ConversationService {
-  constructor(private readonly store: ConversationStore) {}
+  constructor(
+    private readonly store: ChatStore,
+    private readonly directory: OrderDirectory,
+  ) {}
+
+  /**
+   * openConversation starts (or returns) the conversation about an order: a
+   * provider opens one for an OPEN order whose service is among their skills
+   * (no providerId); the order's customer opens one with a provider who
+   * offered on it.
+   */
+  async openConversation(orderId: string, providerId: string | null, caller: Caller): Promise<Conversation> {
+    const viewer = caller.viewer!;
+    const facts = await this.directory.orderFacts(orderId, caller);
+    if (!facts) throw new NotFoundError('Order', orderId);
+    let provider: string;
+    if (providerId === null) {
+      if (!viewer.roles.includes('PROVIDER')) throw new InvalidInputError('providerId', 'providerId is required when the customer opens a conversation');
+      const skills = await this.directory.providerSkills(viewer.id, caller);
+      if (facts.status !== 'OPEN' || !skills.includes(facts.serviceId)) throw new NotFoundError('Order', orderId);
+      if (facts.customerId === viewer.id) throw new ForbiddenError('You cannot open a conversation with yourself');
+      provider = viewer.id;
+    } else {
+      if (facts.customerId !== viewer.id) throw new NotFoundError('Order', orderId);
+      if (!facts.offerProviderIds.includes(providerId)) throw new InvalidInputError('providerId', 'providerId has not offered on this order');
+      provider = providerId;
+    }
+    return this.store.transaction(caller, async (tx) => {
+      const { conversation, created } = await tx.insertConversation({ id: newId(), orderId, customerId: facts.customerId, providerId: provider, createdAt: new Date() });
+      if (created) {
+        await tx.record({ action: 'conversation.opened', actorId: viewer.id, targetType: 'Conversation', targetId: conversation.id, metadata: { orderId, providerId: provider } });
+      }
+      return conversation;
+    });
+  }
 
   /** conversation loads one conversation the viewer may read, or fails with NOT_FOUND. */
   async conversation(id: string, viewer: Viewer): Promise<Conversation> {
@@ -29,16 +119,93 @@ export class ConversationService {
 
   /** mayRead tells whether the viewer may read a conversation: its customer, its provider, and admins. */
   mayRead(conversation: Conversation, viewer: Viewer | null): boolean {
-    return !!viewer && (viewer.id === conversation.customerId || viewer.id === conversation.providerId || viewer.roles.includes('ADMIN'));
+    return !!viewer && (viewer.id === conversation.customerId || viewer.id === conversation.providerId || isAdmin(viewer));
   }
 
-  /** conversationsByIds loads a batch of conversations. */
+  /** sendMessage adds a message; only the two participants may send (admins read, never send). */
+  async sendMessage(conversationId: string, body: string, caller: Caller): Promise<Message> {
+    const viewer = caller.viewer!;
+    const text = body.trim();
+    if (text.length < 1 || text.length > MAX_BODY) throw new InvalidInputError('body', `body must be 1 to ${MAX_BODY} characters after trimming`);
+    const conversation = await this.conversation(conversationId, viewer);
+    if (viewer.id !== conversation.customerId && viewer.id !== conversation.providerId) throw new ForbiddenError('Only the two participants may send messages');
+    const message = await this.store.transaction(caller, async (tx) => {
+      const position = await tx.nextPosition(conversation.id);
+      const created: Message = { id: newId(), conversationId: conversation.id, position, senderId: viewer.id, body: text, sentAt: new Date() };
+      await tx.insertMessage(created);
+      return created;
+    });
+    return (await this.store.messagesByIds([message.id]))[0]!;
+  }
+
+  /** history returns up to `last` messages before a position (or the newest), oldest first, and whether older ones exist. */
+  async history(conversation: Conversation, last: number, before: number | null): Promise<{ items: Message[]; hasPreviousPage: boolean }> {
+    const rows = await this.store.messagesBefore(conversation.id, before, last + 1);
+    return { items: rows.slice(0, last).reverse(), hasPreviousPage: rows.length > last };
+  }
+
+  /** messagesByIds loads a batch of messages. */
+  messagesByIds(ids: readonly string[]): Promise<Message[]> {
+    return this.store.messagesByIds(ids);
+  }
+
+  /** conversationsByIds and conversationsByOrderIds load batches (entity references, loaders). */
   conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {
     return this.store.conversationsByIds(ids);
   }
-
-  /** conversationsByOrderIds loads the conversations of a batch of orders. */
   conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]> {
     return this.store.conversationsByOrderIds(orderIds);
+  }
+
+  /**
+   * follow yields a conversation's messages after `after` (every one missed,
+   * in order) and then each new one as it is committed, with no gap and no
+   * duplicate: it listens before it replays, and every wake-up reads the
+   * store for what follows the last message it yielded. Nothing but that
+   * position is held in memory for a slow reader: the table is the queue.
+   */
+  async follow(conversationId: string, afterMessageId: string | null, caller: Caller, wakeups: MessageWakeups, pageSize = 100): Promise<AsyncGenerator<Message>> {
+    // Checked before the stream starts, so that a refusal is the subscription's error, not a broken stream.
+    const conversation = await this.conversation(conversationId, caller.viewer!);
+    let start = 0;
+    if (afterMessageId) {
+      const [after] = await this.store.messagesByIds([afterMessageId]);
+      if (!after || after.conversationId !== conversation.id) throw new InvalidInputError('after', 'after is not a message of this conversation');
+      start = after.position;
+    } else {
+      const [newest] = await this.store.messagesBefore(conversation.id, null, 1);
+      start = newest?.position ?? 0;
+    }
+    return this.stream(conversation.id, start, wakeups, pageSize);
+  }
+
+  private async *stream(conversationId: string, start: number, wakeups: MessageWakeups, pageSize: number): AsyncGenerator<Message> {
+    const conversation = { id: conversationId };
+    let last = start;
+    let woken = true;
+    let notify: (() => void) | undefined;
+    const stop = wakeups.listen(conversation.id, (position) => {
+      if (position > last) {
+        woken = true;
+        notify?.();
+      }
+    });
+    try {
+      for (;;) {
+        if (!woken) await new Promise<void>((resolve) => (notify = resolve));
+        woken = false;
+        notify = undefined;
+        for (;;) {
+          const page = await this.store.messagesAfter(conversation.id, last, pageSize);
+          for (const message of page) {
+            last = message.position;
+            yield message;
+          }
+          if (page.length < pageSize) break;
+        }
+      }
+    } finally {
+      stop();
+    }
   }
 }

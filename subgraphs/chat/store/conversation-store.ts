@@ -1,30 +1,153 @@
-import { type DataSource, type Repository } from 'typeorm';
-import { anyOf } from '../../../foundation/postgres.js';
-import type { Conversation, ConversationStore } from '../business/conversations.js';
-import { ConversationRow } from './entities.js';
+import pg from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditEntry } from '../../../foundation/audit-entry.js';
+import type { Caller } from '../../../foundation/identity.js';
+import type { Logger } from '../../../foundation/logger.js';
+import { recordAuditEvent } from '../../../foundation/outbox.js';
+import { anyOf, returnedRows } from '../../../foundation/postgres.js';
+import type { ChatStore, ChatTx, Conversation, Message, MessageWakeups } from '../business/conversations.js';
+import { ConversationRow, MessageRow } from './entities.js';
 
 /** toConversation converts a row to the business value. */
 export function toConversation(row: ConversationRow): Conversation {
   return { id: row.id, orderId: row.orderId, customerId: row.customerId, providerId: row.providerId, createdAt: row.createdAt };
 }
 
-/** PostgresConversationStore is chat's storage on its own database. */
-export class PostgresConversationStore implements ConversationStore {
-  private readonly conversations: Repository<ConversationRow>;
+/** toMessage converts a row to the business value. */
+export function toMessage(row: MessageRow): Message {
+  return { id: row.id, conversationId: row.conversationId, position: Number(row.position), senderId: row.senderId, body: row.body, sentAt: row.sentAt };
+}
 
-  constructor(dataSource: DataSource) {
-    this.conversations = dataSource.getRepository(ConversationRow);
+class PostgresChatTx implements ChatTx {
+  constructor(
+    private readonly manager: EntityManager,
+    private readonly caller: Caller,
+  ) {}
+
+  async insertConversation(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }> {
+    const inserted = returnedRows(
+      await this.manager.query(
+        `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT ON CONSTRAINT conversations_order_provider_key DO NOTHING RETURNING id`,
+        [conversation.id, conversation.orderId, conversation.customerId, conversation.providerId],
+      ),
+    );
+    const row = await this.manager.findOneByOrFail(ConversationRow, { orderId: conversation.orderId, providerId: conversation.providerId });
+    return { conversation: toConversation(row), created: inserted.length > 0 };
+  }
+
+  async nextPosition(conversationId: string): Promise<number> {
+    const rows = returnedRows<{ last_position: string }>(
+      await this.manager.query(`UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING last_position`, [conversationId]),
+    );
+    return Number(rows[0]!.last_position);
+  }
+
+  async insertMessage(message: Message): Promise<void> {
+    await this.manager.insert(MessageRow, {
+      id: message.id,
+      conversationId: message.conversationId,
+      position: String(message.position),
+      senderId: message.senderId,
+      body: message.body,
+    });
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    await recordAuditEvent(this.manager, 'chat', entry, this.caller);
+  }
+}
+
+/** PostgresChatStore is chat's storage on its own database. */
+export class PostgresChatStore implements ChatStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) => fn(new PostgresChatTx(manager, caller)));
   }
 
   async conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {
     if (ids.length === 0) return [];
-    return (await this.conversations.findBy({ id: anyOf(ids) })).map(toConversation);
+    return (await this.dataSource.getRepository(ConversationRow).findBy({ id: anyOf(ids) })).map(toConversation);
   }
 
   async conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]> {
     if (orderIds.length === 0) return [];
     return (
-      await this.conversations.find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })
+      await this.dataSource.getRepository(ConversationRow).find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })
     ).map(toConversation);
+  }
+
+  async messagesAfter(conversationId: string, position: number, limit: number): Promise<Message[]> {
+    const rows = await this.dataSource
+      .getRepository(MessageRow)
+      .createQueryBuilder('m')
+      .where('m.conversation_id = :conversationId AND m.position > :position', { conversationId, position })
+      .orderBy('m.position', 'ASC')
+      .limit(limit)
+      .getMany();
+    return rows.map(toMessage);
+  }
+
+  async messagesBefore(conversationId: string, position: number | null, limit: number): Promise<Message[]> {
+    const query = this.dataSource.getRepository(MessageRow).createQueryBuilder('m').where('m.conversation_id = :conversationId', { conversationId });
+    if (position !== null) query.andWhere('m.position < :position', { position });
+    return (await query.orderBy('m.position', 'DESC').limit(limit).getMany()).map(toMessage);
+  }
+
+  async messagesByIds(ids: readonly string[]): Promise<Message[]> {
+    if (ids.length === 0) return [];
+    return (await this.dataSource.getRepository(MessageRow).findBy({ id: anyOf(ids) })).map(toMessage);
+  }
+}
+
+/**
+ * PostgresMessageWakeups listens on the chat database's `chat_messages`
+ * channel (one connection per process) and wakes the followers of a
+ * conversation. Every chat process hears every message, whichever process
+ * committed it.
+ */
+export class PostgresMessageWakeups implements MessageWakeups {
+  private readonly listeners = new Map<string, Set<(position: number) => void>>();
+  private client: pg.Client | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.url, application_name: 'fixup-chat-wakeups' });
+    client.on('notification', (n) => {
+      const [conversationId, position] = (n.payload ?? '').split(':');
+      for (const wake of this.listeners.get(conversationId!) ?? []) wake(Number(position));
+    });
+    client.on('error', (err) => {
+      this.logger.warn({ err }, 'message wake-ups lost; reconnecting');
+      client.end().catch(() => {});
+      // Followers re-read the table on the next wake-up, so a missed notification delays, never loses, a message.
+      for (const set of this.listeners.values()) for (const wake of set) wake(Number.MAX_SAFE_INTEGER);
+      setTimeout(() => void this.start().catch((e) => this.logger.error({ err: e }, 'message wake-ups failed')), 1000).unref();
+    });
+    await client.connect();
+    await client.query('LISTEN chat_messages');
+    this.client = client;
+  }
+
+  listen(conversationId: string, wake: (position: number) => void): () => void {
+    let set = this.listeners.get(conversationId);
+    if (!set) this.listeners.set(conversationId, (set = new Set()));
+    set.add(wake);
+    return () => {
+      set!.delete(wake);
+      if (set!.size === 0) this.listeners.delete(conversationId);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.client?.end().catch(() => {});
   }
 }

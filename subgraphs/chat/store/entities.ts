@@ -15,6 +15,31 @@ export class ConversationRow {
   @Column('uuid', { name: 'provider_id' })
   providerId!: string;
 
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  @Column('bigint', { name: 'last_position' })
+  lastPosition!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz', precision: 3 })
   createdAt!: Date;
+}
+
+/** MessageRow is a row of `messages`. */
+@Entity({ name: 'messages' })
+export class MessageRow {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'conversation_id' })
+  conversationId!: string;
+
+  @Column('bigint')
+  position!: string;
+
+  @Column('uuid', { name: 'sender_id' })
+  senderId!: string;
+
+  @Column('text')
+  body!: string;
+
+  @CreateDateColumn({ name: 'sent_at', type: 'timestamptz', precision: 3 })
+  sentAt!: Date;
 }

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createClient, type Client } from 'graphql-ws';
+import { SignJWT, importJWK, type JWK } from 'jose';
+import WebSocket from 'ws';
+import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/identity.js';
+import { TokenSigner } from '../foundation/tokens.js';
+import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
+
+const CHAT = readFileSync(new URL('../../../shared/contract/operations/chat.graphql', import.meta.url), 'utf8');
+const MESSAGE_ADDED = CHAT.slice(CHAT.indexOf('subscription MessageAdded'));
+const code = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
+
+interface Received {
+  id: string;
+  body: string;
+  sender: { id: string; displayName: string };
+  conversation: { id: string; order: { id: string; status: string } };
+}
+
+/** Follower is a real graphql-ws client through the gateway, as a chat client opens one. */
+class Follower {
+  readonly messages: Received[] = [];
+  readonly errors: unknown[] = [];
+  closeCode: number | undefined;
+  private readonly client: Client;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(endpoint: string, token: string | undefined, headers: Record<string, string> = {}) {
+    const url = endpoint.replace(/^http/, 'ws');
+    this.client = createClient({
+      url,
+      webSocketImpl: class extends WebSocket {
+        constructor(address: string, protocols?: string | string[]) {
+          super(address, protocols, { headers });
+        }
+      },
+      lazy: false,
+      retryAttempts: 0,
+      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      on: { closed: (event) => (this.closeCode = (event as { code: number }).code) },
+    });
+  }
+
+  follow(conversationId: string, after?: string): this {
+    this.done = new Promise((resolve) => {
+      this.client.subscribe<{ messageAdded: Received }>(
+        { query: MESSAGE_ADDED, variables: { conversationId, after } },
+        {
+          next: (value) => (value.data ? this.messages.push(value.data.messageAdded) : this.errors.push(...(value.errors ?? []))),
+          error: (err) => {
+            this.errors.push(err);
+            resolve();
+          },
+          complete: () => resolve(),
+        },
+      );
+    });
+    return this;
+  }
+
+  async waitFor(count: number, timeoutMs = 10_000): Promise<Received[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.messages.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    return this.messages;
+  }
+
+  async waitClosed(timeoutMs = 10_000): Promise<number | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.closeCode === undefined && this.errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    return this.closeCode;
+  }
+
+  async close(): Promise<void> {
+    await this.client.dispose();
+    await Promise.race([this.done, new Promise((r) => setTimeout(r, 500))]);
+  }
+}
+
+describe('chat: conversations and federated subscriptions through the gateway', () => {
+  let t: TestStack;
+  let admin: Session;
+  let customer: Session;
+  let provider: Session;
+  let stranger: Session;
+  let orderId: string;
+  let conversationId: string;
+  const followers: Follower[] = [];
+  const follower = (token: string | undefined, headers?: Record<string, string>) => {
+    const f = new Follower(t.stack.endpoint, token, headers);
+    followers.push(f);
+    return f;
+  };
+  const send = (who: Session, body: string) =>
+    t.gql(`mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id body sentAt sender { id displayName } } }`, { conversationId, body }, { token: who.accessToken });
+
+  before(async () => {
+    t = await startTestStack({ CHAT_OUTBOX_POLL_MS: '100' });
+    admin = await t.login(t.admin.email, t.admin.password);
+    customer = await t.register('CUSTOMER', 'Chloe');
+    provider = await t.register('PROVIDER', 'Paco');
+    stranger = await t.register('PROVIDER', 'Sven');
+    const [leak] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
+    await t.gql(`mutation($s: ID!) { addSkill(serviceId: $s) { id } }`, { s: leak.id }, { token: provider.accessToken });
+    orderId = (await t.gql(`mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }`, { i: { serviceId: leak.id, description: 'Chat about it' } }, { token: customer.accessToken })).data!.createOrder.id;
+  });
+  after(async () => {
+    for (const f of followers) await f.close();
+    await t?.stop();
+  });
+
+  it('a provider with the skill opens the conversation (once), audited; others may not', async () => {
+    const open = `mutation OpenConversation($orderId: ID!, $providerId: ID) { openConversation(orderId: $orderId, providerId: $providerId) { id order { id status } customer { id displayName } provider { id displayName } } }`;
+    const res = await t.gql(open, { orderId }, { token: provider.accessToken });
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    const conversation = res.data!.openConversation;
+    conversationId = conversation.id;
+    assert.deepEqual(conversation.order, { id: orderId, status: 'OPEN' });
+    assert.equal(conversation.customer.displayName, 'Chloe');
+    assert.equal(conversation.provider.displayName, 'Paco');
+    assert.equal((await t.gql(open, { orderId }, { token: provider.accessToken })).data!.openConversation.id, conversationId, 'opening again returns it');
+    assert.equal(code(await t.gql(open, { orderId }, { token: stranger.accessToken })), 'NOT_FOUND', 'not among their skills');
+    assert.equal(code(await t.gql(open, { orderId, providerId: stranger.id }, { token: customer.accessToken })), 'BAD_USER_INPUT', 'the customer opens only with a provider who offered');
+    assert.equal(code(await t.gql(open, { orderId })), 'UNAUTHENTICATED');
+    for (let i = 0; i < 50; i++) {
+      const rows = await t.sql('chat', `SELECT delivered_at FROM outbox WHERE payload->>'action' = 'conversation.opened'`);
+      if (rows.length === 1 && rows[0].delivered_at) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [event] = await t.sql('audit', `SELECT actor_id, target_id FROM audit_events WHERE action = 'conversation.opened'`);
+    assert.deepEqual(event, { actor_id: provider.id, target_id: conversationId });
+  });
+
+  it('each participant receives the other\'s messages with fields from the user and order subgraphs', async () => {
+    const asCustomer = follower(customer.accessToken).follow(conversationId);
+    const asProvider = follower(provider.accessToken).follow(conversationId);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await send(customer, '  Hello, when can you come?  ')).data?.sendMessage.body, 'Hello, when can you come?');
+    assert.equal((await send(provider, 'Tomorrow at nine.')).errors, undefined);
+    for (const f of [asCustomer, asProvider]) {
+      const got = await f.waitFor(2);
+      assert.deepEqual(got.map((m) => [m.body, m.sender.displayName]), [['Hello, when can you come?', 'Chloe'], ['Tomorrow at nine.', 'Paco']], JSON.stringify(f.errors));
+      assert.deepEqual(got[0]!.conversation, { id: conversationId, order: { id: orderId, status: 'OPEN' } });
+    }
+  });
+
+  it('history pages backwards, and sending is for the two participants only', async () => {
+    const history = await t.gql(`query ConversationHistory($id: ID!, $last: Int, $before: String) { conversation(id: $id) { id messages(last: $last, before: $before) { edges { cursor node { id body sender { id } } } pageInfo { hasPreviousPage startCursor } } } }`, { id: conversationId, last: 1 }, { token: admin.accessToken });
+    assert.deepEqual(history.data!.conversation.messages.edges.map((e: { node: { body: string } }) => e.node.body), ['Tomorrow at nine.']);
+    assert.equal(history.data!.conversation.messages.pageInfo.hasPreviousPage, true);
+    assert.equal(code(await send(admin, 'I am the admin')), 'FORBIDDEN', 'admins read but do not send');
+    assert.equal(code(await send(stranger, 'hi')), 'NOT_FOUND');
+    for (const body of ['   ', 'x'.repeat(4001)]) {
+      const res = await send(customer, body);
+      assert.equal(code(res), 'BAD_USER_INPUT');
+      assert.equal(res.errors![0]!.extensions!.field, 'body');
+    }
+    assert.equal(code(await t.gql(`query($id: ID!) { conversation(id: $id) { id } }`, { id: conversationId }, { token: stranger.accessToken })), 'NOT_FOUND');
+  });
+
+  it('refuses a socket without a token or with a bad one (4403), and a reader who is not a participant', async () => {
+    assert.equal(await follower(undefined).follow(conversationId).waitClosed(), 4403);
+    assert.equal(await follower('not.a.token').follow(conversationId).waitClosed(), 4403);
+    const outsider = follower(stranger.accessToken).follow(conversationId);
+    for (let i = 0; i < 100 && outsider.errors.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal((outsider.errors[0] as { extensions?: { code?: string } })?.extensions?.code, 'NOT_FOUND', JSON.stringify(outsider.errors));
+    const foreign = new Follower(t.stack.endpoint, customer.accessToken, { origin: 'https://evil.example' });
+    followers.push(foreign);
+    foreign.follow(conversationId);
+    await foreign.waitClosed();
+    assert.ok(foreign.closeCode !== undefined || foreign.errors.length > 0, 'a foreign origin is refused');
+  });
+
+  it('resumes with after: exactly the missed messages, in order, then live ones', async () => {
+    const before = await t.gql(`query($id: ID!) { conversation(id: $id) { messages(last: 1) { edges { node { id } } } } }`, { id: conversationId }, { token: customer.accessToken });
+    const lastSeen = before.data!.conversation.messages.edges[0].node.id;
+    for (const body of ['missed one', 'missed two', 'missed three']) await send(provider, body);
+    const resumed = follower(customer.accessToken).follow(conversationId, lastSeen);
+    assert.deepEqual((await resumed.waitFor(3)).map((m) => m.body), ['missed one', 'missed two', 'missed three']);
+    await send(provider, 'live again');
+    assert.deepEqual((await resumed.waitFor(4)).map((m) => m.body), ['missed one', 'missed two', 'missed three', 'live again']);
+  });
+
+  it('a message sent through one chat process reaches a subscriber served by another', async () => {
+    const keys = JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8'));
+    const signer = await TokenSigner.create(keys);
+    const asCustomer = () => signGatewayToken(signer, { viewer: { id: customer.id, roles: ['CUSTOMER'], sessionId: null }, ip: null, userAgent: 'test', requestId: 'two-processes' });
+    const first = t.stack.services.find((s) => s.name === 'chat')!.url;
+    const second = await t.stack.startReplica('chat');
+    const received: string[] = [];
+    const client = createClient({ url: second.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await asCustomer() }) });
+    const stop = client.subscribe<{ messageAdded: { body: string } }>(
+      { query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }', variables: { c: conversationId } },
+      { next: (v) => v.data && received.push(v.data.messageAdded.body), error: () => {}, complete: () => {} },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const res = await fetch(first, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: await asCustomer() },
+      body: JSON.stringify({ query: 'mutation($c: ID!) { sendMessage(conversationId: $c, body: "across processes") { id } }', variables: { c: conversationId } }),
+    });
+    assert.equal(res.status, 200);
+    for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    stop();
+    await client.dispose();
+    assert.deepEqual(received, ['across processes']);
+  });
+
+  it('refuses an expired token at connection_init, and closes the socket when the token expires (4001)', async () => {
+    const userKey = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] }).keys[0]!;
+    const sign = async (expiresIn: number) => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ roles: ['CUSTOMER'], ver: 0 })
+        .setProtectedHeader({ alg: 'EdDSA', kid: userKey.kid! })
+        .setIssuer('fixup-user')
+        .setAudience('fixup')
+        .setSubject(customer.id)
+        .setIssuedAt(now - 10)
+        .setJti(randomUUID())
+        .setExpirationTime(now + expiresIn)
+        .sign(await importJWK(userKey, 'EdDSA'));
+    };
+    assert.equal(await follower(await sign(-30)).follow(conversationId).waitClosed(), 4403);
+    const expiring = follower(await sign(2)).follow(conversationId);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(expiring.closeCode, undefined, 'open while the token is valid');
+    assert.equal(await expiring.waitClosed(8000), 4001);
+  });
+
+  it('closes the socket when the session is revoked (4001)', async () => {
+    const session = await t.login(customer.email, customer.password);
+    const f = follower(session.accessToken).follow(conversationId);
+    await new Promise((r) => setTimeout(r, 300));
+    await t.gql(`mutation($r: String!) { logout(refreshToken: $r) }`, { r: session.refreshToken }, { token: session.accessToken });
+    assert.equal(await f.waitClosed(), 4001);
+  });
+
+  it('a graceful shutdown closes subscription sockets with 1001', async () => {
+    const f = follower(provider.accessToken).follow(conversationId);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await t.stack.stopService('gateway'), 0);
+    assert.equal(await f.waitClosed(), 1001);
+  });
+});

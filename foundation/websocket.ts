@@ -1,0 +1,37 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/** CLOSE_GOING_AWAY is sent to every socket at shutdown, so clients reconnect elsewhere. */
+export const CLOSE_GOING_AWAY = 1001;
+
+/**
+ * WebSocketEndpoint takes WebSocket upgrades for one path of an HTTP server
+ * (the same /graphql that serves HTTP) and closes every socket with 1001 when
+ * the service stops.
+ */
+export class WebSocketEndpoint {
+  readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+
+  constructor(
+    server: Server,
+    private readonly path: string,
+    accept: (req: IncomingMessage) => boolean = () => true,
+  ) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== this.path || !accept(req)) {
+        socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+        socket.destroy();
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.wss.emit('connection', ws, req));
+    });
+  }
+
+  /** close tells every client to go elsewhere and stops taking sockets. */
+  async close(): Promise<void> {
+    for (const client of this.wss.clients) client.close(CLOSE_GOING_AWAY, 'server shutting down');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

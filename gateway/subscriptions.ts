@@ -1,9 +1,16 @@
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+
+/** SubgraphSocket is a WebSocket to a subgraph without per-message compression, whose zlib state per socket costs more memory than it saves on a local network. */
+class SubgraphSocket extends WebSocket {
+  constructor(address: string, protocols?: string | string[]) {
+    super(address, protocols, { perMessageDeflate: false });
+  }
+}
 import { signGatewayToken, type Caller } from '../foundation/identity.js';
 import type { Logger } from '../foundation/logger.js';
 import type { TokenSigner } from '../foundation/tokens.js';
@@ -42,6 +49,7 @@ export class FederatedSubscriptions {
   private readonly apiSchema: Schema;
   private readonly schema: GraphQLSchema;
   private readonly supergraphSchema: GraphQLSchema;
+  private readonly plans = new Map<string, QueryPlan>();
 
   constructor(
     supergraphSdl: string,
@@ -64,8 +72,7 @@ export class FederatedSubscriptions {
 
   /** subscribe plans the operation and yields one federated result per event of the primary subscription. */
   async *subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: GatewayContext): AsyncGenerator<ExecutionResult> {
-    const operation = operationFromDocument(this.apiSchema, document, { operationName });
-    const plan = this.planner.buildQueryPlan(operation);
+    const plan = this.plan(document, operationName);
     if (plan.node?.kind !== 'Subscription') throw new Error('not a subscription plan');
     const { primary, rest } = plan.node;
     const eventPlan: QueryPlan = { kind: 'QueryPlan', node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary };
@@ -80,10 +87,12 @@ export class FederatedSubscriptions {
         }
         const real = this.services[primary.serviceName]!;
         const services: ServiceMap = { ...this.services, [primary.serviceName]: new EventSource(primary.operation, event as ExecutionResult, real) };
+        // A fresh context per event: the token stating the caller to subgraphs lives a minute; a subscription lives longer.
+        const eventContext: GatewayContext = { ...context, gatewayToken: undefined };
         const result = await executeQueryPlan(
           eventPlan,
           services,
-          { request: { query: '', variables, operationName }, context, logger: this.logger, metrics: {} } as never,
+          { request: { query: '', variables, operationName }, context: eventContext, logger: this.logger, metrics: {} } as never,
           operationContext,
           this.supergraphSchema,
           this.apiSchema,
@@ -95,12 +104,24 @@ export class FederatedSubscriptions {
     }
   }
 
+  /** plan builds (or reuses) the query plan of an operation; planning costs far more than a look-up. */
+  private plan(document: DocumentNode, operationName: string | undefined): QueryPlan {
+    const key = `${operationName ?? ''}\n${print(document)}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+      if (this.plans.size >= 500) this.plans.delete(this.plans.keys().next().value!);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
   private openPrimary(primary: FetchNode, caller: Caller) {
     const url = new URL(this.subgraphUrls[primary.serviceName]!);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     return createClient({
       url: url.toString(),
-      webSocketImpl: WebSocket,
+      webSocketImpl: SubgraphSocket,
       lazy: true,
       retryAttempts: 0,
       connectionParams: async () => ({ gatewayToken: await signGatewayToken(this.signer, caller) }),

@@ -31,7 +31,8 @@ export class ConversationResolver {
     return this.chat.openConversation(parseId(orderId, 'orderId'), providerId == null ? null : parseId(providerId, 'providerId'), ctx.caller);
   }
 
-  @FieldResolver(() => OrderType)
+  // Nullable: a participant may no longer see the order (another provider's offer was accepted), yet still reads the chat.
+  @FieldResolver(() => OrderType, { nullable: true })
   order(@Root() conversation: Conversation): OrderType {
     return { id: conversation.orderId };
   }

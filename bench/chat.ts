@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { SignJWT, importJWK, type JWK } from 'jose';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/config.js';
+import { adminQuery as sql } from '../foundation/postgres-admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
+import { memory } from './readings.js';
 
 const settings = loadSettings(
   {
@@ -36,28 +37,6 @@ class BenchSocket extends WebSocket {
 }
 const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-chat-'));
 chmodSync(dataDir, 0o755);
-
-async function sql(adminUrl: string, database: string, text: string, values: unknown[] = []) {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function memory(stack: Stack, names: string[]): Promise<string> {
-  const parts: string[] = [];
-  for (const s of stack.services.filter((s) => names.includes(s.name))) {
-    const text = await (await fetch(new URL('/metrics', s.url))).text();
-    const mb = (name: string) => (Number(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? 0) / 1e6).toFixed(0);
-    parts.push(`${s.name} heap ${mb('nodejs_heap_size_used_bytes')} MB, resident ${mb('process_resident_memory_bytes')} MB`);
-  }
-  return parts.join('; ');
-}
 
 let stack: Stack | undefined;
 const clients: Client[] = [];

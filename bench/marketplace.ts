@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/config.js';
+import { adminQuery as sql } from '../foundation/postgres-admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
+import { memory, metricValue } from './readings.js';
 
 const settings = loadSettings(
   {
@@ -29,18 +30,6 @@ const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-'));
 chmodSync(dataDir, 0o755);
 const say = (text: string) => process.stdout.write(text + '\n');
 
-async function sql(adminUrl: string, database: string, text: string, values: unknown[] = []) {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 async function gql(stack: Stack, query: string, variables: Record<string, unknown>, token?: string, operationName?: string) {
   const res = await fetch(stack.endpoint, {
     method: 'POST',
@@ -52,21 +41,8 @@ async function gql(stack: Stack, query: string, variables: Record<string, unknow
 
 async function statementsBySubgraph(stack: Stack): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const s of stack.services.filter((s) => s.name !== 'gateway')) {
-    const text = await (await fetch(new URL('/metrics', s.url))).text();
-    out[s.name] = Number(/^db_statements_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
-  }
+  for (const s of stack.services.filter((s) => s.name !== 'gateway')) out[s.name] = await metricValue(s.url, 'db_statements_total', 'origin="request"');
   return out;
-}
-
-async function memory(stack: Stack): Promise<string> {
-  const parts: string[] = [];
-  for (const s of stack.services) {
-    const text = await (await fetch(new URL('/metrics', s.url))).text();
-    const mb = (name: string) => (Number(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? 0) / 1e6).toFixed(0);
-    parts.push(`${s.name} ${mb('nodejs_heap_size_used_bytes')}/${mb('process_resident_memory_bytes')} MB`);
-  }
-  return parts.join(', ');
 }
 
 async function load(stack: Stack, name: string, variables: Record<string, unknown>, token: string) {

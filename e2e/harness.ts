@@ -1,8 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { dropDatabases } from '../foundation/postgres-admin.js';
+import { adminQuery, dropDatabases } from '../foundation/postgres-admin.js';
 import { testDatabaseServer, uniqueName } from '../foundation/testkit.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 
@@ -98,17 +97,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
       if (!res.data?.register) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
       return { id: res.data.register.user.id, email, password, accessToken: res.data.register.accessToken, refreshToken: res.data.register.refreshToken };
     },
-    async sql(subgraph, text, values = []) {
-      const url = new URL(adminUrl);
-      url.pathname = `/${prefix}_${subgraph}`;
-      const client = new pg.Client({ connectionString: url.toString() });
-      await client.connect();
-      try {
-        return (await client.query(text, values)).rows;
-      } finally {
-        await client.end();
-      }
-    },
+    sql: (subgraph, text, values = []) => adminQuery(adminUrl, `${prefix}_${subgraph}`, text, values),
     async stop() {
       stopped ??= await stack.stop();
       await dropDatabases(adminUrl, stack.grants);

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { sendJson, type RouteHandler } from './http-server.js';
 import type { JWTPayload } from 'jose';
 import { TokenVerifier, type TokenSigner } from './tokens.js';
 
@@ -86,4 +87,19 @@ export class GatewayTrust {
       return null;
     }
   }
+}
+
+/**
+ * gatewayOnly guards an internal route: it answers only requests that carry
+ * the gateway's token (calls made by the gateway, or by a subgraph passing on
+ * the token it was sent), with 401 for anything else.
+ */
+export function gatewayOnly(trust: GatewayTrust, handle: RouteHandler): RouteHandler {
+  return async (req, res, scope) => {
+    if (!(await trust.callerOf(req, scope.requestId))) {
+      scope.outcome = 'refused';
+      return sendJson(res, 401, { error: 'internal routes answer calls made on behalf of the gateway only' });
+    }
+    return handle(req, res, scope);
+  };
 }

@@ -8,7 +8,7 @@ export class Metrics {
   private readonly registry = new Registry();
   private readonly requests: Histogram<'route' | 'status'>;
   private readonly operations: Counter<'operation' | 'outcome'>;
-  private readonly statements: Counter;
+  private readonly statements: Counter<'origin'>;
   private readonly knownOperations = new Set<string>();
 
   constructor(service: string) {
@@ -27,12 +27,17 @@ export class Metrics {
       labelNames: ['operation', 'outcome'],
       registers: [this.registry],
     });
-    this.statements = new Counter({ name: 'db_statements_total', help: 'SQL statements sent', registers: [this.registry] });
+    this.statements = new Counter({
+      name: 'db_statements_total',
+      help: 'SQL statements sent, by origin: serving a request, or background work (outbox relay, feeds)',
+      labelNames: ['origin'],
+      registers: [this.registry],
+    });
   }
 
   /** countStatement records one SQL statement. */
-  countStatement(): void {
-    this.statements.inc();
+  countStatement(origin: 'request' | 'background'): void {
+    this.statements.inc({ origin });
   }
 
   /** contentType is the exposition format's content type. */

@@ -43,3 +43,25 @@ export interface Page<T> {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
 }
+
+/** TimePosition is a place in a list sorted by (time, id), newest first. */
+export interface TimePosition {
+  at: Date;
+  id: string;
+}
+
+/** encodeTimeCursor is the opaque cursor of an item in a list sorted by (time, id). */
+export function encodeTimeCursor(at: Date, id: string): string {
+  return encodeCursor([at.toISOString(), id]);
+}
+
+/** decodeTimeCursor reads a cursor made by encodeTimeCursor, naming the argument when it is not one. */
+export function decodeTimeCursor(cursor: string | null | undefined, field: string): TimePosition | undefined {
+  if (cursor == null) return undefined;
+  const [iso, id] = decodeCursor(cursor, field, ['string', 'string']) as [string, string];
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime()) || !UUID_SHAPE.test(id)) throw new InvalidInputError(field, `${field} is not a valid cursor`);
+  return { at, id: id.toLowerCase() };
+}
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;

@@ -82,3 +82,16 @@ export function databaseUrl(adminUrl: string, grant: DatabaseGrant): string {
   url.pathname = '/' + grant.database;
   return url.toString();
 }
+
+/** adminQuery runs one statement as the server's superuser in the named database (tests, benchmarks and tools). */
+export async function adminQuery<T = Record<string, unknown>>(adminUrl: string, database: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}

@@ -25,6 +25,7 @@ import { OutboxRelay } from './outbox-relay.js';
 import { loadOrCreateSecret } from './secrets.js';
 import { createSubgraphServer } from './subgraph.js';
 import { serveSubgraphSubscriptions } from './subgraph-subscriptions.js';
+import { currentScope } from './request-context.js';
 import { startTelemetry } from './telemetry.js';
 
 const optionalText = z
@@ -163,7 +164,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       poolSize: settings.dbPoolSize,
       applicationName: `fixup-${name}`,
       statementTimeoutMs: settings.dbStatementTimeoutMs,
-      onStatement: () => metrics.countStatement(),
+      onStatement: () => metrics.countStatement(currentScope() ? 'request' : 'background'),
     });
     await dataSource.initialize();
     lifecycle.onShutdown({ name: 'database', stop: () => dataSource.destroy() });

@@ -1,14 +1,6 @@
 import type { Logger } from '../foundation/logger.js';
+import type { SessionFeedEvent as SessionEvent } from '../foundation/session-events.js';
 
-/** SessionEvent is one entry of the user subgraph's session feed. */
-interface SessionEvent {
-  seq: number;
-  kind: 'user' | 'session';
-  userId: string;
-  sessionId: string | null;
-  tokenVersion: number | null;
-  at: string;
-}
 
 /** TokenState is what the feed says of an access token. */
 export type TokenState = 'live' | 'stale' | 'revoked';

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphq
 import { InvalidInputError } from '../../../foundation/errors.js';
 import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
 import { parseId } from '../../../foundation/ids.js';
-import { decodeCursor, encodeCursor, pageSize } from '../../../foundation/pagination.js';
+import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/pagination.js';
 import type { AuditEvent, AuditFilter, AuditLog } from '../business/audit-log.js';
 import type { AuditContext } from './context.js';
 import { AuditEventConnection, AuditEventFilterInput, AuditEventType, UserRef } from './types.js';
@@ -34,7 +34,7 @@ function toFilter(input: AuditEventFilterInput | null | undefined): AuditFilter 
 
 /** cursorOf is an event's opaque position in the log. */
 function cursorOf(event: AuditEvent): string {
-  return encodeCursor([event.occurredAt.toISOString(), event.id]);
+  return encodeTimeCursor(event.occurredAt, event.id);
 }
 
 /** AuditEventResolver serves the audit log. */
@@ -48,15 +48,8 @@ export class AuditEventResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<ConnectionShape<AuditEvent>> {
-    const size = pageSize(first, 'first');
-    let position;
-    if (after != null) {
-      const [at, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
-      const occurredAt = new Date(at);
-      if (Number.isNaN(occurredAt.getTime())) throw new InvalidInputError('after', 'after is not a valid cursor');
-      position = { occurredAt, id: parseId(id, 'after') };
-    }
-    const page = await this.log.events(toFilter(filter), size, position);
+    const position = decodeTimeCursor(after, 'after');
+    const page = await this.log.events(toFilter(filter), pageSize(first, 'first'), position && { occurredAt: position.at, id: position.id });
     return toConnection(page, cursorOf);
   }
 

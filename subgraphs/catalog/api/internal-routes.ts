@@ -1,5 +1,5 @@
 import { sendJson, type RouteHandler } from '../../../foundation/http-server.js';
-import type { GatewayTrust } from '../../../foundation/identity.js';
+import { gatewayOnly, type GatewayTrust } from '../../../foundation/identity.js';
 import { isId } from '../../../foundation/ids.js';
 import type { CatalogService } from '../business/catalog.js';
 
@@ -7,15 +7,11 @@ import type { CatalogService } from '../business/catalog.js';
 const MAX_IDS = 200;
 
 function guarded(trust: GatewayTrust, handle: (url: URL) => Promise<unknown>): RouteHandler {
-  return async (req, res, scope) => {
-    if (!(await trust.callerOf(req, scope.requestId))) {
-      scope.outcome = 'refused';
-      return sendJson(res, 401, { error: 'internal routes answer calls made on behalf of the gateway only' });
-    }
+  return gatewayOnly(trust, async (req, res) => {
     const body = await handle(new URL(req.url ?? '/', 'http://localhost'));
     if (body === null) return sendJson(res, 400, { error: 'bad ids' });
     sendJson(res, 200, body);
-  };
+  });
 }
 
 function ids(url: URL, name: string): string[] | null {

@@ -1,5 +1,5 @@
 import { sendJson, type RouteHandler } from '../../../foundation/http-server.js';
-import type { GatewayTrust } from '../../../foundation/identity.js';
+import { gatewayOnly, type GatewayTrust } from '../../../foundation/identity.js';
 import { isId } from '../../../foundation/ids.js';
 import type { OrderService } from '../business/orders.js';
 
@@ -11,11 +11,7 @@ import type { OrderService } from '../business/orders.js';
  */
 export function orderInternalRoutes(orders: OrderService, trust: GatewayTrust): Record<string, RouteHandler> {
   return {
-    'GET /internal/order-facts': async (req, res, scope) => {
-      if (!(await trust.callerOf(req, scope.requestId))) {
-        scope.outcome = 'refused';
-        return sendJson(res, 401, { error: 'internal routes answer calls made on behalf of the gateway only' });
-      }
+    'GET /internal/order-facts': gatewayOnly(trust, async (req, res) => {
       const ids = (new URL(req.url ?? '/', 'http://localhost').searchParams.get('ids') ?? '').split(',').filter(Boolean);
       if (ids.length === 0 || ids.length > 200 || !ids.every(isId)) return sendJson(res, 400, { error: 'bad ids' });
       const [found, offers] = await Promise.all([orders.ordersByIds(ids), orders.offersOfOrders(ids)]);
@@ -32,6 +28,6 @@ export function orderInternalRoutes(orders: OrderService, trust: GatewayTrust): 
           };
         }),
       });
-    },
+    }),
   };
 }

@@ -1,8 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { InvalidInputError } from '../../../foundation/errors.js';
 import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
 import { parseId } from '../../../foundation/ids.js';
-import { decodeCursor, encodeCursor, pageSize } from '../../../foundation/pagination.js';
+import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/pagination.js';
 import type { Offer, Order, OrderService, OrderStatus, Position } from '../business/orders.js';
 import type { OrderContext } from './context.js';
 import {
@@ -19,16 +18,13 @@ import {
 
 /** cursorOf is an order's or offer's opaque position in a newest-first list. */
 function cursorOf(item: { createdAt: Date; id: string }): string {
-  return encodeCursor([item.createdAt.toISOString(), item.id]);
+  return encodeTimeCursor(item.createdAt, item.id);
 }
 
 /** positionOf reads an `after` cursor. */
 function positionOf(after: string | null | undefined): Position | undefined {
-  if (after == null) return undefined;
-  const [at, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
-  const createdAt = new Date(at);
-  if (Number.isNaN(createdAt.getTime())) throw new InvalidInputError('after', 'after is not a valid cursor');
-  return { createdAt, id: parseId(id, 'after') };
+  const position = decodeTimeCursor(after, 'after');
+  return position && { createdAt: position.at, id: position.id };
 }
 
 /** OrderResolver serves orders, the workflow's mutations, and what an order refers to. */

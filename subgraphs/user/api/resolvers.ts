@@ -2,7 +2,7 @@ import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { InvalidInputError } from '../../../foundation/errors.js';
 import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
 import { parseId } from '../../../foundation/ids.js';
-import { decodeCursor, encodeCursor, pageSize } from '../../../foundation/pagination.js';
+import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/pagination.js';
 import type { AccountService, SessionTokens } from '../business/accounts.js';
 import type { Role, User } from '../business/users.js';
 import type { UserContext } from './context.js';
@@ -69,7 +69,7 @@ export class AuthResolver {
 
 /** cursorOf is a user's opaque position in the list of users. */
 function cursorOf(user: User): string {
-  return encodeCursor([user.createdAt.toISOString(), user.id]);
+  return encodeTimeCursor(user.createdAt, user.id);
 }
 
 /** UserResolver serves the signed-in user, the admin's list of users, profiles and roles. */
@@ -87,15 +87,8 @@ export class UserResolver {
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<ConnectionShape<User>> {
-    const size = pageSize(first, 'first');
-    let position;
-    if (after != null) {
-      const [at, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
-      const createdAt = new Date(at);
-      if (Number.isNaN(createdAt.getTime())) throw new InvalidInputError('after', 'after is not a valid cursor');
-      position = { createdAt, id: parseId(id, 'after') };
-    }
-    return toConnection(await this.accounts.users(size, position), cursorOf);
+    const position = decodeTimeCursor(after, 'after');
+    return toConnection(await this.accounts.users(pageSize(first, 'first'), position && { createdAt: position.at, id: position.id }), cursorOf);
   }
 
   @Mutation(() => UserType)

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { sendJson, type RouteHandler } from '../../../foundation/http-server.js';
-import type { GatewayTrust } from '../../../foundation/identity.js';
+import { gatewayOnly, type GatewayTrust } from '../../../foundation/identity.js';
 import type { FeedSubscriber, PostgresSessionFeed, SessionEvent } from '../store/session-feed.js';
 
 /** jwksRoute publishes the public keys that verify access tokens. */
@@ -17,11 +17,7 @@ export function jwksRoute(jwks: unknown): RouteHandler {
  * `?after=`), and a `synced` event marks the end of the replay.
  */
 export function sessionEventsRoute(feed: PostgresSessionFeed, trust: GatewayTrust, heartbeatMs = 15_000): RouteHandler {
-  return async (req, res, scope) => {
-    if (!(await trust.callerOf(req, scope.requestId))) {
-      scope.outcome = 'refused';
-      return sendJson(res, 401, { error: 'only the gateway may follow the session feed' });
-    }
+  return gatewayOnly(trust, async (req, res, scope) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const raw = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after');
     const after = raw && /^\d+$/.test(raw) ? Number(raw) : null;
@@ -38,5 +34,5 @@ export function sessionEventsRoute(feed: PostgresSessionFeed, trust: GatewayTrus
     await ended;
     clearInterval(heartbeat);
     feed.unsubscribe(subscriber);
-  };
+  });
 }

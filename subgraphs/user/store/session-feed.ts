@@ -1,17 +1,11 @@
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../../foundation/logger.js';
+import type { SessionFeedEvent } from '../../../foundation/session-events.js';
 import type { SessionFeed } from '../business/accounts.js';
 
 /** SessionEvent is one entry of the feed the gateways follow. */
-export interface SessionEvent {
-  seq: number;
-  kind: 'user' | 'session';
-  userId: string;
-  sessionId: string | null;
-  tokenVersion: number | null;
-  at: string;
-}
+export type SessionEvent = SessionFeedEvent;
 
 /** FeedSubscriber receives events in sequence order, each once. */
 export interface FeedSubscriber {

@@ -1,0 +1,19 @@
+import type { Stack } from '../scripts/stack.js';
+
+/** metricValue reads one sample of a Prometheus metric from a service's /metrics, the first whose labels include `labels`. */
+export async function metricValue(serviceUrl: string, metric: string, labels = ''): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', serviceUrl))).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(labels));
+  return Number(line?.split(' ').pop() ?? 0);
+}
+
+/** memory describes the heap in use and the resident memory of the named processes of a stack. */
+export async function memory(stack: Stack, names?: string[]): Promise<string> {
+  const parts: string[] = [];
+  for (const s of stack.services.filter((s) => !names || names.includes(s.name))) {
+    const heap = (await metricValue(s.url, 'nodejs_heap_size_used_bytes')) / 1e6;
+    const resident = (await metricValue(s.url, 'process_resident_memory_bytes')) / 1e6;
+    parts.push(`${s.name} heap ${heap.toFixed(0)} MB, resident ${resident.toFixed(0)} MB`);
+  }
+  return parts.join('; ');
+}

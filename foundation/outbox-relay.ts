@@ -127,7 +127,8 @@ export class OutboxRelay {
       await this.prune();
     } catch (err) {
       this.failures++;
-      const level = this.failures === 1 || this.failures % 20 === 0 ? 'warn' : 'debug';
+      // One failure is routine (the audit subgraph starting, a deploy); a run of them is worth a warning.
+      const level = this.failures === 3 || (this.failures > 3 && this.failures % 20 === 0) ? 'warn' : 'debug';
       this.logger[level]({ err: (err as Error).message, failures: this.failures }, 'audit delivery failed; will retry');
     }
     const backoff = this.failures === 0 ? this.options.pollMs : Math.min(60_000, this.options.pollMs * 2 ** Math.min(this.failures, 8));

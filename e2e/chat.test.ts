@@ -98,7 +98,8 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     t.gql(`mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id body sentAt sender { id displayName } } }`, { conversationId, body }, { token: who.accessToken });
 
   before(async () => {
-    t = await startTestStack({ CHAT_OUTBOX_POLL_MS: '100' });
+    // A 2-second internal token: every event of a subscription older than that needs a fresh one.
+    t = await startTestStack({ CHAT_OUTBOX_POLL_MS: '100', GATEWAY_INTERNAL_TOKEN_TTL_SECONDS: '2' });
     admin = await t.login(t.admin.email, t.admin.password);
     customer = await t.register('CUSTOMER', 'Chloe');
     provider = await t.register('PROVIDER', 'Paco');
@@ -172,6 +173,18 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     foreign.follow(conversationId);
     await foreign.waitClosed();
     assert.ok(foreign.closeCode !== undefined || foreign.errors.length > 0, 'a foreign origin is refused');
+  });
+
+  it('keeps delivering, with fields from other subgraphs, after the internal token of its first event has expired', async () => {
+    const f = follower(customer.accessToken).follow(conversationId);
+    await new Promise((r) => setTimeout(r, 300));
+    await send(provider, 'before');
+    await f.waitFor(1);
+    // Past the token's 2 seconds and the subgraphs' 5 seconds of clock tolerance.
+    await new Promise((r) => setTimeout(r, 8000));
+    await send(provider, 'after the token expired');
+    const got = await f.waitFor(2);
+    assert.deepEqual(got.map((m) => [m.body, m.sender.displayName, m.conversation.order.status]), [['before', 'Paco', 'OPEN'], ['after the token expired', 'Paco', 'OPEN']], JSON.stringify(f.errors));
   });
 
   it('resumes with after: exactly the missed messages, in order, then live ones', async () => {

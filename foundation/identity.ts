@@ -10,8 +10,8 @@ export const GATEWAY_TOKEN_HEADER = 'x-fixup-gateway-token';
 export const GATEWAY_TOKEN_ISSUER = 'fixup-gateway';
 export const GATEWAY_TOKEN_AUDIENCE = 'fixup-subgraphs';
 
-/** GATEWAY_TOKEN_TTL_SECONDS keeps an internal token useless soon after the request it was made for. */
-export const GATEWAY_TOKEN_TTL_SECONDS = 60;
+/** DEFAULT_GATEWAY_TOKEN_TTL_SECONDS keeps an internal token useless soon after the request it was made for. */
+export const DEFAULT_GATEWAY_TOKEN_TTL_SECONDS = 60;
 
 /** Viewer is the signed-in user a request acts for, as the gateway verified it. */
 export interface Viewer {
@@ -32,7 +32,7 @@ export interface Caller {
 }
 
 /** signGatewayToken states the caller to the subgraphs, signed by the gateway. */
-export async function signGatewayToken(signer: TokenSigner, caller: Caller): Promise<string> {
+export async function signGatewayToken(signer: TokenSigner, caller: Caller, ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS): Promise<string> {
   const { token } = await signer.sign(
     {
       roles: caller.viewer?.roles ?? [],
@@ -45,7 +45,7 @@ export async function signGatewayToken(signer: TokenSigner, caller: Caller): Pro
       issuer: GATEWAY_TOKEN_ISSUER,
       audience: GATEWAY_TOKEN_AUDIENCE,
       subject: caller.viewer?.id,
-      ttlSeconds: GATEWAY_TOKEN_TTL_SECONDS,
+      ttlSeconds,
     },
   );
   return token;

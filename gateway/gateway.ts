@@ -23,6 +23,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     url: string,
     timeoutMs: number,
     private readonly signer: TokenSigner,
+    private readonly tokenTtlSeconds: number,
   ) {
     super({
       url,
@@ -32,7 +33,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const headers = request.http!.headers;
-    context.gatewayToken ??= signGatewayToken(this.signer, context.caller);
+    context.gatewayToken ??= signGatewayToken(this.signer, context.caller, this.tokenTtlSeconds);
     headers.set(GATEWAY_TOKEN_HEADER, await context.gatewayToken);
     headers.set(REQUEST_ID_HEADER, context.scope.requestId);
     const carrier: Record<string, string> = {};
@@ -48,6 +49,7 @@ export interface GatewayOptions {
   subgraphUrls: Record<string, string>;
   subgraphTimeoutMs: number;
   signer: TokenSigner;
+  tokenTtlSeconds: number;
 }
 
 /** subgraphsOf lists the subgraphs a supergraph names, with their routing URLs. */
@@ -66,7 +68,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
   const subgraphs = { ...subgraphsOf(options.supergraphSdl), ...options.subgraphUrls };
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(subgraphs[name] ?? url!, options.subgraphTimeoutMs, options.signer),
+    buildService: ({ name, url }) => new SubgraphDataSource(subgraphs[name] ?? url!, options.subgraphTimeoutMs, options.signer, options.tokenTtlSeconds),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

@@ -103,6 +103,12 @@ const spec = {
     fallback: 'http://localhost:3000,http://localhost:4000,http://localhost:5173',
   }),
   wsMaxBufferedBytes: setting({ env: 'GATEWAY_WS_MAX_BUFFERED_BYTES', doc: 'unsent data a subscription socket may hold before it is closed as a slow consumer (4008)', schema: positiveIntSchema, fallback: '1048576' }),
+  internalTokenTtlSeconds: setting({
+    env: 'GATEWAY_INTERNAL_TOKEN_TTL_SECONDS',
+    doc: "lifetime of the token that states the caller to subgraphs (made per request, and per event of a subscription)",
+    schema: positiveIntSchema,
+    fallback: '60',
+  }),
   trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
   otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
@@ -137,6 +143,7 @@ try {
     subgraphUrls: settings.subgraphUrls,
     subgraphTimeoutMs: settings.subgraphTimeoutMs,
     signer,
+    tokenTtlSeconds: settings.internalTokenTtlSeconds,
   });
   await apollo.start();
   lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
@@ -176,9 +183,10 @@ try {
   lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
   const subscriptions = new FederatedSubscriptions(
     supergraphSdl,
-    Object.fromEntries(Object.entries(subgraphs).map(([name, url]) => [name, new SubgraphDataSource(url, settings.subgraphTimeoutMs, signer)])),
+    Object.fromEntries(Object.entries(subgraphs).map(([name, url]) => [name, new SubgraphDataSource(url, settings.subgraphTimeoutMs, signer, settings.internalTokenTtlSeconds)])),
     subgraphs,
     signer,
+    settings.internalTokenTtlSeconds,
     logger,
   );
   const sockets = serveGatewaySubscriptions({

@@ -56,6 +56,7 @@ export class FederatedSubscriptions {
     private readonly services: ServiceMap,
     private readonly subgraphUrls: Record<string, string>,
     private readonly signer: TokenSigner,
+    private readonly tokenTtlSeconds: number,
     private readonly logger: Logger,
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
@@ -124,7 +125,7 @@ export class FederatedSubscriptions {
       webSocketImpl: SubgraphSocket,
       lazy: true,
       retryAttempts: 0,
-      connectionParams: async () => ({ gatewayToken: await signGatewayToken(this.signer, caller) }),
+      connectionParams: async () => ({ gatewayToken: await signGatewayToken(this.signer, caller, this.tokenTtlSeconds) }),
     });
   }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminQuery, dropDatabases } from '../foundation/postgres-admin.js';
@@ -37,6 +37,17 @@ export interface TestStack {
 }
 
 let counter = 0;
+
+/** reportErrors prints every error or fatal line the services logged, so that a failed run shows its cause. */
+function reportErrors(logDir: string): void {
+  const lines: string[] = [];
+  for (const file of readdirSync(logDir)) {
+    for (const line of readFileSync(join(logDir, file), 'utf8').split('\n')) {
+      if (/"level":"(error|fatal)"/.test(line)) lines.push(`${file}: ${line.slice(0, 1500)}`);
+    }
+  }
+  if (lines.length > 0) process.stdout.write(`service errors logged during this test file:\n${lines.slice(0, 30).join('\n')}\n`);
+}
 
 /**
  * startTestStack starts every process of Fixup on free ports, against the
@@ -100,6 +111,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     sql: (subgraph, text, values = []) => adminQuery(adminUrl, `${prefix}_${subgraph}`, text, values),
     async stop() {
       stopped ??= await stack.stop();
+      reportErrors(stack.logDir);
       await dropDatabases(adminUrl, stack.grants);
       rmSync(dataDir, { recursive: true, force: true });
       await (await testDatabaseServer()).stop();

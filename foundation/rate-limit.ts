@@ -16,7 +16,8 @@ export interface LimitPolicy {
 export class KeyedRateLimiter {
   private readonly limiter: RateLimiterPostgres;
 
-  constructor(pool: Pool, prefix: string, policy: LimitPolicy) {
+  /** pruneExpired makes this limiter delete expired counts (of every prefix) from time to time; one limiter per table is enough. */
+  constructor(pool: Pool, prefix: string, policy: LimitPolicy, pruneExpired = false) {
     this.limiter = new RateLimiterPostgres({
       storeClient: pool,
       storeType: 'pool',
@@ -25,7 +26,7 @@ export class KeyedRateLimiter {
       keyPrefix: prefix,
       points: policy.points,
       duration: policy.windowSeconds,
-      clearExpiredByTimeout: false,
+      clearExpiredByTimeout: pruneExpired,
     });
   }
 

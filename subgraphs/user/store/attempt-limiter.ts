@@ -11,7 +11,7 @@ export class PostgresAttemptLimiter implements AttemptLimiter {
   private readonly perAccount: KeyedRateLimiter;
 
   constructor(pool: Pool, ip: LimitPolicy, account: LimitPolicy) {
-    this.perIp = new KeyedRateLimiter(pool, 'ip', ip);
+    this.perIp = new KeyedRateLimiter(pool, 'ip', ip, true);
     this.perAccount = new KeyedRateLimiter(pool, 'account', account);
   }
 

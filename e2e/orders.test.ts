@@ -110,7 +110,7 @@ describe('orders: the workflow through the gateway', () => {
       });
       assert.equal(code(await offer(p1, orderId)), 'CONFLICT', 'one PENDING offer per provider');
       assert.equal(code(await offer(noSkill, orderId)), 'NOT_FOUND', 'not among their skills');
-      assert.equal(code(await offer(customer as Session, orderId)), 'FORBIDDEN', 'customers do not offer');
+      assert.equal(code(await offer(customer, orderId)), 'FORBIDDEN', 'customers do not offer');
       for (const [input, field] of [
         [{ orderId, priceCents: -1, currency: 'EUR' }, 'input.priceCents'],
         [{ orderId, priceCents: 0, currency: 'EUR' }, 'input.priceCents'],

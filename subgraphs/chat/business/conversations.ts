@@ -180,11 +180,10 @@ export class ConversationService {
   }
 
   private async *stream(conversationId: string, start: number, wakeups: MessageWakeups, pageSize: number): AsyncGenerator<Message> {
-    const conversation = { id: conversationId };
     let last = start;
     let woken = true;
     let notify: (() => void) | undefined;
-    const stop = wakeups.listen(conversation.id, (position) => {
+    const stop = wakeups.listen(conversationId, (position) => {
       if (position > last) {
         woken = true;
         notify?.();
@@ -196,7 +195,7 @@ export class ConversationService {
         woken = false;
         notify = undefined;
         for (;;) {
-          const page = await this.store.messagesAfter(conversation.id, last, pageSize);
+          const page = await this.store.messagesAfter(conversationId, last, pageSize);
           for (const message of page) {
             last = message.position;
             yield message;

@@ -8,7 +8,7 @@ import {
 } from '../../../foundation/errors.js';
 import { newId } from '../../../foundation/ids.js';
 import type { Page } from '../../../foundation/pagination.js';
-import type { EmailTokenPurpose, Role, User, UserPosition, UserStore, UserWithPassword } from './users.js';
+import type { AccountTx, EmailTokenPurpose, Role, User, UserPosition, UserStore, UserWithPassword } from './users.js';
 
 /** PasswordHasher hashes and checks passwords (argon2id in production). */
 export interface PasswordHasher {
@@ -311,8 +311,9 @@ export class AccountService {
   async changePassword(currentPassword: string, newPassword: string, viewer: Viewer, caller: Caller): Promise<boolean> {
     checkPassword(newPassword, 'newPassword');
     await this.limiter.consume('change_password', caller.ip, viewer.id);
-    const user = await this.me(viewer);
-    const stored = (await this.store.userByEmail(user.email))?.passwordHash ?? null;
+    const user = await this.store.userWithPassword(viewer.id);
+    if (!user) throw new UnauthenticatedError('This account no longer exists');
+    const stored = user.passwordHash;
     if (!stored || !(await this.hasher.verify(stored, currentPassword.slice(0, MAX_PASSWORD)))) {
       throw new UnauthenticatedError('The current password is wrong');
     }
@@ -406,14 +407,14 @@ export class AccountService {
     return user;
   }
 
-  private async startSession(tx: Parameters<Parameters<UserStore['transaction']>[1]>[0], userId: string) {
+  private async startSession(tx: AccountTx, userId: string) {
     const session = await tx.createSession(userId);
     const refreshToken = randomToken();
     await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId, hash: hashToken(refreshToken), expiresAt: this.refreshExpiry() });
     return { session: session.id, refreshToken };
   }
 
-  private async usableEmailToken(tx: Parameters<Parameters<UserStore['transaction']>[1]>[0], token: string, purpose: EmailTokenPurpose) {
+  private async usableEmailToken(tx: AccountTx, token: string, purpose: EmailTokenPurpose) {
     const record = await tx.emailTokenByHash(hashToken(token), purpose, true);
     if (!record || record.usedAt || record.expiresAt.getTime() <= Date.now()) {
       throw new InvalidInputError('token', 'token is invalid, used or expired');

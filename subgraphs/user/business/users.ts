@@ -110,6 +110,7 @@ export interface UserStore {
   /** transaction runs fn in one database transaction on behalf of caller (whose IP and agent go into audit events). */
   transaction<T>(caller: Caller, fn: (tx: AccountTx) => Promise<T>): Promise<T>;
   userByEmail(email: string): Promise<UserWithPassword | null>;
+  userWithPassword(id: string): Promise<UserWithPassword | null>;
   usersByIds(ids: readonly string[]): Promise<User[]>;
   /** listUsers returns up to limit + 1 users after `after`, newest first. */
   listUsers(limit: number, after: UserPosition | undefined): Promise<User[]>;

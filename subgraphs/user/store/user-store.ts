@@ -183,6 +183,11 @@ export class PostgresUserStore implements UserStore {
     return row ? toUserWithPassword(row) : null;
   }
 
+  async userWithPassword(id: string): Promise<UserWithPassword | null> {
+    const row = await this.dataSource.getRepository(UserRow).findOneBy({ id });
+    return row ? toUserWithPassword(row) : null;
+  }
+
   async usersByIds(ids: readonly string[]): Promise<User[]> {
     if (ids.length === 0) return [];
     return (await this.dataSource.getRepository(UserRow).findBy({ id: anyOf(ids) })).map(toUser);

@@ -25,7 +25,7 @@ const settings = loadSettings(
   'Fixup marketplace benchmark',
 );
 
-const ORDERS = readFileSync(new URL('../../../shared/contract/operations/orders.graphql', import.meta.url), 'utf8');
+const ORDERS = readFileSync(new URL('../../schema/operations/orders.graphql', import.meta.url), 'utf8');
 const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-'));
 chmodSync(dataDir, 0o755);
 const say = (text: string) => process.stdout.write(text + '\n');

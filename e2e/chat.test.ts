@@ -10,7 +10,7 @@ import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/identity.j
 import { TokenSigner } from '../foundation/tokens.js';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
-const CHAT = readFileSync(new URL('../../../shared/contract/operations/chat.graphql', import.meta.url), 'utf8');
+const CHAT = readFileSync(new URL('../../schema/operations/chat.graphql', import.meta.url), 'utf8');
 const MESSAGE_ADDED = CHAT.slice(CHAT.indexOf('subscription MessageAdded'));
 const code = (res: GraphQLResponse) => res.errors?.[0]?.extensions?.code;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
-const contract = (file: string) => readFileSync(new URL(`../../../shared/contract/operations/${file}`, import.meta.url), 'utf8');
+const contract = (file: string) => readFileSync(new URL(`../../schema/operations/${file}`, import.meta.url), 'utf8');
 const ORDERS = contract('orders.graphql');
 const op = (name: string) => ({ document: ORDERS, name });
 

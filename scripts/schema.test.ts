@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { buildManifest, MANIFEST_FILE, readOperations } from './operations.js';
 import { generateSchemas, IGNORED_HINTS, readRoverConfig, ROOT } from './supergraph.js';
 import { SUBGRAPHS } from './services.js';
 
@@ -25,5 +26,10 @@ describe('schema', () => {
       const committed = await readFile(join(ROOT, file), 'utf8').catch(() => '');
       assert.equal(committed, generated, `${file} is stale: run npm run schema and commit the result`);
     }
+  });
+
+  it('the committed manifest of registered operations is what the operations generate', async () => {
+    const committed = await readFile(join(ROOT, MANIFEST_FILE), 'utf8').catch(() => '');
+    assert.equal(committed, buildManifest(readOperations()), `${MANIFEST_FILE} is stale: run npm run schema and commit the result`);
   });
 });

@@ -1,6 +1,8 @@
-// npm run schema: writes each subgraph's SDL and the composed supergraph to schema/.
+// npm run schema: writes each subgraph's SDL, the composed supergraph and the
+// manifest of the registered operations to schema/.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildManifest, MANIFEST_FILE, readOperations } from './operations.js';
 import { generateSchemas, IGNORED_HINTS, ROOT } from './supergraph.js';
 
 const { files, composition } = await generateSchemas();
@@ -8,6 +10,7 @@ if (composition.errors.length > 0) {
   process.stderr.write(`composition failed:\n${composition.errors.map((e) => `  - ${e}`).join('\n')}\n`);
   process.exit(1);
 }
+files.set(MANIFEST_FILE, buildManifest(readOperations()));
 for (const [file, text] of files) {
   await writeFile(join(ROOT, file), text);
   process.stdout.write(`wrote ${file}\n`);

@@ -31,7 +31,11 @@ export interface Caller {
   gatewayToken?: string;
 }
 
-/** signGatewayToken states the caller to the subgraphs, signed by the gateway. */
+/**
+ * signGatewayToken states the caller to the subgraphs, signed by the gateway.
+ * It says who calls and from where, never which request (that is the request
+ * id header), so the gateway can reuse one token for a caller's requests.
+ */
 export async function signGatewayToken(signer: TokenSigner, caller: Caller, ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS): Promise<string> {
   const { token } = await signer.sign(
     {
@@ -39,7 +43,6 @@ export async function signGatewayToken(signer: TokenSigner, caller: Caller, ttlS
       sid: caller.viewer?.sessionId ?? undefined,
       ip: caller.ip ?? undefined,
       ua: caller.userAgent ?? undefined,
-      rid: caller.requestId,
     },
     {
       issuer: GATEWAY_TOKEN_ISSUER,

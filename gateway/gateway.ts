@@ -1,46 +1,24 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { context as otelContext, propagation } from '@opentelemetry/api';
-import { requestScopePlugin, toClientError, type ScopedContext } from '../foundation/graphql-errors.js';
-import { REQUEST_ID_HEADER, type Readiness } from '../foundation/http-server.js';
-import { GATEWAY_TOKEN_HEADER, signGatewayToken, type Caller } from '../foundation/identity.js';
+import { ApolloGateway } from '@apollo/gateway';
+import { requestScopePlugin, toClientError } from '../foundation/graphql-errors.js';
+import type { Readiness } from '../foundation/http-server.js';
 import type { TokenSigner } from '../foundation/tokens.js';
+import { InternalTokenCache } from './internal-tokens.js';
+import { SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 
-/** GatewayContext is the per-request context of the gateway: the verified caller and, once made, the token that states it to subgraphs. */
-export interface GatewayContext extends ScopedContext {
-  caller: Caller;
+/**
+ * GatewayContext is the per-request context of the gateway: the verified
+ * caller and the operation's deadline. gatewayToken is left for callers that
+ * still clear it per subscription event; tokens are cached per caller and
+ * subgraph (gateway/internal-tokens.ts), not per request.
+ */
+export interface GatewayContext extends FetchContext {
   gatewayToken?: Promise<string>;
 }
 
-/**
- * SubgraphDataSource sends the gateway's fetches to one subgraph, carrying the
- * gateway's signed statement of the caller (made once per request), the
- * request id and the W3C trace context of the current fetch span, with a timeout.
- */
-export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  constructor(
-    url: string,
-    timeoutMs: number,
-    private readonly signer: TokenSigner,
-    private readonly tokenTtlSeconds: number,
-  ) {
-    super({
-      url,
-      fetcher: ((input: string, init: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as never,
-    });
-  }
-
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
-    const headers = request.http!.headers;
-    context.gatewayToken ??= signGatewayToken(this.signer, context.caller, this.tokenTtlSeconds);
-    headers.set(GATEWAY_TOKEN_HEADER, await context.gatewayToken);
-    headers.set(REQUEST_ID_HEADER, context.scope.requestId);
-    const carrier: Record<string, string> = {};
-    propagation.inject(otelContext.active(), carrier);
-    for (const [key, value] of Object.entries(carrier)) headers.set(key, value);
-  }
-}
+/** SubgraphDataSource is the gateway's fetcher of one subgraph (gateway/subgraph-fetch.ts). */
+export type SubgraphDataSource = SubgraphFetcher<GatewayContext>;
 
 /** GatewayOptions configures the gateway. */
 export interface GatewayOptions {
@@ -48,8 +26,12 @@ export interface GatewayOptions {
   /** subgraphUrls overrides the routing URLs that the supergraph names, by subgraph name. */
   subgraphUrls: Record<string, string>;
   subgraphTimeoutMs: number;
+  /** subgraphConnections bounds the keep-alive connections to each subgraph. */
+  subgraphConnections: number;
   signer: TokenSigner;
   tokenTtlSeconds: number;
+  /** tokenCacheSize bounds how many callers' internal tokens are kept. */
+  tokenCacheSize: number;
 }
 
 /** subgraphsOf lists the subgraphs a supergraph names, with their routing URLs. */
@@ -64,11 +46,23 @@ export function subgraphsOf(supergraphSdl: string): Record<string, string> {
  * gateway plans each operation and fetches from the subgraphs; errors are
  * mapped once to the contract's codes.
  */
-export function createGateway(options: GatewayOptions): { apollo: ApolloServer<GatewayContext>; subgraphs: Record<string, string> } {
+export function createGateway(options: GatewayOptions): {
+  apollo: ApolloServer<GatewayContext>;
+  subgraphs: Record<string, string>;
+  fetchers: Record<string, SubgraphDataSource>;
+  close(): Promise<void>;
+} {
   const subgraphs = { ...subgraphsOf(options.supergraphSdl), ...options.subgraphUrls };
+  const tokens = new InternalTokenCache({ signer: options.signer, ttlSeconds: options.tokenTtlSeconds, maxEntries: options.tokenCacheSize });
+  const fetchers: Record<string, SubgraphDataSource> = Object.fromEntries(
+    Object.entries(subgraphs).map(([name, url]) => [
+      name,
+      new SubgraphFetcher<GatewayContext>({ name, url, timeoutMs: options.subgraphTimeoutMs, connections: options.subgraphConnections, tokens }),
+    ]),
+  );
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(subgraphs[name] ?? url!, options.subgraphTimeoutMs, options.signer, options.tokenTtlSeconds),
+    buildService: ({ name }) => fetchers[name]!,
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -78,7 +72,7 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
     stopOnTerminationSignals: false,
     plugins: [requestScopePlugin<GatewayContext>(), ApolloServerPluginLandingPageDisabled()],
   });
-  return { apollo, subgraphs };
+  return { apollo, subgraphs, fetchers, close: async () => void (await Promise.all(Object.values(fetchers).map((f) => f.close()))) };
 }
 
 /** subgraphReadiness asks every subgraph's /readyz and says which are not ready. */

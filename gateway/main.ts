@@ -24,7 +24,7 @@ import { startTelemetry } from '../foundation/telemetry.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundation/tokens.js';
 import { accountPages } from './account-pages.js';
 import { Authenticator, refusal } from './auth.js';
-import { createGateway, SubgraphDataSource, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
+import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
 import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
@@ -65,7 +65,19 @@ const spec = {
     schema: subgraphUrlsSchema,
     fallback: '',
   }),
-  subgraphTimeoutMs: setting({ env: 'GATEWAY_SUBGRAPH_TIMEOUT_MS', doc: 'longest one subgraph fetch may take', schema: positiveIntSchema, fallback: '10000' }),
+  subgraphTimeoutMs: setting({
+    env: 'GATEWAY_SUBGRAPH_TIMEOUT_MS',
+    doc: "longest one subgraph fetch may wait for its answer (and for each pause in it); past it the subgraph's fields are null with SERVICE_UNAVAILABLE",
+    schema: positiveIntSchema,
+    fallback: '10000',
+  }),
+  operationTimeoutMs: setting({
+    env: 'GATEWAY_OPERATION_TIMEOUT_MS',
+    doc: 'longest one operation may take over all its subgraph fetches; no fetch starts or waits past it',
+    schema: positiveIntSchema,
+    fallback: '15000',
+  }),
+  subgraphConnections: setting({ env: 'GATEWAY_SUBGRAPH_CONNECTIONS', doc: 'keep-alive connections the gateway keeps open to each subgraph, at most', schema: positiveIntSchema, fallback: '64' }),
   readinessTimeoutMs: setting({ env: 'GATEWAY_READINESS_TIMEOUT_MS', doc: 'longest a subgraph readiness check may take', schema: positiveIntSchema, fallback: '2000' }),
   ide: setting({
     env: 'GATEWAY_IDE',
@@ -105,10 +117,11 @@ const spec = {
   wsMaxBufferedBytes: setting({ env: 'GATEWAY_WS_MAX_BUFFERED_BYTES', doc: 'unsent data a subscription socket may hold before it is closed as a slow consumer (4008)', schema: positiveIntSchema, fallback: '1048576' }),
   internalTokenTtlSeconds: setting({
     env: 'GATEWAY_INTERNAL_TOKEN_TTL_SECONDS',
-    doc: "lifetime of the token that states the caller to subgraphs (made per request, and per event of a subscription)",
+    doc: "lifetime of the token that states the caller to subgraphs (signed once per caller and subgraph, reused until 10 s before it expires)",
     schema: positiveIntSchema,
     fallback: '60',
   }),
+  internalTokenCacheSize: setting({ env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE', doc: 'callers whose internal tokens are kept for reuse, at most (least recently used go first)', schema: positiveIntSchema, fallback: '10000' }),
   trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
   otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
@@ -138,17 +151,20 @@ try {
     logger,
   );
   const authenticator = new Authenticator(new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience), revocations, settings.trustProxyHops);
-  const { apollo, subgraphs } = createGateway({
+  const { apollo, subgraphs, fetchers, close: closeFetchers } = createGateway({
     supergraphSdl,
     subgraphUrls: settings.subgraphUrls,
     subgraphTimeoutMs: settings.subgraphTimeoutMs,
+    subgraphConnections: settings.subgraphConnections,
     signer,
     tokenTtlSeconds: settings.internalTokenTtlSeconds,
+    tokenCacheSize: settings.internalTokenCacheSize,
   });
   await apollo.start();
+  lifecycle.onShutdown({ name: 'subgraph connections', stop: closeFetchers });
   lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
   const ideOn = settings.ide === 'true' || (settings.ide === 'auto' && settings.environment !== 'production');
-  const execute = graphqlRoute<GatewayContext>(apollo, async (_req, scope) => ({ scope, caller: scope.caller! }), settings.httpBodyLimitBytes);
+  const execute = graphqlRoute<GatewayContext>(apollo, async (_req, scope) => ({ scope, caller: scope.caller!, deadline: performance.now() + settings.operationTimeoutMs }), settings.httpBodyLimitBytes);
   // The token is checked before anything is parsed or planned.
   const graphql: RouteHandler = async (req, res, scope) => {
     try {
@@ -183,7 +199,7 @@ try {
   lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
   const subscriptions = new FederatedSubscriptions(
     supergraphSdl,
-    Object.fromEntries(Object.entries(subgraphs).map(([name, url]) => [name, new SubgraphDataSource(url, settings.subgraphTimeoutMs, signer, settings.internalTokenTtlSeconds)])),
+    fetchers,
     subgraphs,
     signer,
     settings.internalTokenTtlSeconds,

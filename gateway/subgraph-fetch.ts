@@ -1,0 +1,132 @@
+import { GraphQLError } from 'graphql';
+import { Pool } from 'undici';
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { context as otelContext, propagation } from '@opentelemetry/api';
+import type { ScopedContext } from '../foundation/graphql-errors.js';
+import { REQUEST_ID_HEADER } from '../foundation/http-server.js';
+import { GATEWAY_TOKEN_HEADER, type Caller } from '../foundation/identity.js';
+import type { InternalTokenCache } from './internal-tokens.js';
+
+/** GatewayGraphQLResponse is a subgraph's answer as the gateway merges it. */
+type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+/** UNAVAILABLE_MESSAGE is all a client learns of a subgraph that is down or too slow: never its name or address. */
+export const UNAVAILABLE_MESSAGE = 'A service this request needs is unavailable or too slow; retry later';
+
+/** FetchContext is what a subgraph fetch needs of the gateway's per-request context. */
+export interface FetchContext extends ScopedContext {
+  caller: Caller;
+  /** deadline is when the whole operation must be answered (performance.now() milliseconds); no fetch outlives it. */
+  deadline?: number;
+}
+
+/** SubgraphFetchOptions configures the fetches to one subgraph. */
+export interface SubgraphFetchOptions {
+  /** name is the subgraph's name in the supergraph: for logs and the token, never for clients. */
+  name: string;
+  url: string;
+  /** timeoutMs bounds one fetch (waiting for the answer's headers, and each pause in its body). */
+  timeoutMs: number;
+  /** connections bounds the keep-alive connections kept open to the subgraph. */
+  connections: number;
+  tokens: InternalTokenCache;
+}
+
+/** unavailable is the error the fields of a subgraph that is down or too slow get. */
+function unavailable(): GraphQLError {
+  return new GraphQLError(UNAVAILABLE_MESSAGE, { extensions: { code: 'SERVICE_UNAVAILABLE' } });
+}
+
+/** CacheHint is what the subgraph's Cache-Control header allows. */
+function cacheHintOf(header: string | string[] | undefined): { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } {
+  const value = Array.isArray(header) ? header.join(',') : header ?? '';
+  const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(value);
+  const hint: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } = { maxAge: maxAge ? Number(maxAge[1]) : 0 };
+  if (/(?:^|,)\s*private\b/i.test(value)) hint.scope = 'PRIVATE';
+  else if (/(?:^|,)\s*public\b/i.test(value)) hint.scope = 'PUBLIC';
+  return hint;
+}
+
+/**
+ * SubgraphFetcher sends the gateway's fetches to one subgraph over a pool of
+ * keep-alive connections (undici's Pool, not the global fetch), with the
+ * caller's internal token (cached per caller), the request id and the W3C
+ * trace context. The body is parsed once. Timeouts use undici's own timers
+ * rather than an AbortSignal per request: one fetch is bounded by timeoutMs
+ * and by what is left of the operation's deadline. A subgraph that refuses
+ * the connection, fails, or is too slow leaves its fields null with one
+ * SERVICE_UNAVAILABLE error; its name and address go to the log only.
+ */
+export class SubgraphFetcher<C extends FetchContext = FetchContext> implements GraphQLDataSource<C> {
+  private readonly pool: Pool;
+  private readonly path: string;
+
+  constructor(private readonly options: SubgraphFetchOptions) {
+    const url = new URL(options.url);
+    this.path = url.pathname + url.search;
+    this.pool = new Pool(url.origin, {
+      connections: options.connections,
+      connectTimeout: options.timeoutMs,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      keepAliveTimeout: 4_000,
+      pipelining: 1,
+    });
+  }
+
+  /** process sends one subgraph operation and gives the subgraph's answer; the gateway merges it. */
+  async process(options: GraphQLDataSourceProcessOptions<C>): Promise<GatewayGraphQLResponse> {
+    const { request } = options;
+    const context = options.context as C;
+    let timeout = this.options.timeoutMs;
+    if (context.deadline !== undefined) {
+      const left = Math.floor(context.deadline - performance.now());
+      if (left <= 0) {
+        context.scope?.logger.warn({ subgraph: this.options.name }, 'subgraph fetch skipped: the operation is past its deadline');
+        throw unavailable();
+      }
+      if (left < timeout) timeout = left;
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      [GATEWAY_TOKEN_HEADER]: await this.options.tokens.tokenFor(context.caller, this.options.name),
+      [REQUEST_ID_HEADER]: context.scope.requestId,
+    };
+    propagation.inject(otelContext.active(), headers);
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
+    let status: number;
+    let text: string;
+    let cacheControl: string | string[] | undefined;
+    try {
+      const res = await this.pool.request({ path: this.path, method: 'POST', headers, body, headersTimeout: timeout, bodyTimeout: timeout });
+      status = res.statusCode;
+      cacheControl = res.headers['cache-control'];
+      text = await res.body.text();
+    } catch (err) {
+      context.scope?.logger.warn({ subgraph: this.options.name, url: this.options.url, timeoutMs: timeout, err }, 'subgraph fetch failed');
+      throw unavailable();
+    }
+    let parsed: GatewayGraphQLResponse | undefined;
+    try {
+      parsed = JSON.parse(text) as GatewayGraphQLResponse;
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !Array.isArray(parsed.errors))) {
+      context.scope?.logger.warn({ subgraph: this.options.name, status, body: text.slice(0, 200) }, 'subgraph answered without a GraphQL response');
+      throw status >= 500 ? unavailable() : new Error(`subgraph ${this.options.name} answered HTTP ${status} without a GraphQL response`);
+    }
+    // As stock @apollo/gateway does, the subgraph's Cache-Control header bounds the answer's cache policy.
+    if ('incomingRequestContext' in options) {
+      const policy = options.incomingRequestContext.overallCachePolicy as { restrict?: (hint: object) => void } | undefined;
+      policy?.restrict?.(cacheHintOf(cacheControl));
+    }
+    return parsed;
+  }
+
+  /** close ends the pool's connections (at shutdown). */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

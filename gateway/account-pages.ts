@@ -29,7 +29,10 @@ async function call(query, variables) {
 document.getElementById('go').addEventListener('click', async () => {
   out.textContent = 'Working…';
   try {
-    if (document.getElementById('password') === null) {
+    if (location.pathname === '/sign-in') {
+      const data = await call('mutation($t: String!) { signInWithLink(token: $t) { user { displayName } } }', { t: token });
+      out.textContent = 'You are signed in as ' + data.signInWithLink.user.displayName + '. A frontend would keep this session; this page does not.';
+    } else if (document.getElementById('password') === null) {
       await call('mutation($t: String!) { verifyEmail(token: $t) { id emailVerified } }', { t: token });
       out.textContent = 'Your email address is confirmed.';
     } else {
@@ -45,8 +48,8 @@ document.getElementById('go').addEventListener('click', async () => {
 
 /**
  * accountPages serve what mailed links open when no frontend is configured
- * (development): a page that confirms the address, and one that sets a new
- * password. Each calls the gateway's own mutation on a click, never on load,
+ * (development): a page that confirms the address, one that sets a new
+ * password, and one that signs in with a mailed link. Each calls the gateway's own mutation on a click, never on load,
  * so a mail scanner that fetches the link changes nothing.
  */
 export function accountPages(): Record<string, RouteHandler> {
@@ -56,6 +59,7 @@ export function accountPages(): Record<string, RouteHandler> {
   };
   return {
     'GET /verify-email': html('Confirm your email', '<button id="go">Confirm my email address</button>'),
+    'GET /sign-in': html('Sign in to Fixup', '<button id="go">Sign me in</button>'),
     'GET /reset-password': html('Choose a new password', '<label>New password (10 to 256 characters)<input id="password" type="password" minlength="10" maxlength="256" autocomplete="new-password"></label><button id="go">Set my password</button>'),
     'GET /account/account.js': (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...SECURITY_HEADERS });

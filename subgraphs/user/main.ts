@@ -36,7 +36,8 @@ const spec = {
   refreshTokenTtlDays: setting({ env: 'USER_REFRESH_TOKEN_TTL_DAYS', doc: 'lifetime of a refresh token', schema: positiveIntSchema, fallback: '30' }),
   verifyEmailTtlHours: setting({ env: 'USER_VERIFY_EMAIL_TTL_HOURS', doc: 'lifetime of an email verification link', schema: positiveIntSchema, fallback: '48' }),
   resetPasswordTtlMinutes: setting({ env: 'USER_RESET_PASSWORD_TTL_MINUTES', doc: 'lifetime of a password reset link', schema: positiveIntSchema, fallback: '60' }),
-  appUrl: setting({ env: 'USER_APP_URL', doc: 'where mailed links point (<url>/verify-email, <url>/reset-password)', schema: z.url(), fallback: 'http://localhost:4000' }),
+  signInLinkTtlMinutes: setting({ env: 'USER_SIGN_IN_LINK_TTL_MINUTES', doc: 'lifetime of a mailed sign-in link', schema: positiveIntSchema, fallback: '15' }),
+  appUrl: setting({ env: 'USER_APP_URL', doc: 'where mailed links point (<url>/verify-email, <url>/reset-password, <url>/sign-in)', schema: z.url(), fallback: 'http://localhost:4000' }),
   mailFrom: setting({ env: 'USER_MAIL_FROM', doc: 'sender of account mail', schema: z.string().min(3), fallback: 'Fixup <no-reply@fixup.local>' }),
   smtpUrl: setting({ env: 'SMTP_URL', doc: 'SMTP server for account mail (smtp://user:pass@host:587); none: one .eml file per message in MAIL_DIR', schema: optionalText, secret: true }),
   mailDir: setting({ env: 'MAIL_DIR', doc: 'where .eml files go when SMTP_URL is not set', schema: z.string().min(1), fallback: join(root, '.data', 'mail') }),
@@ -76,6 +77,7 @@ await runSubgraph<UserContext>({
         refreshTokenTtlSeconds: settings.refreshTokenTtlDays * 86_400,
         verifyEmailTtlSeconds: settings.verifyEmailTtlHours * 3600,
         resetPasswordTtlSeconds: settings.resetPasswordTtlMinutes * 60,
+        signInLinkTtlSeconds: settings.signInLinkTtlMinutes * 60,
         appUrl: settings.appUrl.replace(/\/+$/, ''),
       },
       (err) => logger.error({ err }, 'mail not sent'),
@@ -93,7 +95,10 @@ await runSubgraph<UserContext>({
           logger.info({ admin: settings.adminEmail, outcome }, outcome === 'created' ? 'admin account created' : 'an admin account exists');
         }
       },
-      stop: () => feed.close(),
+      stop: async () => {
+        await accounts.settled();
+        await feed.close();
+      },
     };
   },
 });

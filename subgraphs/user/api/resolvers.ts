@@ -1,12 +1,12 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { InvalidInputError } from '../../../foundation/errors.js';
 import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
 import { parseId } from '../../../foundation/ids.js';
 import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/pagination.js';
-import type { AccountService, SessionTokens } from '../business/accounts.js';
+import type { AccountService, LiveSession, SessionTokens } from '../business/accounts.js';
 import type { Role, User } from '../business/users.js';
 import type { UserContext } from './context.js';
-import { AuthPayloadType, OWN_ACCOUNT, RegisterInputType, RoleEnum, UpdateProfileInputType, UserConnection, UserType } from './types.js';
+import { AuthPayloadType, OWN_ACCOUNT, RegisterInputType, RoleEnum, SessionType, UpdateProfileInputType, UserConnection, UserType } from './types.js';
 
 /** MAX_TOKEN_LENGTH bounds opaque tokens before they are hashed. */
 const MAX_TOKEN_LENGTH = 512;
@@ -61,6 +61,21 @@ export class AuthResolver {
     return this.accounts.resetPassword(checkToken(token, 'token'), newPassword, ctx.caller);
   }
 
+  @Mutation(() => Boolean, { description: 'Mails a single-use sign-in link if the address has an account (voiding older ones); answers true either way.' })
+  requestSignInLink(@Arg('email') email: string, @Ctx() ctx: UserContext): Promise<boolean> {
+    return this.accounts.requestSignInLink(email, ctx.caller);
+  }
+
+  @Mutation(() => AuthPayloadType, { nullable: true, description: 'Signs in with a mailed link (once, within 15 minutes) and verifies the address.' })
+  async signInWithLink(@Arg('token') token: string, @Ctx() ctx: UserContext): Promise<SessionTokens> {
+    return ownAccount(await this.accounts.signInWithLink(checkToken(token, 'token'), ctx.caller));
+  }
+
+  @Mutation(() => Boolean, { description: "Ends one of the caller's sessions at once: its refresh token fails and its access tokens are refused." })
+  revokeSession(@Arg('sessionId', () => ID) sessionId: string, @Ctx() ctx: UserContext): Promise<boolean> {
+    return this.accounts.revokeSession(parseId(sessionId, 'sessionId'), ctx.caller.viewer!, ctx.caller);
+  }
+
   @Mutation(() => Boolean, { description: "Changes the caller's password; their other sessions end." })
   changePassword(@Arg('currentPassword') currentPassword: string, @Arg('newPassword') newPassword: string, @Ctx() ctx: UserContext): Promise<boolean> {
     return this.accounts.changePassword(currentPassword, newPassword, ctx.caller.viewer!, ctx.caller);
@@ -80,6 +95,11 @@ export class UserResolver {
   @Query(() => UserType, { nullable: true, description: 'The signed-in user.' })
   me(@Ctx() ctx: UserContext): Promise<User> {
     return this.accounts.me(ctx.caller.viewer!);
+  }
+
+  @FieldResolver(() => [SessionType], { nullable: true, description: 'The live sessions of this user, most recently used first; only for the user.' })
+  sessions(@Root() user: User, @Ctx() ctx: UserContext): Promise<LiveSession[]> {
+    return this.accounts.sessions(user.id, ctx.caller.viewer!);
   }
 
   @Query(() => UserConnection, { description: 'Every account, newest first (admins).' })

@@ -38,6 +38,28 @@ export class UserType {
   createdAt!: Date;
 }
 
+/** SessionType is one of the signed-in user's live sessions. */
+@ObjectType('Session', { description: 'A live session: one sign-in, refreshed or not.' })
+export class SessionType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: 'Whether the access token of this request belongs to this session.' })
+  current!: boolean;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field({ description: 'When the session began or last refreshed its tokens.' })
+  lastUsedAt!: Date;
+
+  @Field(() => String, { nullable: true, description: 'The user agent the session was last used from.' })
+  userAgent!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The address the session was last used from.' })
+  ip!: string | null;
+}
+
 /** AuthPayloadType is what sign-up, sign-in and refresh return. */
 @ObjectType('AuthPayload')
 export class AuthPayloadType {

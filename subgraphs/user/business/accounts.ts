@@ -8,7 +8,7 @@ import {
 } from '../../../foundation/errors.js';
 import { newId } from '../../../foundation/ids.js';
 import type { Page } from '../../../foundation/pagination.js';
-import type { AccountTx, EmailTokenPurpose, Role, User, UserPosition, UserStore, UserWithPassword } from './users.js';
+import type { AccountTx, EmailTokenPurpose, Role, SessionInfo, User, UserPosition, UserStore, UserWithPassword } from './users.js';
 
 /** PasswordHasher hashes and checks passwords (argon2id in production). */
 export interface PasswordHasher {
@@ -27,7 +27,16 @@ export interface Mailer {
 }
 
 /** CredentialOperation names the operations that are rate limited per account and per IP. */
-export type CredentialOperation = 'login' | 'register' | 'refresh' | 'request_reset' | 'reset_password' | 'verify_email' | 'change_password';
+export type CredentialOperation =
+  | 'login'
+  | 'register'
+  | 'refresh'
+  | 'request_reset'
+  | 'reset_password'
+  | 'verify_email'
+  | 'change_password'
+  | 'request_link'
+  | 'sign_in_link';
 
 /** AttemptLimiter counts attempts and throws RateLimitedError past the limit. */
 export interface AttemptLimiter {
@@ -47,7 +56,8 @@ export interface AccountsOptions {
   refreshTokenTtlSeconds: number;
   verifyEmailTtlSeconds: number;
   resetPasswordTtlSeconds: number;
-  /** appUrl is where mailed links point: `<appUrl>/verify-email?token=…`, `<appUrl>/reset-password?token=…`. */
+  signInLinkTtlSeconds: number;
+  /** appUrl is where mailed links point: `<appUrl>/verify-email?token=…`, `<appUrl>/reset-password?token=…`, `<appUrl>/sign-in?token=…`. */
   appUrl: string;
 }
 
@@ -65,6 +75,11 @@ export interface RegisterInput {
   password: string;
   displayName: string;
   role: Role;
+}
+
+/** LiveSession is one of a user's live sessions, `current` when the caller's token belongs to it. */
+export interface LiveSession extends SessionInfo {
+  current: boolean;
 }
 
 /** ProfileChange is what updateProfile may change; undefined leaves a field alone, null clears avatarUrl. */
@@ -131,6 +146,8 @@ function checkAvatarUrl(url: string, field: string): string {
  */
 export class AccountService {
   private dummyHash: Promise<string> | undefined;
+  /** pending holds sign-in link requests still being handled after their answer. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     private readonly store: UserStore,
@@ -225,6 +242,7 @@ export class AccountService {
       }
       if (record.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' as const };
       await tx.markRefreshTokenUsed(record.id);
+      await tx.touchSession(session.id);
       const user = await tx.userById(record.userId, false);
       if (!user) return { kind: 'invalid' as const };
       const next = randomToken();
@@ -327,6 +345,144 @@ export class AccountService {
     return true;
   }
 
+  /**
+   * requestSignInLink mails a single-use sign-in link when the address has an
+   * account, voiding the older ones. The answer is `true` and does not wait for
+   * anything that depends on the account (the look-up, the token, the mail run
+   * after it), so neither its content nor its timing tells whether the address
+   * has an account.
+   */
+  async requestSignInLink(emailInput: string, caller: Caller): Promise<boolean> {
+    const email = checkEmail(emailInput, 'email');
+    await this.limiter.consume('request_link', caller.ip, email);
+    const work: Promise<void> = this.sendSignInLink(email, caller)
+      .catch(this.onMailError)
+      .finally(() => this.pending.delete(work));
+    this.pending.add(work);
+    return true;
+  }
+
+  /** settled resolves when every sign-in link requested so far has been handled (shutdown, tests). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private async sendSignInLink(email: string, caller: Caller): Promise<void> {
+    const user = await this.store.userByEmail(email);
+    if (!user) {
+      await this.store.recordAlone(caller, { action: 'auth.link_requested', actorId: null, targetType: 'User', targetId: null, metadata: { account: false } });
+      return;
+    }
+    const token = randomToken();
+    await this.store.transaction(caller, async (tx) => {
+      await tx.invalidateEmailTokens(user.id, 'sign_in');
+      await tx.insertEmailToken({
+        id: newId(),
+        userId: user.id,
+        purpose: 'sign_in',
+        hash: hashToken(token),
+        expiresAt: new Date(Date.now() + this.options.signInLinkTtlSeconds * 1000),
+      });
+      await tx.record({ action: 'auth.link_requested', actorId: null, targetType: 'User', targetId: user.id, metadata: { account: true } });
+    });
+    await this.mailer.send({
+      to: user.email,
+      subject: 'Your Fixup sign-in link',
+      text:
+        [
+          `Hello ${user.displayName},`,
+          '',
+          'Open this link to sign in to Fixup:',
+          `${this.options.appUrl}/sign-in?token=${token}`,
+          '',
+          `The link works once and expires in ${Math.round(this.options.signInLinkTtlSeconds / 60)} minutes; asking for a new one voids it. If you did not ask for it, ignore this email.`,
+        ].join('\n') + '\n',
+    });
+  }
+
+  /**
+   * signInWithLink trades a mailed sign-in token (once, within its lifetime)
+   * for a session, exactly as login starts one, and marks the address verified:
+   * whoever opened the link reads that mailbox.
+   */
+  async signInWithLink(token: string, caller: Caller): Promise<SessionTokens> {
+    await this.limiter.consume('sign_in_link', caller.ip, null);
+    const { user, session, refreshToken } = await this.store.transaction(caller, async (tx) => {
+      const record = await this.usableEmailToken(tx, token, 'sign_in');
+      let user: User | null = await tx.userById(record.userId, true);
+      if (!user) throw new InvalidInputError('token', 'token is invalid, used or expired');
+      if (!user.emailVerified) {
+        user = await tx.updateUser(user.id, { emailVerified: true });
+        await tx.record({ action: 'user.email_verified', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { by: 'sign_in_link' } });
+      }
+      const started = await this.startSession(tx, user.id);
+      await tx.record({ action: 'auth.link_signed_in', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { sessionId: started.session } });
+      return { user, ...started };
+    });
+    return this.tokensFor(user, session, refreshToken);
+  }
+
+  /** sessions lists the signed-in user's live sessions, marking the one their token belongs to. */
+  async sessions(userId: string, viewer: Viewer): Promise<LiveSession[]> {
+    const rows = await this.store.liveSessions(userId);
+    return rows.map((s) => ({ ...s, current: s.id === viewer.sessionId }));
+  }
+
+  /**
+   * revokeSession ends one of the caller's live sessions at once: its refresh
+   * token stops working and every gateway refuses its access tokens. Someone
+   * else's session, or one already ended, is NOT_FOUND.
+   */
+  async revokeSession(sessionId: string, viewer: Viewer, caller: Caller): Promise<boolean> {
+    await this.store.transaction(caller, async (tx) => {
+      const session = await tx.sessionById(sessionId, true);
+      if (!session || session.userId !== viewer.id || session.revokedAt) throw new NotFoundError('Session', sessionId);
+      await tx.revokeSession(session.id, session.userId);
+      await tx.record({ action: 'auth.session_revoked', actorId: viewer.id, targetType: 'Session', targetId: session.id });
+    });
+    await this.feed.publish();
+    return true;
+  }
+
+  /** revokeAllSessions ends every live session of an account (an operator's act, from the command line). */
+  async revokeAllSessions(userId: string, caller: Caller): Promise<number> {
+    const ended = await this.store.transaction(caller, async (tx) => {
+      const user = await tx.userById(userId, true);
+      if (!user) throw new NotFoundError('User', userId);
+      const count = await tx.revokeUserSessions(userId, null);
+      await tx.record({ action: 'auth.session_revoked', actorId: null, targetType: 'User', targetId: userId, metadata: { sessions: count, by: 'operator' } });
+      return count;
+    });
+    await this.feed.publish();
+    return ended;
+  }
+
+  /** userByEmail finds an account by address, for operators. */
+  async userByEmail(emailInput: string): Promise<User | null> {
+    const user = await this.store.userByEmail(normalizeEmail(emailInput));
+    if (!user) return null;
+    const { passwordHash: _hash, ...plain } = user;
+    return plain;
+  }
+
+  /** createAdmin makes an admin account, whatever admins exist (an operator's act). */
+  async createAdmin(emailInput: string, password: string, displayName: string, caller: Caller): Promise<User> {
+    const email = checkEmail(emailInput, 'email');
+    checkPassword(password, 'password');
+    const name = checkDisplayName(displayName, 'displayName');
+    const passwordHash = await this.hasher.hash(password);
+    return this.store.transaction(caller, async (tx) => {
+      const user = await tx.insertUser({ id: newId(), email, displayName: name, roles: ['ADMIN'], passwordHash, emailVerified: true });
+      await tx.record({ action: 'user.registered', actorId: null, targetType: 'User', targetId: user.id, metadata: { role: 'ADMIN', by: 'operator' } });
+      return user;
+    });
+  }
+
+  /** setRoleAsOperator gives or takes a role with the same rules as an admin's assignRole and revokeRole, the operator acting. */
+  setRoleAsOperator(userId: string, role: Role, change: 'assign' | 'revoke', caller: Caller): Promise<User> {
+    return this.changeRoles(userId, role, change, null, caller);
+  }
+
   /** updateProfile changes the caller's display name or avatar. */
   async updateProfile(change: ProfileChange, viewer: Viewer, caller: Caller): Promise<User> {
     const patch: ProfileChange = {};
@@ -356,12 +512,12 @@ export class AccountService {
 
   /** assignRole gives a user a role; their older access tokens become stale at once. */
   assignRole(userId: string, role: Role, admin: Viewer, caller: Caller): Promise<User> {
-    return this.changeRoles(userId, role, 'assign', admin, caller);
+    return this.changeRoles(userId, role, 'assign', admin.id, caller);
   }
 
   /** revokeRole takes a role away; the last admin cannot lose ADMIN. */
   revokeRole(userId: string, role: Role, admin: Viewer, caller: Caller): Promise<User> {
-    return this.changeRoles(userId, role, 'revoke', admin, caller);
+    return this.changeRoles(userId, role, 'revoke', admin.id, caller);
   }
 
   /**
@@ -381,7 +537,7 @@ export class AccountService {
     return 'created';
   }
 
-  private async changeRoles(userId: string, role: Role, change: 'assign' | 'revoke', admin: Viewer, caller: Caller): Promise<User> {
+  private async changeRoles(userId: string, role: Role, change: 'assign' | 'revoke', actorId: string | null, caller: Caller): Promise<User> {
     const user = await this.store.transaction(caller, async (tx) => {
       const target = await tx.userById(userId, true);
       if (!target) throw new NotFoundError('User', userId);
@@ -396,10 +552,10 @@ export class AccountService {
       const tokenVersion = await tx.bumpTokenVersion(userId);
       await tx.record({
         action: change === 'assign' ? 'user.role_assigned' : 'user.role_revoked',
-        actorId: admin.id,
+        actorId,
         targetType: 'User',
         targetId: userId,
-        metadata: { role },
+        metadata: actorId ? { role } : { role, by: 'operator' },
       });
       return { ...updated, tokenVersion };
     });

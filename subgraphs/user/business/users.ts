@@ -51,6 +51,15 @@ export interface Session {
   revokedAt: Date | null;
 }
 
+/** SessionInfo is a live session as its owner sees it: when it began and was last used, and from where. */
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
 /** RefreshTokenRecord is a stored refresh token (only its hash is stored). */
 export interface RefreshTokenRecord {
   id: string;
@@ -61,7 +70,7 @@ export interface RefreshTokenRecord {
 }
 
 /** EmailTokenPurpose is what a mailed token is for. */
-export type EmailTokenPurpose = 'verify_email' | 'reset_password';
+export type EmailTokenPurpose = 'verify_email' | 'reset_password' | 'sign_in';
 
 /** EmailTokenRecord is a stored single-use mailed token (only its hash is stored). */
 export interface EmailTokenRecord {
@@ -94,6 +103,8 @@ export interface AccountTx {
   /** revokeSessions ends the given sessions (or every live one of a user but `except`) and tells the gateways. */
   revokeSession(sessionId: string, userId: string): Promise<void>;
   revokeUserSessions(userId: string, except: string | null): Promise<number>;
+  /** touchSession notes that a session was used just now, from the transaction's caller's address and user agent. */
+  touchSession(sessionId: string): Promise<void>;
   insertRefreshToken(token: { id: string; sessionId: string; userId: string; hash: string; expiresAt: Date }): Promise<void>;
   refreshTokenByHash(hash: string, lock: boolean): Promise<RefreshTokenRecord | null>;
   markRefreshTokenUsed(id: string): Promise<void>;
@@ -115,6 +126,8 @@ export interface UserStore {
   /** listUsers returns up to limit + 1 users after `after`, newest first. */
   listUsers(limit: number, after: UserPosition | undefined): Promise<User[]>;
   anyAdmin(): Promise<boolean>;
+  /** liveSessions lists a user's sessions that are not ended and still hold a usable refresh token, most recently used first. */
+  liveSessions(userId: string): Promise<SessionInfo[]>;
   /** recordAlone writes an audit event that goes with no change (a failed login). */
   recordAlone(caller: Caller, entry: AuditEntry): Promise<void>;
 }

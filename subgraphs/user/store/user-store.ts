@@ -13,6 +13,7 @@ import type {
   RefreshTokenRecord,
   Role,
   Session,
+  SessionInfo,
   User,
   UserPatch,
   UserPosition,
@@ -26,6 +27,13 @@ const SUBGRAPH = 'user';
 
 /** SESSION_EVENTS_LOCK serializes writers of session_events so that their sequence numbers commit in order. */
 const SESSION_EVENTS_LOCK = 0x73657373; // "sess"
+
+/** MAX_LISTED_SESSIONS bounds the list of a user's live sessions (each sign-in adds one; a user has a handful). */
+const MAX_LISTED_SESSIONS = 100;
+
+function clip(value: string | null, max: number): string | null {
+  return value === null ? null : value.slice(0, max);
+}
 
 /** toUser converts a row to the business value, without the password hash. */
 export function toUser(row: UserRow): User {
@@ -105,7 +113,7 @@ class PostgresAccountTx implements AccountTx {
 
   async createSession(userId: string): Promise<Session> {
     const id = newId();
-    await this.manager.insert(SessionRow, { id, userId, revokedAt: null });
+    await this.manager.insert(SessionRow, { id, userId, revokedAt: null, ip: this.caller.ip, userAgent: clip(this.caller.userAgent, 1000) });
     return { id, userId, revokedAt: null };
   }
 
@@ -128,6 +136,10 @@ class PostgresAccountTx implements AccountTx {
     );
     for (const row of rows) await this.sessionEvent('session', userId, row.id, null);
     return rows.length;
+  }
+
+  async touchSession(sessionId: string): Promise<void> {
+    await this.manager.update(SessionRow, { id: sessionId }, { lastUsedAt: () => 'now()', ip: this.caller.ip, userAgent: clip(this.caller.userAgent, 1000) });
   }
 
   async insertRefreshToken(token: { id: string; sessionId: string; userId: string; hash: string; expiresAt: Date }): Promise<void> {
@@ -207,6 +219,18 @@ export class PostgresUserStore implements UserStore {
   async anyAdmin(): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM users WHERE 'ADMIN' = ANY (roles) LIMIT 1`);
     return rows.length > 0;
+  }
+
+  async liveSessions(userId: string): Promise<SessionInfo[]> {
+    const rows: { id: string; created_at: Date; last_used_at: Date; ip: string | null; user_agent: string | null }[] = await this.dataSource.query(
+      `SELECT s.id, s.created_at, s.last_used_at, s.ip, s.user_agent FROM sessions s
+       WHERE s.user_id = $1 AND s.revoked_at IS NULL
+         AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id AND r.used_at IS NULL AND r.expires_at > now())
+       ORDER BY s.last_used_at DESC, s.id DESC
+       LIMIT ${MAX_LISTED_SESSIONS}`,
+      [userId],
+    );
+    return rows.map((r) => ({ id: r.id, createdAt: r.created_at, lastUsedAt: r.last_used_at, ip: r.ip, userAgent: r.user_agent }));
   }
 
   async recordAlone(caller: Caller, entry: AuditEntry): Promise<void> {

@@ -38,7 +38,7 @@ describe('the whole stack, end to end', () => {
 
   before(async () => {
     const otlp = await receiver.start();
-    t = await startTestStack({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp });
+    t = await startTestStack({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_TRACES_SAMPLER_ARG: '1' });
     stack = t.stack;
     customer = await t.register('CUSTOMER', 'Ann');
     provider = await t.register('PROVIDER', 'Pat');

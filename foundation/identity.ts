@@ -71,9 +71,26 @@ function callerFromClaims(claims: JWTPayload, requestId: string): Caller {
  */
 export class GatewayTrust {
   private readonly verifier: TokenVerifier;
+  /** verified remembers the claims of tokens already checked, until they expire: the gateway reuses one token for a caller's requests. */
+  private readonly verified = new Map<string, { claims: JWTPayload; expiresAt: number }>();
 
-  constructor(gatewayJwksUrl: string) {
+  constructor(
+    gatewayJwksUrl: string,
+    private readonly maxVerified = 10_000,
+  ) {
     this.verifier = new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, GATEWAY_TOKEN_AUDIENCE);
+  }
+
+  private async claimsOf(token: string): Promise<JWTPayload> {
+    const found = this.verified.get(token);
+    if (found && found.expiresAt > Date.now()) return found.claims;
+    if (found) this.verified.delete(token);
+    const claims = await this.verifier.verify(token);
+    if (typeof claims.exp === 'number') {
+      if (this.verified.size >= this.maxVerified) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { claims, expiresAt: claims.exp * 1000 });
+    }
+    return claims;
   }
 
   /** callerOf returns the verified caller of a request, or null when it did not come through the gateway. */
@@ -85,7 +102,7 @@ export class GatewayTrust {
   async callerOfToken(token: unknown, requestId: string): Promise<Caller | null> {
     if (typeof token !== 'string' || token.length === 0) return null;
     try {
-      return { ...callerFromClaims(await this.verifier.verify(token), requestId), gatewayToken: token };
+      return { ...callerFromClaims(await this.claimsOf(token), requestId), gatewayToken: token };
     } catch {
       return null;
     }

@@ -26,7 +26,7 @@ import { loadOrCreateSecret } from './secrets.js';
 import { createSubgraphServer } from './subgraph.js';
 import { serveSubgraphSubscriptions } from './subgraph-subscriptions.js';
 import { currentScope } from './request-context.js';
-import { startTelemetry } from './telemetry.js';
+import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from './telemetry.js';
 
 const optionalText = z
   .string()
@@ -70,6 +70,12 @@ export function subgraphSettings(name: string, defaultPort: number, root: string
     dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: 'run pending migrations at start', schema: booleanSchema, fallback: 'true' }),
     logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
     otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
+    tracesSamplingRatio: setting({
+      env: 'OTEL_TRACES_SAMPLER_ARG',
+      doc: 'share of the traces started here that are recorded and exported, 0 to 1 (parent-based: a caller\'s sampled or unsampled trace is followed); 1 records every request',
+      schema: samplingRatioSchema,
+      fallback: DEFAULT_SAMPLING_RATIO,
+    }),
     gatewayJwksUrl: setting({
       env: `${p}_GATEWAY_JWKS_URL`,
       doc: "the gateway's public keys, which sign the token every request from the gateway carries",
@@ -148,7 +154,7 @@ export function withPassword(url: string, passwordFile: string): string {
  */
 export async function runSubgraph<C extends ScopedContext>(definition: SubgraphDefinition<C>): Promise<void> {
   const { name, settings } = definition;
-  const telemetry = startTelemetry({ service: name, otlpEndpoint: settings.otlpEndpoint });
+  const telemetry = startTelemetry({ service: name, otlpEndpoint: settings.otlpEndpoint, samplingRatio: settings.tracesSamplingRatio });
   const logger = createLogger({ service: name, level: settings.logLevel });
   const lifecycle = new Lifecycle(logger, settings.shutdownTimeoutMs);
   lifecycle.listen();

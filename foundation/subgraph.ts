@@ -9,6 +9,7 @@ import { assertValidSchema, parse, type GraphQLResolveInfo, type GraphQLSchema }
 import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './graphql-errors.js';
+import { spansExported } from './telemetry.js';
 
 /** FEDERATION_LINK opts a subgraph into Federation 2 and imports the directives Fixup uses. */
 export const FEDERATION_LINK =
@@ -77,7 +78,8 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
     },
     // A subgraph may own no root field of its own; the finished subgraph schema is checked below instead.
     skipCheck: true,
-    globalMiddlewares: [resolverSpans],
+    // A global middleware wraps every field, scalars included, in a promise: worth it only when the spans go somewhere.
+    globalMiddlewares: spansExported() ? [resolverSpans] : [],
     container: {
       get(someClass: Function) {
         const instance = instances.get(someClass);

@@ -2,14 +2,23 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { z } from 'zod';
 
-/** TelemetryOptions names the service and, optionally, where spans go. */
+/** samplingRatioSchema parses a fraction of traces from 0 to 1. */
+export const samplingRatioSchema = z.coerce.number().min(0).max(1);
+
+/** DEFAULT_SAMPLING_RATIO is the share of new traces recorded when spans are exported: enough to see every path under load, cheap enough for production. */
+export const DEFAULT_SAMPLING_RATIO = '0.1';
+
+/** TelemetryOptions names the service and, optionally, where spans go and how many traces are recorded. */
 export interface TelemetryOptions {
   service: string;
   /** otlpEndpoint is the collector's base URL (OTEL_EXPORTER_OTLP_ENDPOINT); spans go to its /v1/traces. */
   otlpEndpoint?: string;
+  /** samplingRatio is the share of traces started here that are recorded (OTEL_TRACES_SAMPLER_ARG); a caller's sampled flag is followed. */
+  samplingRatio?: number;
 }
 
 /** Telemetry is the running tracer provider; shutdown flushes spans still buffered. */
@@ -17,27 +26,49 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+let exporting = false;
+
+/**
+ * spansExported tells whether this process sends spans anywhere. When it does
+ * not, code that makes spans only for their own sake (per-resolver spans, the
+ * SQL instrumentation) is not installed at all.
+ */
+export function spansExported(): boolean {
+  return exporting;
+}
+
 /**
  * startTelemetry registers the global tracer provider (W3C trace context,
- * async-local context) and the PostgreSQL instrumentation. It must run before
- * the first database connection so that `pg` is patched when TypeORM loads it.
- * Without an endpoint spans are still made, so every log line has a trace id.
+ * async-local context). It must run before the first database connection so
+ * that `pg` is patched when TypeORM loads it.
+ *
+ * With an endpoint, traces are sampled parent-based: a request that arrives
+ * in a sampled trace is recorded, one that arrives in an unsampled trace is
+ * not, and a trace that starts here is recorded with probability samplingRatio.
+ * Without an endpoint nothing is recorded (every span is a non-recording one
+ * that only carries the trace id, so log lines and audit events still name
+ * their trace) and the SQL instrumentation is not installed.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const spanProcessors: SpanProcessor[] = [];
+  exporting = Boolean(options.otlpEndpoint);
   if (options.otlpEndpoint) {
     const url = options.otlpEndpoint.replace(/\/+$/, '') + '/v1/traces';
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 500 }));
   }
+  const ratio = options.samplingRatio ?? Number(DEFAULT_SAMPLING_RATIO);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.service }),
     spanProcessors,
+    sampler: exporting ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }) : new AlwaysOffSampler(),
   });
   provider.register();
-  const unregister = registerInstrumentations({
-    tracerProvider: provider,
-    instrumentations: [new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true })],
-  });
+  const unregister = exporting
+    ? registerInstrumentations({
+        tracerProvider: provider,
+        instrumentations: [new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true })],
+      })
+    : () => undefined;
   return {
     async shutdown() {
       unregister();

@@ -20,7 +20,7 @@ import { signGatewayToken } from '../foundation/identity.js';
 import { Lifecycle } from '../foundation/lifecycle.js';
 import { createLogger } from '../foundation/logger.js';
 import { Metrics } from '../foundation/metrics.js';
-import { startTelemetry } from '../foundation/telemetry.js';
+import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../foundation/telemetry.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundation/tokens.js';
 import { accountPages } from './account-pages.js';
 import { Authenticator, refusal } from './auth.js';
@@ -125,13 +125,19 @@ const spec = {
   trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
   otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
+  tracesSamplingRatio: setting({
+    env: 'OTEL_TRACES_SAMPLER_ARG',
+    doc: 'share of the traces started here that are recorded and exported, 0 to 1 (parent-based: a caller\'s sampled or unsampled trace is followed); 1 records every request',
+    schema: samplingRatioSchema,
+    fallback: DEFAULT_SAMPLING_RATIO,
+  }),
   shutdownTimeoutMs: setting({ env: 'GATEWAY_SHUTDOWN_TIMEOUT_MS', doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
 };
 
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup gateway');
 if (!settings.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
-const telemetry = startTelemetry({ service: 'gateway', otlpEndpoint: settings.otlpEndpoint });
+const telemetry = startTelemetry({ service: 'gateway', otlpEndpoint: settings.otlpEndpoint, samplingRatio: settings.tracesSamplingRatio });
 const logger = createLogger({ service: 'gateway', level: settings.logLevel });
 const lifecycle = new Lifecycle(logger, settings.shutdownTimeoutMs);
 lifecycle.listen();

@@ -1,0 +1,289 @@
+// npm run bench:gateway -- [--rounds=2] [--duration=4] [--warmup=2] [--connections=50] [--tracing=true] [--supergraph-path=<file>]
+// Fixup's gateway against stock @apollo/gateway (same version, plain
+// @apollo/server, nothing added) on the same supergraph: The Guild's
+// federation benchmark (accounts, inventory, products, reviews) served from
+// memory by one helper process, so that the gateway is what is measured.
+// Each gateway runs pinned to one core (taskset, when there is one), one after
+// the other, per query, repeated for some rounds; every response is checked
+// against the expected answer. It prints each gateway's requests/s, p50, p99,
+// the gateway's CPU per request and its resident memory, and the ratios to stock.
+// Fixup's gateway runs with production settings (token checks, NODE_ENV=production),
+// and, with --tracing, again with spans exported to an OTLP sink at the default
+// sampling ratio and at 100%.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { composeServices } from '@apollo/composition';
+import { parse } from 'graphql';
+import { SignJWT, importJWK } from 'jose';
+import { Pool } from 'undici';
+import { z } from 'zod';
+import { booleanSchema, loadSettings, positiveIntSchema, setting } from '../foundation/config.js';
+import { DEFAULT_SAMPLING_RATIO } from '../foundation/telemetry.js';
+import { loadKeySet, publicJwks } from '../foundation/tokens.js';
+import { freePort } from '../scripts/stack.js';
+import { SUBGRAPHS } from './federation-subgraphs.js';
+import { cpuMsOf, residentMbOf, summarize } from './process-stats.js';
+
+const settings = loadSettings(
+  {
+    rounds: setting({ env: 'BENCH_ROUNDS', doc: 'times every gateway runs every query', schema: positiveIntSchema, fallback: '2' }),
+    duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of measured load per gateway and query', schema: positiveIntSchema, fallback: '4' }),
+    warmup: setting({ env: 'BENCH_WARMUP_SECONDS', doc: 'seconds of unmeasured load before each measurement', schema: positiveIntSchema, fallback: '2' }),
+    connections: setting({ env: 'BENCH_CONNECTIONS', doc: 'requests in flight at once, each on its own connection', schema: positiveIntSchema, fallback: '50' }),
+    tracing: setting({ env: 'BENCH_TRACING', doc: "also run Fixup's gateway exporting spans to an OTLP sink, at the default sampling ratio and at 100%", schema: booleanSchema, fallback: 'true' }),
+    supergraphPath: setting({
+      env: 'BENCH_SUPERGRAPH_PATH',
+      doc: "a supergraph file whose subgraphs already run (the URLs in it): both gateways serve it instead of the built-in subgraphs; the built-in queries must fit it",
+      schema: z.string().optional(),
+    }),
+  },
+  process.argv.slice(2),
+  process.env,
+  'Fixup gateway benchmark',
+);
+
+const DIST = fileURLToPath(new URL('../', import.meta.url));
+const say = (text: string) => process.stdout.write(text + '\n');
+
+/** QUERIES are the benchmark's operations: one subgraph; three subgraphs with @requires and @provides; and The Guild's nested query. */
+const QUERIES: Record<string, string> = {
+  small: `query Small { topProducts { upc name price } }`,
+  medium: `query Medium { topProducts { upc name price weight inStock shippingEstimate reviews { id body author { id username } } } }`,
+  heavy: `fragment User on User { id username name }
+fragment Review on Review { id body }
+fragment Product on Product { inStock name price shippingEstimate upc weight }
+query Heavy {
+  users { ...User reviews { ...Review product { ...Product reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } } } } }
+  topProducts { ...Product reviews { ...Review author { ...User reviews { ...Review product { ...Product } } } } }
+}`,
+};
+
+/** taskset pins a command to one core when the machine has taskset and more than one core. */
+const canPin = spawnSync('taskset', ['--version']).status === 0;
+function pinned(core: number, command: string, args: string[]): [string, string[]] {
+  return canPin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
+}
+
+/** started spawns a process and resolves once a line of its output matches ready. */
+async function started(name: string, command: [string, string[]], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(command[0], command[1], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${lines.slice(-20).join('\n')}`)), 60_000);
+    for (const stream of [child.stdout!, child.stderr!]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        if (lines.length < 200) lines.push(line);
+        if (ready.test(line)) {
+          clearTimeout(timer);
+          resolve({ child, line });
+        }
+      });
+    }
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}:\n${lines.slice(-20).join('\n')}`));
+    });
+  });
+}
+
+/** Gateway is one gateway under test. */
+interface Gateway {
+  name: string;
+  url: string;
+  pid: number;
+  child: ChildProcess;
+}
+
+/** Result is one gateway's measurement of one query. */
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerRequest: number;
+  rssMb: number;
+  bytes: number;
+}
+
+/** load sends one query to one gateway from `connections` clients at once for a while and checks every answer. */
+async function load(gateway: Gateway, query: string, seconds: number, headers: Record<string, string>, expected: string | null): Promise<{ latencies: number[]; seconds: number; bytes: number; wrong: number; sample: string; firstWrong: string }> {
+  const origin = new URL(gateway.url);
+  const pool = new Pool(origin.origin, { connections: settings.connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const body = JSON.stringify({ query });
+  const latencies: number[] = [];
+  let wrong = 0;
+  let bytes = 0;
+  let sample = '';
+  let firstWrong = '';
+  const deadline = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      const res = await pool.request({ path: origin.pathname, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const text = await res.body.text();
+      latencies.push(performance.now() - t0);
+      bytes = text.length;
+      if (!sample) sample = text;
+      if (expected !== null && text !== expected && canonical(text) !== expected) {
+        if (wrong++ === 0) firstWrong = text;
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: settings.connections }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  await pool.close();
+  return { latencies, seconds: elapsed, bytes, wrong, sample, firstWrong };
+}
+
+/** canonical is a response as compared: parsed and printed again, so that formatting does not count. */
+function canonical(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'fixup-bench-gateway-'));
+const children: ChildProcess[] = [];
+const servers: Server[] = [];
+try {
+  if (canPin) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
+  say(`Gateways pinned to core 0${canPin ? '' : ' (no taskset here: not pinned)'}; subgraphs, sink and load on core 1. ${settings.connections} connections, ${settings.warmup} s warm-up, ${settings.duration} s measured, ${settings.rounds} rounds.`);
+
+  // The subgraphs, unless a supergraph names running ones.
+  let supergraphPath = settings.supergraphPath;
+  if (!supergraphPath) {
+    const { child, line } = await started('subgraphs', pinned(1, process.execPath, [join(DIST, 'bench/federation-subgraphs.js')]), {}, /^\{"subgraphs"/);
+    children.push(child);
+    const urls = (JSON.parse(line) as { subgraphs: Record<string, string> }).subgraphs;
+    const composed = composeServices(Object.entries(SUBGRAPHS).map(([name, s]) => ({ name, url: urls[name]!, typeDefs: parse(s.typeDefs) })));
+    if (composed.errors) throw new Error(`composition failed: ${composed.errors.map((e) => e.message).join('; ')}`);
+    supergraphPath = join(work, 'supergraph.graphql');
+    writeFileSync(supergraphPath, composed.supergraphSdl);
+  }
+
+  // What the user subgraph would serve to Fixup's gateway: its JWKS and a quiet session feed; and an OTLP sink.
+  const userKeys = await loadKeySet({ file: join(work, 'user.jwks.json'), createIfMissing: true });
+  await loadKeySet({ file: join(work, 'gateway-internal.jwks.json'), createIfMissing: true });
+  let spanBytes = 0;
+  const aux = createServer((req, res) => {
+    if (req.url === '/jwks') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(userKeys)));
+    if (req.url?.startsWith('/feed')) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: synced\ndata: {}\n\n');
+      return;
+    }
+    req.on('data', (c: Buffer) => (spanBytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  servers.push(aux);
+  await new Promise<void>((resolve) => aux.listen(0, '127.0.0.1', resolve));
+  const auxUrl = `http://127.0.0.1:${(aux.address() as AddressInfo).port}`;
+  const accessToken = await new SignJWT({ roles: ['CUSTOMER'], ver: 0, sid: 'bench-session' })
+    .setProtectedHeader({ alg: 'EdDSA', kid: userKeys.keys[0]!.kid! })
+    .setIssuer('fixup-user')
+    .setAudience('fixup')
+    .setSubject('00000000-0000-4000-8000-000000000001')
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .setJti('bench')
+    .sign(await importJWK(userKeys.keys[0]!, 'EdDSA'));
+  const headers = { authorization: `Bearer ${accessToken}` };
+
+  const startFixup = async (name: string, env: Record<string, string>): Promise<Gateway> => {
+    const port = await freePort();
+    const { child } = await started(
+      name,
+      pinned(0, process.execPath, [join(DIST, 'gateway/main.js'), '--supergraph-path', supergraphPath!]),
+      {
+        NODE_ENV: 'production',
+        GATEWAY_HTTP_PORT: String(port),
+        GATEWAY_INTERNAL_KEYS_FILE: join(work, 'gateway-internal.jwks.json'),
+        GATEWAY_JWKS_URL: `${auxUrl}/jwks`,
+        GATEWAY_SESSION_EVENTS_URL: `${auxUrl}/feed`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: '',
+        ...env,
+      },
+      /"msg":"ready"/,
+    );
+    children.push(child);
+    // The per-request log lines go nowhere here, but are still written, as in production.
+    child.stdout!.resume();
+    return { name, url: `http://127.0.0.1:${port}/graphql`, pid: child.pid!, child };
+  };
+  const stockPort = await freePort();
+  const stock = await started('stock', pinned(0, process.execPath, [join(DIST, 'bench/stock-gateway.js'), '--supergraph-path', supergraphPath, '--port', String(stockPort)]), {}, /^ready/);
+  children.push(stock.child);
+  const gateways: Gateway[] = [{ name: 'stock', url: `http://127.0.0.1:${stockPort}/`, pid: stock.child.pid!, child: stock.child }];
+  gateways.push(await startFixup('fixup', {}));
+  if (settings.tracing) {
+    gateways.push(await startFixup(`fixup+otlp ${DEFAULT_SAMPLING_RATIO}`, { OTEL_EXPORTER_OTLP_ENDPOINT: auxUrl }));
+    gateways.push(await startFixup('fixup+otlp 1', { OTEL_EXPORTER_OTLP_ENDPOINT: auxUrl, OTEL_TRACES_SAMPLER_ARG: '1' }));
+  }
+
+  // The expected answers: stock's, which must have no errors.
+  const expected: Record<string, string> = {};
+  for (const [name, query] of Object.entries(QUERIES)) {
+    const { sample } = await load(gateways[0]!, query, 0.2, headers, null);
+    const parsed = JSON.parse(sample) as { errors?: unknown };
+    if (parsed.errors) throw new Error(`stock gateway answered ${name} with errors: ${sample.slice(0, 500)}`);
+    expected[name] = canonical(sample);
+  }
+
+  const results: Record<string, Record<string, Result[]>> = {};
+  for (let round = 1; round <= settings.rounds; round++) {
+    say(`\nRound ${round}`);
+    for (const [queryName, query] of Object.entries(QUERIES)) {
+      for (const gateway of gateways) {
+        await load(gateway, query, settings.warmup, headers, expected[queryName]!);
+        const cpu0 = cpuMsOf({ name: gateway.name, pid: gateway.pid });
+        const run = await load(gateway, query, settings.duration, headers, expected[queryName]!);
+        const cpu = cpuMsOf({ name: gateway.name, pid: gateway.pid }) - cpu0;
+        const { count, p50, p99 } = summarize(run.latencies);
+        const result: Result = { rps: count / run.seconds, p50, p99, cpuMsPerRequest: cpu / count, rssMb: residentMbOf(gateway.pid).now, bytes: run.bytes };
+        ((results[queryName] ??= {})[gateway.name] ??= []).push(result);
+        say(
+          `  ${queryName.padEnd(6)} ${gateway.name.padEnd(16)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${p50.toFixed(1).padStart(6)} ms  p99 ${p99.toFixed(1).padStart(7)} ms  ` +
+            `gateway CPU ${result.cpuMsPerRequest.toFixed(2)} ms/req  RSS ${result.rssMb.toFixed(0)} MB  answer ${(run.bytes / 1024).toFixed(1)} KB` +
+            (run.wrong > 0 ? `  WRONG ANSWERS ${run.wrong}` : ''),
+        );
+        if (run.wrong > 0) {
+          process.exitCode = 1;
+          const errors = (JSON.parse(run.firstWrong) as { errors?: unknown }).errors;
+          say(`    first wrong answer: ${errors ? JSON.stringify(errors).slice(0, 400) : run.firstWrong.slice(0, 400)}`);
+        }
+      }
+    }
+  }
+
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  say(`\nMedians over ${settings.rounds} rounds (ratio to stock: requests/s higher is better; CPU, p99 and RSS lower is better)`);
+  say('| query | gateway | req/s | × stock | p50 ms | p99 ms | CPU ms/req | RSS MB |');
+  say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [queryName, byGateway] of Object.entries(results)) {
+    const base = median(byGateway.stock!.map((r) => r.rps));
+    for (const [name, runs] of Object.entries(byGateway)) {
+      const rps = median(runs.map((r) => r.rps));
+      say(
+        `| ${queryName} | ${name} | ${rps.toFixed(0)} | ${(rps / base).toFixed(2)} | ${median(runs.map((r) => r.p50)).toFixed(1)} | ${median(runs.map((r) => r.p99)).toFixed(1)} | ` +
+          `${median(runs.map((r) => r.cpuMsPerRequest)).toFixed(2)} | ${Math.max(...runs.map((r) => r.rssMb)).toFixed(0)} |`,
+      );
+    }
+  }
+  for (const gateway of gateways) {
+    const { peak } = residentMbOf(gateway.pid);
+    say(`peak RSS ${gateway.name}: ${peak.toFixed(0)} MB`);
+  }
+  if (settings.tracing) say(`OTLP sink received ${(spanBytes / 1e6).toFixed(1)} MB of spans`);
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  for (const server of servers) server.closeAllConnections?.(), server.close();
+  rmSync(work, { recursive: true, force: true });
+}

@@ -15,6 +15,7 @@ import { loadSettings, positiveIntSchema, setting } from '../foundation/config.j
 import { adminQuery as sql } from '../foundation/postgres-admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
 import { memory } from './readings.js';
+import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
 const settings = loadSettings(
   {
@@ -49,7 +50,7 @@ try {
     persistent: false,
     prefix: `benchchat${randomBytes(3).toString('hex')}`,
     ports: {},
-    env: { LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false', CHAT_DB_POOL_SIZE: '20' },
+    env: { ...GENEROUS_RATE_LIMITS, LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false', CHAT_DB_POOL_SIZE: '20' },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
   const n = settings.conversations;

@@ -12,6 +12,7 @@ import { loadSettings, positiveIntSchema, setting } from '../foundation/config.j
 import { adminQuery as sql } from '../foundation/postgres-admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
 import { memory, metricValue } from './readings.js';
+import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
 const settings = loadSettings(
   {
@@ -83,7 +84,7 @@ try {
     prefix: `bench${randomBytes(3).toString('hex')}`,
     ports: {},
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
+    env: { ...GENEROUS_RATE_LIMITS, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
   const admin = stack.adminUrl;

@@ -38,6 +38,15 @@ export interface TestStack {
 
 let counter = 0;
 
+/** GENEROUS_RATE_LIMITS let a test's flows run at full speed; the tests of the gateway's rate limits set their own. */
+export const GENEROUS_RATE_LIMITS: Record<string, string> = {
+  GATEWAY_RATE_USER_PER_SECOND: '100000',
+  GATEWAY_RATE_ADDRESS_PER_SECOND: '100000',
+  GATEWAY_RATE_CREATE_PER_SECOND: '100000',
+  GATEWAY_WS_SOCKETS_PER_ADDRESS: '100000',
+  GATEWAY_WS_SUBSCRIBES_PER_SECOND: '100000',
+};
+
 /** reportErrors prints every error or fatal line the services logged, so that a failed run shows its cause. */
 function reportErrors(logDir: string): void {
   const lines: string[] = [];
@@ -67,7 +76,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     prefix,
     ports: {},
     admin,
-    env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY_HOPS: '1', ...env },
+    env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY_HOPS: '1', ...GENEROUS_RATE_LIMITS, ...env },
   });
   let stopped: Record<string, number | null> | undefined;
   const gql: TestStack['gql'] = async (query, variables, options = {}) => {

@@ -2,18 +2,81 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { BodyTooLargeError, readBody, sendJson, type RequestScope, type RouteHandler } from './http-server.js';
 
+/** GraphQLFields are the named parts of a GraphQL request, from a POST body or GET's query string. */
+export type GraphQLFields = Record<string, unknown>;
+
+/** Refusal is an answer that stops a request before Apollo sees it. */
+export interface Refusal {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * PrepareRequest sees a request's GraphQL fields before Apollo does: it may
+ * give the fields Apollo is to run instead (a registered operation named by
+ * id, say) or refuse the request.
+ */
+export type PrepareRequest = (fields: GraphQLFields, req: IncomingMessage, scope: RequestScope) => Promise<{ fields: GraphQLFields } | Refusal>;
+
+const GET_FIELDS = ['query', 'operationName', 'variables', 'extensions', 'documentId'] as const;
+
+/** fieldsOfSearch reads GET's GraphQL fields; variables and extensions are JSON (undefined when they do not parse: Apollo then says so). */
+function fieldsOfSearch(search: URLSearchParams): GraphQLFields {
+  const out: GraphQLFields = {};
+  for (const key of GET_FIELDS) {
+    const value = search.get(key);
+    if (value === null) continue;
+    if (key === 'variables' || key === 'extensions') {
+      try {
+        out[key] = JSON.parse(value);
+      } catch {
+        out[key] = value;
+      }
+    } else out[key] = value;
+  }
+  return out;
+}
+
+/** searchOfFields writes GraphQL fields back as GET's query string. */
+function searchOfFields(fields: GraphQLFields): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    search.set(key, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return `?${search.toString()}`;
+}
+
+/** earlyRefusal answers before (or instead of) reading the whole body, and closes the connection: the unread rest of the body would otherwise be taken for the next request. */
+function earlyRefusal(res: ServerResponse, scope: RequestScope, status: number, message: string): void {
+  scope.outcome = 'rejected';
+  res.setHeader('connection', 'close');
+  sendJson(res, status, { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+}
+
+/** isJsonType tells whether a POST's content type is one a GraphQL request may have. */
+function isJsonType(type: string): boolean {
+  const mime = type.split(';')[0]!.trim().toLowerCase();
+  return mime === 'application/json' || mime === 'application/graphql-response+json';
+}
+
 /** ContextFactory builds a request's GraphQL context, fresh each time, from its HTTP request and scope. */
 export type ContextFactory<C extends BaseContext> = (req: IncomingMessage, scope: RequestScope) => Promise<C>;
 
 /**
  * graphqlRoute hands GET and POST /graphql to Apollo Server: it reads the body
  * (bounded by bodyLimitBytes), runs the operation, and writes the response,
- * streaming it when Apollo answers in chunks.
+ * streaming it when Apollo answers in chunks. A body over the limit (by its
+ * Content-Length, or once read past it), a body that is not JSON and a content
+ * type that is not JSON are refused with 413, 400 and 415 and the connection
+ * closed. prepare, when given, sees every request's GraphQL fields first.
  */
 export function graphqlRoute<C extends BaseContext>(
   apollo: ApolloServer<C>,
   contextFactory: ContextFactory<C>,
   bodyLimitBytes: number,
+  prepare?: PrepareRequest,
 ): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse, scope: RequestScope) => {
     const headers = new HeaderMap();
@@ -21,32 +84,45 @@ export function graphqlRoute<C extends BaseContext>(
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     let body: unknown = undefined;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let search = url.search;
     if (req.method === 'POST') {
+      if (!isJsonType(headers.get('content-type') ?? '')) {
+        return earlyRefusal(res, scope, 415, 'Send the operation as application/json');
+      }
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > bodyLimitBytes) {
+        return earlyRefusal(res, scope, 413, `request body over ${bodyLimitBytes} bytes`);
+      }
       let text: string;
       try {
         text = await readBody(req, bodyLimitBytes);
       } catch (err) {
-        if (err instanceof BodyTooLargeError) {
-          scope.outcome = 'rejected';
-          return sendJson(res, 413, { errors: [{ message: err.message, extensions: { code: 'BAD_REQUEST' } }] });
-        }
+        if (err instanceof BodyTooLargeError) return earlyRefusal(res, scope, 413, err.message);
         throw err;
       }
-      const type = headers.get('content-type') ?? '';
-      if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
-        try {
-          body = text.length > 0 ? JSON.parse(text) : undefined;
-        } catch {
-          scope.outcome = 'rejected';
-          return sendJson(res, 400, { errors: [{ message: 'Request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
-        }
-      } else {
-        body = text;
+      try {
+        body = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        return earlyRefusal(res, scope, 400, 'Request body is not valid JSON');
       }
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (prepare) {
+      const isPost = req.method === 'POST';
+      if (isPost && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+        return earlyRefusal(res, scope, 400, 'The request body must be one JSON object: batched operations are not accepted');
+      }
+      const fields = isPost ? (body as GraphQLFields) : fieldsOfSearch(url.searchParams);
+      const prepared = await prepare(fields, req, scope);
+      if ('status' in prepared) {
+        for (const [key, value] of Object.entries(prepared.headers ?? {})) res.setHeader(key, value);
+        return sendJson(res, prepared.status, prepared.body);
+      }
+      if (isPost) body = prepared.fields;
+      else search = searchOfFields(prepared.fields);
+    }
     const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context: () => contextFactory(req, scope),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);

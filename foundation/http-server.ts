@@ -46,6 +46,9 @@ export interface HttpServiceOptions {
   readiness: () => Promise<Readiness>;
   /** routes maps "METHOD /path" to a handler, e.g. "POST /graphql". */
   routes: Record<string, RouteHandler>;
+  /** headersTimeoutMs and requestTimeoutMs bound how long a client may take to send headers and a whole request (20 s and 60 s when not given). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -70,8 +73,8 @@ export class HttpService {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    this.server.headersTimeout = 20_000;
-    this.server.requestTimeout = 60_000;
+    this.server.headersTimeout = options.headersTimeoutMs ?? 20_000;
+    this.server.requestTimeout = options.requestTimeoutMs ?? 60_000;
     this.server.keepAliveTimeout = 5_000;
   }
 

@@ -11,13 +11,16 @@ export const CLOSE_GOING_AWAY = 1001;
  * the service stops.
  */
 export class WebSocketEndpoint {
-  readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  readonly wss: WebSocketServer;
 
+  /** maxPayloadBytes is the largest message a client may send; ws closes the socket (1009) on a larger one. */
   constructor(
     server: Server,
     private readonly path: string,
     accept: (req: IncomingMessage) => boolean = () => true,
+    maxPayloadBytes = 1024 * 1024,
   ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: maxPayloadBytes });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (url.pathname !== this.path || !accept(req)) {

@@ -6,6 +6,7 @@ import type { Readiness } from '../foundation/http-server.js';
 import type { TokenSigner } from '../foundation/tokens.js';
 import { InternalTokenCache } from './internal-tokens.js';
 import { SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
+import { withoutSuggestions } from './operation-limits.js';
 
 /**
  * GatewayContext is the per-request context of the gateway: the verified
@@ -32,6 +33,12 @@ export interface GatewayOptions {
   tokenTtlSeconds: number;
   /** tokenCacheSize bounds how many callers' internal tokens are kept. */
   tokenCacheSize: number;
+  /** introspection answers schema queries; off in production unless set. */
+  introspection: boolean;
+  /** suggestions keeps graphql's "Did you mean …?" hints in error messages; off in production unless set. */
+  suggestions: boolean;
+  /** maxTokens stops the parser, behind the gateway's own check of each document. */
+  maxTokens: number;
 }
 
 /** subgraphsOf lists the subgraphs a supergraph names, with their routing URLs. */
@@ -66,8 +73,15 @@ export function createGateway(options: GatewayOptions): {
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: toClientError,
+    formatError: options.suggestions ? toClientError : (formatted, error) => {
+      const out = toClientError(formatted, error);
+      return { ...out, message: withoutSuggestions(out.message) };
+    },
     includeStacktraceInErrorResponses: false,
+    introspection: options.introspection,
+    parseOptions: { maxTokens: options.maxTokens },
+    // Documents named by id are resolved before Apollo (gateway/operation-admission.ts): Apollo's own cache would let a client register documents.
+    persistedQueries: false,
     // The process's Lifecycle owns signals and stops Apollo in order.
     stopOnTerminationSignals: false,
     plugins: [requestScopePlugin<GatewayContext>(), ApolloServerPluginLandingPageDisabled()],

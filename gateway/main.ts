@@ -13,8 +13,12 @@ import {
   positiveIntSchema,
   setting,
 } from '../foundation/config.js';
-import { AppError } from '../foundation/errors.js';
-import { graphqlRoute } from '../foundation/graphql-http.js';
+import { Supergraph } from '@apollo/federation-internals';
+import { GraphQLError } from 'graphql';
+import { AppError, RateLimitedError } from '../foundation/errors.js';
+import { toClientError } from '../foundation/graphql-errors.js';
+import { graphqlRoute, type PrepareRequest } from '../foundation/graphql-http.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../foundation/pagination.js';
 import { HttpService, sendJson, type RouteHandler } from '../foundation/http-server.js';
 import { signGatewayToken } from '../foundation/identity.js';
 import { Lifecycle } from '../foundation/lifecycle.js';
@@ -29,6 +33,10 @@ import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
 import { idePage, ideRoutes, wantsIde } from './ide.js';
+import { applyCors, preflight, type CorsPolicy } from './cors.js';
+import { isRefused, loadManifest, OperationAdmission } from './operation-admission.js';
+import { DocumentChecker, type OperationLimits } from './operation-limits.js';
+import { GatewayRateLimits } from './rate-limits.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -115,6 +123,13 @@ const spec = {
     fallback: 'http://localhost:3000,http://localhost:4000,http://localhost:5173',
   }),
   wsMaxBufferedBytes: setting({ env: 'GATEWAY_WS_MAX_BUFFERED_BYTES', doc: 'unsent data a subscription socket may hold before it is closed as a slow consumer (4008)', schema: positiveIntSchema, fallback: '1048576' }),
+  wsSocketsPerUser: setting({ env: 'GATEWAY_WS_SOCKETS_PER_USER', doc: 'open subscription sockets one user may hold (more are closed with 4029)', schema: positiveIntSchema, fallback: '10' }),
+  wsSocketsPerAddress: setting({ env: 'GATEWAY_WS_SOCKETS_PER_ADDRESS', doc: 'open subscription sockets from one client address, IPv6 by /64 (more are closed with 4029)', schema: positiveIntSchema, fallback: '100' }),
+  wsSubscriptionsPerSocket: setting({ env: 'GATEWAY_WS_SUBSCRIPTIONS_PER_SOCKET', doc: 'subscriptions running at once on one socket', schema: positiveIntSchema, fallback: '20' }),
+  wsSubscribesPerSecond: setting({ env: 'GATEWAY_WS_SUBSCRIBES_PER_SECOND', doc: 'subscribe messages one socket may send a second', schema: positiveIntSchema, fallback: '10' }),
+  wsInitTimeoutMs: setting({ env: 'GATEWAY_WS_INIT_TIMEOUT_MS', doc: 'how long a new socket may take to send connection_init (then 4408)', schema: positiveIntSchema, fallback: '5000' }),
+  wsMaxPayloadBytes: setting({ env: 'GATEWAY_WS_MAX_PAYLOAD_BYTES', doc: 'largest message a client may send on a socket (larger: closed with 1009)', schema: positiveIntSchema, fallback: '65536' }),
+  wsPingIntervalMs: setting({ env: 'GATEWAY_WS_PING_INTERVAL_MS', doc: 'how often a socket is pinged; a peer that does not answer within as long again is dropped', schema: positiveIntSchema, fallback: '12000' }),
   internalTokenTtlSeconds: setting({
     env: 'GATEWAY_INTERNAL_TOKEN_TTL_SECONDS',
     doc: "lifetime of the token that states the caller to subgraphs (signed once per caller and subgraph, reused until 10 s before it expires)",
@@ -123,6 +138,44 @@ const spec = {
   }),
   internalTokenCacheSize: setting({ env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE', doc: 'callers whose internal tokens are kept for reuse, at most (least recently used go first)', schema: positiveIntSchema, fallback: '10000' }),
   trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
+  httpHeadersTimeoutMs: setting({ env: 'GATEWAY_HTTP_HEADERS_TIMEOUT_MS', doc: "longest a client may take to send a request's headers", schema: positiveIntSchema, fallback: '10000' }),
+  httpRequestTimeoutMs: setting({ env: 'GATEWAY_HTTP_REQUEST_TIMEOUT_MS', doc: 'longest a client may take to send a whole request', schema: positiveIntSchema, fallback: '30000' }),
+  corsOrigins: setting({
+    env: 'GATEWAY_CORS_ORIGINS',
+    doc: 'browser origins that may call the endpoint, comma-separated; * in an entry stands for a port or host label (http://localhost:*); empty means http://localhost:* and http://127.0.0.1:* outside production, none in production',
+    schema: z.string().transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+    fallback: '',
+  }),
+  corsMaxAgeSeconds: setting({ env: 'GATEWAY_CORS_MAX_AGE_SECONDS', doc: 'how long a browser may keep a preflight answer', schema: positiveIntSchema, fallback: '600' }),
+  operations: setting({
+    env: 'GATEWAY_OPERATIONS',
+    doc: 'which documents run: any (ad hoc documents within the limits, and registered ones) or registered (only the operations in the manifest)',
+    schema: z.enum(['any', 'registered']),
+    fallback: 'any',
+  }),
+  operationsManifestPath: setting({
+    env: 'GATEWAY_OPERATIONS_MANIFEST_PATH',
+    doc: "the frontends' registered operations, as an Apollo persisted query manifest (npm run schema writes it)",
+    schema: z.string().min(1),
+    fallback: join(root, 'schema', 'persisted-query-manifest.json'),
+  }),
+  introspection: setting({ env: 'GATEWAY_INTROSPECTION', doc: 'answer schema introspection: auto means on except in production', schema: z.enum(['auto', 'true', 'false']), fallback: 'auto' }),
+  suggestions: setting({ env: 'GATEWAY_SUGGESTIONS', doc: 'keep "Did you mean …?" hints in error messages: auto means on except in production', schema: z.enum(['auto', 'true', 'false']), fallback: 'auto' }),
+  limitTokens: setting({ env: 'GATEWAY_LIMIT_TOKENS', doc: 'most tokens in one document (the parser stops there)', schema: positiveIntSchema, fallback: '2000' }),
+  limitDepth: setting({ env: 'GATEWAY_LIMIT_DEPTH', doc: 'deepest nesting of fields in an operation', schema: positiveIntSchema, fallback: '12' }),
+  limitAliases: setting({ env: 'GATEWAY_LIMIT_ALIASES', doc: 'most aliased fields in an operation', schema: positiveIntSchema, fallback: '20' }),
+  limitDirectives: setting({ env: 'GATEWAY_LIMIT_DIRECTIVES', doc: 'most directives in a document', schema: positiveIntSchema, fallback: '20' }),
+  limitRootFields: setting({ env: 'GATEWAY_LIMIT_ROOT_FIELDS', doc: 'most root fields in an operation', schema: positiveIntSchema, fallback: '10' }),
+  limitCost: setting({ env: 'GATEWAY_LIMIT_COST', doc: 'most objects an operation may ask for, each list counted at its first/last or default page size', schema: positiveIntSchema, fallback: '100000' }),
+  limitErrors: setting({ env: 'GATEWAY_LIMIT_ERRORS', doc: 'most validation errors returned for one document', schema: positiveIntSchema, fallback: '10' }),
+  rateStore: setting({ env: 'GATEWAY_RATE_STORE', doc: 'where rate-limit counts live: memory (this gateway alone), postgres or redis (shared by every gateway; give GATEWAY_RATE_STORE_URL)', schema: z.enum(['memory', 'postgres', 'redis']), fallback: 'memory' }),
+  rateStoreUrl: setting({ env: 'GATEWAY_RATE_STORE_URL', doc: 'the PostgreSQL or Redis URL of the shared rate-limit store', schema: optionalUrlSchema, secret: true }),
+  rateUserPerSecond: setting({ env: 'GATEWAY_RATE_USER_PER_SECOND', doc: 'operations a second per signed-in user, sustained', schema: positiveIntSchema, fallback: '10' }),
+  rateUserBurst: setting({ env: 'GATEWAY_RATE_USER_BURST', doc: 'operations per user allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '100' }),
+  rateAddressPerSecond: setting({ env: 'GATEWAY_RATE_ADDRESS_PER_SECOND', doc: 'operations and socket messages a second per client address (IPv6 by /64), sustained', schema: positiveIntSchema, fallback: '20' }),
+  rateAddressBurst: setting({ env: 'GATEWAY_RATE_ADDRESS_BURST', doc: 'operations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '200' }),
+  rateCreatePerSecond: setting({ env: 'GATEWAY_RATE_CREATE_PER_SECOND', doc: 'creating mutations (sendMessage, submitOffer, createOrder, register, openConversation) a second per user or, signed out, per address', schema: positiveIntSchema, fallback: '1' }),
+  rateCreateBurst: setting({ env: 'GATEWAY_RATE_CREATE_BURST', doc: 'creating mutations allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '20' }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
   otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
   tracesSamplingRatio: setting({
@@ -157,6 +210,9 @@ try {
     logger,
   );
   const authenticator = new Authenticator(new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience), revocations, settings.trustProxyHops);
+  const production = settings.environment === 'production';
+  const introspection = settings.introspection === 'true' || (settings.introspection === 'auto' && !production);
+  const suggestions = settings.suggestions === 'true' || (settings.suggestions === 'auto' && !production);
   const { apollo, subgraphs, fetchers, close: closeFetchers } = createGateway({
     supergraphSdl,
     subgraphUrls: settings.subgraphUrls,
@@ -165,14 +221,75 @@ try {
     signer,
     tokenTtlSeconds: settings.internalTokenTtlSeconds,
     tokenCacheSize: settings.internalTokenCacheSize,
+    introspection,
+    suggestions,
+    maxTokens: settings.limitTokens,
   });
+  const limits: OperationLimits = {
+    maxTokens: settings.limitTokens,
+    maxDepth: settings.limitDepth,
+    maxAliases: settings.limitAliases,
+    maxDirectives: settings.limitDirectives,
+    maxRootFields: settings.limitRootFields,
+    maxCost: settings.limitCost,
+    maxErrors: settings.limitErrors,
+    defaultListSize: DEFAULT_PAGE_SIZE,
+    maxListSize: MAX_PAGE_SIZE,
+  };
+  const apiSchema = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  const admission = new OperationAdmission(
+    loadManifest(settings.operationsManifestPath),
+    new DocumentChecker(apiSchema, limits, { introspection, suggestions }),
+    settings.operations,
+  );
+  if (settings.rateStore !== 'memory' && !settings.rateStoreUrl) throw new Error(`GATEWAY_RATE_STORE=${settings.rateStore} needs GATEWAY_RATE_STORE_URL`);
+  const rateLimits = await GatewayRateLimits.open(
+    settings.rateStore === 'memory' ? { kind: 'memory' } : { kind: settings.rateStore, url: settings.rateStoreUrl! },
+    {
+      user: { perSecond: settings.rateUserPerSecond, burst: settings.rateUserBurst },
+      address: { perSecond: settings.rateAddressPerSecond, burst: settings.rateAddressBurst },
+      create: { perSecond: settings.rateCreatePerSecond, burst: settings.rateCreateBurst },
+    },
+  );
+  lifecycle.onShutdown({ name: 'rate limits', stop: () => rateLimits.stop() });
+  const cors: CorsPolicy = {
+    origins: settings.corsOrigins.length > 0 ? settings.corsOrigins : production ? [] : ['http://localhost:*', 'http://127.0.0.1:*'],
+    maxAgeSeconds: settings.corsMaxAgeSeconds,
+  };
   await apollo.start();
   lifecycle.onShutdown({ name: 'subgraph connections', stop: closeFetchers });
   lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
   const ideOn = settings.ide === 'true' || (settings.ide === 'auto' && settings.environment !== 'production');
-  const execute = graphqlRoute<GatewayContext>(apollo, async (_req, scope) => ({ scope, caller: scope.caller!, deadline: performance.now() + settings.operationTimeoutMs }), settings.httpBodyLimitBytes);
+  // Every document is resolved, limited and validated, and counted against the caller's rate limits, before Apollo plans anything.
+  const prepare: PrepareRequest = async (fields, _req, scope) => {
+    const refuse = (status: number, errors: readonly GraphQLError[], headers?: Record<string, string>) => {
+      scope.outcome = 'refused';
+      scope.errorCodes = [...new Set(errors.map((e) => String(e.extensions.code)))];
+      return { status, headers, body: { errors: errors.map((e) => toClientError(e.toJSON(), e)) } };
+    };
+    try {
+      await rateLimits.consume(scope.caller!);
+      const admitted = admission.admit(fields);
+      if (isRefused(admitted)) return refuse(admitted.status, admitted.errors);
+      if (admitted.operationType === 'mutation') await rateLimits.consumeCreate(scope.caller!, admitted.rootFields);
+      const { persistedQuery: _persistedQuery, ...extensions } = (fields.extensions ?? {}) as Record<string, unknown>;
+      const { documentId: _documentId, ...rest } = fields;
+      return { fields: { ...rest, query: admitted.query, ...(Object.keys(extensions).length > 0 ? { extensions } : { extensions: undefined }) } };
+    } catch (err) {
+      if (!(err instanceof RateLimitedError)) throw err;
+      const seconds = String(err.details.retryAfterSeconds);
+      return refuse(429, [new GraphQLError(err.message, { extensions: { code: err.code, retryAfterSeconds: err.details.retryAfterSeconds } })], { 'retry-after': seconds });
+    }
+  };
+  const execute = graphqlRoute<GatewayContext>(
+    apollo,
+    async (_req, scope) => ({ scope, caller: scope.caller!, deadline: performance.now() + settings.operationTimeoutMs }),
+    settings.httpBodyLimitBytes,
+    prepare,
+  );
   // The token is checked before anything is parsed or planned.
   const graphql: RouteHandler = async (req, res, scope) => {
+    applyCors(req, res, cors);
     try {
       scope.caller = await authenticator.callerOf(req, scope.requestId);
     } catch (err) {
@@ -195,7 +312,10 @@ try {
       const graph = await subgraphReadiness(subgraphs, settings.readinessTimeoutMs);
       return { ready: graph.ready && revocations.isSynced, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
     },
+    headersTimeoutMs: settings.httpHeadersTimeoutMs,
+    requestTimeoutMs: settings.httpRequestTimeoutMs,
     routes: {
+      'OPTIONS /graphql': (req, res) => preflight(req, res, cors),
       'POST /graphql': graphql,
       'GET /graphql': getGraphql,
       'GET /.well-known/gateway-jwks.json': (_req, res) => sendJson(res, 200, publicJwks(internalKeys)),
@@ -218,6 +338,18 @@ try {
     revocations,
     allowedOrigins: settings.wsAllowedOrigins,
     maxBufferedBytes: settings.wsMaxBufferedBytes,
+    admission,
+    rateLimits,
+    trustProxyHops: settings.trustProxyHops,
+    caps: {
+      socketsPerUser: settings.wsSocketsPerUser,
+      socketsPerAddress: settings.wsSocketsPerAddress,
+      subscriptionsPerSocket: settings.wsSubscriptionsPerSocket,
+      subscribesPerSecond: settings.wsSubscribesPerSecond,
+      initTimeoutMs: settings.wsInitTimeoutMs,
+      maxPayloadBytes: settings.wsMaxPayloadBytes,
+      pingIntervalMs: settings.wsPingIntervalMs,
+    },
     logger,
   });
   lifecycle.onShutdown({ name: 'websockets', stop: () => sockets.close() });

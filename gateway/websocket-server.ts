@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
-import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
+import { GraphQLError, OperationTypeNode } from 'graphql';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimitedError } from '../foundation/errors.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { toClientError } from '../foundation/graphql-errors.js';
 import type { Caller } from '../foundation/identity.js';
 import type { Logger } from '../foundation/logger.js';
 import { WebSocketEndpoint } from '../foundation/websocket.js';
-import type { Authenticator } from './auth.js';
+import { clientIp, type Authenticator } from './auth.js';
+import { isRefused, type GraphQLRequestFields, type OperationAdmission } from './operation-admission.js';
+import { addressKey, type GatewayRateLimits } from './rate-limits.js';
 import type { GatewayContext } from './gateway.js';
 import type { SessionRevocations } from './session-revocations.js';
 import type { FederatedSubscriptions } from './subscriptions.js';
@@ -21,6 +25,42 @@ import type { FederatedSubscriptions } from './subscriptions.js';
  */
 export const CLOSE_SESSION_ENDED = 4001;
 export const CLOSE_SLOW_CONSUMER = 4008;
+/** CLOSE_TOO_MANY_SOCKETS closes a socket past the cap of sockets per user or per address: retry later. */
+export const CLOSE_TOO_MANY_SOCKETS = 4029;
+
+/** SocketCaps bound what one client may hold and send on subscription sockets. */
+export interface SocketCaps {
+  socketsPerUser: number;
+  socketsPerAddress: number;
+  subscriptionsPerSocket: number;
+  subscribesPerSecond: number;
+  initTimeoutMs: number;
+  maxPayloadBytes: number;
+  pingIntervalMs: number;
+}
+
+/** Counter counts open sockets by key. */
+class Counter {
+  private readonly counts = new Map<string, number>();
+
+  /** take adds one for key unless it is at max, and says whether it did. */
+  take(key: string, max: number): boolean {
+    const n = this.counts.get(key) ?? 0;
+    if (n >= max) return false;
+    this.counts.set(key, n + 1);
+    return true;
+  }
+
+  release(key: string): void {
+    const n = (this.counts.get(key) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(key);
+    else this.counts.set(key, n);
+  }
+}
+
+function refusalOf(message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, { extensions });
+}
 
 /** originAllowed checks a browser's Origin against the allow-list; clients that send none (servers, apps) are let through. */
 export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
@@ -40,14 +80,39 @@ export function serveGatewaySubscriptions(options: {
   revocations: SessionRevocations;
   allowedOrigins: readonly string[];
   maxBufferedBytes: number;
+  admission: OperationAdmission;
+  rateLimits: GatewayRateLimits;
+  caps: SocketCaps;
+  trustProxyHops: number;
   logger: Logger;
 }): WebSocketEndpoint {
-  const endpoint = new WebSocketEndpoint(options.server, '/graphql', (req: IncomingMessage) => originAllowed(req.headers.origin, options.allowedOrigins));
+  const { caps } = options;
+  const endpoint = new WebSocketEndpoint(
+    options.server,
+    '/graphql',
+    (req: IncomingMessage) => originAllowed(req.headers.origin, options.allowedOrigins),
+    caps.maxPayloadBytes,
+  );
+  const byAddress = new Counter();
+  const byUser = new Counter();
+  const subscribes = new RateLimiterMemory({ keyPrefix: 'ws_subscribe', points: caps.subscribesPerSecond, duration: 1 });
+  const socketIds = new WeakMap<object, string>();
+  // Registered before graphql-ws's own handler, so a socket past the address cap is closed before it is served.
+  endpoint.wss.on('connection', (socket, req: IncomingMessage) => {
+    socketIds.set(socket, randomUUID());
+    const address = addressKey(clientIp(req, options.trustProxyHops));
+    if (!byAddress.take(address, caps.socketsPerAddress)) {
+      socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many sockets from this address: retry later');
+      return;
+    }
+    socket.once('close', () => byAddress.release(address));
+  });
   const format = (errors: readonly GraphQLError[] | readonly GraphQLFormattedError[]) =>
     errors.map((e) => toClientError(e instanceof GraphQLError ? e.toJSON() : e, e));
   useServer<Record<string, unknown>, { caller: Caller; requestId: string }>(
     {
       schema: options.subscriptions.apiGraphQLSchema,
+      connectionInitWaitTimeout: caps.initTimeoutMs,
       onConnect: async (ctx) => {
         const requestId = randomUUID();
         const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
@@ -61,6 +126,12 @@ export function serveGatewaySubscriptions(options: {
         ctx.extra.caller = auth.caller;
         ctx.extra.requestId = requestId;
         const socket = ctx.extra.socket;
+        const userId = auth.caller.viewer.id;
+        if (!byUser.take(userId, caps.socketsPerUser)) {
+          socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many sockets for this user: retry later');
+          return false;
+        }
+        socket.once('close', () => byUser.release(userId));
         const end = (reason: string) => {
           if (socket.readyState === socket.OPEN) socket.close(CLOSE_SESSION_ENDED, reason);
         };
@@ -81,13 +152,36 @@ export function serveGatewaySubscriptions(options: {
         const caller = ctx.extra.caller!;
         return { scope: { requestId, logger: options.logger.child({ requestId }), caller }, caller } satisfies GatewayContext as never;
       },
-      subscribe: (args) => {
-        const operation = getOperationAST(args.document, args.operationName ?? undefined);
-        if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) {
-          return { errors: [new GraphQLError('Send queries and mutations over HTTP; this socket serves subscriptions', { extensions: { code: 'BAD_REQUEST' } })] };
+      // Every subscribe message is counted, resolved, limited and validated like an HTTP request; a refusal is an error message for that id, and the socket's other subscriptions go on.
+      onSubscribe: async (ctx, _id, payload) => {
+        const caller = ctx.extra.caller!;
+        try {
+          await subscribes.consume(socketIds.get(ctx.extra.socket) ?? 'unknown', 1).catch((res: unknown) => {
+            if (res instanceof RateLimiterRes) throw new RateLimitedError(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+            throw res;
+          });
+          await options.rateLimits.consume(caller);
+        } catch (err) {
+          if (!(err instanceof RateLimitedError)) throw err;
+          return [refusalOf(err.message, { code: err.code, retryAfterSeconds: err.details.retryAfterSeconds })];
         }
-        return options.subscriptions.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext);
+        if (Object.keys(ctx.subscriptions).length > caps.subscriptionsPerSocket) {
+          return [refusalOf(`At most ${caps.subscriptionsPerSocket} subscriptions per socket: complete one first`, { code: 'RATE_LIMITED', retryAfterSeconds: 1 })];
+        }
+        const admitted = options.admission.admit(payload as GraphQLRequestFields);
+        if (isRefused(admitted)) return admitted.errors;
+        if (admitted.operationType !== OperationTypeNode.SUBSCRIPTION) {
+          return [refusalOf('Send queries and mutations over HTTP; this socket serves subscriptions', { code: 'BAD_REQUEST' })];
+        }
+        return {
+          schema: options.subscriptions.apiGraphQLSchema,
+          document: admitted.document,
+          operationName: payload.operationName ?? undefined,
+          variableValues: payload.variables ?? undefined,
+        };
       },
+      subscribe: (args) =>
+        options.subscriptions.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext),
       onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > options.maxBufferedBytes) {
           ctx.extra.socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
@@ -97,6 +191,7 @@ export function serveGatewaySubscriptions(options: {
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
     endpoint.wss,
+    caps.pingIntervalMs,
   );
   return endpoint;
 }

@@ -1,5 +1,6 @@
 import type DataLoader from 'dataloader';
 import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
+import { MAX_PAGE_SIZE } from '../../../foundation/pagination.js';
 import type { CallerContext } from '../../../foundation/permissions.js';
 import type { CatalogService, Category, Service, Skill } from '../business/catalog.js';
 
@@ -24,6 +25,6 @@ export function createLoaders(catalog: CatalogService): CatalogLoaders {
     service: byIdLoader('service', (ids) => catalog.servicesByIds(ids)),
     servicesOfCategory: groupLoader('servicesOfCategory', (ids) => catalog.servicesByCategoryIds(ids), (s) => s.categoryId),
     skillsOfProvider: groupLoader('skillsOfProvider', (ids) => catalog.skillsOfProviders(ids), (k) => k.providerId),
-    skillsOfService: groupLoader('skillsOfService', (ids) => catalog.skillsOfServices(ids), (k) => k.serviceId),
+    skillsOfService: groupLoader('skillsOfService', (ids) => catalog.skillsOfServices(ids, MAX_PAGE_SIZE), (k) => k.serviceId),
   };
 }

@@ -1,4 +1,5 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { pageSize } from '../../../foundation/pagination.js';
 import { InvalidInputError } from '../../../foundation/errors.js';
 import { parseId } from '../../../foundation/ids.js';
 import type { CatalogService, Category, Service } from '../business/catalog.js';
@@ -61,9 +62,14 @@ export class ServiceResolver {
     return category;
   }
 
-  @FieldResolver(() => [UserType], { description: 'The providers who offer this service.' })
-  async providers(@Root() service: Service, @Ctx() ctx: CatalogContext): Promise<UserType[]> {
-    return (await ctx.loaders.skillsOfService.load(service.id)).map((k) => ({ id: k.providerId }));
+  @FieldResolver(() => [UserType], { description: 'The providers who offer this service, in the order they added it (first: default 20, at most 100).' })
+  async providers(
+    @Root() service: Service,
+    @Ctx() ctx: CatalogContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+  ): Promise<UserType[]> {
+    const size = pageSize(first, 'first');
+    return (await ctx.loaders.skillsOfService.load(service.id)).slice(0, size).map((k) => ({ id: k.providerId }));
   }
 
   @Mutation(() => ServiceType, { description: 'Adds a service to a category (admins); its name must be unique in the category.' })

@@ -55,7 +55,8 @@ export interface CatalogStore {
   addSkill(skill: Skill): Promise<boolean>;
   removeSkill(skill: Skill): Promise<boolean>;
   skillsOfProviders(providerIds: readonly string[]): Promise<Skill[]>;
-  skillsOfServices(serviceIds: readonly string[]): Promise<Skill[]>;
+  /** skillsOfServices gives who offers each service, oldest skill first; with perService, only that many of each. */
+  skillsOfServices(serviceIds: readonly string[], perService?: number): Promise<Skill[]>;
   listCategories(): Promise<Category[]>;
   categoriesByIds(ids: readonly string[]): Promise<Category[]>;
   listServices(filter: ServiceFilter): Promise<Service[]>;
@@ -124,8 +125,8 @@ export class CatalogService {
   }
 
   /** skillsOfServices loads who offers each of a batch of services. */
-  skillsOfServices(serviceIds: readonly string[]): Promise<Skill[]> {
-    return this.store.skillsOfServices(serviceIds);
+  skillsOfServices(serviceIds: readonly string[], perService?: number): Promise<Skill[]> {
+    return this.store.skillsOfServices(serviceIds, perService);
   }
 
   /** categories lists every category by name. */

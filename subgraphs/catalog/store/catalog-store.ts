@@ -93,11 +93,17 @@ export class PostgresCatalogStore implements CatalogStore {
     return rows.map((r) => ({ providerId: r.provider_id, serviceId: r.service_id }));
   }
 
-  async skillsOfServices(serviceIds: readonly string[]): Promise<Skill[]> {
+  async skillsOfServices(serviceIds: readonly string[], perService?: number): Promise<Skill[]> {
     if (serviceIds.length === 0) return [];
+    // With perService, only the first that many of each service, in one statement for the whole batch.
     const rows: { provider_id: string; service_id: string }[] = await this.dataSource.query(
-      `SELECT provider_id, service_id FROM skills WHERE service_id = ANY($1::uuid[]) ORDER BY created_at, provider_id`,
-      [serviceIds],
+      perService === undefined
+        ? `SELECT provider_id, service_id FROM skills WHERE service_id = ANY($1::uuid[]) ORDER BY created_at, provider_id`
+        : `SELECT provider_id, service_id FROM (
+             SELECT provider_id, service_id, created_at, row_number() OVER (PARTITION BY service_id ORDER BY created_at, provider_id) AS n
+             FROM skills WHERE service_id = ANY($1::uuid[])
+           ) ranked WHERE n <= $2 ORDER BY created_at, provider_id`,
+      perService === undefined ? [serviceIds] : [serviceIds, perService],
     );
     return rows.map((r) => ({ providerId: r.provider_id, serviceId: r.service_id }));
   }

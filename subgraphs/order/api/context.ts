@@ -1,5 +1,6 @@
 import type DataLoader from 'dataloader';
 import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
+import { MAX_PAGE_SIZE } from '../../../foundation/pagination.js';
 import type { CallerContext } from '../../../foundation/permissions.js';
 import type { Offer, Order, OrderService } from '../business/orders.js';
 
@@ -20,6 +21,6 @@ export function createLoaders(orders: OrderService): OrderLoaders {
   return {
     order: byIdLoader('order', (ids) => orders.ordersByIds(ids)),
     offer: byIdLoader('offer', (ids) => orders.offersByIds(ids)),
-    offersOfOrder: groupLoader('offersOfOrder', (ids) => orders.offersOfOrders(ids), (o) => o.orderId),
+    offersOfOrder: groupLoader('offersOfOrder', (ids) => orders.offersOfOrders(ids, MAX_PAGE_SIZE), (o) => o.orderId),
   };
 }

@@ -67,9 +67,14 @@ export class OrderResolver {
     return { id: order.customerId };
   }
 
-  @FieldResolver(() => [OfferType], { description: 'Its customer sees every offer; a provider only their own.' })
-  async offers(@Root() order: Order, @Ctx() ctx: OrderContext): Promise<Offer[]> {
-    return this.orders.visibleOffers(order, await ctx.loaders.offersOfOrder.load(order.id), ctx.caller.viewer);
+  @FieldResolver(() => [OfferType], { description: 'Its first offers, oldest first (first: default 20, at most 100). Its customer sees every offer; a provider only their own.' })
+  async offers(
+    @Root() order: Order,
+    @Ctx() ctx: OrderContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number | null,
+  ): Promise<Offer[]> {
+    const size = pageSize(first, 'first');
+    return this.orders.visibleOffers(order, await ctx.loaders.offersOfOrder.load(order.id), ctx.caller.viewer).slice(0, size);
   }
 
   @FieldResolver(() => OfferType, { nullable: true })

@@ -89,7 +89,8 @@ export interface OrderStore {
   transaction<T>(caller: Caller, fn: (tx: OrderTx) => Promise<T>): Promise<T>;
   ordersByIds(ids: readonly string[]): Promise<Order[]>;
   offersByIds(ids: readonly string[]): Promise<Offer[]>;
-  offersOfOrders(orderIds: readonly string[]): Promise<Offer[]>;
+  /** offersOfOrders gives each order's offers, oldest first; with perOrder, only that many of each. */
+  offersOfOrders(orderIds: readonly string[], perOrder?: number): Promise<Offer[]>;
   /** The list queries return up to limit + 1 rows after `after`, newest first. */
   ordersOfCustomer(customerId: string, status: OrderStatus | undefined, limit: number, after: Position | undefined): Promise<Order[]>;
   offersOfProvider(providerId: string, limit: number, after: Position | undefined): Promise<Offer[]>;
@@ -282,8 +283,8 @@ export class OrderService {
   offersByIds(ids: readonly string[]): Promise<Offer[]> {
     return this.store.offersByIds(ids);
   }
-  offersOfOrders(orderIds: readonly string[]): Promise<Offer[]> {
-    return this.store.offersOfOrders(orderIds);
+  offersOfOrders(orderIds: readonly string[], perOrder?: number): Promise<Offer[]> {
+    return this.store.offersOfOrders(orderIds, perOrder);
   }
 
   private readonly loadOffer = async (id: string): Promise<Offer | null> => (await this.store.offersByIds([id]))[0] ?? null;

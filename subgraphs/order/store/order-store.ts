@@ -127,9 +127,23 @@ export class PostgresOrderStore implements OrderStore {
     return (await this.dataSource.getRepository(OfferRow).findBy({ id: anyOf(ids) })).map(toOffer);
   }
 
-  async offersOfOrders(orderIds: readonly string[]): Promise<Offer[]> {
+  async offersOfOrders(orderIds: readonly string[], perOrder?: number): Promise<Offer[]> {
     if (orderIds.length === 0) return [];
-    return (await this.dataSource.getRepository(OfferRow).find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })).map(toOffer);
+    if (perOrder === undefined) {
+      return (await this.dataSource.getRepository(OfferRow).find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })).map(toOffer);
+    }
+    // The first perOrder offers of each order, in one statement for the whole batch.
+    const rows = await this.dataSource
+      .getRepository(OfferRow)
+      .createQueryBuilder('f')
+      .where(
+        `f.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY order_id ORDER BY created_at, id) AS n FROM offers WHERE order_id = ANY(:ids::uuid[])) ranked WHERE n <= :perOrder)`,
+        { ids: [...orderIds], perOrder },
+      )
+      .orderBy('f.created_at', 'ASC')
+      .addOrderBy('f.id', 'ASC')
+      .getMany();
+    return rows.map(toOffer);
   }
 
   async ordersOfCustomer(customerId: string, status: OrderStatus | undefined, limit: number, after: Position | undefined): Promise<Order[]> {

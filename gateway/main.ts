@@ -29,6 +29,7 @@ import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
 import { idePage, ideRoutes, wantsIde } from './ide.js';
+import { gatewayMetrics, registeredOperationNames } from './metrics.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -147,6 +148,8 @@ try {
   });
   await apollo.start();
   lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
+  gatewayMetrics.register(registeredOperationNames(join(root, 'schema', 'persisted-query-manifest.json')));
+  gatewayMetrics.watchSubgraphs(() => subgraphReadiness(subgraphs, settings.readinessTimeoutMs));
   const ideOn = settings.ide === 'true' || (settings.ide === 'auto' && settings.environment !== 'production');
   const execute = graphqlRoute<GatewayContext>(apollo, async (_req, scope) => ({ scope, caller: scope.caller! }), settings.httpBodyLimitBytes);
   // The token is checked before anything is parsed or planned.
@@ -166,12 +169,14 @@ try {
   const http = new HttpService({
     service: 'gateway',
     logger,
-    metrics: new Metrics('gateway'),
+    metrics: new Metrics('gateway', { operationLabel: (name) => gatewayMetrics.operationLabel(name), onRequest: (r) => gatewayMetrics.finished(r) }),
     host: settings.httpHost,
     port: settings.httpPort,
+    // Ready once the supergraph is loaded and Apollo started (before this server exists). A subgraph down is
+    // reported, not fatal: its fields answer SERVICE_UNAVAILABLE, and every other field still works.
     readiness: async () => {
       const graph = await subgraphReadiness(subgraphs, settings.readinessTimeoutMs);
-      return { ready: graph.ready && revocations.isSynced, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
+      return { ready: true, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
     },
     routes: {
       'POST /graphql': graphql,

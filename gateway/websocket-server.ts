@@ -11,6 +11,7 @@ import type { Authenticator } from './auth.js';
 import type { GatewayContext } from './gateway.js';
 import type { SessionRevocations } from './session-revocations.js';
 import type { FederatedSubscriptions } from './subscriptions.js';
+import { gatewayMetrics } from './metrics.js';
 
 /**
  * Close codes the gateway uses on a subscription socket, beside graphql-ws's
@@ -69,7 +70,9 @@ export function serveGatewaySubscriptions(options: {
         const unlisten = options.revocations.onChange((event) => {
           if (event.userId === auth.caller.viewer!.id && !options.authenticator.stillValid(auth.caller, tokenVersion)) end('Session ended: reconnect with a fresh token');
         });
+        const closed = gatewayMetrics.socketOpened();
         socket.once('close', () => {
+          closed();
           clearTimeout(expiry);
           unlisten();
         });
@@ -90,6 +93,7 @@ export function serveGatewaySubscriptions(options: {
       },
       onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > options.maxBufferedBytes) {
+          gatewayMetrics.slowConsumer();
           ctx.extra.socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
         }
         return result.errors ? { ...result, errors: format(result.errors) } : undefined;

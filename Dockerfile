@@ -1,17 +1,20 @@
-# One image for the gateway and every subgraph; docker-compose.yml picks the entry point.
-FROM node:20-bookworm-slim AS build
+# One image for the gateway and every subgraph; docker-compose.yml and the
+# Kubernetes manifests pick the entry point. Node 24 LTS.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx tsc -p . && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/schema ./schema
+# The node user may write only .data (development keys, .eml mail when no SMTP is set).
+RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 CMD ["node", "dist/gateway/main.js"]

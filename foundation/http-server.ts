@@ -22,6 +22,8 @@ export interface RequestScope {
   operationName?: string;
   outcome?: string;
   errorCodes?: string[];
+  /** refusal says why a request was refused before it ran (a limit's name, say), for the metrics. */
+  refusal?: string;
   /** statements counts the SQL statements this request sent. */
   statements?: number;
 }
@@ -169,7 +171,7 @@ export class HttpService {
         };
         if (probe) scope.logger.debug(line, 'request');
         else scope.logger.info(line, 'request');
-        this.options.metrics.observeRequest(route, status, scope.operationName, line.outcome, durationMs / 1000);
+        this.options.metrics.observeRequest({ route, status, operationName: scope.operationName, outcome: line.outcome, errorCodes: scope.errorCodes ?? [], refusal: scope.refusal, seconds: durationMs / 1000 });
         if (this.closing) this.server.closeIdleConnections();
       }
     }));

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from './logger.js';
+import { OutboxMetrics } from './metrics.js';
 import { AUDIT_TOPIC, type AuditEventPayload } from './outbox.js';
 import { returnedRows } from './postgres.js';
 
@@ -38,6 +39,7 @@ export class OutboxRelay {
   private stopped = false;
   private failures = 0;
   private lastPrune = 0;
+  private readonly metrics = new OutboxMetrics(() => this.backlog());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -88,6 +90,7 @@ export class OutboxRelay {
       }
       await runner.query(`UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE seq = ANY($1::bigint[])`, [rows.map((r) => r.seq)]);
       await runner.commitTransaction();
+      this.metrics.sent(rows.length);
       return rows.length;
     } catch (err) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => {});
@@ -95,6 +98,15 @@ export class OutboxRelay {
     } finally {
       await runner.release();
     }
+  }
+
+  /** backlog says how many events wait and how old the oldest is. */
+  async backlog(): Promise<{ events: number; oldestAgeSeconds: number }> {
+    const [row]: { events: number; age: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS events, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS age FROM outbox WHERE topic = $1 AND delivered_at IS NULL`,
+      [AUDIT_TOPIC],
+    );
+    return { events: row!.events, oldestAgeSeconds: row!.age };
   }
 
   private async post(events: AuditEventPayload[]): Promise<void> {
@@ -127,6 +139,7 @@ export class OutboxRelay {
       await this.prune();
     } catch (err) {
       this.failures++;
+      this.metrics.failed();
       // One failure is routine (the audit subgraph starting, a deploy); a run of them is worth a warning.
       const level = this.failures === 3 || (this.failures > 3 && this.failures % 20 === 0) ? 'warn' : 'debug';
       this.logger[level]({ err: (err as Error).message, failures: this.failures }, 'audit delivery failed; will retry');

@@ -1,5 +1,7 @@
+import pg from 'pg';
 import { DataSource, Raw, type FindOperator, type Logger as TypeormLogger, type MigrationInterface, type QueryRunner } from 'typeorm';
 import type { Logger } from './logger.js';
+import { observeStatement } from './metrics.js';
 import { currentScope } from './request-context.js';
 
 /** MigrationClass is a TypeORM migration listed explicitly by a subgraph. */
@@ -20,6 +22,25 @@ export interface DatabaseOptions {
 
 /** MIGRATIONS_TABLE is where each database records the migrations it has run. */
 export const MIGRATIONS_TABLE = 'typeorm_migrations';
+
+/**
+ * TimedClient is the pool's pg client: it times every statement for the
+ * fixup_db_statement_duration_seconds histogram. TypeORM's logger hears a
+ * statement only before it runs, so the time is taken here.
+ */
+class TimedClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [first] = args;
+    const text = typeof first === 'string' ? first : typeof (first as { text?: unknown })?.text === 'string' ? (first as { text: string }).text : undefined;
+    const started = process.hrtime.bigint();
+    const result = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (text !== undefined && result instanceof Promise) {
+      const done = () => observeStatement(text, Number(process.hrtime.bigint() - started) / 1e9);
+      result.then(done, done);
+    }
+    return result as never;
+  }
+}
 
 class PinoTypeormLogger implements TypeormLogger {
   constructor(
@@ -66,6 +87,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     logging: ['query', 'error', 'warn', 'migration'],
     logger: new PinoTypeormLogger(options.logger, options.onStatement),
     extra: {
+      Client: TimedClient,
       statement_timeout: options.statementTimeoutMs,
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,

@@ -19,7 +19,7 @@ import { HttpService, sendJson, type RequestScope, type RouteHandler } from './h
 import { GatewayTrust, type Caller } from './identity.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
-import { Metrics } from './metrics.js';
+import { Metrics, watchPool, type PoolStats } from './metrics.js';
 import { createDataSource, databaseReadiness, migrate, type MigrationClass } from './postgres.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { loadOrCreateSecret } from './secrets.js';
@@ -173,6 +173,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       onStatement: () => metrics.countStatement(currentScope() ? 'request' : 'background'),
     });
     await dataSource.initialize();
+    watchPool((dataSource.driver as unknown as { master: PoolStats }).master);
     lifecycle.onShutdown({ name: 'database', stop: () => dataSource.destroy() });
     if (settings.dbMigrate) {
       const ran = await migrate(dataSource);

@@ -1,12 +1,13 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { requestScopePlugin, toClientError } from '../foundation/graphql-errors.js';
 import type { Readiness } from '../foundation/http-server.js';
 import type { TokenSigner } from '../foundation/tokens.js';
 import { InternalTokenCache } from './internal-tokens.js';
 import { SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';
+import { gatewayMetrics } from './metrics.js';
 
 /**
  * GatewayContext is the per-request context of the gateway: the verified
@@ -67,10 +68,14 @@ export function createGateway(options: GatewayOptions): {
       new SubgraphFetcher<GatewayContext>({ name, url, timeoutMs: options.subgraphTimeoutMs, connections: options.subgraphConnections, tokens }),
     ]),
   );
+  gatewayMetrics.nameSubgraphs(subgraphs);
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name }) => fetchers[name]!,
+    experimental_didResolveQueryPlan: ({ requestContext }) => gatewayMetrics.planned(requestContext.context),
+    // Each fetch is measured (duration, errors by code, in flight) around the pooled fetcher.
+    buildService: ({ name }) => ({ process: (request) => gatewayMetrics.timeFetch(name, () => fetchers[name]!.process(request as GraphQLDataSourceProcessOptions<GatewayContext>)) }),
   });
+  gatewayMetrics.watchPlanCache(gateway);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: options.suggestions ? toClientError : (formatted, error) => {
@@ -84,7 +89,7 @@ export function createGateway(options: GatewayOptions): {
     persistedQueries: false,
     // The process's Lifecycle owns signals and stops Apollo in order.
     stopOnTerminationSignals: false,
-    plugins: [requestScopePlugin<GatewayContext>(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [requestScopePlugin<GatewayContext>(), gatewayMetrics.plugin<GatewayContext>(), ApolloServerPluginLandingPageDisabled()],
   });
   return { apollo, subgraphs, fetchers, close: async () => void (await Promise.all(Object.values(fetchers).map((f) => f.close()))) };
 }
@@ -106,6 +111,7 @@ export async function subgraphReadiness(subgraphs: Record<string, string>, timeo
       }
     }),
   );
+  for (const [name, state] of entries) gatewayMetrics.up(name, state === 'ready');
   const states = Object.fromEntries(entries);
   return { ready: entries.every(([, state]) => state === 'ready'), checks: { subgraphs: states } };
 }

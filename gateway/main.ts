@@ -37,6 +37,7 @@ import { applyCors, preflight, type CorsPolicy } from './cors.js';
 import { isRefused, loadManifest, OperationAdmission } from './operation-admission.js';
 import { DocumentChecker, type OperationLimits } from './operation-limits.js';
 import { GatewayRateLimits } from './rate-limits.js';
+import { gatewayMetrics, registeredOperationNames } from './metrics.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -259,6 +260,8 @@ try {
   await apollo.start();
   lifecycle.onShutdown({ name: 'subgraph connections', stop: closeFetchers });
   lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
+  gatewayMetrics.register(registeredOperationNames(join(root, 'schema', 'persisted-query-manifest.json')));
+  gatewayMetrics.watchSubgraphs(() => subgraphReadiness(subgraphs, settings.readinessTimeoutMs));
   const ideOn = settings.ide === 'true' || (settings.ide === 'auto' && settings.environment !== 'production');
   // Every document is resolved, limited and validated, and counted against the caller's rate limits, before Apollo plans anything.
   const prepare: PrepareRequest = async (fields, _req, scope) => {
@@ -305,12 +308,14 @@ try {
   const http = new HttpService({
     service: 'gateway',
     logger,
-    metrics: new Metrics('gateway'),
+    metrics: new Metrics('gateway', { operationLabel: (name) => gatewayMetrics.operationLabel(name), onRequest: (r) => gatewayMetrics.finished(r) }),
     host: settings.httpHost,
     port: settings.httpPort,
+    // Ready once the supergraph is loaded and Apollo started (before this server exists). A subgraph down is
+    // reported, not fatal: its fields answer SERVICE_UNAVAILABLE, and every other field still works.
     readiness: async () => {
       const graph = await subgraphReadiness(subgraphs, settings.readinessTimeoutMs);
-      return { ready: graph.ready && revocations.isSynced, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
+      return { ready: true, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
     },
     headersTimeoutMs: settings.httpHeadersTimeoutMs,
     requestTimeoutMs: settings.httpRequestTimeoutMs,

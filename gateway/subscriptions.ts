@@ -15,6 +15,7 @@ import { signGatewayToken, type Caller } from '../foundation/identity.js';
 import type { Logger } from '../foundation/logger.js';
 import type { TokenSigner } from '../foundation/tokens.js';
 import type { GatewayContext } from './gateway.js';
+import { gatewayMetrics } from './metrics.js';
 
 /**
  * EventSource is the primary subgraph's data source while one event of a
@@ -79,6 +80,7 @@ export class FederatedSubscriptions {
     const eventPlan: QueryPlan = { kind: 'QueryPlan', node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary };
     const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
     const client = this.openPrimary(primary, context.caller);
+    const ended = gatewayMetrics.subscriptionStarted(primary.serviceName);
     try {
       const primaryVariables = Object.fromEntries((primary.variableUsages ?? []).filter((v) => v in variables).map((v) => [v, variables[v]]));
       for await (const event of client.iterate({ query: primary.operation, variables: primaryVariables, operationName: primary.operationName })) {
@@ -98,9 +100,11 @@ export class FederatedSubscriptions {
           this.supergraphSchema,
           this.apiSchema,
         );
+        gatewayMetrics.delivered(primary.serviceName);
         yield result as ExecutionResult;
       }
     } finally {
+      ended();
       await client.dispose();
     }
   }
@@ -125,6 +129,7 @@ export class FederatedSubscriptions {
       webSocketImpl: SubgraphSocket,
       lazy: true,
       retryAttempts: 0,
+      on: { connected: (_socket, _payload, wasRetry) => (wasRetry ? gatewayMetrics.reconnected(primary.serviceName) : undefined) },
       connectionParams: async () => ({ gatewayToken: await signGatewayToken(this.signer, caller, this.tokenTtlSeconds) }),
     });
   }

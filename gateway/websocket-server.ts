@@ -15,6 +15,7 @@ import { addressKey, type GatewayRateLimits } from './rate-limits.js';
 import type { GatewayContext } from './gateway.js';
 import type { SessionRevocations } from './session-revocations.js';
 import type { FederatedSubscriptions } from './subscriptions.js';
+import { gatewayMetrics } from './metrics.js';
 
 /**
  * Close codes the gateway uses on a subscription socket, beside graphql-ws's
@@ -140,7 +141,9 @@ export function serveGatewaySubscriptions(options: {
         const unlisten = options.revocations.onChange((event) => {
           if (event.userId === auth.caller.viewer!.id && !options.authenticator.stillValid(auth.caller, tokenVersion)) end('Session ended: reconnect with a fresh token');
         });
+        const closed = gatewayMetrics.socketOpened();
         socket.once('close', () => {
+          closed();
           clearTimeout(expiry);
           unlisten();
         });
@@ -184,6 +187,7 @@ export function serveGatewaySubscriptions(options: {
         options.subscriptions.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext),
       onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > options.maxBufferedBytes) {
+          gatewayMetrics.slowConsumer();
           ctx.extra.socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
         }
         return result.errors ? { ...result, errors: format(result.errors) } : undefined;

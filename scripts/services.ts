@@ -18,3 +18,10 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
 
 /** GATEWAY_PORT is the gateway's default port: the one endpoint. */
 export const GATEWAY_PORT = 4000;
+
+/**
+ * ADMIN_PORTS are each process's default admin port (GET /metrics, /readyz,
+ * /healthz), the `<SERVICE>_ADMIN_PORT` settings: compose, Prometheus and the
+ * Kubernetes probes use them.
+ */
+export const ADMIN_PORTS: Readonly<Record<string, number>> = { gateway: 9000, user: 9001, catalog: 9002, order: 9003, chat: 9004, audit: 9005 };

@@ -11,6 +11,7 @@ import { ConversationService } from './business/conversations.js';
 import { PostgresChatStore, PostgresMessageWakeups } from './store/conversation-store.js';
 import { ConversationRow, MessageRow } from './store/entities.js';
 import { HttpOrderDirectory } from './store/order-directory.js';
+import { timedDelivery, watchListen } from './metrics.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
@@ -32,13 +33,14 @@ await runSubgraph<ChatContext>({
     const chat = new ConversationService(new PostgresChatStore(dataSource), new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs));
     const wakeups = new PostgresMessageWakeups((dataSource.options as PostgresConnectionOptions).url!, logger);
     await wakeups.start();
+    watchListen(wakeups);
     return {
       schema: await buildChatSchema(chat),
       context: async (caller, scope) => ({
         scope,
         caller,
         loaders: createLoaders(chat),
-        follow: (conversationId, after) => chat.follow(conversationId, after, caller, wakeups),
+        follow: async (conversationId, after) => timedDelivery(await chat.follow(conversationId, after, caller, wakeups)),
       }),
       subscriptions: true,
       stop: () => wakeups.close(),

@@ -17,6 +17,7 @@ import { AccountService } from './business/accounts.js';
 import { PostgresAttemptLimiter } from './store/attempt-limiter.js';
 import { EmailTokenRow, RefreshTokenRow, SessionEventRow, SessionRow, UserRow } from './store/entities.js';
 import { PostgresSessionFeed } from './store/session-feed.js';
+import { watchSessionFeed } from './metrics.js';
 import { PostgresUserStore } from './store/user-store.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -61,6 +62,7 @@ await runSubgraph<UserContext>({
     const signer = await TokenSigner.create(keys);
     const feed = new PostgresSessionFeed(dataSource, (dataSource.options as PostgresConnectionOptions).url!, settings.jwtAccessTtlSeconds + 60, logger);
     await feed.start();
+    watchSessionFeed(feed);
     const pool = (dataSource.driver as unknown as { master: Pool }).master;
     const window = settings.rateLimitWindowSeconds;
     const accounts = new AccountService(

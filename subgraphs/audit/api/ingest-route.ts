@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { BodyTooLargeError, readBody, sendJson, type RouteHandler } from '../../../foundation/http-server.js';
 import type { AuditLog } from '../business/audit-log.js';
+import { countIngest } from '../metrics.js';
 
 const MAX_BATCH = 1000;
 
@@ -48,6 +49,7 @@ export function ingestRoute(log: AuditLog, secret: string, bodyLimitBytes: numbe
     if (!parsed.success) return sendJson(res, 400, { error: 'invalid events', issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) });
     const events = parsed.data.events.map((e) => ({ ...e, occurredAt: new Date(e.occurredAt) }));
     const stored = await log.ingest(events);
+    countIngest(events.length, stored);
     sendJson(res, 200, { received: events.length, stored });
   };
 }

@@ -125,6 +125,7 @@ export class PostgresMessageWakeups implements MessageWakeups {
       for (const wake of this.listeners.get(conversationId!) ?? []) wake(Number(position));
     });
     client.on('error', (err) => {
+      this.client = undefined;
       this.logger.warn({ err }, 'message wake-ups lost; reconnecting');
       client.end().catch(() => {});
       // Followers re-read the table on the next wake-up, so a missed notification delays, never loses, a message.
@@ -134,6 +135,11 @@ export class PostgresMessageWakeups implements MessageWakeups {
     await client.connect();
     await client.query('LISTEN chat_messages');
     this.client = client;
+  }
+
+  /** connected tells whether the LISTEN connection is up (false while it reconnects). */
+  get connected(): boolean {
+    return this.client !== undefined;
   }
 
   listen(conversationId: string, wake: (position: number) => void): () => void {

@@ -33,6 +33,11 @@ function toEvent(row: Row): SessionEvent {
  */
 export class PostgresSessionFeed implements SessionFeed {
   private readonly subscribers = new Map<FeedSubscriber, { lastSeq: number }>();
+
+  /** subscriberCount is how many followers the feed has now. */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
   private lastSeen = 0;
   private chain: Promise<void> = Promise.resolve();
   private listener: pg.Client | undefined;

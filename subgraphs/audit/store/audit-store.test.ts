@@ -18,14 +18,24 @@ describe('audit store', () => {
     db = await createTestDatabase('audit', [AuditEventRow], auditMigrations);
     log = new AuditLog(new PostgresAuditStore(db.dataSource));
     const base = Date.parse('2026-11-01T00:00:00.000Z');
+    const events = [];
     for (let i = 0; i < 25; i++) {
-      await db.dataSource.query(
-        `INSERT INTO audit_events (id, action, occurred_at, subgraph, actor_id, target_type, target_id, metadata)
-         VALUES ($1, $2, $3, 'user', $4, 'User', $5, '{}')`,
+      events.push({
+        id: randomUUID(),
+        action: i % 2 ? 'auth.login_succeeded' : 'auth.login_failed',
         // Every fifth event shares its instant with the one before, so the id breaks ties.
-        [randomUUID(), i % 2 ? 'auth.login_succeeded' : 'auth.login_failed', new Date(base + Math.floor(i - (i % 5 === 4 ? 1 : 0)) * 1000), i < 10 ? actor : randomUUID(), String(i)],
-      );
+        occurredAt: new Date(base + Math.floor(i - (i % 5 === 4 ? 1 : 0)) * 1000),
+        subgraph: 'user',
+        actorId: i < 10 ? actor : randomUUID(),
+        targetType: 'User',
+        targetId: String(i),
+        ip: null,
+        userAgent: null,
+        traceId: null,
+        metadata: {},
+      });
     }
+    assert.equal(await log.ingest(events), 25);
   });
   after(() => db.drop());
 

@@ -35,4 +35,13 @@ export class AuditEventRow {
 
   @Column('jsonb')
   metadata!: Record<string, unknown>;
+
+  @Column('bigint', { name: 'chain_seq' })
+  chainSeq!: string;
+
+  @Column('text', { name: 'prev_hash' })
+  prevHash!: string;
+
+  @Column('text')
+  hash!: string;
 }

@@ -115,7 +115,7 @@ function composable(subgraphs: CheckSubgraph[]): ComposableSubgraph[] {
   return subgraphs.map((s) => ({ name: s.name, url: s.url, sdl: s.sdl, file: s.file }));
 }
 
-/** indexDefinitions maps each schema coordinate defined in an SDL to its places. */
+/** indexDefinitions maps each schema coordinate defined in an SDL to its places (the line of its name, not of its description). */
 function indexDefinitions(index: Map<string, SdlLocation[]>, sdl: string, file: string, subgraph?: string): void {
   let document: DocumentNode;
   try {
@@ -131,14 +131,14 @@ function indexDefinitions(index: Map<string, SdlLocation[]>, sdl: string, file: 
   for (const definition of document.definitions as readonly DefinitionNode[]) {
     if (!('name' in definition) || !definition.name || definition.kind === Kind.DIRECTIVE_DEFINITION) continue;
     const type = definition.name.value;
-    add(type, definition);
+    add(type, definition.name);
     if ('fields' in definition) {
       for (const field of definition.fields ?? []) {
-        add(`${type}.${field.name.value}`, field);
-        if ('arguments' in field) for (const arg of field.arguments ?? []) add(`${type}.${field.name.value}.${arg.name.value}`, arg);
+        add(`${type}.${field.name.value}`, field.name);
+        if ('arguments' in field) for (const arg of field.arguments ?? []) add(`${type}.${field.name.value}.${arg.name.value}`, arg.name);
       }
     }
-    if ('values' in definition) for (const value of definition.values ?? []) add(`${type}.${value.name.value}`, value);
+    if ('values' in definition) for (const value of definition.values ?? []) add(`${type}.${value.name.value}`, value.name);
   }
 }
 

@@ -373,8 +373,12 @@ export function formatReport(report: CheckReport): string {
     for (const change of report.changes) {
       let label: string = change.level.toUpperCase();
       if (change.level === 'breaking' && change.usedBy.length === 0) label = 'BREAKING, not used by any registered operation';
-      lines.push(`  ${change.fails ? '✗' : change.level === 'safe' ? '✓' : '!'} ${label}: ${change.message}`);
       const where = change.locations.map(at).join(', ');
+      if (change.level === 'safe') {
+        lines.push(`  ✓ SAFE: ${change.message}${where ? `  ${where}` : ''}`);
+        continue;
+      }
+      lines.push(`  ${change.fails ? '✗' : '!'} ${label}: ${change.message}`);
       if (change.path || where) lines.push(`      ${change.path ?? ''}${where ? `  ${where}` : ''}`);
       for (const use of change.usedBy) lines.push(`      used by ${use.operation} (${use.file}:${use.line}, ${use.coordinate})`);
     }

@@ -3,6 +3,11 @@
 //   a subgraph             -/-> another subgraph or the gateway
 //   business/              -/-> GraphQL, TypeORM, its api/ or store/ layer
 //   store/                 -/-> GraphQL or its api/ layer
+//
+// Schema lint (@graphql-eslint) on every subgraph's generated SDL, schema/<name>.graphql:
+// descriptions on every type, field and input field, naming conventions, no
+// unreachable types, and a reason on every deprecation.
+import graphql from '@graphql-eslint/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 const SUBGRAPHS = ['user', 'catalog', 'order', 'chat', 'audit'];
@@ -62,6 +67,44 @@ export default tseslint.config(
       },
     ];
   }),
+  {
+    files: SUBGRAPHS.map((name) => `schema/${name}.graphql`),
+    languageOptions: {
+      parser: graphql.parser,
+      // graphql-eslint keeps the first config it loads, so every subgraph is a project of one config; a file's project is the one whose schema it is.
+      parserOptions: { graphQLConfig: { projects: Object.fromEntries(SUBGRAPHS.map((name) => [name, { schema: `schema/${name}.graphql` }])) } },
+    },
+    plugins: { '@graphql-eslint': graphql },
+    rules: {
+      '@graphql-eslint/require-description': [
+        'error',
+        {
+          types: true,
+          FieldDefinition: true,
+          InputValueDefinition: true,
+          ignoredSelectors: [
+            'FieldDefinition > InputValueDefinition',
+            // type-graphql generates the root types; their fields carry the descriptions.
+            '[type=ObjectTypeDefinition][name.value=/^(Query|Mutation|Subscription)$/]',
+          ],
+        },
+      ],
+      '@graphql-eslint/naming-convention': [
+        'error',
+        {
+          types: 'PascalCase',
+          FieldDefinition: 'camelCase',
+          InputValueDefinition: 'camelCase',
+          EnumValueDefinition: 'UPPER_CASE',
+          allowLeadingUnderscore: false,
+          allowTrailingUnderscore: false,
+        },
+      ],
+      '@graphql-eslint/no-unreachable-types': 'error',
+      '@graphql-eslint/require-deprecation-reason': 'error',
+      '@graphql-eslint/no-hashtag-description': 'error',
+    },
+  },
   {
     files: ['migrations/**/*.ts'],
     rules: restrict([{ regex: '(^|/)(subgraphs|gateway)/', message: 'Migrations stand alone: plain SQL.' }]),

@@ -1,19 +1,19 @@
 import { Directive, Field, ObjectType, type ClassType } from 'type-graphql';
 
 /** PageInfoType is the Relay `PageInfo`, shared by every subgraph that serves connections. */
-@ObjectType('PageInfo')
+@ObjectType('PageInfo', { description: 'Where a page of a connection sits in the whole list.' })
 @Directive('@shareable')
 export class PageInfoType {
-  @Field()
+  @Field({ description: 'Whether there are items after this page.' })
   hasNextPage!: boolean;
 
-  @Field()
+  @Field({ description: 'Whether there are items before this page.' })
   hasPreviousPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "The first edge's cursor, null on an empty page." })
   startCursor!: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "The last edge's cursor, null on an empty page." })
   endCursor!: string | null;
 }
 
@@ -32,21 +32,21 @@ export interface ConnectionShape<T> {
  * for a node type.
  */
 export function connectionTypes<T extends object>(name: string, node: ClassType<T>) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { description: `One ${name} of a page, with its cursor.` })
   class Edge {
-    @Field()
+    @Field({ description: 'Where this edge is in the list: pass it as `after` or `before`.' })
     cursor!: string;
 
-    @Field(() => node)
+    @Field(() => node, { description: `The ${name}.` })
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { description: `A page of ${name} items (Relay connection).` })
   class Connection {
-    @Field(() => [Edge])
+    @Field(() => [Edge], { description: 'The items of this page, in order.' })
     edges!: Edge[];
 
-    @Field(() => PageInfoType)
+    @Field(() => PageInfoType, { description: 'Where this page sits in the whole list.' })
     pageInfo!: PageInfoType;
   }
   return { Edge, Connection };

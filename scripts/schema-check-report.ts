@@ -74,6 +74,8 @@ export interface ReportedChange {
   path?: string;
   /** locations are where the coordinate is defined in the proposed subgraphs, or was in the base when removed. */
   locations: SdlLocation[];
+  /** locationsIn says whether `locations` are in the proposed subgraphs or, for what was removed, in the base. */
+  locationsIn: 'proposed' | 'base';
   /** usedBy lists the registered operations that use what changed (for breaking and dangerous changes). */
   usedBy: OperationUse[];
   /** fails is true when this change makes the check fail. */
@@ -115,7 +117,7 @@ function composable(subgraphs: CheckSubgraph[]): ComposableSubgraph[] {
   return subgraphs.map((s) => ({ name: s.name, url: s.url, sdl: s.sdl, file: s.file }));
 }
 
-/** indexDefinitions maps each schema coordinate defined in an SDL to its places. */
+/** indexDefinitions maps each schema coordinate defined in an SDL to its places (the line of its name, not of its description). */
 function indexDefinitions(index: Map<string, SdlLocation[]>, sdl: string, file: string, subgraph?: string): void {
   let document: DocumentNode;
   try {
@@ -131,14 +133,14 @@ function indexDefinitions(index: Map<string, SdlLocation[]>, sdl: string, file: 
   for (const definition of document.definitions as readonly DefinitionNode[]) {
     if (!('name' in definition) || !definition.name || definition.kind === Kind.DIRECTIVE_DEFINITION) continue;
     const type = definition.name.value;
-    add(type, definition);
+    add(type, definition.name);
     if ('fields' in definition) {
       for (const field of definition.fields ?? []) {
-        add(`${type}.${field.name.value}`, field);
-        if ('arguments' in field) for (const arg of field.arguments ?? []) add(`${type}.${field.name.value}.${arg.name.value}`, arg);
+        add(`${type}.${field.name.value}`, field.name);
+        if ('arguments' in field) for (const arg of field.arguments ?? []) add(`${type}.${field.name.value}.${arg.name.value}`, arg.name);
       }
     }
-    if ('values' in definition) for (const value of definition.values ?? []) add(`${type}.${value.name.value}`, value);
+    if ('values' in definition) for (const value of definition.values ?? []) add(`${type}.${value.name.value}`, value.name);
   }
 }
 
@@ -304,8 +306,18 @@ export async function checkSchemas(input: CheckInput): Promise<CheckReport> {
       if (usedBy.length > 0) usedBreaking++;
       else unusedBreaking++;
     }
-    const locations = (change.path && (proposedIndex.get(change.path) ?? baseIndex.get(change.path))) || [];
-    report.changes.push({ level, type: change.type, message: change.message, path: change.path, locations, usedBy, fails });
+    const proposedAt = change.path ? proposedIndex.get(change.path) : undefined;
+    const locations = proposedAt ?? (change.path ? baseIndex.get(change.path) : undefined) ?? [];
+    report.changes.push({
+      level,
+      type: change.type,
+      message: change.message,
+      path: change.path,
+      locations,
+      locationsIn: proposedAt ? 'proposed' : 'base',
+      usedBy,
+      fails,
+    });
   }
   const order: Record<ChangeLevel, number> = { breaking: 0, dangerous: 1, safe: 2 };
   report.changes.sort((a, b) => order[a.level] - order[b.level]);
@@ -345,6 +357,9 @@ function at(location: SdlLocation): string {
   return `${location.file}:${location.line}${location.subgraph ? ` (${location.subgraph})` : ''}`;
 }
 
+/** SHOWN_USES is how many operations the text report lists under one change. */
+const SHOWN_USES = 5;
+
 /** formatReport prints a report as readable text, in the order a schema owner acts on it. */
 export function formatReport(report: CheckReport): string {
   const lines: string[] = [];
@@ -373,10 +388,16 @@ export function formatReport(report: CheckReport): string {
     for (const change of report.changes) {
       let label: string = change.level.toUpperCase();
       if (change.level === 'breaking' && change.usedBy.length === 0) label = 'BREAKING, not used by any registered operation';
-      lines.push(`  ${change.fails ? '✗' : change.level === 'safe' ? '✓' : '!'} ${label}: ${change.message}`);
       const where = change.locations.map(at).join(', ');
-      if (change.path || where) lines.push(`      ${change.path ?? ''}${where ? `  ${where}` : ''}`);
-      for (const use of change.usedBy) lines.push(`      used by ${use.operation} (${use.file}:${use.line}, ${use.coordinate})`);
+      if (change.level === 'safe') {
+        lines.push(`  ✓ SAFE: ${change.message}${where ? `  ${where}` : ''}`);
+        continue;
+      }
+      lines.push(`  ${change.fails ? '✗' : '!'} ${label}: ${change.message}`);
+      const was = change.locationsIn === 'base' && where ? 'was at ' : '';
+      if (change.path || where) lines.push(`      ${change.path ?? ''}${where ? `  ${was}${where}` : ''}`);
+      for (const use of change.usedBy.slice(0, SHOWN_USES)) lines.push(`      used by ${use.operation} (${use.file}:${use.line}, ${use.coordinate})`);
+      if (change.usedBy.length > SHOWN_USES) lines.push(`      and ${change.usedBy.length - SHOWN_USES} more registered operations (--json lists them all)`);
     }
     const broken = report.operations.broken;
     lines.push('', `Registered operations: ${report.operations.checked} checked, ${new Set(broken.map((b) => b.operation)).size} broken`);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildManifest, MANIFEST_FILE, readOperations } from './operations.js';
-import { generateSchemas, IGNORED_HINTS, readRoverConfig, ROOT } from './supergraph.js';
+import { generateSchemas, IGNORED_HINTS, parseRoverConfig, readRoverConfig, ROOT } from './supergraph.js';
 import { SUBGRAPHS } from './services.js';
 
 describe('schema', () => {
@@ -15,6 +15,24 @@ describe('schema', () => {
       assert.equal(s.schemaFile, `./schema/${s.name}.graphql`);
       assert.ok(URL.canParse(s.routingUrl), s.routingUrl);
     }
+  });
+
+  it('composition reads rover.yaml as rover does: each routing_url is the supergraph\'s URL of that subgraph', async () => {
+    const config = await readRoverConfig();
+    const supergraph = await readFile(join(ROOT, 'schema/supergraph.graphql'), 'utf8');
+    const graphs = [...supergraph.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(graphs.sort(), config.subgraphs.map((s) => [s.name, s.routingUrl]).sort());
+  });
+
+  it('reads rover\'s supergraph config format, and refuses a subgraph whose schema is not a file', () => {
+    const config = parseRoverConfig(
+      ['federation_version: =2.14.4', 'subgraphs:', '  films:', '    routing_url: https://films.example.com', '    schema:', '      file: ./films.graphql', ''].join('\n'),
+    );
+    assert.deepEqual(config, { federationVersion: '=2.14.4', subgraphs: [{ name: 'films', routingUrl: 'https://films.example.com', schemaFile: './films.graphql' }] });
+    assert.throws(
+      () => parseRoverConfig(['subgraphs:', '  people:', '    routing_url: http://localhost:4002', '    schema:', '      subgraph_url: http://localhost:4002', ''].join('\n')),
+      /subgraph people has no schema.file/,
+    );
   });
 
   it('composes without errors or hints, and the committed files are what the code generates', async () => {

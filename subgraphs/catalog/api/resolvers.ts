@@ -25,7 +25,7 @@ export class CategoryResolver {
     return this.catalog.categories();
   }
 
-  @FieldResolver(() => [ServiceType])
+  @FieldResolver(() => [ServiceType], { description: 'The services of this category.' })
   services(@Root() category: Category, @Ctx() ctx: CatalogContext): Promise<Service[]> {
     return ctx.loaders.servicesOfCategory.load(category.id);
   }
@@ -55,7 +55,7 @@ export class ServiceResolver {
     });
   }
 
-  @FieldResolver(() => CategoryType)
+  @FieldResolver(() => CategoryType, { description: 'The category the service belongs to.' })
   async category(@Root() service: Service, @Ctx() ctx: CatalogContext): Promise<Category> {
     const category = await ctx.loaders.category.load(service.categoryId);
     if (!category) throw new Error(`service ${service.id} has no category ${service.categoryId}`);

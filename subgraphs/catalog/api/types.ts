@@ -4,10 +4,10 @@ import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
 @ObjectType('Category', { description: 'A group of services, such as Plumbing.' })
 @Directive('@key(fields: "id")')
 export class CategoryType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The category's unique id." })
   id!: string;
 
-  @Field()
+  @Field({ description: "The category's name, unique in the catalog." })
   name!: string;
 }
 
@@ -15,35 +15,35 @@ export class CategoryType {
 @ObjectType('Service', { description: 'A kind of work that providers offer and customers order.' })
 @Directive('@key(fields: "id")')
 export class ServiceType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The service's unique id." })
   id!: string;
 
-  @Field()
+  @Field({ description: "The service's name." })
   name!: string;
 
-  @Field()
+  @Field({ description: 'What the service covers.' })
   description!: string;
 
   categoryId!: string;
 }
 
 /** UserType is the `User` entity as catalog extends it with a provider's skills. */
-@ObjectType('User')
+@ObjectType('User', { description: 'A person with an account: a customer, a provider or an admin.' })
 @Directive('@key(fields: "id")')
 export class UserType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The user's unique id." })
   id!: string;
 }
 
 /** CreateServiceInputType is the contract's `CreateServiceInput`. */
-@InputType('CreateServiceInput')
+@InputType('CreateServiceInput', { description: 'What a new service needs.' })
 export class CreateServiceInputType {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The category the service belongs to.' })
   categoryId!: string;
 
-  @Field()
+  @Field({ description: "The service's name." })
   name!: string;
 
-  @Field()
+  @Field({ description: 'What the service covers.' })
   description!: string;
 }

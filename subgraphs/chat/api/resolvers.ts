@@ -32,17 +32,17 @@ export class ConversationResolver {
   }
 
   // Nullable: a participant may no longer see the order (another provider's offer was accepted), yet still reads the chat.
-  @FieldResolver(() => OrderType, { nullable: true })
+  @FieldResolver(() => OrderType, { nullable: true, description: 'The order the conversation is about.' })
   order(@Root() conversation: Conversation): OrderType {
     return { id: conversation.orderId };
   }
 
-  @FieldResolver(() => UserRef)
+  @FieldResolver(() => UserRef, { description: "The order's customer." })
   customer(@Root() conversation: Conversation): UserRef {
     return { id: conversation.customerId };
   }
 
-  @FieldResolver(() => UserRef)
+  @FieldResolver(() => UserRef, { description: 'The provider the customer talks with.' })
   provider(@Root() conversation: Conversation): UserRef {
     return { id: conversation.providerId };
   }
@@ -83,12 +83,12 @@ export class MessageResolver {
     return message;
   }
 
-  @FieldResolver(() => UserRef)
+  @FieldResolver(() => UserRef, { description: 'Who sent the message.' })
   sender(@Root() message: Message): UserRef {
     return { id: message.senderId };
   }
 
-  @FieldResolver(() => ConversationType)
+  @FieldResolver(() => ConversationType, { description: 'The conversation the message belongs to.' })
   async conversation(@Root() message: Message, @Ctx() ctx: ChatContext): Promise<Conversation> {
     const found = await ctx.loaders.conversation.load(message.conversationId);
     if (!found) throw new InvalidInputError('conversationId', 'no such conversation');
@@ -101,7 +101,7 @@ export class MessageResolver {
 export class OrderConversationsResolver {
   constructor(private readonly chat: ConversationService) {}
 
-  @FieldResolver(() => [ConversationType])
+  @FieldResolver(() => [ConversationType], { description: "The order's conversations the caller may see." })
   async conversations(@Root() order: OrderType, @Ctx() ctx: ChatContext): Promise<Conversation[]> {
     const all = await ctx.loaders.conversationsOfOrder.load(order.id);
     return all.filter((c) => this.chat.mayRead(c, ctx.caller.viewer));

@@ -57,12 +57,12 @@ export class OrderResolver {
     return this.orders.cancelOrder(parseId(orderId, 'orderId'), ctx.caller);
   }
 
-  @FieldResolver(() => ServiceRef)
+  @FieldResolver(() => ServiceRef, { description: 'The service the order is for.' })
   service(@Root() order: Order): ServiceRef {
     return { id: order.serviceId };
   }
 
-  @FieldResolver(() => UserType)
+  @FieldResolver(() => UserType, { description: 'The customer who made the order.' })
   customer(@Root() order: Order): UserType {
     return { id: order.customerId };
   }
@@ -77,7 +77,7 @@ export class OrderResolver {
     return this.orders.visibleOffers(order, await ctx.loaders.offersOfOrder.load(order.id), ctx.caller.viewer).slice(0, size);
   }
 
-  @FieldResolver(() => OfferType, { nullable: true })
+  @FieldResolver(() => OfferType, { nullable: true, description: 'The offer the customer accepted, once there is one.' })
   acceptedOffer(@Root() order: Order, @Ctx() ctx: OrderContext): Promise<Offer | null> | null {
     return order.acceptedOfferId ? ctx.loaders.offer.load(order.acceptedOfferId) : null;
   }
@@ -106,7 +106,7 @@ export class OfferResolver {
     return (await ctx.loaders.order.load(offer.orderId))!;
   }
 
-  @FieldResolver(() => UserType)
+  @FieldResolver(() => UserType, { description: 'The provider who made the offer.' })
   provider(@Root() offer: Offer): UserType {
     return { id: offer.providerId };
   }

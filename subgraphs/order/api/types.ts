@@ -20,18 +20,18 @@ export enum OfferStatusEnum {
 registerEnumType(OfferStatusEnum, { name: 'OfferStatus', description: 'Where an offer is in its workflow.' });
 
 /** UserType is the `User` entity as order extends it with a customer's orders and a provider's offers. */
-@ObjectType('User')
+@ObjectType('User', { description: 'A person with an account: a customer, a provider or an admin.' })
 @Directive('@key(fields: "id")')
 export class UserType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The user's unique id." })
   id!: string;
 }
 
 /** ServiceRef is the `Service` entity as order knows it: by key only, resolved by catalog. */
-@ObjectType('Service')
+@ObjectType('Service', { description: 'A kind of work that providers offer and customers order.' })
 @Directive('@key(fields: "id", resolvable: false)')
 export class ServiceRef {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The service's unique id." })
   id!: string;
 }
 
@@ -39,23 +39,23 @@ export class ServiceRef {
 @ObjectType('Order', { description: "A customer's request for a service." })
 @Directive('@key(fields: "id")')
 export class OrderType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The order's unique id." })
   id!: string;
 
-  @Field(() => OrderStatusEnum)
+  @Field(() => OrderStatusEnum, { description: 'Where the order is in its workflow.' })
   status!: OrderStatusEnum;
 
-  @Field()
+  @Field({ description: 'What the customer needs done.' })
   description!: string;
 
-  @Field()
+  @Field({ description: 'When the order was made.' })
   createdAt!: Date;
 }
 
 /** OfferType is the GraphQL `Offer`: a provider's price for an order. */
 @ObjectType('Offer', { description: "A provider's price for an order." })
 export class OfferType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The offer's unique id." })
   id!: string;
 
   @Field(() => Int, { description: 'The price in the smallest unit of the currency (cents).' })
@@ -64,20 +64,20 @@ export class OfferType {
   @Field({ description: 'An ISO 4217 code such as EUR.' })
   currency!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "The provider's note to the customer." })
   message!: string | null;
 
-  @Field(() => OfferStatusEnum)
+  @Field(() => OfferStatusEnum, { description: 'Where the offer is in its workflow.' })
   status!: OfferStatusEnum;
 
-  @Field()
+  @Field({ description: 'When the offer was made.' })
   createdAt!: Date;
 }
 
 /** CreateOrderInputType is the contract's `CreateOrderInput`. */
-@InputType('CreateOrderInput')
+@InputType('CreateOrderInput', { description: 'What a new order needs.' })
 export class CreateOrderInputType {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The service the customer needs.' })
   serviceId!: string;
 
   @Field({ description: '1 to 4000 characters.' })
@@ -85,9 +85,9 @@ export class CreateOrderInputType {
 }
 
 /** SubmitOfferInputType is the contract's `SubmitOfferInput`. */
-@InputType('SubmitOfferInput')
+@InputType('SubmitOfferInput', { description: "A provider's offer on an order." })
 export class SubmitOfferInputType {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The order to offer on.' })
   orderId!: string;
 
   @Field(() => Int, { description: '1 to 100,000,000 (cents).' })

@@ -31,7 +31,7 @@ export class AuthResolver {
     return ownAccount(await this.accounts.register({ ...input, role: input.role as Role }, ctx.caller));
   }
 
-  @Mutation(() => AuthPayloadType, { nullable: true })
+  @Mutation(() => AuthPayloadType, { nullable: true, description: 'Signs in with email and password.' })
   async login(@Arg('email') email: string, @Arg('password') password: string, @Ctx() ctx: UserContext): Promise<SessionTokens> {
     return ownAccount(await this.accounts.login(email, password, ctx.caller));
   }
@@ -46,7 +46,7 @@ export class AuthResolver {
     return this.accounts.logout(checkToken(refreshToken, 'refreshToken'), ctx.caller.viewer!, ctx.caller);
   }
 
-  @Mutation(() => UserType)
+  @Mutation(() => UserType, { description: 'Marks the email address as verified with the token sent to it.' })
   verifyEmail(@Arg('token') token: string, @Ctx() ctx: UserContext): Promise<User> {
     return this.accounts.verifyEmail(checkToken(token, 'token'), ctx.caller);
   }
@@ -111,7 +111,7 @@ export class UserResolver {
     return toConnection(await this.accounts.users(pageSize(first, 'first'), position && { createdAt: position.at, id: position.id }), cursorOf);
   }
 
-  @Mutation(() => UserType)
+  @Mutation(() => UserType, { description: "Changes the signed-in user's display name or avatar." })
   updateProfile(@Arg('input', () => UpdateProfileInputType) input: UpdateProfileInputType, @Ctx() ctx: UserContext): Promise<User> {
     return this.accounts.updateProfile(
       { displayName: input.displayName ?? undefined, avatarUrl: input.avatarUrl === undefined ? undefined : input.avatarUrl },

@@ -16,25 +16,25 @@ export const OWN_ACCOUNT = Symbol('ownAccount');
 @ObjectType('User', { description: 'A person with an account: a customer, a provider or an admin.' })
 @Directive('@key(fields: "id")')
 export class UserType {
-  @Field(() => ID)
+  @Field(() => ID, { description: "The user's unique id." })
   id!: string;
 
   @Field(() => String, { nullable: true, description: 'Visible to the user and to admins; for anyone else an error and null.' })
   email!: string | null;
 
-  @Field()
+  @Field({ description: 'The name other users see.' })
   displayName!: string;
 
-  @Field(() => [RoleEnum])
+  @Field(() => [RoleEnum], { description: 'What the user may act as.' })
   roles!: RoleEnum[];
 
-  @Field()
+  @Field({ description: 'Whether the user proved they own the email address.' })
   emailVerified!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "An http(s) URL of the user's picture, if they set one." })
   avatarUrl!: string | null;
 
-  @Field()
+  @Field({ description: 'When the account was made.' })
   createdAt!: Date;
 }
 
@@ -61,7 +61,7 @@ export class SessionType {
 }
 
 /** AuthPayloadType is what sign-up, sign-in and refresh return. */
-@ObjectType('AuthPayload')
+@ObjectType('AuthPayload', { description: 'A signed-in session: an access token, the refresh token to renew it, and the user.' })
 export class AuthPayloadType {
   @Field({ description: 'A JWT to send as `Authorization: Bearer <accessToken>`.' })
   accessToken!: string;
@@ -69,23 +69,23 @@ export class AuthPayloadType {
   @Field({ description: 'Opaque and single use: trade it for a new pair with refreshSession.' })
   refreshToken!: string;
 
-  @Field()
+  @Field({ description: 'When the access token stops working: refresh before then.' })
   accessTokenExpiresAt!: Date;
 
-  @Field(() => UserType)
+  @Field(() => UserType, { description: 'The signed-in user.' })
   user!: UserType;
 }
 
 /** RegisterInputType is the contract's `RegisterInput`. */
-@InputType('RegisterInput')
+@InputType('RegisterInput', { description: 'What a new account needs.' })
 export class RegisterInputType {
-  @Field()
+  @Field({ description: 'The address to sign in with; it must not have an account yet.' })
   email!: string;
 
   @Field({ description: '10 to 256 characters.' })
   password!: string;
 
-  @Field()
+  @Field({ description: 'The name other users see.' })
   displayName!: string;
 
   @Field(() => RoleEnum, { description: 'CUSTOMER or PROVIDER; ADMIN is refused.' })
@@ -93,9 +93,9 @@ export class RegisterInputType {
 }
 
 /** UpdateProfileInputType is the contract's `UpdateProfileInput`. */
-@InputType('UpdateProfileInput')
+@InputType('UpdateProfileInput', { description: 'The profile fields to change; a field left out stays as it is.' })
 export class UpdateProfileInputType {
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The name other users see.' })
   displayName?: string | null;
 
   @Field(() => String, { nullable: true, description: 'An http(s) URL; an empty string clears it.' })

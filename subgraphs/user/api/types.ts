@@ -41,13 +41,13 @@ export class UserType {
 /** SessionType is one of the signed-in user's live sessions. */
 @ObjectType('Session', { description: 'A live session: one sign-in, refreshed or not.' })
 export class SessionType {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The session, as revokeSession names it.' })
   id!: string;
 
   @Field({ description: 'Whether the access token of this request belongs to this session.' })
   current!: boolean;
 
-  @Field()
+  @Field({ description: 'When the session began: the sign-in.' })
   createdAt!: Date;
 
   @Field({ description: 'When the session began or last refreshed its tokens.' })

@@ -236,7 +236,7 @@ describe('bounded requests through the gateway', () => {
   });
 });
 
-describe('registered mode, production-like switches, rate limits and socket caps', () => {
+describe('registered mode, rate limits and socket caps', () => {
   let t: TestStack;
   before(async () => {
     t = await startTestStack({

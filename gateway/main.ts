@@ -275,9 +275,10 @@ try {
       const admitted = admission.admit(fields);
       if (isRefused(admitted)) return refuse(admitted.status, admitted.errors);
       if (admitted.operationType === 'mutation') await rateLimits.consumeCreate(scope.caller!, admitted.rootFields);
-      const { persistedQuery: _persistedQuery, ...extensions } = (fields.extensions ?? {}) as Record<string, unknown>;
-      const { documentId: _documentId, ...rest } = fields;
-      return { fields: { ...rest, query: admitted.query, ...(Object.keys(extensions).length > 0 ? { extensions } : { extensions: undefined }) } };
+      // Apollo gets the document's text; the id that named it is spent here.
+      const { documentId: _documentId, extensions: given, ...rest } = fields;
+      const { persistedQuery: _persistedQuery, ...extensions } = given && typeof given === 'object' ? (given as Record<string, unknown>) : {};
+      return { fields: { ...rest, query: admitted.query, ...(Object.keys(extensions).length > 0 ? { extensions } : {}) } };
     } catch (err) {
       if (!(err instanceof RateLimitedError)) throw err;
       const seconds = String(err.details.retryAfterSeconds);

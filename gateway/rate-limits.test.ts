@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { RateLimitedError } from '../foundation/errors.js';
+import { databaseUrl, dropDatabases, provisionDatabases } from '../foundation/postgres-admin.js';
+import { testDatabaseServer, uniqueName } from '../foundation/testkit.js';
+import { addressKey, GatewayRateLimits, type RateLimitPolicies, type RateLimitStore } from './rate-limits.js';
+
+const POLICIES: RateLimitPolicies = {
+  user: { perSecond: 2, burst: 2 },
+  address: { perSecond: 1000, burst: 1000 },
+  create: { perSecond: 1, burst: 1 },
+};
+
+/** spend consumes until refused and gives how many went through (at most limit tries). */
+async function spend(limits: GatewayRateLimits, caller: Parameters<GatewayRateLimits['consume']>[0], limit = 50): Promise<{ allowed: number; error?: RateLimitedError }> {
+  for (let i = 0; i < limit; i++) {
+    try {
+      await limits.consume(caller);
+    } catch (err) {
+      assert.ok(err instanceof RateLimitedError);
+      return { allowed: i, error: err };
+    }
+  }
+  return { allowed: limit };
+}
+
+/** sharedBudget checks that two gateways on one store share a user's budget. */
+async function sharedBudget(store: RateLimitStore): Promise<void> {
+  const a = await GatewayRateLimits.open(store, POLICIES);
+  const b = await GatewayRateLimits.open(store, POLICIES);
+  try {
+    const caller = { ip: '198.51.100.9', viewer: { id: `user-${randomBytes(6).toString('hex')}`, roles: [], sessionId: null } };
+    const first = await spend(a, caller);
+    assert.ok(first.allowed >= 2 && first.allowed <= 6, `allowed ${first.allowed}`);
+    assert.equal(first.error?.code, 'RATE_LIMITED');
+    assert.ok(Number(first.error?.details.retryAfterSeconds) >= 1);
+    // The second gateway sees the budget the first one spent.
+    await assert.rejects(b.consume(caller), RateLimitedError);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+}
+
+describe('gateway rate limits', () => {
+  it('keys IPv4 addresses as they are and IPv6 addresses by their /64', () => {
+    assert.equal(addressKey('203.0.113.7'), '203.0.113.7');
+    assert.equal(addressKey('2001:db8:1:2::1'), '2001:db8:1:2::/64');
+    assert.equal(addressKey('2001:0db8:0001:0002:ffff:1:2:3'), '2001:db8:1:2::/64');
+    assert.equal(addressKey('2001:db8::1'), '2001:db8:0:0::/64');
+    assert.equal(addressKey('::1'), '0:0:0:0::/64');
+    assert.equal(addressKey(null), 'unknown');
+  });
+
+  it('allows a burst, then refuses with RATE_LIMITED and when to retry (memory store)', async () => {
+    const limits = await GatewayRateLimits.open({ kind: 'memory' }, POLICIES);
+    const caller = { ip: '198.51.100.1', viewer: { id: 'u1', roles: [], sessionId: null } };
+    const spent = await spend(limits, caller);
+    assert.ok(spent.allowed >= 4 && spent.allowed <= 6, `allowed ${spent.allowed}`);
+    // Another user is not affected.
+    await limits.consume({ ip: '198.51.100.1', viewer: { id: 'u2', roles: [], sessionId: null } });
+    // Creating mutations have their own, tighter bucket; other mutations do not count there.
+    const anonymous = { ip: '198.51.100.2', viewer: null };
+    await limits.consumeCreate(anonymous, ['login']);
+    await limits.consumeCreate(anonymous, ['register']);
+    await limits.consumeCreate(anonymous, ['register']);
+    await assert.rejects(limits.consumeCreate(anonymous, ['register']), RateLimitedError);
+    await limits.stop();
+  });
+
+  it('shares one budget between gateways through PostgreSQL', async () => {
+    const { adminUrl } = await testDatabaseServer();
+    const grant = { database: uniqueName('rl'), role: uniqueName('rl'), password: randomBytes(12).toString('hex') };
+    await provisionDatabases(adminUrl, [grant], { lockDownServer: false });
+    try {
+      await sharedBudget({ kind: 'postgres', url: databaseUrl(adminUrl, grant) });
+    } finally {
+      await dropDatabases(adminUrl, [grant]);
+    }
+  });
+
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let redisReachable = false;
+  it('shares one budget between gateways through Redis', async (t) => {
+    const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: () => null });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      redisReachable = (await probe.ping()) === 'PONG';
+    } catch {
+      redisReachable = false;
+    } finally {
+      probe.disconnect();
+    }
+    if (!redisReachable) {
+      t.skip(`no Redis reachable at ${redisUrl} (set REDIS_URL): the Redis store is not tested here`);
+      return;
+    }
+    await sharedBudget({ kind: 'redis', url: redisUrl });
+  });
+});

@@ -25,6 +25,7 @@ import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundatio
 import { accountPages } from './account-pages.js';
 import { Authenticator, refusal } from './auth.js';
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
+import { planRegisteredOperations, readManifest } from './planning.js';
 import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
@@ -58,6 +59,12 @@ const spec = {
     doc: 'the composed supergraph to serve (npm run schema writes it)',
     schema: z.string().min(1),
     fallback: join(root, 'schema', 'supergraph.graphql'),
+  }),
+  operationsManifestPath: setting({
+    env: 'GATEWAY_OPERATIONS_MANIFEST_PATH',
+    doc: "the frontends' registered operations (Apollo persisted query manifest), planned at start so no request pays for planning; empty: none",
+    schema: z.string(),
+    fallback: join(root, 'schema', 'persisted-query-manifest.json'),
   }),
   subgraphUrls: setting({
     env: 'GATEWAY_SUBGRAPH_URLS',
@@ -121,6 +128,12 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '60',
   }),
+  verifiedTokenCacheSize: setting({
+    env: 'GATEWAY_VERIFIED_TOKEN_CACHE_SIZE',
+    doc: 'access tokens whose signature was checked that are remembered until they expire, at most (staleness and ended sessions are checked on every request)',
+    schema: positiveIntSchema,
+    fallback: '10000',
+  }),
   internalTokenCacheSize: setting({ env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE', doc: 'callers whose internal tokens are kept for reuse, at most (least recently used go first)', schema: positiveIntSchema, fallback: '10000' }),
   trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
@@ -156,8 +169,13 @@ try {
     settings.sessionWindowSeconds * 1000,
     logger,
   );
-  const authenticator = new Authenticator(new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience), revocations, settings.trustProxyHops);
-  const { apollo, subgraphs, fetchers, close: closeFetchers } = createGateway({
+  const authenticator = new Authenticator(
+    new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience),
+    revocations,
+    settings.trustProxyHops,
+    settings.verifiedTokenCacheSize,
+  );
+  const { apollo, gateway, subgraphs, fetchers, close: closeFetchers } = createGateway({
     supergraphSdl,
     subgraphUrls: settings.subgraphUrls,
     subgraphTimeoutMs: settings.subgraphTimeoutMs,
@@ -168,6 +186,10 @@ try {
   });
   await apollo.start();
   lifecycle.onShutdown({ name: 'subgraph connections', stop: closeFetchers });
+  if (settings.operationsManifestPath) {
+    const planned = await planRegisteredOperations(gateway, readManifest(settings.operationsManifestPath));
+    logger.info({ planned, manifest: settings.operationsManifestPath }, 'registered operations planned');
+  }
   lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
   const ideOn = settings.ide === 'true' || (settings.ide === 'auto' && settings.environment !== 'production');
   const execute = graphqlRoute<GatewayContext>(apollo, async (_req, scope) => ({ scope, caller: scope.caller!, deadline: performance.now() + settings.operationTimeoutMs }), settings.httpBodyLimitBytes);

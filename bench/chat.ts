@@ -2,7 +2,8 @@
 // Opens two graphql-ws clients per conversation (customer and provider)
 // through the gateway, sends messages at a fixed rate, and prints delivery
 // latency from sendMessage returning to receipt (p50, p99, max), messages
-// lost (must be 0), and the gateway's and chat subgraph's memory.
+// lost (must be 0), CPU milliseconds per message summed over every process
+// with each one's share, and each process's memory.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/config.js';
 import { adminQuery as sql } from '../foundation/postgres-admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
+import { CpuMeter, describeCpu, describeMemory, type MeasuredProcess } from './process-stats.js';
 import { memory } from './readings.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
@@ -126,6 +128,12 @@ try {
   say(`  ${ready} subscriptions live (${warmed.size} confirmed) in ${((Date.now() - opened) / 1000).toFixed(1)} s; ${await memory(stack, ['gateway', 'chat'])}`);
 
   say(`Sending ${settings.rate} messages/s for ${settings.duration} s…`);
+  const processes: MeasuredProcess[] = [
+    ...stack.services.map((s) => ({ name: s.name, pid: s.pid })),
+    ...(stack.postgresPid ? [{ name: 'postgres', pid: stack.postgresPid, tree: true }] : []),
+  ];
+  const cpu = new CpuMeter(processes);
+  cpu.begin();
   let sent = 0;
   let failed = 0;
   const interval = 1000 / settings.rate;
@@ -144,12 +152,14 @@ try {
   }
   await Promise.all(inFlight);
   await new Promise((r) => setTimeout(r, 3000));
+  const reading = cpu.end();
   const expected = (sent - failed) * 2;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1) : '-');
   say(`sent ${sent} (${failed} failed); deliveries expected ${expected}, received ${received}, lost ${expected - received}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}`);
   say(`delivery latency after sendMessage returned: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.length ? latencies[latencies.length - 1]!.toFixed(1) : '-'} ms`);
-  say(`memory: ${await memory(stack, ['gateway', 'chat'])}`);
+  say(`${describeCpu(reading, sent).replace('CPU per request', 'CPU per message sent (with its two deliveries and the idle cost of the open sockets)')}`);
+  say(`memory: ${await memory(stack, ['gateway', 'chat'])}; resident: ${describeMemory(processes)}`);
 } finally {
   for (const c of clients) await c.dispose();
   await stack?.stop();

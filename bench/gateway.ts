@@ -37,6 +37,8 @@ const settings = loadSettings(
     warmup: setting({ env: 'BENCH_WARMUP_SECONDS', doc: 'seconds of unmeasured load before each measurement', schema: positiveIntSchema, fallback: '2' }),
     connections: setting({ env: 'BENCH_CONNECTIONS', doc: 'requests in flight at once, each on its own connection', schema: positiveIntSchema, fallback: '50' }),
     tracing: setting({ env: 'BENCH_TRACING', doc: "also run Fixup's gateway exporting spans to an OTLP sink, at the default sampling ratio and at 100%", schema: booleanSchema, fallback: 'true' }),
+    queries: setting({ env: 'BENCH_QUERIES', doc: 'which queries to run, comma-separated', schema: z.string().transform((v) => v.split(',').map((q) => q.trim()).filter(Boolean)), fallback: 'small,medium,heavy' }),
+    gatewayNodeArgs: setting({ env: 'BENCH_GATEWAY_NODE_ARGS', doc: "extra node flags for Fixup's gateway, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)", schema: z.string(), fallback: '' }),
     supergraphPath: setting({
       env: 'BENCH_SUPERGRAPH_PATH',
       doc: "a supergraph file whose subgraphs already run (the URLs in it): both gateways serve it instead of the built-in subgraphs; the built-in queries must fit it",
@@ -201,7 +203,7 @@ try {
     const port = await freePort();
     const { child } = await started(
       name,
-      pinned(0, process.execPath, [join(DIST, 'gateway/main.js'), '--supergraph-path', supergraphPath!]),
+      pinned(0, process.execPath, [...settings.gatewayNodeArgs.split(' ').filter(Boolean), join(DIST, 'gateway/main.js'), '--supergraph-path', supergraphPath!]),
       {
         NODE_ENV: 'production',
         GATEWAY_HTTP_PORT: String(port),
@@ -240,7 +242,7 @@ try {
   const results: Record<string, Record<string, Result[]>> = {};
   for (let round = 1; round <= settings.rounds; round++) {
     say(`\nRound ${round}`);
-    for (const [queryName, query] of Object.entries(QUERIES)) {
+    for (const [queryName, query] of Object.entries(QUERIES).filter(([name]) => settings.queries.includes(name))) {
       for (const gateway of gateways) {
         await load(gateway, query, settings.warmup, headers, expected[queryName]!);
         const cpu0 = cpuMsOf({ name: gateway.name, pid: gateway.pid });
@@ -283,7 +285,10 @@ try {
   }
   if (settings.tracing) say(`OTLP sink received ${(spanBytes / 1e6).toFixed(1)} MB of spans`);
 } finally {
-  for (const child of children) child.kill('SIGTERM');
+  // SIGINT lets a gateway started with --cpu-prof write its profile as it exits.
+  for (const child of children) child.kill('SIGINT');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   for (const server of servers) server.closeAllConnections?.(), server.close();
   rmSync(work, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { allow, rule, shield, type IRules } from 'graphql-shield';
 import { ForbiddenError, UnauthenticatedError } from './errors.js';
@@ -58,10 +58,22 @@ export const FEDERATION_RULES = {
  * the central error mapping. Applied to the schema that buildSubgraphSchema
  * returns, it keeps `__resolveReference` and guards entity fields reached
  * through `_entities` too.
+ *
+ * Shield is kept only on fields that carry a rule of their own (or fall to the
+ * deny-by-default rule). A field whose rule is `allow` (its own, its type's, or
+ * its type's `'*'`) gets its plain resolver back: wrapping it would cost a
+ * chain of promises per resolved value, scalars included, to learn nothing.
  */
 export function withPermissions(schema: GraphQLSchema, rules: IRules): GraphQLSchema {
   const merged = mergeRules(FEDERATION_RULES, rules as Record<string, unknown>);
-  return applyMiddleware(
+  const plain = new Map<string, GraphQLFieldResolver<unknown, unknown> | undefined>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (ruleOf(merged, type.name, field.name) === allow) plain.set(`${type.name}.${field.name}`, field.resolve);
+    }
+  }
+  const shielded = applyMiddleware(
     schema,
     shield(merged as IRules, {
       fallbackRule: rule('denyByDefault', { cache: 'contextual' })((_p, _a, ctx: CallerContext) => denied(ctx)),
@@ -69,6 +81,30 @@ export function withPermissions(schema: GraphQLSchema, rules: IRules): GraphQLSc
       fallbackError: (err, _parent, _args, ctx) => (err instanceof Error ? err : denied(ctx as unknown as CallerContext)),
     }),
   );
+  for (const type of Object.values(shielded.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const key = `${type.name}.${field.name}`;
+      if (plain.has(key)) field.resolve = plain.get(key);
+    }
+  }
+  return shielded;
+}
+
+/** ruleOf is the rule shield applies to one field: the field's own, else its type's `'*'`, else its type's rule; undefined falls to the default (deny). */
+function ruleOf(rules: Record<string, unknown>, typeName: string, fieldName: string): unknown {
+  const forType = rules[typeName];
+  if (forType === undefined) return undefined;
+  if (forType && typeof forType === 'object' && !isRule(forType)) {
+    const map = forType as Record<string, unknown>;
+    return map[fieldName] ?? map['*'];
+  }
+  return forType;
+}
+
+/** isRule tells a shield rule (or logic rule) from a map of rules by field. */
+function isRule(value: object): boolean {
+  return typeof (value as { resolve?: unknown }).resolve === 'function';
 }
 
 function mergeRules(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {

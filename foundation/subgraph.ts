@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
@@ -106,7 +106,9 @@ export function subgraphSdl(schema: GraphQLSchema): string {
 /**
  * createSubgraphServer makes the Apollo Server of a subgraph: errors mapped
  * once to the contract's codes, unexpected ones logged in full, no landing
- * page, no inline traces (tracing is OpenTelemetry's job).
+ * page, no inline traces (tracing is OpenTelemetry's job), and no cache-control
+ * plugin: no field carries a cache hint, and the plugin's hook ran on every
+ * resolved field, scalars included.
  */
 export function createSubgraphServer<C extends ScopedContext>(schema: GraphQLSchema): ApolloServer<C> {
   return new ApolloServer<C>({
@@ -115,6 +117,6 @@ export function createSubgraphServer<C extends ScopedContext>(schema: GraphQLSch
     includeStacktraceInErrorResponses: false,
     // The process's Lifecycle owns signals and stops Apollo in order.
     stopOnTerminationSignals: false,
-    plugins: [requestScopePlugin<C>(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
+    plugins: [requestScopePlugin<C>(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
 }

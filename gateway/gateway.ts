@@ -56,6 +56,7 @@ export function subgraphsOf(supergraphSdl: string): Record<string, string> {
  */
 export function createGateway(options: GatewayOptions): {
   apollo: ApolloServer<GatewayContext>;
+  gateway: ApolloGateway;
   subgraphs: Record<string, string>;
   fetchers: Record<string, SubgraphDataSource>;
   close(): Promise<void>;
@@ -91,7 +92,7 @@ export function createGateway(options: GatewayOptions): {
     stopOnTerminationSignals: false,
     plugins: [requestScopePlugin<GatewayContext>(), gatewayMetrics.plugin<GatewayContext>(), ApolloServerPluginLandingPageDisabled()],
   });
-  return { apollo, subgraphs, fetchers, close: async () => void (await Promise.all(Object.values(fetchers).map((f) => f.close()))) };
+  return { apollo, gateway, subgraphs, fetchers, close: async () => void (await Promise.all(Object.values(fetchers).map((f) => f.close()))) };
 }
 
 /** subgraphReadiness asks every subgraph's /readyz and says which are not ready. */

@@ -29,6 +29,7 @@ import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundatio
 import { accountPages } from './account-pages.js';
 import { Authenticator, refusal } from './auth.js';
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
+import { planRegisteredOperations } from './planning.js';
 import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
@@ -37,7 +38,7 @@ import { applyCors, preflight, type CorsPolicy } from './cors.js';
 import { isRefused, loadManifest, OperationAdmission } from './operation-admission.js';
 import { DocumentChecker, type OperationLimits } from './operation-limits.js';
 import { GatewayRateLimits } from './rate-limits.js';
-import { gatewayMetrics, registeredOperationNames } from './metrics.js';
+import { gatewayMetrics } from './metrics.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -137,6 +138,12 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '60',
   }),
+  verifiedTokenCacheSize: setting({
+    env: 'GATEWAY_VERIFIED_TOKEN_CACHE_SIZE',
+    doc: 'access tokens whose signature was checked that are remembered until they expire, at most (staleness and ended sessions are checked on every request)',
+    schema: positiveIntSchema,
+    fallback: '10000',
+  }),
   internalTokenCacheSize: setting({ env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE', doc: 'callers whose internal tokens are kept for reuse, at most (least recently used go first)', schema: positiveIntSchema, fallback: '10000' }),
   trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
   httpHeadersTimeoutMs: setting({ env: 'GATEWAY_HTTP_HEADERS_TIMEOUT_MS', doc: "longest a client may take to send a request's headers", schema: positiveIntSchema, fallback: '10000' }),
@@ -210,11 +217,16 @@ try {
     settings.sessionWindowSeconds * 1000,
     logger,
   );
-  const authenticator = new Authenticator(new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience), revocations, settings.trustProxyHops);
+  const authenticator = new Authenticator(
+    new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience),
+    revocations,
+    settings.trustProxyHops,
+    settings.verifiedTokenCacheSize,
+  );
   const production = settings.environment === 'production';
   const introspection = settings.introspection === 'true' || (settings.introspection === 'auto' && !production);
   const suggestions = settings.suggestions === 'true' || (settings.suggestions === 'auto' && !production);
-  const { apollo, subgraphs, fetchers, close: closeFetchers } = createGateway({
+  const { apollo, gateway, subgraphs, fetchers, close: closeFetchers } = createGateway({
     supergraphSdl,
     subgraphUrls: settings.subgraphUrls,
     subgraphTimeoutMs: settings.subgraphTimeoutMs,
@@ -238,8 +250,9 @@ try {
     maxListSize: MAX_PAGE_SIZE,
   };
   const apiSchema = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  const registered = loadManifest(settings.operationsManifestPath);
   const admission = new OperationAdmission(
-    loadManifest(settings.operationsManifestPath),
+    registered,
     new DocumentChecker(apiSchema, limits, { introspection, suggestions }),
     settings.operations,
   );
@@ -259,8 +272,10 @@ try {
   };
   await apollo.start();
   lifecycle.onShutdown({ name: 'subgraph connections', stop: closeFetchers });
+  const planned = await planRegisteredOperations(gateway, registered.values());
+  logger.info({ planned, manifest: settings.operationsManifestPath }, 'registered operations planned');
   lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
-  gatewayMetrics.register(registeredOperationNames(join(root, 'schema', 'persisted-query-manifest.json')));
+  gatewayMetrics.register([...registered.values()].map((op) => op.name));
   gatewayMetrics.watchSubgraphs(() => subgraphReadiness(subgraphs, settings.readinessTimeoutMs));
   const ideOn = settings.ide === 'true' || (settings.ide === 'auto' && settings.environment !== 'production');
   // Every document is resolved, limited and validated, and counted against the caller's rate limits, before Apollo plans anything.

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { counter, gauge, histogram, type FinishedRequest } from '../foundation/metrics.js';
 
@@ -18,16 +17,6 @@ const REFUSAL_CODES = new Set([
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
 ]);
-
-/** registeredOperationNames reads the operation names of a persisted query manifest (none when it is missing). */
-export function registeredOperationNames(manifestPath: string): string[] {
-  try {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { operations?: { name?: string }[] };
-    return (manifest.operations ?? []).map((o) => o.name).filter((n): n is string => !!n);
-  } catch {
-    return [];
-  }
-}
 
 /**
  * GatewayMetrics is what the gateway measures beyond every process's request

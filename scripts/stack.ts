@@ -50,6 +50,8 @@ export interface Stack {
   endpoint: string;
   adminUrl: string;
   embedded: boolean;
+  /** postgresPid is the embedded PostgreSQL's launcher process (PostgreSQL and its backends run beneath it); none with an external server. */
+  postgresPid?: number;
   services: RunningService[];
   grants: DatabaseGrant[];
   logDir: string;
@@ -214,6 +216,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       endpoint: `http://localhost:${ports.gateway}/graphql`,
       adminUrl,
       embedded: !options.adminUrl,
+      postgresPid: postgres?.process.pid,
       services,
       grants,
       logDir,

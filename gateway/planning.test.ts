@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { generatePrivateJwk, TokenSigner } from '../foundation/tokens.js';
+import { createGateway } from './gateway.js';
+import { loadManifest } from './operation-admission.js';
+import { planRegisteredOperations } from './planning.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('planning registered operations at start', () => {
+  let made: ReturnType<typeof createGateway>;
+  before(async () => {
+    made = createGateway({
+      supergraphSdl: readFileSync(`${root}schema/supergraph.graphql`, 'utf8'),
+      subgraphUrls: {},
+      subgraphTimeoutMs: 1000,
+      subgraphConnections: 1,
+      signer: await TokenSigner.create({ keys: [await generatePrivateJwk()] }),
+      tokenTtlSeconds: 60,
+      tokenCacheSize: 10,
+      introspection: false,
+      suggestions: false,
+      maxTokens: 2000,
+    });
+    await made.apollo.start();
+  });
+  after(async () => {
+    await made.apollo.stop();
+    await made.close();
+  });
+
+  it('plans every registered query and mutation into the store the gateway reads, under the keys its executor uses', async () => {
+    const operations = [...loadManifest(`${root}schema/persisted-query-manifest.json`).values()].map((op) => ({
+      ...op,
+      type: op.document.definitions.find((d) => d.kind === 'OperationDefinition')?.operation,
+    }));
+    const store = (made.gateway as unknown as { queryPlanStore: { get(key: string): Promise<unknown> } }).queryPlanStore;
+    const first = operations.find((op) => op.type === 'query')!;
+    const hash = createHash('sha256').update(first.body).digest('hex');
+    assert.equal(await store.get(hash), undefined, 'nothing is planned before');
+    const planned = await planRegisteredOperations(made.gateway, operations);
+    assert.equal(planned, operations.filter((op) => op.type !== 'subscription').length);
+    for (const op of operations.filter((o) => o.type !== 'subscription')) {
+      const queryHash = createHash('sha256').update(op.body).digest('hex');
+      const plan = (await store.get(createHash('sha256').update(queryHash).update(op.name).digest('hex'))) as { kind?: string } | undefined;
+      assert.equal(plan?.kind, 'QueryPlan', `${op.name} is planned`);
+      assert.equal(await store.get(queryHash), plan, `${op.name} sent without its name finds the same plan`);
+    }
+  });
+});

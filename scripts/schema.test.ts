@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -44,6 +45,15 @@ describe('schema', () => {
       const committed = await readFile(join(ROOT, file), 'utf8').catch(() => '');
       assert.equal(committed, generated, `${file} is stale: run npm run schema and commit the result`);
     }
+  });
+
+  it('nothing in the repository reads outside it (a fresh clone with no ../shared beside it runs npm test)', () => {
+    const sources = ['foundation', 'gateway', 'subgraphs', 'migrations', 'scripts', 'e2e', 'bench'].flatMap((dir) =>
+      (readdirSync(join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)),
+    );
+    assert.ok(sources.length > 50, `only ${sources.length} source files`);
+    const outside = sources.filter((f) => /['"`](\.\.\/)+shared\b|\/work\/shared/.test(readFileSync(join(ROOT, f), 'utf8')));
+    assert.deepEqual(outside, []);
   });
 
   it('the committed manifest of registered operations is what the operations generate', async () => {

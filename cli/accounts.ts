@@ -1,12 +1,8 @@
 import { AppError } from '../foundation/errors.js';
-import { loadKeySet, TokenSigner } from '../foundation/tokens.js';
-import { userMigrations } from '../migrations/user/index.js';
+import type { TokenSigner } from '../foundation/tokens.js';
 import type { AccountService } from '../subgraphs/user/business/accounts.js';
 import { ROLES, type Role, type User } from '../subgraphs/user/business/users.js';
-import { createAccountService } from '../subgraphs/user/settings.js';
-import { EmailTokenRow, RefreshTokenRow, SessionEventRow, SessionRow, UserRow } from '../subgraphs/user/store/entities.js';
 import { EXIT, UsageError, type CliContext, type Command, type Flags } from './command.js';
-import { userSettingsOf } from './settings.js';
 
 /**
  * accounts opens the user database and builds the user subgraph's own
@@ -16,6 +12,13 @@ import { userSettingsOf } from './settings.js';
  * user instance listens to; there is nothing more to publish from here.
  */
 async function accounts(ctx: CliContext): Promise<AccountService> {
+  const [{ loadKeySet, TokenSigner }, { userMigrations }, { createAccountService }, { EmailTokenRow, RefreshTokenRow, SessionEventRow, SessionRow, UserRow }, { userSettingsOf }] = await Promise.all([
+    import('../foundation/tokens.js'),
+    import('../migrations/user/index.js'),
+    import('../subgraphs/user/settings.js'),
+    import('../subgraphs/user/store/entities.js'),
+    import('./settings.js'),
+  ]);
   const settings = userSettingsOf(ctx.settings, ctx.root);
   const dataSource = await ctx.database('user', [UserRow, SessionRow, RefreshTokenRow, EmailTokenRow, SessionEventRow], userMigrations);
   const keys = await loadKeySet({ json: settings.jwtKeys, file: settings.jwtKeysFile, createIfMissing: false }).catch(() => null);

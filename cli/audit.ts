@@ -1,12 +1,14 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { auditMigrations } from '../migrations/audit/index.js';
 import { AuditLog } from '../subgraphs/audit/business/audit-log.js';
-import { PostgresAuditStore } from '../subgraphs/audit/store/audit-store.js';
-import { AuditEventRow } from '../subgraphs/audit/store/entities.js';
 import { EXIT, UsageError, type CliContext, type Command } from './command.js';
 
 async function auditLog(ctx: CliContext): Promise<AuditLog> {
+  const [{ auditMigrations }, { PostgresAuditStore }, { AuditEventRow }] = await Promise.all([
+    import('../migrations/audit/index.js'),
+    import('../subgraphs/audit/store/audit-store.js'),
+    import('../subgraphs/audit/store/entities.js'),
+  ]);
   return new AuditLog(new PostgresAuditStore(await ctx.database('audit', [AuditEventRow], auditMigrations)));
 }
 

@@ -2,10 +2,8 @@ import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Caller } from '../foundation/identity.js';
-import { createLogger } from '../foundation/logger.js';
-import { createDataSource, type MigrationClass } from '../foundation/postgres.js';
-import { withPassword } from '../foundation/subgraph-service.js';
-import { subgraphValue, type SubgraphName } from './settings.js';
+import type { MigrationClass } from '../foundation/postgres.js';
+import type { SubgraphName } from './names.js';
 
 /** EXIT are the command line's exit codes. */
 export const EXIT = {
@@ -77,6 +75,13 @@ export class DatabaseUnreachableError extends Error {}
 
 /** openDatabase opens a subgraph's database with the service's own settings. */
 export async function openDatabase(settings: Record<string, unknown>, name: SubgraphName, entities: Function[], migrations: MigrationClass[]): Promise<DataSource> {
+  // Loaded here, not at start: `--help` stays quick without TypeORM and the services' modules.
+  const [{ createLogger }, { createDataSource }, { withPassword }, { subgraphValue }] = await Promise.all([
+    import('../foundation/logger.js'),
+    import('../foundation/postgres.js'),
+    import('../foundation/subgraph-service.js'),
+    import('./settings.js'),
+  ]);
   const url = withPassword(subgraphValue<string>(settings, name, 'dbUrl'), subgraphValue<string>(settings, name, 'dbPasswordFile'));
   const dataSource = createDataSource({
     url,

@@ -1,11 +1,11 @@
-import { MIGRATIONS_TABLE, migrate, type MigrationClass } from '../foundation/postgres.js';
+import type { MigrationClass } from '../foundation/postgres.js';
 import { auditMigrations } from '../migrations/audit/index.js';
 import { catalogMigrations } from '../migrations/catalog/index.js';
 import { chatMigrations } from '../migrations/chat/index.js';
 import { orderMigrations } from '../migrations/order/index.js';
 import { userMigrations } from '../migrations/user/index.js';
 import { EXIT, UsageError, type Command, type Flags } from './command.js';
-import { SUBGRAPH_NAMES, type SubgraphName } from './settings.js';
+import { SUBGRAPH_NAMES, type SubgraphName } from './names.js';
 
 const MIGRATIONS: Record<SubgraphName, MigrationClass[]> = {
   user: userMigrations,
@@ -32,6 +32,7 @@ export const databaseCommands: Command[] = [
     summary: "run each subgraph's pending migrations (one transaction each, under the same lock the services take)",
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
+      const { migrate } = await import('../foundation/postgres.js');
       for (const name of chosen(flags)) {
         const db = await ctx.database(name, [], MIGRATIONS[name]);
         const ran = await migrate(db);
@@ -46,6 +47,7 @@ export const databaseCommands: Command[] = [
     summary: 'list the applied and pending migrations of each subgraph (exit 1 when any is pending)',
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
+      const { MIGRATIONS_TABLE } = await import('../foundation/postgres.js');
       let pendingAny = false;
       for (const name of chosen(flags)) {
         const db = await ctx.database(name, [], MIGRATIONS[name]);

@@ -1,7 +1,5 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import type { JWK } from 'jose';
-import { generatePrivateJwk, KEY_ACTIVE_FROM, KEY_RETIRE_AT, loadKeySet, signingJwk } from '../foundation/tokens.js';
-import { userSettingsOf } from './settings.js';
 import { EXIT, UsageError, type Command } from './command.js';
 
 /** CLOCK_SKEW_SECONDS is added to a retiring key's life, as verifiers accept tokens a little past their expiry. */
@@ -34,6 +32,10 @@ export const keyCommands: Command[] = [
       if (target !== 'user-tokens' && target !== 'gateway-internal') throw new UsageError('--for must be user-tokens or gateway-internal');
       const delay = flags['activate-in-seconds'] === undefined ? 60 : Number(flags['activate-in-seconds']);
       if (!Number.isInteger(delay) || delay < 0) throw new UsageError('--activate-in-seconds must be a whole number of seconds');
+      const [{ generatePrivateJwk, KEY_ACTIVE_FROM, KEY_RETIRE_AT, loadKeySet, signingJwk }, { userSettingsOf }] = await Promise.all([
+        import('../foundation/tokens.js'),
+        import('./settings.js'),
+      ]);
       const user = userSettingsOf(ctx.settings, ctx.root);
       const [json, file, ttl, variable] =
         target === 'user-tokens'

@@ -12,7 +12,6 @@ import { DatabaseUnreachableError, EXIT, openDatabase, operatorCaller, UsageErro
 import { databaseCommands } from './database.js';
 import { keyCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
-import { cliSettingsSpec } from './settings.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const COMMANDS: Command[] = [...accountCommands, ...keyCommands, ...outboxCommands, ...auditCommands, ...databaseCommands];
@@ -94,12 +93,13 @@ async function readSecret(prompt: string): Promise<string> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const spec = cliSettingsSpec(ROOT);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     out(overview());
     return argv.length === 0 ? EXIT.usage : EXIT.ok;
   }
+  const settingsSpec = async () => (await import('./settings.js')).cliSettingsSpec(ROOT);
   if (argv[0] === 'settings') {
+    const spec = await settingsSpec();
     out(helpText(spec, 'Settings of the fixup command line (the services\' own variables; a flag wins over its variable)'));
     return EXIT.ok;
   }
@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
   const opened: DataSource[] = [];
   try {
     const { flags, rest: settingArgs } = parseFlags(command, rest);
-    const parsed = parseSettings(spec, settingArgs, process.env, 'fixup');
+    const parsed = parseSettings(await settingsSpec(), settingArgs, process.env, 'fixup');
     if (parsed.kind === 'invalid') {
       err(`fixup ${group} ${name}: invalid settings or flags\n${parsed.problems.map((p) => `  - ${p}`).join('\n')}`);
       return EXIT.usage;

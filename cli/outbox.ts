@@ -1,9 +1,6 @@
-import { createLogger } from '../foundation/logger.js';
-import { outboxBacklog } from '../foundation/outbox.js';
-import { OutboxRelay } from '../foundation/outbox-relay.js';
-import { auditIngestSecret, type SubgraphSettings } from '../foundation/subgraph-service.js';
+import type { SubgraphSettings } from '../foundation/subgraph-service.js';
 import { EXIT, UsageError, type Command, type Flags } from './command.js';
-import { OUTBOX_SUBGRAPHS, subgraphValue, type SubgraphName } from './settings.js';
+import { OUTBOX_SUBGRAPHS, type SubgraphName } from './names.js';
 
 function chosen(flags: Flags): readonly SubgraphName[] {
   if (flags.subgraph === undefined) return OUTBOX_SUBGRAPHS;
@@ -22,6 +19,7 @@ export const outboxCommands: Command[] = [
     summary: 'show the undelivered audit events of each subgraph: how many, the oldest, the attempts and the last error',
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
+      const { outboxBacklog } = await import('../foundation/outbox.js');
       ctx.out('subgraph  pending  oldest                    attempts  last error');
       for (const name of chosen(flags)) {
         const db = await ctx.database(name, [], []);
@@ -37,6 +35,13 @@ export const outboxCommands: Command[] = [
     summary: "deliver each subgraph's undelivered audit events to the audit subgraph now, as its relay would (and with the same lock)",
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
+      const [{ createLogger }, { outboxBacklog }, { OutboxRelay }, { auditIngestSecret }, { subgraphValue }] = await Promise.all([
+        import('../foundation/logger.js'),
+        import('../foundation/outbox.js'),
+        import('../foundation/outbox-relay.js'),
+        import('../foundation/subgraph-service.js'),
+        import('./settings.js'),
+      ]);
       let failed = false;
       const secret = auditIngestSecret(ctx.settings as unknown as SubgraphSettings);
       for (const name of chosen(flags)) {

@@ -3,15 +3,7 @@ import { z } from 'zod';
 import { positiveIntSchema, setting, type Setting, type SettingsSpec } from '../foundation/config.js';
 import { subgraphSettings } from '../foundation/subgraph-service.js';
 import { userSettingsSpec, type UserSettings } from '../subgraphs/user/settings.js';
-
-/** SUBGRAPH_NAMES are the subgraphs the command line reaches, each on its own database. */
-export const SUBGRAPH_NAMES = ['user', 'catalog', 'order', 'chat', 'audit'] as const;
-
-/** SubgraphName is one of SUBGRAPH_NAMES. */
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
-
-/** OUTBOX_SUBGRAPHS are the subgraphs that record audit events in an outbox. */
-export const OUTBOX_SUBGRAPHS: readonly SubgraphName[] = ['user', 'catalog', 'order', 'chat'];
+import { SUBGRAPH_NAMES, type SubgraphName } from './names.js';
 
 const DEFAULT_PORTS: Record<SubgraphName, number> = { user: 4001, catalog: 4002, order: 4003, chat: 4004, audit: 4005 };
 

@@ -106,6 +106,14 @@ export default tseslint.config(
     },
   },
   {
+    // The operator's command line changes data only through a subgraph's business layer (its rules and audit events apply).
+    files: ['cli/**/*.ts'],
+    rules: restrict([
+      { regex: '(^|/)(gateway|scripts)/', message: 'The command line reaches services through their settings and databases, not the gateway or scripts.' },
+      { regex: '(^|/)subgraphs/[^/]+/api/', message: 'The command line uses a subgraph\'s business layer, never its GraphQL layer.' },
+    ]),
+  },
+  {
     files: ['migrations/**/*.ts'],
     rules: restrict([{ regex: '(^|/)(subgraphs|gateway)/', message: 'Migrations stand alone: plain SQL.' }]),
   },

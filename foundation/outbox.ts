@@ -59,3 +59,22 @@ export async function recordAuditEvent(manager: EntityManager, subgraph: string,
   await manager.query(`INSERT INTO outbox (id, topic, payload) VALUES ($1, $2, $3)`, [payload.id, AUDIT_TOPIC, JSON.stringify(payload)]);
   return payload;
 }
+
+/** OutboxBacklog is what an outbox still has to deliver. */
+export interface OutboxBacklog {
+  pending: number;
+  oldest: Date | null;
+  maxAttempts: number;
+  lastError: string | null;
+}
+
+/** outboxBacklog counts the undelivered events of a database's outbox, with the oldest one's time and the latest error. */
+export async function outboxBacklog(manager: Pick<EntityManager, 'query'>): Promise<OutboxBacklog> {
+  const rows: { pending: number; oldest: Date | null; max_attempts: number | null; last_error: string | null }[] = await manager.query(
+    `SELECT count(*)::int AS pending, min(created_at) AS oldest, max(attempts) AS max_attempts,
+       (SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_error
+     FROM outbox WHERE delivered_at IS NULL`,
+  );
+  const row = rows[0]!;
+  return { pending: row.pending, oldest: row.oldest, maxAttempts: row.max_attempts ?? 0, lastError: row.last_error };
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   SignJWT,
@@ -18,7 +18,10 @@ import {
 /** TOKEN_ALGORITHM is the only signature algorithm Fixup issues or accepts (pinned on verification). */
 export const TOKEN_ALGORITHM = 'EdDSA';
 
-/** PrivateKeySet is a service's signing keys: the first signs, all are published so older tokens still verify. */
+/**
+ * PrivateKeySet is a service's signing keys: the first active one signs, all
+ * are published so that older tokens still verify and newer ones already do.
+ */
 export interface PrivateKeySet {
   keys: JWK[];
 }
@@ -85,33 +88,99 @@ export function publicJwks(set: PrivateKeySet): { keys: JWK[] } {
 
 type SigningKey = Awaited<ReturnType<typeof importJWK>>;
 
-/** TokenSigner signs JWTs with the first key of a set. */
-export class TokenSigner {
-  private constructor(
-    private readonly key: SigningKey,
-    private readonly kid: string,
-  ) {}
+/**
+ * KEY_ACTIVE_FROM and KEY_RETIRE_AT are Fixup's own members of a private JWK
+ * (seconds since the epoch), written by `fixup keys rotate`: a key signs only
+ * from KEY_ACTIVE_FROM on (it is published before, so every verifier knows it
+ * first), and a key past KEY_RETIRE_AT has no unexpired token left.
+ */
+export const KEY_ACTIVE_FROM = 'fixup_active_from';
+/** KEY_RETIRE_AT: see KEY_ACTIVE_FROM. */
+export const KEY_RETIRE_AT = 'fixup_retire_at';
 
-  /** create imports the signing key (the set's first). */
+/** signingJwk is the key of a set that signs at `nowSeconds`: the first one already active (the last as a fallback). */
+export function signingJwk(set: PrivateKeySet, nowSeconds: number): JWK {
+  const active = set.keys.find((k) => {
+    const from = (k as Record<string, unknown>)[KEY_ACTIVE_FROM];
+    return typeof from !== 'number' || from <= nowSeconds;
+  });
+  return active ?? set.keys[set.keys.length - 1]!;
+}
+
+/**
+ * TokenSigner signs JWTs with the set's active key; `replace` swaps in a
+ * reloaded set (a rotation) without a restart.
+ */
+export class TokenSigner {
+  private readonly imported = new Map<string, SigningKey>();
+
+  private constructor(private set: PrivateKeySet) {}
+
+  /** create imports the set's keys. */
   static async create(set: PrivateKeySet): Promise<TokenSigner> {
-    const jwk = set.keys[0]!;
-    return new TokenSigner(await importJWK(jwk, TOKEN_ALGORITHM), jwk.kid!);
+    const signer = new TokenSigner(set);
+    await signer.replace(set);
+    return signer;
   }
+
+  /** replace makes a new key set the one that signs from now on. */
+  async replace(set: PrivateKeySet): Promise<void> {
+    for (const jwk of set.keys) {
+      if (!this.imported.has(jwk.kid!)) this.imported.set(jwk.kid!, await importJWK(jwk, TOKEN_ALGORITHM));
+    }
+    this.set = set;
+  }
+
 
   /** sign makes a JWT with the given claims, issuer, audience and lifetime; it adds iat, exp and jti. */
   async sign(claims: JWTPayload, options: { issuer: string; audience: string; subject?: string; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date }> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + options.ttlSeconds;
+    const kid = signingJwk(this.set, now).kid!;
     const jwt = new SignJWT(claims)
-      .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: this.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: 'JWT' })
       .setIssuer(options.issuer)
       .setAudience(options.audience)
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .setJti(randomUUID());
     if (options.subject) jwt.setSubject(options.subject);
-    return { token: await jwt.sign(this.key), expiresAt: new Date(exp * 1000) };
+    return { token: await jwt.sign(this.imported.get(kid)!), expiresAt: new Date(exp * 1000) };
   }
+}
+
+/**
+ * watchKeySet reloads a key set from its file every intervalMs when the file
+ * changed, and hands the new set to onChange (a rotation takes effect without
+ * a restart). A set given as JSON in the environment never changes. A file
+ * that fails to load keeps the old set and is reported to onError.
+ */
+export function watchKeySet(source: KeySetSource, intervalMs: number, onChange: (set: PrivateKeySet) => Promise<void> | void, onError: (err: unknown) => void): () => void {
+  if (source.json) return () => {};
+  const stamp = () => {
+    try {
+      const st = statSync(source.file);
+      return `${st.mtimeMs}:${st.size}:${st.ino}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  let last = stamp();
+  let busy = false;
+  const timer = setInterval(() => {
+    const now = stamp();
+    if (now === last || busy || now === 'missing') return;
+    busy = true;
+    loadKeySet({ ...source, createIfMissing: false })
+      .then(async (set) => {
+        await onChange(set);
+        last = now;
+      })
+      .catch(onError)
+      .finally(() => (busy = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** InvalidTokenError says a token failed verification; reason is for logs, never for clients. */

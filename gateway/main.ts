@@ -25,7 +25,7 @@ import { Lifecycle } from '../foundation/lifecycle.js';
 import { createLogger } from '../foundation/logger.js';
 import { Metrics } from '../foundation/metrics.js';
 import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../foundation/telemetry.js';
-import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundation/tokens.js';
+import { loadKeySet, publicJwks, TokenSigner, TokenVerifier, watchKeySet } from '../foundation/tokens.js';
 import { accountPages } from './account-pages.js';
 import { Authenticator, refusal } from './auth.js';
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
@@ -118,6 +118,7 @@ const spec = {
     schema: z.string().min(1),
     fallback: join(root, '.data', 'keys', 'gateway-internal.jwks.json'),
   }),
+  internalKeysReloadSeconds: setting({ env: 'GATEWAY_INTERNAL_KEYS_RELOAD_SECONDS', doc: 'how often the key file is checked for a rotation (fixup keys rotate)', schema: positiveIntSchema, fallback: '10' }),
   wsAllowedOrigins: setting({
     env: 'GATEWAY_WS_ALLOWED_ORIGINS',
     doc: 'browser origins that may open subscription sockets, comma-separated (* for any); clients that send no Origin are let through',
@@ -209,8 +210,20 @@ try {
   const supergraphSdl = readFileSync(settings.supergraphPath, 'utf8');
   const unknown = Object.keys(settings.subgraphUrls).filter((name) => !(name in subgraphsOf(supergraphSdl)));
   if (unknown.length > 0) throw new Error(`GATEWAY_SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}`);
-  const internalKeys = await loadKeySet({ json: settings.internalKeys, file: settings.internalKeysFile, createIfMissing: settings.environment !== 'production' });
+  const keySource = { json: settings.internalKeys, file: settings.internalKeysFile, createIfMissing: settings.environment !== 'production' };
+  let internalKeys = await loadKeySet(keySource);
   const signer = await TokenSigner.create(internalKeys);
+  const unwatchKeys = watchKeySet(
+    keySource,
+    settings.internalKeysReloadSeconds * 1000,
+    async (set) => {
+      await signer.replace(set);
+      internalKeys = set;
+      logger.info({ kids: set.keys.map((k) => k.kid) }, 'internal signing keys reloaded');
+    },
+    (err) => logger.error({ err }, 'internal signing keys not reloaded; the previous ones stay'),
+  );
+  lifecycle.onShutdown({ name: 'key watch', stop: async () => unwatchKeys() });
   const revocations = new SessionRevocations(
     settings.sessionEventsUrl,
     () => signGatewayToken(signer, { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'session-feed' }),

@@ -1,53 +1,20 @@
 import 'reflect-metadata';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Pool } from 'pg';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
-import { z } from 'zod';
-import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/config.js';
-import { EmailSender } from '../../foundation/mail.js';
-import { Argon2Hasher } from '../../foundation/passwords.js';
-import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
-import { loadKeySet, publicJwks, TokenSigner } from '../../foundation/tokens.js';
+import { loadSettings, maskSecrets } from '../../foundation/config.js';
+import { runSubgraph } from '../../foundation/subgraph-service.js';
+import { loadKeySet, publicJwks, TokenSigner, watchKeySet } from '../../foundation/tokens.js';
 import { userMigrations } from '../../migrations/user/index.js';
 import { createLoaders, type UserContext } from './api/context.js';
 import { jwksRoute, sessionEventsRoute } from './api/routes.js';
 import { buildUserSchema } from './api/schema.js';
-import { AccountService } from './business/accounts.js';
-import { PostgresAttemptLimiter } from './store/attempt-limiter.js';
 import { EmailTokenRow, RefreshTokenRow, SessionEventRow, SessionRow, UserRow } from './store/entities.js';
 import { PostgresSessionFeed } from './store/session-feed.js';
 import { watchSessionFeed } from './metrics.js';
-import { PostgresUserStore } from './store/user-store.js';
+import { createAccountService, userSettingsSpec } from './settings.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
-const spec = {
-  ...subgraphSettings('user', 4001, root),
-  jwtIssuer: setting({ env: 'USER_JWT_ISSUER', doc: 'iss of access tokens (the gateway must expect the same)', schema: z.string().min(1), fallback: 'fixup-user' }),
-  jwtAudience: setting({ env: 'USER_JWT_AUDIENCE', doc: 'aud of access tokens (the gateway must expect the same)', schema: z.string().min(1), fallback: 'fixup' }),
-  jwtAccessTtlSeconds: setting({ env: 'USER_JWT_ACCESS_TTL_SECONDS', doc: 'lifetime of an access token', schema: positiveIntSchema, fallback: '900' }),
-  jwtKeys: setting({ env: 'USER_JWT_KEYS', doc: 'private Ed25519 JWK set as JSON ({"keys":[…]}): the first signs, all are published; wins over the file', schema: optionalText, secret: true }),
-  jwtKeysFile: setting({
-    env: 'USER_JWT_KEYS_FILE',
-    doc: 'file holding the private JWK set; outside production it is made on first start',
-    schema: z.string().min(1),
-    fallback: join(root, '.data', 'keys', 'user-jwt.jwks.json'),
-  }),
-  refreshTokenTtlDays: setting({ env: 'USER_REFRESH_TOKEN_TTL_DAYS', doc: 'lifetime of a refresh token', schema: positiveIntSchema, fallback: '30' }),
-  verifyEmailTtlHours: setting({ env: 'USER_VERIFY_EMAIL_TTL_HOURS', doc: 'lifetime of an email verification link', schema: positiveIntSchema, fallback: '48' }),
-  resetPasswordTtlMinutes: setting({ env: 'USER_RESET_PASSWORD_TTL_MINUTES', doc: 'lifetime of a password reset link', schema: positiveIntSchema, fallback: '60' }),
-  signInLinkTtlMinutes: setting({ env: 'USER_SIGN_IN_LINK_TTL_MINUTES', doc: 'lifetime of a mailed sign-in link', schema: positiveIntSchema, fallback: '15' }),
-  appUrl: setting({ env: 'USER_APP_URL', doc: 'where mailed links point (<url>/verify-email, <url>/reset-password, <url>/sign-in)', schema: z.url(), fallback: 'http://localhost:4000' }),
-  mailFrom: setting({ env: 'USER_MAIL_FROM', doc: 'sender of account mail', schema: z.string().min(3), fallback: 'Fixup <no-reply@fixup.local>' }),
-  smtpUrl: setting({ env: 'SMTP_URL', doc: 'SMTP server for account mail (smtp://user:pass@host:587); none: one .eml file per message in MAIL_DIR', schema: optionalText, secret: true }),
-  mailDir: setting({ env: 'MAIL_DIR', doc: 'where .eml files go when SMTP_URL is not set', schema: z.string().min(1), fallback: join(root, '.data', 'mail') }),
-  rateLimitIp: setting({ env: 'USER_RATE_LIMIT_IP', doc: 'attempts of each credential operation one IP may make per window', schema: positiveIntSchema, fallback: '100' }),
-  rateLimitAccount: setting({ env: 'USER_RATE_LIMIT_ACCOUNT', doc: 'attempts of each credential operation on one account per window', schema: positiveIntSchema, fallback: '10' }),
-  rateLimitWindowSeconds: setting({ env: 'USER_RATE_LIMIT_WINDOW_SECONDS', doc: 'the rate limits\' window', schema: positiveIntSchema, fallback: '900' }),
-  adminEmail: setting({ env: 'ADMIN_EMAIL', doc: 'admin account made at start when there is no admin (npm start sets a development one)', schema: optionalText }),
-  adminPassword: setting({ env: 'ADMIN_PASSWORD', doc: 'password of that admin account', schema: optionalText, secret: true }),
-};
+const spec = userSettingsSpec(root);
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup user subgraph');
 
 await runSubgraph<UserContext>({
@@ -58,37 +25,28 @@ await runSubgraph<UserContext>({
   outbox: true,
   migrations: userMigrations,
   async wire(dataSource, logger, trust) {
-    const keys = await loadKeySet({ json: settings.jwtKeys, file: settings.jwtKeysFile, createIfMissing: settings.environment !== 'production' });
+    const keySource = { json: settings.jwtKeys, file: settings.jwtKeysFile, createIfMissing: settings.environment !== 'production' };
+    let keys = await loadKeySet(keySource);
     const signer = await TokenSigner.create(keys);
+    const unwatch = watchKeySet(
+      keySource,
+      settings.jwtKeysReloadSeconds * 1000,
+      async (set) => {
+        await signer.replace(set);
+        keys = set;
+        logger.info({ kids: set.keys.map((k) => k.kid) }, 'signing keys reloaded');
+      },
+      (err) => logger.error({ err }, 'signing keys not reloaded; the previous ones stay'),
+    );
     const feed = new PostgresSessionFeed(dataSource, (dataSource.options as PostgresConnectionOptions).url!, settings.jwtAccessTtlSeconds + 60, logger);
     await feed.start();
     watchSessionFeed(feed);
-    const pool = (dataSource.driver as unknown as { master: Pool }).master;
-    const window = settings.rateLimitWindowSeconds;
-    const accounts = new AccountService(
-      new PostgresUserStore(dataSource),
-      new Argon2Hasher(),
-      {
-        issue: ({ userId, roles, tokenVersion, sessionId }) =>
-          signer.sign({ roles, ver: tokenVersion, sid: sessionId }, { issuer: settings.jwtIssuer, audience: settings.jwtAudience, subject: userId, ttlSeconds: settings.jwtAccessTtlSeconds }),
-      },
-      new EmailSender({ from: settings.mailFrom, smtpUrl: settings.smtpUrl, dir: settings.mailDir }),
-      new PostgresAttemptLimiter(pool, { points: settings.rateLimitIp, windowSeconds: window }, { points: settings.rateLimitAccount, windowSeconds: window }),
-      feed,
-      {
-        refreshTokenTtlSeconds: settings.refreshTokenTtlDays * 86_400,
-        verifyEmailTtlSeconds: settings.verifyEmailTtlHours * 3600,
-        resetPasswordTtlSeconds: settings.resetPasswordTtlMinutes * 60,
-        signInLinkTtlSeconds: settings.signInLinkTtlMinutes * 60,
-        appUrl: settings.appUrl.replace(/\/+$/, ''),
-      },
-      (err) => logger.error({ err }, 'mail not sent'),
-    );
+    const accounts = createAccountService(settings, dataSource, signer, feed, (err) => logger.error({ err }, 'mail not sent'));
     return {
       schema: await buildUserSchema(accounts),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(accounts) }),
       routes: {
-        'GET /.well-known/jwks.json': jwksRoute(publicJwks(keys)),
+        'GET /.well-known/jwks.json': jwksRoute(() => publicJwks(keys)),
         'GET /internal/session-events': sessionEventsRoute(feed, trust),
       },
       startup: async () => {
@@ -98,6 +56,7 @@ await runSubgraph<UserContext>({
         }
       },
       stop: async () => {
+        unwatch();
         await accounts.settled();
         await feed.close();
       },

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { positiveIntSchema, setting, type Settings } from '../../foundation/config.js';
+import { EmailSender } from '../../foundation/mail.js';
+import { Argon2Hasher } from '../../foundation/passwords.js';
+import { subgraphSettings } from '../../foundation/subgraph-service.js';
+import type { TokenSigner } from '../../foundation/tokens.js';
+import { AccountService, type SessionFeed } from './business/accounts.js';
+import { PostgresAttemptLimiter } from './store/attempt-limiter.js';
+import { PostgresUserStore } from './store/user-store.js';
+
+const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
+
+/**
+ * userSettingsSpec is the user subgraph's whole configuration; its main and
+ * the operator's command line read the same one.
+ */
+export function userSettingsSpec(root: string) {
+  return {
+    ...subgraphSettings('user', 4001, root),
+    jwtIssuer: setting({ env: 'USER_JWT_ISSUER', doc: 'iss of access tokens (the gateway must expect the same)', schema: z.string().min(1), fallback: 'fixup-user' }),
+    jwtAudience: setting({ env: 'USER_JWT_AUDIENCE', doc: 'aud of access tokens (the gateway must expect the same)', schema: z.string().min(1), fallback: 'fixup' }),
+    jwtAccessTtlSeconds: setting({ env: 'USER_JWT_ACCESS_TTL_SECONDS', doc: 'lifetime of an access token', schema: positiveIntSchema, fallback: '900' }),
+    jwtKeys: setting({ env: 'USER_JWT_KEYS', doc: 'private Ed25519 JWK set as JSON ({"keys":[…]}): the first signs, all are published; wins over the file', schema: optionalText, secret: true }),
+    jwtKeysFile: setting({
+      env: 'USER_JWT_KEYS_FILE',
+      doc: 'file holding the private JWK set; outside production it is made on first start',
+      schema: z.string().min(1),
+      fallback: join(root, '.data', 'keys', 'user-jwt.jwks.json'),
+    }),
+    jwtKeysReloadSeconds: setting({ env: 'USER_JWT_KEYS_RELOAD_SECONDS', doc: 'how often the key file is checked for a rotation (fixup keys rotate)', schema: positiveIntSchema, fallback: '10' }),
+    refreshTokenTtlDays: setting({ env: 'USER_REFRESH_TOKEN_TTL_DAYS', doc: 'lifetime of a refresh token', schema: positiveIntSchema, fallback: '30' }),
+    verifyEmailTtlHours: setting({ env: 'USER_VERIFY_EMAIL_TTL_HOURS', doc: 'lifetime of an email verification link', schema: positiveIntSchema, fallback: '48' }),
+    resetPasswordTtlMinutes: setting({ env: 'USER_RESET_PASSWORD_TTL_MINUTES', doc: 'lifetime of a password reset link', schema: positiveIntSchema, fallback: '60' }),
+    signInLinkTtlMinutes: setting({ env: 'USER_SIGN_IN_LINK_TTL_MINUTES', doc: 'lifetime of a mailed sign-in link', schema: positiveIntSchema, fallback: '15' }),
+    appUrl: setting({ env: 'USER_APP_URL', doc: 'where mailed links point (<url>/verify-email, <url>/reset-password, <url>/sign-in)', schema: z.url(), fallback: 'http://localhost:4000' }),
+    mailFrom: setting({ env: 'USER_MAIL_FROM', doc: 'sender of account mail', schema: z.string().min(3), fallback: 'Fixup <no-reply@fixup.local>' }),
+    smtpUrl: setting({ env: 'SMTP_URL', doc: 'SMTP server for account mail (smtp://user:pass@host:587); none: one .eml file per message in MAIL_DIR', schema: optionalText, secret: true }),
+    mailDir: setting({ env: 'MAIL_DIR', doc: 'where .eml files go when SMTP_URL is not set', schema: z.string().min(1), fallback: join(root, '.data', 'mail') }),
+    rateLimitIp: setting({ env: 'USER_RATE_LIMIT_IP', doc: 'attempts of each credential operation one IP may make per window', schema: positiveIntSchema, fallback: '100' }),
+    rateLimitAccount: setting({ env: 'USER_RATE_LIMIT_ACCOUNT', doc: 'attempts of each credential operation on one account per window', schema: positiveIntSchema, fallback: '10' }),
+    rateLimitWindowSeconds: setting({ env: 'USER_RATE_LIMIT_WINDOW_SECONDS', doc: 'the rate limits\' window', schema: positiveIntSchema, fallback: '900' }),
+    adminEmail: setting({ env: 'ADMIN_EMAIL', doc: 'admin account made at start when there is no admin (npm start sets a development one)', schema: optionalText }),
+    adminPassword: setting({ env: 'ADMIN_PASSWORD', doc: 'password of that admin account', schema: optionalText, secret: true }),
+  };
+}
+
+/** UserSettings are the parsed settings of the user subgraph. */
+export type UserSettings = Settings<ReturnType<typeof userSettingsSpec>>;
+
+/**
+ * createAccountService wires the account rules to their real parts (the
+ * user database, argon2id, the signer, mail, the shared rate limits, the
+ * session feed), the same for the service and for the command line.
+ */
+export function createAccountService(settings: UserSettings, dataSource: DataSource, signer: TokenSigner, feed: SessionFeed, onMailError: (err: unknown) => void): AccountService {
+  const pool = (dataSource.driver as unknown as { master: Pool }).master;
+  const window = settings.rateLimitWindowSeconds;
+  return new AccountService(
+    new PostgresUserStore(dataSource),
+    new Argon2Hasher(),
+    {
+      issue: ({ userId, roles, tokenVersion, sessionId }) =>
+        signer.sign({ roles, ver: tokenVersion, sid: sessionId }, { issuer: settings.jwtIssuer, audience: settings.jwtAudience, subject: userId, ttlSeconds: settings.jwtAccessTtlSeconds }),
+    },
+    new EmailSender({ from: settings.mailFrom, smtpUrl: settings.smtpUrl, dir: settings.mailDir }),
+    new PostgresAttemptLimiter(pool, { points: settings.rateLimitIp, windowSeconds: window }, { points: settings.rateLimitAccount, windowSeconds: window }),
+    feed,
+    {
+      refreshTokenTtlSeconds: settings.refreshTokenTtlDays * 86_400,
+      verifyEmailTtlSeconds: settings.verifyEmailTtlHours * 3600,
+      resetPasswordTtlSeconds: settings.resetPasswordTtlMinutes * 60,
+      signInLinkTtlSeconds: settings.signInLinkTtlMinutes * 60,
+      appUrl: settings.appUrl.replace(/\/+$/, ''),
+    },
+    onMailError,
+  );
+}

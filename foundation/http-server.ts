@@ -46,6 +46,8 @@ export interface HttpServiceOptions {
   readiness: () => Promise<Readiness>;
   /** routes maps "METHOD /path" to a handler, e.g. "POST /graphql". */
   routes: Record<string, RouteHandler>;
+  /** trustTraceContext tells whether to continue the request's `traceparent`; without it every request's is. */
+  trustTraceContext?: (req: IncomingMessage) => boolean;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -123,7 +125,8 @@ export class HttpService {
     if (this.closing) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const trusted = this.options.trustTraceContext?.(req) ?? true;
+    const parent = trusted ? propagation.extract(ROOT_CONTEXT, req.headers) : ROOT_CONTEXT;
     const span = this.tracer.startSpan(
       route,
       {

@@ -23,7 +23,7 @@ import { Metrics } from '../foundation/metrics.js';
 import { startTelemetry } from '../foundation/telemetry.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundation/tokens.js';
 import { accountPages } from './account-pages.js';
-import { Authenticator, refusal } from './auth.js';
+import { Authenticator, fromTrustedProxy, proxyTrust, refusal } from './auth.js';
 import { createGateway, SubgraphDataSource, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
 import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
@@ -109,7 +109,20 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '60',
   }),
-  trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
+  trustProxy: setting({
+    env: 'GATEWAY_TRUST_PROXY',
+    doc: 'the proxies in front of the gateway, comma-separated: addresses, CIDRs, or loopback, linklocal, uniquelocal. X-Forwarded-For and traceparent are believed only from them; none: the socket address is the client',
+    schema: z.string().transform((text, ctx) => {
+      const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+      try {
+        proxyTrust(list);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+      return list;
+    }),
+    fallback: '',
+  }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
   otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
   shutdownTimeoutMs: setting({ env: 'GATEWAY_SHUTDOWN_TIMEOUT_MS', doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
@@ -137,7 +150,8 @@ try {
     settings.sessionWindowSeconds * 1000,
     logger,
   );
-  const authenticator = new Authenticator(new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience), revocations, settings.trustProxyHops);
+  const trust = proxyTrust(settings.trustProxy);
+  const authenticator = new Authenticator(new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience), revocations, trust);
   const { apollo, subgraphs } = createGateway({
     supergraphSdl,
     subgraphUrls: settings.subgraphUrls,
@@ -169,6 +183,8 @@ try {
     metrics: new Metrics('gateway'),
     host: settings.httpHost,
     port: settings.httpPort,
+    // A client's own traceparent could force every request to be sampled and traced: only a trusted proxy's is continued.
+    trustTraceContext: (req) => fromTrustedProxy(req, trust),
     readiness: async () => {
       const graph = await subgraphReadiness(subgraphs, settings.readinessTimeoutMs);
       return { ready: graph.ready && revocations.isSynced, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };

@@ -66,7 +66,7 @@ export function composeFile(): string {
         [`${p}_AUDIT_URL`]: 'http://audit:4005',
         AUDIT_INGEST_SECRET: '${AUDIT_INGEST_SECRET:?set AUDIT_INGEST_SECRET}',
         ...INTERNAL_URLS[s.name],
-        ...(s.name === 'user' ? { USER_JWT_KEYS: '${USER_JWT_KEYS:?set USER_JWT_KEYS}', ADMIN_EMAIL: '${ADMIN_EMAIL:-}', ADMIN_PASSWORD: '${ADMIN_PASSWORD:-}' } : {}),
+        ...(s.name === 'user' ? { USER_JWT_KEYS: '${USER_JWT_KEYS:?set USER_JWT_KEYS}', SMTP_URL: '${SMTP_URL:?set SMTP_URL}', ADMIN_EMAIL: '${ADMIN_EMAIL:-}', ADMIN_PASSWORD: '${ADMIN_PASSWORD:-}' } : {}),
       },
       depends_on: { postgres: { condition: 'service_healthy' } },
       healthcheck: readinessCheck(s.port),

@@ -46,7 +46,7 @@ function toUserWithPassword(row: UserRow): UserWithPassword {
 }
 
 function toSession(row: SessionRow): Session {
-  return { id: row.id, userId: row.userId, revokedAt: row.revokedAt };
+  return { id: row.id, userId: row.userId, createdAt: row.createdAt, revokedAt: row.revokedAt };
 }
 
 class PostgresAccountTx implements AccountTx {
@@ -106,7 +106,7 @@ class PostgresAccountTx implements AccountTx {
   async createSession(userId: string): Promise<Session> {
     const id = newId();
     await this.manager.insert(SessionRow, { id, userId, revokedAt: null });
-    return { id, userId, revokedAt: null };
+    return { id, userId, createdAt: new Date(), revokedAt: null };
   }
 
   async sessionById(id: string, lock: boolean): Promise<Session | null> {

@@ -7,6 +7,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { assertValidSchema, parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
+import { InvalidInputError } from './errors.js';
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './graphql-errors.js';
 
@@ -52,6 +53,38 @@ export const resolverSpans: MiddlewareFn = async ({ info }, next) => {
   });
 };
 
+/** nulCharacterAt names the first argument path whose text holds a NUL character, which no PostgreSQL text can store. */
+function nulCharacterAt(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = nulCharacterAt(item, path);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nulCharacterAt(item, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * textArguments refuses text with a NUL character in any argument as
+ * BAD_USER_INPUT naming the field, before a resolver runs: PostgreSQL cannot
+ * store it, and would otherwise fail the statement as an internal error.
+ */
+export const textArguments: MiddlewareFn = ({ args }, next) => {
+  for (const key in args) {
+    const found = nulCharacterAt(args[key], key);
+    if (found) throw new InvalidInputError(found, `${found} must not contain NUL characters`);
+  }
+  return next();
+};
+
 /**
  * buildFederatedSchema turns type-graphql classes into a Federation 2 subgraph
  * schema: it builds the type-graphql schema, prints it with its directives
@@ -77,7 +110,7 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
     },
     // A subgraph may own no root field of its own; the finished subgraph schema is checked below instead.
     skipCheck: true,
-    globalMiddlewares: [resolverSpans],
+    globalMiddlewares: [resolverSpans, textArguments],
     container: {
       get(someClass: Function) {
         const instance = instances.get(someClass);

@@ -2,6 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { context as otelContext, propagation } from '@opentelemetry/api';
+import { GraphQLError } from 'graphql';
 import { requestScopePlugin, toClientError, type ScopedContext } from '../foundation/graphql-errors.js';
 import { REQUEST_ID_HEADER, type Readiness } from '../foundation/http-server.js';
 import { GATEWAY_TOKEN_HEADER, signGatewayToken, type Caller } from '../foundation/identity.js';
@@ -39,6 +40,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const carrier: Record<string, string> = {};
     propagation.inject(otelContext.active(), carrier);
     for (const [key, value] of Object.entries(carrier)) headers.set(key, value);
+  }
+
+  /**
+   * errorFromResponse keeps a subgraph's refusal of a variable (a custom
+   * scalar such as DateTime, which only the subgraph parses, answers HTTP 400
+   * with BAD_USER_INPUT) as the client's BAD_USER_INPUT naming the input,
+   * rather than an unexplained failure; anything else stays unexpected.
+   */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]): Promise<GraphQLError> {
+    const error = await super.errorFromResponse(response);
+    const body = (error.extensions.response as { body?: { errors?: { message?: string; extensions?: { code?: string } }[] } } | undefined)?.body;
+    const first = typeof body === 'object' ? body?.errors?.[0] : undefined;
+    if (response.status === 400 && first?.extensions?.code === 'BAD_USER_INPUT' && typeof first.message === 'string') {
+      const variable = /^Variable "\$([^"]+)"/.exec(first.message)?.[1];
+      const at = /at "([^"]+)"/.exec(first.message)?.[1];
+      const field = at ?? variable;
+      return new GraphQLError(first.message.slice(0, 500), { extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) } });
+    }
+    return error;
   }
 }
 

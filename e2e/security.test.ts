@@ -98,6 +98,16 @@ describe("security review: each finding, through the gateway", () => {
     }
   });
 
+  it('what fuzzing found: NUL characters and variables only a subgraph parses are BAD_USER_INPUT, never internal', async () => {
+    const nul = await t.gql(`mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { id } }`, { i: { displayName: 'a\u0000b' } }, { token: customer.accessToken });
+    assert.equal(code(nul), 'BAD_USER_INPUT');
+    assert.equal(nul.errors![0]!.extensions!.field, 'input.displayName');
+    const admin = await t.login(t.admin.email, t.admin.password);
+    const date = await t.gql(`query($f: AuditEventFilter) { auditEvents(filter: $f, first: 1) { edges { cursor } } }`, { f: { to: '-073358-04-01T19:15:04.623Z' } }, { token: admin.accessToken });
+    assert.equal(code(date), 'BAD_USER_INPUT');
+    assert.equal(date.errors![0]!.extensions!.field, 'f.to', 'the path in the variables sent');
+  });
+
   it('every error a client sees carries only the contract extensions', async () => {
     const res = await t.gql(`{ order(id: "00000000-0000-4000-8000-000000000000") { id } nope: order(id: "x") { id } }`, undefined, { token: customer.accessToken });
     assert.ok(res.errors && res.errors.length > 0);

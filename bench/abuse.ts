@@ -141,7 +141,7 @@ try {
     persistent: false,
     prefix: `abuse${randomBytes(3).toString('hex')}`,
     ports: {},
-    env: { ...GENEROUS_RATE_LIMITS, GATEWAY_TRUST_PROXY_HOPS: '1', LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
+    env: { ...GENEROUS_RATE_LIMITS, GATEWAY_TRUST_PROXY: 'loopback', LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
   const register = async (role: string) => {

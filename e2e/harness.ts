@@ -76,7 +76,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     prefix,
     ports: {},
     admin,
-    env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY_HOPS: '1', ...GENEROUS_RATE_LIMITS, ...env },
+    env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY: 'loopback', ...GENEROUS_RATE_LIMITS, ...env },
   });
   let stopped: Record<string, number | null> | undefined;
   const gql: TestStack['gql'] = async (query, variables, options = {}) => {

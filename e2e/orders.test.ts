@@ -151,7 +151,8 @@ describe('orders: the workflow through the gateway', () => {
       const order = (await run(op('Order'), { id: orderId }, customer)).data!.order;
       const p1Offer = order.offers.find((o: { provider: { id: string } }) => o.provider.id === p1.id);
       assert.equal(code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, otherCustomer)), 'NOT_FOUND');
-      assert.equal(code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, p1)), 'NOT_FOUND');
+      assert.equal(code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, p1)), 'FORBIDDEN', 'its provider knows the offer exists');
+      assert.equal(code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, p2)), 'FORBIDDEN', 'a provider who may see the order');
       const res = await run(op('AcceptOffer'), { offerId: p1Offer.id }, customer);
       assert.equal(res.errors, undefined);
       const accepted = res.data!.acceptOffer;

@@ -27,6 +27,18 @@ describe('service settings', () => {
     for (const name of ['ORDER_HTTP_PORT', 'ORDER_DB_URL', 'ORDER_DB_POOL_SIZE', 'LOG_LEVEL', '--bogus']) assert.match(out.stderr, new RegExp(name));
   });
 
+  it('the user subgraph refuses to start in production without SMTP, naming the setting', () => {
+    const out = run('subgraphs/user/main.js', [], { NODE_ENV: 'production', USER_HTTP_PORT: '0' });
+    assert.equal(out.status, 2);
+    assert.match(out.stderr, /SMTP_URL/);
+  });
+
+  it('the gateway refuses a trusted-proxy list it cannot read', () => {
+    const out = run('gateway/main.js', [], { GATEWAY_TRUST_PROXY: 'loopback, 10.0.0.0/99', GATEWAY_HTTP_PORT: '0' });
+    assert.equal(out.status, 2);
+    assert.match(out.stderr, /GATEWAY_TRUST_PROXY/);
+  });
+
   it('the gateway refuses an override for a subgraph the supergraph does not have', () => {
     const out = run('gateway/main.js', [], { GATEWAY_SUBGRAPH_URLS: 'nosuch=http://localhost:1/graphql', GATEWAY_HTTP_PORT: '0', LOG_LEVEL: 'info' });
     assert.equal(out.status, 1);

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphQLError } from 'graphql';
-import { ConflictError, InvalidInputError, RateLimitedError } from './errors.js';
+import { AppError, ConflictError, InvalidInputError, RateLimitedError } from './errors.js';
 import { INTERNAL_MESSAGE, isUnexpected, toClientError } from './graphql-errors.js';
 
 function resolverError(original: Error): GraphQLError {
   return new GraphQLError(original.message, { originalError: original, path: ['order'] });
+}
+
+/** AppErrorWithExtras is a business error whose details carry more than the contract allows. */
+class AppErrorWithExtras extends AppError {
+  constructor() {
+    super('NOT_FOUND', 'Order not found', { table: 'orders', sql: 'SELECT 1' });
+  }
 }
 
 describe('toClientError', () => {
@@ -32,6 +39,27 @@ describe('toClientError', () => {
     });
     const out = toClientError({ message: downstream.message, extensions: { code: 'NOT_FOUND', serviceName: 'order' } }, downstream);
     assert.deepEqual(out, { message: 'Order 1 not found', extensions: { code: 'NOT_FOUND' } });
+  });
+
+  it("lets only the contract's extensions reach the client, whatever a subgraph or the gateway added", () => {
+    const extensions = {
+      code: 'CONFLICT',
+      serviceName: 'order',
+      http: { status: 200, headers: {} },
+      subgraphUrl: 'http://10.0.0.3:4003/graphql',
+      stacktrace: ['Error: at /app/dist/subgraphs/order/business/orders.js:12'],
+      exception: { message: 'internal' },
+      field: 'input.orderId',
+      retryAfterSeconds: 3,
+      limit: 'depth',
+      max: 12,
+      query: 'SELECT * FROM orders',
+    };
+    const downstream = new GraphQLError('The order is ACCEPTED', { extensions });
+    const out = toClientError({ message: downstream.message, extensions }, downstream);
+    assert.deepEqual(out.extensions, { code: 'CONFLICT', field: 'input.orderId', retryAfterSeconds: 3, limit: 'depth', max: 12 });
+    const fromBusiness = toClientError({ message: 'x' }, resolverError(new AppErrorWithExtras()));
+    assert.deepEqual(fromBusiness.extensions, { code: 'NOT_FOUND' });
   });
 
   it('keeps validation errors as they are', () => {

@@ -28,6 +28,24 @@ export const CLIENT_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * CLIENT_EXTENSIONS are the only extensions a client ever sees (the contract's
+ * Errors section): anything else a server or subgraph adds (subgraph names and
+ * URLs, stack traces, HTTP details) is for the log.
+ */
+export const CLIENT_EXTENSIONS: readonly string[] = ['code', 'field', 'retryAfterSeconds', 'limit', 'max'];
+
+/** clientExtensions keeps only the contract's extensions, with code set. */
+function clientExtensions(extensions: Readonly<Record<string, unknown>> | undefined, code: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of CLIENT_EXTENSIONS) {
+    const value = extensions?.[key];
+    if (value !== undefined && (typeof value === 'string' || typeof value === 'number')) out[key] = value;
+  }
+  out.code = code;
+  return out;
+}
+
+/**
  * toClientError decides what the client sees of one error. An AppError keeps
  * its message, code and details. An error that the server or a subgraph
  * already gave a contract code (parse, validation, variable coercion, a
@@ -38,13 +56,11 @@ export function toClientError(formatted: GraphQLFormattedError, error: unknown):
   const original = unwrapResolverError(error);
   const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   if (original instanceof AppError) {
-    return { message: original.message, ...base, extensions: { ...original.details, code: original.code } };
+    return { message: original.message, ...base, extensions: clientExtensions(original.details, original.code) };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {
-    // serviceName is the gateway's note of which subgraph answered: for the logs, not for clients.
-    const { stacktrace: _stacktrace, exception: _exception, serviceName: _serviceName, ...extensions } = formatted.extensions ?? {};
-    return { message: formatted.message, ...base, extensions: { ...extensions, code } };
+    return { message: formatted.message, ...base, extensions: clientExtensions(formatted.extensions, code) };
   }
   return { message: INTERNAL_MESSAGE, ...base, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -51,6 +51,8 @@ export interface HttpServiceOptions {
   /** headersTimeoutMs and requestTimeoutMs bound how long a client may take to send headers and a whole request (20 s and 60 s when not given). */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** trustTraceContext tells whether to continue the request's `traceparent`; without it every request's is. */
+  trustTraceContext?: (req: IncomingMessage) => boolean;
 }
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -128,7 +130,8 @@ export class HttpService {
     if (this.closing) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method} ${url.pathname}`;
-    const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+    const trusted = this.options.trustTraceContext?.(req) ?? true;
+    const parent = trusted ? propagation.extract(ROOT_CONTEXT, req.headers) : ROOT_CONTEXT;
     const span = this.tracer.startSpan(
       route,
       {

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from './errors.js';
@@ -9,15 +11,42 @@ export interface LimitPolicy {
 }
 
 /**
+ * addressKey is the unit an address is limited by: an IPv4 address as it is,
+ * an IPv6 address by its /64 network (one customer's allocation, where an
+ * attacker holds every address at once). IPv4-mapped IPv6 counts as IPv4.
+ */
+export function addressKey(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  let parsed = ipaddr.parse(ip);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(':')}::/64`;
+}
+
+/**
+ * storedKey is how a key is stored: its SHA-256, so that keys built from user
+ * input (an email of any length) fit the table's column and reveal nothing.
+ */
+function storedKey(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
+}
+
+/**
  * KeyedRateLimiter counts attempts per key in PostgreSQL (rate-limiter-flexible),
  * so every process of a service shares the counts. The table comes from a
- * migration, never from the limiter.
+ * migration, never from the limiter. Keys are stored hashed.
  */
 export class KeyedRateLimiter {
   private readonly limiter: RateLimiterPostgres;
 
   /** pruneExpired makes this limiter delete expired counts (of every prefix) from time to time; one limiter per table is enough. */
-  constructor(pool: Pool, prefix: string, policy: LimitPolicy, pruneExpired = false) {
+  constructor(
+    pool: Pool,
+    prefix: string,
+    private readonly policy: LimitPolicy,
+    pruneExpired = false,
+  ) {
     this.limiter = new RateLimiterPostgres({
       storeClient: pool,
       storeType: 'pool',
@@ -33,15 +62,31 @@ export class KeyedRateLimiter {
   /** consume counts one attempt for key and throws RateLimitedError past the limit. */
   async consume(key: string): Promise<void> {
     try {
-      await this.limiter.consume(key, 1);
+      await this.limiter.consume(storedKey(key), 1);
     } catch (err) {
       if (err instanceof RateLimiterRes) throw new RateLimitedError(Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
       throw err;
     }
   }
 
+  /** refund gives back one attempt counted by consume (an attempt that turned out not to count, such as a successful login). */
+  async refund(key: string): Promise<void> {
+    await this.limiter.reward(storedKey(key), 1);
+  }
+
+  /** charge counts one attempt without refusing anything. */
+  async charge(key: string): Promise<void> {
+    await this.limiter.penalty(storedKey(key), 1);
+  }
+
+  /** isOver tells whether key has used up its attempts in the current window. */
+  async isOver(key: string): Promise<boolean> {
+    const res = await this.limiter.get(storedKey(key));
+    return !!res && res.consumedPoints >= this.policy.points;
+  }
+
   /** reset forgets key's attempts. */
   async reset(key: string): Promise<void> {
-    await this.limiter.delete(key);
+    await this.limiter.delete(storedKey(key));
   }
 }

@@ -7,6 +7,7 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { assertValidSchema, parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
+import { InvalidInputError } from './errors.js';
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './graphql-errors.js';
 import { spansExported } from './telemetry.js';
@@ -53,6 +54,38 @@ export const resolverSpans: MiddlewareFn = async ({ info }, next) => {
   });
 };
 
+/** nulCharacterAt names the first argument path whose text holds a NUL character, which no PostgreSQL text can store. */
+function nulCharacterAt(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = nulCharacterAt(item, path);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nulCharacterAt(item, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * textArguments refuses text with a NUL character in any argument as
+ * BAD_USER_INPUT naming the field, before a resolver runs: PostgreSQL cannot
+ * store it, and would otherwise fail the statement as an internal error.
+ */
+export const textArguments: MiddlewareFn = ({ args }, next) => {
+  for (const key in args) {
+    const found = nulCharacterAt(args[key], key);
+    if (found) throw new InvalidInputError(found, `${found} must not contain NUL characters`);
+  }
+  return next();
+};
+
 /**
  * buildFederatedSchema turns type-graphql classes into a Federation 2 subgraph
  * schema: it builds the type-graphql schema, prints it with its directives
@@ -78,8 +111,8 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
     },
     // A subgraph may own no root field of its own; the finished subgraph schema is checked below instead.
     skipCheck: true,
-    // A global middleware wraps every field, scalars included, in a promise: worth it only when the spans go somewhere.
-    globalMiddlewares: spansExported() ? [resolverSpans] : [],
+    // A global middleware wraps every field, scalars included, in a promise: spans only when they go somewhere.
+    globalMiddlewares: spansExported() ? [resolverSpans, textArguments] : [textArguments],
     container: {
       get(someClass: Function) {
         const instance = instances.get(someClass);

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { JWTPayload } from 'jose';
+import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
 import { AppError, SessionStaleError, UnauthenticatedError } from '../foundation/errors.js';
 import type { Caller } from '../foundation/identity.js';
 import { bearerToken, InvalidTokenError, type TokenVerifier } from '../foundation/tokens.js';
@@ -8,14 +10,37 @@ import type { SessionRevocations } from './session-revocations.js';
 /** MAX_USER_AGENT bounds what is passed on and audited of the User-Agent header. */
 const MAX_USER_AGENT = 512;
 
-/** clientIp is the caller's address: the socket's, or, behind trusted proxies, the one they saw. */
-export function clientIp(req: IncomingMessage, trustedProxyHops: number): string | null {
-  const socket = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? null;
-  if (trustedProxyHops <= 0) return socket;
-  const header = req.headers['x-forwarded-for'];
-  const chain = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  // Each trusted proxy appended the address it saw; the one the nearest trusted proxy saw is the client.
-  return chain[chain.length - trustedProxyHops] ?? chain[0] ?? socket;
+/** ProxyTrust tells whether an address is one of the deployment's own proxies (proxy-addr's compiled trust). */
+export type ProxyTrust = (address: string, hop: number) => boolean;
+
+/**
+ * proxyTrust compiles the trusted proxies: addresses, CIDRs, or proxy-addr's
+ * names `loopback`, `linklocal` and `uniquelocal`. None: no proxy is trusted.
+ * It throws on a value that is none of these.
+ */
+export function proxyTrust(list: readonly string[]): ProxyTrust {
+  return proxyaddr.compile([...list]);
+}
+
+/**
+ * clientIp is the caller's address, with proxy-addr's semantics: walking
+ * X-Forwarded-For from the socket backwards, the first address that is not a
+ * trusted proxy. A client that forges the header only adds entries beyond the
+ * first untrusted hop, which are never read; with no trusted proxy the header
+ * is ignored.
+ */
+export function clientIp(req: IncomingMessage, trust: ProxyTrust): string | null {
+  const socket = req.socket.remoteAddress;
+  if (!socket) return null;
+  const found = proxyaddr(req, trust);
+  // A trusted proxy that passed on something that is not an address is believed no further than itself.
+  return (isIP(found) ? found : socket).replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+}
+
+/** fromTrustedProxy tells whether the request came straight from a trusted proxy, whose headers (traceparent) may be believed. */
+export function fromTrustedProxy(req: IncomingMessage, trust: ProxyTrust): boolean {
+  const socket = req.socket.remoteAddress;
+  return !!socket && trust(socket, 0);
 }
 
 /**
@@ -35,7 +60,7 @@ export class Authenticator {
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly revocations: SessionRevocations,
-    private readonly trustedProxyHops: number,
+    private readonly trust: ProxyTrust,
     private readonly maxVerified = 10_000,
   ) {}
 
@@ -64,7 +89,7 @@ export class Authenticator {
   /** authenticate is callerOf with what a long-lived connection needs too: when the token expires and its version. */
   async authenticate(req: IncomingMessage, requestId: string, authorization?: string): Promise<{ caller: Caller; expiresAt: number | null; tokenVersion: number }> {
     const base = {
-      ip: clientIp(req, this.trustedProxyHops),
+      ip: clientIp(req, this.trust),
       userAgent: (req.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT) || null,
       requestId,
     };

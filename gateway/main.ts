@@ -27,7 +27,7 @@ import { Metrics } from '../foundation/metrics.js';
 import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../foundation/telemetry.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier, watchKeySet } from '../foundation/tokens.js';
 import { accountPages } from './account-pages.js';
-import { Authenticator, refusal } from './auth.js';
+import { Authenticator, fromTrustedProxy, proxyTrust, refusal } from './auth.js';
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
 import { planRegisteredOperations } from './planning.js';
 import { SessionRevocations } from './session-revocations.js';
@@ -146,7 +146,6 @@ const spec = {
     fallback: '10000',
   }),
   internalTokenCacheSize: setting({ env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE', doc: 'callers whose internal tokens are kept for reuse, at most (least recently used go first)', schema: positiveIntSchema, fallback: '10000' }),
-  trustProxyHops: setting({ env: 'GATEWAY_TRUST_PROXY_HOPS', doc: 'how many proxies in front of the gateway append to X-Forwarded-For (0: use the socket address)', schema: z.coerce.number().int().min(0).max(10), fallback: '0' }),
   httpHeadersTimeoutMs: setting({ env: 'GATEWAY_HTTP_HEADERS_TIMEOUT_MS', doc: "longest a client may take to send a request's headers", schema: positiveIntSchema, fallback: '10000' }),
   httpRequestTimeoutMs: setting({ env: 'GATEWAY_HTTP_REQUEST_TIMEOUT_MS', doc: 'longest a client may take to send a whole request', schema: positiveIntSchema, fallback: '30000' }),
   corsOrigins: setting({
@@ -185,6 +184,20 @@ const spec = {
   rateAddressBurst: setting({ env: 'GATEWAY_RATE_ADDRESS_BURST', doc: 'operations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '200' }),
   rateCreatePerSecond: setting({ env: 'GATEWAY_RATE_CREATE_PER_SECOND', doc: 'creating mutations (sendMessage, submitOffer, createOrder, register, openConversation) a second per user or, signed out, per address', schema: positiveIntSchema, fallback: '1' }),
   rateCreateBurst: setting({ env: 'GATEWAY_RATE_CREATE_BURST', doc: 'creating mutations allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '20' }),
+  trustProxy: setting({
+    env: 'GATEWAY_TRUST_PROXY',
+    doc: 'the proxies in front of the gateway, comma-separated: addresses, CIDRs, or loopback, linklocal, uniquelocal. X-Forwarded-For and traceparent are believed only from them; none: the socket address is the client',
+    schema: z.string().transform((text, ctx) => {
+      const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+      try {
+        proxyTrust(list);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+      return list;
+    }),
+    fallback: '',
+  }),
   logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
   otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
   tracesSamplingRatio: setting({
@@ -230,10 +243,11 @@ try {
     settings.sessionWindowSeconds * 1000,
     logger,
   );
+  const trust = proxyTrust(settings.trustProxy);
   const authenticator = new Authenticator(
     new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience),
     revocations,
-    settings.trustProxyHops,
+    trust,
     settings.verifiedTokenCacheSize,
   );
   const production = settings.environment === 'production';
@@ -342,6 +356,8 @@ try {
     port: settings.httpPort,
     // Ready once the supergraph is loaded and Apollo started (before this server exists). A subgraph down is
     // reported, not fatal: its fields answer SERVICE_UNAVAILABLE, and every other field still works.
+    // A client's own traceparent could force every request to be sampled and traced: only a trusted proxy's is continued.
+    trustTraceContext: (req) => fromTrustedProxy(req, trust),
     readiness: async () => {
       const graph = await subgraphReadiness(subgraphs, settings.readinessTimeoutMs);
       return { ready: true, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
@@ -374,7 +390,7 @@ try {
     maxBufferedBytes: settings.wsMaxBufferedBytes,
     admission,
     rateLimits,
-    trustProxyHops: settings.trustProxyHops,
+    trust,
     caps: {
       socketsPerUser: settings.wsSocketsPerUser,
       socketsPerAddress: settings.wsSocketsPerAddress,

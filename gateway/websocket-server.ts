@@ -9,7 +9,7 @@ import { toClientError } from '../foundation/graphql-errors.js';
 import type { Caller } from '../foundation/identity.js';
 import type { Logger } from '../foundation/logger.js';
 import { WebSocketEndpoint } from '../foundation/websocket.js';
-import { clientIp, type Authenticator } from './auth.js';
+import { clientIp, type Authenticator, type ProxyTrust } from './auth.js';
 import { isRefused, type GraphQLRequestFields, type OperationAdmission } from './operation-admission.js';
 import { addressKey, type GatewayRateLimits } from './rate-limits.js';
 import type { GatewayContext } from './gateway.js';
@@ -84,7 +84,7 @@ export function serveGatewaySubscriptions(options: {
   admission: OperationAdmission;
   rateLimits: GatewayRateLimits;
   caps: SocketCaps;
-  trustProxyHops: number;
+  trust: ProxyTrust;
   logger: Logger;
 }): WebSocketEndpoint {
   const { caps } = options;
@@ -101,7 +101,7 @@ export function serveGatewaySubscriptions(options: {
   // Registered before graphql-ws's own handler, so a socket past the address cap is closed before it is served.
   endpoint.wss.on('connection', (socket, req: IncomingMessage) => {
     socketIds.set(socket, randomUUID());
-    const address = addressKey(clientIp(req, options.trustProxyHops));
+    const address = addressKey(clientIp(req, options.trust));
     if (!byAddress.take(address, caps.socketsPerAddress)) {
       socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many sockets from this address: retry later');
       return;

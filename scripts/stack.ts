@@ -34,6 +34,8 @@ export interface StackOptions {
   readyTimeoutMs?: number;
   /** nodeArgs are extra flags for every service's node (profiling, say: --cpu-prof). */
   nodeArgs?: string[];
+  /** mailDir is where the user subgraph writes its .eml files (default: `<dataDir>/mail`). */
+  mailDir?: string;
   /** admin is created at start when the system has no admin. */
   admin?: { email: string; password: string };
 }
@@ -171,7 +173,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     const services: RunningService[] = [];
     const keys = join(options.dataDir, 'keys');
-    const mailDir = join(options.dataDir, 'mail');
+    const mailDir = options.mailDir || join(options.dataDir, 'mail');
     const gatewayUrl = `http://localhost:${ports.gateway}`;
     const userUrl = `http://localhost:${ports.user}`;
     const auditSecret = loadOrCreateSecret(join(options.dataDir, 'secrets', 'audit-ingest.secret'));

@@ -68,6 +68,7 @@ try {
     prefix: 'fixup',
     ports: defaultPorts(),
     env: { CATALOG_SEED_DEMO: process.env.CATALOG_SEED_DEMO ?? 'true' },
+    mailDir: process.env.MAIL_DIR,
     admin,
     onLine: echo,
   });

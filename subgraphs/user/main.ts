@@ -16,6 +16,16 @@ import { createAccountService, userSettingsSpec } from './settings.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = userSettingsSpec(root);
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup user subgraph');
+if (settings.environment === 'production' && !settings.smtpUrl) {
+  // Links written to a folder are for development: in production they would reach no one, or the wrong hands.
+  process.stderr.write('Fixup user subgraph: invalid settings\n  - SMTP_URL (--smtp-url): not set: production sends account mail through SMTP\n');
+  process.exit(2);
+}
+if (settings.environment === 'production' && !settings.smtpUrl) {
+  // Links written to a folder are for development: in production they would reach no one, or the wrong hands.
+  process.stderr.write('Fixup user subgraph: invalid settings\n  - SMTP_URL (--smtp-url): not set: production sends account mail through SMTP\n');
+  process.exit(2);
+}
 
 await runSubgraph<UserContext>({
   name: 'user',

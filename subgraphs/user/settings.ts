@@ -1,10 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { positiveIntSchema, setting, type Settings } from '../../foundation/config.js';
 import { EmailSender } from '../../foundation/mail.js';
-import { Argon2Hasher } from '../../foundation/passwords.js';
+import { Argon2Hasher, BoundedHasher } from '../../foundation/passwords.js';
 import { subgraphSettings } from '../../foundation/subgraph-service.js';
 import type { TokenSigner } from '../../foundation/tokens.js';
 import { AccountService, type SessionFeed } from './business/accounts.js';
@@ -39,8 +40,23 @@ export function userSettingsSpec(root: string) {
     mailFrom: setting({ env: 'USER_MAIL_FROM', doc: 'sender of account mail', schema: z.string().min(3), fallback: 'Fixup <no-reply@fixup.local>' }),
     smtpUrl: setting({ env: 'SMTP_URL', doc: 'SMTP server for account mail (smtp://user:pass@host:587); none: one .eml file per message in MAIL_DIR', schema: optionalText, secret: true }),
     mailDir: setting({ env: 'MAIL_DIR', doc: 'where .eml files go when SMTP_URL is not set', schema: z.string().min(1), fallback: join(root, '.data', 'mail') }),
-    rateLimitIp: setting({ env: 'USER_RATE_LIMIT_IP', doc: 'attempts of each credential operation one IP may make per window', schema: positiveIntSchema, fallback: '100' }),
-    rateLimitAccount: setting({ env: 'USER_RATE_LIMIT_ACCOUNT', doc: 'attempts of each credential operation on one account per window', schema: positiveIntSchema, fallback: '10' }),
+    rateLimitIp: setting({ env: 'USER_RATE_LIMIT_IP', doc: 'attempts of each credential operation one address (an IPv6 /64) may make per window; logins count failures only', schema: positiveIntSchema, fallback: '100' }),
+    rateLimitAccount: setting({ env: 'USER_RATE_LIMIT_ACCOUNT', doc: 'failed logins on one account from one address, and attempts of the other credential operations on one account, per window', schema: positiveIntSchema, fallback: '10' }),
+    rateLimitAccountCeiling: setting({
+      env: 'USER_RATE_LIMIT_ACCOUNT_CEILING',
+      doc: 'failed logins on one account from all addresses per window past which every login on it is slowed (never refused)',
+      schema: positiveIntSchema,
+      fallback: '100',
+    }),
+    loginSlowdownMs: setting({ env: 'USER_LOGIN_SLOWDOWN_MS', doc: 'how long a login on an account past its ceiling waits before it is answered', schema: z.coerce.number().int().min(0), fallback: '1000' }),
+    hashConcurrency: setting({
+      env: 'USER_PASSWORD_HASH_CONCURRENCY',
+      doc: 'password hashes one process runs at once',
+      schema: positiveIntSchema,
+      fallback: String(availableParallelism()),
+    }),
+    hashQueue: setting({ env: 'USER_PASSWORD_HASH_QUEUE', doc: 'password hashes that may wait for a slot; past it the request is RATE_LIMITED', schema: z.coerce.number().int().min(0), fallback: '8' }),
+    sessionMaxAgeDays: setting({ env: 'USER_SESSION_MAX_AGE_DAYS', doc: 'absolute lifetime of a session: past it refreshing fails, however recently it was rotated', schema: positiveIntSchema, fallback: '30' }),
     rateLimitWindowSeconds: setting({ env: 'USER_RATE_LIMIT_WINDOW_SECONDS', doc: 'the rate limits\' window', schema: positiveIntSchema, fallback: '900' }),
     adminEmail: setting({ env: 'ADMIN_EMAIL', doc: 'admin account made at start when there is no admin (npm start sets a development one)', schema: optionalText }),
     adminPassword: setting({ env: 'ADMIN_PASSWORD', doc: 'password of that admin account', schema: optionalText, secret: true }),
@@ -60,19 +76,26 @@ export function createAccountService(settings: UserSettings, dataSource: DataSou
   const window = settings.rateLimitWindowSeconds;
   return new AccountService(
     new PostgresUserStore(dataSource),
-    new Argon2Hasher(),
+    new BoundedHasher(new Argon2Hasher(), { concurrency: settings.hashConcurrency, queue: settings.hashQueue }),
     {
       issue: ({ userId, roles, tokenVersion, sessionId }) =>
         signer.sign({ roles, ver: tokenVersion, sid: sessionId }, { issuer: settings.jwtIssuer, audience: settings.jwtAudience, subject: userId, ttlSeconds: settings.jwtAccessTtlSeconds }),
     },
     new EmailSender({ from: settings.mailFrom, smtpUrl: settings.smtpUrl, dir: settings.mailDir }),
-    new PostgresAttemptLimiter(pool, { points: settings.rateLimitIp, windowSeconds: window }, { points: settings.rateLimitAccount, windowSeconds: window }),
+    new PostgresAttemptLimiter(pool, {
+      perAddress: { points: settings.rateLimitIp, windowSeconds: window },
+      perAccount: { points: settings.rateLimitAccount, windowSeconds: window },
+      perAccountAddress: { points: settings.rateLimitAccount, windowSeconds: window },
+      accountCeiling: { points: settings.rateLimitAccountCeiling, windowSeconds: window },
+    }),
     feed,
     {
       refreshTokenTtlSeconds: settings.refreshTokenTtlDays * 86_400,
       verifyEmailTtlSeconds: settings.verifyEmailTtlHours * 3600,
       resetPasswordTtlSeconds: settings.resetPasswordTtlMinutes * 60,
       signInLinkTtlSeconds: settings.signInLinkTtlMinutes * 60,
+      sessionMaxAgeSeconds: settings.sessionMaxAgeDays * 86_400,
+      loginSlowdownMs: settings.loginSlowdownMs,
       appUrl: settings.appUrl.replace(/\/+$/, ''),
     },
     onMailError,

@@ -1,9 +1,18 @@
 import { allow, and, rule } from 'graphql-shield';
+import { NotFoundError } from '../../../foundation/errors.js';
 import { denied, hasRole, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/permissions.js';
 
 /** ownProviderData allows a provider to read their own offers and matching orders. */
 const ownProviderData = rule('ownProviderData', { cache: 'no_cache' })((user: { id: string }, _args, ctx: CallerContext) =>
   ctx.caller.viewer?.id === user.id ? true : denied(ctx),
+);
+
+/**
+ * wholeOrder refuses the fields of an order the caller sees only in part (an
+ * offer's provider who may no longer see the order): NOT_FOUND, as order(id) says.
+ */
+const wholeOrder = rule('wholeOrder', { cache: 'no_cache' })((order: { id: string; limited?: true }) =>
+  order.limited ? new NotFoundError('Order', order.id) : true,
 );
 
 /**
@@ -22,7 +31,7 @@ export const orderPermissions = {
     completeOrder: isSignedIn,
     cancelOrder: isSignedIn,
   },
-  Order: allow,
+  Order: { '*': wholeOrder, id: allow, status: allow, service: allow },
   Offer: allow,
   OrderConnection: allow,
   OrderEdge: allow,

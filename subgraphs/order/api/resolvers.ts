@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
 import { parseId } from '../../../foundation/ids.js';
 import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/pagination.js';
-import type { Offer, Order, OrderService, OrderStatus, Position } from '../business/orders.js';
+import type { Offer, Order, OrderService, OrderStatus, OrderView, Position } from '../business/orders.js';
 import type { OrderContext } from './context.js';
 import {
   CreateOrderInputType,
@@ -101,9 +101,10 @@ export class OfferResolver {
     return this.orders.withdrawOffer(parseId(offerId, 'offerId'), ctx.caller);
   }
 
-  @FieldResolver(() => OrderType, { description: 'The order the offer is for.' })
-  async order(@Root() offer: Offer, @Ctx() ctx: OrderContext): Promise<Order> {
-    return (await ctx.loaders.order.load(offer.orderId))!;
+  @FieldResolver(() => OrderType, { description: "The order the offer is for. Its provider always sees its id, status and service; its other fields follow the rules of order(id)." })
+  async order(@Root() offer: Offer, @Ctx() ctx: OrderContext): Promise<OrderView> {
+    const order = (await ctx.loaders.order.load(offer.orderId))!;
+    return this.orders.orderOfOffer(offer, order, ctx.caller, (id) => ctx.loaders.offer.load(id));
   }
 
   @FieldResolver(() => UserType, { description: 'The provider who made the offer.' })

@@ -22,6 +22,13 @@ export interface Order {
   updatedAt: Date;
 }
 
+/**
+ * OrderView is an order as one caller may see it. `limited` marks the view an
+ * offer's provider has of an order they may no longer see in full (another
+ * offer won, or the skill was dropped): its id, status and service only.
+ */
+export type OrderView = Order & { limited?: true };
+
 /** Offer is a provider's price for an order. */
 export interface Offer {
   id: string;
@@ -78,6 +85,8 @@ export interface OrderTx {
   setOrderStatus(id: string, status: OrderStatus, acceptedOfferId?: string): Promise<void>;
   /** insertOffer throws ConflictError when the provider already has a pending offer on the order. */
   insertOffer(offer: Offer): Promise<void>;
+  /** offerCount counts the provider's offers on the order, withdrawn and rejected ones included. */
+  offerCount(orderId: string, providerId: string): Promise<number>;
   setOfferStatus(id: string, status: OfferStatus): Promise<void>;
   /** rejectPendingOffers rejects every pending offer of the order but `except`. */
   rejectPendingOffers(orderId: string, except: string | null): Promise<number>;
@@ -118,6 +127,13 @@ export interface NewOffer {
   message: string | null;
 }
 
+/**
+ * DEFAULT_MAX_OFFERS_PER_PROVIDER bounds how many offers one provider may ever
+ * make on one order, withdrawn ones included, so that submitting and
+ * withdrawing cannot go on without end (each one is stored and audited).
+ */
+export const DEFAULT_MAX_OFFERS_PER_PROVIDER = 3;
+
 /** MAX_PRICE_CENTS is the largest price an offer may name (one million in the currency's unit). */
 export const MAX_PRICE_CENTS = 100_000_000;
 const MAX_DESCRIPTION = 4000;
@@ -138,6 +154,7 @@ export class OrderService {
   constructor(
     private readonly store: OrderStore,
     private readonly catalog: CatalogFacts,
+    private readonly maxOffersPerProvider = DEFAULT_MAX_OFFERS_PER_PROVIDER,
   ) {}
 
   /** createOrder opens an order for a service that exists. */
@@ -178,6 +195,18 @@ export class OrderService {
     return order.status === 'OPEN' && (await this.catalog.skillsOf(viewer.id, caller)).includes(order.serviceId);
   }
 
+  /**
+   * orderOfOffer is what the caller may see of an offer's order: the whole
+   * order under the rules of `order(id)`; for the offer's provider who may not
+   * see it any more, a limited view (id, status, service); for anyone else
+   * NOT_FOUND.
+   */
+  async orderOfOffer(offer: Offer, order: Order, caller: Caller, loadOffer: (id: string) => Promise<Offer | null> = this.loadOffer): Promise<OrderView> {
+    if (await this.maySee(order, caller, loadOffer)) return order;
+    if (caller.viewer && caller.viewer.id === offer.providerId) return { ...order, limited: true };
+    throw new NotFoundError('Order', order.id);
+  }
+
   /** visibleOffers is what the caller may see of an order's offers: its customer and admins all, a provider their own. */
   visibleOffers(order: Order, offers: Offer[], viewer: Viewer | null): Offer[] {
     if (!viewer) return [];
@@ -203,6 +232,10 @@ export class OrderService {
       if (!order || !skills.includes(order.serviceId)) throw new NotFoundError('Order', input.orderId);
       if (order.customerId === viewer.id) throw new ForbiddenError('You cannot offer on your own order');
       if (order.status !== 'OPEN') throw new ConflictError(`The order is ${order.status}: offers are taken only while it is OPEN`);
+      // The order row is locked, so two racing submissions cannot both pass this count.
+      if ((await tx.offerCount(order.id, viewer.id)) >= this.maxOffersPerProvider) {
+        throw new ConflictError(`You have made ${this.maxOffersPerProvider} offers on this order, withdrawn ones included: no more are taken`);
+      }
       await tx.insertOffer(offer);
       await tx.record({ action: 'offer.submitted', actorId: viewer.id, targetType: 'Offer', targetId: offer.id, metadata: { orderId: order.id, priceCents: offer.priceCents, currency } });
     });
@@ -236,7 +269,12 @@ export class OrderService {
     if (!found) throw new NotFoundError('Offer', offerId);
     await this.store.transaction(caller, async (tx) => {
       const order = await tx.orderForUpdate(found.orderId);
-      if (!order || order.customerId !== viewer.id) throw new NotFoundError('Offer', offerId);
+      if (!order) throw new NotFoundError('Offer', offerId);
+      if (order.customerId !== viewer.id) {
+        // Whoever may know the offer exists (its provider, or anyone who may see its order) is refused, not misled.
+        if (found.providerId === viewer.id || (await this.maySee(order, caller))) throw new ForbiddenError('Only the order\'s customer may accept an offer');
+        throw new NotFoundError('Offer', offerId);
+      }
       const offer = (await tx.offerForUpdate(offerId))!;
       const orderStatus = moveOrder(order, 'ACCEPTED');
       const offerStatus = moveOffer(offer, 'ACCEPTED');

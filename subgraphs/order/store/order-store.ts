@@ -90,6 +90,10 @@ class PostgresOrderTx implements OrderTx {
     }
   }
 
+  async offerCount(orderId: string, providerId: string): Promise<number> {
+    return this.manager.count(OfferRow, { where: { orderId, providerId } });
+  }
+
   async setOfferStatus(id: string, status: OfferStatus): Promise<void> {
     await this.manager.update(OfferRow, { id }, { status });
   }

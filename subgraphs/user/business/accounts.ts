@@ -38,12 +38,23 @@ export type CredentialOperation =
   | 'request_link'
   | 'sign_in_link';
 
+/** LoginAttempt is one login under way: whether to slow it, and how it ended. */
+export interface LoginAttempt {
+  /** slowed is true when the account as a whole has failed too often: the answer waits, it is never refused for that. */
+  slowed: boolean;
+  failed(): Promise<void>;
+  succeeded(): Promise<void>;
+}
+
 /** AttemptLimiter counts attempts and throws RateLimitedError past the limit. */
 export interface AttemptLimiter {
   /** consume counts one attempt for the IP and, when given, the account; it throws RATE_LIMITED when either is over. */
   consume(operation: CredentialOperation, ip: string | null, account: string | null): Promise<void>;
-  /** forgive clears the account's count (after a successful login). */
-  forgive(operation: CredentialOperation, account: string): Promise<void>;
+  /**
+   * beginLogin throws RATE_LIMITED when this address has failed too often on
+   * this account, or too often at all; only failures end up counted.
+   */
+  beginLogin(ip: string | null, account: string): Promise<LoginAttempt>;
 }
 
 /** SessionFeed tells every gateway at once about stale tokens and ended sessions. */
@@ -57,6 +68,10 @@ export interface AccountsOptions {
   verifyEmailTtlSeconds: number;
   resetPasswordTtlSeconds: number;
   signInLinkTtlSeconds: number;
+  /** sessionMaxAgeSeconds is a session's absolute lifetime: past it no refresh works, however recently it was rotated. */
+  sessionMaxAgeSeconds: number;
+  /** loginSlowdownMs is how long a login on an account past its failure ceiling waits before it is answered. */
+  loginSlowdownMs: number;
   /** appUrl is where mailed links point: `<appUrl>/verify-email?token=…`, `<appUrl>/reset-password?token=…`, `<appUrl>/sign-in?token=…`. */
   appUrl: string;
 }
@@ -106,9 +121,18 @@ function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-function checkEmail(email: string, field: string): string {
+/** MAX_EMAIL is the longest address there is (RFC 5321's path limit less its brackets). */
+const MAX_EMAIL = 254;
+
+function checkEmailLength(email: string, field: string): string {
   const normalized = normalizeEmail(email);
-  if (normalized.length > 254 || !EMAIL.test(normalized)) throw new InvalidInputError(field, `${field} is not a valid email address`);
+  if (normalized.length > MAX_EMAIL) throw new InvalidInputError(field, `${field} must be at most ${MAX_EMAIL} characters`);
+  return normalized;
+}
+
+function checkEmail(email: string, field: string): string {
+  const normalized = checkEmailLength(email, field);
+  if (!EMAIL.test(normalized)) throw new InvalidInputError(field, `${field} is not a valid email address`);
   return normalized;
 }
 
@@ -200,12 +224,21 @@ export class AccountService {
    * the same answer after the same work (a hash is always checked).
    */
   async login(emailInput: string, password: string, caller: Caller): Promise<SessionTokens> {
-    const email = normalizeEmail(emailInput);
-    await this.limiter.consume('login', caller.ip, email);
-    const user = email.length <= 254 ? await this.store.userByEmail(email) : null;
+    const email = checkEmailLength(emailInput, 'email');
+    const attempt = await this.limiter.beginLogin(caller.ip, email);
+    if (attempt.slowed) await new Promise((resolve) => setTimeout(resolve, this.options.loginSlowdownMs));
+    const user = await this.store.userByEmail(email);
     const hash = user?.passwordHash ?? (await this.dummy());
-    const matches = (await this.hasher.verify(hash, password.slice(0, MAX_PASSWORD))) && !!user?.passwordHash;
+    let matches: boolean;
+    try {
+      matches = (await this.hasher.verify(hash, password.slice(0, MAX_PASSWORD))) && !!user?.passwordHash;
+    } catch (err) {
+      // Refused before any work (the hashing queue was full): not a failure of this account's password.
+      await attempt.succeeded();
+      throw err;
+    }
     if (!user || !matches) {
+      await attempt.failed();
       await this.store.recordAlone(caller, {
         action: 'auth.login_failed',
         actorId: user?.id ?? null,
@@ -215,7 +248,7 @@ export class AccountService {
       });
       throw new UnauthenticatedError('Invalid email or password');
     }
-    await this.limiter.forgive('login', email);
+    await attempt.succeeded();
     const { session, refreshToken } = await this.store.transaction(caller, async (tx) => {
       const started = await this.startSession(tx, user.id);
       await tx.record({ action: 'auth.login_succeeded', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { sessionId: started.session } });
@@ -241,12 +274,13 @@ export class AccountService {
         return { kind: 'reused' as const };
       }
       if (record.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' as const };
+      if (this.sessionEnd(session.createdAt) <= Date.now()) return { kind: 'invalid' as const };
       await tx.markRefreshTokenUsed(record.id);
       await tx.touchSession(session.id);
       const user = await tx.userById(record.userId, false);
       if (!user) return { kind: 'invalid' as const };
       const next = randomToken();
-      await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId: user.id, hash: hashToken(next), expiresAt: this.refreshExpiry() });
+      await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId: user.id, hash: hashToken(next), expiresAt: this.refreshExpiry(session.createdAt) });
       return { kind: 'ok' as const, user, session: session.id, refreshToken: next };
     });
     if (outcome.kind === 'reused') await this.feed.publish();
@@ -283,9 +317,9 @@ export class AccountService {
 
   /** requestPasswordReset mails a reset link when the address has an account; it answers the same either way. */
   async requestPasswordReset(emailInput: string, caller: Caller): Promise<boolean> {
-    const email = normalizeEmail(emailInput);
+    const email = checkEmailLength(emailInput, 'email');
     await this.limiter.consume('request_reset', caller.ip, email);
-    const user = email.length <= 254 ? await this.store.userByEmail(email) : null;
+    const user = await this.store.userByEmail(email);
     if (!user) return true;
     const token = randomToken();
     await this.store.transaction(caller, async (tx) => {
@@ -313,6 +347,9 @@ export class AccountService {
   async resetPassword(token: string, newPassword: string, caller: Caller): Promise<boolean> {
     checkPassword(newPassword, 'newPassword');
     await this.limiter.consume('reset_password', caller.ip, null);
+    // The token is checked before the costly hash, so that bad tokens cost nothing; it is checked again, locked, below.
+    const found = await this.store.transaction(caller, (tx) => tx.emailTokenByHash(hashToken(token), 'reset_password', false));
+    if (!found || found.usedAt || found.expiresAt.getTime() <= Date.now()) throw new InvalidInputError('token', 'token is invalid, used or expired');
     const passwordHash = await this.hasher.hash(newPassword);
     await this.store.transaction(caller, async (tx) => {
       const record = await this.usableEmailToken(tx, token, 'reset_password');
@@ -566,7 +603,7 @@ export class AccountService {
   private async startSession(tx: AccountTx, userId: string) {
     const session = await tx.createSession(userId);
     const refreshToken = randomToken();
-    await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId, hash: hashToken(refreshToken), expiresAt: this.refreshExpiry() });
+    await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId, hash: hashToken(refreshToken), expiresAt: this.refreshExpiry(new Date()) });
     return { session: session.id, refreshToken };
   }
 
@@ -579,8 +616,13 @@ export class AccountService {
     return record;
   }
 
-  private refreshExpiry(): Date {
-    return new Date(Date.now() + this.options.refreshTokenTtlSeconds * 1000);
+  /** refreshExpiry is a new refresh token's expiry: its own lifetime, never past the end of its session. */
+  private refreshExpiry(sessionStart: Date): Date {
+    return new Date(Math.min(Date.now() + this.options.refreshTokenTtlSeconds * 1000, this.sessionEnd(sessionStart)));
+  }
+
+  private sessionEnd(sessionStart: Date): number {
+    return sessionStart.getTime() + this.options.sessionMaxAgeSeconds * 1000;
   }
 
   private async tokensFor(user: User | UserWithPassword, sessionId: string, refreshToken: string): Promise<SessionTokens> {

@@ -48,6 +48,7 @@ export interface UserPatch {
 export interface Session {
   id: string;
   userId: string;
+  createdAt: Date;
   revokedAt: Date | null;
 }
 

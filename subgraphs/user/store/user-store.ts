@@ -54,7 +54,7 @@ function toUserWithPassword(row: UserRow): UserWithPassword {
 }
 
 function toSession(row: SessionRow): Session {
-  return { id: row.id, userId: row.userId, revokedAt: row.revokedAt };
+  return { id: row.id, userId: row.userId, createdAt: row.createdAt, revokedAt: row.revokedAt };
 }
 
 class PostgresAccountTx implements AccountTx {
@@ -114,7 +114,7 @@ class PostgresAccountTx implements AccountTx {
   async createSession(userId: string): Promise<Session> {
     const id = newId();
     await this.manager.insert(SessionRow, { id, userId, revokedAt: null, ip: this.caller.ip, userAgent: clip(this.caller.userAgent, 1000) });
-    return { id, userId, revokedAt: null };
+    return { id, userId, createdAt: new Date(), revokedAt: null };
   }
 
   async sessionById(id: string, lock: boolean): Promise<Session | null> {

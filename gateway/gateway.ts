@@ -25,9 +25,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly signer: TokenSigner,
     private readonly tokenTtlSeconds: number,
   ) {
+    const urls = instanceUrls(url);
+    let turn = 0;
     super({
-      url,
-      fetcher: ((input: string, init: RequestInit) => fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as never,
+      url: urls[0],
+      fetcher: (async (_input: string, init: RequestInit) => {
+        // Instances are taken in turn; one that refuses the connection is skipped, since the request never reached it.
+        const first = turn++ % urls.length;
+        for (let i = 0; ; i++) {
+          try {
+            return await fetch(urls[(first + i) % urls.length]!, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+          } catch (err) {
+            if (i + 1 >= urls.length || !connectionRefused(err)) throw err;
+          }
+        }
+      }) as never,
     });
   }
 
@@ -40,6 +52,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     propagation.inject(otelContext.active(), carrier);
     for (const [key, value] of Object.entries(carrier)) headers.set(key, value);
   }
+}
+
+/** instanceUrls lists the instances of one subgraph, given as `url1|url2` (one URL: one instance, or a load balancer). */
+export function instanceUrls(url: string): string[] {
+  return url.split('|').map((u) => u.trim()).filter(Boolean);
+}
+
+function connectionRefused(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } })?.cause;
+  return cause?.code === 'ECONNREFUSED';
 }
 
 /** GatewayOptions configures the gateway. */
@@ -84,9 +106,14 @@ export function createGateway(options: GatewayOptions): { apollo: ApolloServer<G
 /** subgraphReadiness asks every subgraph's /readyz and says which are not ready. */
 export async function subgraphReadiness(subgraphs: Record<string, string>, timeoutMs: number): Promise<Readiness> {
   const entries = await Promise.all(
-    Object.entries(subgraphs).map(async ([name, url]) => {
+    Object.entries(subgraphs).map(async ([name, urls]) => {
       try {
-        const res = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(timeoutMs) });
+        // A subgraph with several instances is ready when one of them is: the others are failed over.
+        const answers = await Promise.allSettled(instanceUrls(urls).map((url) => fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(timeoutMs) })));
+        const ok = answers.find((a) => a.status === 'fulfilled' && a.value.ok);
+        const first = answers.find((a) => a.status === 'fulfilled') ?? answers[0]!;
+        if (first.status === 'rejected' && !ok) throw first.reason;
+        const res = ((ok ?? first) as PromiseFulfilledResult<Response>).value;
         const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
         if (res.ok) return [name, 'ready'] as const;
         const reasons = Object.entries(body)

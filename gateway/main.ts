@@ -24,7 +24,7 @@ import { startTelemetry } from '../foundation/telemetry.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier } from '../foundation/tokens.js';
 import { accountPages } from './account-pages.js';
 import { Authenticator, refusal } from './auth.js';
-import { createGateway, SubgraphDataSource, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
+import { createGateway, instanceUrls, SubgraphDataSource, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
 import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
@@ -39,8 +39,9 @@ const subgraphUrlsSchema = z
     const out: Record<string, string> = {};
     for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
       const [name, url] = pair.split(/=(.*)/s);
-      if (!name || !url || !URL.canParse(url)) {
-        ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=url` });
+      // Several instances of one subgraph are listed with |: name=url1|url2.
+      if (!name || !url || !url.split('|').every((u) => URL.canParse(u))) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=url or name=url|url` });
         continue;
       }
       out[name] = url;
@@ -61,7 +62,7 @@ const spec = {
   }),
   subgraphUrls: setting({
     env: 'GATEWAY_SUBGRAPH_URLS',
-    doc: 'routing URLs that replace the supergraph\'s, as name=url pairs separated by commas (e.g. order=http://order:4003/graphql)',
+    doc: 'routing URLs that replace the supergraph\'s, as name=url pairs separated by commas (e.g. order=http://order:4003/graphql); several instances of one subgraph as name=url1|url2',
     schema: subgraphUrlsSchema,
     fallback: '',
   }),
@@ -103,6 +104,24 @@ const spec = {
     fallback: 'http://localhost:3000,http://localhost:4000,http://localhost:5173',
   }),
   wsMaxBufferedBytes: setting({ env: 'GATEWAY_WS_MAX_BUFFERED_BYTES', doc: 'unsent data a subscription socket may hold before it is closed as a slow consumer (4008)', schema: positiveIntSchema, fallback: '1048576' }),
+  wsMaxQueuedEvents: setting({
+    env: 'GATEWAY_WS_MAX_QUEUED_EVENTS',
+    doc: 'events that may wait for one subscription of a slow client before its socket is closed as a slow consumer (4008)',
+    schema: positiveIntSchema,
+    fallback: '1000',
+  }),
+  subscriptionsPoolSize: setting({
+    env: 'GATEWAY_SUBSCRIPTIONS_POOL_SIZE',
+    doc: 'graphql-ws sockets the gateway keeps to each subgraph instance; every client subscription runs over one of them',
+    schema: positiveIntSchema,
+    fallback: '2',
+  }),
+  subscriptionsResumeTimeoutMs: setting({
+    env: 'GATEWAY_SUBSCRIPTIONS_RESUME_TIMEOUT_MS',
+    doc: 'how long a subscription whose subgraph instance went away is resumed on another (or the same, once back) before the client gets SERVICE_UNAVAILABLE',
+    schema: positiveIntSchema,
+    fallback: '30000',
+  }),
   internalTokenTtlSeconds: setting({
     env: 'GATEWAY_INTERNAL_TOKEN_TTL_SECONDS',
     doc: "lifetime of the token that states the caller to subgraphs (made per request, and per event of a subscription)",
@@ -184,11 +203,17 @@ try {
   const subscriptions = new FederatedSubscriptions(
     supergraphSdl,
     Object.fromEntries(Object.entries(subgraphs).map(([name, url]) => [name, new SubgraphDataSource(url, settings.subgraphTimeoutMs, signer, settings.internalTokenTtlSeconds)])),
-    subgraphs,
+    Object.fromEntries(Object.entries(subgraphs).map(([name, url]) => [name, instanceUrls(url)])),
     signer,
-    settings.internalTokenTtlSeconds,
+    {
+      poolSize: settings.subscriptionsPoolSize,
+      resumeTimeoutMs: settings.subscriptionsResumeTimeoutMs,
+      maxQueuedEvents: settings.wsMaxQueuedEvents,
+      tokenTtlSeconds: settings.internalTokenTtlSeconds,
+    },
     logger,
   );
+  lifecycle.onShutdown({ name: 'subgraph sockets', stop: () => subscriptions.close() });
   const sockets = serveGatewaySubscriptions({
     server: http.server,
     subscriptions,

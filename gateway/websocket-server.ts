@@ -3,6 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError, OperationTypeNode, getOperationAST } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import type { WebSocket } from 'ws';
 import { toClientError } from '../foundation/graphql-errors.js';
 import type { Caller } from '../foundation/identity.js';
 import type { Logger } from '../foundation/logger.js';
@@ -17,7 +18,7 @@ import type { FederatedSubscriptions } from './subscriptions.js';
  * own (4403 Forbidden for a missing or bad token at connection_init):
  * - 4001: the session ended or its token expired or went stale; reconnect with a fresh token.
  * - 4008: the client reads too slowly; more than the limit of messages waits unsent.
- * - 1001: the gateway is shutting down; reconnect (to another instance).
+ * - 1012: the gateway is restarting (service restart); reconnect, to it or another instance, and resume with `after`.
  */
 export const CLOSE_SESSION_ENDED = 4001;
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -79,14 +80,19 @@ export function serveGatewaySubscriptions(options: {
       context: (ctx, id) => {
         const requestId = `${ctx.extra.requestId}:${id}`;
         const caller = ctx.extra.caller!;
-        return { scope: { requestId, logger: options.logger.child({ requestId }), caller }, caller } satisfies GatewayContext as never;
+        return { scope: { requestId, logger: options.logger.child({ requestId }), caller }, caller, socket: ctx.extra.socket } satisfies GatewayContext & { socket: unknown } as never;
       },
       subscribe: (args) => {
         const operation = getOperationAST(args.document, args.operationName ?? undefined);
         if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) {
           return { errors: [new GraphQLError('Send queries and mutations over HTTP; this socket serves subscriptions', { extensions: { code: 'BAD_REQUEST' } })] };
         }
-        return options.subscriptions.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext);
+        const { socket } = args.contextValue as { socket: WebSocket };
+        return options.subscriptions.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext, {
+          slowConsumer: () => {
+            if (socket.readyState === socket.OPEN) socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
+          },
+        });
       },
       onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > options.maxBufferedBytes) {

@@ -5,6 +5,7 @@ import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
+import { connect } from 'nats';
 import WebSocket from 'ws';
 import { GATEWAY_TOKEN_HEADER, signGatewayToken, type Caller } from '../foundation/identity.js';
 import { signSocketToken, signSubscribeStatement } from '../foundation/subgraph-subscriptions.js';
@@ -38,9 +39,10 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
   const customer = randomUUID();
   const provider = randomUUID();
   const conversation = randomUUID();
+  const stream = `fixup_test_${randomBytes(4).toString('hex')}`;
 
   before(async () => {
-    t = await startTestStack({ CHAT_BROKER: 'nats', CHAT_NATS_URL: NATS_URL, CHAT_NATS_STREAM: `fixup_test_${randomBytes(4).toString('hex')}` }, { instances: { chat: 2 } });
+    t = await startTestStack({ CHAT_BROKER: 'nats', CHAT_NATS_URL: NATS_URL, CHAT_NATS_STREAM: stream }, { instances: { chat: 2 } });
     const order = randomUUID();
     await t.sql('order', `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, gen_random_uuid(), 'NATS order')`, [order, customer]);
     await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [conversation, order, customer, provider]);
@@ -48,6 +50,10 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
   });
   after(async () => {
     await t?.stop();
+    // The NATS server is shared: the test's stream goes with it.
+    const nats = await connect({ servers: NATS_URL });
+    await (await nats.jetstreamManager()).streams.delete(stream).catch(() => false);
+    await nats.close();
   });
 
   it('a message committed through one chat process reaches, in order and once, a follower of another, and a resume with after replays from the table', async () => {

@@ -28,6 +28,11 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
   return origin === undefined || allowed.includes('*') || allowed.includes(origin);
 }
 
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin || !host || !URL.canParse(origin)) return false;
+  return new URL(origin).host === host;
+}
+
 /**
  * serveGatewaySubscriptions serves subscriptions over graphql-ws at the same
  * /graphql as HTTP. The token comes in connection_init's payload
@@ -43,7 +48,12 @@ export function serveGatewaySubscriptions(options: {
   maxBufferedBytes: number;
   logger: Logger;
 }): WebSocketEndpoint {
-  const endpoint = new WebSocketEndpoint(options.server, '/graphql', (req: IncomingMessage) => originAllowed(req.headers.origin, options.allowedOrigins));
+  // A page of the gateway's own origin (its GraphiQL) may always open a socket.
+  const endpoint = new WebSocketEndpoint(
+    options.server,
+    '/graphql',
+    (req: IncomingMessage) => originAllowed(req.headers.origin, options.allowedOrigins) || sameOrigin(req.headers.origin, req.headers.host),
+  );
   const format = (errors: readonly GraphQLError[] | readonly GraphQLFormattedError[]) =>
     errors.map((e) => toClientError(e instanceof GraphQLError ? e.toJSON() : e, e));
   useServer<Record<string, unknown>, { caller: Caller; requestId: string }>(

@@ -38,7 +38,8 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
       await manager.streams.add({ name: this.stream, subjects: [`${this.stream}.messages.>`], max_age: nanos(60 * 60 * 1000), storage: StorageType.File });
     }
     this.jetstream = connection.jetstream();
-    const consumer = await this.jetstream.consumers.get(this.stream, { filterSubjects: [`${this.stream}.messages.>`], deliver_policy: DeliverPolicy.New });
+    const consumer = await this.jetstream.consumers.get(this.stream, { filterSubjects: `${this.stream}.messages.>`, deliver_policy: DeliverPolicy.New });
+    // One subject filter, not a list: servers before NATS 2.10 take one only.
     this.messages = await consumer.consume();
     void (async () => {
       for await (const message of this.messages!) {

@@ -1,11 +1,15 @@
-// npm run bench:chat -- [--conversations=500] [--rate=50] [--duration=20]
+// npm run bench:chat -- [--conversations=500] [--rate=100] [--duration=15] [--slow-readers=4] [--broker=postgres|nats]
+// The full run of the issue's targets: --conversations=5000 --rate=500 --duration=60 (10,000 subscriptions).
 // Opens two graphql-ws clients per conversation (customer and provider)
-// through the gateway, sends messages at a fixed rate, and prints delivery
-// latency from sendMessage returning to receipt (p50, p99, max), messages
-// lost (must be 0), CPU milliseconds per message summed over every process
-// with each one's share, and each process's memory.
+// through the gateway, confirms each is live, sends messages at a fixed rate,
+// and prints: memory per subscription in the gateway and chat (resident with
+// the subscriptions minus at rest, over their number), messages lost and
+// duplicated (both must be 0), delivery latency from sendMessage returning to
+// receipt (p50, p99, max), CPU milliseconds per delivered message summed over
+// every server process (gateway, subgraphs, PostgreSQL), and what became of a
+// few deliberately slow readers.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -15,22 +19,25 @@ import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/config.js';
 import { adminQuery as sql } from '../foundation/postgres-admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
-import { CpuMeter, describeCpu, describeMemory, type MeasuredProcess } from './process-stats.js';
-import { memory } from './readings.js';
+import { metricValue } from './readings.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
 const settings = loadSettings(
   {
-    conversations: setting({ env: 'BENCH_CONVERSATIONS', doc: 'conversations, each with both participants subscribed', schema: positiveIntSchema, fallback: '500' }),
-    rate: setting({ env: 'BENCH_RATE', doc: 'messages sent per second', schema: positiveIntSchema, fallback: '50' }),
-    duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of sending', schema: positiveIntSchema, fallback: '20' }),
-    databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)', schema: z.string().optional() }),
+    conversations: setting({ env: 'BENCH_CONVERSATIONS', doc: 'conversations, each with both participants subscribed (the full run: 5000)', schema: positiveIntSchema, fallback: '500' }),
+    rate: setting({ env: 'BENCH_RATE', doc: 'messages sent per second (the full run: 500)', schema: positiveIntSchema, fallback: '100' }),
+    duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of sending (the full run: 60)', schema: positiveIntSchema, fallback: '15' }),
+    slowReaders: setting({ env: 'BENCH_SLOW_READERS', doc: 'extra subscribers that stop reading their socket, on conversations that get large messages', schema: z.coerce.number().int().min(0), fallback: '4' }),
+    broker: setting({ env: 'BENCH_BROKER', doc: 'fan-out between chat processes: postgres (LISTEN/NOTIFY) or nats (JetStream at NATS_URL)', schema: z.enum(['postgres', 'nats']), fallback: 'postgres' }),
+    natsUrl: setting({ env: 'NATS_URL', doc: 'the NATS server for --broker=nats', schema: z.string(), fallback: 'nats://127.0.0.1:4222' }),
+    databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run, whose CPU is then counted too)', schema: z.string().optional() }),
   },
   process.argv.slice(2),
   process.env,
   'Fixup chat benchmark',
 );
 const say = (text: string) => process.stdout.write(text + '\n');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** BenchSocket is a client socket without per-message compression, as a lean chat client would open. */
 class BenchSocket extends WebSocket {
@@ -38,13 +45,41 @@ class BenchSocket extends WebSocket {
     super(address, protocols, { perMessageDeflate: false });
   }
 }
+
+/** cpuMillisOfTree sums user and system CPU time of every process descended from root (not root itself), from /proc. */
+function cpuMillisOfTree(root: number): number {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(entry), Number(fields[1]));
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, t] of ticks) if (inTree(pid)) total += t;
+  // Linux reports CPU time in clock ticks of 1/100 s.
+  return total * 10;
+}
+
+const resident = async (stack: Stack, name: string) => (await metricValue(stack.services.find((s) => s.name === name)!.url, 'process_resident_memory_bytes')) / 1024;
+
 const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-chat-'));
 chmodSync(dataDir, 0o755);
 
 let stack: Stack | undefined;
 const clients: Client[] = [];
 try {
-  say('Starting Fixup for the chat benchmark…');
+  say(`Starting Fixup for the chat benchmark (broker: ${settings.broker})…`);
   stack = await startStack({
     dataDir,
     adminUrl: settings.databaseUrl,
@@ -52,10 +87,21 @@ try {
     persistent: false,
     prefix: `benchchat${randomBytes(3).toString('hex')}`,
     ports: {},
-    env: { ...GENEROUS_RATE_LIMITS, LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false', CHAT_DB_POOL_SIZE: '20' },
+    env: {
+      ...GENEROUS_RATE_LIMITS,
+      LOG_LEVEL: 'warn',
+      CATALOG_SEED_DEMO: 'false',
+      CHAT_DB_POOL_SIZE: '20',
+      CHAT_BROKER: settings.broker,
+      CHAT_NATS_URL: settings.natsUrl,
+      CHAT_NATS_STREAM: `fixup_bench_${randomBytes(3).toString('hex')}`,
+      // A slow reader is closed once this many events wait for it (the default is 1000; the run is short).
+      GATEWAY_WS_MAX_QUEUED_EVENTS: '100',
+    },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
   const n = settings.conversations;
+  const slowCount = settings.slowReaders;
   say(`Making ${n} conversations (${2 * n} users)…`);
   const customers = Array.from({ length: n }, () => randomUUID());
   const providers = Array.from({ length: n }, () => randomUUID());
@@ -70,26 +116,32 @@ try {
   const key = (JSON.parse(readFileSync(join(dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] }).keys[0]!;
   const signingKey = await importJWK(key, 'EdDSA');
   const token = (id: string, role: string) =>
-    new SignJWT({ roles: [role], ver: 0 }).setProtectedHeader({ alg: 'EdDSA', kid: key.kid! }).setIssuer('fixup-user').setAudience('fixup').setSubject(id).setIssuedAt().setJti(randomUUID()).setExpirationTime('1h').sign(signingKey);
+    new SignJWT({ roles: [role], ver: 0 }).setProtectedHeader({ alg: 'EdDSA', kid: key.kid! }).setIssuer('fixup-user').setAudience('fixup').setSubject(id).setIssuedAt().setJti(randomUUID()).setExpirationTime('2h').sign(signingKey);
 
+  const wsUrl = stack.endpoint.replace(/^http/, 'ws');
+  const query = 'subscription($c: ID!) { messageAdded(conversationId: $c) { id body sentAt sender { id displayName } conversation { id order { id status } } } }';
   const sentAt = new Map<string, number>();
+  const seen: Set<string>[] = [];
   const latencies: number[] = [];
   let received = 0;
+  let duplicated = 0;
   let errors = 0;
   let firstError = '';
   const warmed = new Set<number>();
-  const wsUrl = stack.endpoint.replace(/^http/, 'ws');
-  say(`Opening ${2 * n} subscriptions through the gateway…`);
-  const opened = Date.now();
-  let ready = 0;
-  for (let i = 0; i < n; i++) {
-    for (const [side, [id, role]] of ([[customers[i]!, 'CUSTOMER'], [providers[i]!, 'PROVIDER']] as const).entries()) {
-      const subscriber = i * 2 + side;
-      const jwt = await token(id, role);
-      const client = createClient({ url: wsUrl, webSocketImpl: BenchSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${jwt}` } });
+  const subscribe = (id: string, role: string, conversation: string, onClosed?: (code: number) => void, onOpen?: (socket: WebSocket) => void) =>
+    token(id, role).then((jwt) => {
+      const subscriber = seen.length;
+      seen.push(new Set());
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: BenchSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${jwt}` },
+        on: { closed: (e) => onClosed?.((e as { code: number }).code), opened: (s) => onOpen?.(s as WebSocket) },
+      });
       clients.push(client);
       client.subscribe<{ messageAdded: { id: string; body: string } }>(
-        { query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { id body sentAt sender { id displayName } conversation { id order { id status } } } }', variables: { c: conversations[i] } },
+        { query, variables: { c: conversation } },
         {
           next: (v) => {
             if (!v.data) {
@@ -97,20 +149,37 @@ try {
               firstError ||= JSON.stringify(v.errors).slice(0, 300);
               return;
             }
-            if (v.data.messageAdded.body.startsWith('warm-up')) {
-              warmed.add(subscriber);
-              return;
-            }
-            const at = sentAt.get(v.data.messageAdded.id);
+            const { id, body } = v.data.messageAdded;
+            if (body.startsWith('warm-up')) return void warmed.add(subscriber);
+            if (seen[subscriber]!.has(id)) return void duplicated++;
+            seen[subscriber]!.add(id);
             received++;
+            const at = sentAt.get(id);
             if (at !== undefined) latencies.push(Math.max(0, performance.now() - at));
           },
-          error: (err) => say(`subscription error: ${JSON.stringify(err).slice(0, 200)}`),
+          error: (err) => {
+            errors++;
+            firstError ||= JSON.stringify(err).slice(0, 300);
+          },
           complete: () => {},
         },
       );
-      ready++;
-    }
+      return subscriber;
+    });
+
+  const cpuBefore = () => ({ servers: cpuMillisOfTree(process.pid), at: performance.now() });
+  await sleep(2000);
+  const rest = { gateway: await resident(stack, 'gateway'), chat: await resident(stack, 'chat') };
+  say(`At rest: gateway ${(rest.gateway / 1024).toFixed(0)} MB, chat ${(rest.chat / 1024).toFixed(0)} MB resident.`);
+  say(`Opening ${2 * n} subscriptions through the gateway…`);
+  const opened = Date.now();
+  for (let i = 0; i < n; i += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, n - i) }, (_, k) => i + k).flatMap((c) => [
+        subscribe(customers[c]!, 'CUSTOMER', conversations[c]!),
+        subscribe(providers[c]!, 'PROVIDER', conversations[c]!),
+      ]),
+    );
   }
   const tokens = await Promise.all(customers.map((c) => token(c, 'CUSTOMER')));
   const sendTo = (i: number, body: string) =>
@@ -118,50 +187,75 @@ try {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` },
       body: JSON.stringify({ query: 'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }', variables: { c: conversations[i], b: body } }),
-    }).then((r) => r.json() as Promise<{ data?: { sendMessage: { id: string } } }>);
+    })
+      .then((r) => r.json() as Promise<{ data?: { sendMessage: { id: string } } }>)
+      .catch(() => ({}) as { data?: { sendMessage: { id: string } } });
   // Warm-up: one message per conversation, until every subscriber has had one, so that every subscription is live.
   for (let round = 0; warmed.size < 2 * n && round < 30; round++) {
     const missing = [...Array(n).keys()].filter((i) => !warmed.has(i * 2) || !warmed.has(i * 2 + 1));
     for (let k = 0; k < missing.length; k += 50) await Promise.all(missing.slice(k, k + 50).map((i) => sendTo(i, `warm-up ${round}`)));
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
-  say(`  ${ready} subscriptions live (${warmed.size} confirmed) in ${((Date.now() - opened) / 1000).toFixed(1)} s; ${await memory(stack, ['gateway', 'chat'])}`);
+  await sleep(2000);
+  const live = { gateway: await resident(stack, 'gateway'), chat: await resident(stack, 'chat') };
+  const perSubscription = (name: 'gateway' | 'chat') => ((live[name] - rest[name]) / (2 * n)).toFixed(1);
+  say(`  ${2 * n} subscriptions live (${warmed.size} confirmed) in ${((Date.now() - opened) / 1000).toFixed(1)} s`);
+  say(`  memory per subscription: gateway ${perSubscription('gateway')} KB (${(live.gateway / 1024).toFixed(0)} MB resident), chat ${perSubscription('chat')} KB (${(live.chat / 1024).toFixed(0)} MB resident)`);
+
+  // Slow readers follow the first few conversations and stop reading their socket; those conversations also get large messages.
+  const slowClosed: number[] = [];
+  const slowSockets: WebSocket[] = [];
+  for (let i = 0; i < slowCount; i++) {
+    await subscribe(customers[i % n]!, 'CUSTOMER', conversations[i % n]!, (code) => slowClosed.push(code), (socket) => slowSockets.push(socket));
+  }
+  await sleep(1000);
+  for (const socket of slowSockets) (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+  const slowSubscribers = new Set(Array.from({ length: slowCount }, (_, i) => 2 * n + i));
 
   say(`Sending ${settings.rate} messages/s for ${settings.duration} s…`);
-  const processes: MeasuredProcess[] = [
-    ...stack.services.map((s) => ({ name: s.name, pid: s.pid })),
-    ...(stack.postgresPid ? [{ name: 'postgres', pid: stack.postgresPid, tree: true }] : []),
-  ];
-  const cpu = new CpuMeter(processes);
-  cpu.begin();
   let sent = 0;
   let failed = 0;
-  const interval = 1000 / settings.rate;
-  const stopAt = Date.now() + settings.duration * 1000;
   const inFlight: Promise<void>[] = [];
-  while (Date.now() < stopAt) {
-    const i = Math.floor(Math.random() * n);
-    inFlight.push(
-      sendTo(i, `message ${sent}`).then((body) => {
+  const cpuStart = cpuBefore();
+  const started = performance.now();
+  const big = 'x'.repeat(3900);
+  while (performance.now() - started < settings.duration * 1000) {
+    const due = Math.floor(((performance.now() - started) / 1000) * settings.rate);
+    for (; sent < due; sent++) {
+      const toSlow = slowCount > 0 && sent % 10 === 0;
+      const i = toSlow ? sent % Math.min(slowCount, n) : Math.floor(Math.random() * n);
+      const m = sent;
+      inFlight.push(
+        sendTo(i, toSlow ? `message ${m} ${big}` : `message ${m}`).then((body) => {
           if (body.data) sentAt.set(body.data.sendMessage.id, performance.now());
           else failed++;
         }),
-    );
-    sent++;
-    await new Promise((r) => setTimeout(r, interval));
+      );
+    }
+    await sleep(2);
   }
   await Promise.all(inFlight);
-  await new Promise((r) => setTimeout(r, 3000));
-  const reading = cpu.end();
+  const deadline = Date.now() + 15_000;
   const expected = (sent - failed) * 2;
+  while (received < expected && Date.now() < deadline) await sleep(200);
+  const cpuEnd = cpuBefore();
+  await sleep(500);
+  const slowClosedCount = slowClosed.filter((c) => c === 4008).length;
+  // Deliveries to the slow readers are not expected: they stopped reading and were closed.
+  const slowReceived = [...slowSubscribers].reduce((sum, s) => sum + (seen[s]?.size ?? 0), 0);
+  const fastReceived = received - slowReceived;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1) : '-');
-  say(`sent ${sent} (${failed} failed); deliveries expected ${expected}, received ${received}, lost ${expected - received}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}`);
+  const cpu = cpuEnd.servers - cpuStart.servers;
+  say('');
+  say(`machine: ${settings.conversations} conversations, ${2 * n} subscriptions, broker ${settings.broker}; shared 2-core machine (other work ran at the same time)`);
+  say(`sent ${sent} in ${settings.duration} s (${failed} failed); deliveries expected ${expected}, received ${fastReceived}, lost ${Math.max(0, expected - fastReceived)}, duplicated ${duplicated}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}`);
   say(`delivery latency after sendMessage returned: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.length ? latencies[latencies.length - 1]!.toFixed(1) : '-'} ms`);
-  say(`${describeCpu(reading, sent).replace('CPU per request', 'CPU per message sent (with its two deliveries and the idle cost of the open sockets)')}`);
-  say(`memory: ${await memory(stack, ['gateway', 'chat'])}; resident: ${describeMemory(processes)}`);
+  say(`CPU over every server process: ${cpu.toFixed(0)} ms in ${((cpuEnd.at - cpuStart.at) / 1000).toFixed(1)} s, ${(cpu / Math.max(1, fastReceived)).toFixed(2)} ms per delivered message${settings.databaseUrl ? ' (PostgreSQL at DATABASE_URL not counted)' : ''}`);
+  say(`slow readers: ${slowCount}, closed with 4008: ${slowClosedCount}`);
+  say(`memory per subscription: gateway ${perSubscription('gateway')} KB, chat ${perSubscription('chat')} KB`);
 } finally {
-  for (const c of clients) await c.dispose();
+  await Promise.all(clients.map((c) => c.dispose()));
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -7,6 +7,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/identity.js';
+import { signSocketToken, signSubscribeStatement } from '../foundation/subgraph-subscriptions.js';
 import { TokenSigner } from '../foundation/tokens.js';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
@@ -138,7 +139,8 @@ describe('chat: conversations and federated subscriptions through the gateway', 
   it('each participant receives the other\'s messages with fields from the user and order subgraphs', async () => {
     const asCustomer = follower(customer.accessToken).follow(conversationId);
     const asProvider = follower(provider.accessToken).follow(conversationId);
-    await new Promise((r) => setTimeout(r, 500));
+    // The first subscription also plans the operation and opens the gateway's shared socket to chat.
+    await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await send(customer, '  Hello, when can you come?  ')).data?.sendMessage.body, 'Hello, when can you come?');
     assert.equal((await send(provider, 'Tomorrow at nine.')).errors, undefined);
     for (const f of [asCustomer, asProvider]) {
@@ -211,10 +213,40 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     const first = t.stack.services.find((s) => s.name === 'chat')!.url;
     const second = await t.stack.startReplica('chat');
     const received: string[] = [];
-    const client = createClient({ url: second.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await asCustomer() }) });
+    const gatewayId = 'test-gateway';
+    const client = createClient({ url: second.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) }) });
+    const statement = (viewer: { id: string; roles: string[] }, options: { gatewayId: string; subgraph: string }) =>
+      signSubscribeStatement(signer, { viewer: { ...viewer, sessionId: null }, ip: null, userAgent: 'test', requestId: 'two-processes' }, { ...options, ttlSeconds: 60 });
+    const refusals: unknown[] = [];
+    const refused = (extensions: Record<string, unknown> | undefined) =>
+      new Promise<void>((resolve) =>
+        client.subscribe(
+          { query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }', variables: { c: conversationId }, extensions },
+          { next: () => {}, error: (err) => (refusals.push(err), resolve()), complete: () => resolve() },
+        ),
+      );
+    // On a shared socket, each operation needs its own statement, made for this subgraph by the socket's own gateway.
+    await refused(undefined);
+    await refused({ gatewayToken: await asCustomer() });
+    await refused({ gatewayToken: await statement({ id: customer.id, roles: ['CUSTOMER'] }, { gatewayId: 'another-gateway', subgraph: 'chat' }) });
+    await refused({ gatewayToken: await statement({ id: customer.id, roles: ['CUSTOMER'] }, { gatewayId, subgraph: 'order' }) });
+    assert.deepEqual(refusals.map((r) => (r as { extensions?: { code?: string } }[])[0]?.extensions?.code), ['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED']);
     const stop = client.subscribe<{ messageAdded: { body: string } }>(
-      { query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }', variables: { c: conversationId } },
+      {
+        query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }',
+        variables: { c: conversationId },
+        extensions: { gatewayToken: await statement({ id: customer.id, roles: ['CUSTOMER'] }, { gatewayId, subgraph: 'chat' }) },
+      },
       { next: (v) => v.data && received.push(v.data.messageAdded.body), error: () => {}, complete: () => {} },
+    );
+    const strangers: unknown[] = [];
+    client.subscribe(
+      {
+        query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }',
+        variables: { c: conversationId },
+        extensions: { gatewayToken: await statement({ id: stranger.id, roles: ['PROVIDER'] }, { gatewayId, subgraph: 'chat' }) },
+      },
+      { next: (v) => strangers.push(v.errors), error: (err) => strangers.push(err), complete: () => {} },
     );
     await new Promise((r) => setTimeout(r, 500));
     const res = await fetch(first, {
@@ -227,6 +259,7 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     stop();
     await client.dispose();
     assert.deepEqual(received, ['across processes']);
+    assert.equal((strangers[0] as { extensions?: { code?: string } }[])?.[0]?.extensions?.code, 'NOT_FOUND', 'each operation on the shared socket is its own caller\'s');
   });
 
   it('refuses an expired token at connection_init, and closes the socket when the token expires (4001)', async () => {
@@ -258,10 +291,10 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     assert.equal(await f.waitClosed(), 4001);
   });
 
-  it('a graceful shutdown closes subscription sockets with 1001', async () => {
+  it('a graceful shutdown closes subscription sockets with 1012 (service restart)', async () => {
     const f = follower(provider.accessToken).follow(conversationId);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await t.stack.stopService('gateway'), 0);
-    assert.equal(await f.waitClosed(), 1001);
+    assert.equal(await f.waitClosed(), 1012);
   });
 });

@@ -62,7 +62,7 @@ function reportErrors(logDir: string): void {
  * startTestStack starts every process of Fixup on free ports, against the
  * test PostgreSQL, with databases of its own, and an admin account.
  */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(env: Record<string, string> = {}, options: { instances?: Record<string, number> } = {}): Promise<TestStack> {
   const { adminUrl } = await testDatabaseServer();
   const dataDir = mkdtempSync(join(tmpdir(), 'fixup-e2e-'));
   chmodSync(dataDir, 0o755);
@@ -76,6 +76,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     prefix,
     ports: {},
     admin,
+    instances: options.instances,
     env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY: 'loopback', ...GENEROUS_RATE_LIMITS, ...env },
   });
   let stopped: Record<string, number | null> | undefined;

@@ -100,9 +100,15 @@ export class GatewayTrust {
 
   /** callerOfToken is callerOf for a token given some other way (a WebSocket's connection_init payload). */
   async callerOfToken(token: unknown, requestId: string): Promise<Caller | null> {
+    return (await this.statementOf(token, requestId))?.caller ?? null;
+  }
+
+  /** statementOf verifies a gateway token and gives its caller with the token's claims (for claims beyond the caller's, such as a socket's gateway id). */
+  async statementOf(token: unknown, requestId: string): Promise<{ caller: Caller; claims: JWTPayload } | null> {
     if (typeof token !== 'string' || token.length === 0) return null;
     try {
-      return { ...callerFromClaims(await this.claimsOf(token), requestId), gatewayToken: token };
+      const claims = await this.claimsOf(token);
+      return { caller: { ...callerFromClaims(claims, requestId), gatewayToken: token }, claims };
     } catch {
       return null;
     }

@@ -226,7 +226,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     });
     lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
     if (wiring.subscriptions) {
-      const sockets = serveSubgraphSubscriptions({ server: http.server, schema: wiring.schema, trust, context: wiring.context, logger });
+      const sockets = serveSubgraphSubscriptions({ server: http.server, schema: wiring.schema, subgraph: name, trust, context: wiring.context, logger });
       lifecycle.onShutdown({ name: 'websockets', stop: () => sockets.close() });
     }
     if (wiring.stop) lifecycle.onShutdown({ name: 'streams', stop: wiring.stop });

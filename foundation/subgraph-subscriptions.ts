@@ -1,22 +1,86 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { toClientError } from './graphql-errors.js';
 import type { RequestScope } from './http-server.js';
-import type { Caller, GatewayTrust } from './identity.js';
+import { GATEWAY_TOKEN_AUDIENCE, GATEWAY_TOKEN_ISSUER, type Caller, type GatewayTrust } from './identity.js';
 import type { Logger } from './logger.js';
+import type { TokenSigner } from './tokens.js';
 import { WebSocketEndpoint } from './websocket.js';
 
 /**
+ * SUBSCRIBE_STATEMENT_EXTENSION is the key, in a graphql-ws `subscribe`
+ * message's `extensions`, of the gateway's signed statement of the caller of
+ * that one operation.
+ */
+export const SUBSCRIBE_STATEMENT_EXTENSION = 'gatewayToken';
+
+/** GATEWAY_ID_CLAIM names the gateway process a socket token or statement was made by; a socket takes statements of its own gateway only. */
+export const GATEWAY_ID_CLAIM = 'gid';
+
+/**
+ * signSocketToken makes the token a gateway process opens a shared socket to
+ * one subgraph with: it names no user, only the gateway process and the
+ * subgraph, and it lets nothing run by itself.
+ */
+export async function signSocketToken(signer: TokenSigner, options: { gatewayId: string; subgraph: string; ttlSeconds: number }): Promise<string> {
+  const { token } = await signer.sign(
+    { [GATEWAY_ID_CLAIM]: options.gatewayId, rid: `socket-${options.gatewayId}` },
+    { issuer: GATEWAY_TOKEN_ISSUER, audience: [GATEWAY_TOKEN_AUDIENCE, options.subgraph], ttlSeconds: options.ttlSeconds },
+  );
+  return token;
+}
+
+/**
+ * signSubscribeStatement states the caller of one subscription to the
+ * subgraph it is for, signed by the gateway: the same claims as the token of
+ * an HTTP request, the subgraph named in its audience, and the gateway
+ * process whose socket may carry it.
+ */
+export async function signSubscribeStatement(
+  signer: TokenSigner,
+  caller: Caller,
+  options: { gatewayId: string; subgraph: string; ttlSeconds: number },
+): Promise<string> {
+  const { token } = await signer.sign(
+    {
+      roles: caller.viewer?.roles ?? [],
+      sid: caller.viewer?.sessionId ?? undefined,
+      ip: caller.ip ?? undefined,
+      ua: caller.userAgent ?? undefined,
+      rid: caller.requestId,
+      [GATEWAY_ID_CLAIM]: options.gatewayId,
+    },
+    { issuer: GATEWAY_TOKEN_ISSUER, audience: [GATEWAY_TOKEN_AUDIENCE, options.subgraph], subject: caller.viewer?.id, ttlSeconds: options.ttlSeconds },
+  );
+  return token;
+}
+
+function audienceIncludes(aud: unknown, name: string): boolean {
+  return Array.isArray(aud) ? aud.includes(name) : aud === name;
+}
+
+interface SocketState {
+  gatewayId: string;
+  callers: Map<string, Caller>;
+}
+
+/**
  * serveSubgraphSubscriptions serves a subgraph's subscriptions over graphql-ws
- * at /graphql, to the gateway only: connection_init must carry the gateway's
- * token (`{ "gatewayToken": "…" }`), else the socket closes with 4403. Errors
- * are mapped to the contract's codes as for HTTP.
+ * at /graphql, to the gateway only. A socket is shared by many callers:
+ * connection_init must carry a gateway socket token for this subgraph
+ * (`{ "gatewayToken": "…" }`, else 4403), and every `subscribe` carries its
+ * own caller, the gateway's signed statement in `extensions.gatewayToken`,
+ * verified like an HTTP request's token, made for this subgraph and by the
+ * same gateway process as the socket's; an operation without one is refused
+ * with UNAUTHENTICATED and the socket's other operations go on. Errors are
+ * mapped to the contract's codes as for HTTP.
  */
 export function serveSubgraphSubscriptions<C>(options: {
   server: Server;
   schema: GraphQLSchema;
+  subgraph: string;
   trust: GatewayTrust;
   context: (caller: Caller, scope: RequestScope) => Promise<C>;
   logger: Logger;
@@ -24,20 +88,39 @@ export function serveSubgraphSubscriptions<C>(options: {
   const endpoint = new WebSocketEndpoint(options.server, '/graphql');
   const format = (errors: readonly { toJSON?: () => GraphQLFormattedError }[]) =>
     errors.map((e) => toClientError(typeof e.toJSON === 'function' ? e.toJSON() : (e as GraphQLFormattedError), e));
-  useServer<Record<string, unknown>, { caller: Caller }>(
+  const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })];
+  useServer<Record<string, unknown>, { state: SocketState }>(
     {
       schema: options.schema,
       onConnect: async (ctx) => {
-        const caller = await options.trust.callerOfToken(ctx.connectionParams?.gatewayToken, `ws-${randomUUID()}`);
-        if (!caller) return false;
-        ctx.extra.caller = caller;
+        const statement = await options.trust.statementOf(ctx.connectionParams?.gatewayToken, `ws-${randomUUID()}`);
+        const gatewayId = statement?.claims[GATEWAY_ID_CLAIM];
+        if (!statement || typeof gatewayId !== 'string' || !audienceIncludes(statement.claims.aud, options.subgraph)) return false;
+        ctx.extra.state = { gatewayId, callers: new Map() };
         return true;
       },
-      context: (ctx, id) => {
-        const requestId = `${ctx.extra.caller!.requestId}:${id}`;
-        return options.context({ ...ctx.extra.caller!, requestId }, { requestId, logger: options.logger.child({ requestId }) }) as never;
+      onSubscribe: async (ctx, id, payload) => {
+        const statement = await options.trust.statementOf(payload.extensions?.[SUBSCRIBE_STATEMENT_EXTENSION], id);
+        if (!statement) return refuse('Each subscription must carry the gateway\'s statement of its caller');
+        const { claims } = statement;
+        if (claims[GATEWAY_ID_CLAIM] !== ctx.extra.state!.gatewayId || !audienceIncludes(claims.aud, options.subgraph)) {
+          return refuse('The statement was not made for this socket');
+        }
+        const requestId = typeof claims.rid === 'string' ? claims.rid : `${ctx.extra.state!.gatewayId}:${id}`;
+        ctx.extra.state!.callers.set(id, { ...statement.caller, requestId });
+        return undefined;
       },
-      onError: (_ctx, _id, _payload, errors) => format(errors),
+      context: (ctx, id) => {
+        const caller = ctx.extra.state!.callers.get(id)!;
+        return options.context(caller, { requestId: caller.requestId, logger: options.logger.child({ requestId: caller.requestId }) }) as never;
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.state!.callers.delete(id);
+      },
+      onError: (ctx, id, _payload, errors) => {
+        ctx.extra.state!.callers.delete(id);
+        return format(errors);
+      },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
     },
     endpoint.wss,

@@ -133,7 +133,7 @@ export class TokenSigner {
 
 
   /** sign makes a JWT with the given claims, issuer, audience and lifetime; it adds iat, exp and jti. */
-  async sign(claims: JWTPayload, options: { issuer: string; audience: string; subject?: string; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date }> {
+  async sign(claims: JWTPayload, options: { issuer: string; audience: string | string[]; subject?: string; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date }> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + options.ttlSeconds;
     const kid = signingJwk(this.set, now).kid!;

@@ -2,13 +2,17 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-/** CLOSE_GOING_AWAY is sent to every socket at shutdown, so clients reconnect elsewhere. */
-export const CLOSE_GOING_AWAY = 1001;
+/**
+ * CLOSE_SERVICE_RESTART (WebSocket's 1012, "Service Restart") is sent to every
+ * socket at shutdown: the service is restarting, reconnect (here or to another
+ * instance) and resume. graphql-ws clients retry on it.
+ */
+export const CLOSE_SERVICE_RESTART = 1012;
 
 /**
  * WebSocketEndpoint takes WebSocket upgrades for one path of an HTTP server
- * (the same /graphql that serves HTTP) and closes every socket with 1001 when
- * the service stops.
+ * (the same /graphql that serves HTTP) and closes every socket with 1012 (service
+ * restart) when the service stops.
  */
 export class WebSocketEndpoint {
   readonly wss: WebSocketServer;
@@ -34,7 +38,7 @@ export class WebSocketEndpoint {
 
   /** close tells every client to go elsewhere and stops taking sockets. */
   async close(): Promise<void> {
-    for (const client of this.wss.clients) client.close(CLOSE_GOING_AWAY, 'server shutting down');
+    for (const client of this.wss.clients) client.close(CLOSE_SERVICE_RESTART, 'service restarting: reconnect and resume');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

@@ -5,7 +5,7 @@ import { requestScopePlugin, toClientError } from '../foundation/graphql-errors.
 import type { Readiness } from '../foundation/http-server.js';
 import type { TokenSigner } from '../foundation/tokens.js';
 import { InternalTokenCache } from './internal-tokens.js';
-import { SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
+import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';
 import { gatewayMetrics } from './metrics.js';
 
@@ -98,9 +98,14 @@ export function createGateway(options: GatewayOptions): {
 /** subgraphReadiness asks every subgraph's /readyz and says which are not ready. */
 export async function subgraphReadiness(subgraphs: Record<string, string>, timeoutMs: number): Promise<Readiness> {
   const entries = await Promise.all(
-    Object.entries(subgraphs).map(async ([name, url]) => {
+    Object.entries(subgraphs).map(async ([name, urls]) => {
       try {
-        const res = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(timeoutMs) });
+        // A subgraph with several instances is ready when one of them is: the others are failed over.
+        const answers = await Promise.allSettled(instanceUrls(urls).map((url) => fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(timeoutMs) })));
+        const ok = answers.find((a) => a.status === 'fulfilled' && a.value.ok);
+        const first = answers.find((a) => a.status === 'fulfilled') ?? answers[0]!;
+        if (first.status === 'rejected' && !ok) throw first.reason;
+        const res = ((ok ?? first) as PromiseFulfilledResult<Response>).value;
         const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
         if (res.ok) return [name, 'ready'] as const;
         const reasons = Object.entries(body)

@@ -12,6 +12,7 @@ const IDE_ASSETS: Record<string, { pkg: string; file: string; type: string }> = 
   'react-dom.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'text/javascript' },
   'graphiql.js': { pkg: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript' },
   'graphiql.css': { pkg: 'graphiql', file: 'graphiql.min.css', type: 'text/css' },
+  'graphql-ws.js': { pkg: 'graphql-ws', file: 'umd/graphql-ws.min.js', type: 'text/javascript' },
 };
 
 /** assetPath finds a file inside an installed package (these bundles are not in the packages' exports). */
@@ -19,8 +20,34 @@ function assetPath(pkg: string, file: string): string {
   return join(dirname(require.resolve(`${pkg}/package.json`)), file);
 }
 
+/**
+ * START_SCRIPT starts GraphiQL with a fetcher that sends queries and mutations
+ * over HTTP and subscriptions over a graphql-ws socket to the same /graphql,
+ * authorised with the Authorization header of GraphiQL's headers editor (the
+ * signed-in user's token); the socket is opened again when that header changes.
+ */
 const START_SCRIPT = `
-const fetcher = GraphiQL.createFetcher({ url: location.pathname });
+const http = GraphiQL.createFetcher({ url: location.pathname });
+const wsUrl = location.origin.replace(/^http/, 'ws') + location.pathname;
+let socket;
+let socketAuthorization;
+function operationKind(query, operationName) {
+  const text = query.replace(/#[^\\n]*/g, '');
+  const operations = [...text.matchAll(/(^|[}\\s])(query|mutation|subscription)\\b\\s*([_A-Za-z][_0-9A-Za-z]*)?/g)];
+  const chosen = operations.find((m) => operationName && m[3] === operationName) || operations[0];
+  return chosen ? chosen[2] : 'query';
+}
+function fetcher(params, options) {
+  if (operationKind(params.query, params.operationName) !== 'subscription') return http(params, options);
+  const headers = (options && options.headers) || {};
+  const authorization = headers.Authorization || headers.authorization || '';
+  if (!socket || authorization !== socketAuthorization) {
+    if (socket) socket.dispose();
+    socketAuthorization = authorization;
+    socket = graphqlWs.createClient({ url: wsUrl, connectionParams: authorization ? { authorization } : {} });
+  }
+  return socket.iterate({ query: params.query, variables: params.variables, operationName: params.operationName || undefined });
+}
 ReactDOM.createRoot(document.getElementById('graphiql')).render(
   React.createElement(GraphiQL, { fetcher, defaultEditorToolsVisibility: true, shouldPersistHeaders: true }),
 );
@@ -40,6 +67,7 @@ const PAGE = `<!doctype html>
 <script src="/ide/react.js"></script>
 <script src="/ide/react-dom.js"></script>
 <script src="/ide/graphiql.js"></script>
+<script src="/ide/graphql-ws.js"></script>
 <script src="/ide/start.js"></script>
 </body>
 </html>

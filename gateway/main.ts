@@ -30,6 +30,7 @@ import { accountPages } from './account-pages.js';
 import { Authenticator, fromTrustedProxy, proxyTrust, refusal } from './auth.js';
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
 import { planRegisteredOperations } from './planning.js';
+import { instanceUrls } from './subgraph-fetch.js';
 import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
@@ -49,8 +50,9 @@ const subgraphUrlsSchema = z
     const out: Record<string, string> = {};
     for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
       const [name, url] = pair.split(/=(.*)/s);
-      if (!name || !url || !URL.canParse(url)) {
-        ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=url` });
+      // Several instances of one subgraph are listed with |: name=url1|url2.
+      if (!name || !url || !url.split('|').every((u) => URL.canParse(u))) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=url or name=url|url` });
         continue;
       }
       out[name] = url;
@@ -71,7 +73,7 @@ const spec = {
   }),
   subgraphUrls: setting({
     env: 'GATEWAY_SUBGRAPH_URLS',
-    doc: 'routing URLs that replace the supergraph\'s, as name=url pairs separated by commas (e.g. order=http://order:4003/graphql)',
+    doc: 'routing URLs that replace the supergraph\'s, as name=url pairs separated by commas (e.g. order=http://order:4003/graphql); several instances of one subgraph as name=url1|url2',
     schema: subgraphUrlsSchema,
     fallback: '',
   }),
@@ -133,6 +135,24 @@ const spec = {
   wsInitTimeoutMs: setting({ env: 'GATEWAY_WS_INIT_TIMEOUT_MS', doc: 'how long a new socket may take to send connection_init (then 4408)', schema: positiveIntSchema, fallback: '5000' }),
   wsMaxPayloadBytes: setting({ env: 'GATEWAY_WS_MAX_PAYLOAD_BYTES', doc: 'largest message a client may send on a socket (larger: closed with 1009)', schema: positiveIntSchema, fallback: '65536' }),
   wsPingIntervalMs: setting({ env: 'GATEWAY_WS_PING_INTERVAL_MS', doc: 'how often a socket is pinged; a peer that does not answer within as long again is dropped', schema: positiveIntSchema, fallback: '12000' }),
+  wsMaxQueuedEvents: setting({
+    env: 'GATEWAY_WS_MAX_QUEUED_EVENTS',
+    doc: 'events that may wait for one subscription of a slow client before its socket is closed as a slow consumer (4008)',
+    schema: positiveIntSchema,
+    fallback: '1000',
+  }),
+  subscriptionsPoolSize: setting({
+    env: 'GATEWAY_SUBSCRIPTIONS_POOL_SIZE',
+    doc: 'graphql-ws sockets the gateway keeps to each subgraph instance; every client subscription runs over one of them',
+    schema: positiveIntSchema,
+    fallback: '2',
+  }),
+  subscriptionsResumeTimeoutMs: setting({
+    env: 'GATEWAY_SUBSCRIPTIONS_RESUME_TIMEOUT_MS',
+    doc: 'how long a subscription whose subgraph instance went away is resumed on another (or the same, once back) before the client gets SERVICE_UNAVAILABLE',
+    schema: positiveIntSchema,
+    fallback: '30000',
+  }),
   internalTokenTtlSeconds: setting({
     env: 'GATEWAY_INTERNAL_TOKEN_TTL_SECONDS',
     doc: "lifetime of the token that states the caller to subgraphs (signed once per caller and subgraph, reused until 10 s before it expires)",
@@ -376,11 +396,17 @@ try {
   const subscriptions = new FederatedSubscriptions(
     supergraphSdl,
     fetchers,
-    subgraphs,
+    Object.fromEntries(Object.entries(subgraphs).map(([name, url]) => [name, instanceUrls(url)])),
     signer,
-    settings.internalTokenTtlSeconds,
+    {
+      poolSize: settings.subscriptionsPoolSize,
+      resumeTimeoutMs: settings.subscriptionsResumeTimeoutMs,
+      maxQueuedEvents: settings.wsMaxQueuedEvents,
+      tokenTtlSeconds: settings.internalTokenTtlSeconds,
+    },
     logger,
   );
+  lifecycle.onShutdown({ name: 'subgraph sockets', stop: () => subscriptions.close() });
   const sockets = serveGatewaySubscriptions({
     server: http.server,
     subscriptions,

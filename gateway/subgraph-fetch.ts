@@ -24,12 +24,18 @@ export interface FetchContext extends ScopedContext {
 export interface SubgraphFetchOptions {
   /** name is the subgraph's name in the supergraph: for logs and the token, never for clients. */
   name: string;
+  /** url is the subgraph's routing URL, or several instances' as `url1|url2`, taken in turn. */
   url: string;
   /** timeoutMs bounds one fetch (waiting for the answer's headers, and each pause in its body). */
   timeoutMs: number;
   /** connections bounds the keep-alive connections kept open to the subgraph. */
   connections: number;
   tokens: InternalTokenCache;
+}
+
+/** instanceUrls lists the instances of one subgraph, given as `url1|url2` (one URL: one instance, or a load balancer). */
+export function instanceUrls(url: string): string[] {
+  return url.split('|').map((u) => u.trim()).filter(Boolean);
 }
 
 /** unavailable is the error the fields of a subgraph that is down or too slow get. */
@@ -58,20 +64,38 @@ function cacheHintOf(header: string | string[] | undefined): { maxAge: number; s
  * SERVICE_UNAVAILABLE error; its name and address go to the log only.
  */
 export class SubgraphFetcher<C extends FetchContext = FetchContext> implements GraphQLDataSource<C> {
-  private readonly pool: Pool;
-  private readonly path: string;
+  private readonly instances: { pool: Pool; path: string }[];
+  private turn = 0;
 
   constructor(private readonly options: SubgraphFetchOptions) {
-    const url = new URL(options.url);
-    this.path = url.pathname + url.search;
-    this.pool = new Pool(url.origin, {
-      connections: options.connections,
-      connectTimeout: options.timeoutMs,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      keepAliveTimeout: 4_000,
-      pipelining: 1,
+    this.instances = instanceUrls(options.url).map((each) => {
+      const url = new URL(each);
+      const pool = new Pool(url.origin, {
+        connections: options.connections,
+        connectTimeout: options.timeoutMs,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+        keepAliveTimeout: 4_000,
+        pipelining: 1,
+      });
+      return { pool, path: url.pathname + url.search };
     });
+  }
+
+  /**
+   * send posts to the instances in turn; an instance that refuses the
+   * connection is skipped, since the request never reached it.
+   */
+  private async send(body: string, headers: Record<string, string>, timeout: number) {
+    const first = this.turn++ % this.instances.length;
+    for (let i = 0; ; i++) {
+      const { pool, path } = this.instances[(first + i) % this.instances.length]!;
+      try {
+        return await pool.request({ path, method: 'POST', headers, body, headersTimeout: timeout, bodyTimeout: timeout });
+      } catch (err) {
+        if (i + 1 >= this.instances.length || (err as { code?: string }).code !== 'ECONNREFUSED') throw err;
+      }
+    }
   }
 
   /** process sends one subgraph operation and gives the subgraph's answer; the gateway merges it. */
@@ -99,7 +123,7 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
     let text: string;
     let cacheControl: string | string[] | undefined;
     try {
-      const res = await this.pool.request({ path: this.path, method: 'POST', headers, body, headersTimeout: timeout, bodyTimeout: timeout });
+      const res = await this.send(body, headers, timeout);
       status = res.statusCode;
       cacheControl = res.headers['cache-control'];
       text = await res.body.text();
@@ -117,6 +141,13 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       context.scope?.logger.warn({ subgraph: this.options.name, status, body: text.slice(0, 200) }, 'subgraph answered without a GraphQL response');
       throw status >= 500 ? unavailable() : new Error(`subgraph ${this.options.name} answered HTTP ${status} without a GraphQL response`);
     }
+    // A variable that only the subgraph parses (a custom scalar such as DateTime) is refused there with HTTP 400: the
+    // client gets BAD_USER_INPUT naming the input, rather than an unexplained failure of the whole fetch.
+    const first = status === 400 ? parsed.errors?.[0] : undefined;
+    if (first?.extensions?.code === 'BAD_USER_INPUT' && typeof first.message === 'string') {
+      const field = /at "([^"]+)"/.exec(first.message)?.[1] ?? /^Variable "\$([^"]+)"/.exec(first.message)?.[1];
+      throw new GraphQLError(first.message.slice(0, 500), { extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) } });
+    }
     // As stock @apollo/gateway does, the subgraph's Cache-Control header bounds the answer's cache policy.
     if ('incomingRequestContext' in options) {
       const policy = options.incomingRequestContext.overallCachePolicy as { restrict?: (hint: object) => void } | undefined;
@@ -127,6 +158,6 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
 
   /** close ends the pool's connections (at shutdown). */
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all(this.instances.map((i) => i.pool.close()));
   }
 }

@@ -1,9 +1,30 @@
+import { randomUUID } from 'node:crypto';
 import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
-import { print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import { createClient } from 'graphql-ws';
+import {
+  GraphQLError,
+  Kind,
+  getNamedType,
+  isObjectType,
+  parse,
+  parseType,
+  print,
+  type DocumentNode,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { Caller } from '../foundation/identity.js';
+import type { Logger } from '../foundation/logger.js';
+import { SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/subgraph-subscriptions.js';
+import type { TokenSigner } from '../foundation/tokens.js';
+import { signGatewayToken } from '../foundation/identity.js';
+import type { GatewayContext } from './gateway.js';
+import { gatewayMetrics } from './metrics.js';
 
 /** SubgraphSocket is a WebSocket to a subgraph without per-message compression, whose zlib state per socket costs more memory than it saves on a local network. */
 class SubgraphSocket extends WebSocket {
@@ -11,11 +32,24 @@ class SubgraphSocket extends WebSocket {
     super(address, protocols, { perMessageDeflate: false });
   }
 }
-import { signGatewayToken, type Caller } from '../foundation/identity.js';
-import type { Logger } from '../foundation/logger.js';
-import type { TokenSigner } from '../foundation/tokens.js';
-import type { GatewayContext } from './gateway.js';
-import { gatewayMetrics } from './metrics.js';
+
+/** SubscriptionSettings bound the gateway's upstream subscriptions. */
+export interface SubscriptionSettings {
+  /** poolSize is how many sockets the gateway keeps to each subgraph instance; client subscriptions share them. */
+  poolSize: number;
+  /** resumeTimeoutMs is how long a subscription whose subgraph instance went away is retried before the client gets SERVICE_UNAVAILABLE. */
+  resumeTimeoutMs: number;
+  /** maxQueuedEvents is how many events may wait for one slow client subscription before its socket is closed (4008). */
+  maxQueuedEvents: number;
+  /** tokenTtlSeconds is the lifetime of each statement of a caller to a subgraph. */
+  tokenTtlSeconds: number;
+}
+
+/** SubscribeOptions is what the client socket tells one subscription. */
+export interface SubscribeOptions {
+  /** slowConsumer is called when more events wait for this subscription than the bound. */
+  slowConsumer: () => void;
+}
 
 /**
  * EventSource is the primary subgraph's data source while one event of a
@@ -36,28 +70,163 @@ class EventSource implements GraphQLDataSource<GatewayContext> {
   }
 }
 
+/** Upstream is one pooled graphql-ws connection to one subgraph instance. */
+interface Upstream {
+  url: string;
+  client: Client;
+  active: number;
+}
+
+/**
+ * SubgraphSockets is the gateway's pool of graphql-ws connections to the
+ * instances of one subgraph: `poolSize` per instance, each opened with a
+ * token naming this gateway process and the subgraph, and each carrying many
+ * client subscriptions (every one with its own caller's statement). An
+ * instance that dropped a socket is avoided for a moment.
+ */
+class SubgraphSockets {
+  private readonly upstreams: Upstream[] = [];
+  private readonly downUntil = new Map<string, number>();
+  private turn = 0;
+
+  constructor(
+    readonly subgraph: string,
+    private readonly urls: string[],
+    poolSize: number,
+    signer: TokenSigner,
+    gatewayId: string,
+    ttlSeconds: number,
+    private readonly logger: Logger,
+  ) {
+    for (const url of urls) {
+      const ws = new URL(url);
+      ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
+      for (let i = 0; i < poolSize; i++) {
+        this.upstreams.push({
+          url,
+          active: 0,
+          client: createClient({
+            url: ws.toString(),
+            webSocketImpl: SubgraphSocket,
+            // Connected while it carries a subscription; a lost connection is the subscriptions' to resume, elsewhere if need be.
+            lazy: true,
+            retryAttempts: 0,
+            connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph, ttlSeconds }) }),
+            on: { connected: () => logger.debug({ subgraph, url }, 'subgraph socket connected') },
+          }),
+        });
+      }
+    }
+  }
+
+  /** acquire picks the least busy socket of an instance that is up (any instance when none is known up). */
+  acquire(): Upstream {
+    const now = Date.now();
+    const up = this.urls.filter((u) => (this.downUntil.get(u) ?? 0) <= now);
+    const urls = up.length > 0 ? up : [this.urls[this.turn++ % this.urls.length]!];
+    let best: Upstream | undefined;
+    for (const upstream of this.upstreams) {
+      if (urls.includes(upstream.url) && (!best || upstream.active < best.active)) best = upstream;
+    }
+    return best!;
+  }
+
+  /** lost avoids an instance for a moment after it dropped a socket (logged once per outage, not per subscription). */
+  lost(url: string, err: unknown, ms = 1000): void {
+    const now = Date.now();
+    if ((this.downUntil.get(url) ?? 0) <= now) {
+      const code = (err as { code?: unknown })?.code;
+      this.logger.warn({ subgraph: this.subgraph, url, code, reason: (err as Error)?.message }, 'subgraph socket lost; resuming its subscriptions');
+    }
+    this.downUntil.set(url, now + ms);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.upstreams.map((u) => u.client.dispose()));
+  }
+}
+
+/** EventQueue hands the events of one upstream subscription to the loop that shapes and sends them, in order. */
+class EventQueue<T> {
+  private readonly items: T[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *drain(): AsyncGenerator<T> {
+    for (;;) {
+      while (this.items.length > 0) yield this.items.shift()!;
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+}
+
+/**
+ * Resumable is how a primary subscription is resumed on another instance:
+ * the root field's `after` argument (through a variable) and the `id` of
+ * each event, which the gateway selects when the client did not.
+ */
+interface Resumable {
+  /** query is the primary operation as sent upstream: the planner's, with `after` as a variable and `id` selected. */
+  query: string;
+  afterVariable: string;
+  /** afterLiteral is the client's own `after` when written inline. */
+  afterLiteral: string | undefined;
+  responseKey: string;
+  idKey: string;
+}
+
+/** PreparedSubscription is a planned subscription operation, ready to run for many clients. */
+interface PreparedSubscription {
+  primary: FetchNode;
+  eventPlan: QueryPlan;
+  resumable: Resumable | undefined;
+}
+
 /**
  * FederatedSubscriptions runs subscription operations across subgraphs. The
  * query planner turns a subscription into a primary fetch (to the subgraph
- * that owns the root field) and the rest of the plan. The primary fetch is
- * opened as a graphql-ws subscription to that subgraph; for each event, the
- * plan "primary, then rest" is executed with the gateway's own executor,
- * batched like any query, with the primary fetch answered by the event. So a
- * subscription field added to any subgraph later works the same way.
+ * that owns the root field) and the rest of the plan. The primary fetch runs
+ * as a graphql-ws subscription over one of the gateway's few shared sockets
+ * to that subgraph, carrying its own caller's signed statement; for each
+ * event, the plan "primary, then rest" is executed with the gateway's own
+ * executor, batched like any query, with the primary fetch answered by the
+ * event. When the instance serving it goes away, the subscription is resumed
+ * on another instance (or the same one when it returns) with `after` set to
+ * the last event received, so the client sees no gap, no duplicate and no
+ * error.
  */
 export class FederatedSubscriptions {
   private readonly planner: QueryPlanner;
   private readonly apiSchema: Schema;
   private readonly schema: GraphQLSchema;
   private readonly supergraphSchema: GraphQLSchema;
-  private readonly plans = new Map<string, QueryPlan>();
+  private readonly prepared = new Map<string, PreparedSubscription>();
+  private readonly sockets = new Map<string, SubgraphSockets>();
+  /** gatewayId names this gateway process to subgraphs: a socket it opened takes its statements only. */
+  readonly gatewayId = randomUUID();
 
   constructor(
     supergraphSdl: string,
     private readonly services: ServiceMap,
-    private readonly subgraphUrls: Record<string, string>,
+    private readonly subgraphUrls: Record<string, string[]>,
     private readonly signer: TokenSigner,
-    private readonly tokenTtlSeconds: number,
+    private readonly settings: SubscriptionSettings,
     private readonly logger: Logger,
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
@@ -72,26 +241,42 @@ export class FederatedSubscriptions {
     return this.schema;
   }
 
+  /** close ends every upstream socket. */
+  async close(): Promise<void> {
+    await Promise.all([...this.sockets.values()].map((s) => s.close()));
+  }
+
   /** subscribe plans the operation and yields one federated result per event of the primary subscription. */
-  async *subscribe(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>, context: GatewayContext): AsyncGenerator<ExecutionResult> {
-    const plan = this.plan(document, operationName);
-    if (plan.node?.kind !== 'Subscription') throw new Error('not a subscription plan');
-    const { primary, rest } = plan.node;
-    const eventPlan: QueryPlan = { kind: 'QueryPlan', node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary };
+  async *subscribe(
+    document: DocumentNode,
+    operationName: string | undefined,
+    variables: Record<string, unknown>,
+    context: GatewayContext,
+    options: SubscribeOptions,
+  ): AsyncGenerator<ExecutionResult> {
+    const { primary, eventPlan, resumable } = this.prepare(document, operationName);
     const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
-    const client = this.openPrimary(primary, context.caller);
+    const primaryVariables = Object.fromEntries((primary.variableUsages ?? []).filter((v) => v in variables).map((v) => [v, variables[v]]));
+    const queue = new EventQueue<ExecutionResult>();
+    const stream = new UpstreamStream(this.socketsOf(primary.serviceName), this.signer, this.gatewayId, this.settings, context.caller, primary, primaryVariables, resumable, queue, () => {
+      if (queue.length > this.settings.maxQueuedEvents) options.slowConsumer();
+    });
+    stream.open();
+    const real = this.services[primary.serviceName]!;
+    // The statement of the caller for follow-up fetches is made once and renewed at half its lifetime, not per event.
+    let token: { value: Promise<string>; madeAt: number } | undefined;
     const ended = gatewayMetrics.subscriptionStarted(primary.serviceName);
     try {
-      const primaryVariables = Object.fromEntries((primary.variableUsages ?? []).filter((v) => v in variables).map((v) => [v, variables[v]]));
-      for await (const event of client.iterate({ query: primary.operation, variables: primaryVariables, operationName: primary.operationName })) {
+      for await (const event of queue.drain()) {
         if (event.errors && !event.data) {
           yield { errors: event.errors } as ExecutionResult;
           continue;
         }
-        const real = this.services[primary.serviceName]!;
-        const services: ServiceMap = { ...this.services, [primary.serviceName]: new EventSource(primary.operation, event as ExecutionResult, real) };
-        // A fresh context per event: the token stating the caller to subgraphs lives a minute; a subscription lives longer.
-        const eventContext: GatewayContext = { ...context, gatewayToken: undefined };
+        if (!token || Date.now() - token.madeAt > (this.settings.tokenTtlSeconds * 1000) / 2) {
+          token = { value: signGatewayToken(this.signer, context.caller, this.settings.tokenTtlSeconds), madeAt: Date.now() };
+        }
+        const services: ServiceMap = { ...this.services, [primary.serviceName]: new EventSource(primary.operation, event, real) };
+        const eventContext: GatewayContext = { ...context, gatewayToken: token.value };
         const result = await executeQueryPlan(
           eventPlan,
           services,
@@ -105,32 +290,195 @@ export class FederatedSubscriptions {
       }
     } finally {
       ended();
-      await client.dispose();
+      stream.stop();
     }
   }
 
-  /** plan builds (or reuses) the query plan of an operation; planning costs far more than a look-up. */
-  private plan(document: DocumentNode, operationName: string | undefined): QueryPlan {
+  private socketsOf(subgraph: string): SubgraphSockets {
+    let sockets = this.sockets.get(subgraph);
+    if (!sockets) {
+      const urls = this.subgraphUrls[subgraph];
+      if (!urls || urls.length === 0) throw new Error(`no URL for subgraph ${subgraph}`);
+      sockets = new SubgraphSockets(subgraph, urls, this.settings.poolSize, this.signer, this.gatewayId, this.settings.tokenTtlSeconds, this.logger);
+      this.sockets.set(subgraph, sockets);
+    }
+    return sockets;
+  }
+
+  /** prepare builds (or reuses) the plan of an operation and its resumable upstream query; planning costs far more than a look-up. */
+  private prepare(document: DocumentNode, operationName: string | undefined): PreparedSubscription {
     const key = `${operationName ?? ''}\n${print(document)}`;
-    let plan = this.plans.get(key);
-    if (!plan) {
-      plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
-      if (this.plans.size >= 500) this.plans.delete(this.plans.keys().next().value!);
-      this.plans.set(key, plan);
+    let prepared = this.prepared.get(key);
+    if (!prepared) {
+      const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+      if (plan.node?.kind !== 'Subscription') throw new Error('not a subscription plan');
+      const { primary, rest } = plan.node;
+      prepared = {
+        primary,
+        eventPlan: { kind: 'QueryPlan', node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary },
+        resumable: resumableQuery(primary.operation, this.schema),
+      };
+      if (this.prepared.size >= 500) this.prepared.delete(this.prepared.keys().next().value!);
+      this.prepared.set(key, prepared);
     }
-    return plan;
+    return prepared;
+  }
+}
+
+/**
+ * resumableQuery rewrites a primary subscription so that it can be resumed:
+ * when its root field takes `after` and returns an object with an `id`, the
+ * `after` argument becomes a variable and `id` is selected. Undefined when
+ * the field cannot be resumed (it is then simply resubscribed).
+ */
+export function resumableQuery(operation: string, schema: GraphQLSchema): Resumable | undefined {
+  const document = parse(operation);
+  const definition = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const root = definition?.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename');
+  const field = root && schema.getSubscriptionType()?.getFields()[root.name.value];
+  const afterArg = field?.args.find((a) => a.name === 'after');
+  const returned = field && getNamedType(field.type);
+  if (!definition || !root || !afterArg || !returned || !isObjectType(returned) || !returned.getFields().id) return undefined;
+  const given = root.arguments?.find((a) => a.name.value === 'after');
+  let afterVariable = given?.value.kind === Kind.VARIABLE ? given.value.name.value : '__resumeAfter';
+  const afterLiteral = given && given.value.kind === Kind.STRING ? given.value.value : undefined;
+  const selections = root.selectionSet?.selections ?? [];
+  const plainId = selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value === 'id' && !s.alias);
+  const idKey = plainId ? 'id' : '__resumeId';
+  const newRoot: FieldNode = {
+    ...root,
+    arguments: given?.value.kind === Kind.VARIABLE
+      ? root.arguments
+      : [...(root.arguments ?? []).filter((a) => a.name.value !== 'after'), { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'after' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: afterVariable } } }],
+    selectionSet: {
+      kind: Kind.SELECTION_SET,
+      selections: plainId ? selections : [...selections, { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: idKey }, name: { kind: Kind.NAME, value: 'id' } }],
+    },
+  };
+  const variableDefinitions = [...(definition.variableDefinitions ?? [])];
+  if (given?.value.kind !== Kind.VARIABLE) {
+    afterVariable = '__resumeAfter';
+    variableDefinitions.push({
+      kind: Kind.VARIABLE_DEFINITION,
+      variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: afterVariable } },
+      type: parseType(afterArg.type.toString().replace(/!$/, '')),
+    });
+  }
+  const rewritten: OperationDefinitionNode = {
+    ...definition,
+    variableDefinitions,
+    selectionSet: { ...definition.selectionSet, selections: definition.selectionSet.selections.map((s) => (s === root ? newRoot : s)) },
+  };
+  return { query: print({ ...document, definitions: [rewritten] }), afterVariable, afterLiteral, responseKey: root.alias?.value ?? root.name.value, idKey };
+}
+
+/**
+ * UpstreamStream is one client subscription's primary fetch: subscribed over
+ * a pooled socket with its caller's statement, and resumed after the last
+ * event received when the socket is lost, until resumeTimeoutMs passes.
+ */
+class UpstreamStream {
+  private generation = 0;
+  private stopped = false;
+  private lastId: string | undefined;
+  private failures = 0;
+  private downSince: number | undefined;
+  private dispose: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly sockets: SubgraphSockets,
+    private readonly signer: TokenSigner,
+    private readonly gatewayId: string,
+    private readonly settings: SubscriptionSettings,
+    private readonly caller: Caller,
+    private readonly primary: FetchNode,
+    private readonly variables: Record<string, unknown>,
+    private readonly resumable: Resumable | undefined,
+    private readonly queue: EventQueue<ExecutionResult>,
+    private readonly onEvent: () => void,
+  ) {}
+
+  open(): void {
+    void this.subscribe().catch((err) => this.lost(undefined, err));
   }
 
-  private openPrimary(primary: FetchNode, caller: Caller) {
-    const url = new URL(this.subgraphUrls[primary.serviceName]!);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    return createClient({
-      url: url.toString(),
-      webSocketImpl: SubgraphSocket,
-      lazy: true,
-      retryAttempts: 0,
-      on: { connected: (_socket, _payload, wasRetry) => (wasRetry ? gatewayMetrics.reconnected(primary.serviceName) : undefined) },
-      connectionParams: async () => ({ gatewayToken: await signGatewayToken(this.signer, caller, this.tokenTtlSeconds) }),
-    });
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.dispose?.();
+    this.queue.end();
+  }
+
+  private async subscribe(): Promise<void> {
+    const generation = ++this.generation;
+    const statement = await signSubscribeStatement(this.signer, this.caller, { gatewayId: this.gatewayId, subgraph: this.sockets.subgraph, ttlSeconds: this.settings.tokenTtlSeconds });
+    if (this.stopped || generation !== this.generation) return;
+    const upstream = this.sockets.acquire();
+    const variables = { ...this.variables };
+    const resumable = this.resumable;
+    if (resumable) variables[resumable.afterVariable] = this.lastId ?? variables[resumable.afterVariable] ?? resumable.afterLiteral ?? null;
+    const openedAt = Date.now();
+    let released = false;
+    const release = () => {
+      if (!released) upstream.active--;
+      released = true;
+    };
+    upstream.active++;
+    this.dispose = upstream.client.subscribe<Record<string, unknown>>(
+      {
+        query: resumable?.query ?? this.primary.operation,
+        operationName: this.primary.operationName ?? undefined,
+        variables,
+        extensions: { [SUBSCRIBE_STATEMENT_EXTENSION]: statement },
+      },
+      {
+        next: (value) => {
+          if (generation !== this.generation || this.stopped) return;
+          if (resumable && value.data) {
+            const id = (value.data[resumable.responseKey] as Record<string, unknown> | null)?.[resumable.idKey];
+            if (typeof id === 'string') this.lastId = id;
+          }
+          this.queue.push(value as ExecutionResult);
+          this.onEvent();
+        },
+        error: (err) => {
+          release();
+          if (generation !== this.generation || this.stopped) return;
+          if (Array.isArray(err)) {
+            // The subgraph refused the operation itself: that is the client's answer.
+            this.queue.push({ errors: err });
+            this.queue.end();
+            return;
+          }
+          if (Date.now() - openedAt > 2000) {
+            // It had been running: a new outage, with a fresh time budget.
+            this.downSince = undefined;
+            this.failures = 0;
+          }
+          this.lost(upstream.url, err);
+        },
+        complete: () => {
+          release();
+          if (generation === this.generation && !this.stopped) this.queue.end();
+        },
+      },
+    );
+  }
+
+  /** lost resubscribes after the socket carrying this subscription went away: at once, then backing off, until resumeTimeoutMs. */
+  private lost(url: string | undefined, err: unknown): void {
+    if (url) this.sockets.lost(url, err);
+    if (this.stopped) return;
+    gatewayMetrics.reconnected(this.sockets.subgraph);
+    this.downSince ??= Date.now();
+    if (Date.now() - this.downSince > this.settings.resumeTimeoutMs) {
+      this.queue.push({ errors: [new GraphQLError(`The ${this.sockets.subgraph} service is unavailable; resubscribe with after later`, { extensions: { code: 'SERVICE_UNAVAILABLE' } })] });
+      this.queue.end();
+      return;
+    }
+    const delay = this.failures === 0 ? 0 : Math.min(2000, 100 * 2 ** this.failures) * (0.5 + Math.random() / 2);
+    this.failures++;
+    this.timer = setTimeout(() => this.open(), delay);
   }
 }

@@ -5,6 +5,7 @@ import { GraphQLError, OperationTypeNode } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../foundation/errors.js';
 import { useServer } from 'graphql-ws/use/ws';
+import type { WebSocket } from 'ws';
 import { toClientError } from '../foundation/graphql-errors.js';
 import type { Caller } from '../foundation/identity.js';
 import type { Logger } from '../foundation/logger.js';
@@ -22,7 +23,7 @@ import { gatewayMetrics } from './metrics.js';
  * own (4403 Forbidden for a missing or bad token at connection_init):
  * - 4001: the session ended or its token expired or went stale; reconnect with a fresh token.
  * - 4008: the client reads too slowly; more than the limit of messages waits unsent.
- * - 1001: the gateway is shutting down; reconnect (to another instance).
+ * - 1012: the gateway is restarting (service restart); reconnect, to it or another instance, and resume with `after`.
  */
 export const CLOSE_SESSION_ENDED = 4001;
 export const CLOSE_SLOW_CONSUMER = 4008;
@@ -68,6 +69,11 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
   return origin === undefined || allowed.includes('*') || allowed.includes(origin);
 }
 
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin || !host || !URL.canParse(origin)) return false;
+  return new URL(origin).host === host;
+}
+
 /**
  * serveGatewaySubscriptions serves subscriptions over graphql-ws at the same
  * /graphql as HTTP. The token comes in connection_init's payload
@@ -91,7 +97,8 @@ export function serveGatewaySubscriptions(options: {
   const endpoint = new WebSocketEndpoint(
     options.server,
     '/graphql',
-    (req: IncomingMessage) => originAllowed(req.headers.origin, options.allowedOrigins),
+    // A page of the gateway's own origin (its GraphiQL) may always open a socket.
+    (req: IncomingMessage) => originAllowed(req.headers.origin, options.allowedOrigins) || sameOrigin(req.headers.origin, req.headers.host),
     caps.maxPayloadBytes,
   );
   const byAddress = new Counter();
@@ -153,7 +160,7 @@ export function serveGatewaySubscriptions(options: {
       context: (ctx, id) => {
         const requestId = `${ctx.extra.requestId}:${id}`;
         const caller = ctx.extra.caller!;
-        return { scope: { requestId, logger: options.logger.child({ requestId }), caller }, caller } satisfies GatewayContext as never;
+        return { scope: { requestId, logger: options.logger.child({ requestId }), caller }, caller, socket: ctx.extra.socket } satisfies GatewayContext & { socket: unknown } as never;
       },
       // Every subscribe message is counted, resolved, limited and validated like an HTTP request; a refusal is an error message for that id, and the socket's other subscriptions go on.
       onSubscribe: async (ctx, _id, payload) => {
@@ -183,8 +190,15 @@ export function serveGatewaySubscriptions(options: {
           variableValues: payload.variables ?? undefined,
         };
       },
-      subscribe: (args) =>
-        options.subscriptions.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext),
+      subscribe: (args) => {
+        const { socket } = args.contextValue as { socket: WebSocket };
+        return options.subscriptions.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext, {
+          slowConsumer: () => {
+            gatewayMetrics.slowConsumer();
+            if (socket.readyState === socket.OPEN) socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
+          },
+        });
+      },
       onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > options.maxBufferedBytes) {
           gatewayMetrics.slowConsumer();

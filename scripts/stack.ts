@@ -38,6 +38,8 @@ export interface StackOptions {
   mailDir?: string;
   /** admin is created at start when the system has no admin. */
   admin?: { email: string; password: string };
+  /** instances runs several processes of a subgraph (chat: 2), named `chat`, `chat-2`…, each on a port of its own, listed to the gateway as `chat=url1|url2`. */
+  instances?: Record<string, number>;
 }
 
 /** RunningService is one started process of the stack. */
@@ -59,7 +61,7 @@ export interface Stack {
   logDir: string;
   /** mailDir holds one .eml file per message the user subgraph sent. */
   mailDir: string;
-  /** stopService stops one process (SIGTERM, or SIGKILL to crash it) and gives its exit code; startService starts it again as before. */
+  /** stopService stops one process (SIGTERM, or SIGKILL to crash it) and gives its exit code; startService starts it again as before (the gateway, a subgraph, or one instance such as `chat-2`). */
   stopService(name: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
   startService(name: string): Promise<void>;
   /** startReplica starts one more process of a subgraph on a port of its own (same database), and gives its URL. */
@@ -187,30 +189,41 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       order: { ORDER_CATALOG_URL: `http://localhost:${ports.catalog}` },
       chat: { CHAT_ORDER_URL: `http://localhost:${ports.order}`, CHAT_CATALOG_URL: `http://localhost:${ports.catalog}` },
     };
-    SUBGRAPHS.forEach((s, i) => {
+    const instanceUrls: Record<string, string[]> = {};
+    for (const [i, s] of SUBGRAPHS.entries()) {
       const prefix = s.name.toUpperCase();
-      const env = {
-        [`${prefix}_DB_URL`]: databaseUrl(adminUrl!, grants[i]!),
-        [`${prefix}_HTTP_PORT`]: String(ports[s.name]),
-        [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
-        [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,
-        AUDIT_INGEST_SECRET: auditSecret,
-        ...own[s.name],
-      };
-      specs.set(s.name, { entry: `subgraphs/${s.name}/main.js`, env, port: ports[s.name]! });
-      const child = spawnService(s.name, `subgraphs/${s.name}/main.js`, env);
-      children.push(child);
-      services.push({ name: s.name, pid: child.process.pid!, url: `http://localhost:${ports[s.name]}/graphql` });
-    });
+      const count = Math.max(1, options.instances?.[s.name] ?? 1);
+      for (let k = 1; k <= count; k++) {
+        const name = k === 1 ? s.name : `${s.name}-${k}`;
+        const port = k === 1 ? ports[s.name]! : await freePort();
+        ports[name] = port;
+        const env = {
+          [`${prefix}_DB_URL`]: databaseUrl(adminUrl!, grants[i]!),
+          [`${prefix}_HTTP_PORT`]: String(port),
+          [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
+          [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,
+          AUDIT_INGEST_SECRET: auditSecret,
+          ...own[s.name],
+        };
+        specs.set(name, { entry: `subgraphs/${s.name}/main.js`, env, port });
+        const child = spawnService(name, `subgraphs/${s.name}/main.js`, env);
+        children.push(child);
+        const url = `http://localhost:${port}/graphql`;
+        (instanceUrls[s.name] ??= []).push(url);
+        services.push({ name, pid: child.process.pid!, url });
+      }
+    }
     const timeout = options.readyTimeoutMs ?? 60_000;
-    await Promise.all(children.map((c) => waitReady(c, ports[c.name]!, timeout)));
-    const gateway = spawnService('gateway', 'gateway/main.js', {
+    await Promise.all(children.filter((c) => c.name !== 'postgres').map((c) => waitReady(c, ports[c.name]!, timeout)));
+    const gatewayEnv = {
       GATEWAY_HTTP_PORT: String(ports.gateway),
-      GATEWAY_SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s.name}=http://localhost:${ports[s.name]}/graphql`).join(','),
+      GATEWAY_SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s.name}=${instanceUrls[s.name]!.join('|')}`).join(','),
       GATEWAY_JWKS_URL: `${userUrl}/.well-known/jwks.json`,
       GATEWAY_SESSION_EVENTS_URL: `${userUrl}/internal/session-events`,
       GATEWAY_INTERNAL_KEYS_FILE: join(keys, 'gateway-internal.jwks.json'),
-    });
+    };
+    specs.set('gateway', { entry: 'gateway/main.js', env: gatewayEnv, port: ports.gateway! });
+    const gateway = spawnService('gateway', 'gateway/main.js', gatewayEnv);
     children.push(gateway);
     services.unshift({ name: 'gateway', pid: gateway.process.pid!, url: `http://localhost:${ports.gateway}/graphql` });
     await waitReady(gateway, ports.gateway!, timeout);

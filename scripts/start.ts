@@ -16,6 +16,12 @@ const spec = {
   }),
   dataDir: setting({ env: 'FIXUP_DATA_DIR', doc: 'where the embedded database, generated secrets and logs live', schema: z.string().min(1), fallback: join(ROOT, '.data') }),
   postgresPort: setting({ env: 'FIXUP_POSTGRES_PORT', doc: 'port of the embedded PostgreSQL', schema: portSchema, fallback: String(EMBEDDED_POSTGRES_PORT) }),
+  chatInstances: setting({
+    env: 'FIXUP_CHAT_INSTANCES',
+    doc: 'chat processes to run (chat, chat-2…, on ports after 4004\'s own free ones); the gateway fails subscriptions over between them',
+    schema: z.coerce.number().int().min(1).max(8),
+    fallback: '1',
+  }),
   verbose: setting({ env: 'FIXUP_VERBOSE', doc: 'echo every log line of every process, not only warnings and errors', schema: booleanSchema, fallback: 'false' }),
 };
 const settings = loadSettings(
@@ -71,6 +77,7 @@ try {
     mailDir: process.env.MAIL_DIR,
     admin,
     onLine: echo,
+    instances: { chat: settings.chatInstances },
   });
 } catch (err) {
   process.stderr.write(`Fixup did not start: ${(err as Error).message}\nLogs: ${join(settings.dataDir, 'logs')}\n`);

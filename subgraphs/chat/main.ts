@@ -10,6 +10,7 @@ import { buildChatSchema } from './api/schema.js';
 import { ConversationService } from './business/conversations.js';
 import { PostgresChatStore, PostgresMessageWakeups } from './store/conversation-store.js';
 import { ConversationRow, MessageRow } from './store/entities.js';
+import { NatsMessageWakeups } from './store/nats-wakeups.js';
 import { HttpOrderDirectory } from './store/order-directory.js';
 import { timedDelivery, watchListen } from './metrics.js';
 
@@ -18,6 +19,14 @@ const spec = {
   ...subgraphSettings('chat', 4004, root),
   orderUrl: setting({ env: 'CHAT_ORDER_URL', doc: "the order subgraph's base URL, for its internal routes (order facts)", schema: z.url(), fallback: 'http://localhost:4003' }),
   catalogUrl: setting({ env: 'CHAT_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills)", schema: z.url(), fallback: 'http://localhost:4002' }),
+  broker: setting({
+    env: 'CHAT_BROKER',
+    doc: 'how chat processes tell each other of new messages: postgres (LISTEN/NOTIFY on its own database) or nats (a NATS JetStream stream)',
+    schema: z.enum(['postgres', 'nats']),
+    fallback: 'postgres',
+  }),
+  natsUrl: setting({ env: 'CHAT_NATS_URL', doc: 'the NATS server(s), comma-separated, when CHAT_BROKER is nats', schema: z.string().min(1), fallback: 'nats://127.0.0.1:4222' }),
+  natsStream: setting({ env: 'CHAT_NATS_STREAM', doc: 'the JetStream stream of message wake-ups (made when missing), when CHAT_BROKER is nats', schema: z.string().regex(/^[A-Za-z0-9_-]+$/), fallback: 'fixup_chat' }),
   internalTimeoutMs: setting({ env: 'CHAT_INTERNAL_TIMEOUT_MS', doc: 'longest one internal call to order or catalog may take', schema: positiveIntSchema, fallback: '3000' }),
 };
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup chat subgraph');
@@ -30,10 +39,18 @@ await runSubgraph<ChatContext>({
   outbox: true,
   migrations: chatMigrations,
   async wire(dataSource, logger) {
-    const chat = new ConversationService(new PostgresChatStore(dataSource), new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs));
-    const wakeups = new PostgresMessageWakeups((dataSource.options as PostgresConnectionOptions).url!, logger);
+    // With NATS, the process that commits a message announces it; with PostgreSQL, a trigger NOTIFYs on commit.
+    const wakeups =
+      settings.broker === 'nats'
+        ? new NatsMessageWakeups(settings.natsUrl, settings.natsStream, logger)
+        : new PostgresMessageWakeups((dataSource.options as PostgresConnectionOptions).url!, logger);
     await wakeups.start();
     watchListen(wakeups);
+    const chat = new ConversationService(
+      new PostgresChatStore(dataSource),
+      new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs),
+      wakeups instanceof NatsMessageWakeups ? wakeups : undefined,
+    );
     return {
       schema: await buildChatSchema(chat),
       context: async (caller, scope) => ({

@@ -65,6 +65,11 @@ export interface MessageWakeups {
   listen(conversationId: string, wake: (position: number) => void): () => void;
 }
 
+/** MessageAnnouncer tells every chat process that a message was committed, where the broker is not told by the database itself. */
+export interface MessageAnnouncer {
+  announce(conversationId: string, position: number): Promise<void>;
+}
+
 /** MAX_BODY is the longest message, in characters after trimming. */
 export const MAX_BODY = 4000;
 
@@ -77,6 +82,7 @@ export class ConversationService {
   constructor(
     private readonly store: ChatStore,
     private readonly directory: OrderDirectory,
+    private readonly announcer?: MessageAnnouncer,
   ) {}
 
   /**
@@ -135,6 +141,8 @@ export class ConversationService {
       await tx.insertMessage(created);
       return created;
     });
+    // Announced once committed: a follower woken earlier would not find the message yet.
+    await this.announcer?.announce(message.conversationId, message.position);
     return (await this.store.messagesByIds([message.id]))[0]!;
   }
 

@@ -368,19 +368,22 @@ try {
     return execute(req, res, scope);
   };
   const getGraphql: RouteHandler = (req, res, scope) => (ideOn && wantsIde(req) ? idePage(req, res) : graphql(req, res, scope));
+  let feedReadOnce = false;
   const http = new HttpService({
     service: 'gateway',
     logger,
     metrics: new Metrics('gateway', { operationLabel: (name) => gatewayMetrics.operationLabel(name), onRequest: (r) => gatewayMetrics.finished(r) }),
     host: settings.httpHost,
     port: settings.httpPort,
-    // Ready once the supergraph is loaded and Apollo started (before this server exists). A subgraph down is
-    // reported, not fatal: its fields answer SERVICE_UNAVAILABLE, and every other field still works.
     // A client's own traceparent could force every request to be sampled and traced: only a trusted proxy's is continued.
     trustTraceContext: (req) => fromTrustedProxy(req, trust),
+    // Ready once the supergraph is loaded, Apollo started (before this server exists) and the session feed was read
+    // once, so that a new gateway never serves tokens revoked before it started. After that a subgraph down (or the
+    // feed lost) is reported, not fatal: its fields answer SERVICE_UNAVAILABLE, and every other field still works.
     readiness: async () => {
       const graph = await subgraphReadiness(subgraphs, settings.readinessTimeoutMs);
-      return { ready: true, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
+      feedReadOnce ||= revocations.isSynced;
+      return { ready: feedReadOnce, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
     },
     headersTimeoutMs: settings.httpHeadersTimeoutMs,
     requestTimeoutMs: settings.httpRequestTimeoutMs,

@@ -19,7 +19,7 @@ import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 const settings = loadSettings(
   {
     duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of each phase', schema: positiveIntSchema, fallback: '10' }),
-    rate: setting({ env: 'BENCH_RATE', doc: 'legitimate requests per second', schema: positiveIntSchema, fallback: '10' }),
+    rate: setting({ env: 'BENCH_RATE', doc: 'legitimate requests per second', schema: positiveIntSchema, fallback: '2' }),
     abusers: setting({ env: 'BENCH_ABUSERS', doc: 'HTTP clients sending over-limit documents back to back (one more does so on a socket)', schema: positiveIntSchema, fallback: '4' }),
     databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)', schema: z.string().optional() }),
   },

@@ -93,8 +93,8 @@ const HOSTILE: { limit: string; under: string; over: string }[] = [
   { limit: 'directives', under: `{ categories { name ${'@include(if: true) '.repeat(20)} } }`, over: `{ categories { name ${'@include(if: true) '.repeat(21)} } }` },
   {
     limit: 'rootFields',
-    under: `{ ${Array.from({ length: 10 }, (_, i) => `c${i}: categories { name }`).join(' ')} }`,
-    over: `{ ${Array.from({ length: 11 }, (_, i) => `c${i}: categories { name }`).join(' ')} }`,
+    under: `{ categories { name } ${Array.from({ length: 19 }, (_, i) => `c${i}: categories { name }`).join(' ')} }`,
+    over: `{ categories { name } ${Array.from({ length: 20 }, (_, i) => `c${i}: categories { name }`).join(' ')} }`,
   },
   { limit: 'tokens', under: `{ categories { ${'name '.repeat(1995)}} }`, over: `{ categories { ${'name '.repeat(1996)}} }` },
   {

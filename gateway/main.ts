@@ -193,7 +193,7 @@ const spec = {
   limitDepth: setting({ env: 'GATEWAY_LIMIT_DEPTH', doc: 'deepest nesting of fields in an operation', schema: positiveIntSchema, fallback: '12' }),
   limitAliases: setting({ env: 'GATEWAY_LIMIT_ALIASES', doc: 'most aliased fields in an operation', schema: positiveIntSchema, fallback: '20' }),
   limitDirectives: setting({ env: 'GATEWAY_LIMIT_DIRECTIVES', doc: 'most directives in a document', schema: positiveIntSchema, fallback: '20' }),
-  limitRootFields: setting({ env: 'GATEWAY_LIMIT_ROOT_FIELDS', doc: 'most root fields in an operation', schema: positiveIntSchema, fallback: '10' }),
+  limitRootFields: setting({ env: 'GATEWAY_LIMIT_ROOT_FIELDS', doc: 'most root fields in an operation', schema: positiveIntSchema, fallback: '20' }),
   limitCost: setting({ env: 'GATEWAY_LIMIT_COST', doc: 'most objects an operation may ask for, each list counted at its first/last or default page size', schema: positiveIntSchema, fallback: '100000' }),
   limitErrors: setting({ env: 'GATEWAY_LIMIT_ERRORS', doc: 'most validation errors returned for one document', schema: positiveIntSchema, fallback: '10' }),
   rateStore: setting({ env: 'GATEWAY_RATE_STORE', doc: 'where rate-limit counts live: memory (this gateway alone), postgres or redis (shared by every gateway; give GATEWAY_RATE_STORE_URL)', schema: z.enum(['memory', 'postgres', 'redis']), fallback: 'memory' }),

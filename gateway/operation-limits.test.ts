@@ -17,7 +17,7 @@ const LIMITS: OperationLimits = {
   maxDepth: 12,
   maxAliases: 20,
   maxDirectives: 20,
-  maxRootFields: 10,
+  maxRootFields: 20,
   maxCost: 100_000,
   maxErrors: 10,
   defaultListSize: 20,
@@ -102,8 +102,8 @@ describe('operation limits', () => {
     },
     {
       limit: 'rootFields',
-      under: `{ ${Array.from({ length: 10 }, (_, i) => (i === 0 ? 'categories { id }' : `c${i}: categories { id }`)).join(' ')} }`,
-      over: `{ categories { id } ${Array.from({ length: 10 }, (_, i) => `c${i}: categories { id }`).join(' ')} }`,
+      under: `{ ${Array.from({ length: 20 }, (_, i) => (i === 0 ? 'categories { id }' : `c${i}: categories { id }`)).join(' ')} }`,
+      over: `{ categories { id } ${Array.from({ length: 20 }, (_, i) => `c${i}: categories { id }`).join(' ')} }`,
     },
     {
       limit: 'tokens',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RateLimitedError } from '../foundation/errors.js';
 import { databaseUrl, dropDatabases, provisionDatabases } from '../foundation/postgres-admin.js';
@@ -45,6 +45,9 @@ async function sharedBudget(store: RateLimitStore): Promise<void> {
 }
 
 describe('gateway rate limits', () => {
+  // Run alone, the file starts a PostgreSQL of its own, which must stop for the process to end.
+  after(async () => (await testDatabaseServer()).stop());
+
   it('keys IPv4 addresses as they are and IPv6 addresses by their /64', () => {
     assert.equal(addressKey('203.0.113.7'), '203.0.113.7');
     assert.equal(addressKey('2001:db8:1:2::1'), '2001:db8:1:2::/64');

@@ -155,6 +155,14 @@ function canonical(text: string): string {
 const work = mkdtempSync(join(tmpdir(), 'fixup-bench-gateway-'));
 const children: ChildProcess[] = [];
 const servers: Server[] = [];
+// Stopped from outside (Ctrl-C, a timeout), the benchmark stops the gateways and subgraphs it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   if (canPin) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
   say(`Gateways pinned to core 0${canPin ? '' : ' (no taskset here: not pinned)'}; subgraphs, sink and load on core 1. ${settings.connections} connections, ${settings.warmup} s warm-up, ${settings.duration} s measured, ${settings.rounds} rounds.`);
@@ -211,6 +219,8 @@ try {
         GATEWAY_JWKS_URL: `${auxUrl}/jwks`,
         GATEWAY_SESSION_EVENTS_URL: `${auxUrl}/feed`,
         OTEL_EXPORTER_OTLP_ENDPOINT: '',
+        // Fixup's registered operations are not this supergraph's.
+        GATEWAY_OPERATIONS_MANIFEST_PATH: '',
         ...env,
       },
       /"msg":"ready"/,

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { sendJson, type RouteHandler } from './http-server.js';
 import type { JWTPayload } from 'jose';
-import { TokenVerifier, type TokenSigner } from './tokens.js';
+import { TokenVerifier, VerifiedTokens, type TokenSigner } from './tokens.js';
 
 /** GATEWAY_TOKEN_HEADER carries the gateway's signed statement of who is calling to every subgraph. */
 export const GATEWAY_TOKEN_HEADER = 'x-fixup-gateway-token';
@@ -70,27 +70,14 @@ function callerFromClaims(claims: JWTPayload, requestId: string): Caller {
  * the caller from it. Anything without a valid token is refused.
  */
 export class GatewayTrust {
-  private readonly verifier: TokenVerifier;
-  /** verified remembers the claims of tokens already checked, until they expire: the gateway reuses one token for a caller's requests. */
-  private readonly verified = new Map<string, { claims: JWTPayload; expiresAt: number }>();
+  /** verifier remembers the claims of tokens already checked, until they expire: the gateway reuses one token for a caller's requests. */
+  private readonly verifier: VerifiedTokens;
 
   constructor(
     gatewayJwksUrl: string,
     private readonly maxVerified = 10_000,
   ) {
-    this.verifier = new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, GATEWAY_TOKEN_AUDIENCE);
-  }
-
-  private async claimsOf(token: string): Promise<JWTPayload> {
-    const found = this.verified.get(token);
-    if (found && found.expiresAt > Date.now()) return found.claims;
-    if (found) this.verified.delete(token);
-    const claims = await this.verifier.verify(token);
-    if (typeof claims.exp === 'number') {
-      if (this.verified.size >= this.maxVerified) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, { claims, expiresAt: claims.exp * 1000 });
-    }
-    return claims;
+    this.verifier = new VerifiedTokens(new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, GATEWAY_TOKEN_AUDIENCE), maxVerified);
   }
 
   /** callerOf returns the verified caller of a request, or null when it did not come through the gateway. */
@@ -107,7 +94,7 @@ export class GatewayTrust {
   async statementOf(token: unknown, requestId: string): Promise<{ caller: Caller; claims: JWTPayload } | null> {
     if (typeof token !== 'string' || token.length === 0) return null;
     try {
-      const claims = await this.claimsOf(token);
+      const claims = await this.verifier.verify(token);
       return { caller: { ...callerFromClaims(claims, requestId), gatewayToken: token }, claims };
     } catch {
       return null;

@@ -231,3 +231,31 @@ export function bearerToken(header: string | undefined): string | null | 'malfor
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(header.trim());
   return match ? match[1]! : 'malformed';
 }
+
+/**
+ * VerifiedTokens remembers the claims of tokens whose signature was checked,
+ * until they expire, so that a token presented again is not checked again (an
+ * Ed25519 check per request is a large share of a request's CPU). At most
+ * maxEntries are kept; the oldest go first.
+ */
+export class VerifiedTokens {
+  private readonly verified = new Map<string, { claims: JWTPayload; expiresAt: number }>();
+
+  constructor(
+    private readonly verifier: Pick<TokenVerifier, 'verify'>,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  /** verify gives a token's claims, checking its signature only when it was not checked before (or has expired since). */
+  async verify(token: string): Promise<JWTPayload> {
+    const found = this.verified.get(token);
+    if (found && found.expiresAt > Date.now()) return found.claims;
+    if (found) this.verified.delete(token);
+    const claims = await this.verifier.verify(token);
+    if (typeof claims.exp === 'number') {
+      if (this.verified.size >= this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { claims, expiresAt: claims.exp * 1000 });
+    }
+    return claims;
+  }
+}

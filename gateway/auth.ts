@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import type { JWTPayload } from 'jose';
 import { isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import { AppError, SessionStaleError, UnauthenticatedError } from '../foundation/errors.js';
 import type { Caller } from '../foundation/identity.js';
-import { bearerToken, InvalidTokenError, type TokenVerifier } from '../foundation/tokens.js';
+import { bearerToken, InvalidTokenError, VerifiedTokens, type TokenVerifier } from '../foundation/tokens.js';
 import type { SessionRevocations } from './session-revocations.js';
 
 /** MAX_USER_AGENT bounds what is passed on and audited of the User-Agent header. */
@@ -55,25 +54,15 @@ export class Authenticator {
    * its lifetime, and an Ed25519 check per request cost a tenth of the
    * gateway's CPU. Staleness and ended sessions are still checked every time.
    */
-  private readonly verified = new Map<string, { claims: JWTPayload; expiresAt: number }>();
+  private readonly verified: VerifiedTokens;
 
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly revocations: SessionRevocations,
     private readonly trust: ProxyTrust,
-    private readonly maxVerified = 10_000,
-  ) {}
-
-  private async claimsOf(token: string): Promise<JWTPayload> {
-    const found = this.verified.get(token);
-    if (found && found.expiresAt > Date.now()) return found.claims;
-    if (found) this.verified.delete(token);
-    const claims = await this.verifier.verify(token);
-    if (typeof claims.exp === 'number') {
-      if (this.verified.size >= this.maxVerified) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, { claims, expiresAt: claims.exp * 1000 });
-    }
-    return claims;
+    maxVerified = 10_000,
+  ) {
+    this.verified = new VerifiedTokens(verifier, maxVerified);
   }
 
   /** callerOf reads the Authorization header (or a token given directly, as graphql-ws does) and throws AppError when it is refused. */
@@ -98,7 +87,7 @@ export class Authenticator {
     if (token === 'malformed') throw new UnauthenticatedError('The Authorization header must be "Bearer <accessToken>"');
     let claims;
     try {
-      claims = await this.claimsOf(token);
+      claims = await this.verified.verify(token);
     } catch (err) {
       if (err instanceof InvalidTokenError) {
         throw new UnauthenticatedError(err.reason === 'ERR_JWT_EXPIRED' ? 'The access token has expired' : 'The access token is not valid');

@@ -1,6 +1,5 @@
 import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import { applyMiddleware } from 'graphql-middleware';
-import { allow, rule, shield, type IRules } from 'graphql-shield';
+import { allow, applyMiddleware, rule, shield, type IRules } from './shield.js';
 import { ForbiddenError, UnauthenticatedError } from './errors.js';
 import type { ScopedContext } from './graphql-errors.js';
 import type { Caller } from './identity.js';

@@ -1,4 +1,4 @@
-import { allow } from 'graphql-shield';
+import { allow } from '../../../foundation/shield.js';
 import { hasRole, isAdmin } from '../../../foundation/permissions.js';
 
 /** catalogPermissions are the contract's "Who may do what" for catalog: browsing is open, admins create, providers manage their skills. */

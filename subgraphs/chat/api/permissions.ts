@@ -1,4 +1,4 @@
-import { allow } from 'graphql-shield';
+import { allow } from '../../../foundation/shield.js';
 import { isSignedIn } from '../../../foundation/permissions.js';
 
 /**

@@ -1,4 +1,4 @@
-import { allow, and, rule } from 'graphql-shield';
+import { allow, and, rule } from '../../../foundation/shield.js';
 import { NotFoundError } from '../../../foundation/errors.js';
 import { denied, hasRole, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/permissions.js';
 

@@ -1,4 +1,4 @@
-import { allow, or, rule } from 'graphql-shield';
+import { allow, or, rule } from '../../../foundation/shield.js';
 import { denied, isAdmin, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/permissions.js';
 import { OWN_ACCOUNT } from './types.js';
 

@@ -312,11 +312,14 @@ describe('registered mode, rate limits and socket caps', () => {
   it('caps sockets per user with 4029, and refuses unregistered subscriptions on the socket', async () => {
     const token = await register();
     const codes: (number | undefined)[] = [undefined, undefined, undefined];
-    const clients = [0, 1, 2].map((i) => socket(t, token, (code) => (codes[i] = code)));
+    // The sockets open one after another, so the first is sure to be within the cap and only the third is over it.
+    const clients = [socket(t, token, (code) => (codes[0] = code))];
     try {
       const refused = await refusedOnSocket(clients[0]!, { query: MESSAGE_ADDED, variables: { c: 'x' } });
       assert.equal(refused[0]!.extensions?.code, 'OPERATION_NOT_REGISTERED');
+      clients.push(socket(t, token, (code) => (codes[1] = code)));
       await refusedOnSocket(clients[1]!, { query: MESSAGE_ADDED, variables: { c: 'x' } }).catch(() => []);
+      clients.push(socket(t, token, (code) => (codes[2] = code)));
       await refusedOnSocket(clients[2]!, { query: MESSAGE_ADDED, variables: { c: 'x' } }).catch(() => []);
       assert.equal(codes.filter((c) => c === 4029).length, 1, `close codes: ${codes.join(',')}`);
     } finally {

@@ -48,11 +48,38 @@ function searchOfFields(fields: GraphQLFields): string {
   return `?${search.toString()}`;
 }
 
-/** earlyRefusal answers before (or instead of) reading the whole body, and closes the connection: the unread rest of the body would otherwise be taken for the next request. */
-function earlyRefusal(res: ServerResponse, scope: RequestScope, status: number, message: string): void {
+/** DRAIN_BYTES and DRAIN_MS bound how much of a refused body is read and dropped so that its sender can read the answer. */
+const DRAIN_BYTES = 8 * 1024 * 1024;
+const DRAIN_MS = 2000;
+
+/**
+ * earlyRefusal answers before (or instead of) reading the whole body, and
+ * closes the connection: the unread rest of the body would otherwise be taken
+ * for the next request. The rest of the body is first read and dropped (up to
+ * DRAIN_BYTES or DRAIN_MS), since closing on a client still sending makes it
+ * meet a reset instead of the answer.
+ */
+function earlyRefusal(req: IncomingMessage, res: ServerResponse, scope: RequestScope, status: number, message: string): void {
   scope.outcome = 'rejected';
+  res.statusCode = status;
   res.setHeader('connection', 'close');
-  sendJson(res, status, { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  let answered = false;
+  const answer = () => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(timer);
+    sendJson(res, status, { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  };
+  const timer = setTimeout(answer, DRAIN_MS);
+  if (req.readableEnded || req.destroyed) return answer();
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DRAIN_BYTES) answer();
+  });
+  req.once('end', answer);
+  req.once('error', answer);
+  req.resume();
 }
 
 /** isJsonType tells whether a POST's content type is one a GraphQL request may have. */
@@ -88,29 +115,29 @@ export function graphqlRoute<C extends BaseContext>(
     let search = url.search;
     if (req.method === 'POST') {
       if (!isJsonType(headers.get('content-type') ?? '')) {
-        return earlyRefusal(res, scope, 415, 'Send the operation as application/json');
+        return earlyRefusal(req, res, scope, 415, 'Send the operation as application/json');
       }
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > bodyLimitBytes) {
-        return earlyRefusal(res, scope, 413, `request body over ${bodyLimitBytes} bytes`);
+        return earlyRefusal(req, res, scope, 413, `request body over ${bodyLimitBytes} bytes`);
       }
       let text: string;
       try {
         text = await readBody(req, bodyLimitBytes);
       } catch (err) {
-        if (err instanceof BodyTooLargeError) return earlyRefusal(res, scope, 413, err.message);
+        if (err instanceof BodyTooLargeError) return earlyRefusal(req, res, scope, 413, err.message);
         throw err;
       }
       try {
         body = text.length > 0 ? JSON.parse(text) : undefined;
       } catch {
-        return earlyRefusal(res, scope, 400, 'Request body is not valid JSON');
+        return earlyRefusal(req, res, scope, 400, 'Request body is not valid JSON');
       }
     }
     if (prepare) {
       const isPost = req.method === 'POST';
       if (isPost && (body === null || typeof body !== 'object' || Array.isArray(body))) {
-        return earlyRefusal(res, scope, 400, 'The request body must be one JSON object: batched operations are not accepted');
+        return earlyRefusal(req, res, scope, 400, 'The request body must be one JSON object: batched operations are not accepted');
       }
       const fields = isPost ? (body as GraphQLFields) : fieldsOfSearch(url.searchParams);
       const prepared = await prepare(fields, req, scope);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { GATEWAY_TOKEN_HEADER } from '../foundation/identity.js';
 import { generatePrivateJwk } from '../foundation/tokens.js';
-import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
+import { startTestStack, waitForMail, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const ME = `query Me { me { id email displayName roles emailVerified avatarUrl createdAt } }`;
 const REFRESH = `mutation RefreshSession($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { accessToken refreshToken accessTokenExpiresAt } }`;
@@ -18,25 +18,6 @@ function code(res: GraphQLResponse): string | undefined {
   return res.errors?.[0]?.extensions?.code;
 }
 
-/** mails reads the .eml files sent to an address, oldest first. */
-function mails(t: TestStack, to: string): string[] {
-  let files: string[] = [];
-  try {
-    files = readdirSync(t.stack.mailDir).filter((f) => f.includes(to) && f.endsWith('.eml')).sort();
-  } catch {
-    return [];
-  }
-  return files.map((f) => readFileSync(join(t.stack.mailDir, f), 'utf8'));
-}
-
-async function waitForMail(t: TestStack, to: string, count: number): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const found = mails(t, to);
-    if (found.length >= count) return found[count - 1]!;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no mail #${count} to ${to}`);
-}
 
 function linkIn(mail: string, path: string): URL {
   const unfolded = mail.replace(/=\r?\n/g, '').replace(/=3D/g, '=');

@@ -129,3 +129,24 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     },
   };
 }
+
+/** mails reads the .eml files a test stack sent to an address, oldest first. */
+export function mails(t: TestStack, to: string): string[] {
+  let files: string[] = [];
+  try {
+    files = readdirSync(t.stack.mailDir).filter((f) => f.includes(to) && f.endsWith('.eml')).sort();
+  } catch {
+    return [];
+  }
+  return files.map((f) => readFileSync(join(t.stack.mailDir, f), 'utf8'));
+}
+
+/** waitForMail waits (up to 10 s) for the count-th mail to an address and gives it. */
+export async function waitForMail(t: TestStack, to: string, count: number): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const found = mails(t, to);
+    if (found.length >= count) return found[count - 1]!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no mail #${count} to ${to}`);
+}

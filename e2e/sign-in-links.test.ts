@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
+import { mails, startTestStack, waitForMail, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const REQUEST_LINK = `mutation RequestSignInLink($email: String!) { requestSignInLink(email: $email) }`;
 const SIGN_IN = `mutation SignInWithLink($token: String!) { signInWithLink(token: $token) { accessToken refreshToken accessTokenExpiresAt user { id displayName roles emailVerified } } }`;
@@ -18,24 +16,6 @@ function code(res: GraphQLResponse): string | undefined {
   return res.errors?.[0]?.extensions?.code;
 }
 
-function mailsTo(t: TestStack, to: string): string[] {
-  let files: string[] = [];
-  try {
-    files = readdirSync(t.stack.mailDir).filter((f) => f.includes(to) && f.endsWith('.eml')).sort();
-  } catch {
-    return [];
-  }
-  return files.map((f) => readFileSync(join(t.stack.mailDir, f), 'utf8'));
-}
-
-async function waitForMail(t: TestStack, to: string, count: number): Promise<string> {
-  for (let i = 0; i < 200; i++) {
-    const found = mailsTo(t, to);
-    if (found.length >= count) return found[count - 1]!;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no mail #${count} to ${to}`);
-}
 
 function signInToken(mail: string): string {
   const unfolded = mail.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
@@ -74,7 +54,7 @@ describe('sign-in links and sessions', () => {
       assert.equal(bad.errors?.[0]?.extensions?.field, 'email');
       // Give the background work time to (not) send anything.
       await new Promise((r) => setTimeout(r, 500));
-      assert.deepEqual(mailsTo(t, unknown), []);
+      assert.deepEqual(mails(t, unknown), []);
     });
 
     it('signs in once with the mailed link, verifies the address, and gives a session that refreshes like a login', async () => {

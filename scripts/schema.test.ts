@@ -47,7 +47,7 @@ describe('schema', () => {
     }
   });
 
-  it('nothing in the repository reads outside it (a fresh clone with no ../shared beside it runs npm test)', () => {
+  it('nothing in the repository reads outside it (a fresh clone with no shared folder beside it runs npm test)', () => {
     const sources = ['foundation', 'gateway', 'subgraphs', 'migrations', 'scripts', 'e2e', 'bench'].flatMap((dir) =>
       (readdirSync(join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)),
     );

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { loadSettings, positiveIntSchema, setting } from '../foundation/config.js';
-import { adminQuery as sql } from '../foundation/postgres-admin.js';
+import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
+import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 

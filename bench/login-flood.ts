@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadSettings, positiveIntSchema, setting } from '../foundation/config.js';
+import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
 
 const settings = loadSettings(

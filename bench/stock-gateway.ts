@@ -7,7 +7,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { z } from 'zod';
-import { loadSettings, portSchema, setting } from '../foundation/config.js';
+import { loadSettings, portSchema, setting } from '../foundation/service/config.js';
 
 const settings = loadSettings(
   {

@@ -1,5 +1,5 @@
-import { AppError } from '../foundation/errors.js';
-import type { TokenSigner } from '../foundation/tokens.js';
+import { AppError } from '../foundation/core/errors.js';
+import type { TokenSigner } from '../foundation/auth/tokens.js';
 import type { AccountService } from '../subgraphs/user/business/accounts.js';
 import { ROLES, type Role, type User } from '../subgraphs/user/business/users.js';
 import { EXIT, UsageError, type CliContext, type Command, type Flags } from './command.js';
@@ -13,7 +13,7 @@ import { EXIT, UsageError, type CliContext, type Command, type Flags } from './c
  */
 async function accounts(ctx: CliContext): Promise<AccountService> {
   const [{ loadKeySet, TokenSigner }, { userMigrations }, { createAccountService }, { EmailTokenRow, RefreshTokenRow, SessionEventRow, SessionRow, UserRow }, { userSettingsOf }] = await Promise.all([
-    import('../foundation/tokens.js'),
+    import('../foundation/auth/tokens.js'),
     import('../migrations/user/index.js'),
     import('../subgraphs/user/settings.js'),
     import('../subgraphs/user/store/entities.js'),

@@ -1,8 +1,8 @@
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { Caller } from '../foundation/identity.js';
-import type { MigrationClass } from '../foundation/postgres.js';
+import type { Caller } from '../foundation/auth/identity.js';
+import type { MigrationClass } from '../foundation/postgres/database.js';
 import type { SubgraphName } from './names.js';
 
 /** EXIT are the command line's exit codes. */
@@ -77,9 +77,9 @@ export class DatabaseUnreachableError extends Error {}
 export async function openDatabase(settings: Record<string, unknown>, name: SubgraphName, entities: Function[], migrations: MigrationClass[]): Promise<DataSource> {
   // Loaded here, not at start: `--help` stays quick without TypeORM and the services' modules.
   const [{ createLogger }, { createDataSource }, { withPassword }, { subgraphValue }] = await Promise.all([
-    import('../foundation/logger.js'),
-    import('../foundation/postgres.js'),
-    import('../foundation/subgraph-service.js'),
+    import('../foundation/telemetry/logger.js'),
+    import('../foundation/postgres/database.js'),
+    import('../foundation/service/subgraph-service.js'),
     import('./settings.js'),
   ]);
   const url = withPassword(subgraphValue<string>(settings, name, 'dbUrl'), subgraphValue<string>(settings, name, 'dbPasswordFile'));

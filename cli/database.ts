@@ -1,4 +1,4 @@
-import type { MigrationClass } from '../foundation/postgres.js';
+import type { MigrationClass } from '../foundation/postgres/database.js';
 import { auditMigrations } from '../migrations/audit/index.js';
 import { catalogMigrations } from '../migrations/catalog/index.js';
 import { chatMigrations } from '../migrations/chat/index.js';
@@ -32,7 +32,7 @@ export const databaseCommands: Command[] = [
     summary: "run each subgraph's pending migrations (one transaction each, under the same lock the services take)",
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
-      const { migrate } = await import('../foundation/postgres.js');
+      const { migrate } = await import('../foundation/postgres/database.js');
       for (const name of chosen(flags)) {
         const db = await ctx.database(name, [], MIGRATIONS[name]);
         const ran = await migrate(db);
@@ -47,7 +47,7 @@ export const databaseCommands: Command[] = [
     summary: 'list the applied and pending migrations of each subgraph (exit 1 when any is pending)',
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
-      const { MIGRATIONS_TABLE } = await import('../foundation/postgres.js');
+      const { MIGRATIONS_TABLE } = await import('../foundation/postgres/database.js');
       let pendingAny = false;
       for (const name of chosen(flags)) {
         const db = await ctx.database(name, [], MIGRATIONS[name]);

@@ -33,7 +33,7 @@ export const keyCommands: Command[] = [
       const delay = flags['activate-in-seconds'] === undefined ? 60 : Number(flags['activate-in-seconds']);
       if (!Number.isInteger(delay) || delay < 0) throw new UsageError('--activate-in-seconds must be a whole number of seconds');
       const [{ generatePrivateJwk, KEY_ACTIVE_FROM, KEY_RETIRE_AT, loadKeySet, signingJwk }, { userSettingsOf }] = await Promise.all([
-        import('../foundation/tokens.js'),
+        import('../foundation/auth/tokens.js'),
         import('./settings.js'),
       ]);
       const user = userSettingsOf(ctx.settings, ctx.root);

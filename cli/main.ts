@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { DataSource } from 'typeorm';
-import { helpText, parseSettings } from '../foundation/config.js';
+import { helpText, parseSettings } from '../foundation/service/config.js';
 import { accountCommands } from './accounts.js';
 import { auditCommands } from './audit.js';
 import { DatabaseUnreachableError, EXIT, openDatabase, operatorCaller, UsageError, type CliContext, type Command, type Flags } from './command.js';

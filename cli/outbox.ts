@@ -1,4 +1,4 @@
-import type { SubgraphSettings } from '../foundation/subgraph-service.js';
+import type { SubgraphSettings } from '../foundation/service/subgraph-service.js';
 import { EXIT, UsageError, type Command, type Flags } from './command.js';
 import { OUTBOX_SUBGRAPHS, type SubgraphName } from './names.js';
 
@@ -19,7 +19,7 @@ export const outboxCommands: Command[] = [
     summary: 'show the undelivered audit events of each subgraph: how many, the oldest, the attempts and the last error',
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
-      const { outboxBacklog } = await import('../foundation/outbox.js');
+      const { outboxBacklog } = await import('../foundation/events/outbox.js');
       ctx.out('subgraph  pending  oldest                    attempts  last error');
       for (const name of chosen(flags)) {
         const db = await ctx.database(name, [], []);
@@ -36,10 +36,10 @@ export const outboxCommands: Command[] = [
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
       const [{ createLogger }, { outboxBacklog }, { OutboxRelay }, { auditIngestSecret }, { subgraphValue }] = await Promise.all([
-        import('../foundation/logger.js'),
-        import('../foundation/outbox.js'),
-        import('../foundation/outbox-relay.js'),
-        import('../foundation/subgraph-service.js'),
+        import('../foundation/telemetry/logger.js'),
+        import('../foundation/events/outbox.js'),
+        import('../foundation/events/outbox-relay.js'),
+        import('../foundation/service/subgraph-service.js'),
         import('./settings.js'),
       ]);
       let failed = false;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { positiveIntSchema, setting, type Setting, type SettingsSpec } from '../foundation/config.js';
-import { subgraphSettings } from '../foundation/subgraph-service.js';
+import { positiveIntSchema, setting, type Setting, type SettingsSpec } from '../foundation/service/config.js';
+import { subgraphSettings } from '../foundation/service/subgraph-service.js';
 import { userSettingsSpec, type UserSettings } from '../subgraphs/user/settings.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from './names.js';
 

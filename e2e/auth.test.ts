@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, importJWK, type JWK } from 'jose';
-import { GATEWAY_TOKEN_HEADER } from '../foundation/identity.js';
-import { generatePrivateJwk } from '../foundation/tokens.js';
+import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
+import { generatePrivateJwk } from '../foundation/auth/tokens.js';
 import { startTestStack, waitForMail, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const ME = `query Me { me { id email displayName roles emailVerified avatarUrl createdAt } }`;

@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
-import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/identity.js';
-import { TokenSigner } from '../foundation/tokens.js';
+import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/identity.js';
+import { TokenSigner } from '../foundation/auth/tokens.js';
 import { startTestStack, type TestStack } from './harness.js';
 
 const FOLLOW = 'subscription MessageAdded($conversationId: ID!, $after: ID) { messageAdded(conversationId: $conversationId, after: $after) { id body sender { id displayName } } }';

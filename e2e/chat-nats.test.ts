@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import { connect } from 'nats';
 import WebSocket from 'ws';
-import { GATEWAY_TOKEN_HEADER, signGatewayToken, type Caller } from '../foundation/identity.js';
-import { signSocketToken, signSubscribeStatement } from '../foundation/subgraph-subscriptions.js';
-import { TokenSigner } from '../foundation/tokens.js';
+import { GATEWAY_TOKEN_HEADER, signGatewayToken, type Caller } from '../foundation/auth/identity.js';
+import { signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
+import { TokenSigner } from '../foundation/auth/tokens.js';
 import { startTestStack, type TestStack } from './harness.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';

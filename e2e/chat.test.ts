@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
-import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/identity.js';
-import { signSocketToken, signSubscribeStatement } from '../foundation/subgraph-subscriptions.js';
-import { TokenSigner } from '../foundation/tokens.js';
+import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/identity.js';
+import { signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
+import { TokenSigner } from '../foundation/auth/tokens.js';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const CHAT = readFileSync(new URL('../../schema/operations/chat.graphql', import.meta.url), 'utf8');

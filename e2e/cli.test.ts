@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import pg from 'pg';
-import { databaseUrl } from '../foundation/postgres-admin.js';
+import { databaseUrl } from '../foundation/postgres/admin.js';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));

@@ -1,8 +1,8 @@
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminQuery, dropDatabases } from '../foundation/postgres-admin.js';
-import { testDatabaseServer, uniqueName } from '../foundation/testkit.js';
+import { adminQuery, dropDatabases } from '../foundation/postgres/admin.js';
+import { testDatabaseServer, uniqueName } from '../foundation/testkit/databases.js';
 import { startStack, type Stack } from '../scripts/stack.js';
 
 /** GraphQLResponse is a gateway answer as a frontend reads it. */

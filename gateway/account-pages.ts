@@ -1,4 +1,4 @@
-import type { RouteHandler } from '../foundation/http-server.js';
+import type { RouteHandler } from '../foundation/http/server.js';
 
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'",

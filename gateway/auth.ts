@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
-import { AppError, SessionStaleError, UnauthenticatedError } from '../foundation/errors.js';
-import type { Caller } from '../foundation/identity.js';
-import { bearerToken, InvalidTokenError, VerifiedTokens, type TokenVerifier } from '../foundation/tokens.js';
+import { AppError, SessionStaleError, UnauthenticatedError } from '../foundation/core/errors.js';
+import type { Caller } from '../foundation/auth/identity.js';
+import { bearerToken, InvalidTokenError, VerifiedTokens, type TokenVerifier } from '../foundation/auth/tokens.js';
 import type { SessionRevocations } from './session-revocations.js';
 
 /** MAX_USER_AGENT bounds what is passed on and audited of the User-Agent header. */

@@ -1,9 +1,9 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { requestScopePlugin, toClientError } from '../foundation/graphql-errors.js';
-import type { Readiness } from '../foundation/http-server.js';
-import type { TokenSigner } from '../foundation/tokens.js';
+import { requestScopePlugin, toClientError } from '../foundation/graphql/errors.js';
+import type { Readiness } from '../foundation/http/server.js';
+import type { TokenSigner } from '../foundation/auth/tokens.js';
 import { InternalTokenCache } from './internal-tokens.js';
 import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
-import type { RouteHandler } from '../foundation/http-server.js';
+import type { RouteHandler } from '../foundation/http/server.js';
 
 const require = createRequire(import.meta.url);
 

@@ -1,5 +1,5 @@
-import { signGatewayToken, type Caller } from '../foundation/identity.js';
-import type { TokenSigner } from '../foundation/tokens.js';
+import { signGatewayToken, type Caller } from '../foundation/auth/identity.js';
+import type { TokenSigner } from '../foundation/auth/tokens.js';
 
 /** InternalTokenCacheOptions sizes the cache of internal tokens. */
 export interface InternalTokenCacheOptions {

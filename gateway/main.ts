@@ -12,20 +12,20 @@ import {
   portSchema,
   positiveIntSchema,
   setting,
-} from '../foundation/config.js';
+} from '../foundation/service/config.js';
 import { Supergraph } from '@apollo/federation-internals';
 import { GraphQLError } from 'graphql';
-import { AppError, RateLimitedError } from '../foundation/errors.js';
-import { toClientError } from '../foundation/graphql-errors.js';
-import { graphqlRoute, type PrepareRequest } from '../foundation/graphql-http.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../foundation/pagination.js';
-import { HttpService, sendJson, type RouteHandler } from '../foundation/http-server.js';
-import { signGatewayToken } from '../foundation/identity.js';
-import { Lifecycle } from '../foundation/lifecycle.js';
-import { createLogger } from '../foundation/logger.js';
-import { Metrics } from '../foundation/metrics.js';
-import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../foundation/telemetry.js';
-import { loadKeySet, publicJwks, TokenSigner, TokenVerifier, watchKeySet } from '../foundation/tokens.js';
+import { AppError, RateLimitedError } from '../foundation/core/errors.js';
+import { toClientError } from '../foundation/graphql/errors.js';
+import { graphqlRoute, type PrepareRequest } from '../foundation/graphql/http.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../foundation/core/pagination.js';
+import { HttpService, sendJson, type RouteHandler } from '../foundation/http/server.js';
+import { signGatewayToken } from '../foundation/auth/identity.js';
+import { Lifecycle } from '../foundation/service/lifecycle.js';
+import { createLogger } from '../foundation/telemetry/logger.js';
+import { Metrics } from '../foundation/telemetry/metrics.js';
+import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../foundation/telemetry/tracing.js';
+import { loadKeySet, publicJwks, TokenSigner, TokenVerifier, watchKeySet } from '../foundation/auth/tokens.js';
 import { accountPages } from './account-pages.js';
 import { Authenticator, fromTrustedProxy, proxyTrust, refusal } from './auth.js';
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';

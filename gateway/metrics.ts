@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { counter, gauge, histogram, type FinishedRequest } from '../foundation/metrics.js';
+import { counter, gauge, histogram, type FinishedRequest } from '../foundation/telemetry/metrics.js';
 
 /**
  * REFUSAL_CODES are the codes of a request refused before (or instead of)

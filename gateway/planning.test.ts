@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { generatePrivateJwk, TokenSigner } from '../foundation/tokens.js';
+import { generatePrivateJwk, TokenSigner } from '../foundation/auth/tokens.js';
 import { createGateway } from './gateway.js';
 import { loadManifest } from './operation-admission.js';
 import { planRegisteredOperations } from './planning.js';

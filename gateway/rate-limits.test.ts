@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { RateLimitedError } from '../foundation/errors.js';
-import { databaseUrl, dropDatabases, provisionDatabases } from '../foundation/postgres-admin.js';
-import { testDatabaseServer, uniqueName } from '../foundation/testkit.js';
+import { RateLimitedError } from '../foundation/core/errors.js';
+import { databaseUrl, dropDatabases, provisionDatabases } from '../foundation/postgres/admin.js';
+import { testDatabaseServer, uniqueName } from '../foundation/testkit/databases.js';
 import { addressKey, GatewayRateLimits, type RateLimitPolicies, type RateLimitStore } from './rate-limits.js';
 
 const POLICIES: RateLimitPolicies = {

@@ -10,8 +10,8 @@ import {
   type RateLimiterAbstract,
   type IRateLimiterStoreOptions,
 } from 'rate-limiter-flexible';
-import { RateLimitedError } from '../foundation/errors.js';
-import type { Caller } from '../foundation/identity.js';
+import { RateLimitedError } from '../foundation/core/errors.js';
+import type { Caller } from '../foundation/auth/identity.js';
 
 /** RatePolicy is a sustained rate with a burst on top: `perSecond` a second, and up to `burst` more in a moment. */
 export interface RatePolicy {

@@ -1,5 +1,5 @@
-import type { Logger } from '../foundation/logger.js';
-import type { SessionFeedEvent as SessionEvent } from '../foundation/session-events.js';
+import type { Logger } from '../foundation/telemetry/logger.js';
+import type { SessionFeedEvent as SessionEvent } from '../foundation/events/session-events.js';
 
 
 /** TokenState is what the feed says of an access token. */

@@ -18,11 +18,11 @@ import {
 } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Caller } from '../foundation/identity.js';
-import type { Logger } from '../foundation/logger.js';
-import { SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/subgraph-subscriptions.js';
-import type { TokenSigner } from '../foundation/tokens.js';
-import { signGatewayToken } from '../foundation/identity.js';
+import type { Caller } from '../foundation/auth/identity.js';
+import type { Logger } from '../foundation/telemetry/logger.js';
+import { SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
+import type { TokenSigner } from '../foundation/auth/tokens.js';
+import { signGatewayToken } from '../foundation/auth/identity.js';
 import type { GatewayContext } from './gateway.js';
 import { gatewayMetrics } from './metrics.js';
 

@@ -2,7 +2,7 @@
 // the launcher, so that Ctrl-C in the terminal reaches the launcher only and
 // the database stops last, after every service has drained. It stops when told
 // to over IPC, on SIGTERM, or when the launcher goes away.
-import { startEmbeddedPostgres } from '../foundation/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../foundation/postgres/embedded.js';
 
 const options = JSON.parse(process.env.FIXUP_EMBEDDED_POSTGRES ?? '{}') as {
   dataDir: string;

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generatePrivateJwk } from '../foundation/tokens.js';
+import { generatePrivateJwk } from '../foundation/auth/tokens.js';
 import { COMPOSE_SECRETS } from './compose.js';
 import { ROOT } from './supergraph.js';
 

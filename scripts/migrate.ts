@@ -1,9 +1,9 @@
 // node dist/scripts/migrate.js --subgraph order: runs a subgraph's pending migrations and exits.
 // Kubernetes runs it as a Job, as the subgraph's database owner, before the Deployment rolls out.
 import { z } from 'zod';
-import { loadSettings, logLevelSchema, setting } from '../foundation/config.js';
-import { createLogger } from '../foundation/logger.js';
-import { createDataSource, migrate, type MigrationClass } from '../foundation/postgres.js';
+import { loadSettings, logLevelSchema, setting } from '../foundation/service/config.js';
+import { createLogger } from '../foundation/telemetry/logger.js';
+import { createDataSource, migrate, type MigrationClass } from '../foundation/postgres/database.js';
 import { SUBGRAPHS } from './services.js';
 
 const spec = {

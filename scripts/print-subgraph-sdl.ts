@@ -2,7 +2,7 @@
 // own per subgraph because type-graphql keeps its metadata in one global store.
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
-import { subgraphSdl } from '../foundation/subgraph.js';
+import { subgraphSdl } from '../foundation/graphql/subgraph-schema.js';
 import { SUBGRAPHS } from './services.js';
 
 const name = process.argv[2];

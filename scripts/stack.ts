@@ -4,9 +4,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { databaseUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres-admin.js';
-import { loadOrCreateSecret } from '../foundation/secrets.js';
-import { dbRole } from '../foundation/subgraph-service.js';
+import { databaseUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres/admin.js';
+import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
+import { dbRole } from '../foundation/service/subgraph-service.js';
 import { GATEWAY_PORT, SUBGRAPHS } from './services.js';
 
 /** DIST is the compiled tree that holds each service's entry point. */

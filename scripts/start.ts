@@ -1,9 +1,9 @@
 // npm start: runs the whole supergraph on this machine from one command.
 import { join } from 'node:path';
 import { z } from 'zod';
-import { booleanSchema, loadSettings, maskUrlPassword, portSchema, setting } from '../foundation/config.js';
-import { loadOrCreateSecret } from '../foundation/secrets.js';
-import { EMBEDDED_POSTGRES_PORT } from '../foundation/subgraph-service.js';
+import { booleanSchema, loadSettings, maskUrlPassword, portSchema, setting } from '../foundation/service/config.js';
+import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
+import { EMBEDDED_POSTGRES_PORT } from '../foundation/service/subgraph-service.js';
 import { defaultPorts, startStack, type Stack } from './stack.js';
 import { ROOT } from './supergraph.js';
 

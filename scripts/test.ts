@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEST_ADMIN_URL_VARIABLE } from '../foundation/testkit.js';
+import { TEST_ADMIN_URL_VARIABLE } from '../foundation/testkit/databases.js';
 import { freePort } from './stack.js';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { AUDIT_CHAIN_GENESIS, auditChainHash } from '../../foundation/audit-chain.js';
+import { AUDIT_CHAIN_GENESIS, auditChainHash } from '../../foundation/events/audit-chain.js';
 
 const BATCH = 1000;
 

@@ -1,4 +1,4 @@
-import type { MigrationClass } from '../../foundation/postgres.js';
+import type { MigrationClass } from '../../foundation/postgres/database.js';
 import { CreateAuditEvents1732300000000 } from './1732300000000-create-audit-events.js';
 import { AuditHashChain1733000000000 } from './1733000000000-hash-chain.js';
 

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createOutboxTable } from '../../foundation/outbox.js';
+import { createOutboxTable } from '../../foundation/events/outbox.js';
 
 /** Skills1732400000000 records which providers offer which services, and adds the outbox of audit events. */
 export class Skills1732400000000 implements MigrationInterface {

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createOutboxTable } from '../../foundation/outbox.js';
+import { createOutboxTable } from '../../foundation/events/outbox.js';
 
 /**
  * Messages1732400000000 adds messages, each with a per-conversation position

@@ -1,4 +1,4 @@
-import type { MigrationClass } from '../../foundation/postgres.js';
+import type { MigrationClass } from '../../foundation/postgres/database.js';
 import { CreateConversations1732300000000 } from './1732300000000-create-conversations.js';
 import { Messages1732400000000 } from './1732400000000-messages.js';
 

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createOutboxTable } from '../../foundation/outbox.js';
+import { createOutboxTable } from '../../foundation/events/outbox.js';
 
 /**
  * Offers1732400000000 adds offers and lets the database back the workflow:

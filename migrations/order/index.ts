@@ -1,4 +1,4 @@
-import type { MigrationClass } from '../../foundation/postgres.js';
+import type { MigrationClass } from '../../foundation/postgres/database.js';
 import { CreateOrders1732300000000 } from './1732300000000-create-orders.js';
 import { Offers1732400000000 } from './1732400000000-offers.js';
 

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createOutboxTable } from '../../foundation/outbox.js';
+import { createOutboxTable } from '../../foundation/events/outbox.js';
 
 /**
  * Sessions1732400000000 adds what sign-in needs: a token version per user,

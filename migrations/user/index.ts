@@ -1,4 +1,4 @@
-import type { MigrationClass } from '../../foundation/postgres.js';
+import type { MigrationClass } from '../../foundation/postgres/database.js';
 import { CreateUsers1732300000000 } from './1732300000000-create-users.js';
 import { Sessions1732400000000 } from './1732400000000-sessions.js';
 import { SignInLinks1733000000000 } from './1733000000000-sign-in-links.js';

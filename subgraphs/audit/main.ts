@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
-import { loadSettings, maskSecrets } from '../../foundation/config.js';
-import { auditIngestSecret, runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
+import { loadSettings, maskSecrets } from '../../foundation/service/config.js';
+import { auditIngestSecret, runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
 import { auditMigrations } from '../../migrations/audit/index.js';
 import { createLoaders, type AuditContext } from './api/context.js';
 import { ingestRoute } from './api/ingest-route.js';

@@ -1,4 +1,4 @@
-import { counter } from '../../foundation/metrics.js';
+import { counter } from '../../foundation/telemetry/metrics.js';
 
 const ingested = counter('fixup_audit_events_ingested_total', 'Audit events received from the outbox relays and stored');
 const duplicates = counter('fixup_audit_events_duplicates_total', 'Audit events received again (a relay retry) and ignored: each is stored once');

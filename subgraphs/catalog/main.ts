@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
-import { booleanSchema, loadSettings, maskSecrets, setting } from '../../foundation/config.js';
-import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
+import { booleanSchema, loadSettings, maskSecrets, setting } from '../../foundation/service/config.js';
+import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
 import { catalogMigrations } from '../../migrations/catalog/index.js';
 import { createLoaders, type CatalogContext } from './api/context.js';
 import { catalogInternalRoutes } from './api/internal-routes.js';

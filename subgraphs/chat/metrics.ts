@@ -1,4 +1,4 @@
-import { gauge, histogram } from '../../foundation/metrics.js';
+import { gauge, histogram } from '../../foundation/telemetry/metrics.js';
 
 /** ListenState is what the chat process knows of its LISTEN connection. */
 export interface ListenState {

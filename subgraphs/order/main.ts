@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/config.js';
-import { runSubgraph, subgraphSettings } from '../../foundation/subgraph-service.js';
+import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/service/config.js';
+import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
 import { orderMigrations } from '../../migrations/order/index.js';
 import { createLoaders, type OrderContext } from './api/context.js';
 import { orderInternalRoutes } from './api/internal-routes.js';

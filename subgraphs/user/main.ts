@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
-import { loadSettings, maskSecrets } from '../../foundation/config.js';
-import { runSubgraph } from '../../foundation/subgraph-service.js';
-import { loadKeySet, publicJwks, TokenSigner, watchKeySet } from '../../foundation/tokens.js';
+import { loadSettings, maskSecrets } from '../../foundation/service/config.js';
+import { runSubgraph } from '../../foundation/service/subgraph-service.js';
+import { loadKeySet, publicJwks, TokenSigner, watchKeySet } from '../../foundation/auth/tokens.js';
 import { userMigrations } from '../../migrations/user/index.js';
 import { createLoaders, type UserContext } from './api/context.js';
 import { jwksRoute, sessionEventsRoute } from './api/routes.js';

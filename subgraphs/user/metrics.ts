@@ -1,4 +1,4 @@
-import { gauge } from '../../foundation/metrics.js';
+import { gauge } from '../../foundation/telemetry/metrics.js';
 
 /** watchSessionFeed reports, at each scrape, how many gateways follow the session feed. */
 export function watchSessionFeed(feed: { readonly subscriberCount: number }): void {

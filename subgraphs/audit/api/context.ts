@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
-import { byIdLoader } from '../../../foundation/loaders.js';
-import type { CallerContext } from '../../../foundation/permissions.js';
+import { byIdLoader } from '../../../foundation/graphql/loaders.js';
+import type { CallerContext } from '../../../foundation/graphql/permissions.js';
 import type { AuditEvent, AuditLog } from '../business/audit-log.js';
 
 /** AuditLoaders batch the audit subgraph's look-ups within one request. */

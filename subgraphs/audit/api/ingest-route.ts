@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { BodyTooLargeError, readBody, sendJson, type RouteHandler } from '../../../foundation/http-server.js';
+import { BodyTooLargeError, readBody, sendJson, type RouteHandler } from '../../../foundation/http/server.js';
 import type { AuditLog } from '../business/audit-log.js';
 import { countIngest } from '../metrics.js';
 

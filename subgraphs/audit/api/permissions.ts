@@ -1,4 +1,4 @@
-import { isAdmin } from '../../../foundation/permissions.js';
+import { isAdmin } from '../../../foundation/graphql/permissions.js';
 
 /** auditPermissions are the contract's "Who may do what" for audit: admins only, field by field. */
 export const auditPermissions = {

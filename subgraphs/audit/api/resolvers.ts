@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import { InvalidInputError } from '../../../foundation/errors.js';
-import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
-import { parseId } from '../../../foundation/ids.js';
-import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/pagination.js';
+import { InvalidInputError } from '../../../foundation/core/errors.js';
+import { toConnection, type ConnectionShape } from '../../../foundation/graphql/connection.js';
+import { parseId } from '../../../foundation/core/ids.js';
+import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/core/pagination.js';
 import type { AuditEvent, AuditFilter, AuditLog } from '../business/audit-log.js';
 import type { AuditContext } from './context.js';
 import { AuditEventConnection, AuditEventFilterInput, AuditEventType, UserRef } from './types.js';

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
-import { isId } from '../../../foundation/ids.js';
-import { withPermissions } from '../../../foundation/permissions.js';
-import { buildFederatedSchema } from '../../../foundation/subgraph.js';
+import { isId } from '../../../foundation/core/ids.js';
+import { withPermissions } from '../../../foundation/graphql/permissions.js';
+import { buildFederatedSchema } from '../../../foundation/graphql/subgraph-schema.js';
 import type { AuditLog } from '../business/audit-log.js';
 import type { AuditContext } from './context.js';
 import { auditPermissions } from './permissions.js';

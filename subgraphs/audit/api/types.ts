@@ -1,6 +1,6 @@
 import { Directive, Field, ID, InputType, ObjectType } from 'type-graphql';
-import { connectionTypes } from '../../../foundation/graphql-connection.js';
-import { JSONObjectScalar } from '../../../foundation/scalars.js';
+import { connectionTypes } from '../../../foundation/graphql/connection.js';
+import { JSONObjectScalar } from '../../../foundation/graphql/scalars.js';
 
 /** UserRef is the `User` entity as audit knows it: by key only, resolved by the user subgraph. */
 @ObjectType('User', { description: 'A person with an account: a customer, a provider or an admin.' })

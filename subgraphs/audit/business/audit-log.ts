@@ -1,5 +1,5 @@
-import { AUDIT_CHAIN_GENESIS, auditChainHash } from '../../../foundation/audit-chain.js';
-import type { Page } from '../../../foundation/pagination.js';
+import { AUDIT_CHAIN_GENESIS, auditChainHash } from '../../../foundation/events/audit-chain.js';
+import type { Page } from '../../../foundation/core/pagination.js';
 
 /** AuditEvent is one recorded security-relevant action. */
 export interface AuditEvent {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit.js';
+import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
 import { auditMigrations } from '../../../migrations/audit/index.js';
 import { AuditLog } from '../business/audit-log.js';
 import { PostgresAuditStore } from './audit-store.js';

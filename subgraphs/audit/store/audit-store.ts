@@ -1,5 +1,5 @@
 import { type DataSource, type Repository } from 'typeorm';
-import { anyOf } from '../../../foundation/postgres.js';
+import { anyOf } from '../../../foundation/postgres/database.js';
 import type { AuditEvent, AuditFilter, AuditPosition, AuditStore, ChainedAuditEvent, ChainHead } from '../business/audit-log.js';
 import { AuditEventRow } from './entities.js';
 

@@ -1,7 +1,7 @@
 import type DataLoader from 'dataloader';
-import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
-import { MAX_PAGE_SIZE } from '../../../foundation/pagination.js';
-import type { CallerContext } from '../../../foundation/permissions.js';
+import { byIdLoader, groupLoader } from '../../../foundation/graphql/loaders.js';
+import { MAX_PAGE_SIZE } from '../../../foundation/core/pagination.js';
+import type { CallerContext } from '../../../foundation/graphql/permissions.js';
 import type { CatalogService, Category, Service, Skill } from '../business/catalog.js';
 
 /** CatalogLoaders batch the catalog's look-ups within one request. */

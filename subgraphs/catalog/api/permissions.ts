@@ -1,5 +1,5 @@
-import { allow } from '../../../foundation/shield.js';
-import { hasRole, isAdmin } from '../../../foundation/permissions.js';
+import { allow } from '../../../foundation/graphql/shield.js';
+import { hasRole, isAdmin } from '../../../foundation/graphql/permissions.js';
 
 /** catalogPermissions are the contract's "Who may do what" for catalog: browsing is open, admins create, providers manage their skills. */
 export const catalogPermissions = {

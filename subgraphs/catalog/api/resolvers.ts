@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { pageSize } from '../../../foundation/pagination.js';
-import { InvalidInputError } from '../../../foundation/errors.js';
-import { parseId } from '../../../foundation/ids.js';
+import { pageSize } from '../../../foundation/core/pagination.js';
+import { InvalidInputError } from '../../../foundation/core/errors.js';
+import { parseId } from '../../../foundation/core/ids.js';
 import type { CatalogService, Category, Service } from '../business/catalog.js';
 import type { CatalogContext } from './context.js';
 import { CategoryType, CreateServiceInputType, ServiceType, UserType } from './types.js';

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
-import { withPermissions } from '../../../foundation/permissions.js';
-import { buildFederatedSchema } from '../../../foundation/subgraph.js';
-import { isId } from '../../../foundation/ids.js';
+import { withPermissions } from '../../../foundation/graphql/permissions.js';
+import { buildFederatedSchema } from '../../../foundation/graphql/subgraph-schema.js';
+import { isId } from '../../../foundation/core/ids.js';
 import type { CatalogService } from '../business/catalog.js';
 import type { CatalogContext } from './context.js';
 import { catalogPermissions } from './permissions.js';

@@ -1,6 +1,6 @@
-import type { AuditEntry } from '../../../foundation/audit-entry.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../../foundation/errors.js';
-import type { Caller, Viewer } from '../../../foundation/identity.js';
+import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../../foundation/core/errors.js';
+import type { Caller, Viewer } from '../../../foundation/auth/identity.js';
 
 /** Category groups services, such as Plumbing. */
 export interface Category {

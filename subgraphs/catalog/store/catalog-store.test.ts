@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit.js';
+import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
 import { catalogMigrations } from '../../../migrations/catalog/index.js';
 import { CatalogService } from '../business/catalog.js';
 import { DEMO_CATALOG } from '../business/demo-catalog.js';

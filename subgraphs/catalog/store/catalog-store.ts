@@ -1,10 +1,10 @@
 import { type DataSource, type EntityManager, type Repository } from 'typeorm';
-import type { AuditEntry } from '../../../foundation/audit-entry.js';
-import { ConflictError } from '../../../foundation/errors.js';
-import type { Caller } from '../../../foundation/identity.js';
-import { newId } from '../../../foundation/ids.js';
-import { recordAuditEvent } from '../../../foundation/outbox.js';
-import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
+import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
+import { ConflictError } from '../../../foundation/core/errors.js';
+import type { Caller } from '../../../foundation/auth/identity.js';
+import { newId } from '../../../foundation/core/ids.js';
+import { recordAuditEvent } from '../../../foundation/events/outbox.js';
+import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
 import type { CatalogStore, CatalogTx, Category, NewCategory, NewService, Service, ServiceFilter, Skill } from '../business/catalog.js';
 import { CategoryRow, ServiceRow } from './entities.js';
 

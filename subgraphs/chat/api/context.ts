@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
-import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
-import type { CallerContext } from '../../../foundation/permissions.js';
+import { byIdLoader, groupLoader } from '../../../foundation/graphql/loaders.js';
+import type { CallerContext } from '../../../foundation/graphql/permissions.js';
 import type { Conversation, ConversationService, Message } from '../business/conversations.js';
 
 /** ChatLoaders batch chat's look-ups within one request. */

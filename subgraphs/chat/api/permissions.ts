@@ -1,5 +1,5 @@
-import { allow } from '../../../foundation/shield.js';
-import { isSignedIn } from '../../../foundation/permissions.js';
+import { allow } from '../../../foundation/graphql/shield.js';
+import { isSignedIn } from '../../../foundation/graphql/permissions.js';
 
 /**
  * chatPermissions are the contract's "Who may do what" for chat. Who may read

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { InvalidInputError } from '../../../foundation/errors.js';
-import { parseId } from '../../../foundation/ids.js';
-import { decodeCursor, encodeCursor, pageSize } from '../../../foundation/pagination.js';
+import { InvalidInputError } from '../../../foundation/core/errors.js';
+import { parseId } from '../../../foundation/core/ids.js';
+import { decodeCursor, encodeCursor, pageSize } from '../../../foundation/core/pagination.js';
 import type { Conversation, ConversationService, Message } from '../business/conversations.js';
 import type { ChatContext } from './context.js';
 import { ConversationType, MessageConnection, MessageType, OrderType, UserRef } from './types.js';

@@ -1,5 +1,5 @@
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
-import { PageInfoType } from '../../../foundation/graphql-connection.js';
+import { PageInfoType } from '../../../foundation/graphql/connection.js';
 
 /** UserRef is the `User` entity as chat knows it: by key only, resolved by the user subgraph. */
 @ObjectType('User', { description: 'A person with an account: a customer, a provider or an admin.' })

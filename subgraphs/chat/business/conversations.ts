@@ -1,7 +1,7 @@
-import type { AuditEntry } from '../../../foundation/audit-entry.js';
-import { ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/errors.js';
-import type { Caller, Viewer } from '../../../foundation/identity.js';
-import { newId } from '../../../foundation/ids.js';
+import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/core/errors.js';
+import type { Caller, Viewer } from '../../../foundation/auth/identity.js';
+import { newId } from '../../../foundation/core/ids.js';
 
 /** Conversation is the chat between an order's customer and one provider. */
 export interface Conversation {

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AuditEntry } from '../../../foundation/audit-entry.js';
-import type { Caller } from '../../../foundation/identity.js';
-import type { Logger } from '../../../foundation/logger.js';
-import { recordAuditEvent } from '../../../foundation/outbox.js';
-import { anyOf, returnedRows } from '../../../foundation/postgres.js';
+import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
+import type { Caller } from '../../../foundation/auth/identity.js';
+import type { Logger } from '../../../foundation/telemetry/logger.js';
+import { recordAuditEvent } from '../../../foundation/events/outbox.js';
+import { anyOf, returnedRows } from '../../../foundation/postgres/database.js';
 import type { ChatStore, ChatTx, Conversation, Message, MessageWakeups } from '../business/conversations.js';
 import { ConversationRow, MessageRow } from './entities.js';
 

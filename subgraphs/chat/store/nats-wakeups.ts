@@ -1,5 +1,5 @@
 import { connect, DeliverPolicy, Events, nanos, StorageType, StringCodec, type ConsumerMessages, type JetStreamClient, type NatsConnection } from 'nats';
-import type { Logger } from '../../../foundation/logger.js';
+import type { Logger } from '../../../foundation/telemetry/logger.js';
 import type { MessageAnnouncer, MessageWakeups } from '../business/conversations.js';
 
 const codec = StringCodec();

@@ -1,7 +1,7 @@
 import type DataLoader from 'dataloader';
-import { byIdLoader, groupLoader } from '../../../foundation/loaders.js';
-import { MAX_PAGE_SIZE } from '../../../foundation/pagination.js';
-import type { CallerContext } from '../../../foundation/permissions.js';
+import { byIdLoader, groupLoader } from '../../../foundation/graphql/loaders.js';
+import { MAX_PAGE_SIZE } from '../../../foundation/core/pagination.js';
+import type { CallerContext } from '../../../foundation/graphql/permissions.js';
 import type { Offer, Order, OrderService } from '../business/orders.js';
 
 /** OrderLoaders batch the order subgraph's look-ups within one request. */

@@ -1,6 +1,6 @@
-import { sendJson, type RouteHandler } from '../../../foundation/http-server.js';
-import { gatewayOnly, type GatewayTrust } from '../../../foundation/identity.js';
-import { isId } from '../../../foundation/ids.js';
+import { sendJson, type RouteHandler } from '../../../foundation/http/server.js';
+import { gatewayOnly, type GatewayTrust } from '../../../foundation/auth/identity.js';
+import { isId } from '../../../foundation/core/ids.js';
 import type { OrderService } from '../business/orders.js';
 
 /**

@@ -1,6 +1,6 @@
-import { allow, and, rule } from '../../../foundation/shield.js';
-import { NotFoundError } from '../../../foundation/errors.js';
-import { denied, hasRole, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/permissions.js';
+import { allow, and, rule } from '../../../foundation/graphql/shield.js';
+import { NotFoundError } from '../../../foundation/core/errors.js';
+import { denied, hasRole, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/graphql/permissions.js';
 
 /** ownProviderData allows a provider to read their own offers and matching orders. */
 const ownProviderData = rule('ownProviderData', { cache: 'no_cache' })((user: { id: string }, _args, ctx: CallerContext) =>

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
-import { parseId } from '../../../foundation/ids.js';
-import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/pagination.js';
+import { toConnection, type ConnectionShape } from '../../../foundation/graphql/connection.js';
+import { parseId } from '../../../foundation/core/ids.js';
+import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/core/pagination.js';
 import type { Offer, Order, OrderService, OrderStatus, OrderView, Position } from '../business/orders.js';
 import type { OrderContext } from './context.js';
 import {

@@ -1,5 +1,5 @@
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { connectionTypes } from '../../../foundation/graphql-connection.js';
+import { connectionTypes } from '../../../foundation/graphql/connection.js';
 
 /** OrderStatusEnum is the GraphQL `OrderStatus`. */
 export enum OrderStatusEnum {

@@ -1,8 +1,8 @@
-import type { AuditEntry } from '../../../foundation/audit-entry.js';
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/errors.js';
-import type { Caller, Viewer } from '../../../foundation/identity.js';
-import { newId } from '../../../foundation/ids.js';
-import type { Page } from '../../../foundation/pagination.js';
+import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/core/errors.js';
+import type { Caller, Viewer } from '../../../foundation/auth/identity.js';
+import { newId } from '../../../foundation/core/ids.js';
+import type { Page } from '../../../foundation/core/pagination.js';
 
 /** OrderStatus is where an order is in its workflow. */
 export type OrderStatus = 'OPEN' | 'ACCEPTED' | 'COMPLETED' | 'CANCELLED';

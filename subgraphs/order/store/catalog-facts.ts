@@ -1,5 +1,5 @@
-import type { Caller } from '../../../foundation/identity.js';
-import { internalGet } from '../../../foundation/internal-calls.js';
+import type { Caller } from '../../../foundation/auth/identity.js';
+import { internalGet } from '../../../foundation/http/internal-calls.js';
 import type { CatalogFacts } from '../business/orders.js';
 
 /**

@@ -1,9 +1,9 @@
 import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import type { AuditEntry } from '../../../foundation/audit-entry.js';
-import { ConflictError } from '../../../foundation/errors.js';
-import type { Caller } from '../../../foundation/identity.js';
-import { recordAuditEvent } from '../../../foundation/outbox.js';
-import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres.js';
+import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
+import { ConflictError } from '../../../foundation/core/errors.js';
+import type { Caller } from '../../../foundation/auth/identity.js';
+import { recordAuditEvent } from '../../../foundation/events/outbox.js';
+import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
 import type { Offer, OfferStatus, Order, OrderStatus, OrderStore, OrderTx, Position } from '../business/orders.js';
 import { OfferRow, OrderRow } from './entities.js';
 

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
-import { byIdLoader } from '../../../foundation/loaders.js';
-import type { CallerContext } from '../../../foundation/permissions.js';
+import { byIdLoader } from '../../../foundation/graphql/loaders.js';
+import type { CallerContext } from '../../../foundation/graphql/permissions.js';
 import type { AccountService } from '../business/accounts.js';
 import type { User } from '../business/users.js';
 

@@ -1,5 +1,5 @@
-import { allow, or, rule } from '../../../foundation/shield.js';
-import { denied, isAdmin, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/permissions.js';
+import { allow, or, rule } from '../../../foundation/graphql/shield.js';
+import { denied, isAdmin, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/graphql/permissions.js';
 import { OWN_ACCOUNT } from './types.js';
 
 /** handedToOwner allows private fields of a user object returned to its owner by sign-up or sign-in. */

@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { InvalidInputError } from '../../../foundation/errors.js';
-import { toConnection, type ConnectionShape } from '../../../foundation/graphql-connection.js';
-import { parseId } from '../../../foundation/ids.js';
-import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/pagination.js';
+import { InvalidInputError } from '../../../foundation/core/errors.js';
+import { toConnection, type ConnectionShape } from '../../../foundation/graphql/connection.js';
+import { parseId } from '../../../foundation/core/ids.js';
+import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/core/pagination.js';
 import type { AccountService, LiveSession, SessionTokens } from '../business/accounts.js';
 import type { Role, User } from '../business/users.js';
 import type { UserContext } from './context.js';

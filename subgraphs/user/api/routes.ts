@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { sendJson, type RouteHandler } from '../../../foundation/http-server.js';
-import { gatewayOnly, type GatewayTrust } from '../../../foundation/identity.js';
+import { sendJson, type RouteHandler } from '../../../foundation/http/server.js';
+import { gatewayOnly, type GatewayTrust } from '../../../foundation/auth/identity.js';
 import type { FeedSubscriber, PostgresSessionFeed, SessionEvent } from '../store/session-feed.js';
 
 /** jwksRoute publishes the public keys that verify access tokens (read at each request: a rotation reloads them). */

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
-import { isId } from '../../../foundation/ids.js';
-import { withPermissions } from '../../../foundation/permissions.js';
-import { buildFederatedSchema } from '../../../foundation/subgraph.js';
+import { isId } from '../../../foundation/core/ids.js';
+import { withPermissions } from '../../../foundation/graphql/permissions.js';
+import { buildFederatedSchema } from '../../../foundation/graphql/subgraph-schema.js';
 import type { AccountService } from '../business/accounts.js';
 import type { UserContext } from './context.js';
 import { userPermissions } from './permissions.js';

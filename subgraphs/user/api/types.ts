@@ -1,5 +1,5 @@
 import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { connectionTypes } from '../../../foundation/graphql-connection.js';
+import { connectionTypes } from '../../../foundation/graphql/connection.js';
 
 /** RoleEnum is the GraphQL `Role`. */
 export enum RoleEnum {

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Caller, Viewer } from '../../../foundation/identity.js';
+import type { Caller, Viewer } from '../../../foundation/auth/identity.js';
 import {
   ConflictError,
   InvalidInputError,
   NotFoundError,
   UnauthenticatedError,
-} from '../../../foundation/errors.js';
-import { newId } from '../../../foundation/ids.js';
-import type { Page } from '../../../foundation/pagination.js';
+} from '../../../foundation/core/errors.js';
+import { newId } from '../../../foundation/core/ids.js';
+import type { Page } from '../../../foundation/core/pagination.js';
 import type { AccountTx, EmailTokenPurpose, Role, SessionInfo, User, UserPosition, UserStore, UserWithPassword } from './users.js';
 
 /** PasswordHasher hashes and checks passwords (argon2id in production). */

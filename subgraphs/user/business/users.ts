@@ -1,5 +1,5 @@
-import type { AuditEntry } from '../../../foundation/audit-entry.js';
-import type { Caller } from '../../../foundation/identity.js';
+import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
+import type { Caller } from '../../../foundation/auth/identity.js';
 
 /** Role is what a user may act as. */
 export type Role = 'CUSTOMER' | 'PROVIDER' | 'ADMIN';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { addressKey, KeyedRateLimiter, type LimitPolicy } from '../../../foundation/rate-limit.js';
+import { addressKey, KeyedRateLimiter, type LimitPolicy } from './rate-limit.js';
 import type { AttemptLimiter, CredentialOperation, LoginAttempt } from '../business/accounts.js';
 
 /** AttemptLimits are the policies of the credential limits. */

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestScope } from './http-server.js';
+import type { RequestScope } from './server.js';
 
 const storage = new AsyncLocalStorage<RequestScope>();
 

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { toClientError } from './graphql-errors.js';
-import type { RequestScope } from './http-server.js';
-import { GATEWAY_TOKEN_AUDIENCE, GATEWAY_TOKEN_ISSUER, type Caller, type GatewayTrust } from './identity.js';
-import type { Logger } from './logger.js';
-import type { TokenSigner } from './tokens.js';
-import { WebSocketEndpoint } from './websocket.js';
+import { toClientError } from './errors.js';
+import type { RequestScope } from '../http/server.js';
+import { GATEWAY_TOKEN_AUDIENCE, GATEWAY_TOKEN_ISSUER, type Caller, type GatewayTrust } from '../auth/identity.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { TokenSigner } from '../auth/tokens.js';
+import { WebSocketEndpoint } from '../http/websocket.js';
 
 /**
  * SUBSCRIBE_STATEMENT_EXTENSION is the key, in a graphql-ws `subscribe`

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { DataSource, Raw, type FindOperator, type Logger as TypeormLogger, type MigrationInterface, type QueryRunner } from 'typeorm';
-import type { Logger } from './logger.js';
-import { observeStatement } from './metrics.js';
-import { currentScope } from './request-context.js';
+import type { Logger } from '../telemetry/logger.js';
+import { observeStatement } from '../telemetry/metrics.js';
+import { currentScope } from '../http/request-context.js';
 
 /** MigrationClass is a TypeORM migration listed explicitly by a subgraph. */
 export type MigrationClass = new () => MigrationInterface;

@@ -1,5 +1,5 @@
 import { hash, verify, Algorithm } from '@node-rs/argon2';
-import { RateLimitedError } from './errors.js';
+import { RateLimitedError } from '../../../foundation/core/errors.js';
 
 /**
  * OWASP_ARGON2ID is OWASP's recommended minimum for argon2id (Password Storage

@@ -1,6 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import DataLoader from 'dataloader';
-import { spansExported } from './telemetry.js';
+import { spansExported } from '../telemetry/tracing.js';
 
 const tracer = trace.getTracer('fixup.loaders');
 

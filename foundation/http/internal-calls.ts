@@ -1,6 +1,6 @@
 import { context, propagation } from '@opentelemetry/api';
-import { REQUEST_ID_HEADER } from './http-server.js';
-import { GATEWAY_TOKEN_HEADER, type Caller } from './identity.js';
+import { REQUEST_ID_HEADER } from './server.js';
+import { GATEWAY_TOKEN_HEADER, type Caller } from '../auth/identity.js';
 
 /** InternalCallError says another subgraph's internal route failed; it is unexpected for clients. */
 export class InternalCallError extends Error {}

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** ShutdownStep is one thing to stop. */
 export interface ShutdownStep {

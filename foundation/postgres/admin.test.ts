@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { databaseUrl, dropDatabases, provisionDatabases, type DatabaseGrant } from './postgres-admin.js';
-import { testDatabaseServer, uniqueName } from './testkit.js';
+import { databaseUrl, dropDatabases, provisionDatabases, type DatabaseGrant } from './admin.js';
+import { testDatabaseServer, uniqueName } from '../testkit/databases.js';
 
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { BodyTooLargeError, readBody, sendJson, type RequestScope, type RouteHandler } from './http-server.js';
+import { BodyTooLargeError, readBody, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
 
 /** GraphQLFields are the named parts of a GraphQL request, from a POST body or GET's query string. */
 export type GraphQLFields = Record<string, unknown>;

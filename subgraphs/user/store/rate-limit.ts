@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import { RateLimitedError } from './errors.js';
+import { RateLimitedError } from '../../../foundation/core/errors.js';
 
 /** LimitPolicy is how many attempts one key gets in a window. */
 export interface LimitPolicy {

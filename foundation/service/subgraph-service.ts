@@ -13,20 +13,20 @@ import {
   setting,
   type Settings,
 } from './config.js';
-import { graphqlRoute } from './graphql-http.js';
-import type { ScopedContext } from './graphql-errors.js';
-import { HttpService, sendJson, type RequestScope, type RouteHandler } from './http-server.js';
-import { GatewayTrust, type Caller } from './identity.js';
+import { graphqlRoute } from '../graphql/http.js';
+import type { ScopedContext } from '../graphql/errors.js';
+import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
+import { GatewayTrust, type Caller } from '../auth/identity.js';
 import { Lifecycle } from './lifecycle.js';
-import { createLogger, type Logger } from './logger.js';
-import { Metrics, watchPool, type PoolStats } from './metrics.js';
-import { createDataSource, databaseReadiness, migrate, type MigrationClass } from './postgres.js';
-import { OutboxRelay } from './outbox-relay.js';
-import { loadOrCreateSecret } from './secrets.js';
-import { createSubgraphServer } from './subgraph.js';
-import { serveSubgraphSubscriptions } from './subgraph-subscriptions.js';
-import { currentScope } from './request-context.js';
-import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from './telemetry.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { Metrics, watchPool, type PoolStats } from '../telemetry/metrics.js';
+import { createDataSource, databaseReadiness, migrate, type MigrationClass } from '../postgres/database.js';
+import { OutboxRelay } from '../events/outbox-relay.js';
+import { loadOrCreateSecret } from '../auth/secrets.js';
+import { createSubgraphServer } from '../graphql/subgraph-schema.js';
+import { serveSubgraphSubscriptions } from '../graphql/subscriptions.js';
+import { currentScope } from '../http/request-context.js';
+import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../telemetry/tracing.js';
 
 const optionalText = z
   .string()

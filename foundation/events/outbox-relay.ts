@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
-import type { Logger } from './logger.js';
-import { OutboxMetrics } from './metrics.js';
+import type { Logger } from '../telemetry/logger.js';
+import { OutboxMetrics } from '../telemetry/metrics.js';
 import { AUDIT_TOPIC, type AuditEventPayload } from './outbox.js';
-import { returnedRows } from './postgres.js';
+import { returnedRows } from '../postgres/database.js';
 
 /** AUDIT_INGEST_PATH is where the audit subgraph takes delivered events. */
 export const AUDIT_INGEST_PATH = '/internal/audit-events';

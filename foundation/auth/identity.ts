@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { sendJson, type RouteHandler } from './http-server.js';
+import { sendJson, type RouteHandler } from '../http/server.js';
 import type { JWTPayload } from 'jose';
 import { TokenVerifier, VerifiedTokens, type TokenSigner } from './tokens.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphQLError } from 'graphql';
-import { AppError, ConflictError, InvalidInputError, RateLimitedError } from './errors.js';
-import { INTERNAL_MESSAGE, isUnexpected, toClientError } from './graphql-errors.js';
+import { AppError, ConflictError, InvalidInputError, RateLimitedError } from '../core/errors.js';
+import { INTERNAL_MESSAGE, isUnexpected, toClientError } from './errors.js';
 
 function resolverError(original: Error): GraphQLError {
   return new GraphQLError(original.message, { originalError: original, path: ['order'] });

@@ -7,10 +7,10 @@ import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { assertValidSchema, parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError } from '../core/errors.js';
 import { DateTimeScalar } from './scalars.js';
-import { requestScopePlugin, toClientError, type ScopedContext } from './graphql-errors.js';
-import { spansExported } from './telemetry.js';
+import { requestScopePlugin, toClientError, type ScopedContext } from './errors.js';
+import { spansExported } from '../telemetry/tracing.js';
 
 /** FEDERATION_LINK opts a subgraph into Federation 2 and imports the directives Fixup uses. */
 export const FEDERATION_LINK =

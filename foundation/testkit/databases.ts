@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { DataSource } from 'typeorm';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
-import { createLogger } from './logger.js';
-import { createDataSource, migrate, type MigrationClass } from './postgres.js';
-import { databaseUrl, dropDatabases, provisionDatabases, type DatabaseGrant } from './postgres-admin.js';
+import { startEmbeddedPostgres } from '../postgres/embedded.js';
+import { createLogger } from '../telemetry/logger.js';
+import { createDataSource, migrate, type MigrationClass } from '../postgres/database.js';
+import { databaseUrl, dropDatabases, provisionDatabases, type DatabaseGrant } from '../postgres/admin.js';
 
 /** TEST_ADMIN_URL_VARIABLE is how `npm test` tells each test file which PostgreSQL server to use. */
 export const TEST_ADMIN_URL_VARIABLE = 'FIXUP_TEST_ADMIN_URL';

@@ -1,8 +1,8 @@
 import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { allow, applyMiddleware, rule, shield, type IRules } from './shield.js';
-import { ForbiddenError, UnauthenticatedError } from './errors.js';
-import type { ScopedContext } from './graphql-errors.js';
-import type { Caller } from './identity.js';
+import { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
+import type { ScopedContext } from './errors.js';
+import type { Caller } from '../auth/identity.js';
 
 /** CallerContext is a subgraph context that knows its verified caller. */
 export interface CallerContext extends ScopedContext {

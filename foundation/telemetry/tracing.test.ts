@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { spansExported, startTelemetry } from './telemetry.js';
+import { spansExported, startTelemetry } from './tracing.js';
 
 describe('telemetry with an exporter and a parent-based ratio sampler', () => {
   // A collector that takes whatever it is sent: the test looks at sampling decisions, not at delivery.

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Caller } from './identity.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { Caller } from '../auth/identity.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { runInScope } from './request-context.js';
 
 /** REQUEST_ID_HEADER carries a request's id from the client, through the gateway, to every subgraph. */

@@ -1,8 +1,8 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { AppError } from './errors.js';
-import type { RequestScope } from './http-server.js';
+import { AppError } from '../core/errors.js';
+import type { RequestScope } from '../http/server.js';
 
 /** INTERNAL_MESSAGE is the only thing a client learns of an unexpected error. */
 export const INTERNAL_MESSAGE = 'Internal server error';

@@ -1,5 +1,8 @@
-// Lint rules that hold the architecture in place: imports go down only.
-//   gateway/, subgraphs/*  ->  foundation/      (never the other way)
+// Lint rules that hold the architecture in place: imports go down only, and no import cycles (import-x/no-cycle).
+//   gateway/, subgraphs/*  ->  foundation/  ->  contracts/      (never the other way)
+//   contracts/             -/-> anything but zod
+//   foundation/core/       -/-> the rest of foundation/
+//   foundation/ (not tests)-/-> foundation/testkit/
 //   a subgraph             -/-> another subgraph or the gateway
 //   business/              -/-> GraphQL, TypeORM, its api/ or store/ layer
 //   store/                 -/-> GraphQL or its api/ layer
@@ -8,6 +11,7 @@
 // descriptions on every type, field and input field, naming conventions, no
 // unreachable types, and a reason on every deprecation.
 import graphql from '@graphql-eslint/eslint-plugin';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const SUBGRAPHS = ['user', 'catalog', 'order', 'chat', 'audit'];
@@ -20,15 +24,42 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser },
-    plugins: { '@typescript-eslint': tseslint.plugin },
+    plugins: { '@typescript-eslint': tseslint.plugin, 'import-x': importX },
+    // Sources import each other as `./x.js`; the resolver finds the `.ts` file.
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensionAlias: { '.js': ['.ts', '.js'] } })],
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
+      'import-x/no-cycle': 'error',
     },
   },
   {
+    // What two processes agree on: zod schemas and the types inferred from them, nothing else.
+    files: ['contracts/**/*.ts'],
+    rules: restrict([{ regex: '^(?!zod$|\\./)', message: 'contracts/ imports only zod and other contracts.' }]),
+  },
+  {
     files: ['foundation/**/*.ts'],
+    ignores: ['foundation/core/**', 'foundation/testkit/**', '**/*.test.ts'],
+    rules: restrict([
+      { regex: '(^|/)(subgraphs|gateway|scripts)(/|$)', message: 'foundation/ imports no subgraph, gateway or script.' },
+      { regex: '(^|/)testkit/', message: 'Only tests import the test kit.' },
+    ]),
+  },
+  {
+    files: ['foundation/**/*.test.ts', 'foundation/testkit/**/*.ts'],
     rules: restrict([{ regex: '(^|/)(subgraphs|gateway|scripts)(/|$)', message: 'foundation/ imports no subgraph, gateway or script.' }]),
+  },
+  {
+    files: ['foundation/core/**/*.ts'],
+    rules: restrict([
+      { regex: '(^|/)(subgraphs|gateway|scripts)(/|$)', message: 'foundation/ imports no subgraph, gateway or script.' },
+      { regex: '^\\.\\./(?!\\.\\./contracts/)', message: 'foundation/core/ (what business code may use) depends on no other foundation folder.' },
+    ]),
   },
   {
     files: ['gateway/**/*.ts'],
@@ -53,7 +84,7 @@ export default tseslint.config(
           ...boundaries,
           { group: [...GRAPHQL_PACKAGES, 'typeorm', 'pg'], message: 'Business code knows no GraphQL and no TypeORM.' },
           { regex: '(^|/)(api|store)/', message: 'Business code declares the storage it needs; it imports neither api/ nor store/.' },
-          { regex: 'foundation/(subgraph|graphql-|postgres|loaders)', message: 'Business code uses no GraphQL or database infrastructure.' },
+          { regex: 'foundation/(?!core/|events/audit-)', message: 'Business code uses foundation/core/ (errors, ids, paging) and the audit entry and chain of foundation/events/, no other infrastructure.' },
         ]),
       },
       {

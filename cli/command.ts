@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { Caller } from '../foundation/auth/identity.js';
+import type { Caller } from '../contracts/caller.js';
 import type { MigrationClass } from '../foundation/postgres/database.js';
 import type { SubgraphName } from './names.js';
 

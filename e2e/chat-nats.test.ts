@@ -7,7 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import { connect } from 'nats';
 import WebSocket from 'ws';
-import { GATEWAY_TOKEN_HEADER, signGatewayToken, type Caller } from '../foundation/auth/identity.js';
+import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/identity.js';
+import type { Caller, Role } from '../contracts/caller.js';
 import { signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
 import { TokenSigner } from '../foundation/auth/tokens.js';
 import { startTestStack, type TestStack } from './harness.js';
@@ -58,7 +59,7 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
 
   it('a message committed through one chat process reaches, in order and once, a follower of another, and a resume with after replays from the table', async () => {
     const [first, second] = t.stack.services.filter((s) => s.name.startsWith('chat')).map((s) => s.url);
-    const as = (id: string, role: string): Caller => ({ viewer: { id, roles: [role], sessionId: null }, ip: null, userAgent: 'test', requestId: `nats-${randomUUID()}` });
+    const as = (id: string, role: Role): Caller => ({ viewer: { id, roles: [role], sessionId: null }, ip: null, userAgent: 'test', requestId: `nats-${randomUUID()}` });
     const gatewayId = 'nats-test-gateway';
     const client = createClient({ url: second!.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) }) });
     const follow = async (afterId: string | null, into: string[]) =>

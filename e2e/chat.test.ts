@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/identity.js';
 import { signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
 import { TokenSigner } from '../foundation/auth/tokens.js';
+import type { Role } from '../contracts/caller.js';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const CHAT = readFileSync(new URL('../../schema/operations/chat.graphql', import.meta.url), 'utf8');
@@ -215,7 +216,7 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     const received: string[] = [];
     const gatewayId = 'test-gateway';
     const client = createClient({ url: second.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) }) });
-    const statement = (viewer: { id: string; roles: string[] }, options: { gatewayId: string; subgraph: string }) =>
+    const statement = (viewer: { id: string; roles: Role[] }, options: { gatewayId: string; subgraph: string }) =>
       signSubscribeStatement(signer, { viewer: { ...viewer, sessionId: null }, ip: null, userAgent: 'test', requestId: 'two-processes' }, { ...options, ttlSeconds: 60 });
     const refusals: unknown[] = [];
     const refused = (extensions: Record<string, unknown> | undefined) =>

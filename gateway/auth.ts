@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import { AppError, SessionStaleError, UnauthenticatedError } from '../foundation/core/errors.js';
-import type { Caller } from '../foundation/auth/identity.js';
+import { rolesSchema, type Caller } from '../contracts/caller.js';
 import { bearerToken, InvalidTokenError, VerifiedTokens, type TokenVerifier } from '../foundation/auth/tokens.js';
 import type { SessionRevocations } from './session-revocations.js';
 
@@ -94,7 +94,7 @@ export class Authenticator {
       }
       throw err;
     }
-    const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : null;
+    const roles = Array.isArray(claims.roles) ? rolesSchema.parse(claims.roles) : null;
     if (typeof claims.sub !== 'string' || !roles || typeof claims.ver !== 'number') throw new UnauthenticatedError('The access token is not valid');
     const sessionId = typeof claims.sid === 'string' ? claims.sid : null;
     const state = this.revocations.stateOf(claims.sub, claims.ver, sessionId);

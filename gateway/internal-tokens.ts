@@ -1,4 +1,5 @@
-import { signGatewayToken, type Caller } from '../foundation/auth/identity.js';
+import { signGatewayToken } from '../foundation/auth/identity.js';
+import type { Caller } from '../contracts/caller.js';
 import type { TokenSigner } from '../foundation/auth/tokens.js';
 
 /** InternalTokenCacheOptions sizes the cache of internal tokens. */

@@ -11,7 +11,7 @@ import {
   type IRateLimiterStoreOptions,
 } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../foundation/core/errors.js';
-import type { Caller } from '../foundation/auth/identity.js';
+import type { Caller } from '../contracts/caller.js';
 
 /** RatePolicy is a sustained rate with a burst on top: `perSecond` a second, and up to `burst` more in a moment. */
 export interface RatePolicy {

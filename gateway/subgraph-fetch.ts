@@ -4,7 +4,8 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { context as otelContext, propagation } from '@opentelemetry/api';
 import type { ScopedContext } from '../foundation/graphql/errors.js';
 import { REQUEST_ID_HEADER } from '../foundation/http/server.js';
-import { GATEWAY_TOKEN_HEADER, type Caller } from '../foundation/auth/identity.js';
+import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
+import type { Caller } from '../contracts/caller.js';
 import type { InternalTokenCache } from './internal-tokens.js';
 
 /** GatewayGraphQLResponse is a subgraph's answer as the gateway merges it. */

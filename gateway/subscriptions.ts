@@ -18,7 +18,7 @@ import {
 } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { Caller } from '../foundation/auth/identity.js';
+import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
 import type { TokenSigner } from '../foundation/auth/tokens.js';

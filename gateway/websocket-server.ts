@@ -7,7 +7,7 @@ import { RateLimitedError } from '../foundation/core/errors.js';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket } from 'ws';
 import { toClientError } from '../foundation/graphql/errors.js';
-import type { Caller } from '../foundation/auth/identity.js';
+import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { WebSocketEndpoint } from '../foundation/http/websocket.js';
 import { clientIp, type Authenticator, type ProxyTrust } from './auth.js';
@@ -146,7 +146,7 @@ export function serveGatewaySubscriptions(options: {
         const expiry = setTimeout(() => end('Access token expired: reconnect with a fresh token'), Math.max(0, (auth.expiresAt ?? 0) - Date.now()));
         const { tokenVersion } = auth;
         const unlisten = options.revocations.onChange((event) => {
-          if (event.userId === auth.caller.viewer!.id && !options.authenticator.stillValid(auth.caller, tokenVersion)) end('Session ended: reconnect with a fresh token');
+          if (event.userId === userId && !options.authenticator.stillValid(auth.caller, tokenVersion)) end('Session ended: reconnect with a fresh token');
         });
         const closed = gatewayMetrics.socketOpened();
         socket.once('close', () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { sendJson, type RouteHandler } from '../http/server.js';
 import type { JWTPayload } from 'jose';
 import { TokenVerifier, VerifiedTokens, type TokenSigner } from './tokens.js';
+import { gatewayClaimsSchema, type Caller } from '../../contracts/caller.js';
 
 /** GATEWAY_TOKEN_HEADER carries the gateway's signed statement of who is calling to every subgraph. */
 export const GATEWAY_TOKEN_HEADER = 'x-fixup-gateway-token';
@@ -12,24 +13,6 @@ export const GATEWAY_TOKEN_AUDIENCE = 'fixup-subgraphs';
 
 /** DEFAULT_GATEWAY_TOKEN_TTL_SECONDS keeps an internal token useless soon after the request it was made for. */
 export const DEFAULT_GATEWAY_TOKEN_TTL_SECONDS = 60;
-
-/** Viewer is the signed-in user a request acts for, as the gateway verified it. */
-export interface Viewer {
-  id: string;
-  roles: string[];
-  /** sessionId is the login (refresh-token family) the access token belongs to. */
-  sessionId: string | null;
-}
-
-/** Caller is everything a subgraph knows of who sent a request and from where. */
-export interface Caller {
-  viewer: Viewer | null;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string;
-  /** gatewayToken is the token a subgraph was sent, for the internal calls it makes on the same caller's behalf. */
-  gatewayToken?: string;
-}
 
 /**
  * signGatewayToken states the caller to the subgraphs, signed by the gateway.
@@ -55,11 +38,11 @@ export async function signGatewayToken(signer: TokenSigner, caller: Caller, ttlS
 }
 
 function callerFromClaims(claims: JWTPayload, requestId: string): Caller {
-  const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+  const { sub, roles, sid, ip, ua } = gatewayClaimsSchema.parse(claims);
   return {
-    viewer: typeof claims.sub === 'string' ? { id: claims.sub, roles, sessionId: typeof claims.sid === 'string' ? claims.sid : null } : null,
-    ip: typeof claims.ip === 'string' ? claims.ip : null,
-    userAgent: typeof claims.ua === 'string' ? claims.ua : null,
+    viewer: sub !== undefined ? { id: sub, roles, sessionId: sid ?? null } : null,
+    ip: ip ?? null,
+    userAgent: ua ?? null,
     requestId,
   };
 }

@@ -1,7 +1,7 @@
 import { trace } from '@opentelemetry/api';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { scrubMetadata, type AuditEntry } from './audit-entry.js';
-import type { Caller } from '../auth/identity.js';
+import type { Caller } from '../../contracts/caller.js';
 import { newId } from '../core/ids.js';
 
 /** AUDIT_TOPIC is the outbox topic of audit events, delivered to the audit subgraph. */

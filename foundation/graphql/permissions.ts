@@ -2,7 +2,8 @@ import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLSchema } from
 import { allow, applyMiddleware, rule, shield, type IRules } from './shield.js';
 import { ForbiddenError, UnauthenticatedError } from '../core/errors.js';
 import type { ScopedContext } from './errors.js';
-import type { Caller } from '../auth/identity.js';
+import { createParameterDecorator } from 'type-graphql';
+import { isSignedIn as signedIn, type Caller, type Role, type SignedInCaller } from '../../contracts/caller.js';
 
 /** CallerContext is a subgraph context that knows its verified caller. */
 export interface CallerContext extends ScopedContext {
@@ -16,13 +17,28 @@ export function denied(ctx: CallerContext): Error {
 
 /** isSignedIn allows any signed-in user. */
 export const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: CallerContext) =>
-  ctx.caller.viewer ? true : new UnauthenticatedError(),
+  signedIn(ctx.caller) ? true : new UnauthenticatedError(),
 );
 
-const roleRules = new Map<string, ReturnType<ReturnType<typeof rule>>>();
+/** signedInCaller narrows a caller that a rule has let through as signed in (UNAUTHENTICATED should a field lack the rule). */
+export function signedInCaller(caller: Caller): SignedInCaller {
+  if (!signedIn(caller)) throw new UnauthenticatedError();
+  return caller;
+}
+
+/**
+ * SignedIn hands a resolver its caller typed as signed in, for fields whose
+ * rule (isSignedIn, hasRole, isAdmin…) admits signed-in users only:
+ * `@SignedIn() caller: SignedInCaller` instead of asserting `caller.viewer!`.
+ */
+export function SignedIn() {
+  return createParameterDecorator<CallerContext>(({ context }) => signedInCaller(context.caller));
+}
+
+const roleRules = new Map<Role, ReturnType<ReturnType<typeof rule>>>();
 
 /** hasRole allows signed-in users who hold the role (one rule per role: shield wants rule names unique). */
-export function hasRole(role: string) {
+export function hasRole(role: Role) {
   let found = roleRules.get(role);
   if (!found) {
     found = rule(`hasRole:${role}`, { cache: 'contextual' })((_parent, _args, ctx: CallerContext) =>

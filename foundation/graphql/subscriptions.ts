@@ -4,7 +4,8 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { useServer } from 'graphql-ws/use/ws';
 import { toClientError } from './errors.js';
 import type { RequestScope } from '../http/server.js';
-import { GATEWAY_TOKEN_AUDIENCE, GATEWAY_TOKEN_ISSUER, type Caller, type GatewayTrust } from '../auth/identity.js';
+import { GATEWAY_TOKEN_AUDIENCE, GATEWAY_TOKEN_ISSUER, type GatewayTrust } from '../auth/identity.js';
+import type { Caller } from '../../contracts/caller.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TokenSigner } from '../auth/tokens.js';
 import { WebSocketEndpoint } from '../http/websocket.js';

@@ -1,6 +1,7 @@
 import { context, propagation } from '@opentelemetry/api';
 import { REQUEST_ID_HEADER } from './server.js';
-import { GATEWAY_TOKEN_HEADER, type Caller } from '../auth/identity.js';
+import { GATEWAY_TOKEN_HEADER } from '../auth/identity.js';
+import type { Caller } from '../../contracts/caller.js';
 
 /** InternalCallError says another subgraph's internal route failed; it is unexpected for clients. */
 export class InternalCallError extends Error {}

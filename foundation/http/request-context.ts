@@ -1,5 +1,24 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestScope } from './server.js';
+import type { Caller } from '../../contracts/caller.js';
+import type { Logger } from '../telemetry/logger.js';
+
+/**
+ * RequestScope is what the HTTP layer knows of one request. Handlers fill in
+ * the operation name and outcome so the request's one log line can say them.
+ */
+export interface RequestScope {
+  requestId: string;
+  logger: Logger;
+  /** caller is who the request acts for, once verified (by the gateway, or by a subgraph from the gateway's token). */
+  caller?: Caller;
+  operationName?: string;
+  outcome?: string;
+  errorCodes?: string[];
+  /** refusal says why a request was refused before it ran (a limit's name, say), for the metrics. */
+  refusal?: string;
+  /** statements counts the SQL statements this request sent. */
+  statements?: number;
+}
 
 const storage = new AsyncLocalStorage<RequestScope>();
 

@@ -2,31 +2,14 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Caller } from '../auth/identity.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { runInScope } from './request-context.js';
+import { runInScope, type RequestScope } from './request-context.js';
 
 /** REQUEST_ID_HEADER carries a request's id from the client, through the gateway, to every subgraph. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-/**
- * RequestScope is what the HTTP layer knows of one request. Handlers fill in
- * the operation name and outcome so the request's one log line can say them.
- */
-export interface RequestScope {
-  requestId: string;
-  logger: Logger;
-  /** caller is who the request acts for, once verified (by the gateway, or by a subgraph from the gateway's token). */
-  caller?: Caller;
-  operationName?: string;
-  outcome?: string;
-  errorCodes?: string[];
-  /** refusal says why a request was refused before it ran (a limit's name, say), for the metrics. */
-  refusal?: string;
-  /** statements counts the SQL statements this request sent. */
-  statements?: number;
-}
+export type { RequestScope } from './request-context.js';
 
 /** Readiness is a service's answer to "can you serve traffic now?". */
 export interface Readiness {

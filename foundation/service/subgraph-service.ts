@@ -16,7 +16,8 @@ import {
 import { graphqlRoute } from '../graphql/http.js';
 import type { ScopedContext } from '../graphql/errors.js';
 import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
-import { GatewayTrust, type Caller } from '../auth/identity.js';
+import { GatewayTrust } from '../auth/identity.js';
+import type { Caller } from '../../contracts/caller.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { Metrics, watchPool, type PoolStats } from '../telemetry/metrics.js';

@@ -4,6 +4,7 @@ import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/Postgres
 import { z } from 'zod';
 import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/service/config.js';
 import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
+import { signedInCaller } from '../../foundation/graphql/permissions.js';
 import { chatMigrations } from '../../migrations/chat/index.js';
 import { createLoaders, type ChatContext } from './api/context.js';
 import { buildChatSchema } from './api/schema.js';
@@ -57,7 +58,7 @@ await runSubgraph<ChatContext>({
         scope,
         caller,
         loaders: createLoaders(chat),
-        follow: async (conversationId, after) => timedDelivery(await chat.follow(conversationId, after, caller, wakeups)),
+        follow: async (conversationId, after) => timedDelivery(await chat.follow(conversationId, after, signedInCaller(caller), wakeups)),
       }),
       subscriptions: true,
       stop: () => wakeups.close(),

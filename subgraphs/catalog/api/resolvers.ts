@@ -1,4 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { SignedInCaller } from '../../../contracts/caller.js';
+import { SignedIn } from '../../../foundation/graphql/permissions.js';
 import { pageSize } from '../../../foundation/core/pagination.js';
 import { InvalidInputError } from '../../../foundation/core/errors.js';
 import { parseId } from '../../../foundation/core/ids.js';
@@ -31,8 +33,8 @@ export class CategoryResolver {
   }
 
   @Mutation(() => CategoryType, { description: 'Adds a category (admins); its name must be unique.' })
-  createCategory(@Arg('name') name: string, @Ctx() ctx: CatalogContext): Promise<Category> {
-    return this.catalog.createCategory(name, ctx.caller.viewer!, ctx.caller);
+  createCategory(@Arg('name') name: string, @SignedIn() caller: SignedInCaller): Promise<Category> {
+    return this.catalog.createCategory(name, caller.viewer, caller);
   }
 }
 
@@ -73,11 +75,11 @@ export class ServiceResolver {
   }
 
   @Mutation(() => ServiceType, { description: 'Adds a service to a category (admins); its name must be unique in the category.' })
-  createService(@Arg('input', () => CreateServiceInputType) input: CreateServiceInputType, @Ctx() ctx: CatalogContext): Promise<Service> {
+  createService(@Arg('input', () => CreateServiceInputType) input: CreateServiceInputType, @SignedIn() caller: SignedInCaller): Promise<Service> {
     return this.catalog.createService(
       { categoryId: parseId(input.categoryId, 'input.categoryId'), name: input.name, description: input.description },
-      ctx.caller.viewer!,
-      ctx.caller,
+      caller.viewer,
+      caller,
     );
   }
 }
@@ -93,14 +95,14 @@ export class SkillResolver {
   }
 
   @Mutation(() => UserType, { description: "Adds a service to the calling provider's skills." })
-  async addSkill(@Arg('serviceId', () => ID) serviceId: string, @Ctx() ctx: CatalogContext): Promise<UserType> {
-    await this.catalog.addSkill(parseId(serviceId, 'serviceId'), ctx.caller.viewer!);
-    return { id: ctx.caller.viewer!.id };
+  async addSkill(@Arg('serviceId', () => ID) serviceId: string, @SignedIn() caller: SignedInCaller): Promise<UserType> {
+    await this.catalog.addSkill(parseId(serviceId, 'serviceId'), caller.viewer);
+    return { id: caller.viewer.id };
   }
 
   @Mutation(() => UserType, { description: "Removes a service from the calling provider's skills." })
-  async removeSkill(@Arg('serviceId', () => ID) serviceId: string, @Ctx() ctx: CatalogContext): Promise<UserType> {
-    await this.catalog.removeSkill(parseId(serviceId, 'serviceId'), ctx.caller.viewer!);
-    return { id: ctx.caller.viewer!.id };
+  async removeSkill(@Arg('serviceId', () => ID) serviceId: string, @SignedIn() caller: SignedInCaller): Promise<UserType> {
+    await this.catalog.removeSkill(parseId(serviceId, 'serviceId'), caller.viewer);
+    return { id: caller.viewer.id };
   }
 }

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../../foundation/core/errors.js';
-import type { Caller, Viewer } from '../../../foundation/auth/identity.js';
+import type { Caller, Viewer } from '../../../contracts/caller.js';
 
 /** Category groups services, such as Plumbing. */
 export interface Category {

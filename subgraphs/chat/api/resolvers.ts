@@ -1,4 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { SignedInCaller } from '../../../contracts/caller.js';
+import { SignedIn } from '../../../foundation/graphql/permissions.js';
 import { InvalidInputError } from '../../../foundation/core/errors.js';
 import { parseId } from '../../../foundation/core/ids.js';
 import { decodeCursor, encodeCursor, pageSize } from '../../../foundation/core/pagination.js';
@@ -16,8 +18,8 @@ export class ConversationResolver {
   constructor(private readonly chat: ConversationService) {}
 
   @Query(() => ConversationType, { nullable: true, description: 'One conversation, by id, for its participants and admins.' })
-  conversation(@Arg('id', () => ID) id: string, @Ctx() ctx: ChatContext): Promise<Conversation> {
-    return this.chat.conversation(parseId(id, 'id'), ctx.caller.viewer!);
+  conversation(@Arg('id', () => ID) id: string, @SignedIn() caller: SignedInCaller): Promise<Conversation> {
+    return this.chat.conversation(parseId(id, 'id'), caller.viewer);
   }
 
   @Mutation(() => ConversationType, {
@@ -26,9 +28,9 @@ export class ConversationResolver {
   openConversation(
     @Arg('orderId', () => ID) orderId: string,
     @Arg('providerId', () => ID, { nullable: true }) providerId: string | null,
-    @Ctx() ctx: ChatContext,
+    @SignedIn() caller: SignedInCaller,
   ): Promise<Conversation> {
-    return this.chat.openConversation(parseId(orderId, 'orderId'), providerId == null ? null : parseId(providerId, 'providerId'), ctx.caller);
+    return this.chat.openConversation(parseId(orderId, 'orderId'), providerId == null ? null : parseId(providerId, 'providerId'), caller);
   }
 
   // Nullable: a participant may no longer see the order (another provider's offer was accepted), yet still reads the chat.
@@ -70,8 +72,8 @@ export class MessageResolver {
   constructor(private readonly chat: ConversationService) {}
 
   @Mutation(() => MessageType, { description: 'Sends a message (1 to 4000 characters after trimming); the two participants only.' })
-  sendMessage(@Arg('conversationId', () => ID) conversationId: string, @Arg('body') body: string, @Ctx() ctx: ChatContext): Promise<Message> {
-    return this.chat.sendMessage(parseId(conversationId, 'conversationId'), body, ctx.caller);
+  sendMessage(@Arg('conversationId', () => ID) conversationId: string, @Arg('body') body: string, @SignedIn() caller: SignedInCaller): Promise<Message> {
+    return this.chat.sendMessage(parseId(conversationId, 'conversationId'), body, caller);
   }
 
   @Subscription(() => MessageType, {

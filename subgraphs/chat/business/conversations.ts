@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/core/errors.js';
-import type { Caller, Viewer } from '../../../foundation/auth/identity.js';
+import type { Caller, SignedInCaller, Viewer } from '../../../contracts/caller.js';
 import { newId } from '../../../foundation/core/ids.js';
 
 /** Conversation is the chat between an order's customer and one provider. */
@@ -91,8 +91,8 @@ export class ConversationService {
    * (no providerId); the order's customer opens one with a provider who
    * offered on it.
    */
-  async openConversation(orderId: string, providerId: string | null, caller: Caller): Promise<Conversation> {
-    const viewer = caller.viewer!;
+  async openConversation(orderId: string, providerId: string | null, caller: SignedInCaller): Promise<Conversation> {
+    const viewer = caller.viewer;
     const facts = await this.directory.orderFacts(orderId, caller);
     if (!facts) throw new NotFoundError('Order', orderId);
     let provider: string;
@@ -129,8 +129,8 @@ export class ConversationService {
   }
 
   /** sendMessage adds a message; only the two participants may send (admins read, never send). */
-  async sendMessage(conversationId: string, body: string, caller: Caller): Promise<Message> {
-    const viewer = caller.viewer!;
+  async sendMessage(conversationId: string, body: string, caller: SignedInCaller): Promise<Message> {
+    const viewer = caller.viewer;
     const text = body.trim();
     if (text.length < 1 || text.length > MAX_BODY) throw new InvalidInputError('body', `body must be 1 to ${MAX_BODY} characters after trimming`);
     const conversation = await this.conversation(conversationId, viewer);
@@ -172,9 +172,9 @@ export class ConversationService {
    * store for what follows the last message it yielded. Nothing but that
    * position is held in memory for a slow reader: the table is the queue.
    */
-  async follow(conversationId: string, afterMessageId: string | null, caller: Caller, wakeups: MessageWakeups, pageSize = 100): Promise<AsyncGenerator<Message>> {
+  async follow(conversationId: string, afterMessageId: string | null, caller: SignedInCaller, wakeups: MessageWakeups, pageSize = 100): Promise<AsyncGenerator<Message>> {
     // Checked before the stream starts, so that a refusal is the subscription's error, not a broken stream.
-    const conversation = await this.conversation(conversationId, caller.viewer!);
+    const conversation = await this.conversation(conversationId, caller.viewer);
     let start = 0;
     if (afterMessageId) {
       const [after] = await this.store.messagesByIds([afterMessageId]);

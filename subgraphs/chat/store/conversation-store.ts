@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
-import type { Caller } from '../../../foundation/auth/identity.js';
+import type { Caller } from '../../../contracts/caller.js';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
 import { anyOf, returnedRows } from '../../../foundation/postgres/database.js';

@@ -1,4 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { SignedInCaller } from '../../../contracts/caller.js';
+import { SignedIn } from '../../../foundation/graphql/permissions.js';
 import { toConnection, type ConnectionShape } from '../../../foundation/graphql/connection.js';
 import { parseId } from '../../../foundation/core/ids.js';
 import { decodeTimeCursor, encodeTimeCursor, pageSize } from '../../../foundation/core/pagination.js';
@@ -38,23 +40,23 @@ export class OrderResolver {
   }
 
   @Mutation(() => OrderType, { description: 'Opens an order for a service (customers).' })
-  createOrder(@Arg('input', () => CreateOrderInputType) input: CreateOrderInputType, @Ctx() ctx: OrderContext): Promise<Order> {
-    return this.orders.createOrder({ serviceId: parseId(input.serviceId, 'input.serviceId'), description: input.description }, ctx.caller);
+  createOrder(@Arg('input', () => CreateOrderInputType) input: CreateOrderInputType, @SignedIn() caller: SignedInCaller): Promise<Order> {
+    return this.orders.createOrder({ serviceId: parseId(input.serviceId, 'input.serviceId'), description: input.description }, caller);
   }
 
   @Mutation(() => OrderType, { description: "Accepts an offer on one's own OPEN order; every other pending offer is rejected." })
-  acceptOffer(@Arg('offerId', () => ID) offerId: string, @Ctx() ctx: OrderContext): Promise<Order> {
-    return this.orders.acceptOffer(parseId(offerId, 'offerId'), ctx.caller);
+  acceptOffer(@Arg('offerId', () => ID) offerId: string, @SignedIn() caller: SignedInCaller): Promise<Order> {
+    return this.orders.acceptOffer(parseId(offerId, 'offerId'), caller);
   }
 
   @Mutation(() => OrderType, { description: "Marks one's own ACCEPTED order done." })
-  completeOrder(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: OrderContext): Promise<Order> {
-    return this.orders.completeOrder(parseId(orderId, 'orderId'), ctx.caller);
+  completeOrder(@Arg('orderId', () => ID) orderId: string, @SignedIn() caller: SignedInCaller): Promise<Order> {
+    return this.orders.completeOrder(parseId(orderId, 'orderId'), caller);
   }
 
   @Mutation(() => OrderType, { description: "Cancels one's own OPEN or ACCEPTED order." })
-  cancelOrder(@Arg('orderId', () => ID) orderId: string, @Ctx() ctx: OrderContext): Promise<Order> {
-    return this.orders.cancelOrder(parseId(orderId, 'orderId'), ctx.caller);
+  cancelOrder(@Arg('orderId', () => ID) orderId: string, @SignedIn() caller: SignedInCaller): Promise<Order> {
+    return this.orders.cancelOrder(parseId(orderId, 'orderId'), caller);
   }
 
   @FieldResolver(() => ServiceRef, { description: 'The service the order is for.' })
@@ -89,16 +91,16 @@ export class OfferResolver {
   constructor(private readonly orders: OrderService) {}
 
   @Mutation(() => OfferType, { description: 'Offers a price on an OPEN order whose service is among the provider\'s skills.' })
-  submitOffer(@Arg('input', () => SubmitOfferInputType) input: SubmitOfferInputType, @Ctx() ctx: OrderContext): Promise<Offer> {
+  submitOffer(@Arg('input', () => SubmitOfferInputType) input: SubmitOfferInputType, @SignedIn() caller: SignedInCaller): Promise<Offer> {
     return this.orders.submitOffer(
       { orderId: parseId(input.orderId, 'input.orderId'), priceCents: input.priceCents, currency: input.currency, message: input.message ?? null },
-      ctx.caller,
+      caller,
     );
   }
 
   @Mutation(() => OfferType, { description: "Withdraws one's own PENDING offer." })
-  withdrawOffer(@Arg('offerId', () => ID) offerId: string, @Ctx() ctx: OrderContext): Promise<Offer> {
-    return this.orders.withdrawOffer(parseId(offerId, 'offerId'), ctx.caller);
+  withdrawOffer(@Arg('offerId', () => ID) offerId: string, @SignedIn() caller: SignedInCaller): Promise<Offer> {
+    return this.orders.withdrawOffer(parseId(offerId, 'offerId'), caller);
   }
 
   @FieldResolver(() => OrderType, { description: "The order the offer is for. Its provider always sees its id, status and service; its other fields follow the rules of order(id)." })
@@ -145,8 +147,8 @@ export class UserOrdersResolver {
     @Root() _user: UserType,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
-    @Ctx() ctx: OrderContext,
+    @SignedIn() caller: SignedInCaller,
   ): Promise<ConnectionShape<Order>> {
-    return toConnection(await this.workflow.matchingOrders(ctx.caller, pageSize(first, 'first'), positionOf(after)), cursorOf);
+    return toConnection(await this.workflow.matchingOrders(caller, pageSize(first, 'first'), positionOf(after)), cursorOf);
   }
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Caller } from '../../../foundation/auth/identity.js';
+import type { Role, SignedInCaller } from '../../../contracts/caller.js';
 import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
 import { orderMigrations } from '../../../migrations/order/index.js';
 import { OfferRow, OrderRow } from '../store/entities.js';
@@ -22,7 +22,7 @@ class FixedCatalog implements CatalogFacts {
   }
 }
 
-function caller(roles: string[], id = randomUUID()): Caller {
+function caller(roles: Role[], id = randomUUID()): SignedInCaller {
   return { viewer: { id, roles, sessionId: null }, ip: '192.0.2.1', userAgent: 'test', requestId: randomUUID() };
 }
 

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/core/errors.js';
-import type { Caller, Viewer } from '../../../foundation/auth/identity.js';
+import type { Caller, SignedInCaller, Viewer } from '../../../contracts/caller.js';
 import { newId } from '../../../foundation/core/ids.js';
 import type { Page } from '../../../foundation/core/pagination.js';
 
@@ -158,8 +158,8 @@ export class OrderService {
   ) {}
 
   /** createOrder opens an order for a service that exists. */
-  async createOrder(input: NewOrder, caller: Caller): Promise<Order> {
-    const viewer = caller.viewer!;
+  async createOrder(input: NewOrder, caller: SignedInCaller): Promise<Order> {
+    const viewer = caller.viewer;
     const description = input.description.trim();
     if (description.length < 1 || description.length > MAX_DESCRIPTION) {
       throw new InvalidInputError('input.description', `input.description must be 1 to ${MAX_DESCRIPTION} characters`);
@@ -215,8 +215,8 @@ export class OrderService {
   }
 
   /** submitOffer adds a provider's pending offer to an OPEN order whose service is among their skills. */
-  async submitOffer(input: NewOffer, caller: Caller): Promise<Offer> {
-    const viewer = caller.viewer!;
+  async submitOffer(input: NewOffer, caller: SignedInCaller): Promise<Offer> {
+    const viewer = caller.viewer;
     if (!Number.isInteger(input.priceCents) || input.priceCents < 1 || input.priceCents > MAX_PRICE_CENTS) {
       throw new InvalidInputError('input.priceCents', `input.priceCents must be a whole number from 1 to ${MAX_PRICE_CENTS}`);
     }
@@ -243,8 +243,8 @@ export class OrderService {
   }
 
   /** withdrawOffer takes back a provider's own pending offer. */
-  async withdrawOffer(offerId: string, caller: Caller): Promise<Offer> {
-    const viewer = caller.viewer!;
+  async withdrawOffer(offerId: string, caller: SignedInCaller): Promise<Offer> {
+    const viewer = caller.viewer;
     const [found] = await this.store.offersByIds([offerId]);
     if (!found || found.providerId !== viewer.id) throw new NotFoundError('Offer', offerId);
     await this.store.transaction(caller, async (tx) => {
@@ -263,8 +263,8 @@ export class OrderService {
    * first, so of two racing accepts one wins and the other sees the order
    * ACCEPTED and gets CONFLICT.
    */
-  async acceptOffer(offerId: string, caller: Caller): Promise<Order> {
-    const viewer = caller.viewer!;
+  async acceptOffer(offerId: string, caller: SignedInCaller): Promise<Order> {
+    const viewer = caller.viewer;
     const [found] = await this.store.offersByIds([offerId]);
     if (!found) throw new NotFoundError('Offer', offerId);
     await this.store.transaction(caller, async (tx) => {
@@ -287,12 +287,12 @@ export class OrderService {
   }
 
   /** completeOrder marks an ACCEPTED order done (its customer). */
-  completeOrder(orderId: string, caller: Caller): Promise<Order> {
+  completeOrder(orderId: string, caller: SignedInCaller): Promise<Order> {
     return this.finish(orderId, 'COMPLETED', 'order.completed', caller);
   }
 
   /** cancelOrder cancels an OPEN or ACCEPTED order (its customer); pending offers are rejected. */
-  cancelOrder(orderId: string, caller: Caller): Promise<Order> {
+  cancelOrder(orderId: string, caller: SignedInCaller): Promise<Order> {
     return this.finish(orderId, 'CANCELLED', 'order.cancelled', caller);
   }
 
@@ -307,8 +307,8 @@ export class OrderService {
   }
 
   /** matchingOrders lists OPEN orders, newest first, for services among the provider's skills (not their own orders). */
-  async matchingOrders(caller: Caller, first: number, after: Position | undefined): Promise<Page<Order>> {
-    const viewer = caller.viewer!;
+  async matchingOrders(caller: SignedInCaller, first: number, after: Position | undefined): Promise<Page<Order>> {
+    const viewer = caller.viewer;
     const skills = await this.catalog.skillsOf(viewer.id, caller);
     if (skills.length === 0) return { items: [], hasNextPage: false, hasPreviousPage: after !== undefined };
     return page(await this.store.openOrdersForServices(skills, viewer.id, first, after), first, after);
@@ -327,8 +327,8 @@ export class OrderService {
 
   private readonly loadOffer = async (id: string): Promise<Offer | null> => (await this.store.offersByIds([id]))[0] ?? null;
 
-  private async finish(orderId: string, to: 'COMPLETED' | 'CANCELLED', action: string, caller: Caller): Promise<Order> {
-    const viewer = caller.viewer!;
+  private async finish(orderId: string, to: 'COMPLETED' | 'CANCELLED', action: string, caller: SignedInCaller): Promise<Order> {
+    const viewer = caller.viewer;
     await this.store.transaction(caller, async (tx) => {
       const order = await tx.orderForUpdate(orderId);
       if (!order || order.customerId !== viewer.id) throw new NotFoundError('Order', orderId);

@@ -1,4 +1,4 @@
-import type { Caller } from '../../../foundation/auth/identity.js';
+import type { Caller } from '../../../contracts/caller.js';
 import { internalGet } from '../../../foundation/http/internal-calls.js';
 import type { CatalogFacts } from '../business/orders.js';
 

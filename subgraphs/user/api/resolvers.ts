@@ -1,4 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { SignedInCaller } from '../../../contracts/caller.js';
+import { SignedIn } from '../../../foundation/graphql/permissions.js';
 import { InvalidInputError } from '../../../foundation/core/errors.js';
 import { toConnection, type ConnectionShape } from '../../../foundation/graphql/connection.js';
 import { parseId } from '../../../foundation/core/ids.js';
@@ -42,8 +44,8 @@ export class AuthResolver {
   }
 
   @Mutation(() => Boolean, { description: 'Ends the session that the refresh token belongs to.' })
-  logout(@Arg('refreshToken') refreshToken: string, @Ctx() ctx: UserContext): Promise<boolean> {
-    return this.accounts.logout(checkToken(refreshToken, 'refreshToken'), ctx.caller.viewer!, ctx.caller);
+  logout(@Arg('refreshToken') refreshToken: string, @SignedIn() caller: SignedInCaller): Promise<boolean> {
+    return this.accounts.logout(checkToken(refreshToken, 'refreshToken'), caller.viewer, caller);
   }
 
   @Mutation(() => UserType, { description: 'Marks the email address as verified with the token sent to it.' })
@@ -72,13 +74,13 @@ export class AuthResolver {
   }
 
   @Mutation(() => Boolean, { description: "Ends one of the caller's sessions at once: its refresh token fails and its access tokens are refused." })
-  revokeSession(@Arg('sessionId', () => ID) sessionId: string, @Ctx() ctx: UserContext): Promise<boolean> {
-    return this.accounts.revokeSession(parseId(sessionId, 'sessionId'), ctx.caller.viewer!, ctx.caller);
+  revokeSession(@Arg('sessionId', () => ID) sessionId: string, @SignedIn() caller: SignedInCaller): Promise<boolean> {
+    return this.accounts.revokeSession(parseId(sessionId, 'sessionId'), caller.viewer, caller);
   }
 
   @Mutation(() => Boolean, { description: "Changes the caller's password; their other sessions end." })
-  changePassword(@Arg('currentPassword') currentPassword: string, @Arg('newPassword') newPassword: string, @Ctx() ctx: UserContext): Promise<boolean> {
-    return this.accounts.changePassword(currentPassword, newPassword, ctx.caller.viewer!, ctx.caller);
+  changePassword(@Arg('currentPassword') currentPassword: string, @Arg('newPassword') newPassword: string, @SignedIn() caller: SignedInCaller): Promise<boolean> {
+    return this.accounts.changePassword(currentPassword, newPassword, caller.viewer, caller);
   }
 }
 
@@ -93,13 +95,13 @@ export class UserResolver {
   constructor(private readonly accounts: AccountService) {}
 
   @Query(() => UserType, { nullable: true, description: 'The signed-in user.' })
-  me(@Ctx() ctx: UserContext): Promise<User> {
-    return this.accounts.me(ctx.caller.viewer!);
+  me(@SignedIn() caller: SignedInCaller): Promise<User> {
+    return this.accounts.me(caller.viewer);
   }
 
   @FieldResolver(() => [SessionType], { nullable: true, description: 'The live sessions of this user, most recently used first; only for the user.' })
-  sessions(@Root() user: User, @Ctx() ctx: UserContext): Promise<LiveSession[]> {
-    return this.accounts.sessions(user.id, ctx.caller.viewer!);
+  sessions(@Root() user: User, @SignedIn() caller: SignedInCaller): Promise<LiveSession[]> {
+    return this.accounts.sessions(user.id, caller.viewer);
   }
 
   @Query(() => UserConnection, { description: 'Every account, newest first (admins).' })
@@ -112,21 +114,21 @@ export class UserResolver {
   }
 
   @Mutation(() => UserType, { description: "Changes the signed-in user's display name or avatar." })
-  updateProfile(@Arg('input', () => UpdateProfileInputType) input: UpdateProfileInputType, @Ctx() ctx: UserContext): Promise<User> {
+  updateProfile(@Arg('input', () => UpdateProfileInputType) input: UpdateProfileInputType, @SignedIn() caller: SignedInCaller): Promise<User> {
     return this.accounts.updateProfile(
       { displayName: input.displayName ?? undefined, avatarUrl: input.avatarUrl === undefined ? undefined : input.avatarUrl },
-      ctx.caller.viewer!,
-      ctx.caller,
+      caller.viewer,
+      caller,
     );
   }
 
   @Mutation(() => UserType, { description: "Gives a user a role; their older access tokens get SESSION_STALE." })
-  assignRole(@Arg('userId', () => ID) userId: string, @Arg('role', () => RoleEnum) role: RoleEnum, @Ctx() ctx: UserContext): Promise<User> {
-    return this.accounts.assignRole(parseId(userId, 'userId'), role as Role, ctx.caller.viewer!, ctx.caller);
+  assignRole(@Arg('userId', () => ID) userId: string, @Arg('role', () => RoleEnum) role: Role, @SignedIn() caller: SignedInCaller): Promise<User> {
+    return this.accounts.assignRole(parseId(userId, 'userId'), role, caller.viewer, caller);
   }
 
   @Mutation(() => UserType, { description: "Takes a role away; their older access tokens get SESSION_STALE." })
-  revokeRole(@Arg('userId', () => ID) userId: string, @Arg('role', () => RoleEnum) role: RoleEnum, @Ctx() ctx: UserContext): Promise<User> {
-    return this.accounts.revokeRole(parseId(userId, 'userId'), role as Role, ctx.caller.viewer!, ctx.caller);
+  revokeRole(@Arg('userId', () => ID) userId: string, @Arg('role', () => RoleEnum) role: Role, @SignedIn() caller: SignedInCaller): Promise<User> {
+    return this.accounts.revokeRole(parseId(userId, 'userId'), role, caller.viewer, caller);
   }
 }

@@ -1,12 +1,9 @@
 import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { connectionTypes } from '../../../foundation/graphql/connection.js';
+import { Role } from '../../../contracts/caller.js';
 
-/** RoleEnum is the GraphQL `Role`. */
-export enum RoleEnum {
-  CUSTOMER = 'CUSTOMER',
-  PROVIDER = 'PROVIDER',
-  ADMIN = 'ADMIN',
-}
+/** RoleEnum is the GraphQL `Role`: the values of contracts/caller.ts's Role. */
+export const RoleEnum = Role.enum;
 registerEnumType(RoleEnum, { name: 'Role', description: 'What a user may act as.' });
 
 /** OWN_ACCOUNT marks a user object handed to the person it belongs to (after sign-up or sign-in), who may read its private fields. */
@@ -26,7 +23,7 @@ export class UserType {
   displayName!: string;
 
   @Field(() => [RoleEnum], { description: 'What the user may act as.' })
-  roles!: RoleEnum[];
+  roles!: Role[];
 
   @Field({ description: 'Whether the user proved they own the email address.' })
   emailVerified!: boolean;
@@ -89,7 +86,7 @@ export class RegisterInputType {
   displayName!: string;
 
   @Field(() => RoleEnum, { description: 'CUSTOMER or PROVIDER; ADMIN is refused.' })
-  role!: RoleEnum;
+  role!: Role;
 }
 
 /** UpdateProfileInputType is the contract's `UpdateProfileInput`. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from 'pg';
-import type { Caller } from '../../../foundation/auth/identity.js';
+import type { Caller } from '../../../contracts/caller.js';
 import { Argon2Hasher } from './passwords.js';
 import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
 import { userMigrations } from '../../../migrations/user/index.js';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Caller, Viewer } from '../../../foundation/auth/identity.js';
+import type { Caller, Viewer } from '../../../contracts/caller.js';
 import {
   ConflictError,
   InvalidInputError,

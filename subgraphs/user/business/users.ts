@@ -1,11 +1,7 @@
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
-import type { Caller } from '../../../foundation/auth/identity.js';
+import type { Caller, Role } from '../../../contracts/caller.js';
 
-/** Role is what a user may act as. */
-export type Role = 'CUSTOMER' | 'PROVIDER' | 'ADMIN';
-
-/** ROLES lists every role. */
-export const ROLES: readonly Role[] = ['CUSTOMER', 'PROVIDER', 'ADMIN'];
+export { ROLES, type Role } from '../../../contracts/caller.js';
 
 /** User is an account as the rest of the code sees it (never its password hash). */
 export interface User {

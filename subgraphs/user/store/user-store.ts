@@ -1,7 +1,7 @@
 import { IsNull, type DataSource, type EntityManager } from 'typeorm';
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import { ConflictError } from '../../../foundation/core/errors.js';
-import type { Caller } from '../../../foundation/auth/identity.js';
+import type { Caller } from '../../../contracts/caller.js';
 import { newId } from '../../../foundation/core/ids.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
 import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';

@@ -1,11 +1,12 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { ErrorCode } from '../contracts/errors.js';
 import { counter, gauge, histogram, type FinishedRequest } from '../foundation/telemetry/metrics.js';
 
 /**
  * REFUSAL_CODES are the codes of a request refused before (or instead of)
  * running: each counts once in fixup_gateway_refusals_total, by reason.
  */
-const REFUSAL_CODES = new Set([
+const REFUSAL_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'UNAUTHENTICATED',
   'SESSION_STALE',
   'RATE_LIMITED',

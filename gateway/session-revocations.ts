@@ -1,5 +1,5 @@
 import type { Logger } from '../foundation/telemetry/logger.js';
-import type { SessionFeedEvent as SessionEvent } from '../foundation/events/session-events.js';
+import { sessionFeedEventSchema, type SessionFeedEvent as SessionEvent } from '../contracts/session-events.js';
 
 
 /** TokenState is what the feed says of an access token. */
@@ -110,7 +110,12 @@ export class SessionRevocations {
       return;
     }
     if (event !== 'message' || !data) return;
-    const e = JSON.parse(data) as SessionEvent;
+    const parsed = sessionFeedEventSchema.safeParse(JSON.parse(data));
+    if (!parsed.success) {
+      this.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'session feed sent an event its contract does not allow; skipped');
+      return;
+    }
+    const e: SessionEvent = parsed.data;
     const at = Date.parse(e.at);
     if (e.kind === 'user' && e.tokenVersion !== null) {
       const known = this.versions.get(e.userId);

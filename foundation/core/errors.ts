@@ -1,15 +1,10 @@
+import type { BusinessErrorCode } from '../../contracts/errors.js';
+
 /**
  * ErrorCode is the contract's set of client-facing error codes that business
- * code may raise. GraphQL-level codes (parse, validation) come from the server.
+ * code may raise (contracts/errors.ts). GraphQL-level codes (parse, validation) come from the server.
  */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'SESSION_STALE'
-  | 'FORBIDDEN'
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'RATE_LIMITED';
+export type ErrorCode = BusinessErrorCode;
 
 /**
  * AppError is a failure the client is meant to see: its message is safe to

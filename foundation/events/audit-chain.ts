@@ -1,22 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { AuditEvent } from '../../contracts/audit.js';
 
 /** AUDIT_CHAIN_GENESIS is the "previous hash" of the first event of the audit chain. */
 export const AUDIT_CHAIN_GENESIS = '0'.repeat(64);
-
-/** ChainableAuditEvent is the stored content of an audit event that its hash covers. */
-export interface ChainableAuditEvent {
-  id: string;
-  action: string;
-  occurredAt: Date;
-  subgraph: string;
-  actorId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  traceId: string | null;
-  metadata: Record<string, unknown>;
-}
 
 /** canonicalJson is JSON with object keys sorted at every depth, so equal values always give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -33,7 +19,7 @@ export function canonicalJson(value: unknown): string {
  * stored field in a fixed order, the time in UTC with milliseconds (as the
  * column keeps it), the metadata as canonical JSON (jsonb keeps no key order).
  */
-export function canonicalAuditContent(event: ChainableAuditEvent): string {
+export function canonicalAuditContent(event: AuditEvent): string {
   return canonicalJson([
     event.id,
     event.action,
@@ -50,6 +36,6 @@ export function canonicalAuditContent(event: ChainableAuditEvent): string {
 }
 
 /** auditChainHash is an event's link in the chain: SHA-256 (hex) of the previous event's hash and this event's canonical content. */
-export function auditChainHash(previousHash: string, event: ChainableAuditEvent): string {
+export function auditChainHash(previousHash: string, event: AuditEvent): string {
   return createHash('sha256').update(previousHash).update('\n').update(canonicalAuditContent(event)).digest('hex');
 }

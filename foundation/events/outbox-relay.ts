@@ -1,11 +1,10 @@
 import type { DataSource } from 'typeorm';
+import type { z } from 'zod';
+import { AUDIT_TOPIC, type AuditEventMessage } from '../../contracts/audit.js';
+import { auditIngestRoute } from '../../contracts/internal-routes.js';
 import type { Logger } from '../telemetry/logger.js';
 import { OutboxMetrics } from '../telemetry/metrics.js';
-import { AUDIT_TOPIC, type AuditEventPayload } from './outbox.js';
 import { returnedRows } from '../postgres/database.js';
-
-/** AUDIT_INGEST_PATH is where the audit subgraph takes delivered events. */
-export const AUDIT_INGEST_PATH = '/internal/audit-events';
 
 /** RelayOptions configures an outbox relay. */
 export interface RelayOptions {
@@ -70,7 +69,7 @@ export class OutboxRelay {
         await runner.rollbackTransaction();
         return 0;
       }
-      const rows: { seq: string; payload: AuditEventPayload }[] = await runner.query(
+      const rows: { seq: string; payload: AuditEventMessage }[] = await runner.query(
         `SELECT seq, payload FROM outbox WHERE topic = $1 AND delivered_at IS NULL ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [AUDIT_TOPIC, this.options.batchSize],
       );
@@ -109,14 +108,16 @@ export class OutboxRelay {
     return { events: row!.events, oldestAgeSeconds: row!.age };
   }
 
-  private async post(events: AuditEventPayload[]): Promise<void> {
-    const res = await fetch(new URL(AUDIT_INGEST_PATH, this.options.auditUrl), {
+  private async post(events: AuditEventMessage[]): Promise<void> {
+    const request: z.input<typeof auditIngestRoute.request> = { events };
+    const res = await fetch(new URL(auditIngestRoute.path, this.options.auditUrl), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.secret}` },
-      body: JSON.stringify({ events }),
+      body: JSON.stringify(request),
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     if (!res.ok) throw new Error(`audit ingest answered HTTP ${res.status}`);
+    if (!auditIngestRoute.reply.safeParse(await res.json()).success) throw new Error('audit ingest answered a reply its contract does not allow');
   }
 
   private schedule(delayMs: number): void {

@@ -1,26 +1,9 @@
 import { trace } from '@opentelemetry/api';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { scrubMetadata, type AuditEntry } from './audit-entry.js';
+import { AUDIT_TOPIC, type AuditEventMessage } from '../../contracts/audit.js';
 import type { Caller } from '../../contracts/caller.js';
 import { newId } from '../core/ids.js';
-
-/** AUDIT_TOPIC is the outbox topic of audit events, delivered to the audit subgraph. */
-export const AUDIT_TOPIC = 'audit';
-
-/** AuditEventPayload is an audit event as it travels from a subgraph's outbox to the audit log. */
-export interface AuditEventPayload {
-  id: string;
-  action: string;
-  occurredAt: string;
-  subgraph: string;
-  actorId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  traceId: string | null;
-  metadata: Record<string, unknown>;
-}
 
 /** createOutboxTable is the migration step that gives a subgraph's database its outbox. */
 export async function createOutboxTable(db: QueryRunner): Promise<void> {
@@ -42,8 +25,8 @@ export async function createOutboxTable(db: QueryRunner): Promise<void> {
  * recordAuditEvent writes an audit event to the outbox through the given
  * transaction, so the event exists exactly when the change it describes does.
  */
-export async function recordAuditEvent(manager: EntityManager, subgraph: string, entry: AuditEntry, caller: Caller): Promise<AuditEventPayload> {
-  const payload: AuditEventPayload = {
+export async function recordAuditEvent(manager: EntityManager, subgraph: string, entry: AuditEntry, caller: Caller): Promise<AuditEventMessage> {
+  const payload: AuditEventMessage = {
     id: newId(),
     action: entry.action,
     occurredAt: new Date().toISOString(),

@@ -1,38 +1,22 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { CLIENT_EXTENSIONS as CONTRACT_EXTENSIONS, ErrorCode } from '../../contracts/errors.js';
 import { AppError } from '../core/errors.js';
 import type { RequestScope } from '../http/server.js';
 
 /** INTERNAL_MESSAGE is the only thing a client learns of an unexpected error. */
 export const INTERNAL_MESSAGE = 'Internal server error';
 
-/** CLIENT_CODES are the contract's error codes: errors that carry one are shown to the client as they are. */
-export const CLIENT_CODES: ReadonlySet<string> = new Set([
-  'UNAUTHENTICATED',
-  'SESSION_STALE',
-  'FORBIDDEN',
-  'BAD_USER_INPUT',
-  'NOT_FOUND',
-  'CONFLICT',
-  'RATE_LIMITED',
-  'SERVICE_UNAVAILABLE',
-  'GRAPHQL_VALIDATION_FAILED',
-  'GRAPHQL_PARSE_FAILED',
-  'OPERATION_TOO_COMPLEX',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'OPERATION_NOT_REGISTERED',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'BAD_REQUEST',
-]);
+/** CLIENT_CODES are the contract's error codes (contracts/errors.ts): errors that carry one are shown to the client as they are. */
+export const CLIENT_CODES: ReadonlySet<string> = new Set(ErrorCode.options.filter((code) => code !== 'INTERNAL_SERVER_ERROR'));
 
 /**
  * CLIENT_EXTENSIONS are the only extensions a client ever sees (the contract's
  * Errors section): anything else a server or subgraph adds (subgraph names and
  * URLs, stack traces, HTTP details) is for the log.
  */
-export const CLIENT_EXTENSIONS: readonly string[] = ['code', 'field', 'retryAfterSeconds', 'limit', 'max'];
+export const CLIENT_EXTENSIONS: readonly string[] = CONTRACT_EXTENSIONS;
 
 /** clientExtensions keeps only the contract's extensions, with code set. */
 function clientExtensions(extensions: Readonly<Record<string, unknown>> | undefined, code: string): Record<string, unknown> {

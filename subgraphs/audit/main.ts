@@ -4,6 +4,7 @@ import { loadSettings, maskSecrets } from '../../foundation/service/config.js';
 import { auditIngestSecret, runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
 import { auditMigrations } from '../../migrations/audit/index.js';
 import { createLoaders, type AuditContext } from './api/context.js';
+import { auditIngestRoute } from '../../contracts/internal-routes.js';
 import { ingestRoute } from './api/ingest-route.js';
 import { buildAuditSchema } from './api/schema.js';
 import { AuditLog } from './business/audit-log.js';
@@ -25,7 +26,7 @@ await runSubgraph<AuditContext>({
     return {
       schema: await buildAuditSchema(log),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(log) }),
-      routes: { 'POST /internal/audit-events': ingestRoute(log, auditIngestSecret(settings), 8 * 1024 * 1024) },
+      routes: { [`POST ${auditIngestRoute.path}`]: ingestRoute(log, auditIngestSecret(settings), 8 * 1024 * 1024) },
     };
   },
 });

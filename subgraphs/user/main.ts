@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
 import { loadSettings, maskSecrets } from '../../foundation/service/config.js';
+import { sessionEventsRoute as sessionEventsContract } from '../../contracts/internal-routes.js';
 import { runSubgraph } from '../../foundation/service/subgraph-service.js';
 import { loadKeySet, publicJwks, TokenSigner, watchKeySet } from '../../foundation/auth/tokens.js';
 import { userMigrations } from '../../migrations/user/index.js';
@@ -57,7 +58,7 @@ await runSubgraph<UserContext>({
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(accounts) }),
       routes: {
         'GET /.well-known/jwks.json': jwksRoute(() => publicJwks(keys)),
-        'GET /internal/session-events': sessionEventsRoute(feed, trust),
+        [`GET ${sessionEventsContract.path}`]: sessionEventsRoute(feed, trust),
       },
       startup: async () => {
         if (settings.adminEmail && settings.adminPassword) {

@@ -1,25 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { auditIngestRoute } from '../../../contracts/internal-routes.js';
 import { BodyTooLargeError, readBody, sendJson, type RouteHandler } from '../../../foundation/http/server.js';
 import type { AuditLog } from '../business/audit-log.js';
 import { countIngest } from '../metrics.js';
-
-const MAX_BATCH = 1000;
-
-const eventSchema = z.object({
-  id: z.uuid(),
-  action: z.string().min(1).max(100),
-  occurredAt: z.iso.datetime({ offset: true }),
-  subgraph: z.string().min(1).max(50),
-  actorId: z.uuid().nullable(),
-  targetType: z.string().max(100).nullable(),
-  targetId: z.string().max(200).nullable(),
-  ip: z.string().max(100).nullable(),
-  userAgent: z.string().max(1000).nullable(),
-  traceId: z.string().max(64).nullable(),
-  metadata: z.record(z.string(), z.unknown()),
-});
-const batchSchema = z.object({ events: z.array(eventSchema).max(MAX_BATCH) });
 
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -45,11 +29,12 @@ export function ingestRoute(log: AuditLog, secret: string, bodyLimitBytes: numbe
     } catch (err) {
       return sendJson(res, err instanceof BodyTooLargeError ? 413 : 400, { error: 'the body must be JSON within the size limit' });
     }
-    const parsed = batchSchema.safeParse(body);
+    const parsed = auditIngestRoute.request.safeParse(body);
     if (!parsed.success) return sendJson(res, 400, { error: 'invalid events', issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) });
     const events = parsed.data.events.map((e) => ({ ...e, occurredAt: new Date(e.occurredAt) }));
     const stored = await log.ingest(events);
     countIngest(events.length, stored);
-    sendJson(res, 200, { received: events.length, stored });
+    const reply: z.input<typeof auditIngestRoute.reply> = { received: events.length, stored };
+    sendJson(res, 200, reply);
   };
 }

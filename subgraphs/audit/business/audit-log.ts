@@ -1,20 +1,8 @@
+import type { AuditEvent } from '../../../contracts/audit.js';
 import { AUDIT_CHAIN_GENESIS, auditChainHash } from '../../../foundation/events/audit-chain.js';
 import type { Page } from '../../../foundation/core/pagination.js';
 
-/** AuditEvent is one recorded security-relevant action. */
-export interface AuditEvent {
-  id: string;
-  action: string;
-  occurredAt: Date;
-  subgraph: string;
-  actorId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  traceId: string | null;
-  metadata: Record<string, unknown>;
-}
+export type { AuditEvent } from '../../../contracts/audit.js';
 
 /** AuditFilter narrows the log; every field is optional and they combine with AND. */
 export interface AuditFilter {

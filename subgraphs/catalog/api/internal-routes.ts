@@ -1,41 +1,20 @@
-import { sendJson, type RouteHandler } from '../../../foundation/http/server.js';
-import { gatewayOnly, type GatewayTrust } from '../../../foundation/auth/identity.js';
-import { isId } from '../../../foundation/core/ids.js';
+import { providerSkillsRoute, servicesRoute } from '../../../contracts/internal-routes.js';
+import type { GatewayTrust } from '../../../foundation/auth/identity.js';
+import { internalGetRoute } from '../../../foundation/http/internal-calls.js';
+import type { RouteHandler } from '../../../foundation/http/server.js';
 import type { CatalogService } from '../business/catalog.js';
-
-/** MAX_IDS bounds one internal look-up. */
-const MAX_IDS = 200;
-
-function guarded(trust: GatewayTrust, handle: (url: URL) => Promise<unknown>): RouteHandler {
-  return gatewayOnly(trust, async (req, res) => {
-    const body = await handle(new URL(req.url ?? '/', 'http://localhost'));
-    if (body === null) return sendJson(res, 400, { error: 'bad ids' });
-    sendJson(res, 200, body);
-  });
-}
-
-function ids(url: URL, name: string): string[] | null {
-  const list = (url.searchParams.get(name) ?? '').split(',').filter(Boolean);
-  return list.length > 0 && list.length <= MAX_IDS && list.every(isId) ? list : null;
-}
 
 /**
  * catalogInternalRoutes are the facts catalog tells other subgraphs directly
- * (the order subgraph checks skills and services with them), answered only to
- * calls that carry the gateway's token:
- * - GET /internal/provider-skills?providerIds=a,b -> { skills: [{ providerId, serviceId }] }
- * - GET /internal/services?ids=a,b -> { services: [{ id, categoryId, name }] }
+ * (order and chat check skills and services with them), answered only to
+ * calls that carry the gateway's token. Their requests and replies are
+ * contracts/internal-routes.ts's providerSkillsRoute and servicesRoute.
  */
 export function catalogInternalRoutes(catalog: CatalogService, trust: GatewayTrust): Record<string, RouteHandler> {
   return {
-    'GET /internal/provider-skills': guarded(trust, async (url) => {
-      const providerIds = ids(url, 'providerIds');
-      return providerIds ? { skills: await catalog.skillsOfProviders(providerIds) } : null;
-    }),
-    'GET /internal/services': guarded(trust, async (url) => {
-      const serviceIds = ids(url, 'ids');
-      if (!serviceIds) return null;
-      const services = await catalog.servicesByIds(serviceIds);
+    ...internalGetRoute(trust, providerSkillsRoute, async ({ providerIds }) => ({ skills: await catalog.skillsOfProviders(providerIds) })),
+    ...internalGetRoute(trust, servicesRoute, async ({ ids }) => {
+      const services = await catalog.servicesByIds(ids);
       return { services: services.map((s) => ({ id: s.id, categoryId: s.categoryId, name: s.name })) };
     }),
   };

@@ -1,6 +1,7 @@
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/core/errors.js';
 import type { Caller, SignedInCaller, Viewer } from '../../../contracts/caller.js';
+import type { OrderFacts } from '../../../contracts/internal-routes.js';
 import { newId } from '../../../foundation/core/ids.js';
 
 /** Conversation is the chat between an order's customer and one provider. */
@@ -20,15 +21,6 @@ export interface Message {
   senderId: string;
   body: string;
   sentAt: Date;
-}
-
-/** OrderFacts is what chat must know of an order, from the order subgraph, which owns it. */
-export interface OrderFacts {
-  id: string;
-  customerId: string;
-  status: 'OPEN' | 'ACCEPTED' | 'COMPLETED' | 'CANCELLED';
-  serviceId: string;
-  offerProviderIds: string[];
 }
 
 /** OrderDirectory asks the order and catalog subgraphs what chat must know. */

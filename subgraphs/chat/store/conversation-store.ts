@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import type { Caller } from '../../../contracts/caller.js';
+import { messageWakeupSchema } from '../../../contracts/chat-events.js';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
 import { anyOf, returnedRows } from '../../../foundation/postgres/database.js';
@@ -121,8 +122,9 @@ export class PostgresMessageWakeups implements MessageWakeups {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.url, application_name: 'fixup-chat-wakeups' });
     client.on('notification', (n) => {
-      const [conversationId, position] = (n.payload ?? '').split(':');
-      for (const wake of this.listeners.get(conversationId!) ?? []) wake(Number(position));
+      const wakeup = messageWakeupSchema.safeParse(n.payload);
+      if (!wakeup.success) return;
+      for (const wake of this.listeners.get(wakeup.data.conversationId) ?? []) wake(wakeup.data.position);
     });
     client.on('error', (err) => {
       this.client = undefined;

@@ -1,5 +1,6 @@
 import { connect, DeliverPolicy, Events, nanos, StorageType, StringCodec, type ConsumerMessages, type JetStreamClient, type NatsConnection } from 'nats';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
+import { encodeMessageWakeup, messageWakeupSchema } from '../../../contracts/chat-events.js';
 import type { MessageAnnouncer, MessageWakeups } from '../business/conversations.js';
 
 const codec = StringCodec();
@@ -48,8 +49,9 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
     this.messages = await consumer.consume();
     void (async () => {
       for await (const message of this.messages!) {
-        const [conversationId, position] = codec.decode(message.data).split(':');
-        for (const wake of this.listeners.get(conversationId!) ?? []) wake(Number(position));
+        const wakeup = messageWakeupSchema.safeParse(codec.decode(message.data));
+        if (!wakeup.success) continue;
+        for (const wake of this.listeners.get(wakeup.data.conversationId) ?? []) wake(wakeup.data.position);
       }
     })().catch((err) => this.logger.error({ err }, 'NATS wake-ups stopped'));
     void (async () => {
@@ -64,7 +66,7 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
 
   /** announce publishes that a message was committed; JetStream acknowledges it once stored. */
   async announce(conversationId: string, position: number): Promise<void> {
-    await this.jetstream!.publish(`${this.stream}.messages.${conversationId}`, codec.encode(`${conversationId}:${position}`));
+    await this.jetstream!.publish(`${this.stream}.messages.${conversationId}`, codec.encode(encodeMessageWakeup({ conversationId, position })));
   }
 
   listen(conversationId: string, wake: (position: number) => void): () => void {

@@ -1,6 +1,7 @@
 import type { Caller } from '../../../contracts/caller.js';
+import { orderFactsRoute, providerSkillsRoute, type OrderFacts } from '../../../contracts/internal-routes.js';
 import { internalGet } from '../../../foundation/http/internal-calls.js';
-import type { OrderDirectory, OrderFacts } from '../business/conversations.js';
+import type { OrderDirectory } from '../business/conversations.js';
 
 /**
  * HttpOrderDirectory asks the order subgraph (/internal/order-facts) and the
@@ -15,16 +16,12 @@ export class HttpOrderDirectory implements OrderDirectory {
   ) {}
 
   async orderFacts(orderId: string, caller: Caller): Promise<OrderFacts | null> {
-    const url = new URL('/internal/order-facts', this.orderUrl);
-    url.searchParams.set('ids', orderId);
-    const { orders } = await internalGet<{ orders: OrderFacts[] }>(url, caller, this.timeoutMs);
+    const { orders } = await internalGet(this.orderUrl, orderFactsRoute, { ids: orderId }, caller, this.timeoutMs);
     return orders[0] ?? null;
   }
 
   async providerSkills(providerId: string, caller: Caller): Promise<readonly string[]> {
-    const url = new URL('/internal/provider-skills', this.catalogUrl);
-    url.searchParams.set('providerIds', providerId);
-    const { skills } = await internalGet<{ skills: { serviceId: string }[] }>(url, caller, this.timeoutMs);
+    const { skills } = await internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.timeoutMs);
     return skills.map((k) => k.serviceId);
   }
 }

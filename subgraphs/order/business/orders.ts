@@ -1,11 +1,12 @@
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../../foundation/core/errors.js';
 import type { Caller, SignedInCaller, Viewer } from '../../../contracts/caller.js';
+import type { OrderStatus } from '../../../contracts/internal-routes.js';
 import { newId } from '../../../foundation/core/ids.js';
 import type { Page } from '../../../foundation/core/pagination.js';
 
-/** OrderStatus is where an order is in its workflow. */
-export type OrderStatus = 'OPEN' | 'ACCEPTED' | 'COMPLETED' | 'CANCELLED';
+/** OrderStatus is where an order is in its workflow (contracts/internal-routes.ts: chat reads it too). */
+export type { OrderStatus } from '../../../contracts/internal-routes.js';
 
 /** OfferStatus is where an offer is in its workflow. */
 export type OfferStatus = 'PENDING' | 'ACCEPTED' | 'REJECTED' | 'WITHDRAWN';

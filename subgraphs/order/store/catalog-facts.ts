@@ -1,4 +1,5 @@
 import type { Caller } from '../../../contracts/caller.js';
+import { providerSkillsRoute, servicesRoute } from '../../../contracts/internal-routes.js';
 import { internalGet } from '../../../foundation/http/internal-calls.js';
 import type { CatalogFacts } from '../business/orders.js';
 
@@ -21,18 +22,14 @@ export class HttpCatalogFacts implements CatalogFacts {
     if (!perRequest) this.skills.set(caller, (perRequest = new Map()));
     let found = perRequest.get(providerId);
     if (!found) {
-      const url = new URL('/internal/provider-skills', this.catalogUrl);
-      url.searchParams.set('providerIds', providerId);
-      found = internalGet<{ skills: { providerId: string; serviceId: string }[] }>(url, caller, this.timeoutMs).then((r) => r.skills.map((k) => k.serviceId));
+      found = internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.timeoutMs).then((r) => r.skills.map((k) => k.serviceId));
       perRequest.set(providerId, found);
     }
     return found;
   }
 
   async serviceExists(serviceId: string, caller: Caller): Promise<boolean> {
-    const url = new URL('/internal/services', this.catalogUrl);
-    url.searchParams.set('ids', serviceId);
-    const { services } = await internalGet<{ services: { id: string }[] }>(url, caller, this.timeoutMs);
+    const { services } = await internalGet(this.catalogUrl, servicesRoute, { ids: serviceId }, caller, this.timeoutMs);
     return services.some((s) => s.id === serviceId);
   }
 }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
-import type { SessionFeedEvent } from '../../../foundation/events/session-events.js';
+import type { SessionFeedEvent } from '../../../contracts/session-events.js';
 import type { SessionFeed } from '../business/accounts.js';
 
 /** SessionEvent is one entry of the feed the gateways follow. */

@@ -1,3 +1,4 @@
+// test tier: integration (it runs every service's --help as a process)
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// test tier: integration (it runs the check as a process on copies of the repository)
 // npm run schema:check run as a schema owner runs it, on a temporary git
 // repository holding a copy of rover.yaml, the subgraph SDLs and the
 // registered operations: the committed schemas are never edited.

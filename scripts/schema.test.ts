@@ -1,3 +1,4 @@
+// test tier: integration (it builds every subgraph's schema in processes of their own)
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -48,7 +49,7 @@ describe('schema', () => {
   });
 
   it('nothing in the repository reads outside it (a fresh clone with no shared folder beside it runs npm test)', () => {
-    const sources = ['foundation', 'gateway', 'subgraphs', 'migrations', 'scripts', 'e2e', 'bench'].flatMap((dir) =>
+    const sources = ['contracts', 'foundation', 'gateway', 'subgraphs', 'migrations', 'scripts', 'e2e', 'bench'].flatMap((dir) =>
       (readdirSync(join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)),
     );
     assert.ok(sources.length > 50, `only ${sources.length} source files`);

@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { positiveIntSchema, setting, type Settings } from '../../foundation/service/config.js';
@@ -72,7 +71,6 @@ export type UserSettings = Settings<ReturnType<typeof userSettingsSpec>>;
  * session feed), the same for the service and for the command line.
  */
 export function createAccountService(settings: UserSettings, dataSource: DataSource, signer: TokenSigner, feed: SessionFeed, onMailError: (err: unknown) => void): AccountService {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
   const window = settings.rateLimitWindowSeconds;
   return new AccountService(
     new PostgresUserStore(dataSource),
@@ -82,7 +80,7 @@ export function createAccountService(settings: UserSettings, dataSource: DataSou
         signer.sign({ roles, ver: tokenVersion, sid: sessionId }, { issuer: settings.jwtIssuer, audience: settings.jwtAudience, subject: userId, ttlSeconds: settings.jwtAccessTtlSeconds }),
     },
     new EmailSender({ from: settings.mailFrom, smtpUrl: settings.smtpUrl, dir: settings.mailDir }),
-    new PostgresAttemptLimiter(pool, {
+    new PostgresAttemptLimiter(dataSource, {
       perAddress: { points: settings.rateLimitIp, windowSeconds: window },
       perAccount: { points: settings.rateLimitAccount, windowSeconds: window },
       perAccountAddress: { points: settings.rateLimitAccount, windowSeconds: window },

@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { Pool } from 'pg';
 import type { Caller } from '../../../contracts/caller.js';
 import { Argon2Hasher } from './passwords.js';
 import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
@@ -46,9 +45,8 @@ describe('accounts under attack, on a real database', () => {
 
   before(async () => {
     db = await createTestDatabase('user', [UserRow, SessionRow, RefreshTokenRow, EmailTokenRow, SessionEventRow], userMigrations);
-    const pool = (db.dataSource.driver as unknown as { master: Pool }).master;
     const window = 900;
-    limiter = new PostgresAttemptLimiter(pool, {
+    limiter = new PostgresAttemptLimiter(db.dataSource, {
       perAddress: { points: 100, windowSeconds: window },
       perAccount: { points: 10, windowSeconds: window },
       perAccountAddress: { points: 10, windowSeconds: window },

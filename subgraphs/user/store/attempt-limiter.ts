@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
 import { addressKey, KeyedRateLimiter, type LimitPolicy } from './rate-limit.js';
 import type { AttemptLimiter, CredentialOperation, LoginAttempt } from '../business/accounts.js';
 
@@ -27,11 +27,11 @@ export class PostgresAttemptLimiter implements AttemptLimiter {
   private readonly perAccountAddress: KeyedRateLimiter;
   private readonly accountCeiling: KeyedRateLimiter;
 
-  constructor(pool: Pool, limits: AttemptLimits) {
-    this.perAddress = new KeyedRateLimiter(pool, 'ip', limits.perAddress, true);
-    this.perAccount = new KeyedRateLimiter(pool, 'account', limits.perAccount);
-    this.perAccountAddress = new KeyedRateLimiter(pool, 'account-ip', limits.perAccountAddress);
-    this.accountCeiling = new KeyedRateLimiter(pool, 'account-ceiling', limits.accountCeiling);
+  constructor(dataSource: DataSource, limits: AttemptLimits) {
+    this.perAddress = new KeyedRateLimiter(dataSource, 'ip', limits.perAddress, true);
+    this.perAccount = new KeyedRateLimiter(dataSource, 'account', limits.perAccount);
+    this.perAccountAddress = new KeyedRateLimiter(dataSource, 'account-ip', limits.perAccountAddress);
+    this.accountCeiling = new KeyedRateLimiter(dataSource, 'account-ceiling', limits.accountCeiling);
   }
 
   async consume(operation: CredentialOperation, ip: string | null, account: string | null): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../../../foundation/core/errors.js';
 
@@ -33,6 +33,25 @@ function storedKey(key: string): string {
 }
 
 /**
+ * throughTypeOrm is the one method rate-limiter-flexible calls on its store
+ * client, answered through the subgraph's DataSource (a QueryRunner per
+ * statement), so the limits share its pool without reaching into the driver.
+ */
+function throughTypeOrm(dataSource: DataSource) {
+  return {
+    async query(q: { text: string; values?: unknown[] }): Promise<{ rows: unknown[]; rowCount: number }> {
+      const runner = dataSource.createQueryRunner();
+      try {
+        const result = await runner.query(q.text, q.values, true);
+        return { rows: result.records ?? [], rowCount: result.affected ?? 0 };
+      } finally {
+        await runner.release();
+      }
+    },
+  };
+}
+
+/**
  * KeyedRateLimiter counts attempts per key in PostgreSQL (rate-limiter-flexible),
  * so every process of a service shares the counts. The table comes from a
  * migration, never from the limiter. Keys are stored hashed.
@@ -42,14 +61,14 @@ export class KeyedRateLimiter {
 
   /** pruneExpired makes this limiter delete expired counts (of every prefix) from time to time; one limiter per table is enough. */
   constructor(
-    pool: Pool,
+    dataSource: DataSource,
     prefix: string,
     private readonly policy: LimitPolicy,
     pruneExpired = false,
   ) {
     this.limiter = new RateLimiterPostgres({
-      storeClient: pool,
-      storeType: 'pool',
+      storeClient: throughTypeOrm(dataSource),
+      storeType: 'client',
       tableName: 'rate_limits',
       tableCreated: true,
       keyPrefix: prefix,

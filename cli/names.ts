@@ -1,8 +1,6 @@
-/** SUBGRAPH_NAMES are the subgraphs the command line reaches, each on its own database. */
-export const SUBGRAPH_NAMES = ['user', 'catalog', 'order', 'chat', 'audit'] as const;
+import type { SubgraphName } from '../contracts/services.js';
 
-/** SubgraphName is one of SUBGRAPH_NAMES. */
-export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+export { SUBGRAPH_NAMES, type SubgraphName } from '../contracts/services.js';
 
 /** OUTBOX_SUBGRAPHS are the subgraphs that record audit events in an outbox. */
 export const OUTBOX_SUBGRAPHS: readonly SubgraphName[] = ['user', 'catalog', 'order', 'chat'];

@@ -5,7 +5,6 @@ import { subgraphSettings } from '../foundation/service/subgraph-service.js';
 import { userSettingsSpec, type UserSettings } from '../subgraphs/user/settings.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from './names.js';
 
-const DEFAULT_PORTS: Record<SubgraphName, number> = { user: 4001, catalog: 4002, order: 4003, chat: 4004, audit: 4005 };
 
 /** PER_SUBGRAPH are the shared subgraph settings the command line needs from each subgraph. */
 const PER_SUBGRAPH = ['dbUrl', 'dbPasswordFile', 'dbStatementTimeoutMs', 'auditUrl', 'outboxBatchSize'] as const;
@@ -24,7 +23,7 @@ function prefixed(name: string, key: string): string {
 export function cliSettingsSpec(root: string): SettingsSpec {
   const spec: Record<string, Setting> = {};
   for (const name of SUBGRAPH_NAMES) {
-    const shared = name === 'user' ? userSettingsSpec(root) : subgraphSettings(name, DEFAULT_PORTS[name], root);
+    const shared = name === 'user' ? userSettingsSpec(root) : subgraphSettings(name, root);
     for (const [key, value] of Object.entries(shared)) {
       const own = value.env.startsWith(`${name.toUpperCase()}_`) || value.env === 'SMTP_URL' || value.env === 'MAIL_DIR' || value.env.startsWith('ADMIN_');
       if (own && (name === 'user' || (PER_SUBGRAPH as readonly string[]).includes(key))) spec[prefixed(name, key)] = value;

@@ -1,3 +1,5 @@
+import { sessionEventsRoute } from '../contracts/internal-routes.js';
+import { DEFAULT_PORTS, serviceUrl } from '../contracts/services.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +23,9 @@ import { graphqlRoute, type PrepareRequest } from '../foundation/graphql/http.js
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../foundation/core/pagination.js';
 import { HttpService, sendJson, type RouteHandler } from '../foundation/http/server.js';
 import { signGatewayToken } from '../foundation/auth/identity.js';
-import { Lifecycle } from '../foundation/service/lifecycle.js';
-import { createLogger } from '../foundation/telemetry/logger.js';
+import { startProcess } from '../foundation/service/process.js';
 import { Metrics } from '../foundation/telemetry/metrics.js';
-import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../foundation/telemetry/tracing.js';
+import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema } from '../foundation/telemetry/tracing.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier, watchKeySet } from '../foundation/auth/tokens.js';
 import { accountPages } from './account-pages.js';
 import { Authenticator, fromTrustedProxy, proxyTrust, refusal } from './auth.js';
@@ -63,7 +64,7 @@ const subgraphUrlsSchema = z
 const spec = {
   environment: setting({ env: 'NODE_ENV', doc: 'development, test or production', schema: environmentSchema, fallback: 'development' }),
   httpHost: setting({ env: 'GATEWAY_HTTP_HOST', doc: 'interface to listen on', schema: z.string().min(1), fallback: '127.0.0.1' }),
-  httpPort: setting({ env: 'GATEWAY_HTTP_PORT', doc: 'port to listen on', schema: portSchema, fallback: '4000' }),
+  httpPort: setting({ env: 'GATEWAY_HTTP_PORT', doc: 'port to listen on', schema: portSchema, fallback: String(DEFAULT_PORTS.gateway.http) }),
   httpBodyLimitBytes: setting({ env: 'GATEWAY_HTTP_BODY_LIMIT_BYTES', doc: 'largest request body accepted', schema: positiveIntSchema, fallback: '1048576' }),
   supergraphPath: setting({
     env: 'GATEWAY_SUPERGRAPH_PATH',
@@ -103,14 +104,14 @@ const spec = {
     schema: booleanSchema,
     fallback: 'false',
   }),
-  jwksUrl: setting({ env: 'GATEWAY_JWKS_URL', doc: "the user subgraph's JWKS, which verifies access tokens (cached; refetched on an unknown kid)", schema: z.url(), fallback: 'http://localhost:4001/.well-known/jwks.json' }),
+  jwksUrl: setting({ env: 'GATEWAY_JWKS_URL', doc: "the user subgraph's JWKS, which verifies access tokens (cached; refetched on an unknown kid)", schema: z.url(), fallback: `${serviceUrl('user')}/.well-known/jwks.json` }),
   jwtIssuer: setting({ env: 'GATEWAY_JWT_ISSUER', doc: 'the iss access tokens must have', schema: z.string().min(1), fallback: 'fixup-user' }),
   jwtAudience: setting({ env: 'GATEWAY_JWT_AUDIENCE', doc: 'the aud access tokens must have', schema: z.string().min(1), fallback: 'fixup' }),
   sessionEventsUrl: setting({
     env: 'GATEWAY_SESSION_EVENTS_URL',
     doc: "the user subgraph's feed of stale tokens and ended sessions",
     schema: z.url(),
-    fallback: 'http://localhost:4001/internal/session-events',
+    fallback: `${serviceUrl('user')}${sessionEventsRoute.path}`,
   }),
   sessionWindowSeconds: setting({ env: 'GATEWAY_SESSION_WINDOW_SECONDS', doc: 'how long a revocation is remembered: at least the longest access-token lifetime', schema: positiveIntSchema, fallback: '960' }),
   internalKeys: setting({ env: 'GATEWAY_INTERNAL_KEYS', doc: 'private Ed25519 JWK set as JSON that signs the gateway\'s token to subgraphs; wins over the file', schema: z.string().optional().transform((v) => (v ? v : undefined)), secret: true }),
@@ -232,12 +233,7 @@ const spec = {
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup gateway');
 if (!settings.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
-const telemetry = startTelemetry({ service: 'gateway', otlpEndpoint: settings.otlpEndpoint, samplingRatio: settings.tracesSamplingRatio });
-const logger = createLogger({ service: 'gateway', level: settings.logLevel });
-const lifecycle = new Lifecycle(logger, settings.shutdownTimeoutMs);
-lifecycle.listen();
-lifecycle.onShutdown({ name: 'telemetry', stop: () => telemetry.shutdown() });
-logger.info({ settings: maskSecrets(spec, settings) }, 'starting');
+const { logger, lifecycle, failedToStart } = startProcess('gateway', settings, maskSecrets(spec, settings));
 
 try {
   const supergraphSdl = readFileSync(settings.supergraphPath, 'utf8');
@@ -438,7 +434,5 @@ try {
   lifecycle.onShutdown({ name: 'session feed', stop: async () => revocations.stop() });
   logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, subgraphs, ide: ideOn }, 'ready');
 } catch (err) {
-  logger.fatal({ err }, 'failed to start');
-  await lifecycle.shutdown('failed to start');
-  process.exit(1);
+  await failedToStart(err);
 }

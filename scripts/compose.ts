@@ -1,4 +1,6 @@
 import { stringify } from 'yaml';
+import { sessionEventsRoute } from '../contracts/internal-routes.js';
+import { serviceUrl } from '../contracts/services.js';
 import { ADMIN_PORTS, GATEWAY_PORT, SUBGRAPHS } from './services.js';
 
 /** COMPOSE_SECRETS are the variables docker compose needs that `npm run keys` writes into `.env`. */
@@ -46,8 +48,8 @@ function readinessCheck(adminPort: number) {
 
 /** INTERNAL_URLS are where a subgraph finds the others it calls directly (named internal routes). */
 const INTERNAL_URLS: Record<string, Record<string, string>> = {
-  order: { ORDER_CATALOG_URL: 'http://catalog:4002' },
-  chat: { CHAT_ORDER_URL: 'http://order:4003', CHAT_CATALOG_URL: 'http://catalog:4002' },
+  order: { ORDER_CATALOG_URL: serviceUrl('catalog', 'catalog') },
+  chat: { CHAT_ORDER_URL: serviceUrl('order', 'order'), CHAT_CATALOG_URL: serviceUrl('catalog', 'catalog') },
 };
 
 /** composeFile renders docker-compose.yml: PostgreSQL, Mailpit, the five subgraphs and the gateway, and an observability profile. */
@@ -99,7 +101,7 @@ export function composeFile(): string {
         [`${p}_ADMIN_PORT`]: String(ADMIN_PORTS[s.name]),
         [`${p}_DB_URL`]: `postgres://fixup_${s.name}:\${${p}_DB_PASSWORD}@postgres:5432/fixup_${s.name}`,
         [`${p}_GATEWAY_JWKS_URL`]: `http://gateway:${GATEWAY_PORT}/.well-known/gateway-jwks.json`,
-        [`${p}_AUDIT_URL`]: 'http://audit:4005',
+        [`${p}_AUDIT_URL`]: serviceUrl('audit', 'audit'),
         AUDIT_INGEST_SECRET: '${AUDIT_INGEST_SECRET:?run npm run keys}',
         ...INTERNAL_URLS[s.name],
         ...(s.name === 'user'
@@ -134,8 +136,8 @@ export function composeFile(): string {
       GATEWAY_ADMIN_HOST: '0.0.0.0',
       GATEWAY_ADMIN_PORT: String(ADMIN_PORTS.gateway),
       GATEWAY_SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s.name}=http://${s.name}:${s.port}/graphql`).join(','),
-      GATEWAY_JWKS_URL: 'http://user:4001/.well-known/jwks.json',
-      GATEWAY_SESSION_EVENTS_URL: 'http://user:4001/internal/session-events',
+      GATEWAY_JWKS_URL: `${serviceUrl('user', 'user')}/.well-known/jwks.json`,
+      GATEWAY_SESSION_EVENTS_URL: `${serviceUrl('user', 'user')}${sessionEventsRoute.path}`,
       GATEWAY_INTERNAL_KEYS: '${GATEWAY_INTERNAL_KEYS:?run npm run keys}',
     },
     depends_on: Object.fromEntries(SUBGRAPHS.map((s) => [s.name, { condition: 'service_healthy' }])),

@@ -5,11 +5,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildManifest, MANIFEST_FILE, readOperations } from './operations.js';
-import { generateSchemas, IGNORED_HINTS, parseRoverConfig, readRoverConfig, ROOT } from './supergraph.js';
+import { generateSchemas, IGNORED_HINTS, parseRoverConfig, readRoverConfig, ROOT, roverYaml } from './supergraph.js';
 import { SUBGRAPHS } from './services.js';
 
 describe('schema', () => {
-  it('rover.yaml lists every subgraph, in rover\'s format', async () => {
+  it('rover.yaml lists every subgraph, in rover\'s format, as npm run schema writes it from contracts/services.ts', async () => {
+    assert.equal(await readFile(join(ROOT, 'rover.yaml'), 'utf8'), roverYaml(), 'stale: run npm run schema');
     const config = await readRoverConfig();
     assert.match(config.federationVersion, /^=?2\./);
     assert.deepEqual(config.subgraphs.map((s) => s.name).sort(), SUBGRAPHS.map((s) => s.name).sort());

@@ -1,10 +1,11 @@
 // npm run schema: writes each subgraph's SDL, the composed supergraph and the
-// manifest of the registered operations to schema/.
+// manifest of the registered operations to schema/, after rover.yaml from contracts/services.ts.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildManifest, MANIFEST_FILE, readOperations } from './operations.js';
-import { generateSchemas, IGNORED_HINTS, ROOT } from './supergraph.js';
+import { generateSchemas, IGNORED_HINTS, ROOT, roverYaml } from './supergraph.js';
 
+await writeFile(join(ROOT, 'rover.yaml'), roverYaml());
 const { files, composition } = await generateSchemas();
 if (composition.errors.length > 0) {
   process.stderr.write(`composition failed:\n${composition.errors.map((e) => `  - ${e.code}: ${e.message}`).join('\n')}\n`);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { databaseUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres/admin.js';
 import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
 import { dbRole } from '../foundation/service/subgraph-service.js';
+import { sessionEventsRoute } from '../contracts/internal-routes.js';
 import { GATEWAY_PORT, SUBGRAPHS } from './services.js';
 
 /** DIST is the compiled tree that holds each service's entry point. */
@@ -219,7 +220,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       GATEWAY_HTTP_PORT: String(ports.gateway),
       GATEWAY_SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s.name}=${instanceUrls[s.name]!.join('|')}`).join(','),
       GATEWAY_JWKS_URL: `${userUrl}/.well-known/jwks.json`,
-      GATEWAY_SESSION_EVENTS_URL: `${userUrl}/internal/session-events`,
+      GATEWAY_SESSION_EVENTS_URL: `${userUrl}${sessionEventsRoute.path}`,
       GATEWAY_INTERNAL_KEYS_FILE: join(keys, 'gateway-internal.jwks.json'),
     };
     specs.set('gateway', { entry: 'gateway/main.js', env: gatewayEnv, port: ports.gateway! });

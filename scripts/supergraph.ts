@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { composeServices } from '@apollo/composition';
 import { parse, Source, type ASTNode, type GraphQLError } from 'graphql';
 import { parse as parseYaml } from 'yaml';
+import { serviceUrl, SUBGRAPH_NAMES } from '../contracts/services.js';
 
 const run = promisify(execFile);
 
@@ -45,6 +46,26 @@ export function parseRoverConfig(text: string): RoverConfig {
       return { name, routingUrl: s.routing_url, schemaFile: s.schema.file };
     }),
   };
+}
+
+/** FEDERATION_VERSION is the composition version rover.yaml pins. */
+export const FEDERATION_VERSION = '=2.14.4';
+
+/**
+ * roverYaml is rover.yaml as `npm run schema` writes it, from the subgraph
+ * list and default ports of contracts/services.ts: the file rover and the
+ * composition read, never edited by hand.
+ */
+export function roverYaml(): string {
+  return [
+    "# Rover's supergraph config, written by `npm run schema` from contracts/services.ts",
+    '# (do not edit). `npm run schema` composes with @apollo/composition from it;',
+    '# `rover supergraph compose --config rover.yaml` gives the same supergraph.',
+    `federation_version: ${FEDERATION_VERSION}`,
+    'subgraphs:',
+    ...SUBGRAPH_NAMES.flatMap((name) => [`  ${name}:`, `    routing_url: ${serviceUrl(name)}/graphql`, '    schema:', `      file: ./schema/${name}.graphql`]),
+    '',
+  ].join('\n');
 }
 
 /** readRoverConfig reads the subgraph list from rover.yaml (rover's supergraph config format). */

@@ -1,3 +1,4 @@
+import { DEFAULT_PORTS, serviceUrl, type SubgraphName } from '../../contracts/services.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
@@ -18,8 +19,8 @@ import type { ScopedContext } from '../graphql/errors.js';
 import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
 import { GatewayTrust } from '../auth/identity.js';
 import type { Caller } from '../../contracts/caller.js';
-import { Lifecycle } from './lifecycle.js';
-import { createLogger, type Logger } from '../telemetry/logger.js';
+import { startProcess } from './process.js';
+import type { Logger } from '../telemetry/logger.js';
 import { Metrics, watchPool, type PoolStats } from '../telemetry/metrics.js';
 import { createDataSource, databaseReadiness, migrate, type MigrationClass } from '../postgres/database.js';
 import { OutboxRelay } from '../events/outbox-relay.js';
@@ -27,7 +28,7 @@ import { loadOrCreateSecret } from '../auth/secrets.js';
 import { createSubgraphServer } from '../graphql/subgraph-schema.js';
 import { serveSubgraphSubscriptions } from '../graphql/subscriptions.js';
 import { currentScope } from '../http/request-context.js';
-import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../telemetry/tracing.js';
+import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema } from '../telemetry/tracing.js';
 
 const optionalText = z
   .string()
@@ -46,13 +47,13 @@ export function dbRole(prefix: string, subgraph: string): string {
  * subgraphSettings is the configuration every subgraph shares, its variables
  * named `<SUBGRAPH>_<GROUP>_<NAME>` beside the ecosystem's shared names.
  */
-export function subgraphSettings(name: string, defaultPort: number, root: string) {
+export function subgraphSettings(name: SubgraphName, root: string) {
   const p = name.toUpperCase();
   const role = dbRole('fixup', name);
   return {
     environment: setting({ env: 'NODE_ENV', doc: 'development, test or production', schema: environmentSchema, fallback: 'development' }),
     httpHost: setting({ env: `${p}_HTTP_HOST`, doc: 'interface to listen on', schema: z.string().min(1), fallback: '127.0.0.1' }),
-    httpPort: setting({ env: `${p}_HTTP_PORT`, doc: 'port to listen on', schema: portSchema, fallback: String(defaultPort) }),
+    httpPort: setting({ env: `${p}_HTTP_PORT`, doc: 'port to listen on', schema: portSchema, fallback: String(DEFAULT_PORTS[name].http) }),
     httpBodyLimitBytes: setting({ env: `${p}_HTTP_BODY_LIMIT_BYTES`, doc: 'largest request body accepted', schema: positiveIntSchema, fallback: '1048576' }),
     dbUrl: setting({
       env: `${p}_DB_URL`,
@@ -83,7 +84,7 @@ export function subgraphSettings(name: string, defaultPort: number, root: string
       schema: z.url(),
       fallback: 'http://localhost:4000/.well-known/gateway-jwks.json',
     }),
-    auditUrl: setting({ env: `${p}_AUDIT_URL`, doc: "the audit subgraph's base URL, where the outbox relay delivers audit events", schema: z.url(), fallback: 'http://localhost:4005' }),
+    auditUrl: setting({ env: `${p}_AUDIT_URL`, doc: "the audit subgraph's base URL, where the outbox relay delivers audit events", schema: z.url(), fallback: serviceUrl('audit') }),
     auditIngestSecret: setting({ env: 'AUDIT_INGEST_SECRET', doc: 'shared secret that lets services deliver audit events; wins over the file', schema: optionalText, secret: true }),
     auditIngestSecretFile: setting({
       env: 'AUDIT_INGEST_SECRET_FILE',
@@ -155,12 +156,7 @@ export function withPassword(url: string, passwordFile: string): string {
  */
 export async function runSubgraph<C extends ScopedContext>(definition: SubgraphDefinition<C>): Promise<void> {
   const { name, settings } = definition;
-  const telemetry = startTelemetry({ service: name, otlpEndpoint: settings.otlpEndpoint, samplingRatio: settings.tracesSamplingRatio });
-  const logger = createLogger({ service: name, level: settings.logLevel });
-  const lifecycle = new Lifecycle(logger, settings.shutdownTimeoutMs);
-  lifecycle.listen();
-  lifecycle.onShutdown({ name: 'telemetry', stop: () => telemetry.shutdown() });
-  logger.info({ settings: definition.printable }, 'starting');
+  const { logger, lifecycle, failedToStart } = startProcess(name, settings, definition.printable);
   const metrics = new Metrics(name);
   try {
     const dataSource = createDataSource({
@@ -234,8 +230,6 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     const port = await http.listen();
     logger.info({ url: `http://${settings.httpHost}:${port}/graphql` }, 'ready');
   } catch (err) {
-    logger.fatal({ err }, 'failed to start');
-    await lifecycle.shutdown('failed to start');
-    process.exit(1);
+    await failedToStart(err);
   }
 }

@@ -12,7 +12,7 @@ import { PostgresAuditStore } from './store/audit-store.js';
 import { AuditEventRow } from './store/entities.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const spec = subgraphSettings('audit', 4005, root);
+const spec = subgraphSettings('audit', root);
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup audit subgraph');
 
 await runSubgraph<AuditContext>({

@@ -13,7 +13,7 @@ import { CategoryRow, ServiceRow } from './store/entities.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
-  ...subgraphSettings('catalog', 4002, root),
+  ...subgraphSettings('catalog', root),
   seedDemo: setting({
     env: 'CATALOG_SEED_DEMO',
     doc: 'add the demo catalog at start when missing (npm start turns it on; off by default so production stays empty)',

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
 import { z } from 'zod';
+import { serviceUrl } from '../../contracts/services.js';
 import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/service/config.js';
 import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
 import { signedInCaller } from '../../foundation/graphql/permissions.js';
@@ -17,9 +18,9 @@ import { timedDelivery, watchListen } from './metrics.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
-  ...subgraphSettings('chat', 4004, root),
-  orderUrl: setting({ env: 'CHAT_ORDER_URL', doc: "the order subgraph's base URL, for its internal routes (order facts)", schema: z.url(), fallback: 'http://localhost:4003' }),
-  catalogUrl: setting({ env: 'CHAT_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills)", schema: z.url(), fallback: 'http://localhost:4002' }),
+  ...subgraphSettings('chat', root),
+  orderUrl: setting({ env: 'CHAT_ORDER_URL', doc: "the order subgraph's base URL, for its internal routes (order facts)", schema: z.url(), fallback: serviceUrl('order') }),
+  catalogUrl: setting({ env: 'CHAT_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills)", schema: z.url(), fallback: serviceUrl('catalog') }),
   broker: setting({
     env: 'CHAT_BROKER',
     doc: 'how chat processes tell each other of new messages: postgres (LISTEN/NOTIFY on its own database) or nats (a NATS JetStream stream)',

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { serviceUrl } from '../../contracts/services.js';
 import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/service/config.js';
 import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
 import { orderMigrations } from '../../migrations/order/index.js';
@@ -14,8 +15,8 @@ import { PostgresOrderStore } from './store/order-store.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
-  ...subgraphSettings('order', 4003, root),
-  catalogUrl: setting({ env: 'ORDER_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills, services)", schema: z.url(), fallback: 'http://localhost:4002' }),
+  ...subgraphSettings('order', root),
+  catalogUrl: setting({ env: 'ORDER_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills, services)", schema: z.url(), fallback: serviceUrl('catalog') }),
   maxOffersPerProvider: setting({ env: 'ORDER_MAX_OFFERS_PER_PROVIDER', doc: 'offers one provider may make on one order, withdrawn ones included (past it: CONFLICT)', schema: positiveIntSchema, fallback: '3' }),
   catalogTimeoutMs: setting({ env: 'ORDER_CATALOG_TIMEOUT_MS', doc: 'longest one internal call to catalog may take', schema: positiveIntSchema, fallback: '3000' }),
 };

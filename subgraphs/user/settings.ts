@@ -19,7 +19,7 @@ const optionalText = z.string().optional().transform((v) => (v ? v : undefined))
  */
 export function userSettingsSpec(root: string) {
   return {
-    ...subgraphSettings('user', 4001, root),
+    ...subgraphSettings('user', root),
     jwtIssuer: setting({ env: 'USER_JWT_ISSUER', doc: 'iss of access tokens (the gateway must expect the same)', schema: z.string().min(1), fallback: 'fixup-user' }),
     jwtAudience: setting({ env: 'USER_JWT_AUDIENCE', doc: 'aud of access tokens (the gateway must expect the same)', schema: z.string().min(1), fallback: 'fixup' }),
     jwtAccessTtlSeconds: setting({ env: 'USER_JWT_ACCESS_TTL_SECONDS', doc: 'lifetime of an access token', schema: positiveIntSchema, fallback: '900' }),

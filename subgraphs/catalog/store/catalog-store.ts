@@ -13,9 +13,9 @@ export function toCategory(row: CategoryRow): Category {
   return { id: row.id, name: row.name, createdAt: row.createdAt };
 }
 
-/** toService converts a row to the business value. */
+/** toService converts a row to the business value: the row has every field of Service, so a new column needs no edit here. */
 export function toService(row: ServiceRow): Service {
-  return { id: row.id, categoryId: row.categoryId, name: row.name, description: row.description, createdAt: row.createdAt };
+  return { ...row };
 }
 
 /** escapeLike makes user text literal inside a LIKE pattern. */

@@ -1,0 +1,43 @@
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { startTelemetry } from '../telemetry/tracing.js';
+import { Lifecycle } from './lifecycle.js';
+
+/** ProcessSettings are the settings of a process's basics, named alike in the gateway's and every subgraph's settings. */
+export interface ProcessSettings {
+  logLevel: string;
+  otlpEndpoint?: string;
+  tracesSamplingRatio?: number;
+  shutdownTimeoutMs: number;
+}
+
+/** ProcessBasics are what every process runs on: its logger and the lifecycle that owns its signals and shutdown. */
+export interface ProcessBasics {
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** failedToStart logs why the process could not start, runs the shutdown steps added so far, and exits 1. */
+  failedToStart(err: unknown): Promise<never>;
+}
+
+/**
+ * startProcess is how every Fixup process begins, the gateway's `main.ts` and
+ * each subgraph's (through runSubgraph) alike: tracing first, then the logger,
+ * the lifecycle (signals; shutdown steps run in reverse, so spans flush last),
+ * and one `starting` line with the settings, secrets masked.
+ */
+export function startProcess(service: string, settings: ProcessSettings, printableSettings: unknown): ProcessBasics {
+  const telemetry = startTelemetry({ service, otlpEndpoint: settings.otlpEndpoint, samplingRatio: settings.tracesSamplingRatio });
+  const logger = createLogger({ service, level: settings.logLevel });
+  const lifecycle = new Lifecycle(logger, settings.shutdownTimeoutMs);
+  lifecycle.listen();
+  lifecycle.onShutdown({ name: 'telemetry', stop: () => telemetry.shutdown() });
+  logger.info({ settings: printableSettings }, 'starting');
+  return {
+    logger,
+    lifecycle,
+    async failedToStart(err) {
+      logger.fatal({ err }, 'failed to start');
+      await lifecycle.shutdown('failed to start');
+      process.exit(1);
+    },
+  };
+}

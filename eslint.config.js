@@ -40,6 +40,7 @@ export default tseslint.config(
   {
     // What two processes agree on: zod schemas and the types inferred from them, nothing else.
     files: ['contracts/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: restrict([{ regex: '^(?!zod$|\\./)', message: 'contracts/ imports only zod and other contracts.' }]),
   },
   {

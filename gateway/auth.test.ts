@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { describe, it } from 'node:test';
-import { clientIp, fromTrustedProxy, proxyTrust } from './auth.js';
+import { before, describe, it } from 'node:test';
+import type { AppError } from '../foundation/core/errors.js';
+import { generatePrivateJwk, publicJwks, TokenSigner, TokenVerifier } from '../foundation/auth/tokens.js';
+import { createLogger } from '../foundation/telemetry/logger.js';
+import { Authenticator, clientIp, fromTrustedProxy, proxyTrust } from './auth.js';
+import { SessionRevocations } from './session-revocations.js';
 
 /** request is the part of an incoming request the address is read from. */
 const request = (socket: string, forwardedFor?: string) =>
   ({ socket: { remoteAddress: socket }, connection: { remoteAddress: socket }, headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } }) as unknown as IncomingMessage;
+
+/** withHeaders is a request from 198.51.100.7 with the given headers. */
+const withHeaders = (headers: Record<string, string>) =>
+  ({ socket: { remoteAddress: '198.51.100.7' }, connection: { remoteAddress: '198.51.100.7' }, headers }) as unknown as IncomingMessage;
 
 describe('clientIp', () => {
   it('trusts no proxy by default: a forged X-Forwarded-For is ignored', () => {
@@ -28,5 +36,61 @@ describe('clientIp', () => {
 
   it('refuses a trust list it cannot read', () => {
     assert.throws(() => proxyTrust(['not-a-cidr/99']));
+  });
+});
+
+describe('Authenticator', () => {
+  const ISSUER = 'fixup-user';
+  const AUDIENCE = 'fixup';
+  let signer: TokenSigner;
+  let revocations: SessionRevocations;
+  let auth: Authenticator;
+  const sign = (claims: Record<string, unknown>, subject = 'u-1', ttlSeconds = 60) =>
+    signer.sign(claims, { issuer: ISSUER, audience: AUDIENCE, subject, ttlSeconds }).then((t) => t.token);
+  /** feed gives the revocations one block of the session feed, as the user subgraph streams it. */
+  const feed = (event: Record<string, unknown>) => (revocations as unknown as { handle(block: string): void }).handle(`id: ${event.seq}\ndata: ${JSON.stringify(event)}`);
+
+  before(async () => {
+    const keys = { keys: [await generatePrivateJwk()] };
+    signer = await TokenSigner.create(keys);
+    revocations = new SessionRevocations('http://127.0.0.1:9/feed', async () => 'unused', 60_000, createLogger({ service: 'test', level: 'silent' }));
+    auth = new Authenticator(new TokenVerifier({ jwks: publicJwks(keys) }, ISSUER, AUDIENCE), revocations, proxyTrust([]));
+  });
+
+  it('makes an anonymous caller of a request without a token, with its address and user agent', async () => {
+    const caller = await auth.callerOf(withHeaders({ 'user-agent': 'test-agent' }), 'r-1');
+    assert.deepEqual(caller, { viewer: null, ip: '198.51.100.7', userAgent: 'test-agent', requestId: 'r-1' });
+  });
+
+  it('reads the viewer of a valid token, keeping only the contract\'s roles', async () => {
+    const token = await sign({ roles: ['PROVIDER', 'ROOT', 7], ver: 1, sid: 's-1' });
+    const caller = await auth.callerOf(withHeaders({ authorization: `Bearer ${token}` }), 'r-2');
+    assert.deepEqual(caller.viewer, { id: 'u-1', roles: ['PROVIDER'], sessionId: 's-1' });
+  });
+
+  it('refuses a malformed header, a token signed by another key, and a token without a version', async () => {
+    await assert.rejects(auth.callerOf(withHeaders({ authorization: 'Basic abc' }), 'r'), (e: AppError) => e.code === 'UNAUTHENTICATED');
+    const stranger = await TokenSigner.create({ keys: [await generatePrivateJwk()] });
+    const forged = (await stranger.sign({ roles: [], ver: 1 }, { issuer: ISSUER, audience: AUDIENCE, subject: 'u-1', ttlSeconds: 60 })).token;
+    await assert.rejects(auth.callerOf(withHeaders({ authorization: `Bearer ${forged}` }), 'r'), (e: AppError) => e.code === 'UNAUTHENTICATED');
+    const unversioned = await sign({ roles: [] });
+    await assert.rejects(auth.callerOf(withHeaders({ authorization: `Bearer ${unversioned}` }), 'r'), (e: AppError) => e.code === 'UNAUTHENTICATED');
+  });
+
+  it('follows the session feed: a higher token version makes older tokens SESSION_STALE, an ended session UNAUTHENTICATED', async () => {
+    const old = await sign({ roles: ['CUSTOMER'], ver: 1, sid: 's-2' }, 'u-2');
+    const { tokenVersion, caller } = await auth.authenticate(withHeaders({ authorization: `Bearer ${old}` }), 'r');
+    feed({ seq: 1, kind: 'user', userId: 'u-2', sessionId: null, tokenVersion: 2, at: new Date().toISOString() });
+    assert.equal(auth.stillValid(caller, tokenVersion), false);
+    await assert.rejects(auth.callerOf(withHeaders({ authorization: `Bearer ${old}` }), 'r'), (e: AppError) => e.code === 'SESSION_STALE');
+    const fresh = await sign({ roles: ['CUSTOMER'], ver: 2, sid: 's-2' }, 'u-2');
+    assert.equal((await auth.callerOf(withHeaders({ authorization: `Bearer ${fresh}` }), 'r')).viewer?.id, 'u-2');
+    feed({ seq: 2, kind: 'session', userId: 'u-2', sessionId: 's-2', tokenVersion: null, at: new Date().toISOString() });
+    await assert.rejects(auth.callerOf(withHeaders({ authorization: `Bearer ${fresh}` }), 'r'), (e: AppError) => e.code === 'UNAUTHENTICATED');
+  });
+
+  it('skips a feed event its contract does not allow', () => {
+    feed({ seq: 3, kind: 'user', userId: 'u-3', tokenVersion: 'two' });
+    assert.equal(revocations.stateOf('u-3', 1, null), 'live');
   });
 });

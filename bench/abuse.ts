@@ -5,15 +5,14 @@
 // phases side by side, the abusive requests answered, CPU milliseconds per
 // request summed over every process, and each process's memory.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
-import { freePort, startStack, type Stack } from '../scripts/stack.js';
+import type { Stack } from '../scripts/stack.js';
+import { startBenchStack } from './bench-stack.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
 const settings = loadSettings(
@@ -129,18 +128,12 @@ async function phase(stack: Stack, tokens: { customer: string; provider: string 
   return { p50: q(0.5), p99: q(0.99), legit: latencies.length, legitErrors, abusive, cpuMsPerLegit: cpu / latencies.length, peakMb };
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-abuse-'));
-chmodSync(dataDir, 0o755);
 let stack: Stack | undefined;
 try {
   say('Starting Fixup for the abuse benchmark (rate limits raised, so that every hostile document reaches the checker)…');
-  stack = await startStack({
-    dataDir,
-    adminUrl: settings.databaseUrl,
-    postgresPort: await freePort(),
-    persistent: false,
-    prefix: `abuse${randomBytes(3).toString('hex')}`,
-    ports: {},
+  stack = await startBenchStack({
+    name: 'abuse',
+    databaseUrl: settings.databaseUrl,
     env: { ...GENEROUS_RATE_LIMITS, GATEWAY_TRUST_PROXY: 'loopback', LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
@@ -175,5 +168,4 @@ try {
   say(`memory growth past rest (MB, peak during abuse − at rest; target at most 50): ${stack.services.map((s) => `${s.name} ${(attacked.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`);
 } finally {
   await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@
 // every server process (gateway, subgraphs, PostgreSQL), and what became of a
 // few deliberately slow readers.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
+import { descendantsCpuMs } from './process-stats.js';
 import { metricValue } from './readings.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
@@ -44,31 +45,6 @@ class BenchSocket extends WebSocket {
   constructor(address: string, protocols?: string | string[]) {
     super(address, protocols, { perMessageDeflate: false });
   }
-}
-
-/** cpuMillisOfTree sums user and system CPU time of every process descended from root (not root itself), from /proc. */
-function cpuMillisOfTree(root: number): number {
-  const parent = new Map<number, number>();
-  const ticks = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(entry), Number(fields[1]));
-      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  const inTree = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
-    return false;
-  };
-  let total = 0;
-  for (const [pid, t] of ticks) if (inTree(pid)) total += t;
-  // Linux reports CPU time in clock ticks of 1/100 s.
-  return total * 10;
 }
 
 const resident = async (stack: Stack, name: string) => (await metricValue(stack.services.find((s) => s.name === name)!.url, 'process_resident_memory_bytes')) / 1024;
@@ -167,7 +143,7 @@ try {
       return subscriber;
     });
 
-  const cpuBefore = () => ({ servers: cpuMillisOfTree(process.pid), at: performance.now() });
+  const cpuBefore = () => ({ servers: descendantsCpuMs(process.pid), at: performance.now() });
   await sleep(2000);
   const rest = { gateway: await resident(stack, 'gateway'), chat: await resident(stack, 'chat') };
   say(`At rest: gateway ${(rest.gateway / 1024).toFixed(0)} MB, chat ${(rest.chat / 1024).toFixed(0)} MB resident.`);

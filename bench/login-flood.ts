@@ -5,12 +5,10 @@
 // as fast as they can; side by side in one run, with CPU milliseconds per
 // legitimate request summed over every process.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
-import { freePort, startStack, type Stack } from '../scripts/stack.js';
+import type { Stack } from '../scripts/stack.js';
+import { startBenchStack } from './bench-stack.js';
 
 const settings = loadSettings(
   {
@@ -25,8 +23,6 @@ const settings = loadSettings(
 );
 
 const say = (text: string) => process.stdout.write(text + '\n');
-const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-'));
-chmodSync(dataDir, 0o755);
 
 async function post(stack: Stack, query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
   const res = await fetch(stack.endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
@@ -84,13 +80,9 @@ async function phase(stack: Stack, token: string, victim: string, attackers: num
 let stack: Stack | undefined;
 try {
   say('Starting Fixup for the benchmark…');
-  stack = await startStack({
-    dataDir,
-    adminUrl: settings.databaseUrl,
-    postgresPort: await freePort(),
-    persistent: false,
-    prefix: `bench${randomBytes(3).toString('hex')}`,
-    ports: {},
+  stack = await startBenchStack({
+    name: 'logins',
+    databaseUrl: settings.databaseUrl,
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', CATALOG_SEED_DEMO: 'true', GATEWAY_TRUST_PROXY: 'loopback' },
   });
   const email = `victim-${randomBytes(4).toString('hex')}@bench.example`;
@@ -111,5 +103,4 @@ try {
   say(`login answers under the flood: ${JSON.stringify(flood.logins)}`);
 } finally {
   await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -10,13 +10,12 @@
 // per request summed over every process (gateway, subgraphs, PostgreSQL) with
 // each one's share, SQL statements per request, and each process's resident memory.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
-import { freePort, startStack, type Stack } from '../scripts/stack.js';
+import type { Stack } from '../scripts/stack.js';
+import { startBenchStack } from './bench-stack.js';
 import { CpuMeter, describeCpu, describeMemory, quantiles, summarize, type MeasuredProcess } from './process-stats.js';
 import { metricValue } from './readings.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
@@ -37,8 +36,6 @@ const settings = loadSettings(
 );
 
 const ORDERS = readFileSync(new URL('../../schema/operations/orders.graphql', import.meta.url), 'utf8');
-const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-'));
-chmodSync(dataDir, 0o755);
 const say = (text: string) => process.stdout.write(text + '\n');
 
 async function gql(stack: Stack, query: string, variables: Record<string, unknown>, token?: string, operationName?: string) {
@@ -103,13 +100,9 @@ async function load(stack: Stack, name: string, variables: Record<string, unknow
 let stack: Stack | undefined;
 try {
   say('Starting Fixup for the benchmark…');
-  stack = await startStack({
-    dataDir,
-    adminUrl: settings.databaseUrl,
-    postgresPort: await freePort(),
-    persistent: false,
-    prefix: `bench${randomBytes(3).toString('hex')}`,
-    ports: {},
+  stack = await startBenchStack({
+    name: 'marketplace',
+    databaseUrl: settings.databaseUrl,
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     env: { ...GENEROUS_RATE_LIMITS, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
   });
@@ -191,6 +184,4 @@ try {
   await load(stack, 'MatchingOrders', { first: 20 }, provider.token, processes);
 } finally {
   await stack?.stop();
-  if (!process.env.BENCH_KEEP) rmSync(dataDir, { recursive: true, force: true });
-  else say(`kept ${dataDir}`);
 }

@@ -60,6 +60,11 @@ export function cpuMsOf(process: MeasuredProcess): number {
   return total;
 }
 
+/** descendantsCpuMs is the CPU time every descendant of a process has used (living, and exited through their parent's reaped time), without the process's own. */
+export function descendantsCpuMs(pid: number): number {
+  return cpuMsOf({ name: 'descendants', pid, tree: true }) - cpuMsOf({ name: 'self', pid });
+}
+
 /** residentMbOf is a process's resident memory now and at its peak, in MB (of the process alone, not its children). */
 export function residentMbOf(pid: number): { now: number; peak: number } {
   try {

@@ -8,7 +8,6 @@ import {
   booleanSchema,
   environmentSchema,
   loadSettings,
-  logLevelSchema,
   maskSecrets,
   optionalUrlSchema,
   portSchema,
@@ -23,9 +22,8 @@ import { graphqlRoute, type PrepareRequest } from '../foundation/graphql/http.js
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../foundation/core/pagination.js';
 import { HttpService, sendJson, type RouteHandler } from '../foundation/http/server.js';
 import { signGatewayToken } from '../foundation/auth/identity.js';
-import { startProcess } from '../foundation/service/process.js';
+import { observabilitySettings, startProcess } from '../foundation/service/process.js';
 import { Metrics } from '../foundation/telemetry/metrics.js';
-import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema } from '../foundation/telemetry/tracing.js';
 import { loadKeySet, publicJwks, TokenSigner, TokenVerifier, watchKeySet } from '../foundation/auth/tokens.js';
 import { accountPages } from './account-pages.js';
 import { Authenticator, fromTrustedProxy, proxyTrust, refusal } from './auth.js';
@@ -219,14 +217,7 @@ const spec = {
     }),
     fallback: '',
   }),
-  logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
-  otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
-  tracesSamplingRatio: setting({
-    env: 'OTEL_TRACES_SAMPLER_ARG',
-    doc: 'share of the traces started here that are recorded and exported, 0 to 1 (parent-based: a caller\'s sampled or unsampled trace is followed); 1 records every request',
-    schema: samplingRatioSchema,
-    fallback: DEFAULT_SAMPLING_RATIO,
-  }),
+  ...observabilitySettings(),
   shutdownTimeoutMs: setting({ env: 'GATEWAY_SHUTDOWN_TIMEOUT_MS', doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
 };
 

@@ -1,6 +1,21 @@
 import { createLogger, type Logger } from '../telemetry/logger.js';
-import { startTelemetry } from '../telemetry/tracing.js';
+import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../telemetry/tracing.js';
+import { logLevelSchema, optionalUrlSchema, setting } from './config.js';
 import { Lifecycle } from './lifecycle.js';
+
+/** observabilitySettings are the logging and tracing settings every process has, under the ecosystem's shared names. */
+export function observabilitySettings() {
+  return {
+    logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
+    otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
+    tracesSamplingRatio: setting({
+      env: 'OTEL_TRACES_SAMPLER_ARG',
+      doc: "share of the traces started here that are recorded and exported, 0 to 1 (parent-based: a caller's sampled or unsampled trace is followed); 1 records every request",
+      schema: samplingRatioSchema,
+      fallback: DEFAULT_SAMPLING_RATIO,
+    }),
+  };
+}
 
 /** ProcessSettings are the settings of a process's basics, named alike in the gateway's and every subgraph's settings. */
 export interface ProcessSettings {

@@ -7,8 +7,6 @@ import { z } from 'zod';
 import {
   booleanSchema,
   environmentSchema,
-  logLevelSchema,
-  optionalUrlSchema,
   portSchema,
   positiveIntSchema,
   setting,
@@ -19,7 +17,7 @@ import type { ScopedContext } from '../graphql/errors.js';
 import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
 import { GatewayTrust } from '../auth/identity.js';
 import type { Caller } from '../../contracts/caller.js';
-import { startProcess } from './process.js';
+import { observabilitySettings, startProcess } from './process.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Metrics, watchPool, type PoolStats } from '../telemetry/metrics.js';
 import { createDataSource, databaseReadiness, migrate, type MigrationClass } from '../postgres/database.js';
@@ -28,7 +26,6 @@ import { loadOrCreateSecret } from '../auth/secrets.js';
 import { createSubgraphServer } from '../graphql/subgraph-schema.js';
 import { serveSubgraphSubscriptions } from '../graphql/subscriptions.js';
 import { currentScope } from '../http/request-context.js';
-import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema } from '../telemetry/tracing.js';
 
 const optionalText = z
   .string()
@@ -70,19 +67,12 @@ export function subgraphSettings(name: SubgraphName, root: string) {
     dbPoolSize: setting({ env: `${p}_DB_POOL_SIZE`, doc: 'connections in the pool', schema: positiveIntSchema, fallback: '10' }),
     dbStatementTimeoutMs: setting({ env: `${p}_DB_STATEMENT_TIMEOUT_MS`, doc: 'longest a SQL statement may run', schema: positiveIntSchema, fallback: '10000' }),
     dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: 'run pending migrations at start', schema: booleanSchema, fallback: 'true' }),
-    logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
-    otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
-    tracesSamplingRatio: setting({
-      env: 'OTEL_TRACES_SAMPLER_ARG',
-      doc: 'share of the traces started here that are recorded and exported, 0 to 1 (parent-based: a caller\'s sampled or unsampled trace is followed); 1 records every request',
-      schema: samplingRatioSchema,
-      fallback: DEFAULT_SAMPLING_RATIO,
-    }),
+    ...observabilitySettings(),
     gatewayJwksUrl: setting({
       env: `${p}_GATEWAY_JWKS_URL`,
       doc: "the gateway's public keys, which sign the token every request from the gateway carries",
       schema: z.url(),
-      fallback: 'http://localhost:4000/.well-known/gateway-jwks.json',
+      fallback: `${serviceUrl('gateway')}/.well-known/gateway-jwks.json`,
     }),
     auditUrl: setting({ env: `${p}_AUDIT_URL`, doc: "the audit subgraph's base URL, where the outbox relay delivers audit events", schema: z.url(), fallback: serviceUrl('audit') }),
     auditIngestSecret: setting({ env: 'AUDIT_INGEST_SECRET', doc: 'shared secret that lets services deliver audit events; wins over the file', schema: optionalText, secret: true }),

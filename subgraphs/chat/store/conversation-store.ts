@@ -2,12 +2,12 @@ import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import type { Caller } from '../../../contracts/caller.js';
-import { messageWakeupSchema } from '../../../contracts/chat-events.js';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
 import { anyOf, returnedRows } from '../../../foundation/postgres/database.js';
 import type { ChatStore, ChatTx, Conversation, Message, MessageWakeups } from '../business/conversations.js';
 import { ConversationRow, MessageRow } from './entities.js';
+import { WakeupListeners } from './wakeup-listeners.js';
 
 /** toConversation converts a row to the business value. */
 export function toConversation(row: ConversationRow): Conversation {
@@ -109,7 +109,7 @@ export class PostgresChatStore implements ChatStore {
  * committed it.
  */
 export class PostgresMessageWakeups implements MessageWakeups {
-  private readonly listeners = new Map<string, Set<(position: number) => void>>();
+  private readonly listeners = new WakeupListeners();
   private client: pg.Client | undefined;
   private closed = false;
 
@@ -122,16 +122,14 @@ export class PostgresMessageWakeups implements MessageWakeups {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.url, application_name: 'fixup-chat-wakeups' });
     client.on('notification', (n) => {
-      const wakeup = messageWakeupSchema.safeParse(n.payload);
-      if (!wakeup.success) return;
-      for (const wake of this.listeners.get(wakeup.data.conversationId) ?? []) wake(wakeup.data.position);
+      this.listeners.wake(n.payload);
     });
     client.on('error', (err) => {
       this.client = undefined;
       this.logger.warn({ err }, 'message wake-ups lost; reconnecting');
       client.end().catch(() => {});
       // Followers re-read the table on the next wake-up, so a missed notification delays, never loses, a message.
-      for (const set of this.listeners.values()) for (const wake of set) wake(Number.MAX_SAFE_INTEGER);
+      this.listeners.wakeAll();
       setTimeout(() => void this.start().catch((e) => this.logger.error({ err: e }, 'message wake-ups failed')), 1000).unref();
     });
     await client.connect();
@@ -145,13 +143,7 @@ export class PostgresMessageWakeups implements MessageWakeups {
   }
 
   listen(conversationId: string, wake: (position: number) => void): () => void {
-    let set = this.listeners.get(conversationId);
-    if (!set) this.listeners.set(conversationId, (set = new Set()));
-    set.add(wake);
-    return () => {
-      set!.delete(wake);
-      if (set!.size === 0) this.listeners.delete(conversationId);
-    };
+    return this.listeners.listen(conversationId, wake);
   }
 
   async close(): Promise<void> {

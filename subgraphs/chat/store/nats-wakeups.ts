@@ -1,7 +1,8 @@
 import { connect, DeliverPolicy, Events, nanos, StorageType, StringCodec, type ConsumerMessages, type JetStreamClient, type NatsConnection } from 'nats';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
-import { encodeMessageWakeup, messageWakeupSchema } from '../../../contracts/chat-events.js';
+import { encodeMessageWakeup } from '../../../contracts/chat-events.js';
 import type { MessageAnnouncer, MessageWakeups } from '../business/conversations.js';
+import { WakeupListeners } from './wakeup-listeners.js';
 
 const codec = StringCodec();
 
@@ -17,7 +18,7 @@ const codec = StringCodec();
  * to read whatever it missed meanwhile.
  */
 export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
-  private readonly listeners = new Map<string, Set<(position: number) => void>>();
+  private readonly listeners = new WakeupListeners();
   private connection: NatsConnection | undefined;
   private jetstream: JetStreamClient | undefined;
   private messages: ConsumerMessages | undefined;
@@ -49,16 +50,14 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
     this.messages = await consumer.consume();
     void (async () => {
       for await (const message of this.messages!) {
-        const wakeup = messageWakeupSchema.safeParse(codec.decode(message.data));
-        if (!wakeup.success) continue;
-        for (const wake of this.listeners.get(wakeup.data.conversationId) ?? []) wake(wakeup.data.position);
+        this.listeners.wake(codec.decode(message.data));
       }
     })().catch((err) => this.logger.error({ err }, 'NATS wake-ups stopped'));
     void (async () => {
       for await (const status of connection.status()) {
         if (status.type === Events.Disconnect) this.logger.warn({ url: this.url }, 'NATS connection lost; reconnecting');
         if (status.type === Events.Reconnect) {
-          for (const set of this.listeners.values()) for (const wake of set) wake(Number.MAX_SAFE_INTEGER);
+          this.listeners.wakeAll();
         }
       }
     })();
@@ -70,13 +69,7 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
   }
 
   listen(conversationId: string, wake: (position: number) => void): () => void {
-    let set = this.listeners.get(conversationId);
-    if (!set) this.listeners.set(conversationId, (set = new Set()));
-    set.add(wake);
-    return () => {
-      set!.delete(wake);
-      if (set!.size === 0) this.listeners.delete(conversationId);
-    };
+    return this.listeners.listen(conversationId, wake);
   }
 
   async close(): Promise<void> {

@@ -59,14 +59,10 @@ export class SessionRow {
   userAgent!: string | null;
 }
 
-/** RefreshTokenRow is a row of `refresh_tokens`: a hash, never the token. */
-@Entity({ name: 'refresh_tokens' })
-export class RefreshTokenRow {
+/** StoredTokenColumns are the columns of every single-use token table: a hash, never the token. */
+abstract class StoredTokenColumns {
   @PrimaryColumn('uuid')
   id!: string;
-
-  @Column('uuid', { name: 'session_id' })
-  sessionId!: string;
 
   @Column('uuid', { name: 'user_id' })
   userId!: string;
@@ -84,29 +80,18 @@ export class RefreshTokenRow {
   usedAt!: Date | null;
 }
 
-/** EmailTokenRow is a row of `email_tokens`: a hash, never the token. */
+/** RefreshTokenRow is a row of `refresh_tokens`. */
+@Entity({ name: 'refresh_tokens' })
+export class RefreshTokenRow extends StoredTokenColumns {
+  @Column('uuid', { name: 'session_id' })
+  sessionId!: string;
+}
+
+/** EmailTokenRow is a row of `email_tokens`. */
 @Entity({ name: 'email_tokens' })
-export class EmailTokenRow {
-  @PrimaryColumn('uuid')
-  id!: string;
-
-  @Column('uuid', { name: 'user_id' })
-  userId!: string;
-
+export class EmailTokenRow extends StoredTokenColumns {
   @Column('text')
   purpose!: string;
-
-  @Column('text', { name: 'token_hash' })
-  tokenHash!: string;
-
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
-  createdAt!: Date;
-
-  @Column('timestamptz', { name: 'expires_at' })
-  expiresAt!: Date;
-
-  @Column('timestamptz', { name: 'used_at', nullable: true })
-  usedAt!: Date | null;
 }
 
 /** SessionEventRow is a row of `session_events`: what the gateways must know to refuse old tokens. */

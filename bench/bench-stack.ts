@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startStack, type Stack, type StackOptions } from '../scripts/stack.js';
+
+/** BenchStackOptions is what a benchmark sets of its throwaway stack; the rest is the same for every benchmark. */
+export interface BenchStackOptions extends Pick<StackOptions, 'env' | 'nodeArgs' | 'instances'> {
+  /** name prefixes the data folder and the databases (`fixup-bench-<name>-…`, `<name>1a2b3c_order`). */
+  name: string;
+  /** databaseUrl is a PostgreSQL superuser URL (DATABASE_URL); none starts an embedded server for the run. */
+  databaseUrl?: string;
+}
+
+/**
+ * startBenchStack starts a throwaway Fixup for a benchmark: a data folder of
+ * its own, databases under a fresh prefix, free ports. Its stop also removes
+ * the data folder (BENCH_KEEP=1 keeps it, and says where).
+ */
+export async function startBenchStack(options: BenchStackOptions): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), `fixup-bench-${options.name}-`));
+  // As root the embedded server runs as the postgres user, who must be able to enter the folder.
+  chmodSync(dataDir, 0o755);
+  const removeData = () => {
+    if (process.env.BENCH_KEEP) process.stdout.write(`kept ${dataDir}\n`);
+    else rmSync(dataDir, { recursive: true, force: true });
+  };
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      dataDir,
+      adminUrl: options.databaseUrl,
+      postgresPort: await freePort(),
+      persistent: false,
+      prefix: `${options.name}${randomBytes(3).toString('hex')}`,
+      ports: {},
+      env: options.env,
+      nodeArgs: options.nodeArgs,
+      instances: options.instances,
+    });
+  } catch (err) {
+    removeData();
+    throw err;
+  }
+  const stop = stack.stop.bind(stack);
+  return Object.assign(stack, {
+    stop: async () => {
+      await stop();
+      removeData();
+    },
+  });
+}

@@ -97,8 +97,9 @@ export interface AccountTx {
   adminCount(): Promise<number>;
   createSession(userId: string): Promise<Session>;
   sessionById(id: string, lock: boolean): Promise<Session | null>;
-  /** revokeSessions ends the given sessions (or every live one of a user but `except`) and tells the gateways. */
+  /** revokeSession ends one session of a user and tells the gateways. */
   revokeSession(sessionId: string, userId: string): Promise<void>;
+  /** revokeUserSessions ends every live session of a user but `except`, tells the gateways, and says how many it ended. */
   revokeUserSessions(userId: string, except: string | null): Promise<number>;
   /** touchSession notes that a session was used just now, from the transaction's caller's address and user agent. */
   touchSession(sessionId: string): Promise<void>;

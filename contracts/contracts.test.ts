@@ -9,11 +9,14 @@ import { DEFAULT_PORTS, SUBGRAPH_NAMES } from './services.js';
 const ID = '0b6a2f4e-52a6-4d0b-9a5e-3c9d2f1e8a7b';
 
 describe('contracts', () => {
-  it('reads roles from outside keeping only the Role enum\'s, and a caller with a viewer is signed in', () => {
+  it("reads roles from outside keeping only the Role enum's, and a caller with a viewer is signed in", () => {
     assert.deepEqual(rolesSchema.parse(['ADMIN', 'admin', 'ROOT', 3, 'CUSTOMER']), ['ADMIN', 'CUSTOMER']);
     assert.deepEqual(rolesSchema.parse('ADMIN'), []);
     const claims = gatewayClaimsSchema.parse({ sub: 'u', roles: ['PROVIDER'], sid: 7, ip: '192.0.2.1' });
-    assert.deepEqual([claims.sub, claims.roles, claims.sid, claims.ip, claims.ua], ['u', ['PROVIDER'], undefined, '192.0.2.1', undefined]);
+    assert.deepEqual(
+      [claims.sub, claims.roles, claims.sid, claims.ip, claims.ua],
+      ['u', ['PROVIDER'], undefined, '192.0.2.1', undefined],
+    );
     assert.deepEqual(gatewayClaimsSchema.parse({}).roles, []);
     const base = { ip: null, userAgent: null, requestId: 'r' };
     assert.equal(isSignedIn({ ...base, viewer: null }), false);
@@ -24,17 +27,46 @@ describe('contracts', () => {
     assert.deepEqual(idListSchema.parse(`${ID},${ID}`), [ID, ID]);
     assert.equal(idListSchema.safeParse('').success, false);
     assert.equal(idListSchema.safeParse('not-an-id').success, false);
-    assert.equal(idListSchema.safeParse(Array(MAX_INTERNAL_IDS + 1).fill(ID).join(',')).success, false);
+    assert.equal(
+      idListSchema.safeParse(
+        Array(MAX_INTERNAL_IDS + 1)
+          .fill(ID)
+          .join(','),
+      ).success,
+      false,
+    );
   });
 
   it('holds both ends of a route to one reply: order facts have no field the contract does not list', () => {
-    const reply = { orders: [{ id: ID, customerId: ID, status: 'OPEN', serviceId: ID, offerProviderIds: [], acceptedProviderId: null }] };
-    assert.deepEqual(Object.keys(orderFactsRoute.reply.parse(reply).orders[0]!).sort(), ['customerId', 'id', 'offerProviderIds', 'serviceId', 'status']);
+    const reply = {
+      orders: [
+        { id: ID, customerId: ID, status: 'OPEN', serviceId: ID, offerProviderIds: [], acceptedProviderId: null },
+      ],
+    };
+    assert.deepEqual(Object.keys(orderFactsRoute.reply.parse(reply).orders[0]!).sort(), [
+      'customerId',
+      'id',
+      'offerProviderIds',
+      'serviceId',
+      'status',
+    ]);
     assert.equal(orderFactsRoute.reply.safeParse({ orders: [{ ...reply.orders[0], status: 'LOST' }] }).success, false);
   });
 
   it('checks audit events at the ingest boundary', () => {
-    const event = { id: ID, action: 'user.login', occurredAt: '2026-01-01T00:00:00.000Z', subgraph: 'user', actorId: ID, targetType: 'user', targetId: ID, ip: null, userAgent: null, traceId: null, metadata: {} };
+    const event = {
+      id: ID,
+      action: 'user.login',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      subgraph: 'user',
+      actorId: ID,
+      targetType: 'user',
+      targetId: ID,
+      ip: null,
+      userAgent: null,
+      traceId: null,
+      metadata: {},
+    };
     assert.equal(auditEventSchema.safeParse(event).success, true);
     assert.equal(auditEventSchema.safeParse({ ...event, occurredAt: 'yesterday' }).success, false);
     assert.equal(auditIngestRoute.request.safeParse({ events: Array(1001).fill(event) }).success, false);

@@ -25,7 +25,9 @@ export interface InternalGetRoute<Q extends z.ZodObject = z.ZodObject, R extends
 }
 
 /** internalGetRoute declares an internal GET route (typed by inference). */
-function internalGetRoute<Q extends z.ZodObject, R extends z.ZodType>(route: InternalGetRoute<Q, R>): InternalGetRoute<Q, R> {
+function internalGetRoute<Q extends z.ZodObject, R extends z.ZodType>(
+  route: InternalGetRoute<Q, R>,
+): InternalGetRoute<Q, R> {
   return route;
 }
 

@@ -10,7 +10,8 @@ function answer() {
   const headers = new Map<string, string>();
   let status = 0;
   const res = {
-    appendHeader: (name: string, value: string) => headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value),
+    appendHeader: (name: string, value: string) =>
+      headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value),
     setHeader: (name: string, value: string) => headers.set(name, value),
     hasHeader: (name: string) => headers.has(name),
     writeHead: (code: number) => (status = code),

@@ -9,7 +9,10 @@ export interface SubgraphEntry {
   build: string;
 }
 
-/** SUBGRAPHS lists the subgraphs in the order they start (contracts/services.ts), each schema at `subgraphs/<name>/api/schema.js`, built by `build<Name>Schema`. */
+/**
+ * SUBGRAPHS lists the subgraphs in the order they start (contracts/services.ts),
+ * each schema at `subgraphs/<name>/api/schema.js`, built by `build<Name>Schema`.
+ */
 export const SUBGRAPHS: readonly SubgraphEntry[] = SUBGRAPH_NAMES.map((name) => ({
   name,
   port: DEFAULT_PORTS[name].http,
@@ -25,4 +28,6 @@ export const GATEWAY_PORT = DEFAULT_PORTS.gateway.http;
  * /healthz), the `<SERVICE>_ADMIN_PORT` settings: compose, Prometheus and the
  * Kubernetes probes use them.
  */
-export const ADMIN_PORTS: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(DEFAULT_PORTS).map(([name, ports]) => [name, ports.admin]));
+export const ADMIN_PORTS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(DEFAULT_PORTS).map(([name, ports]) => [name, ports.admin]),
+);

@@ -25,7 +25,11 @@ export async function internalGet<R extends z.ZodType>(
   if (!caller.gatewayToken) throw new InternalCallError('no gateway token to pass on');
   const url = new URL(route.path, baseUrl);
   for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-  const headers: Record<string, string> = { [GATEWAY_TOKEN_HEADER]: caller.gatewayToken, [REQUEST_ID_HEADER]: caller.requestId, accept: 'application/json' };
+  const headers: Record<string, string> = {
+    [GATEWAY_TOKEN_HEADER]: caller.gatewayToken,
+    [REQUEST_ID_HEADER]: caller.requestId,
+    accept: 'application/json',
+  };
   propagation.inject(context.active(), headers);
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new InternalCallError(`${url.pathname} answered HTTP ${res.status}`);
@@ -49,7 +53,11 @@ export function internalGetRoute<Q extends z.ZodObject, R extends z.ZodType>(
     [`GET ${route.path}`]: gatewayOnly(trust, async (req, res) => {
       const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
       const query = route.query.safeParse(Object.fromEntries(params));
-      if (!query.success) return sendJson(res, 400, { error: 'bad query', issues: query.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) });
+      if (!query.success)
+        return sendJson(res, 400, {
+          error: 'bad query',
+          issues: query.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
+        });
       sendJson(res, 200, await answer(query.data));
     }),
   };

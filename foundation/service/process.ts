@@ -6,8 +6,17 @@ import { Lifecycle } from './lifecycle.js';
 /** observabilitySettings are the logging and tracing settings every process has, under the ecosystem's shared names. */
 export function observabilitySettings() {
   return {
-    logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
-    otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
+    logLevel: setting({
+      env: 'LOG_LEVEL',
+      doc: 'fatal, error, warn, info, debug, trace or silent',
+      schema: logLevelSchema,
+      fallback: 'info',
+    }),
+    otlpEndpoint: setting({
+      env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+      doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported',
+      schema: optionalUrlSchema,
+    }),
     tracesSamplingRatio: setting({
       env: 'OTEL_TRACES_SAMPLER_ARG',
       doc: "share of the traces started here that are recorded and exported, 0 to 1 (parent-based: a caller's sampled or unsampled trace is followed); 1 records every request",
@@ -40,7 +49,11 @@ export interface ProcessBasics {
  * and one `starting` line with the settings, secrets masked.
  */
 export function startProcess(service: string, settings: ProcessSettings, printableSettings: unknown): ProcessBasics {
-  const telemetry = startTelemetry({ service, otlpEndpoint: settings.otlpEndpoint, samplingRatio: settings.tracesSamplingRatio });
+  const telemetry = startTelemetry({
+    service,
+    otlpEndpoint: settings.otlpEndpoint,
+    samplingRatio: settings.tracesSamplingRatio,
+  });
   const logger = createLogger({ service, level: settings.logLevel });
   const lifecycle = new Lifecycle(logger, settings.shutdownTimeoutMs);
   lifecycle.listen();

@@ -16,6 +16,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
+import { CLIENT_EXTENSIONS, ErrorCode } from '../contracts/errors.js';
 
 /**
  * FUZZ_RUNS and FUZZ_SEED: CI runs a fixed seed with a run count that fits in
@@ -24,23 +25,13 @@ import { startTestStack, type GraphQLResponse, type Session, type TestStack } fr
 const FUZZ_RUNS = Number(process.env.FIXUP_FUZZ_RUNS ?? 200);
 const FUZZ_SEED = Number(process.env.FIXUP_FUZZ_SEED ?? 20261201);
 
-/** CONTRACT_CODES are the error codes a client may ever see, INTERNAL_SERVER_ERROR excluded: fuzzing must never get it. */
-const CONTRACT_CODES = new Set([
-  'UNAUTHENTICATED',
-  'SESSION_STALE',
-  'FORBIDDEN',
-  'BAD_USER_INPUT',
-  'NOT_FOUND',
-  'CONFLICT',
-  'RATE_LIMITED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'GRAPHQL_PARSE_FAILED',
-  'OPERATION_TOO_COMPLEX',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'OPERATION_NOT_REGISTERED',
-  'BAD_REQUEST',
-]);
-const CONTRACT_EXTENSIONS = new Set(['code', 'field', 'retryAfterSeconds', 'limit', 'max']);
+/**
+ * CONTRACT_CODES are the error codes a client may ever see (contracts/errors.ts) but those fuzzing must never get:
+ * INTERNAL_SERVER_ERROR, and the ones of a subgraph down or of requests the fuzzer does not send.
+ */
+const NEVER_FROM_FUZZING: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+const CONTRACT_CODES: ReadonlySet<string> = new Set(ErrorCode.options.filter((code) => !NEVER_FROM_FUZZING.has(code)));
+const CONTRACT_EXTENSIONS: ReadonlySet<string> = new Set(CLIENT_EXTENSIONS);
 
 const root = new URL('../../schema/', import.meta.url);
 const schema = buildSchema(readFileSync(new URL('supergraph.graphql', root), 'utf8'), { assumeValidSDL: true });

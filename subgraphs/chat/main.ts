@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
-import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
 import { z } from 'zod';
 import { serviceUrl } from '../../contracts/services.js';
 import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/service/config.js';
-import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
+import { runSubgraph, subgraphSettings, withPassword } from '../../foundation/service/subgraph-service.js';
 import { signedInCaller } from '../../foundation/graphql/permissions.js';
 import { chatMigrations } from '../../migrations/chat/index.js';
 import { createLoaders, type ChatContext } from './api/context.js';
@@ -45,7 +44,7 @@ await runSubgraph<ChatContext>({
     const wakeups =
       settings.broker === 'nats'
         ? new NatsMessageWakeups(settings.natsUrl, settings.natsStream, logger)
-        : new PostgresMessageWakeups((dataSource.options as PostgresConnectionOptions).url!, logger);
+        : new PostgresMessageWakeups(withPassword(settings.dbUrl, settings.dbPasswordFile), logger);
     await wakeups.start();
     watchListen(wakeups);
     const chat = new ConversationService(

@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
-import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions.js';
 import { loadSettings, maskSecrets } from '../../foundation/service/config.js';
 import { sessionEventsRoute as sessionEventsContract } from '../../contracts/internal-routes.js';
-import { runSubgraph } from '../../foundation/service/subgraph-service.js';
+import { runSubgraph, withPassword } from '../../foundation/service/subgraph-service.js';
 import { loadKeySet, publicJwks, TokenSigner, watchKeySet } from '../../foundation/auth/tokens.js';
 import { userMigrations } from '../../migrations/user/index.js';
 import { createLoaders, type UserContext } from './api/context.js';
@@ -49,7 +48,7 @@ await runSubgraph<UserContext>({
       },
       (err) => logger.error({ err }, 'signing keys not reloaded; the previous ones stay'),
     );
-    const feed = new PostgresSessionFeed(dataSource, (dataSource.options as PostgresConnectionOptions).url!, settings.jwtAccessTtlSeconds + 60, logger);
+    const feed = new PostgresSessionFeed(dataSource, withPassword(settings.dbUrl, settings.dbPasswordFile), settings.jwtAccessTtlSeconds + 60, logger);
     await feed.start();
     watchSessionFeed(feed);
     const accounts = createAccountService(settings, dataSource, signer, feed, (err) => logger.error({ err }, 'mail not sent'));

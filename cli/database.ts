@@ -29,12 +29,12 @@ export const databaseCommands: Command[] = [
   {
     group: 'db',
     name: 'migrate',
-    summary: "run each subgraph's pending migrations (one transaction each, under the same lock the services take)",
+    summary: "run each subgraph's pending migrations as its owner (<NAME>_DB_MIGRATE_URL; one transaction each, under the same lock the services take)",
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
       const { migrate } = await import('../foundation/postgres.js');
       for (const name of chosen(flags)) {
-        const db = await ctx.database(name, [], MIGRATIONS[name]);
+        const db = await ctx.database(name, [], MIGRATIONS[name], 'migrator');
         const ran = await migrate(db);
         ctx.out(`${name}: ${ran.length === 0 ? 'up to date' : `applied ${ran.join(', ')}`}`);
       }

@@ -65,9 +65,21 @@ export function subgraphSettings(name: string, defaultPort: number, root: string
       schema: z.string(),
       fallback: join(root, '.data', 'secrets', `${role}.password`),
     }),
+    dbMigrateUrl: setting({
+      env: `${p}_DB_MIGRATE_URL`,
+      doc: `PostgreSQL URL the migrations run with: this database, as the role that acts as its owner (a password in the URL wins over ${p}_DB_MIGRATE_PASSWORD_FILE)`,
+      schema: z.url(),
+      fallback: `postgres://${role}_migrator@127.0.0.1:${EMBEDDED_POSTGRES_PORT}/${role}`,
+    }),
+    dbMigratePasswordFile: setting({
+      env: `${p}_DB_MIGRATE_PASSWORD_FILE`,
+      doc: 'file holding the migrating role\'s password when its URL has none (npm start writes it)',
+      schema: z.string(),
+      fallback: join(root, '.data', 'secrets', `${role}_migrator.password`),
+    }),
     dbPoolSize: setting({ env: `${p}_DB_POOL_SIZE`, doc: 'connections in the pool', schema: positiveIntSchema, fallback: '10' }),
     dbStatementTimeoutMs: setting({ env: `${p}_DB_STATEMENT_TIMEOUT_MS`, doc: 'longest a SQL statement may run', schema: positiveIntSchema, fallback: '10000' }),
-    dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: 'run pending migrations at start', schema: booleanSchema, fallback: 'true' }),
+    dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: `run pending migrations at start, as ${p}_DB_MIGRATE_URL`, schema: booleanSchema, fallback: 'true' }),
     logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
     otlpEndpoint: setting({ env: 'OTEL_EXPORTER_OTLP_ENDPOINT', doc: 'OpenTelemetry collector base URL for traces (OTLP over HTTP); none: spans are not exported', schema: optionalUrlSchema }),
     tracesSamplingRatio: setting({
@@ -176,8 +188,23 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     watchPool((dataSource.driver as unknown as { master: PoolStats }).master);
     lifecycle.onShutdown({ name: 'database', stop: () => dataSource.destroy() });
     if (settings.dbMigrate) {
-      const ran = await migrate(dataSource);
-      if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+      // Migrations run on a connection of their own, as the database's owner: the service's own role may change rows, never the schema.
+      const owner = createDataSource({
+        url: withPassword(settings.dbMigrateUrl, settings.dbMigratePasswordFile),
+        entities: [],
+        migrations: definition.migrations,
+        logger,
+        poolSize: 2, // migrate() holds one connection for its lock while the migrations run on another
+        applicationName: `fixup-${name}-migrate`,
+        statementTimeoutMs: 600_000,
+      });
+      await owner.initialize();
+      try {
+        const ran = await migrate(owner);
+        if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+      } finally {
+        await owner.destroy();
+      }
     }
     if (definition.outbox) {
       const relay = new OutboxRelay(

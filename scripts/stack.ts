@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { databaseUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres-admin.js';
+import { databaseUrl, migratorRole, migratorUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres-admin.js';
 import { loadOrCreateSecret } from '../foundation/secrets.js';
 import { dbRole } from '../foundation/subgraph-service.js';
 import { GATEWAY_PORT, SUBGRAPHS } from './services.js';
@@ -96,8 +96,8 @@ interface Child {
 
 /**
  * startStack brings the whole supergraph up in order: PostgreSQL (embedded
- * unless adminUrl is given), one database and role per subgraph, the five
- * subgraphs (each migrates its own database at start), then the gateway; it
+ * unless adminUrl is given), one database and its roles per subgraph, the five
+ * subgraphs (each migrates its own database at start, as its owner), then the gateway; it
  * resolves once every process says it is ready.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -165,7 +165,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     const grants = SUBGRAPHS.map((s) => {
       const role = dbRole(options.prefix, s.name);
-      return { database: role, role, password: loadOrCreateSecret(join(options.dataDir, 'secrets', `${role}.password`)) };
+      const secret = (name: string) => loadOrCreateSecret(join(options.dataDir, 'secrets', `${name}.password`));
+      return { database: role, role, password: secret(role), migratorPassword: secret(migratorRole({ role })) };
     });
     await provisionDatabases(adminUrl, grants, { lockDownServer: !options.adminUrl });
 
@@ -199,6 +200,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ports[name] = port;
         const env = {
           [`${prefix}_DB_URL`]: databaseUrl(adminUrl!, grants[i]!),
+          [`${prefix}_DB_MIGRATE_URL`]: migratorUrl(adminUrl!, grants[i]!),
           [`${prefix}_HTTP_PORT`]: String(port),
           [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
           [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,

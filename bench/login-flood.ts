@@ -6,7 +6,7 @@
 // legitimate request summed over every process.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/config.js';
@@ -33,12 +33,17 @@ async function post(stack: Stack, query: string, variables: Record<string, unkno
   return (await res.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] };
 }
 
-/** cpuSeconds sums process_cpu_seconds_total over every process of the stack. */
+/** CPU_LINE reads process_cpu_seconds_total, with or without labels (the services label theirs with `service`). */
+const CPU_LINE = /^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/m;
+
+/** cpuSeconds sums process_cpu_seconds_total over every Node process of the stack (PostgreSQL not included). */
 async function cpuSeconds(stack: Stack): Promise<number> {
   let total = 0;
   for (const s of stack.services) {
     const text = await (await fetch(new URL('/metrics', s.url))).text();
-    total += Number(text.split('\n').find((l) => l.startsWith('process_cpu_seconds_total '))?.split(' ')[1] ?? 0);
+    const found = CPU_LINE.exec(text);
+    if (!found) throw new Error(`${s.name} reports no process_cpu_seconds_total`);
+    total += Number(found[1]);
   }
   return total;
 }
@@ -97,8 +102,12 @@ try {
   const reg = await post(stack, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email, password: 'bench password 123', displayName: 'Victim', role: 'CUSTOMER' } }, { 'x-forwarded-for': '192.0.2.1' });
   const token = reg.data.register.accessToken as string;
   say(`Each phase ${settings.duration} s, ${settings.concurrency} legitimate clients; the machine may be shared, so compare the two columns of one run.\n`);
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadBefore = load();
   const quiet = await phase(stack, token, email, 0);
+  const loadQuiet = load();
   const flood = await phase(stack, token, email, settings.attackers);
+  const loadFlood = load();
   const row = (label: string, a: number, b: number, unit = 'ms') => say(`| ${label} | ${a.toFixed(1)} ${unit} | ${b.toFixed(1)} ${unit} | ${(b / a).toFixed(2)}× |`);
   say(`| measure | alone | with ${settings.attackers} addresses sending wrong logins | ratio |`);
   say('| --- | --- | --- | --- |');
@@ -106,9 +115,10 @@ try {
   row('Me p99', percentile(quiet.me, 99), percentile(flood.me, 99));
   row('categories p50', percentile(quiet.catalog, 50), percentile(flood.catalog, 50));
   row('categories p99', percentile(quiet.catalog, 99), percentile(flood.catalog, 99));
-  row('CPU per legitimate request, all processes', quiet.cpuMsPerRequest, flood.cpuMsPerRequest);
+  row('CPU per legitimate request, all Node processes', quiet.cpuMsPerRequest, flood.cpuMsPerRequest);
   say(`\nlegitimate requests: ${quiet.me.length + quiet.catalog.length} alone, ${flood.me.length + flood.catalog.length} under the flood`);
   say(`login answers under the flood: ${JSON.stringify(flood.logins)}`);
+  say(`load average (1, 5, 15 min): ${loadBefore} before, ${loadQuiet} after the first phase, ${loadFlood} after the flood; ${availableParallelism()} cores`);
 } finally {
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });

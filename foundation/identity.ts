@@ -6,9 +6,13 @@ import { TokenVerifier, VerifiedTokens, type TokenSigner } from './tokens.js';
 /** GATEWAY_TOKEN_HEADER carries the gateway's signed statement of who is calling to every subgraph. */
 export const GATEWAY_TOKEN_HEADER = 'x-fixup-gateway-token';
 
-/** GATEWAY_TOKEN_ISSUER and GATEWAY_TOKEN_AUDIENCE pin the internal token to its one use. */
+/** GATEWAY_TOKEN_ISSUER pins the internal token to its one issuer; its audience names the one subgraph it is for (gatewayAudience). */
 export const GATEWAY_TOKEN_ISSUER = 'fixup-gateway';
-export const GATEWAY_TOKEN_AUDIENCE = 'fixup-subgraphs';
+
+/** gatewayAudience is the audience of the gateway's tokens for one subgraph (`fixup-order`): a subgraph refuses a token made for another. */
+export function gatewayAudience(subgraph: string): string {
+  return `fixup-${subgraph}`;
+}
 
 /** DEFAULT_GATEWAY_TOKEN_TTL_SECONDS keeps an internal token useless soon after the request it was made for. */
 export const DEFAULT_GATEWAY_TOKEN_TTL_SECONDS = 60;
@@ -27,16 +31,15 @@ export interface Caller {
   ip: string | null;
   userAgent: string | null;
   requestId: string;
-  /** gatewayToken is the token a subgraph was sent, for the internal calls it makes on the same caller's behalf. */
-  gatewayToken?: string;
 }
 
 /**
- * signGatewayToken states the caller to the subgraphs, signed by the gateway.
+ * signGatewayToken states the caller to one subgraph, signed by the gateway.
  * It says who calls and from where, never which request (that is the request
- * id header), so the gateway can reuse one token for a caller's requests.
+ * id header), so the gateway can reuse one token for a caller's requests to
+ * that subgraph.
  */
-export async function signGatewayToken(signer: TokenSigner, caller: Caller, ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS): Promise<string> {
+export async function signGatewayToken(signer: TokenSigner, caller: Caller, subgraph: string, ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS): Promise<string> {
   const { token } = await signer.sign(
     {
       roles: caller.viewer?.roles ?? [],
@@ -46,7 +49,7 @@ export async function signGatewayToken(signer: TokenSigner, caller: Caller, ttlS
     },
     {
       issuer: GATEWAY_TOKEN_ISSUER,
-      audience: GATEWAY_TOKEN_AUDIENCE,
+      audience: gatewayAudience(subgraph),
       subject: caller.viewer?.id,
       ttlSeconds,
     },
@@ -66,8 +69,10 @@ function callerFromClaims(claims: JWTPayload, requestId: string): Caller {
 
 /**
  * GatewayTrust is how a subgraph knows a request came through the gateway: it
- * verifies the gateway's signed token (keys from the gateway's JWKS) and reads
- * the caller from it. Anything without a valid token is refused.
+ * verifies the gateway's signed token (keys from the gateway's JWKS), made for
+ * this subgraph (audience `fixup-<subgraph>`), and reads the caller from it.
+ * Anything without a valid token is refused, a token made for another
+ * subgraph included.
  */
 export class GatewayTrust {
   /** verifier remembers the claims of tokens already checked, until they expire: the gateway reuses one token for a caller's requests. */
@@ -75,9 +80,10 @@ export class GatewayTrust {
 
   constructor(
     gatewayJwksUrl: string,
+    subgraph: string,
     private readonly maxVerified = 10_000,
   ) {
-    this.verifier = new VerifiedTokens(new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, GATEWAY_TOKEN_AUDIENCE), maxVerified);
+    this.verifier = new VerifiedTokens(new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, gatewayAudience(subgraph)), maxVerified);
   }
 
   /** callerOf returns the verified caller of a request, or null when it did not come through the gateway. */
@@ -95,7 +101,7 @@ export class GatewayTrust {
     if (typeof token !== 'string' || token.length === 0) return null;
     try {
       const claims = await this.verifier.verify(token);
-      return { caller: { ...callerFromClaims(claims, requestId), gatewayToken: token }, claims };
+      return { caller: callerFromClaims(claims, requestId), claims };
     } catch {
       return null;
     }
@@ -103,9 +109,9 @@ export class GatewayTrust {
 }
 
 /**
- * gatewayOnly guards an internal route: it answers only requests that carry
- * the gateway's token (calls made by the gateway, or by a subgraph passing on
- * the token it was sent), with 401 for anything else.
+ * gatewayOnly guards a route the gateway itself calls: it answers only
+ * requests that carry the gateway's token for this subgraph, with 401 for
+ * anything else. Subgraphs calling each other use serviceOnly instead.
  */
 export function gatewayOnly(trust: GatewayTrust, handle: RouteHandler): RouteHandler {
   return async (req, res, scope) => {

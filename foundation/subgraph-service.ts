@@ -17,6 +17,7 @@ import { graphqlRoute } from './graphql-http.js';
 import type { ScopedContext } from './graphql-errors.js';
 import { HttpService, sendJson, type RequestScope, type RouteHandler } from './http-server.js';
 import { GatewayTrust, type Caller } from './identity.js';
+import type { ServiceCredentials } from './internal-calls.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics, watchPool, type PoolStats } from './metrics.js';
@@ -102,6 +103,13 @@ export function subgraphSettings(name: string, defaultPort: number, root: string
       schema: z.string().min(1),
       fallback: join(root, '.data', 'secrets', 'audit-ingest.secret'),
     }),
+    internalCallSecret: setting({ env: 'INTERNAL_CALL_SECRET', doc: "the services' shared secret for calling each other's internal routes; wins over the file", schema: optionalText, secret: true }),
+    internalCallSecretFile: setting({
+      env: 'INTERNAL_CALL_SECRET_FILE',
+      doc: 'file holding that secret; outside production it is made on first use',
+      schema: z.string().min(1),
+      fallback: join(root, '.data', 'secrets', 'internal-call.secret'),
+    }),
     outboxPollMs: setting({ env: `${p}_OUTBOX_POLL_MS`, doc: 'how often the outbox relay looks for events to deliver', schema: positiveIntSchema, fallback: '500' }),
     outboxBatchSize: setting({ env: `${p}_OUTBOX_BATCH_SIZE`, doc: 'events delivered per request', schema: positiveIntSchema, fallback: '100' }),
     outboxRetentionDays: setting({ env: `${p}_OUTBOX_RETENTION_DAYS`, doc: 'days delivered outbox rows are kept before pruning', schema: positiveIntSchema, fallback: '7' }),
@@ -137,7 +145,8 @@ export interface SubgraphDefinition<C extends ScopedContext> {
   migrations: MigrationClass[];
   /** outbox says the subgraph records audit events in an outbox, which a relay delivers. */
   outbox?: boolean;
-  wire: (dataSource: DataSource, logger: Logger, trust: GatewayTrust) => Promise<SubgraphWiring<C>>;
+  /** wire builds the subgraph: trust checks the gateway's tokens, internal is its own credentials for other subgraphs' internal routes (and for guarding its own). */
+  wire: (dataSource: DataSource, logger: Logger, trust: GatewayTrust, internal: ServiceCredentials) => Promise<SubgraphWiring<C>>;
 }
 
 /** auditIngestSecret is the shared secret for audit delivery: given, or read from its file (made outside production). */
@@ -145,6 +154,13 @@ export function auditIngestSecret(settings: SubgraphSettings): string {
   if (settings.auditIngestSecret) return settings.auditIngestSecret;
   if (settings.environment === 'production') return readFileSync(settings.auditIngestSecretFile, 'utf8').trim();
   return loadOrCreateSecret(settings.auditIngestSecretFile);
+}
+
+/** internalCallSecret is the services' shared secret for internal routes: given, or read from its file (made outside production). */
+export function internalCallSecret(settings: SubgraphSettings): string {
+  if (settings.internalCallSecret) return settings.internalCallSecret;
+  if (settings.environment === 'production') return readFileSync(settings.internalCallSecretFile, 'utf8').trim();
+  return loadOrCreateSecret(settings.internalCallSecretFile);
 }
 
 /** withPassword fills the URL's password from passwordFile when the URL has none and the file exists. */
@@ -222,8 +238,8 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       relay.start();
       lifecycle.onShutdown({ name: 'outbox relay', stop: () => relay.stop() });
     }
-    const trust = new GatewayTrust(settings.gatewayJwksUrl);
-    const wiring = await definition.wire(dataSource, logger, trust);
+    const trust = new GatewayTrust(settings.gatewayJwksUrl, name);
+    const wiring = await definition.wire(dataSource, logger, trust, { service: name, secret: internalCallSecret(settings) });
     await wiring.startup?.();
     const apollo = createSubgraphServer<C>(wiring.schema);
     await apollo.start();

@@ -6,6 +6,7 @@ export const COMPOSE_SECRETS: readonly string[] = [
   'POSTGRES_PASSWORD',
   ...SUBGRAPHS.flatMap((s) => [`${s.name.toUpperCase()}_DB_PASSWORD`, `${s.name.toUpperCase()}_DB_MIGRATOR_PASSWORD`]),
   'AUDIT_INGEST_SECRET',
+  'INTERNAL_CALL_SECRET',
   'USER_JWT_KEYS',
   'GATEWAY_INTERNAL_KEYS',
 ];
@@ -104,6 +105,7 @@ export function composeFile(): string {
         [`${p}_GATEWAY_JWKS_URL`]: `http://gateway:${GATEWAY_PORT}/.well-known/gateway-jwks.json`,
         [`${p}_AUDIT_URL`]: 'http://audit:4005',
         AUDIT_INGEST_SECRET: '${AUDIT_INGEST_SECRET:?run npm run keys}',
+        INTERNAL_CALL_SECRET: '${INTERNAL_CALL_SECRET:?run npm run keys}',
         ...INTERNAL_URLS[s.name],
         ...(s.name === 'user'
           ? {

@@ -180,6 +180,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const gatewayUrl = `http://localhost:${ports.gateway}`;
     const userUrl = `http://localhost:${ports.user}`;
     const auditSecret = loadOrCreateSecret(join(options.dataDir, 'secrets', 'audit-ingest.secret'));
+    const internalSecret = loadOrCreateSecret(join(options.dataDir, 'secrets', 'internal-call.secret'));
     const own: Record<string, Record<string, string>> = {
       user: {
         USER_JWT_KEYS_FILE: join(keys, 'user-jwt.jwks.json'),
@@ -205,6 +206,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
           [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,
           AUDIT_INGEST_SECRET: auditSecret,
+          INTERNAL_CALL_SECRET: internalSecret,
           ...own[s.name],
         };
         specs.set(name, { entry: `subgraphs/${s.name}/main.js`, env, port });

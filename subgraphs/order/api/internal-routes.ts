@@ -1,17 +1,17 @@
 import { sendJson, type RouteHandler } from '../../../foundation/http-server.js';
-import { gatewayOnly, type GatewayTrust } from '../../../foundation/identity.js';
+import { serviceOnly, type ServiceCredentials } from '../../../foundation/internal-calls.js';
 import { isId } from '../../../foundation/ids.js';
 import type { OrderService } from '../business/orders.js';
 
 /**
  * orderInternalRoutes are the facts the order subgraph tells other subgraphs
  * directly (chat decides who may talk about an order with them), answered only
- * to calls that carry the gateway's token:
+ * to other Fixup services calling with their own credentials (serviceOnly):
  * - GET /internal/order-facts?ids=a,b -> { orders: [{ id, customerId, status, serviceId, offerProviderIds, acceptedProviderId }] }
  */
-export function orderInternalRoutes(orders: OrderService, trust: GatewayTrust): Record<string, RouteHandler> {
+export function orderInternalRoutes(orders: OrderService, internal: ServiceCredentials): Record<string, RouteHandler> {
   return {
-    'GET /internal/order-facts': gatewayOnly(trust, async (req, res) => {
+    'GET /internal/order-facts': serviceOnly(internal, async (req, res) => {
       const ids = (new URL(req.url ?? '/', 'http://localhost').searchParams.get('ids') ?? '').split(',').filter(Boolean);
       if (ids.length === 0 || ids.length > 200 || !ids.every(isId)) return sendJson(res, 400, { error: 'bad ids' });
       const [found, offers] = await Promise.all([orders.ordersByIds(ids), orders.offersOfOrders(ids)]);

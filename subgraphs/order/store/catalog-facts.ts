@@ -1,5 +1,5 @@
 import type { Caller } from '../../../foundation/identity.js';
-import { internalGet } from '../../../foundation/internal-calls.js';
+import { internalGet, type ServiceCredentials } from '../../../foundation/internal-calls.js';
 import type { CatalogFacts } from '../business/orders.js';
 
 /**
@@ -14,6 +14,7 @@ export class HttpCatalogFacts implements CatalogFacts {
   constructor(
     private readonly catalogUrl: string,
     private readonly timeoutMs: number,
+    private readonly credentials: ServiceCredentials,
   ) {}
 
   skillsOf(providerId: string, caller: Caller): Promise<readonly string[]> {
@@ -23,7 +24,7 @@ export class HttpCatalogFacts implements CatalogFacts {
     if (!found) {
       const url = new URL('/internal/provider-skills', this.catalogUrl);
       url.searchParams.set('providerIds', providerId);
-      found = internalGet<{ skills: { providerId: string; serviceId: string }[] }>(url, caller, this.timeoutMs).then((r) => r.skills.map((k) => k.serviceId));
+      found = internalGet<{ skills: { providerId: string; serviceId: string }[] }>(url, caller, this.timeoutMs, this.credentials).then((r) => r.skills.map((k) => k.serviceId));
       perRequest.set(providerId, found);
     }
     return found;
@@ -32,7 +33,7 @@ export class HttpCatalogFacts implements CatalogFacts {
   async serviceExists(serviceId: string, caller: Caller): Promise<boolean> {
     const url = new URL('/internal/services', this.catalogUrl);
     url.searchParams.set('ids', serviceId);
-    const { services } = await internalGet<{ services: { id: string }[] }>(url, caller, this.timeoutMs);
+    const { services } = await internalGet<{ services: { id: string }[] }>(url, caller, this.timeoutMs, this.credentials);
     return services.some((s) => s.id === serviceId);
   }
 }

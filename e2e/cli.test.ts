@@ -85,6 +85,7 @@ describe('the operator command line, against the real databases of a running sta
     for (const name of ['user', 'catalog', 'order', 'chat', 'audit']) assert.match(status.stdout, new RegExp(`^${name}:`, 'm'));
     assert.match(status.stdout, /applied {2}SignInLinks1733000000000/);
     assert.match(status.stdout, /applied {2}AuditHashChain1733000000000/);
+    assert.match(status.stdout, /roles {4}\S+_audit_owner owns the database; \S+_audit \(the service\) owns nothing/);
     assert.doesNotMatch(status.stdout, /pending/);
     const migrate = await fixup(['db', 'migrate', '--subgraph', 'audit']);
     assert.equal(migrate.code, 0);

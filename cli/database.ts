@@ -29,12 +29,12 @@ export const databaseCommands: Command[] = [
   {
     group: 'db',
     name: 'migrate',
-    summary: "run each subgraph's pending migrations (one transaction each, under the same lock the services take)",
+    summary: "run each subgraph's pending migrations as its owner (<NAME>_DB_MIGRATE_URL; one transaction each, under the same lock the services take)",
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
       const { migrate } = await import('../foundation/postgres/database.js');
       for (const name of chosen(flags)) {
-        const db = await ctx.database(name, [], MIGRATIONS[name]);
+        const db = await ctx.database(name, [], MIGRATIONS[name], 'migrator');
         const ran = await migrate(db);
         ctx.out(`${name}: ${ran.length === 0 ? 'up to date' : `applied ${ran.join(', ')}`}`);
       }
@@ -44,7 +44,7 @@ export const databaseCommands: Command[] = [
   {
     group: 'db',
     name: 'status',
-    summary: 'list the applied and pending migrations of each subgraph (exit 1 when any is pending)',
+    summary: "list each subgraph's roles (who owns its database; whether the service's role owns anything) and its applied and pending migrations (exit 1 when any is pending)",
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
       const { MIGRATIONS_TABLE } = await import('../foundation/postgres/database.js');
@@ -58,7 +58,17 @@ export const databaseCommands: Command[] = [
         const applied = new Set(rows.map((r) => r.name));
         const pending = MIGRATIONS[name].map((m) => new m().name ?? m.name).filter((n) => !applied.has(n));
         pendingAny ||= pending.length > 0;
+        const [roles] = (await db.query(
+          `SELECT current_user AS runtime, pg_get_userbyid(d.datdba) AS owner,
+                  (SELECT count(*) FROM pg_class c WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) AND c.relnamespace = 'public'::regnamespace)::int AS owned
+           FROM pg_database d WHERE d.datname = current_database()`,
+        )) as { runtime: string; owner: string; owned: number }[];
         ctx.out(`${name}:`);
+        ctx.out(
+          roles!.owned === 0 && roles!.owner !== roles!.runtime
+            ? `  roles    ${roles!.owner} owns the database; ${roles!.runtime} (the service) owns nothing`
+            : `  roles    ${roles!.runtime} (the service) owns ${roles!.owner === roles!.runtime ? 'the database and ' : ''}${roles!.owned} objects: not least privilege (README, The databases)`,
+        );
         for (const row of rows) ctx.out(`  applied  ${row.name}`);
         for (const n of pending) ctx.out(`  pending  ${n}`);
       }

@@ -141,8 +141,8 @@ async function main(argv: string[]): Promise<number> {
       out,
       err,
       readSecret,
-      async database(subgraph, entities, migrations) {
-        const db = await openDatabase(parsed.values, subgraph, entities, migrations);
+      async database(subgraph, entities, migrations, as) {
+        const db = await openDatabase(parsed.values, subgraph, entities, migrations, as);
         opened.push(db);
         return db;
       },

@@ -7,7 +7,7 @@ import { SUBGRAPH_NAMES, type SubgraphName } from './names.js';
 
 
 /** PER_SUBGRAPH are the shared subgraph settings the command line needs from each subgraph. */
-const PER_SUBGRAPH = ['dbUrl', 'dbPasswordFile', 'dbStatementTimeoutMs', 'auditUrl', 'outboxBatchSize'] as const;
+const PER_SUBGRAPH = ['dbUrl', 'dbPasswordFile', 'dbMigrateUrl', 'dbMigratePasswordFile', 'dbStatementTimeoutMs', 'auditUrl', 'outboxBatchSize'] as const;
 
 function prefixed(name: string, key: string): string {
   return name + key[0]!.toUpperCase() + key.slice(1);

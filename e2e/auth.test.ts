@@ -206,7 +206,7 @@ describe('identity and access', () => {
       const forged = await new SignJWT({ roles: ['ADMIN'] })
         .setProtectedHeader({ alg: 'EdDSA', kid: key.kid! })
         .setIssuer('fixup-gateway')
-        .setAudience('fixup-subgraphs')
+        .setAudience('fixup-audit')
         .setSubject(admin.id)
         .setIssuedAt()
         .setJti(randomUUID())

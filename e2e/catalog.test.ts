@@ -100,7 +100,7 @@ describe('catalog', () => {
     assert.equal((await t.gql(SERVICES, {})).errors, undefined, 'services: anyone');
   });
 
-  it('the internal routes answer only calls that carry the gateway token', async () => {
+  it("the internal routes answer only calls with the services' own credentials", async () => {
     const catalog = t.stack.services.find((s) => s.name === 'catalog')!.url;
     const res = await fetch(new URL(`/internal/provider-skills?providerIds=${provider.id}`, catalog));
     assert.equal(res.status, 401);

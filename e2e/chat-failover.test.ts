@@ -166,7 +166,7 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
     const signer = await TokenSigner.create(JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8')));
     const chat = t.stack.services.find((s) => s.name === 'chat-2')!.url;
     for (let i = 0; i < 10; i++) {
-      const token = await signGatewayToken(signer, { viewer: { id: providers[i]!, roles: ['PROVIDER'], sessionId: null }, ip: null, userAgent: 'test', requestId: `restart-${i}` });
+      const token = await signGatewayToken(signer, { viewer: { id: providers[i]!, roles: ['PROVIDER'], sessionId: null }, ip: null, userAgent: 'test', requestId: `restart-${i}` }, 'chat');
       const res = await fetch(chat, { method: 'POST', headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: token }, body: JSON.stringify({ query: SEND, variables: { conversationId: conversations[i], body: 'while the gateway was down' } }) });
       ids[i]!.push(((await res.json()) as { data: { sendMessage: { id: string } } }).data.sendMessage.id);
     }

@@ -78,7 +78,7 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
     for (let i = 0; i < 5; i++) {
       const res = await fetch(first!, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: await signGatewayToken(signer, as(provider, 'PROVIDER')) },
+        headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: await signGatewayToken(signer, as(provider, 'PROVIDER'), 'chat') },
         body: JSON.stringify({ query: 'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id body } }', variables: { c: conversation, b: `via NATS ${i}` } }),
       });
       const body = (await res.json()) as { data: { sendMessage: { id: string; body: string } } };

@@ -210,7 +210,7 @@ describe('chat: conversations and federated subscriptions through the gateway', 
   it('a message sent through one chat process reaches a subscriber served by another', async () => {
     const keys = JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8'));
     const signer = await TokenSigner.create(keys);
-    const asCustomer = () => signGatewayToken(signer, { viewer: { id: customer.id, roles: ['CUSTOMER'], sessionId: null }, ip: null, userAgent: 'test', requestId: 'two-processes' });
+    const asCustomer = () => signGatewayToken(signer, { viewer: { id: customer.id, roles: ['CUSTOMER'], sessionId: null }, ip: null, userAgent: 'test', requestId: 'two-processes' }, 'chat');
     const first = t.stack.services.find((s) => s.name === 'chat')!.url;
     const second = await t.stack.startReplica('chat');
     const received: string[] = [];

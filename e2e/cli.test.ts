@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import pg from 'pg';
-import { databaseUrl } from '../foundation/postgres/admin.js';
+import { databaseUrl, migratorUrl } from '../foundation/postgres/admin.js';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -50,6 +50,7 @@ describe('the operator command line, against the real databases of a running sta
     for (const grant of t.stack.grants) {
       const name = grant.database.slice(t.prefix.length + 1);
       env[`${name.toUpperCase()}_DB_URL`] = databaseUrl(t.adminUrl, grant);
+      env[`${name.toUpperCase()}_DB_MIGRATE_URL`] = migratorUrl(t.adminUrl, grant);
       env[`${name.toUpperCase()}_AUDIT_URL`] = url('audit');
     }
     customer = await t.register('CUSTOMER', 'Cleo');
@@ -84,6 +85,7 @@ describe('the operator command line, against the real databases of a running sta
     for (const name of ['user', 'catalog', 'order', 'chat', 'audit']) assert.match(status.stdout, new RegExp(`^${name}:`, 'm'));
     assert.match(status.stdout, /applied {2}SignInLinks1733000000000/);
     assert.match(status.stdout, /applied {2}AuditHashChain1733000000000/);
+    assert.match(status.stdout, /roles {4}\S+_audit_owner owns the database; \S+_audit \(the service\) owns nothing/);
     assert.doesNotMatch(status.stdout, /pending/);
     const migrate = await fixup(['db', 'migrate', '--subgraph', 'audit']);
     assert.equal(migrate.code, 0);

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import type { Caller } from '../contracts/caller.js';
+import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/identity.js';
+import { databaseUrl } from '../foundation/postgres/admin.js';
+import { TokenSigner } from '../foundation/auth/tokens.js';
 import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const ORDERS = readFileSync(new URL('../../schema/operations/orders.graphql', import.meta.url), 'utf8');
@@ -112,5 +118,46 @@ describe("security review: each finding, through the gateway", () => {
     const res = await t.gql(`{ order(id: "00000000-0000-4000-8000-000000000000") { id } nope: order(id: "x") { id } }`, undefined, { token: customer.accessToken });
     assert.ok(res.errors && res.errors.length > 0);
     for (const e of res.errors!) for (const key of Object.keys(e.extensions ?? {})) assert.ok(['code', 'field', 'retryAfterSeconds', 'limit', 'max'].includes(key), key);
+  });
+
+  it("a subgraph refuses the gateway's token made for another subgraph", async () => {
+    const signer = await TokenSigner.create(JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8')));
+    const caller: Caller = { viewer: { id: customer.id, roles: ['CUSTOMER'], sessionId: null }, ip: null, userAgent: 'test', requestId: 'audience' };
+    const order = t.stack.services.find((s) => s.name === 'order')!.url;
+    const ask = async (token: string) =>
+      (await fetch(order, { method: 'POST', headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: token }, body: JSON.stringify({ query: '{ __typename }' }) })).status;
+    assert.equal(await ask(await signGatewayToken(signer, caller, 'catalog')), 401, "a token for catalog, sent to order");
+    assert.equal(await ask(await signGatewayToken(signer, caller, 'order')), 200, 'a token for order');
+  });
+
+  it("internal routes take the services' own credentials, never a gateway token passed on", async () => {
+    const signer = await TokenSigner.create(JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8')));
+    const caller: Caller = { viewer: { id: winner.id, roles: ['PROVIDER'], sessionId: null }, ip: null, userAgent: 'test', requestId: 'internal' };
+    const catalog = new URL('/internal/services', t.stack.services.find((s) => s.name === 'catalog')!.url);
+    catalog.searchParams.set('ids', leak);
+    const ask = async (headers: Record<string, string>) => (await fetch(catalog, { headers })).status;
+    assert.equal(await ask({ [GATEWAY_TOKEN_HEADER]: await signGatewayToken(signer, caller, 'catalog') }), 401, "the gateway's token for catalog");
+    assert.equal(await ask({ [GATEWAY_TOKEN_HEADER]: await signGatewayToken(signer, caller, 'order') }), 401, "the gateway's token for order, passed on");
+    assert.equal(await ask({ authorization: 'Bearer wrong' }), 401);
+    const secret = readFileSync(join(t.dataDir, 'secrets', 'internal-call.secret'), 'utf8').trim();
+    assert.equal(await ask({ authorization: `Bearer ${secret}` }), 200);
+  });
+
+  it("each running service's database role changes rows only: no DDL, no trigger changes; audit's may not UPDATE, DELETE or TRUNCATE", async () => {
+    for (const grant of t.stack.grants) {
+      const client = new pg.Client({ connectionString: databaseUrl(t.adminUrl, grant) });
+      await client.connect();
+      try {
+        await assert.rejects(client.query('CREATE TABLE sneaky (x int)'), /permission denied/, grant.database);
+        await assert.rejects(client.query('DROP TABLE typeorm_migrations'), /must be owner/, grant.database);
+        await assert.rejects(client.query('ALTER TABLE typeorm_migrations DISABLE TRIGGER ALL'), /must be owner/, grant.database);
+        if (grant.database.endsWith('_audit')) {
+          for (const sql of [`UPDATE audit_events SET action = 'x'`, 'DELETE FROM audit_events', 'TRUNCATE audit_events']) await assert.rejects(client.query(sql), /permission denied/, sql);
+          assert.ok((await client.query('SELECT count(*)::int AS n FROM audit_events')).rows[0].n > 0, 'audit still records');
+        }
+      } finally {
+        await client.end();
+      }
+    }
   });
 });

@@ -11,13 +11,10 @@ import { gatewayMetrics } from './metrics.js';
 
 /**
  * GatewayContext is the per-request context of the gateway: the verified
- * caller and the operation's deadline. gatewayToken is left for callers that
- * still clear it per subscription event; tokens are cached per caller and
- * subgraph (gateway/internal-tokens.ts), not per request.
+ * caller and the operation's deadline. The tokens sent to subgraphs are cached
+ * per caller and subgraph (gateway/internal-tokens.ts), not per request.
  */
-export interface GatewayContext extends FetchContext {
-  gatewayToken?: Promise<string>;
-}
+export type GatewayContext = FetchContext;
 
 /** SubgraphDataSource is the gateway's fetcher of one subgraph (gateway/subgraph-fetch.ts). */
 export type SubgraphDataSource = SubgraphFetcher<GatewayContext>;

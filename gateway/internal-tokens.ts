@@ -24,7 +24,7 @@ interface Entry {
  * tenth of the gateway's CPU. A token states only who calls and from where
  * (user, roles, session, address, user agent), never the request, so the same
  * caller's requests may share it; the request id travels in its own header.
- * Entries are per subgraph so that a token may name the one subgraph it is for.
+ * Entries are per subgraph: a token names the one subgraph it is for (its audience).
  */
 export class InternalTokenCache {
   private readonly entries = new Map<string, Entry>();
@@ -49,7 +49,7 @@ export class InternalTokenCache {
       this.entries.set(key, found);
       return found.token;
     }
-    const token = signGatewayToken(this.options.signer, caller, this.options.ttlSeconds);
+    const token = signGatewayToken(this.options.signer, caller, subgraph, this.options.ttlSeconds);
     const entry: Entry = { token, renewAt: now + this.options.ttlSeconds * 1000 - this.renewMarginMs };
     // A failed signature is not cached: the next request tries again.
     token.catch(() => {

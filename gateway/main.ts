@@ -246,7 +246,7 @@ try {
   lifecycle.onShutdown({ name: 'key watch', stop: async () => unwatchKeys() });
   const revocations = new SessionRevocations(
     settings.sessionEventsUrl,
-    () => signGatewayToken(signer, { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'session-feed' }),
+    () => signGatewayToken(signer, { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'session-feed' }, 'user'),
     settings.sessionWindowSeconds * 1000,
     logger,
   );

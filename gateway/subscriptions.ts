@@ -22,7 +22,6 @@ import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
 import type { TokenSigner } from '../foundation/auth/tokens.js';
-import { signGatewayToken } from '../foundation/auth/identity.js';
 import type { GatewayContext } from './gateway.js';
 import { gatewayMetrics } from './metrics.js';
 
@@ -263,8 +262,6 @@ export class FederatedSubscriptions {
     });
     stream.open();
     const real = this.services[primary.serviceName]!;
-    // The statement of the caller for follow-up fetches is made once and renewed at half its lifetime, not per event.
-    let token: { value: Promise<string>; madeAt: number } | undefined;
     const ended = gatewayMetrics.subscriptionStarted(primary.serviceName);
     try {
       for await (const event of queue.drain()) {
@@ -272,11 +269,9 @@ export class FederatedSubscriptions {
           yield { errors: event.errors } as ExecutionResult;
           continue;
         }
-        if (!token || Date.now() - token.madeAt > (this.settings.tokenTtlSeconds * 1000) / 2) {
-          token = { value: signGatewayToken(this.signer, context.caller, this.settings.tokenTtlSeconds), madeAt: Date.now() };
-        }
         const services: ServiceMap = { ...this.services, [primary.serviceName]: new EventSource(primary.operation, event, real) };
-        const eventContext: GatewayContext = { ...context, gatewayToken: token.value };
+        // Follow-up fetches take the caller's token for each subgraph from the fetchers' per-subgraph cache.
+        const eventContext: GatewayContext = { ...context };
         const result = await executeQueryPlan(
           eventPlan,
           services,

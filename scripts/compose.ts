@@ -6,8 +6,9 @@ import { ADMIN_PORTS, GATEWAY_PORT, SUBGRAPHS } from './services.js';
 /** COMPOSE_SECRETS are the variables docker compose needs that `npm run keys` writes into `.env`. */
 export const COMPOSE_SECRETS: readonly string[] = [
   'POSTGRES_PASSWORD',
-  ...SUBGRAPHS.map((s) => `${s.name.toUpperCase()}_DB_PASSWORD`),
+  ...SUBGRAPHS.flatMap((s) => [`${s.name.toUpperCase()}_DB_PASSWORD`, `${s.name.toUpperCase()}_DB_MIGRATOR_PASSWORD`]),
   'AUDIT_INGEST_SECRET',
+  'INTERNAL_CALL_SECRET',
   'USER_JWT_KEYS',
   'GATEWAY_INTERNAL_KEYS',
 ];
@@ -67,7 +68,9 @@ export function composeFile(): string {
       environment: {
         POSTGRES_PASSWORD: '${POSTGRES_PASSWORD:?run npm run keys}',
         FIXUP_SUBGRAPHS: SUBGRAPHS.map((s) => s.name).join(' '),
-        ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.name.toUpperCase()}_DB_PASSWORD`, `\${${s.name.toUpperCase()}_DB_PASSWORD:?run npm run keys}`])),
+        ...Object.fromEntries(
+          SUBGRAPHS.flatMap((s) => [`${s.name.toUpperCase()}_DB_PASSWORD`, `${s.name.toUpperCase()}_DB_MIGRATOR_PASSWORD`]).map((name) => [name, `\${${name}:?run npm run keys}`]),
+        ),
       },
       volumes: ['postgres-data:/var/lib/postgresql', './deploy/postgres-init.sh:/docker-entrypoint-initdb.d/10-fixup.sh:ro'],
       // Over TCP, which the image opens only once its init scripts are done, and only when the last database exists.
@@ -100,9 +103,11 @@ export function composeFile(): string {
         [`${p}_ADMIN_HOST`]: '0.0.0.0',
         [`${p}_ADMIN_PORT`]: String(ADMIN_PORTS[s.name]),
         [`${p}_DB_URL`]: `postgres://fixup_${s.name}:\${${p}_DB_PASSWORD}@postgres:5432/fixup_${s.name}`,
+        [`${p}_DB_MIGRATE_URL`]: `postgres://fixup_${s.name}_migrator:\${${p}_DB_MIGRATOR_PASSWORD}@postgres:5432/fixup_${s.name}`,
         [`${p}_GATEWAY_JWKS_URL`]: `http://gateway:${GATEWAY_PORT}/.well-known/gateway-jwks.json`,
         [`${p}_AUDIT_URL`]: serviceUrl('audit', 'audit'),
         AUDIT_INGEST_SECRET: '${AUDIT_INGEST_SECRET:?run npm run keys}',
+        INTERNAL_CALL_SECRET: '${INTERNAL_CALL_SECRET:?run npm run keys}',
         ...INTERNAL_URLS[s.name],
         ...(s.name === 'user'
           ? {

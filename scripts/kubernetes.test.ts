@@ -42,6 +42,7 @@ export const SECRETS: Record<string, string[]> = {
   'fixup-gateway-keys': ['internal-keys'],
   'fixup-user-keys': ['jwt-keys'],
   'fixup-audit-ingest': ['secret'],
+  'fixup-internal-calls': ['secret'],
   'fixup-smtp': ['url'],
   ...Object.fromEntries(SUBGRAPHS.map((s) => [`fixup-${s.name}-db`, ['url', 'owner-url']])),
 };

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { databaseUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres/admin.js';
+import { databaseUrl, migratorRole, migratorUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres/admin.js';
 import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
 import { dbRole } from '../foundation/service/subgraph-service.js';
 import { sessionEventsRoute } from '../contracts/internal-routes.js';
@@ -97,8 +97,8 @@ interface Child {
 
 /**
  * startStack brings the whole supergraph up in order: PostgreSQL (embedded
- * unless adminUrl is given), one database and role per subgraph, the five
- * subgraphs (each migrates its own database at start), then the gateway; it
+ * unless adminUrl is given), one database and its roles per subgraph, the five
+ * subgraphs (each migrates its own database at start, as its owner), then the gateway; it
  * resolves once every process says it is ready.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -166,7 +166,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     const grants = SUBGRAPHS.map((s) => {
       const role = dbRole(options.prefix, s.name);
-      return { database: role, role, password: loadOrCreateSecret(join(options.dataDir, 'secrets', `${role}.password`)) };
+      const secret = (name: string) => loadOrCreateSecret(join(options.dataDir, 'secrets', `${name}.password`));
+      return { database: role, role, password: secret(role), migratorPassword: secret(migratorRole({ role })) };
     });
     await provisionDatabases(adminUrl, grants, { lockDownServer: !options.adminUrl });
 
@@ -180,6 +181,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const gatewayUrl = `http://localhost:${ports.gateway}`;
     const userUrl = `http://localhost:${ports.user}`;
     const auditSecret = loadOrCreateSecret(join(options.dataDir, 'secrets', 'audit-ingest.secret'));
+    const internalSecret = loadOrCreateSecret(join(options.dataDir, 'secrets', 'internal-call.secret'));
     const own: Record<string, Record<string, string>> = {
       user: {
         USER_JWT_KEYS_FILE: join(keys, 'user-jwt.jwks.json'),
@@ -200,10 +202,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ports[name] = port;
         const env = {
           [`${prefix}_DB_URL`]: databaseUrl(adminUrl!, grants[i]!),
+          [`${prefix}_DB_MIGRATE_URL`]: migratorUrl(adminUrl!, grants[i]!),
           [`${prefix}_HTTP_PORT`]: String(port),
           [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
           [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,
           AUDIT_INGEST_SECRET: auditSecret,
+          INTERNAL_CALL_SECRET: internalSecret,
           ...own[s.name],
         };
         specs.set(name, { entry: `subgraphs/${s.name}/main.js`, env, port });

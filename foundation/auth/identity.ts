@@ -7,19 +7,24 @@ import { gatewayClaimsSchema, type Caller } from '../../contracts/caller.js';
 /** GATEWAY_TOKEN_HEADER carries the gateway's signed statement of who is calling to every subgraph. */
 export const GATEWAY_TOKEN_HEADER = 'x-fixup-gateway-token';
 
-/** GATEWAY_TOKEN_ISSUER and GATEWAY_TOKEN_AUDIENCE pin the internal token to its one use. */
+/** GATEWAY_TOKEN_ISSUER pins the internal token to its one issuer; its audience names the one subgraph it is for (gatewayAudience). */
 export const GATEWAY_TOKEN_ISSUER = 'fixup-gateway';
-export const GATEWAY_TOKEN_AUDIENCE = 'fixup-subgraphs';
+
+/** gatewayAudience is the audience of the gateway's tokens for one subgraph (`fixup-order`): a subgraph refuses a token made for another. */
+export function gatewayAudience(subgraph: string): string {
+  return `fixup-${subgraph}`;
+}
 
 /** DEFAULT_GATEWAY_TOKEN_TTL_SECONDS keeps an internal token useless soon after the request it was made for. */
 export const DEFAULT_GATEWAY_TOKEN_TTL_SECONDS = 60;
 
 /**
- * signGatewayToken states the caller to the subgraphs, signed by the gateway.
+ * signGatewayToken states the caller to one subgraph, signed by the gateway.
  * It says who calls and from where, never which request (that is the request
- * id header), so the gateway can reuse one token for a caller's requests.
+ * id header), so the gateway can reuse one token for a caller's requests to
+ * that subgraph.
  */
-export async function signGatewayToken(signer: TokenSigner, caller: Caller, ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS): Promise<string> {
+export async function signGatewayToken(signer: TokenSigner, caller: Caller, subgraph: string, ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS): Promise<string> {
   const { token } = await signer.sign(
     {
       roles: caller.viewer?.roles ?? [],
@@ -29,7 +34,7 @@ export async function signGatewayToken(signer: TokenSigner, caller: Caller, ttlS
     },
     {
       issuer: GATEWAY_TOKEN_ISSUER,
-      audience: GATEWAY_TOKEN_AUDIENCE,
+      audience: gatewayAudience(subgraph),
       subject: caller.viewer?.id,
       ttlSeconds,
     },
@@ -49,8 +54,10 @@ function callerFromClaims(claims: JWTPayload, requestId: string): Caller {
 
 /**
  * GatewayTrust is how a subgraph knows a request came through the gateway: it
- * verifies the gateway's signed token (keys from the gateway's JWKS) and reads
- * the caller from it. Anything without a valid token is refused.
+ * verifies the gateway's signed token (keys from the gateway's JWKS), made for
+ * this subgraph (audience `fixup-<subgraph>`), and reads the caller from it.
+ * Anything without a valid token is refused, a token made for another
+ * subgraph included.
  */
 export class GatewayTrust {
   /** verifier remembers the claims of tokens already checked, until they expire: the gateway reuses one token for a caller's requests. */
@@ -58,9 +65,10 @@ export class GatewayTrust {
 
   constructor(
     gatewayJwksUrl: string,
+    subgraph: string,
     private readonly maxVerified = 10_000,
   ) {
-    this.verifier = new VerifiedTokens(new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, GATEWAY_TOKEN_AUDIENCE), maxVerified);
+    this.verifier = new VerifiedTokens(new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, gatewayAudience(subgraph)), maxVerified);
   }
 
   /** callerOf returns the verified caller of a request, or null when it did not come through the gateway. */
@@ -78,7 +86,7 @@ export class GatewayTrust {
     if (typeof token !== 'string' || token.length === 0) return null;
     try {
       const claims = await this.verifier.verify(token);
-      return { caller: { ...callerFromClaims(claims, requestId), gatewayToken: token }, claims };
+      return { caller: callerFromClaims(claims, requestId), claims };
     } catch {
       return null;
     }
@@ -86,9 +94,9 @@ export class GatewayTrust {
 }
 
 /**
- * gatewayOnly guards an internal route: it answers only requests that carry
- * the gateway's token (calls made by the gateway, or by a subgraph passing on
- * the token it was sent), with 401 for anything else.
+ * gatewayOnly guards a route the gateway itself calls: it answers only
+ * requests that carry the gateway's token for this subgraph, with 401 for
+ * anything else. Subgraphs calling each other use serviceOnly instead.
  */
 export function gatewayOnly(trust: GatewayTrust, handle: RouteHandler): RouteHandler {
   return async (req, res, scope) => {

@@ -4,7 +4,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { useServer } from 'graphql-ws/use/ws';
 import { toClientError } from './errors.js';
 import type { RequestScope } from '../http/server.js';
-import { GATEWAY_TOKEN_AUDIENCE, GATEWAY_TOKEN_ISSUER, type GatewayTrust } from '../auth/identity.js';
+import { GATEWAY_TOKEN_ISSUER, gatewayAudience, type GatewayTrust } from '../auth/identity.js';
 import type { Caller } from '../../contracts/caller.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TokenSigner } from '../auth/tokens.js';
@@ -28,7 +28,7 @@ export const GATEWAY_ID_CLAIM = 'gid';
 export async function signSocketToken(signer: TokenSigner, options: { gatewayId: string; subgraph: string; ttlSeconds: number }): Promise<string> {
   const { token } = await signer.sign(
     { [GATEWAY_ID_CLAIM]: options.gatewayId, rid: `socket-${options.gatewayId}` },
-    { issuer: GATEWAY_TOKEN_ISSUER, audience: [GATEWAY_TOKEN_AUDIENCE, options.subgraph], ttlSeconds: options.ttlSeconds },
+    { issuer: GATEWAY_TOKEN_ISSUER, audience: gatewayAudience(options.subgraph), ttlSeconds: options.ttlSeconds },
   );
   return token;
 }
@@ -53,7 +53,7 @@ export async function signSubscribeStatement(
       rid: caller.requestId,
       [GATEWAY_ID_CLAIM]: options.gatewayId,
     },
-    { issuer: GATEWAY_TOKEN_ISSUER, audience: [GATEWAY_TOKEN_AUDIENCE, options.subgraph], subject: caller.viewer?.id, ttlSeconds: options.ttlSeconds },
+    { issuer: GATEWAY_TOKEN_ISSUER, audience: gatewayAudience(options.subgraph), subject: caller.viewer?.id, ttlSeconds: options.ttlSeconds },
   );
   return token;
 }
@@ -96,7 +96,7 @@ export function serveSubgraphSubscriptions<C>(options: {
       onConnect: async (ctx) => {
         const statement = await options.trust.statementOf(ctx.connectionParams?.gatewayToken, `ws-${randomUUID()}`);
         const gatewayId = statement?.claims[GATEWAY_ID_CLAIM];
-        if (!statement || typeof gatewayId !== 'string' || !audienceIncludes(statement.claims.aud, options.subgraph)) return false;
+        if (!statement || typeof gatewayId !== 'string' || !audienceIncludes(statement.claims.aud, gatewayAudience(options.subgraph))) return false;
         ctx.extra.state = { gatewayId, callers: new Map() };
         return true;
       },
@@ -104,7 +104,7 @@ export function serveSubgraphSubscriptions<C>(options: {
         const statement = await options.trust.statementOf(payload.extensions?.[SUBSCRIBE_STATEMENT_EXTENSION], id);
         if (!statement) return refuse('Each subscription must carry the gateway\'s statement of its caller');
         const { claims } = statement;
-        if (claims[GATEWAY_ID_CLAIM] !== ctx.extra.state!.gatewayId || !audienceIncludes(claims.aud, options.subgraph)) {
+        if (claims[GATEWAY_ID_CLAIM] !== ctx.extra.state!.gatewayId || !audienceIncludes(claims.aud, gatewayAudience(options.subgraph))) {
           return refuse('The statement was not made for this socket');
         }
         const requestId = typeof claims.rid === 'string' ? claims.rid : `${ctx.extra.state!.gatewayId}:${id}`;

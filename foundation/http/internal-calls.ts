@@ -1,19 +1,32 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { context, propagation } from '@opentelemetry/api';
 import type { z } from 'zod';
 import type { Caller } from '../../contracts/caller.js';
 import type { InternalGetRoute } from '../../contracts/internal-routes.js';
-import { gatewayOnly, GATEWAY_TOKEN_HEADER, type GatewayTrust } from '../auth/identity.js';
 import { REQUEST_ID_HEADER, sendJson, type RouteHandler } from './server.js';
 
 /** InternalCallError says another subgraph's internal route failed; it is unexpected for clients. */
 export class InternalCallError extends Error {}
 
+/** SERVICE_HEADER names the subgraph making an internal call (for logs; the secret is what is checked). */
+export const SERVICE_HEADER = 'x-fixup-service';
+
+/**
+ * ServiceCredentials are a subgraph's own credentials for the internal routes
+ * of other subgraphs: its name and the services' shared secret
+ * (INTERNAL_CALL_SECRET). A subgraph never passes on the token the gateway
+ * sent it: that token names the one subgraph it was made for.
+ */
+export interface ServiceCredentials {
+  service: string;
+  secret: string;
+}
+
 /**
  * internalGet calls another subgraph's internal route (declared in
- * contracts/internal-routes.ts) on behalf of the caller: it passes on the
- * gateway's token (so the callee knows the call comes from inside), the
- * request id and the trace context, bounds the wait, and parses the reply
- * with the route's schema.
+ * contracts/internal-routes.ts) on behalf of the caller: it sends this
+ * subgraph's own credentials, the caller's request id and the trace context,
+ * bounds the wait, and parses the reply with the route's schema.
  */
 export async function internalGet<R extends z.ZodType>(
   baseUrl: string,
@@ -21,12 +34,13 @@ export async function internalGet<R extends z.ZodType>(
   query: Record<string, string>,
   caller: Caller,
   timeoutMs: number,
+  credentials: ServiceCredentials,
 ): Promise<z.output<R>> {
-  if (!caller.gatewayToken) throw new InternalCallError('no gateway token to pass on');
   const url = new URL(route.path, baseUrl);
   for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
   const headers: Record<string, string> = {
-    [GATEWAY_TOKEN_HEADER]: caller.gatewayToken,
+    authorization: `Bearer ${credentials.secret}`,
+    [SERVICE_HEADER]: credentials.service,
     [REQUEST_ID_HEADER]: caller.requestId,
     accept: 'application/json',
   };
@@ -40,17 +54,18 @@ export async function internalGet<R extends z.ZodType>(
 
 /**
  * internalGetRoute serves an internal route (declared in contracts/internal-routes.ts)
- * to calls that carry the gateway's token: the query is parsed with the
+ * to other Fixup services calling with their own credentials (serviceOnly):
+ * the query is parsed with the
  * route's schema (400 when it does not fit), and the answer must be of the
  * route's reply type.
  */
 export function internalGetRoute<Q extends z.ZodObject, R extends z.ZodType>(
-  trust: GatewayTrust,
+  credentials: ServiceCredentials,
   route: InternalGetRoute<Q, R>,
   answer: (query: z.output<Q>) => Promise<z.input<R>>,
 ): Record<string, RouteHandler> {
   return {
-    [`GET ${route.path}`]: gatewayOnly(trust, async (req, res) => {
+    [`GET ${route.path}`]: serviceOnly(credentials, async (req, res) => {
       const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
       const query = route.query.safeParse(Object.fromEntries(params));
       if (!query.success)
@@ -60,5 +75,24 @@ export function internalGetRoute<Q extends z.ZodObject, R extends z.ZodType>(
         });
       sendJson(res, 200, await answer(query.data));
     }),
+  };
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * serviceOnly guards an internal route that other subgraphs call: it answers
+ * only requests with `Authorization: Bearer <INTERNAL_CALL_SECRET>`, with 401
+ * for anything else (a token the gateway made for some subgraph included).
+ */
+export function serviceOnly(credentials: ServiceCredentials, handle: RouteHandler): RouteHandler {
+  const expected = digest(`Bearer ${credentials.secret}`);
+  return async (req, res, scope) => {
+    const given = req.headers.authorization;
+    if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
+      scope.outcome = 'refused';
+      return sendJson(res, 401, { error: "internal routes answer other Fixup services only, with the services' own credentials" });
+    }
+    return handle(req, res, scope);
   };
 }

@@ -16,6 +16,7 @@ import { graphqlRoute } from '../graphql/http.js';
 import type { ScopedContext } from '../graphql/errors.js';
 import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
 import { GatewayTrust } from '../auth/identity.js';
+import type { ServiceCredentials } from '../http/internal-calls.js';
 import type { Caller } from '../../contracts/caller.js';
 import { observabilitySettings, startProcess } from './process.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -64,9 +65,21 @@ export function subgraphSettings(name: SubgraphName, root: string) {
       schema: z.string(),
       fallback: join(root, '.data', 'secrets', `${role}.password`),
     }),
+    dbMigrateUrl: setting({
+      env: `${p}_DB_MIGRATE_URL`,
+      doc: `PostgreSQL URL the migrations run with: this database, as the role that acts as its owner (a password in the URL wins over ${p}_DB_MIGRATE_PASSWORD_FILE)`,
+      schema: z.url(),
+      fallback: `postgres://${role}_migrator@127.0.0.1:${EMBEDDED_POSTGRES_PORT}/${role}`,
+    }),
+    dbMigratePasswordFile: setting({
+      env: `${p}_DB_MIGRATE_PASSWORD_FILE`,
+      doc: 'file holding the migrating role\'s password when its URL has none (npm start writes it)',
+      schema: z.string(),
+      fallback: join(root, '.data', 'secrets', `${role}_migrator.password`),
+    }),
     dbPoolSize: setting({ env: `${p}_DB_POOL_SIZE`, doc: 'connections in the pool', schema: positiveIntSchema, fallback: '10' }),
     dbStatementTimeoutMs: setting({ env: `${p}_DB_STATEMENT_TIMEOUT_MS`, doc: 'longest a SQL statement may run', schema: positiveIntSchema, fallback: '10000' }),
-    dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: 'run pending migrations at start', schema: booleanSchema, fallback: 'true' }),
+    dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: `run pending migrations at start, as ${p}_DB_MIGRATE_URL`, schema: booleanSchema, fallback: 'true' }),
     ...observabilitySettings(),
     gatewayJwksUrl: setting({
       env: `${p}_GATEWAY_JWKS_URL`,
@@ -81,6 +94,13 @@ export function subgraphSettings(name: SubgraphName, root: string) {
       doc: 'file holding that secret; outside production it is made on first use',
       schema: z.string().min(1),
       fallback: join(root, '.data', 'secrets', 'audit-ingest.secret'),
+    }),
+    internalCallSecret: setting({ env: 'INTERNAL_CALL_SECRET', doc: "the services' shared secret for calling each other's internal routes; wins over the file", schema: optionalText, secret: true }),
+    internalCallSecretFile: setting({
+      env: 'INTERNAL_CALL_SECRET_FILE',
+      doc: 'file holding that secret; outside production it is made on first use',
+      schema: z.string().min(1),
+      fallback: join(root, '.data', 'secrets', 'internal-call.secret'),
     }),
     outboxPollMs: setting({ env: `${p}_OUTBOX_POLL_MS`, doc: 'how often the outbox relay looks for events to deliver', schema: positiveIntSchema, fallback: '500' }),
     outboxBatchSize: setting({ env: `${p}_OUTBOX_BATCH_SIZE`, doc: 'events delivered per request', schema: positiveIntSchema, fallback: '100' }),
@@ -117,7 +137,8 @@ export interface SubgraphDefinition<C extends ScopedContext> {
   migrations: MigrationClass[];
   /** outbox says the subgraph records audit events in an outbox, which a relay delivers. */
   outbox?: boolean;
-  wire: (dataSource: DataSource, logger: Logger, trust: GatewayTrust) => Promise<SubgraphWiring<C>>;
+  /** wire builds the subgraph: trust checks the gateway's tokens, internal is its own credentials for other subgraphs' internal routes (and for guarding its own). */
+  wire: (dataSource: DataSource, logger: Logger, trust: GatewayTrust, internal: ServiceCredentials) => Promise<SubgraphWiring<C>>;
 }
 
 /** auditIngestSecret is the shared secret for audit delivery: given, or read from its file (made outside production). */
@@ -125,6 +146,13 @@ export function auditIngestSecret(settings: SubgraphSettings): string {
   if (settings.auditIngestSecret) return settings.auditIngestSecret;
   if (settings.environment === 'production') return readFileSync(settings.auditIngestSecretFile, 'utf8').trim();
   return loadOrCreateSecret(settings.auditIngestSecretFile);
+}
+
+/** internalCallSecret is the services' shared secret for internal routes: given, or read from its file (made outside production). */
+export function internalCallSecret(settings: SubgraphSettings): string {
+  if (settings.internalCallSecret) return settings.internalCallSecret;
+  if (settings.environment === 'production') return readFileSync(settings.internalCallSecretFile, 'utf8').trim();
+  return loadOrCreateSecret(settings.internalCallSecretFile);
 }
 
 /** withPassword fills the URL's password from passwordFile when the URL has none and the file exists. */
@@ -163,8 +191,23 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     watchPool((dataSource.driver as unknown as { master: PoolStats }).master);
     lifecycle.onShutdown({ name: 'database', stop: () => dataSource.destroy() });
     if (settings.dbMigrate) {
-      const ran = await migrate(dataSource);
-      if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+      // Migrations run on a connection of their own, as the database's owner: the service's own role may change rows, never the schema.
+      const owner = createDataSource({
+        url: withPassword(settings.dbMigrateUrl, settings.dbMigratePasswordFile),
+        entities: [],
+        migrations: definition.migrations,
+        logger,
+        poolSize: 2, // migrate() holds one connection for its lock while the migrations run on another
+        applicationName: `fixup-${name}-migrate`,
+        statementTimeoutMs: 600_000,
+      });
+      await owner.initialize();
+      try {
+        const ran = await migrate(owner);
+        if (ran.length > 0) logger.info({ migrations: ran }, 'migrations applied');
+      } finally {
+        await owner.destroy();
+      }
     }
     if (definition.outbox) {
       const relay = new OutboxRelay(
@@ -182,8 +225,8 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       relay.start();
       lifecycle.onShutdown({ name: 'outbox relay', stop: () => relay.stop() });
     }
-    const trust = new GatewayTrust(settings.gatewayJwksUrl);
-    const wiring = await definition.wire(dataSource, logger, trust);
+    const trust = new GatewayTrust(settings.gatewayJwksUrl, name);
+    const wiring = await definition.wire(dataSource, logger, trust, { service: name, secret: internalCallSecret(settings) });
     await wiring.startup?.();
     const apollo = createSubgraphServer<C>(wiring.schema);
     await apollo.start();

@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { startEmbeddedPostgres } from '../postgres/embedded.js';
 import { createLogger } from '../telemetry/logger.js';
 import { createDataSource, migrate, type MigrationClass } from '../postgres/database.js';
-import { databaseUrl, dropDatabases, provisionDatabases, type DatabaseGrant } from '../postgres/admin.js';
+import { databaseUrl, dropDatabases, migratorUrl, provisionDatabases, type DatabaseGrant } from '../postgres/admin.js';
 
 /** TEST_ADMIN_URL_VARIABLE is how `npm test` tells each test file which PostgreSQL server to use. */
 export const TEST_ADMIN_URL_VARIABLE = 'FIXUP_TEST_ADMIN_URL';
@@ -60,7 +60,7 @@ export function uniqueName(label: string): string {
   return `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}_${label}`;
 }
 
-/** TestDatabase is a fresh database, migrated with the real migrations, reached as its own role. */
+/** TestDatabase is a fresh database, migrated with the real migrations as its owner, reached as its runtime role. */
 export interface TestDatabase {
   dataSource: DataSource;
   url: string;
@@ -71,16 +71,31 @@ export interface TestDatabase {
 }
 
 /**
- * createTestDatabase makes a fresh database and role for one test file, runs
- * the given migrations on it, and opens a data source that records each SQL
- * statement it sends.
+ * createTestDatabase makes a fresh database and its roles for one test file,
+ * runs the given migrations on it as its owner, and opens a data source, as
+ * the runtime role, that records each SQL statement it sends.
  */
 export async function createTestDatabase(label: string, entities: Function[], migrations: MigrationClass[]): Promise<TestDatabase> {
   const { adminUrl } = await testDatabaseServer();
   const name = uniqueName(label);
-  const grant = { database: name, role: name, password: randomBytes(12).toString('hex') };
+  const grant = { database: name, role: name, password: randomBytes(12).toString('hex'), migratorPassword: randomBytes(12).toString('hex') };
   await provisionDatabases(adminUrl, [grant], { lockDownServer: false });
   const url = databaseUrl(adminUrl, grant);
+  const owner = createDataSource({
+    url: migratorUrl(adminUrl, grant),
+    entities: [],
+    migrations,
+    logger: createLogger({ service: 'test', level: 'silent' }),
+    poolSize: 2, // migrate() holds one connection for its lock while the migrations run on another
+    applicationName: 'fixup-test-migrate',
+    statementTimeoutMs: 60_000,
+  });
+  await owner.initialize();
+  try {
+    await migrate(owner);
+  } finally {
+    await owner.destroy();
+  }
   const statements: string[] = [];
   const dataSource = createDataSource({
     url,
@@ -93,8 +108,6 @@ export async function createTestDatabase(label: string, entities: Function[], mi
     onStatement: (sql) => statements.push(sql),
   });
   await dataSource.initialize();
-  await migrate(dataSource);
-  statements.length = 0;
   return {
     dataSource,
     url,

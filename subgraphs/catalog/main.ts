@@ -30,12 +30,12 @@ await runSubgraph<CatalogContext>({
   entities: [CategoryRow, ServiceRow],
   outbox: true,
   migrations: catalogMigrations,
-  async wire(dataSource, _logger, trust) {
+  async wire(dataSource, _logger, _trust, internal) {
     const catalog = new CatalogService(new PostgresCatalogStore(dataSource));
     return {
       schema: await buildCatalogSchema(catalog),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(catalog) }),
-      routes: catalogInternalRoutes(catalog, trust),
+      routes: catalogInternalRoutes(catalog, internal),
       startup: settings.seedDemo ? () => catalog.seed(DEMO_CATALOG) : undefined,
     };
   },

@@ -39,7 +39,7 @@ await runSubgraph<ChatContext>({
   entities: [ConversationRow, MessageRow],
   outbox: true,
   migrations: chatMigrations,
-  async wire(dataSource, logger) {
+  async wire(dataSource, logger, _trust, internal) {
     // With NATS, the process that commits a message announces it; with PostgreSQL, a trigger NOTIFYs on commit.
     const wakeups =
       settings.broker === 'nats'
@@ -49,7 +49,7 @@ await runSubgraph<ChatContext>({
     watchListen(wakeups);
     const chat = new ConversationService(
       new PostgresChatStore(dataSource),
-      new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs),
+      new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs, internal),
       wakeups instanceof NatsMessageWakeups ? wakeups : undefined,
     );
     return {

@@ -29,12 +29,12 @@ await runSubgraph<OrderContext>({
   entities: [OrderRow, OfferRow],
   outbox: true,
   migrations: orderMigrations,
-  async wire(dataSource, _logger, trust) {
-    const orders = new OrderService(new PostgresOrderStore(dataSource), new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs), settings.maxOffersPerProvider);
+  async wire(dataSource, _logger, _trust, internal) {
+    const orders = new OrderService(new PostgresOrderStore(dataSource), new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs, internal), settings.maxOffersPerProvider);
     return {
       schema: await buildOrderSchema(orders),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders) }),
-      routes: orderInternalRoutes(orders, trust),
+      routes: orderInternalRoutes(orders, internal),
     };
   },
 });

@@ -50,9 +50,9 @@ export function userSettingsSpec(root: string) {
     loginSlowdownMs: setting({ env: 'USER_LOGIN_SLOWDOWN_MS', doc: 'how long a login on an account past its ceiling waits before it is answered', schema: z.coerce.number().int().min(0), fallback: '1000' }),
     hashConcurrency: setting({
       env: 'USER_PASSWORD_HASH_CONCURRENCY',
-      doc: 'password hashes one process runs at once',
+      doc: 'password hashes one process runs at once (default: one fewer than the cores, at least one, so requests keep a core under a login flood)',
       schema: positiveIntSchema,
-      fallback: String(availableParallelism()),
+      fallback: String(Math.max(1, availableParallelism() - 1)),
     }),
     hashQueue: setting({ env: 'USER_PASSWORD_HASH_QUEUE', doc: 'password hashes that may wait for a slot; past it the request is RATE_LIMITED', schema: z.coerce.number().int().min(0), fallback: '8' }),
     sessionMaxAgeDays: setting({ env: 'USER_SESSION_MAX_AGE_DAYS', doc: 'absolute lifetime of a session: past it refreshing fails, however recently it was rotated', schema: positiveIntSchema, fallback: '30' }),

@@ -1,6 +1,6 @@
 import type { Caller } from '../../../contracts/caller.js';
 import { orderFactsRoute, providerSkillsRoute, type OrderFacts } from '../../../contracts/internal-routes.js';
-import { internalGet } from '../../../foundation/http/internal-calls.js';
+import { internalGet, type ServiceCredentials } from '../../../foundation/http/internal-calls.js';
 import type { OrderDirectory } from '../business/conversations.js';
 
 /**
@@ -13,15 +13,16 @@ export class HttpOrderDirectory implements OrderDirectory {
     private readonly orderUrl: string,
     private readonly catalogUrl: string,
     private readonly timeoutMs: number,
+    private readonly credentials: ServiceCredentials,
   ) {}
 
   async orderFacts(orderId: string, caller: Caller): Promise<OrderFacts | null> {
-    const { orders } = await internalGet(this.orderUrl, orderFactsRoute, { ids: orderId }, caller, this.timeoutMs);
+    const { orders } = await internalGet(this.orderUrl, orderFactsRoute, { ids: orderId }, caller, this.timeoutMs, this.credentials);
     return orders[0] ?? null;
   }
 
   async providerSkills(providerId: string, caller: Caller): Promise<readonly string[]> {
-    const { skills } = await internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.timeoutMs);
+    const { skills } = await internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.timeoutMs, this.credentials);
     return skills.map((k) => k.serviceId);
   }
 }

@@ -1,6 +1,6 @@
 import type { Caller } from '../../../contracts/caller.js';
 import { providerSkillsRoute, servicesRoute } from '../../../contracts/internal-routes.js';
-import { internalGet } from '../../../foundation/http/internal-calls.js';
+import { internalGet, type ServiceCredentials } from '../../../foundation/http/internal-calls.js';
 import type { CatalogFacts } from '../business/orders.js';
 
 /**
@@ -15,6 +15,7 @@ export class HttpCatalogFacts implements CatalogFacts {
   constructor(
     private readonly catalogUrl: string,
     private readonly timeoutMs: number,
+    private readonly credentials: ServiceCredentials,
   ) {}
 
   skillsOf(providerId: string, caller: Caller): Promise<readonly string[]> {
@@ -22,14 +23,14 @@ export class HttpCatalogFacts implements CatalogFacts {
     if (!perRequest) this.skills.set(caller, (perRequest = new Map()));
     let found = perRequest.get(providerId);
     if (!found) {
-      found = internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.timeoutMs).then((r) => r.skills.map((k) => k.serviceId));
+      found = internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.timeoutMs, this.credentials).then((r) => r.skills.map((k) => k.serviceId));
       perRequest.set(providerId, found);
     }
     return found;
   }
 
   async serviceExists(serviceId: string, caller: Caller): Promise<boolean> {
-    const { services } = await internalGet(this.catalogUrl, servicesRoute, { ids: serviceId }, caller, this.timeoutMs);
+    const { services } = await internalGet(this.catalogUrl, servicesRoute, { ids: serviceId }, caller, this.timeoutMs, this.credentials);
     return services.some((s) => s.id === serviceId);
   }
 }

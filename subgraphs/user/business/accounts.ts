@@ -4,6 +4,7 @@ import {
   ConflictError,
   InvalidInputError,
   NotFoundError,
+  RateLimitedError,
   UnauthenticatedError,
 } from '../../../foundation/core/errors.js';
 import { newId } from '../../../foundation/core/ids.js';
@@ -14,6 +15,8 @@ import type { AccountTx, EmailTokenPurpose, Role, SessionInfo, User, UserPositio
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(hash: string, password: string): Promise<boolean>;
+  /** full, when the hasher is bounded, says a hash asked for now would be refused. */
+  readonly full?: boolean;
 }
 
 /** AccessTokenIssuer signs access tokens. */
@@ -225,6 +228,8 @@ export class AccountService {
    */
   async login(emailInput: string, password: string, caller: Caller): Promise<SessionTokens> {
     const email = checkEmailLength(emailInput, 'email');
+    // A flood that fills the hashing queue is refused here, before it costs the database anything (the pool is every request's).
+    if (this.hasher.full) throw new RateLimitedError(1);
     const attempt = await this.limiter.beginLogin(caller.ip, email);
     if (attempt.slowed) await new Promise((resolve) => setTimeout(resolve, this.options.loginSlowdownMs));
     const user = await this.store.userByEmail(email);

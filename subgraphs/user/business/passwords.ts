@@ -51,6 +51,11 @@ export class BoundedHasher implements Hasher {
     private readonly limits: HashLimits,
   ) {}
 
+  /** full tells whether a hash asked for now would be refused, so a caller can refuse before doing any other work. */
+  get full(): boolean {
+    return this.running >= this.limits.concurrency && this.waiting.length >= this.limits.queue;
+  }
+
   hash(password: string): Promise<string> {
     return this.run(() => this.inner.hash(password));
   }

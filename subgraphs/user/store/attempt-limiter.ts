@@ -50,9 +50,13 @@ export class PostgresAttemptLimiter implements AttemptLimiter {
       if (ip) await this.perAddress.refund(`login:${address}`);
       throw err;
     }
+    const slowed = await this.accountCeiling.isOver(`login:${account}`);
     return {
-      slowed: await this.accountCeiling.isOver(`login:${account}`),
-      failed: () => this.accountCeiling.charge(`login:${account}`),
+      slowed,
+      // Past the ceiling the count changes nothing, and every attacker would queue on that one row's lock.
+      failed: async () => {
+        if (!slowed) await this.accountCeiling.charge(`login:${account}`);
+      },
       succeeded: async () => {
         await this.perAccountAddress.reset(pair);
         if (ip) await this.perAddress.refund(`login:${address}`);

@@ -37,7 +37,7 @@ async function post(stack: Stack, query: string, variables: Record<string, unkno
 async function cpuSeconds(stack: Stack): Promise<number> {
   let total = 0;
   for (const s of stack.services) {
-    const text = await (await fetch(new URL('/metrics', s.url))).text();
+    const text = await (await fetch(new URL('/metrics', s.admin))).text();
     total += Number(text.split('\n').find((l) => l.startsWith('process_cpu_seconds_total '))?.split(' ')[1] ?? 0);
   }
   return total;

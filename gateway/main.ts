@@ -64,6 +64,8 @@ const spec = {
   environment: setting({ env: 'NODE_ENV', doc: 'development, test or production', schema: environmentSchema, fallback: 'development' }),
   httpHost: setting({ env: 'GATEWAY_HTTP_HOST', doc: 'interface to listen on', schema: z.string().min(1), fallback: '127.0.0.1' }),
   httpPort: setting({ env: 'GATEWAY_HTTP_PORT', doc: 'port to listen on', schema: portSchema, fallback: '4000' }),
+  adminHost: setting({ env: 'GATEWAY_ADMIN_HOST', doc: 'interface of the admin listener (GET /metrics, /readyz, /healthz)', schema: z.string().min(1), fallback: '127.0.0.1' }),
+  adminPort: setting({ env: 'GATEWAY_ADMIN_PORT', doc: 'port of the admin listener; the public port answers only /healthz of these', schema: portSchema, fallback: '9000' }),
   httpBodyLimitBytes: setting({ env: 'GATEWAY_HTTP_BODY_LIMIT_BYTES', doc: 'largest request body accepted', schema: positiveIntSchema, fallback: '1048576' }),
   supergraphPath: setting({
     env: 'GATEWAY_SUPERGRAPH_PATH',
@@ -90,7 +92,7 @@ const spec = {
     fallback: '15000',
   }),
   subgraphConnections: setting({ env: 'GATEWAY_SUBGRAPH_CONNECTIONS', doc: 'keep-alive connections the gateway keeps open to each subgraph, at most', schema: positiveIntSchema, fallback: '64' }),
-  readinessTimeoutMs: setting({ env: 'GATEWAY_READINESS_TIMEOUT_MS', doc: 'longest a subgraph readiness check may take', schema: positiveIntSchema, fallback: '2000' }),
+  readinessTimeoutMs: setting({ env: 'GATEWAY_READINESS_TIMEOUT_MS', doc: 'longest the health check of a subgraph (for /readyz and fixup_gateway_subgraph_up) may take', schema: positiveIntSchema, fallback: '2000' }),
   ide: setting({
     env: 'GATEWAY_IDE',
     doc: 'serve GraphiQL at GET /graphql to browsers, and the pages mailed links open: auto means on in development and test, off in production',
@@ -375,6 +377,7 @@ try {
     metrics: new Metrics('gateway', { operationLabel: (name) => gatewayMetrics.operationLabel(name), onRequest: (r) => gatewayMetrics.finished(r) }),
     host: settings.httpHost,
     port: settings.httpPort,
+    admin: { host: settings.adminHost, port: settings.adminPort },
     // A client's own traceparent could force every request to be sampled and traced: only a trusted proxy's is continued.
     trustTraceContext: (req) => fromTrustedProxy(req, trust),
     // Ready once the supergraph is loaded, Apollo started (before this server exists) and the session feed was read
@@ -436,7 +439,7 @@ try {
   // The feed is followed once the gateway listens: the user subgraph checks the feed request against this gateway's JWKS.
   revocations.start();
   lifecycle.onShutdown({ name: 'session feed', stop: async () => revocations.stop() });
-  logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, subgraphs, ide: ideOn }, 'ready');
+  logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, admin: `http://${settings.adminHost}:${http.adminPort}`, subgraphs, ide: ideOn }, 'ready');
 } catch (err) {
   logger.fatal({ err }, 'failed to start');
   await lifecycle.shutdown('failed to start');

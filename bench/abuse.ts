@@ -15,6 +15,7 @@ import { loadSettings, positiveIntSchema, setting } from '../foundation/config.j
 import { adminQuery as sql } from '../foundation/postgres-admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
+import { HOSTILE, HOSTILE_SUBSCRIPTION } from './abuse-documents.js';
 
 const settings = loadSettings(
   {
@@ -30,16 +31,6 @@ const settings = loadSettings(
 
 const ORDERS = readFileSync(new URL('../../schema/operations/orders.graphql', import.meta.url), 'utf8');
 const say = (text: string) => process.stdout.write(text + '\n');
-
-/** HOSTILE are documents over each limit, the kinds the issue found running. */
-const HOSTILE = [
-  `{ ${Array.from({ length: 1500 }, (_, i) => `a${i}: categories { name }`).join(' ')} }`,
-  `{ categories { name ${'@include(if: true) '.repeat(3000)} } }`,
-  `{ services { category { services { category { services { category { services { category { services { category { services { category { services { category { name } } } } } } } } } } } } } }`,
-  `{ services { providers(first: 100) { skills { providers(first: 100) { skills { name } } } } } }`,
-  `{ categories { ${'name '.repeat(20000)}} }`,
-];
-const HOSTILE_SUBSCRIPTION = `subscription { messageAdded(conversationId: "x") { ${Array.from({ length: 500 }, (_, i) => `a${i}: id`).join(' ')} } }`;
 
 async function post(stack: Stack, body: unknown, token?: string, address = '198.51.100.1'): Promise<{ status: number; json: any }> {
   const res = await fetch(stack.endpoint, {

@@ -96,7 +96,7 @@ const HOSTILE: { limit: string; under: string; over: string }[] = [
     under: `{ categories { name } ${Array.from({ length: 19 }, (_, i) => `c${i}: categories { name }`).join(' ')} }`,
     over: `{ categories { name } ${Array.from({ length: 20 }, (_, i) => `c${i}: categories { name }`).join(' ')} }`,
   },
-  { limit: 'tokens', under: `{ categories { ${'name '.repeat(1995)}} }`, over: `{ categories { ${'name '.repeat(1996)}} }` },
+  { limit: 'tokens', under: `{ categories { ${'name '.repeat(995)}} }`, over: `{ categories { ${'name '.repeat(996)}} }` },
   {
     limit: 'depth',
     under: deepQuery(12),

@@ -191,7 +191,7 @@ const spec = {
   }),
   introspection: setting({ env: 'GATEWAY_INTROSPECTION', doc: 'answer schema introspection: auto means on except in production', schema: z.enum(['auto', 'true', 'false']), fallback: 'auto' }),
   suggestions: setting({ env: 'GATEWAY_SUGGESTIONS', doc: 'keep "Did you mean …?" hints in error messages: auto means on except in production', schema: z.enum(['auto', 'true', 'false']), fallback: 'auto' }),
-  limitTokens: setting({ env: 'GATEWAY_LIMIT_TOKENS', doc: 'most tokens in one document (the parser stops there)', schema: positiveIntSchema, fallback: '2000' }),
+  limitTokens: setting({ env: 'GATEWAY_LIMIT_TOKENS', doc: 'most tokens in one document (a longer one is refused before it is parsed)', schema: positiveIntSchema, fallback: '1000' }),
   limitDepth: setting({ env: 'GATEWAY_LIMIT_DEPTH', doc: 'deepest nesting of fields in an operation', schema: positiveIntSchema, fallback: '12' }),
   limitAliases: setting({ env: 'GATEWAY_LIMIT_ALIASES', doc: 'most aliased fields in an operation', schema: positiveIntSchema, fallback: '20' }),
   limitDirectives: setting({ env: 'GATEWAY_LIMIT_DIRECTIVES', doc: 'most directives in a document', schema: positiveIntSchema, fallback: '20' }),

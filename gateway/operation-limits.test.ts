@@ -13,7 +13,7 @@ const manifestPath = `${root}schema/persisted-query-manifest.json`;
 
 /** LIMITS are the gateway's defaults (gateway/main.ts). */
 const LIMITS: OperationLimits = {
-  maxTokens: 2000,
+  maxTokens: 1000,
   maxDepth: 12,
   maxAliases: 20,
   maxDirectives: 20,
@@ -107,8 +107,8 @@ describe('operation limits', () => {
     },
     {
       limit: 'tokens',
-      under: `{ categories { ${'id '.repeat(2000 - 5)}} }`,
-      over: `{ categories { ${'id '.repeat(2000 - 4)}} }`,
+      under: `{ categories { ${'id '.repeat(1000 - 5)}} }`,
+      over: `{ categories { ${'id '.repeat(1000 - 4)}} }`,
     },
   ];
   for (const row of table) {

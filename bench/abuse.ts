@@ -1,4 +1,4 @@
-// npm run bench:abuse -- [--duration=10] [--rate=10] [--abusers=4]
+// npm run bench:abuse -- [--duration=10] [--rate=2] [--abusers=4] [--socket-abusers=1]
 // Legitimate CustomerDashboard and MatchingOrders traffic at a fixed rate, first
 // alone, then while other clients send over-limit documents as fast as they can
 // over HTTP and the socket. Prints the legitimate traffic's p50/p99 in both
@@ -14,12 +14,15 @@ import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import type { Stack } from '../scripts/stack.js';
 import { startBenchStack } from './bench-stack.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
+import { HOSTILE, HOSTILE_SUBSCRIPTION } from './abuse-documents.js';
 
 const settings = loadSettings(
   {
     duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of each phase', schema: positiveIntSchema, fallback: '10' }),
     rate: setting({ env: 'BENCH_RATE', doc: 'legitimate requests per second', schema: positiveIntSchema, fallback: '2' }),
-    abusers: setting({ env: 'BENCH_ABUSERS', doc: 'HTTP clients sending over-limit documents back to back (one more does so on a socket)', schema: positiveIntSchema, fallback: '4' }),
+    abusers: setting({ env: 'BENCH_ABUSERS', doc: 'HTTP clients sending over-limit documents back to back', schema: z.coerce.number().int().min(0), fallback: '4' }),
+    socketAbusers: setting({ env: 'BENCH_SOCKET_ABUSERS', doc: 'socket clients sending over-limit subscriptions back to back', schema: z.coerce.number().int().min(0), fallback: '1' }),
+    nodeArgs: setting({ env: 'BENCH_NODE_ARGS', doc: 'extra node flags for every process (e.g. --max-semi-space-size=32)', schema: z.string(), fallback: '' }),
     databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)', schema: z.string().optional() }),
   },
   process.argv.slice(2),
@@ -29,16 +32,6 @@ const settings = loadSettings(
 
 const ORDERS = readFileSync(new URL('../../schema/operations/orders.graphql', import.meta.url), 'utf8');
 const say = (text: string) => process.stdout.write(text + '\n');
-
-/** HOSTILE are documents over each limit, the kinds the issue found running. */
-const HOSTILE = [
-  `{ ${Array.from({ length: 1500 }, (_, i) => `a${i}: categories { name }`).join(' ')} }`,
-  `{ categories { name ${'@include(if: true) '.repeat(3000)} } }`,
-  `{ services { category { services { category { services { category { services { category { services { category { services { category { services { category { name } } } } } } } } } } } } } }`,
-  `{ services { providers(first: 100) { skills { providers(first: 100) { skills { name } } } } } }`,
-  `{ categories { ${'name '.repeat(20000)}} }`,
-];
-const HOSTILE_SUBSCRIPTION = `subscription { messageAdded(conversationId: "x") { ${Array.from({ length: 500 }, (_, i) => `a${i}: id`).join(' ')} } }`;
 
 async function post(stack: Stack, body: unknown, token?: string, address = '198.51.100.1'): Promise<{ status: number; json: any }> {
   const res = await fetch(stack.endpoint, {
@@ -94,14 +87,14 @@ async function phase(stack: Stack, tokens: { customer: string; provider: string 
             abusive++;
           }
         }),
-        (async () => {
+        ...Array.from({ length: settings.socketAbusers }, async () => {
           const client = createClient({ url: stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${tokens.customer}` } });
           while (running) {
             await new Promise<void>((resolve) => client.subscribe({ query: HOSTILE_SUBSCRIPTION }, { next: () => {}, error: () => resolve(), complete: () => resolve() }));
             abusive++;
           }
           await client.dispose();
-        })(),
+        }),
       ]
     : [];
   // Legitimate traffic at a fixed rate, whatever the answers' latency (an open loop, so a slow answer does not slow the offered load).
@@ -134,6 +127,7 @@ try {
   stack = await startBenchStack({
     name: 'abuse',
     databaseUrl: settings.databaseUrl,
+    nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     env: { ...GENEROUS_RATE_LIMITS, GATEWAY_TRUST_PROXY: 'loopback', LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
@@ -155,7 +149,7 @@ try {
   await phase(stack, tokens, false); // warm-up: plans, caches, JIT
   say(`Phase 1: legitimate traffic alone, ${settings.rate} req/s for ${settings.duration} s…`);
   const alone = await phase(stack, tokens, false);
-  say(`Phase 2: the same, while ${settings.abusers} HTTP clients and 1 socket send over-limit documents back to back…`);
+  say(`Phase 2: the same, while ${settings.abusers} HTTP clients and ${settings.socketAbusers} sockets send over-limit documents back to back…`);
   const attacked = await phase(stack, tokens, true);
   say('');
   say('(measured on a shared 2-core machine; figures vary from run to run)');
@@ -166,6 +160,7 @@ try {
   }
   say(`p99 under abuse / alone: ${(attacked.p99 / alone.p99).toFixed(2)} (target at most 1.5)`);
   say(`memory growth past rest (MB, peak during abuse − at rest; target at most 50): ${stack.services.map((s) => `${s.name} ${(attacked.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`);
+  say(`for comparison, legitimate traffic alone (MB, peak − at rest): ${stack.services.map((s) => `${s.name} ${(alone.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`);
 } finally {
   await stack?.stop();
 }

@@ -47,7 +47,7 @@ class BenchSocket extends WebSocket {
   }
 }
 
-const resident = async (stack: Stack, name: string) => (await metricValue(stack.services.find((s) => s.name === name)!.url, 'process_resident_memory_bytes')) / 1024;
+const resident = async (stack: Stack, name: string) => (await metricValue(stack.adminOf(name), 'process_resident_memory_bytes')) / 1024;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-chat-'));
 chmodSync(dataDir, 0o755);

@@ -215,6 +215,7 @@ try {
       {
         NODE_ENV: 'production',
         GATEWAY_HTTP_PORT: String(port),
+        GATEWAY_ADMIN_PORT: String(await freePort()),
         GATEWAY_INTERNAL_KEYS_FILE: join(work, 'gateway-internal.jwks.json'),
         GATEWAY_JWKS_URL: `${auxUrl}/jwks`,
         GATEWAY_SESSION_EVENTS_URL: `${auxUrl}/feed`,

@@ -38,7 +38,7 @@ const CPU_LINE = /^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/m;
 async function cpuSeconds(stack: Stack): Promise<number> {
   let total = 0;
   for (const s of stack.services) {
-    const text = await (await fetch(new URL('/metrics', s.url))).text();
+    const text = await (await fetch(new URL('/metrics', s.admin))).text();
     const found = CPU_LINE.exec(text);
     if (!found) throw new Error(`${s.name} reports no process_cpu_seconds_total`);
     total += Number(found[1]);

@@ -49,7 +49,7 @@ async function gql(stack: Stack, query: string, variables: Record<string, unknow
 
 async function statementsBySubgraph(stack: Stack): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const s of stack.services.filter((s) => s.name !== 'gateway')) out[s.name] = await metricValue(s.url, 'fixup_db_statements_total', 'origin="request"');
+  for (const s of stack.services.filter((s) => s.name !== 'gateway')) out[s.name] = await metricValue(s.admin, 'fixup_db_statements_total', 'origin="request"');
   return out;
 }
 

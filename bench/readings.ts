@@ -1,8 +1,8 @@
 import type { Stack } from '../scripts/stack.js';
 
-/** metricValue reads one sample of a Prometheus metric from a service's /metrics, the first whose labels include `labels`. */
-export async function metricValue(serviceUrl: string, metric: string, labels = ''): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', serviceUrl))).text();
+/** metricValue reads one sample of a Prometheus metric from a service's /metrics (on its admin listener), the first whose labels include `labels`. */
+export async function metricValue(adminUrl: string, metric: string, labels = ''): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', adminUrl))).text();
   const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(labels));
   return Number(line?.split(' ').pop() ?? 0);
 }
@@ -11,8 +11,8 @@ export async function metricValue(serviceUrl: string, metric: string, labels = '
 export async function memory(stack: Stack, names?: string[]): Promise<string> {
   const parts: string[] = [];
   for (const s of stack.services.filter((s) => !names || names.includes(s.name))) {
-    const heap = (await metricValue(s.url, 'nodejs_heap_size_used_bytes')) / 1e6;
-    const resident = (await metricValue(s.url, 'process_resident_memory_bytes')) / 1e6;
+    const heap = (await metricValue(s.admin, 'nodejs_heap_size_used_bytes')) / 1e6;
+    const resident = (await metricValue(s.admin, 'process_resident_memory_bytes')) / 1e6;
     parts.push(`${s.name} heap ${heap.toFixed(0)} MB, resident ${resident.toFixed(0)} MB`);
   }
   return parts.join('; ');

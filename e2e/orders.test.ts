@@ -137,6 +137,23 @@ describe('orders: the workflow through the gateway', () => {
       assert.equal(asP1.customer.displayName, 'Cleo');
     });
 
+    it("a provider finds their own offer among more than a page of others': visibility is applied before the page is taken", async () => {
+      const crowded = (await createOrder(customer)).id;
+      const own = (await offer(p2, crowded)).data!.submitOffer.id as string;
+      // 120 offers by other providers, older than p2's, so that they fill the first 100 places.
+      await t.sql(
+        'order',
+        `INSERT INTO offers (id, order_id, provider_id, price_cents, currency, created_at) SELECT gen_random_uuid(), $1, gen_random_uuid(), 1000, 'EUR', now() - interval '1 day' + i * interval '1 second' FROM generate_series(1, 120) i`,
+        [crowded],
+      );
+      const offersOf = async (who: Session, first: number) =>
+        ((await t.gql(`query($id: ID!, $first: Int) { order(id: $id) { offers(first: $first) { id } } }`, { id: crowded, first }, { token: who.accessToken })).data!.order.offers as { id: string }[]).map((o) => o.id);
+      for (const first of [1, 20, 100]) assert.deepEqual(await offersOf(p2, first), [own], `first: ${first}`);
+      const all = await offersOf(customer, 100);
+      assert.equal(all.length, 100, 'the customer gets a full page');
+      assert.ok(!all.includes(own), "p2's offer, the newest, is past the customer's first page");
+    });
+
     it('a provider withdraws their own PENDING offer, once, and may offer again', async () => {
       const mine = (await run(op('MyOffers'), { first: 10 }, p2)).data!.me.offers.edges.map((e: { node: { id: string; order: { id: string } } }) => e.node).find((o: { order: { id: string } }) => o.order.id === orderId);
       assert.equal(code(await run(op('WithdrawOffer'), { offerId: mine.id }, p1)), 'NOT_FOUND', "not someone else's");

@@ -18,6 +18,8 @@ describe('service settings', () => {
       assert.match(out.stdout, /LOG_LEVEL/);
       assert.match(out.stdout, /OTEL_EXPORTER_OTLP_ENDPOINT/);
       assert.match(out.stdout, /_HTTP_PORT[\s\S]*default: "40\d\d"/);
+      assert.match(out.stdout, /_ADMIN_HOST[\s\S]*default: "127\.0\.0\.1"/);
+      assert.match(out.stdout, /_ADMIN_PORT[\s\S]*default: "900\d"/);
     });
   }
 
@@ -28,19 +30,19 @@ describe('service settings', () => {
   });
 
   it('the user subgraph refuses to start in production without SMTP, naming the setting', () => {
-    const out = run('subgraphs/user/main.js', [], { NODE_ENV: 'production', USER_HTTP_PORT: '0' });
+    const out = run('subgraphs/user/main.js', [], { NODE_ENV: 'production', USER_HTTP_PORT: '0', USER_ADMIN_PORT: '0' });
     assert.equal(out.status, 2);
     assert.match(out.stderr, /SMTP_URL/);
   });
 
   it('the gateway refuses a trusted-proxy list it cannot read', () => {
-    const out = run('gateway/main.js', [], { GATEWAY_TRUST_PROXY: 'loopback, 10.0.0.0/99', GATEWAY_HTTP_PORT: '0' });
+    const out = run('gateway/main.js', [], { GATEWAY_TRUST_PROXY: 'loopback, 10.0.0.0/99', GATEWAY_HTTP_PORT: '0', GATEWAY_ADMIN_PORT: '0' });
     assert.equal(out.status, 2);
     assert.match(out.stderr, /GATEWAY_TRUST_PROXY/);
   });
 
   it('the gateway refuses an override for a subgraph the supergraph does not have', () => {
-    const out = run('gateway/main.js', [], { GATEWAY_SUBGRAPH_URLS: 'nosuch=http://localhost:1/graphql', GATEWAY_HTTP_PORT: '0', LOG_LEVEL: 'info' });
+    const out = run('gateway/main.js', [], { GATEWAY_SUBGRAPH_URLS: 'nosuch=http://localhost:1/graphql', GATEWAY_HTTP_PORT: '0', GATEWAY_ADMIN_PORT: '0', LOG_LEVEL: 'info' });
     assert.equal(out.status, 1);
     assert.match(out.stdout, /nosuch/);
   });
@@ -49,6 +51,7 @@ describe('service settings', () => {
     const out = run('subgraphs/order/main.js', ['--db-url=postgres://fixup_order:s3cret@127.0.0.1:1/fixup_order'], {
       ORDER_DB_URL: 'postgres://other:other@127.0.0.1:2/other',
       ORDER_HTTP_PORT: '0',
+      ORDER_ADMIN_PORT: '0',
       LOG_LEVEL: 'info',
     });
     assert.equal(out.status, 1, 'no database answers on port 1');
@@ -65,7 +68,7 @@ describe('README', () => {
     for (const entry of [...ENTRIES, 'scripts/start.js']) {
       const help = run(entry, ['--help']).stdout;
       for (const [, variable] of help.matchAll(/^ {2}--\S+ {2}(\S+)$/gm)) {
-        const generic = variable!.replace(/^(USER|CATALOG|ORDER|CHAT|AUDIT)_(HTTP|DB|SHUTDOWN|GATEWAY|AUDIT|OUTBOX)_/, '<NAME>_$2_');
+        const generic = variable!.replace(/^(USER|CATALOG|ORDER|CHAT|AUDIT)_(HTTP|ADMIN|DB|SHUTDOWN|GATEWAY|AUDIT|OUTBOX)_/, '<NAME>_$2_');
         assert.ok(readme.includes(variable!) || readme.includes(generic), `README documents ${variable}`);
       }
     }

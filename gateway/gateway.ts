@@ -92,29 +92,29 @@ export function createGateway(options: GatewayOptions): {
   return { apollo, gateway, subgraphs, fetchers, close: async () => void (await Promise.all(Object.values(fetchers).map((f) => f.close()))) };
 }
 
-/** subgraphReadiness asks every subgraph's /readyz and says which are not ready. */
+/**
+ * subgraphReadiness asks every subgraph's public GET /healthz (its readiness,
+ * database included, is on its admin port, for its orchestrator only) and says
+ * which answer: `up`, `unreachable (…)` or `unhealthy (HTTP n)`.
+ */
 export async function subgraphReadiness(subgraphs: Record<string, string>, timeoutMs: number): Promise<Readiness> {
   const entries = await Promise.all(
     Object.entries(subgraphs).map(async ([name, urls]) => {
       try {
-        // A subgraph with several instances is ready when one of them is: the others are failed over.
-        const answers = await Promise.allSettled(instanceUrls(urls).map((url) => fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(timeoutMs) })));
+        // A subgraph with several instances is up when one of them is: the others are failed over.
+        const answers = await Promise.allSettled(instanceUrls(urls).map((url) => fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(timeoutMs) })));
+        for (const a of answers) if (a.status === 'fulfilled') await a.value.body?.cancel();
         const ok = answers.find((a) => a.status === 'fulfilled' && a.value.ok);
+        if (ok) return [name, 'up'] as const;
         const first = answers.find((a) => a.status === 'fulfilled') ?? answers[0]!;
-        if (first.status === 'rejected' && !ok) throw first.reason;
-        const res = ((ok ?? first) as PromiseFulfilledResult<Response>).value;
-        const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-        if (res.ok) return [name, 'ready'] as const;
-        const reasons = Object.entries(body)
-          .filter(([k]) => k !== 'status' && k !== 'service')
-          .map(([k, v]) => `${k}: ${String(v)}`);
-        return [name, `not ready (${reasons.join('; ') || `HTTP ${res.status}`})`] as const;
+        if (first.status === 'rejected') throw first.reason;
+        return [name, `unhealthy (HTTP ${(first as PromiseFulfilledResult<Response>).value.status})`] as const;
       } catch (err) {
         return [name, `unreachable (${(err as Error).message})`] as const;
       }
     }),
   );
-  for (const [name, state] of entries) gatewayMetrics.up(name, state === 'ready');
+  for (const [name, state] of entries) gatewayMetrics.up(name, state === 'up');
   const states = Object.fromEntries(entries);
-  return { ready: entries.every(([, state]) => state === 'ready'), checks: { subgraphs: states } };
+  return { ready: entries.every(([, state]) => state === 'up'), checks: { subgraphs: states } };
 }

@@ -63,6 +63,8 @@ const spec = {
   environment: setting({ env: 'NODE_ENV', doc: 'development, test or production', schema: environmentSchema, fallback: 'development' }),
   httpHost: setting({ env: 'GATEWAY_HTTP_HOST', doc: 'interface to listen on', schema: z.string().min(1), fallback: '127.0.0.1' }),
   httpPort: setting({ env: 'GATEWAY_HTTP_PORT', doc: 'port to listen on', schema: portSchema, fallback: String(DEFAULT_PORTS.gateway.http) }),
+  adminHost: setting({ env: 'GATEWAY_ADMIN_HOST', doc: 'interface of the admin listener (GET /metrics, /readyz, /healthz)', schema: z.string().min(1), fallback: '127.0.0.1' }),
+  adminPort: setting({ env: 'GATEWAY_ADMIN_PORT', doc: 'port of the admin listener; the public port answers only /healthz of these', schema: portSchema, fallback: String(DEFAULT_PORTS.gateway.admin) }),
   httpBodyLimitBytes: setting({ env: 'GATEWAY_HTTP_BODY_LIMIT_BYTES', doc: 'largest request body accepted', schema: positiveIntSchema, fallback: '1048576' }),
   supergraphPath: setting({
     env: 'GATEWAY_SUPERGRAPH_PATH',
@@ -89,7 +91,7 @@ const spec = {
     fallback: '15000',
   }),
   subgraphConnections: setting({ env: 'GATEWAY_SUBGRAPH_CONNECTIONS', doc: 'keep-alive connections the gateway keeps open to each subgraph, at most', schema: positiveIntSchema, fallback: '64' }),
-  readinessTimeoutMs: setting({ env: 'GATEWAY_READINESS_TIMEOUT_MS', doc: 'longest a subgraph readiness check may take', schema: positiveIntSchema, fallback: '2000' }),
+  readinessTimeoutMs: setting({ env: 'GATEWAY_READINESS_TIMEOUT_MS', doc: 'longest the health check of a subgraph (for /readyz and fixup_gateway_subgraph_up) may take', schema: positiveIntSchema, fallback: '2000' }),
   ide: setting({
     env: 'GATEWAY_IDE',
     doc: 'serve GraphiQL at GET /graphql to browsers, and the pages mailed links open: auto means on in development and test, off in production',
@@ -188,7 +190,7 @@ const spec = {
   }),
   introspection: setting({ env: 'GATEWAY_INTROSPECTION', doc: 'answer schema introspection: auto means on except in production', schema: z.enum(['auto', 'true', 'false']), fallback: 'auto' }),
   suggestions: setting({ env: 'GATEWAY_SUGGESTIONS', doc: 'keep "Did you mean …?" hints in error messages: auto means on except in production', schema: z.enum(['auto', 'true', 'false']), fallback: 'auto' }),
-  limitTokens: setting({ env: 'GATEWAY_LIMIT_TOKENS', doc: 'most tokens in one document (the parser stops there)', schema: positiveIntSchema, fallback: '2000' }),
+  limitTokens: setting({ env: 'GATEWAY_LIMIT_TOKENS', doc: 'most tokens in one document (a longer one is refused before it is parsed)', schema: positiveIntSchema, fallback: '1000' }),
   limitDepth: setting({ env: 'GATEWAY_LIMIT_DEPTH', doc: 'deepest nesting of fields in an operation', schema: positiveIntSchema, fallback: '12' }),
   limitAliases: setting({ env: 'GATEWAY_LIMIT_ALIASES', doc: 'most aliased fields in an operation', schema: positiveIntSchema, fallback: '20' }),
   limitDirectives: setting({ env: 'GATEWAY_LIMIT_DIRECTIVES', doc: 'most directives in a document', schema: positiveIntSchema, fallback: '20' }),
@@ -362,6 +364,7 @@ try {
     metrics: new Metrics('gateway', { operationLabel: (name) => gatewayMetrics.operationLabel(name), onRequest: (r) => gatewayMetrics.finished(r) }),
     host: settings.httpHost,
     port: settings.httpPort,
+    admin: { host: settings.adminHost, port: settings.adminPort },
     // A client's own traceparent could force every request to be sampled and traced: only a trusted proxy's is continued.
     trustTraceContext: (req) => fromTrustedProxy(req, trust),
     // Ready once the supergraph is loaded, Apollo started (before this server exists) and the session feed was read
@@ -423,7 +426,7 @@ try {
   // The feed is followed once the gateway listens: the user subgraph checks the feed request against this gateway's JWKS.
   revocations.start();
   lifecycle.onShutdown({ name: 'session feed', stop: async () => revocations.stop() });
-  logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, subgraphs, ide: ideOn }, 'ready');
+  logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, admin: `http://${settings.adminHost}:${http.adminPort}`, subgraphs, ide: ideOn }, 'ready');
 } catch (err) {
   await failedToStart(err);
 }

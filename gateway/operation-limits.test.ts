@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Supergraph } from '@apollo/federation-internals';
-import { parse } from 'graphql';
+import { Lexer, parse, Source, TokenKind } from 'graphql';
 import { isRefused, loadManifest, OperationAdmission, sha256Hex } from './operation-admission.js';
-import { DocumentChecker, isRefusal, measureDocument, withoutSuggestions, type OperationLimits } from './operation-limits.js';
+import { DocumentChecker, isRefusal, measureDocument, surelyOverTokens, withoutSuggestions, type OperationLimits } from './operation-limits.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const schema = Supergraph.build(readFileSync(`${root}schema/supergraph.graphql`, 'utf8')).apiSchema().toGraphQLJSSchema();
@@ -13,7 +13,7 @@ const manifestPath = `${root}schema/persisted-query-manifest.json`;
 
 /** LIMITS are the gateway's defaults (gateway/main.ts). */
 const LIMITS: OperationLimits = {
-  maxTokens: 2000,
+  maxTokens: 1000,
   maxDepth: 12,
   maxAliases: 20,
   maxDirectives: 20,
@@ -107,8 +107,8 @@ describe('operation limits', () => {
     },
     {
       limit: 'tokens',
-      under: `{ categories { ${'id '.repeat(2000 - 5)}} }`,
-      over: `{ categories { ${'id '.repeat(2000 - 4)}} }`,
+      under: `{ categories { ${'id '.repeat(1000 - 5)}} }`,
+      over: `{ categories { ${'id '.repeat(1000 - 4)}} }`,
     },
   ];
   for (const row of table) {
@@ -201,5 +201,42 @@ describe('operation admission', () => {
     assert.ok(isRefused(big) && big.errors[0]!.extensions.code === 'OPERATION_TOO_COMPLEX');
     const mismatch = admission.admit({ query: '{ categories { id } }', ...hash(id) });
     assert.ok(isRefused(mismatch) && mismatch.errors[0]!.extensions.code === 'BAD_REQUEST');
+  });
+});
+
+describe('surelyOverTokens', () => {
+  /** tokens counts a document's tokens as graphql's lexer does. */
+  const tokens = (text: string) => {
+    const lexer = new Lexer(new Source(text));
+    let n = 0;
+    while (lexer.advance().kind !== TokenKind.EOF) n++;
+    return n;
+  };
+
+  it('never counts more tokens than graphql does, and counts plain documents exactly', () => {
+    const documents = [
+      ...[...loadManifest(manifestPath).values()].map((op) => op.body),
+      'query Q($a: Int = -1.5e+3, $b: [String!]!) { x(a: $a, s: "he said \\"{}\\" ok", b: """block { } """) @include(if: true) { ...F ... on T { y } } } # { { {\nfragment F on T { z }',
+      '{ "unterminated',
+    ];
+    for (const text of documents) {
+      let real = 0;
+      try {
+        real = tokens(text);
+      } catch {
+        real = Infinity;
+      }
+      assert.equal(surelyOverTokens(text, real), false, text.slice(0, 60));
+    }
+    const plain = `{ categories { ${'name '.repeat(3000)}} }`;
+    assert.equal(surelyOverTokens(plain, tokens(plain) - 1), true);
+    assert.equal(surelyOverTokens(plain, tokens(plain)), false);
+  });
+
+  it('refuses a long document before parsing it, with the tokens limit', () => {
+    const checker = new DocumentChecker(schema, LIMITS, { introspection: true, suggestions: true });
+    const refused = checker.check(`{ ${Array.from({ length: 1500 }, (_, i) => `a${i}: categories { name }`).join(' ')} }`);
+    assert.ok(isRefusal(refused));
+    assert.equal(refused.errors[0]!.extensions.limit, 'tokens');
   });
 });

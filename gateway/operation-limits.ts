@@ -68,6 +68,56 @@ export function operationTooComplex(limit: LimitName, max: number, found?: numbe
   });
 }
 
+/** NAME_OR_NUMBER are the characters of names and numbers (and `...`), each run of which is at least one token. */
+const NAME_OR_NUMBER = new Uint8Array(128);
+for (const c of '_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-') NAME_OR_NUMBER[c.charCodeAt(0)] = 1;
+/** PUNCTUATORS are GraphQL's one-character punctuators. */
+const PUNCTUATORS = new Uint8Array(128);
+for (const c of '!$&():=@[]{}|') PUNCTUATORS[c.charCodeAt(0)] = 1;
+
+/**
+ * surelyOverTokens tells, without allocating, whether a document has more
+ * than max tokens, so that a long hostile document is refused before
+ * graphql's parser builds (and drops) thousands of tokens and nodes for it.
+ * It never counts more tokens than there are (a run of name or number
+ * characters counts once, a string once), so graphql's own `maxTokens` stays
+ * the exact limit for what it lets through.
+ */
+export function surelyOverTokens(text: string, max: number): boolean {
+  let count = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x23) {
+      // A comment runs to the end of the line.
+      while (i < n && text.charCodeAt(i) !== 0x0a && text.charCodeAt(i) !== 0x0d) i++;
+    } else if (c === 0x22) {
+      count++;
+      if (text.startsWith('"""', i)) {
+        const end = text.indexOf('"""', i + 3);
+        i = end < 0 ? n : end + 3;
+        // An escaped \""" inside a block string ends nothing: it undercounts at worst.
+        continue;
+      }
+      i++;
+      while (i < n && text.charCodeAt(i) !== 0x22 && text.charCodeAt(i) !== 0x0a) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+      i++;
+      continue;
+    } else if (c < 128 && NAME_OR_NUMBER[c]) {
+      count++;
+      while (i < n && text.charCodeAt(i) < 128 && NAME_OR_NUMBER[text.charCodeAt(i)]) i++;
+      if (count > max) return true;
+      continue;
+    } else if (c < 128 && PUNCTUATORS[c]) {
+      count++;
+    }
+    if (count > max) return true;
+    i++;
+  }
+  return count > max;
+}
+
 /** isTokenLimitError recognises graphql's error for a document over `maxTokens`. */
 export function isTokenLimitError(error: { message: string }): boolean {
   return /Document contains more th(?:at|an) \d+ tokens/.test(error.message);
@@ -289,6 +339,7 @@ export class DocumentChecker {
     let document = this.passed.get(text);
     const known = document !== undefined;
     if (!document) {
+      if (surelyOverTokens(text, this.limits.maxTokens)) return { errors: [operationTooComplex('tokens', this.limits.maxTokens)] };
       try {
         document = parse(text, { maxTokens: this.limits.maxTokens, noLocation: false });
       } catch (err) {

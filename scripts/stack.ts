@@ -8,7 +8,7 @@ import { databaseUrl, migratorRole, migratorUrl, provisionDatabases, type Databa
 import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
 import { dbRole } from '../foundation/service/subgraph-service.js';
 import { sessionEventsRoute } from '../contracts/internal-routes.js';
-import { GATEWAY_PORT, SUBGRAPHS } from './services.js';
+import { ADMIN_PORTS, GATEWAY_PORT, SUBGRAPHS } from './services.js';
 
 /** DIST is the compiled tree that holds each service's entry point. */
 const DIST = fileURLToPath(new URL('../', import.meta.url));
@@ -27,6 +27,8 @@ export interface StackOptions {
   prefix: string;
   /** ports: gateway and each subgraph by name; 0 picks a free port. */
   ports: Record<string, number>;
+  /** adminPorts: each process's admin listener (metrics, readiness) by name; missing or 0 picks a free port. */
+  adminPorts?: Record<string, number>;
   /** env is added to every service's environment. */
   env: Record<string, string>;
   /** onLine hears each log line of each process. */
@@ -48,6 +50,8 @@ export interface RunningService {
   name: string;
   pid: number;
   url: string;
+  /** admin is the base URL of its admin listener (GET /metrics, /readyz, /healthz). */
+  admin: string;
 }
 
 /** Stack is the running supergraph: its endpoint, its processes, and how to stop it in order. */
@@ -58,6 +62,8 @@ export interface Stack {
   /** postgresPid is the embedded PostgreSQL's launcher process (PostgreSQL and its backends run beneath it); none with an external server. */
   postgresPid?: number;
   services: RunningService[];
+  /** adminOf gives a running process's admin listener base URL (the gateway, a subgraph, or an instance such as `chat-2`). */
+  adminOf(name: string): string;
   grants: DatabaseGrant[];
   logDir: string;
   /** mailDir holds one .eml file per message the user subgraph sent. */
@@ -65,7 +71,7 @@ export interface Stack {
   /** stopService stops one process (SIGTERM, or SIGKILL to crash it) and gives its exit code; startService starts it again as before (the gateway, a subgraph, or one instance such as `chat-2`). */
   stopService(name: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
   startService(name: string): Promise<void>;
-  /** startReplica starts one more process of a subgraph on a port of its own (same database), and gives its URL. */
+  /** startReplica starts one more process of a subgraph on ports of its own (same database), and gives its URL; its name for adminOf is `<name>-replica-<port>`. */
   startReplica(name: string): Promise<string>;
   /** stop stops the gateway, then the subgraphs, then PostgreSQL, and gives each process's exit code. */
   stop(): Promise<Record<string, number | null>>;
@@ -74,6 +80,11 @@ export interface Stack {
 /** defaultPorts are the ports npm start uses. */
 export function defaultPorts(): Record<string, number> {
   return { gateway: GATEWAY_PORT, ...Object.fromEntries(SUBGRAPHS.map((s) => [s.name, s.port])) };
+}
+
+/** defaultAdminPorts are the admin ports npm start uses (the services' defaults). */
+export function defaultAdminPorts(): Record<string, number> {
+  return { ...ADMIN_PORTS };
 }
 
 /** freePort asks the OS for a port that is free right now. */
@@ -105,7 +116,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const logDir = join(options.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const children: Child[] = [];
-  const specs = new Map<string, { entry: string; env: Record<string, string>; port: number }>();
+  const specs = new Map<string, { entry: string; env: Record<string, string>; port: number; adminPort: number }>();
   let postgres: Child | undefined;
   const spawnService = (name: string, entry: string, env: Record<string, string>): Child => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(DIST, entry)], {
@@ -114,13 +125,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       detached: true,
     });
     const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
+    const drained = [child.stdout!, child.stderr!].map((stream) => {
+      const lines = createInterface({ input: stream });
+      lines.on('line', (line) => {
         log.write(line + '\n');
         options.onLine?.(name, line);
       });
-    }
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      return new Promise<void>((resolve) => lines.once('close', resolve));
+    });
+    // 'exit' can come before the last lines are read from the pipes (it does on Node 24 under load): a process counts as
+    // exited once its output is read too, so its log ends with its last line ('stopped'). A grandchild that keeps a pipe
+    // open (PostgreSQL's) is waited for a moment only.
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => {
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<void>((done) => (timer = setTimeout(done, 2000)));
+        void Promise.race([Promise.all(drained), waited]).then(() => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      }),
+    );
     return { name, process: child, exited, log };
   };
 
@@ -130,7 +155,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs);
     codes[child.name] = await child.exited;
     clearTimeout(timer);
-    child.log.end();
+    await new Promise<void>((resolve) => child.log.end(resolve));
   };
 
   const stop = async () => {
@@ -172,8 +197,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await provisionDatabases(adminUrl, grants, { lockDownServer: !options.adminUrl });
 
     const ports: Record<string, number> = {};
+    const adminPorts: Record<string, number> = {};
     for (const name of ['gateway', ...SUBGRAPHS.map((s) => s.name)]) {
       ports[name] = options.ports[name] || (await freePort());
+      adminPorts[name] = options.adminPorts?.[name] || (await freePort());
     }
     const services: RunningService[] = [];
     const keys = join(options.dataDir, 'keys');
@@ -199,45 +226,54 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       for (let k = 1; k <= count; k++) {
         const name = k === 1 ? s.name : `${s.name}-${k}`;
         const port = k === 1 ? ports[s.name]! : await freePort();
+        const adminPort = k === 1 ? adminPorts[s.name]! : await freePort();
         ports[name] = port;
+        adminPorts[name] = adminPort;
         const env = {
           [`${prefix}_DB_URL`]: databaseUrl(adminUrl!, grants[i]!),
           [`${prefix}_DB_MIGRATE_URL`]: migratorUrl(adminUrl!, grants[i]!),
           [`${prefix}_HTTP_PORT`]: String(port),
+          [`${prefix}_ADMIN_PORT`]: String(adminPort),
           [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
           [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,
           AUDIT_INGEST_SECRET: auditSecret,
           INTERNAL_CALL_SECRET: internalSecret,
           ...own[s.name],
         };
-        specs.set(name, { entry: `subgraphs/${s.name}/main.js`, env, port });
+        specs.set(name, { entry: `subgraphs/${s.name}/main.js`, env, port, adminPort });
         const child = spawnService(name, `subgraphs/${s.name}/main.js`, env);
         children.push(child);
         const url = `http://localhost:${port}/graphql`;
         (instanceUrls[s.name] ??= []).push(url);
-        services.push({ name, pid: child.process.pid!, url });
+        services.push({ name, pid: child.process.pid!, url, admin: `http://localhost:${adminPort}` });
       }
     }
     const timeout = options.readyTimeoutMs ?? 60_000;
-    await Promise.all(children.filter((c) => c.name !== 'postgres').map((c) => waitReady(c, ports[c.name]!, timeout)));
+    await Promise.all(children.filter((c) => c.name !== 'postgres').map((c) => waitReady(c, adminPorts[c.name]!, timeout)));
     const gatewayEnv = {
       GATEWAY_HTTP_PORT: String(ports.gateway),
+      GATEWAY_ADMIN_PORT: String(adminPorts.gateway),
       GATEWAY_SUBGRAPH_URLS: SUBGRAPHS.map((s) => `${s.name}=${instanceUrls[s.name]!.join('|')}`).join(','),
       GATEWAY_JWKS_URL: `${userUrl}/.well-known/jwks.json`,
       GATEWAY_SESSION_EVENTS_URL: `${userUrl}${sessionEventsRoute.path}`,
       GATEWAY_INTERNAL_KEYS_FILE: join(keys, 'gateway-internal.jwks.json'),
     };
-    specs.set('gateway', { entry: 'gateway/main.js', env: gatewayEnv, port: ports.gateway! });
+    specs.set('gateway', { entry: 'gateway/main.js', env: gatewayEnv, port: ports.gateway!, adminPort: adminPorts.gateway! });
     const gateway = spawnService('gateway', 'gateway/main.js', gatewayEnv);
     children.push(gateway);
-    services.unshift({ name: 'gateway', pid: gateway.process.pid!, url: `http://localhost:${ports.gateway}/graphql` });
-    await waitReady(gateway, ports.gateway!, timeout);
+    services.unshift({ name: 'gateway', pid: gateway.process.pid!, url: `http://localhost:${ports.gateway}/graphql`, admin: `http://localhost:${adminPorts.gateway}` });
+    await waitReady(gateway, adminPorts.gateway!, timeout);
     return {
       endpoint: `http://localhost:${ports.gateway}/graphql`,
       adminUrl,
       embedded: !options.adminUrl,
       postgresPid: postgres?.process.pid,
       services,
+      adminOf(name) {
+        const port = adminPorts[name];
+        if (!port) throw new Error(`no process named ${name}`);
+        return `http://localhost:${port}`;
+      },
       grants,
       logDir,
       mailDir,
@@ -254,7 +290,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         if (!spec) throw new Error(`no subgraph named ${name}`);
         const child = spawnService(name, spec.entry, spec.env);
         children.push(child);
-        await waitReady(child, spec.port, timeout);
+        await waitReady(child, spec.adminPort, timeout);
         const entry = services.find((s) => s.name === name);
         if (entry) entry.pid = child.process.pid!;
       },
@@ -262,9 +298,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const spec = specs.get(name);
         if (!spec) throw new Error(`no subgraph named ${name}`);
         const port = await freePort();
-        const child = spawnService(`${name}-replica-${port}`, spec.entry, { ...spec.env, [`${name.toUpperCase()}_HTTP_PORT`]: String(port) });
+        const adminPort = await freePort();
+        const prefix = name.toUpperCase();
+        const child = spawnService(`${name}-replica-${port}`, spec.entry, { ...spec.env, [`${prefix}_HTTP_PORT`]: String(port), [`${prefix}_ADMIN_PORT`]: String(adminPort) });
         children.push(child);
-        await waitReady(child, port, timeout);
+        adminPorts[`${name}-replica-${port}`] = adminPort;
+        await waitReady(child, adminPort, timeout);
         return `http://localhost:${port}/graphql`;
       },
       stop,
@@ -275,7 +314,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
-async function waitReady(child: Child, port: number, timeoutMs: number): Promise<void> {
+/** waitReady waits for a process's GET /readyz on its admin port. */
+async function waitReady(child: Child, adminPort: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void child.exited.then((code) => (exitCode = code));
@@ -283,7 +323,7 @@ async function waitReady(child: Child, port: number, timeoutMs: number): Promise
   while (Date.now() < deadline) {
     if (exitCode !== undefined) throw new Error(`${child.name} exited (code ${exitCode}) before it was ready: see its log`);
     try {
-      const res = await fetch(`http://localhost:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://localhost:${adminPort}/readyz`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
       last = await res.text();
     } catch (err) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { booleanSchema, loadSettings, maskUrlPassword, portSchema, setting } from '../foundation/service/config.js';
 import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
 import { EMBEDDED_POSTGRES_PORT } from '../foundation/service/subgraph-service.js';
-import { defaultPorts, startStack, type Stack } from './stack.js';
+import { defaultAdminPorts, defaultPorts, startStack, type Stack } from './stack.js';
 import { ROOT } from './supergraph.js';
 
 const spec = {
@@ -73,6 +73,7 @@ try {
     persistent: true,
     prefix: 'fixup',
     ports: defaultPorts(),
+    adminPorts: defaultAdminPorts(),
     env: { CATALOG_SEED_DEMO: process.env.CATALOG_SEED_DEMO ?? 'true' },
     mailDir: process.env.MAIL_DIR,
     admin,
@@ -85,7 +86,7 @@ try {
 }
 if (stopping) await new Promise(() => {});
 
-const rows = stack.services.map((s) => `  ${s.name.padEnd(9)} pid ${String(s.pid).padEnd(8)} ${s.url}`);
+const rows = stack.services.map((s) => `  ${s.name.padEnd(9)} pid ${String(s.pid).padEnd(8)} ${s.url.padEnd(36)} admin ${s.admin} (/metrics, /readyz)`);
 const database = stack.embedded
   ? `embedded PostgreSQL on 127.0.0.1:${settings.postgresPort}, data in ${join(settings.dataDir, 'postgres')}`
   : maskUrlPassword(stack.adminUrl);

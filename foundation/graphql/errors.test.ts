@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphQLError } from 'graphql';
-import { AppError, ConflictError, InvalidInputError, RateLimitedError } from '../core/errors.js';
+import pg from 'pg';
+import { QueryFailedError } from 'typeorm';
+import { createServer } from 'node:net';
+import { AppError, ConflictError, InvalidInputError, isDatabaseUnavailable, RateLimitedError } from '../core/errors.js';
+import { testDatabaseServer } from '../testkit/databases.js';
 import { INTERNAL_MESSAGE, isUnexpected, toClientError } from './errors.js';
 
 function resolverError(original: Error): GraphQLError {
@@ -67,5 +71,56 @@ describe('toClientError', () => {
     const out = toClientError({ message: err.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, err);
     assert.equal(out.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
     assert.equal(out.message, err.message);
+  });
+});
+
+/** closedPort is a port where nothing listens (one the OS just handed out and took back). */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('a database that cannot be reached', () => {
+  /** failure runs one real pg call and gives what it threw. */
+  async function failure(run: () => Promise<unknown>): Promise<unknown> {
+    try {
+      await run();
+    } catch (err) {
+      return err;
+    }
+    throw new Error('expected a failure');
+  }
+
+  it('is SERVICE_UNAVAILABLE, revealing nothing of the database, where a failed statement stays masked', async (t) => {
+    const { adminUrl, stop } = await testDatabaseServer();
+    t.after(stop);
+    const port = await closedPort();
+    const refused = await failure(() => new pg.Client({ connectionString: `postgres://nobody@127.0.0.1:${port}/none` }).connect());
+    const pool = new pg.Pool({ connectionString: `postgres://nobody@127.0.0.1:${port}/none`, connectionTimeoutMillis: 500 });
+    const pooled = await failure(() => pool.query('SELECT 1'));
+    await pool.end();
+    const victim = new pg.Client({ connectionString: adminUrl });
+    await victim.connect();
+    victim.on('error', () => {});
+    const [{ pid }] = (await victim.query('SELECT pg_backend_pid() AS pid')).rows as { pid: number }[];
+    const killer = new pg.Client({ connectionString: adminUrl });
+    await killer.connect();
+    const syntax = await failure(() => killer.query('SELEC 1'));
+    await killer.query('SELECT pg_terminate_backend($1)', [pid]);
+    await killer.end();
+    const terminated = await failure(() => victim.query('SELECT 1'));
+    const later = await failure(() => victim.query('SELECT 1'));
+    for (const [what, err] of Object.entries({ refused, pooled, terminated, later })) {
+      assert.equal(isDatabaseUnavailable(err), true, `${what}: ${(err as Error).message}`);
+      const out = toClientError({ message: (err as Error).message, path: ['order'] }, resolverError(err as Error));
+      assert.deepEqual(out, { message: 'Service unavailable: retry later', path: ['order'], extensions: { code: 'SERVICE_UNAVAILABLE' } }, what);
+      assert.equal(isUnexpected(resolverError(err as Error)), false);
+    }
+    assert.equal(isDatabaseUnavailable(syntax), false, 'a statement that fails is not the database down');
+    assert.equal(toClientError({ message: (syntax as Error).message }, resolverError(syntax as Error)).extensions?.code, 'INTERNAL_SERVER_ERROR');
+    assert.equal(isDatabaseUnavailable(new QueryFailedError('SELECT 1', [], terminated as Error)), true, "TypeORM's wrapper is looked through");
   });
 });

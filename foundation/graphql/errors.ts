@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { CLIENT_EXTENSIONS as CONTRACT_EXTENSIONS, ErrorCode } from '../../contracts/errors.js';
-import { AppError } from '../core/errors.js';
+import { AppError, isDatabaseUnavailable, ServiceUnavailableError } from '../core/errors.js';
 import type { RequestScope } from '../http/server.js';
 
 /** INTERNAL_MESSAGE is the only thing a client learns of an unexpected error. */
@@ -33,11 +33,13 @@ function clientExtensions(extensions: Readonly<Record<string, unknown>> | undefi
  * toClientError decides what the client sees of one error. An AppError keeps
  * its message, code and details. An error that the server or a subgraph
  * already gave a contract code (parse, validation, variable coercion, a
- * subgraph's mapped error arriving at the gateway) passes through. Everything else is unexpected and
- * becomes INTERNAL_SERVER_ERROR with a generic message.
+ * subgraph's mapped error arriving at the gateway) passes through. A database
+ * that cannot be reached is SERVICE_UNAVAILABLE (and nothing of it is shown).
+ * Everything else is unexpected and becomes INTERNAL_SERVER_ERROR with a generic message.
  */
 export function toClientError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  const original = isDatabaseUnavailable(unwrapped) ? new ServiceUnavailableError() : unwrapped;
   const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   if (original instanceof AppError) {
     return { message: original.message, ...base, extensions: clientExtensions(original.details, original.code) };
@@ -75,7 +77,10 @@ export function requestScopePlugin<C extends ScopedContext>(): ApolloServerPlugi
           if (operationName) contextValue.scope.operationName = operationName;
           const codes = new Set(contextValue.scope.errorCodes ?? []);
           for (const error of errors) {
-            if (isUnexpected(error)) {
+            if (isDatabaseUnavailable(unwrapResolverError(error))) {
+              codes.add('SERVICE_UNAVAILABLE');
+              contextValue.scope.logger.warn({ err: unwrapResolverError(error), path: error.path }, 'database unavailable');
+            } else if (isUnexpected(error)) {
               codes.add('INTERNAL_SERVER_ERROR');
               contextValue.scope.logger.error(
                 { err: unwrapResolverError(error), path: error.path, graphqlMessage: error.message },

@@ -27,6 +27,8 @@ export interface HttpServiceOptions {
   metrics: Metrics;
   host: string;
   port: number;
+  /** admin is the admin listener (GET /metrics, /readyz, /healthz), on its own interface and port; the public port answers only /healthz of these. */
+  admin: { host: string; port: number };
   /** readiness answers GET /readyz; GET /healthz only says the process is alive. */
   readiness: () => Promise<Readiness>;
   /** routes maps "METHOD /path" to a handler, e.g. "POST /graphql". */
@@ -47,6 +49,8 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export class HttpService {
   readonly server: http.Server;
+  /** adminServer is the admin listener: metrics and probes, away from the public port. */
+  readonly adminServer: http.Server;
   private closing = false;
   private inFlight = 0;
   private readonly sockets = new Set<Socket>();
@@ -54,8 +58,13 @@ export class HttpService {
 
   constructor(private readonly options: HttpServiceOptions) {
     this.server = http.createServer((req, res) => {
-      void this.handle(req, res);
+      void this.handle(req, res, false);
     });
+    this.adminServer = http.createServer((req, res) => {
+      void this.handle(req, res, true);
+    });
+    this.adminServer.headersTimeout = 10_000;
+    this.adminServer.requestTimeout = 10_000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -65,16 +74,16 @@ export class HttpService {
     this.server.keepAliveTimeout = 5_000;
   }
 
-  /** listen starts accepting connections and resolves with the bound port. */
+  /** listen starts the admin listener, then accepts connections on the public port, and resolves with the public port. */
   async listen(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(this.adminServer, this.options.admin.port, this.options.admin.host);
+    await listenOn(this.server, this.options.port, this.options.host);
     return (this.server.address() as AddressInfo).port;
+  }
+
+  /** adminPort is the admin listener's bound port. */
+  get adminPort(): number {
+    return (this.adminServer.address() as AddressInfo).port;
   }
 
   /** isClosing tells whether close has begun; readiness reports false from then on. */
@@ -88,6 +97,17 @@ export class HttpService {
    */
   async close(timeoutMs: number): Promise<void> {
     this.closing = true;
+    try {
+      await this.drain(timeoutMs);
+    } finally {
+      // The admin listener answers (not ready) while the public port drains, then goes.
+      const adminClosed = new Promise<void>((resolve) => this.adminServer.close(() => resolve()));
+      this.adminServer.closeAllConnections();
+      await adminClosed;
+    }
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -104,7 +124,7 @@ export class HttpService {
     }
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, admin: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const incomingId = req.headers[REQUEST_ID_HEADER];
     const requestId =
@@ -128,7 +148,7 @@ export class HttpService {
     await context.with(trace.setSpan(parent, span), () => runInScope(scope, async () => {
       scope.logger = this.options.logger.child({ requestId });
       try {
-        await this.route(route, url.pathname, req, res, scope);
+        await (admin ? this.adminRoute(route, res) : this.route(route, url.pathname, req, res, scope));
       } catch (err) {
         scope.outcome = 'error';
         scope.logger.error({ err }, 'request failed');
@@ -163,13 +183,8 @@ export class HttpService {
     }));
   }
 
-  private async route(
-    route: string,
-    path: string,
-    req: IncomingMessage,
-    res: ServerResponse,
-    scope: RequestScope,
-  ): Promise<void> {
+  /** adminRoute answers the admin listener: /healthz, /readyz and /metrics, nothing else. */
+  private async adminRoute(route: string, res: ServerResponse): Promise<void> {
     if (route === 'GET /healthz') return sendJson(res, 200, { status: 'alive', service: this.options.service });
     if (route === 'GET /readyz') {
       const readiness: Readiness = this.closing
@@ -189,6 +204,17 @@ export class HttpService {
       res.end(await this.options.metrics.render());
       return;
     }
+    sendJson(res, 404, { error: 'not found' });
+  }
+
+  private async route(
+    route: string,
+    path: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    scope: RequestScope,
+  ): Promise<void> {
+    if (route === 'GET /healthz') return sendJson(res, 200, { status: 'alive', service: this.options.service });
     const handler = this.options.routes[route];
     if (handler) return handler(req, res, scope);
     const methods = Object.keys(this.options.routes)
@@ -200,6 +226,17 @@ export class HttpService {
     }
     sendJson(res, 404, { error: 'not found' });
   }
+}
+
+/** listenOn binds a server and resolves once it listens. */
+function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 /** sendJson writes a JSON response. */

@@ -52,6 +52,8 @@ export function subgraphSettings(name: SubgraphName, root: string) {
     environment: setting({ env: 'NODE_ENV', doc: 'development, test or production', schema: environmentSchema, fallback: 'development' }),
     httpHost: setting({ env: `${p}_HTTP_HOST`, doc: 'interface to listen on', schema: z.string().min(1), fallback: '127.0.0.1' }),
     httpPort: setting({ env: `${p}_HTTP_PORT`, doc: 'port to listen on', schema: portSchema, fallback: String(DEFAULT_PORTS[name].http) }),
+    adminHost: setting({ env: `${p}_ADMIN_HOST`, doc: 'interface of the admin listener (GET /metrics, /readyz, /healthz)', schema: z.string().min(1), fallback: '127.0.0.1' }),
+    adminPort: setting({ env: `${p}_ADMIN_PORT`, doc: 'port of the admin listener; the public port answers only /healthz of these', schema: portSchema, fallback: String(DEFAULT_PORTS[name].admin) }),
     httpBodyLimitBytes: setting({ env: `${p}_HTTP_BODY_LIMIT_BYTES`, doc: 'largest request body accepted', schema: positiveIntSchema, fallback: '1048576' }),
     dbUrl: setting({
       env: `${p}_DB_URL`,
@@ -248,6 +250,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       metrics,
       host: settings.httpHost,
       port: settings.httpPort,
+      admin: { host: settings.adminHost, port: settings.adminPort },
       readiness: async () => {
         const db = await databaseReadiness(dataSource, 2000);
         return { ready: db.ready, checks: { database: db.database, migrations: db.migrations } };
@@ -261,7 +264,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     }
     if (wiring.stop) lifecycle.onShutdown({ name: 'streams', stop: wiring.stop });
     const port = await http.listen();
-    logger.info({ url: `http://${settings.httpHost}:${port}/graphql` }, 'ready');
+    logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, admin: `http://${settings.adminHost}:${http.adminPort}` }, 'ready');
   } catch (err) {
     await failedToStart(err);
   }

@@ -33,7 +33,7 @@ await runSubgraph<OrderContext>({
     const orders = new OrderService(new PostgresOrderStore(dataSource), new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs, internal), settings.maxOffersPerProvider);
     return {
       schema: await buildOrderSchema(orders),
-      context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders) }),
+      context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders, caller.viewer) }),
       routes: orderInternalRoutes(orders, internal),
     };
   },

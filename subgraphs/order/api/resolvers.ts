@@ -76,7 +76,11 @@ export class OrderResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
   ): Promise<Offer[]> {
     const size = pageSize(first, 'first');
-    return this.orders.visibleOffers(order, await ctx.loaders.offersOfOrder.load(order.id), ctx.caller.viewer).slice(0, size);
+    // The visibility filter runs in the query, before the page is taken: a provider's own offers are found however many others there are.
+    const visible = this.orders.offersVisibleTo(order, ctx.caller.viewer);
+    if (visible === 'none') return [];
+    const loader = visible === 'all' ? ctx.loaders.offersOfOrder : ctx.loaders.ownOffersOfOrder;
+    return (await loader.load(order.id)).slice(0, size);
   }
 
   @FieldResolver(() => OfferType, { nullable: true, description: 'The offer the customer accepted, once there is one.' })

@@ -99,8 +99,8 @@ export interface OrderStore {
   transaction<T>(caller: Caller, fn: (tx: OrderTx) => Promise<T>): Promise<T>;
   ordersByIds(ids: readonly string[]): Promise<Order[]>;
   offersByIds(ids: readonly string[]): Promise<Offer[]>;
-  /** offersOfOrders gives each order's offers, oldest first; with perOrder, only that many of each. */
-  offersOfOrders(orderIds: readonly string[], perOrder?: number): Promise<Offer[]>;
+  /** offersOfOrders gives each order's offers, oldest first; with perOrder, only that many of each; with providerId, only that provider's (the page is taken after that filter). */
+  offersOfOrders(orderIds: readonly string[], perOrder?: number, providerId?: string): Promise<Offer[]>;
   /** The list queries return up to limit + 1 rows after `after`, newest first. */
   ordersOfCustomer(customerId: string, status: OrderStatus | undefined, limit: number, after: Position | undefined): Promise<Order[]>;
   offersOfProvider(providerId: string, limit: number, after: Position | undefined): Promise<Offer[]>;
@@ -208,11 +208,11 @@ export class OrderService {
     throw new NotFoundError('Order', order.id);
   }
 
-  /** visibleOffers is what the caller may see of an order's offers: its customer and admins all, a provider their own. */
-  visibleOffers(order: Order, offers: Offer[], viewer: Viewer | null): Offer[] {
-    if (!viewer) return [];
-    if (viewer.id === order.customerId || isAdmin(viewer)) return offers;
-    return offers.filter((o) => o.providerId === viewer.id);
+  /** offersVisibleTo says what the caller may see of an order's offers: its customer and admins all, anyone else signed in their own, nobody else none. */
+  offersVisibleTo(order: Order, viewer: Viewer | null): 'all' | 'own' | 'none' {
+    if (!viewer) return 'none';
+    if (viewer.id === order.customerId || isAdmin(viewer)) return 'all';
+    return 'own';
   }
 
   /** submitOffer adds a provider's pending offer to an OPEN order whose service is among their skills. */
@@ -322,8 +322,8 @@ export class OrderService {
   offersByIds(ids: readonly string[]): Promise<Offer[]> {
     return this.store.offersByIds(ids);
   }
-  offersOfOrders(orderIds: readonly string[], perOrder?: number): Promise<Offer[]> {
-    return this.store.offersOfOrders(orderIds, perOrder);
+  offersOfOrders(orderIds: readonly string[], perOrder?: number, providerId?: string): Promise<Offer[]> {
+    return this.store.offersOfOrders(orderIds, perOrder, providerId);
   }
 
   private readonly loadOffer = async (id: string): Promise<Offer | null> => (await this.store.offersByIds([id]))[0] ?? null;

@@ -131,18 +131,20 @@ export class PostgresOrderStore implements OrderStore {
     return (await this.dataSource.getRepository(OfferRow).findBy({ id: anyOf(ids) })).map(toOffer);
   }
 
-  async offersOfOrders(orderIds: readonly string[], perOrder?: number): Promise<Offer[]> {
+  async offersOfOrders(orderIds: readonly string[], perOrder?: number, providerId?: string): Promise<Offer[]> {
     if (orderIds.length === 0) return [];
     if (perOrder === undefined) {
-      return (await this.dataSource.getRepository(OfferRow).find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })).map(toOffer);
+      const where = { orderId: anyOf(orderIds), ...(providerId ? { providerId } : {}) };
+      return (await this.dataSource.getRepository(OfferRow).find({ where, order: { createdAt: 'ASC', id: 'ASC' } })).map(toOffer);
     }
-    // The first perOrder offers of each order, in one statement for the whole batch.
+    // The first perOrder offers of each order (of the provider's, when given: filtered before the page is taken), in one statement for the whole batch.
+    const own = providerId ? ' AND provider_id = :providerId' : '';
     const rows = await this.dataSource
       .getRepository(OfferRow)
       .createQueryBuilder('f')
       .where(
-        `f.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY order_id ORDER BY created_at, id) AS n FROM offers WHERE order_id = ANY(:ids::uuid[])) ranked WHERE n <= :perOrder)`,
-        { ids: [...orderIds], perOrder },
+        `f.id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY order_id ORDER BY created_at, id) AS n FROM offers WHERE order_id = ANY(:ids::uuid[])${own}) ranked WHERE n <= :perOrder)`,
+        { ids: [...orderIds], perOrder, ...(providerId ? { providerId } : {}) },
       )
       .orderBy('f.created_at', 'ASC')
       .addOrderBy('f.id', 'ASC')

@@ -5,7 +5,7 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } f
 import type { Caller } from './identity.js';
 import { logFieldsOnly, type Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { withScope } from './request-context.js';
+import { runInScope } from './request-context.js';
 
 /** REQUEST_ID_HEADER carries a request's id from the client, through the gateway, to every subgraph. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -152,7 +152,7 @@ export class HttpService {
       enumerable: true,
     });
     this.inFlight++;
-    await context.with(withScope(trace.setSpan(parent, span), scope), async () => {
+    await context.with(trace.setSpan(parent, span), () => runInScope(scope, async () => {
       try {
         await this.route(route, url.pathname, req, res, scope);
       } catch (err) {
@@ -186,7 +186,7 @@ export class HttpService {
         this.options.metrics.observeRequest({ route, status, operationName: scope.operationName, outcome: line.outcome, errorCodes: scope.errorCodes ?? [], refusal: scope.refusal, seconds: durationMs / 1000 });
         if (this.closing) this.server.closeIdleConnections();
       }
-    });
+    }));
   }
 
   private async route(

@@ -1,13 +1,12 @@
 import 'reflect-metadata';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext, type GraphQLRequestListener } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { assertValidSchema, parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { assertValidSchema, BREAK, GraphQLError, Kind, parse, visit, type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema, type ValueNode } from 'graphql';
 import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
-import { InvalidInputError } from '../core/errors.js';
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './errors.js';
 import { spansExported } from '../telemetry/tracing.js';
@@ -54,7 +53,7 @@ export const resolverSpans: MiddlewareFn = async ({ info }, next) => {
   });
 };
 
-/** nulCharacterAt names the first argument path whose text holds a NUL character, which no PostgreSQL text can store. */
+/** nulCharacterAt names the first path in a variable's value whose text holds a NUL character, which no PostgreSQL text can store. */
 function nulCharacterAt(value: unknown, path: string): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (Array.isArray(value)) {
@@ -65,8 +64,8 @@ function nulCharacterAt(value: unknown, path: string): string | null {
     return null;
   }
   if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const found = nulCharacterAt(item, path ? `${path}.${key}` : key);
+    for (const key in value) {
+      const found = nulCharacterAt((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
       if (found) return found;
     }
   }
@@ -74,17 +73,79 @@ function nulCharacterAt(value: unknown, path: string): string | null {
 }
 
 /**
- * textArguments refuses text with a NUL character in any argument as
- * BAD_USER_INPUT naming the field, before a resolver runs: PostgreSQL cannot
- * store it, and would otherwise fail the statement as an internal error.
+ * nulTextArgument names the first argument, as `argument.field.field`, whose
+ * text holds a NUL character: a string literal in the document, or the value
+ * (or, when none was sent, the default) of a variable used there. It reads the
+ * document and the variables once per request instead of every field's
+ * arguments as they resolve.
  */
-export const textArguments: MiddlewareFn = ({ args }, next) => {
-  for (const key in args) {
-    const found = nulCharacterAt(args[key], key);
-    if (found) throw new InvalidInputError(found, `${found} must not contain NUL characters`);
+export function nulTextArgument(document: DocumentNode, variables: Readonly<Record<string, unknown>> | undefined): string | null {
+  const defaults = new Map<string, ValueNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const variable of definition.variableDefinitions ?? []) {
+      if (variable.defaultValue) defaults.set(variable.variable.name.value, variable.defaultValue);
+    }
   }
-  return next();
-};
+  const valueAt = (node: ValueNode, path: string): string | null => {
+    switch (node.kind) {
+      case Kind.STRING:
+        return node.value.includes('\u0000') ? path : null;
+      case Kind.VARIABLE: {
+        const name = node.name.value;
+        if (variables && name in variables) return nulCharacterAt(variables[name], path);
+        const fallback = defaults.get(name);
+        return fallback ? valueAt(fallback, path) : null;
+      }
+      case Kind.LIST:
+        for (const item of node.values) {
+          const found = valueAt(item, path);
+          if (found) return found;
+        }
+        return null;
+      case Kind.OBJECT:
+        for (const field of node.fields) {
+          const found = valueAt(field.value, `${path}.${field.name.value}`);
+          if (found) return found;
+        }
+        return null;
+      default:
+        return null;
+    }
+  };
+  let found: string | null = null;
+  visit(document, {
+    Argument(node) {
+      found = valueAt(node.value, node.name.value);
+      return found ? BREAK : false;
+    },
+  });
+  return found;
+}
+
+/**
+ * textArgumentsPlugin refuses text with a NUL character in any argument as
+ * BAD_USER_INPUT naming the argument, before a resolver runs: PostgreSQL cannot
+ * store it, and would otherwise fail the statement as an internal error. It
+ * checks once per request at the boundary (a type-graphql global middleware did
+ * it per field, wrapping every field, scalars included, in promises).
+ */
+export function textArgumentsPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
+  const listener: GraphQLRequestListener<C> = {
+    async didResolveOperation({ document, request }) {
+      const field = nulTextArgument(document, request.variables);
+      if (field) {
+        // Status 200: the gateway reads the error and its field like any resolver's.
+        throw new GraphQLError(`${field} must not contain NUL characters`, { extensions: { code: 'BAD_USER_INPUT', field, http: { status: 200 } } });
+      }
+    },
+  };
+  return {
+    async requestDidStart() {
+      return listener;
+    },
+  };
+}
 
 /**
  * buildFederatedSchema turns type-graphql classes into a Federation 2 subgraph
@@ -111,8 +172,9 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
     },
     // A subgraph may own no root field of its own; the finished subgraph schema is checked below instead.
     skipCheck: true,
-    // A global middleware wraps every field, scalars included, in a promise: spans only when they go somewhere.
-    globalMiddlewares: spansExported() ? [resolverSpans, textArguments] : [textArguments],
+    // A global middleware wraps every field, scalars included, in promises: spans only when they go somewhere, and
+    // no other global middleware (text arguments are checked once per request by textArgumentsPlugin).
+    globalMiddlewares: spansExported() ? [resolverSpans] : [],
     container: {
       get(someClass: Function) {
         const instance = instances.get(someClass);
@@ -150,6 +212,6 @@ export function createSubgraphServer<C extends ScopedContext>(schema: GraphQLSch
     includeStacktraceInErrorResponses: false,
     // The process's Lifecycle owns signals and stops Apollo in order.
     stopOnTerminationSignals: false,
-    plugins: [requestScopePlugin<C>(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [requestScopePlugin<C>(), textArgumentsPlugin<C>(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
   });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Logger } from '../telemetry/logger.js';
+import { logFieldsOnly, type Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { runInScope, type RequestScope } from './request-context.js';
 
@@ -143,10 +143,19 @@ export class HttpService {
       },
       parent,
     );
-    const scope: RequestScope = { requestId, logger: this.options.logger };
+    // The request's child logger is made when something first logs through it (most requests log only their one line).
+    const base = this.options.logger;
+    let logger: Logger | undefined;
+    const scope = { requestId } as RequestScope;
+    Object.defineProperty(scope, 'logger', {
+      get: () => (logger ??= base.child({ requestId })),
+      set: (value: Logger) => {
+        logger = value;
+      },
+      enumerable: true,
+    });
     this.inFlight++;
     await context.with(trace.setSpan(parent, span), () => runInScope(scope, async () => {
-      scope.logger = this.options.logger.child({ requestId });
       try {
         await (admin ? this.adminRoute(route, res) : this.route(route, url.pathname, req, res, scope));
       } catch (err) {
@@ -165,6 +174,7 @@ export class HttpService {
         span.end();
         const probe = url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics';
         const line = {
+          requestId,
           method: req.method,
           path: url.pathname,
           status,
@@ -175,8 +185,7 @@ export class HttpService {
           ...(scope.caller?.viewer ? { userId: scope.caller.viewer.id } : {}),
           ...(scope.statements ? { sqlStatements: scope.statements } : {}),
         };
-        if (probe) scope.logger.debug(line, 'request');
-        else scope.logger.info(line, 'request');
+        logFieldsOnly(base, probe ? 'debug' : 'info', line, 'request');
         this.options.metrics.observeRequest({ route, status, operationName: scope.operationName, outcome: line.outcome, errorCodes: scope.errorCodes ?? [], refusal: scope.refusal, seconds: durationMs / 1000 });
         if (this.closing) this.server.closeIdleConnections();
       }

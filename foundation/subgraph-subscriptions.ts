@@ -16,6 +16,14 @@ import { WebSocketEndpoint } from './websocket.js';
  */
 export const SUBSCRIBE_STATEMENT_EXTENSION = 'gatewayToken';
 
+/**
+ * RESUME_SINCE_EXTENSION is the key, in a `subscribe` message's `extensions`,
+ * of when the subscription first started (ms since the epoch), sent by the
+ * gateway when it resumes a subscription that had delivered no event yet and
+ * so has no `after` to resume from.
+ */
+export const RESUME_SINCE_EXTENSION = 'resumeSince';
+
 /** GATEWAY_ID_CLAIM names the gateway process a socket token or statement was made by; a socket takes statements of its own gateway only. */
 export const GATEWAY_ID_CLAIM = 'gid';
 
@@ -63,7 +71,7 @@ function audienceIncludes(aud: unknown, name: string): boolean {
 
 interface SocketState {
   gatewayId: string;
-  callers: Map<string, Caller>;
+  callers: Map<string, Caller & { resumeSince?: number }>;
 }
 
 /**
@@ -107,12 +115,13 @@ export function serveSubgraphSubscriptions<C>(options: {
           return refuse('The statement was not made for this socket');
         }
         const requestId = typeof claims.rid === 'string' ? claims.rid : `${ctx.extra.state!.gatewayId}:${id}`;
-        ctx.extra.state!.callers.set(id, { ...statement.caller, requestId });
+        const since = payload.extensions?.[RESUME_SINCE_EXTENSION];
+        ctx.extra.state!.callers.set(id, { ...statement.caller, requestId, ...(typeof since === 'number' && Number.isFinite(since) ? { resumeSince: since } : {}) });
         return undefined;
       },
       context: (ctx, id) => {
-        const caller = ctx.extra.state!.callers.get(id)!;
-        return options.context(caller, { requestId: caller.requestId, logger: options.logger.child({ requestId: caller.requestId }) }) as never;
+        const { resumeSince, ...caller } = ctx.extra.state!.callers.get(id)!;
+        return options.context(caller, { requestId: caller.requestId, logger: options.logger.child({ requestId: caller.requestId }), resumeSince }) as never;
       },
       onComplete: (ctx, id) => {
         ctx.extra.state!.callers.delete(id);

@@ -20,7 +20,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Caller } from '../foundation/identity.js';
 import type { Logger } from '../foundation/logger.js';
-import { SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/subgraph-subscriptions.js';
+import { RESUME_SINCE_EXTENSION, SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/subgraph-subscriptions.js';
 import type { TokenSigner } from '../foundation/tokens.js';
 import { signGatewayToken } from '../foundation/identity.js';
 import type { GatewayContext } from './gateway.js';
@@ -506,6 +506,8 @@ class UpstreamStream {
   private downSince: number | undefined;
   private dispose: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** startedAt is when the client subscribed: a resumption before any event asks for what was committed since. */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly sockets: SubgraphSockets,
@@ -538,7 +540,12 @@ class UpstreamStream {
     const upstream = this.sockets.acquire();
     const variables = { ...this.variables };
     const resumable = this.resumable;
-    if (resumable) variables[resumable.afterVariable] = this.lastId ?? variables[resumable.afterVariable] ?? resumable.afterLiteral ?? null;
+    const extensions: Record<string, unknown> = { [SUBSCRIBE_STATEMENT_EXTENSION]: statement };
+    if (resumable) {
+      variables[resumable.afterVariable] = this.lastId ?? variables[resumable.afterVariable] ?? resumable.afterLiteral ?? null;
+      // Resumed before any event, with no `after` of the client's: what was committed since the subscription first started.
+      if (generation > 1 && variables[resumable.afterVariable] === null) extensions[RESUME_SINCE_EXTENSION] = this.startedAt;
+    }
     const openedAt = Date.now();
     let released = false;
     const release = () => {
@@ -551,7 +558,7 @@ class UpstreamStream {
         query: resumable?.query ?? this.primary.operation,
         operationName: this.primary.operationName ?? undefined,
         variables,
-        extensions: { [SUBSCRIBE_STATEMENT_EXTENSION]: statement },
+        extensions,
       },
       {
         next: (value) => {

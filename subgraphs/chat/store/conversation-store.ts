@@ -95,6 +95,13 @@ export class PostgresChatStore implements ChatStore {
     return (await query.orderBy('m.position', 'DESC').limit(limit).getMany()).map(toMessage);
   }
 
+  async lastPositionBefore(conversationId: string, before: Date): Promise<number> {
+    const rows = returnedRows<{ position: string | null }>(
+      await this.dataSource.query(`SELECT max(position) AS position FROM messages WHERE conversation_id = $1 AND sent_at < $2`, [conversationId, before]),
+    );
+    return Number(rows[0]?.position ?? 0);
+  }
+
   async messagesByIds(ids: readonly string[]): Promise<Message[]> {
     if (ids.length === 0) return [];
     return (await this.dataSource.getRepository(MessageRow).findBy({ id: anyOf(ids) })).map(toMessage);

@@ -27,7 +27,7 @@ async function fetchesOf(t: TestStack, subgraph: string): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-describe('subscription events share their follow-up fetches', () => {
+describe('chat delivery: shared follow-up fetches, and resuming before the first event', () => {
   let t: TestStack;
   const n = 10;
   const provider = randomUUID();
@@ -54,11 +54,15 @@ describe('subscription events share their follow-up fetches', () => {
     await t?.stop();
   });
 
-  it('N events within the window cost one _entities fetch per subgraph for one caller, and one per other caller', async () => {
+  /** signFor makes an access token as the user subgraph would, with its development key. */
+  const signFor = async (id: string, role: string) => {
     const key = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] }).keys[0]!;
     const signingKey = await importJWK(key, 'EdDSA');
-    const token = (id: string, role: string) =>
-      new SignJWT({ roles: [role], ver: 0 }).setProtectedHeader({ alg: 'EdDSA', kid: key.kid! }).setIssuer('fixup-user').setAudience('fixup').setSubject(id).setIssuedAt().setJti(randomUUID()).setExpirationTime('1h').sign(signingKey);
+    return new SignJWT({ roles: [role], ver: 0 }).setProtectedHeader({ alg: 'EdDSA', kid: key.kid! }).setIssuer('fixup-user').setAudience('fixup').setSubject(id).setIssuedAt().setJti(randomUUID()).setExpirationTime('1h').sign(signingKey);
+  };
+
+  it('N events within the window cost one _entities fetch per subgraph for one caller, and one per other caller', async () => {
+    const token = signFor;
     const connect = async (id: string, role: string) => {
       const client = createClient({ url: t.stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await token(id, role)}` } });
       clients.push(client);
@@ -128,5 +132,37 @@ describe('subscription events share their follow-up fetches', () => {
       // The provider has not the order's skill: order hides it from them, even in a batch.
       assert.equal(delivery.conversation.order, null);
     }
+  });
+
+  it('a subscription resumed before its first event loses nothing committed meanwhile', async () => {
+    // Messages sent before the subscription starts (more than CHAT_RESUME_MARGIN_MS before) are not its business.
+    await sleep(2500);
+    const client = createClient({ url: t.stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await signFor(customers[0]!, 'CUSTOMER')}` } });
+    clients.push(client);
+    const bodies: string[] = [];
+    const errors: unknown[] = [];
+    client.subscribe<{ messageAdded: Delivery }>(
+      { query: FOLLOW, variables: { c: conversations[0] } },
+      { next: (v) => (v.data ? bodies.push(v.data.messageAdded.body) : errors.push(v.errors)), error: (err) => errors.push(err), complete: () => {} },
+    );
+    await sleep(3000);
+    // Killed before any event: the gateway has no last id to resume after.
+    await t.stack.stopService('chat', 'SIGKILL');
+    // Committed while no chat instance serves the subscription (as another instance would).
+    await t.sql(
+      'chat',
+      `WITH c AS (UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING id, customer_id, last_position)
+       INSERT INTO messages (id, conversation_id, position, sender_id, body) SELECT gen_random_uuid(), id, last_position, customer_id, 'while down' FROM c`,
+      [conversations[0]],
+    );
+    await t.stack.startService('chat');
+    const deadline = Date.now() + 30_000;
+    while (bodies.length < 1 && Date.now() < deadline) await sleep(200);
+    const sent = await t.gql('mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }', { c: conversations[0], b: 'after' }, { token: await signFor(customers[0]!, 'CUSTOMER') });
+    assert.ok(sent.data?.sendMessage, JSON.stringify(sent.errors));
+    while (bodies.length < 2 && Date.now() < deadline) await sleep(200);
+    await sleep(500);
+    assert.deepEqual(bodies, ['while down', 'after']);
+    assert.deepEqual(errors, []);
   });
 });

@@ -27,6 +27,12 @@ const spec = {
   }),
   natsUrl: setting({ env: 'CHAT_NATS_URL', doc: 'the NATS server(s), comma-separated, when CHAT_BROKER is nats', schema: z.string().min(1), fallback: 'nats://127.0.0.1:4222' }),
   natsStream: setting({ env: 'CHAT_NATS_STREAM', doc: 'the JetStream stream of message wake-ups (made when missing), when CHAT_BROKER is nats', schema: z.string().regex(/^[A-Za-z0-9_-]+$/), fallback: 'fixup_chat' }),
+  natsRelayMs: setting({
+    env: 'CHAT_NATS_RELAY_MS',
+    doc: 'when CHAT_BROKER is nats: how often each chat process publishes the announcements of messages left unpublished (their process stopped between commit and publication), and how old they must be',
+    schema: positiveIntSchema,
+    fallback: '1000',
+  }),
   resumeMarginMs: setting({
     env: 'CHAT_RESUME_MARGIN_MS',
     doc: 'when the gateway resumes a subscription that had delivered nothing yet, messages sent up to this long before it started are sent too (clock differences, transactions in flight)',
@@ -48,12 +54,12 @@ await runSubgraph<ChatContext>({
     // With NATS, the process that commits a message announces it; with PostgreSQL, a trigger NOTIFYs on commit.
     const wakeups =
       settings.broker === 'nats'
-        ? new NatsMessageWakeups(settings.natsUrl, settings.natsStream, logger)
+        ? new NatsMessageWakeups(settings.natsUrl, settings.natsStream, logger, dataSource, settings.natsRelayMs)
         : new PostgresMessageWakeups((dataSource.options as PostgresConnectionOptions).url!, logger);
     await wakeups.start();
     watchListen(wakeups);
     const chat = new ConversationService(
-      new PostgresChatStore(dataSource),
+      new PostgresChatStore(dataSource, { announcements: settings.broker === 'nats' }),
       new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs),
       wakeups instanceof NatsMessageWakeups ? wakeups : undefined,
     );

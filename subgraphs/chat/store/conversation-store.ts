@@ -22,6 +22,7 @@ class PostgresChatTx implements ChatTx {
   constructor(
     private readonly manager: EntityManager,
     private readonly caller: Caller,
+    private readonly announcements: boolean,
   ) {}
 
   async insertConversation(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }> {
@@ -51,6 +52,10 @@ class PostgresChatTx implements ChatTx {
       senderId: message.senderId,
       body: message.body,
     });
+    // Committed with the message: whoever publishes the announcement removes it (NatsMessageWakeups).
+    if (this.announcements) {
+      await this.manager.query(`INSERT INTO message_announcements (conversation_id, position) VALUES ($1, $2)`, [message.conversationId, message.position]);
+    }
   }
 
   async record(entry: AuditEntry): Promise<void> {
@@ -58,12 +63,19 @@ class PostgresChatTx implements ChatTx {
   }
 }
 
-/** PostgresChatStore is chat's storage on its own database. */
+/**
+ * PostgresChatStore is chat's storage on its own database. With
+ * `announcements` (the NATS broker), each message is also recorded as still
+ * to be announced, in its own transaction.
+ */
 export class PostgresChatStore implements ChatStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: { announcements?: boolean } = {},
+  ) {}
 
   transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) => fn(new PostgresChatTx(manager, caller)));
+    return this.dataSource.transaction((manager) => fn(new PostgresChatTx(manager, caller, this.options.announcements === true)));
   }
 
   async conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {

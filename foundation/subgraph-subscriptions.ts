@@ -94,8 +94,13 @@ export function serveSubgraphSubscriptions<C>(options: {
   logger: Logger;
 }): WebSocketEndpoint {
   const endpoint = new WebSocketEndpoint(options.server, '/graphql');
+  // An error the client sees masked is logged in full, as for HTTP requests.
   const format = (errors: readonly { toJSON?: () => GraphQLFormattedError }[]) =>
-    errors.map((e) => toClientError(typeof e.toJSON === 'function' ? e.toJSON() : (e as GraphQLFormattedError), e));
+    errors.map((e) => {
+      const client = toClientError(typeof e.toJSON === 'function' ? e.toJSON() : (e as GraphQLFormattedError), e);
+      if (client.extensions?.code === 'INTERNAL_SERVER_ERROR') options.logger.error({ err: (e as { originalError?: unknown }).originalError ?? e }, 'subscription failed');
+      return client;
+    });
   const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })];
   useServer<Record<string, unknown>, { state: SocketState }>(
     {

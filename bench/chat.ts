@@ -1,4 +1,4 @@
-// npm run bench:chat -- [--conversations=500] [--rate=100] [--duration=15] [--slow-readers=4] [--broker=postgres|nats]
+// npm run bench:chat -- [--conversations=500] [--rate=100] [--duration=15] [--slow-readers=4] [--broker=postgres|nats] [--batch-ms=3] [--watchers=0]
 // The full run of the issue's targets: --conversations=5000 --rate=500 --duration=60 (10,000 subscriptions).
 // Opens two graphql-ws clients per conversation (customer and provider)
 // through the gateway, confirms each is live, sends messages at a fixed rate,
@@ -10,7 +10,7 @@
 // few deliberately slow readers.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { SignJWT, importJWK, type JWK } from 'jose';
@@ -31,6 +31,8 @@ const settings = loadSettings(
     slowReaders: setting({ env: 'BENCH_SLOW_READERS', doc: 'extra subscribers that stop reading their socket, on conversations that get large messages', schema: z.coerce.number().int().min(0), fallback: '4' }),
     broker: setting({ env: 'BENCH_BROKER', doc: 'fan-out between chat processes: postgres (LISTEN/NOTIFY) or nats (JetStream at NATS_URL)', schema: z.enum(['postgres', 'nats']), fallback: 'postgres' }),
     natsUrl: setting({ env: 'NATS_URL', doc: 'the NATS server for --broker=nats', schema: z.string(), fallback: 'nats://127.0.0.1:4222' }),
+    batchMs: setting({ env: 'BENCH_BATCH_MS', doc: "the gateway's GATEWAY_SUBSCRIPTIONS_BATCH_MS (0: follow-up fetches not batched)", schema: z.coerce.number().int().min(0), fallback: '3' }),
+    watchers: setting({ env: 'BENCH_WATCHERS', doc: 'admins who each follow every conversation (one caller with many subscriptions, whose events batching can merge)', schema: z.coerce.number().int().min(0), fallback: '0' }),
     databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run, whose CPU is then counted too)', schema: z.string().optional() }),
   },
   process.argv.slice(2),
@@ -73,6 +75,9 @@ try {
       CHAT_NATS_STREAM: `fixup_bench_${randomBytes(3).toString('hex')}`,
       // A slow reader is closed once this many events wait for it (the default is 1000; the run is short).
       GATEWAY_WS_MAX_QUEUED_EVENTS: '100',
+      GATEWAY_SUBSCRIPTIONS_BATCH_MS: String(settings.batchMs),
+      // A watcher follows every conversation over as few sockets as this allows.
+      GATEWAY_WS_SUBSCRIPTIONS_PER_SOCKET: '1000',
     },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
@@ -104,23 +109,34 @@ try {
   let errors = 0;
   let firstError = '';
   const warmed = new Set<number>();
-  const subscribe = (id: string, role: string, conversation: string, onClosed?: (code: number) => void, onOpen?: (socket: WebSocket) => void) =>
-    token(id, role).then((jwt) => {
+  const connect = (jwt: string, onClosed?: (code: number) => void, onOpen?: (socket: WebSocket) => void) => {
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: BenchSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${jwt}` },
+      on: { closed: (e) => onClosed?.((e as { code: number }).code), opened: (s) => onOpen?.(s as WebSocket) },
+    });
+    clients.push(client);
+    return client;
+  };
+  let retriedAtStart = 0;
+  const subscribe = (id: string, role: string, conversation: string, onClosed?: (code: number) => void, onOpen?: (socket: WebSocket) => void, shared?: Client, slow = false) =>
+    (shared ? Promise.resolve('') : token(id, role)).then((jwt) => {
       const subscriber = seen.length;
       seen.push(new Set());
-      const client = createClient({
-        url: wsUrl,
-        webSocketImpl: BenchSocket,
-        retryAttempts: 0,
-        connectionParams: { authorization: `Bearer ${jwt}` },
-        on: { closed: (e) => onClosed?.((e as { code: number }).code), opened: (s) => onOpen?.(s as WebSocket) },
-      });
-      clients.push(client);
-      client.subscribe<{ messageAdded: { id: string; body: string } }>(
+      const client = shared ?? connect(jwt, onClosed, onOpen);
+      let failedAtStart = false;
+      const start = () => client.subscribe<{ messageAdded: { id: string; body: string } }>(
         { query, variables: { c: conversation } },
         {
           next: (v) => {
             if (!v.data) {
+              // Refused before its first event (chat overloaded while thousands subscribe at once): subscribed again, as a client would.
+              if (!warmed.has(subscriber) && !slow) {
+                failedAtStart = true;
+                return;
+              }
               errors++;
               firstError ||= JSON.stringify(v.errors).slice(0, 300);
               return;
@@ -137,9 +153,15 @@ try {
             errors++;
             firstError ||= JSON.stringify(err).slice(0, 300);
           },
-          complete: () => {},
+          complete: () => {
+            if (!failedAtStart) return;
+            failedAtStart = false;
+            retriedAtStart++;
+            setTimeout(start, 1000);
+          },
         },
       );
+      start();
       return subscriber;
     });
 
@@ -178,20 +200,44 @@ try {
   say(`  ${2 * n} subscriptions live (${warmed.size} confirmed) in ${((Date.now() - opened) / 1000).toFixed(1)} s`);
   say(`  memory per subscription: gateway ${perSubscription('gateway')} KB (${(live.gateway / 1024).toFixed(0)} MB resident), chat ${perSubscription('chat')} KB (${(live.chat / 1024).toFixed(0)} MB resident)`);
 
+  // Watchers are admins who each follow every conversation over a few sockets: one caller whose events batching can merge.
+  const watchers = settings.watchers;
+  if (watchers > 0) {
+    const admins = Array.from({ length: watchers }, () => randomUUID());
+    await sql(stack.adminUrl, db('user'), `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@bench.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`, [admins, 'ADMIN']);
+    const watcherSubscribers: number[] = [];
+    for (const admin of admins) {
+      const jwt = await token(admin, 'ADMIN');
+      for (let c = 0; c < n; c += 1000) {
+        const client = connect(jwt);
+        for (let k = c; k < Math.min(n, c + 1000); k++) watcherSubscribers.push(await subscribe(admin, 'ADMIN', conversations[k]!, undefined, undefined, client));
+      }
+    }
+    for (let round = 0; watcherSubscribers.some((s) => !warmed.has(s)) && round < 30; round++) {
+      const missing = [...Array(n).keys()].filter((i) => admins.some((_, a) => !warmed.has(watcherSubscribers[a * n + i]!)));
+      for (let k = 0; k < missing.length; k += 50) await Promise.all(missing.slice(k, k + 50).map((i) => sendTo(i, `warm-up watchers ${round}`)));
+      await sleep(1000);
+    }
+    say(`  ${watchers} watcher(s) follow every conversation (${watcherSubscribers.filter((s) => warmed.has(s)).length} of ${watchers * n} confirmed)`);
+  }
+
   // Slow readers follow the first few conversations and stop reading their socket; those conversations also get large messages.
   const slowClosed: number[] = [];
   const slowSockets: WebSocket[] = [];
   for (let i = 0; i < slowCount; i++) {
-    await subscribe(customers[i % n]!, 'CUSTOMER', conversations[i % n]!, (code) => slowClosed.push(code), (socket) => slowSockets.push(socket));
+    await subscribe(customers[i % n]!, 'CUSTOMER', conversations[i % n]!, (code) => slowClosed.push(code), (socket) => slowSockets.push(socket), undefined, true);
   }
   await sleep(1000);
   for (const socket of slowSockets) (socket as unknown as { _socket: { pause(): void } })._socket.pause();
-  const slowSubscribers = new Set(Array.from({ length: slowCount }, (_, i) => 2 * n + i));
+  const slowSubscribers = new Set(Array.from({ length: slowCount }, (_, i) => 2 * n + watchers * n + i));
 
   say(`Sending ${settings.rate} messages/s for ${settings.duration} s…`);
   let sent = 0;
   let failed = 0;
   const inFlight: Promise<void>[] = [];
+  // The follow-up fetches (sender from user, order status from order) are the anonymous operations those subgraphs answer.
+  const fetches = () => Promise.all(['user', 'order'].map((name) => metricValue(stack!.services.find((s) => s.name === name)!.url, 'fixup_graphql_operation_duration_seconds_count', 'operation="anonymous",outcome="ok"')));
+  const fetchesStart = await fetches();
   const cpuStart = cpuBefore();
   const started = performance.now();
   const big = 'x'.repeat(3900);
@@ -212,9 +258,10 @@ try {
   }
   await Promise.all(inFlight);
   const deadline = Date.now() + 15_000;
-  const expected = (sent - failed) * 2;
+  const expected = (sent - failed) * (2 + watchers);
   while (received < expected && Date.now() < deadline) await sleep(200);
   const cpuEnd = cpuBefore();
+  const fetchesEnd = await fetches();
   await sleep(500);
   const slowClosedCount = slowClosed.filter((c) => c === 4008).length;
   // Deliveries to the slow readers are not expected: they stopped reading and were closed.
@@ -224,11 +271,12 @@ try {
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1) : '-');
   const cpu = cpuEnd.servers - cpuStart.servers;
   say('');
-  say(`machine: ${settings.conversations} conversations, ${2 * n} subscriptions, broker ${settings.broker}; shared 2-core machine (other work ran at the same time)`);
+  say(`machine: ${settings.conversations} conversations, ${2 * n + watchers * n} subscriptions (${watchers} watchers), broker ${settings.broker}, batch ${settings.batchMs} ms; shared 2-core machine (other work ran at the same time), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   say(`sent ${sent} in ${settings.duration} s (${failed} failed); deliveries expected ${expected}, received ${fastReceived}, lost ${Math.max(0, expected - fastReceived)}, duplicated ${duplicated}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}`);
   say(`delivery latency after sendMessage returned: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.length ? latencies[latencies.length - 1]!.toFixed(1) : '-'} ms`);
   say(`CPU over every server process: ${cpu.toFixed(0)} ms in ${((cpuEnd.at - cpuStart.at) / 1000).toFixed(1)} s, ${(cpu / Math.max(1, fastReceived)).toFixed(2)} ms per delivered message${settings.databaseUrl ? ' (PostgreSQL at DATABASE_URL not counted)' : ''}`);
-  say(`slow readers: ${slowCount}, closed with 4008: ${slowClosedCount}`);
+  say(`follow-up fetches while sending: user ${fetchesEnd[0]! - fetchesStart[0]!}, order ${fetchesEnd[1]! - fetchesStart[1]!} (${((fetchesEnd[0]! - fetchesStart[0]! + fetchesEnd[1]! - fetchesStart[1]!) / Math.max(1, fastReceived)).toFixed(2)} per delivered message)`);
+  say(`slow readers: ${slowCount}, closed with 4008: ${slowClosedCount}; subscriptions refused at their start (chat overloaded) and made again: ${retriedAtStart}`);
   say(`memory per subscription: gateway ${perSubscription('gateway')} KB, chat ${perSubscription('chat')} KB`);
 } finally {
   await Promise.all(clients.map((c) => c.dispose()));

@@ -95,4 +95,34 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
     stopResumed();
     await client.dispose();
   });
+
+  it('a message committed by a process that died before publishing still reaches followers (the relay publishes it)', async () => {
+    const second = t.stack.services.find((s) => s.name === 'chat-2')!.url;
+    const as: Caller = { viewer: { id: customer, roles: ['CUSTOMER'], sessionId: null }, ip: null, userAgent: 'test', requestId: `nats-${randomUUID()}` };
+    const gatewayId = 'nats-relay-test-gateway';
+    const client = createClient({ url: second.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) }) });
+    const live: string[] = [];
+    client.subscribe<{ messageAdded: { body: string } }>(
+      {
+        query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }',
+        variables: { c: conversation },
+        extensions: { gatewayToken: await signSubscribeStatement(signer, as, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) },
+      },
+      { next: (v) => v.data && live.push(v.data.messageAdded.body), error: (err) => live.push(`error ${JSON.stringify(err)}`), complete: () => {} },
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    // What a chat process leaves when it dies right after its commit: the message and its record, never published.
+    await t.sql(
+      'chat',
+      `WITH c AS (UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING id, provider_id, last_position),
+            m AS (INSERT INTO messages (id, conversation_id, position, sender_id, body) SELECT gen_random_uuid(), id, last_position, provider_id, 'never published' FROM c RETURNING conversation_id, position)
+       INSERT INTO message_announcements (conversation_id, position) SELECT conversation_id, position FROM m`,
+      [conversation],
+    );
+    for (let i = 0; i < 400 && live.length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(live, ['never published']);
+    assert.deepEqual(await t.sql('chat', `SELECT * FROM message_announcements`), [], 'published announcements are removed');
+    await client.dispose();
+  });
 });

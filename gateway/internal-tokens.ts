@@ -11,6 +11,14 @@ export interface InternalTokenCacheOptions {
   maxEntries: number;
 }
 
+/** callerStatementKey is what the gateway's statement of a caller states (user, session, roles, address, user agent): equal keys, equal statements. */
+export function callerStatementKey(caller: Caller): string {
+  const viewer = caller.viewer;
+  return viewer
+    ? `${viewer.id}\n${viewer.sessionId ?? ''}\n${viewer.roles.join(',')}\n${caller.ip ?? ''}\n${caller.userAgent ?? ''}`
+    : `\n\n\n${caller.ip ?? ''}\n${caller.userAgent ?? ''}`;
+}
+
 interface Entry {
   token: Promise<string>;
   /** renewAt is when the token stops being handed out (ms since the epoch), shortly before it expires. */
@@ -37,10 +45,7 @@ export class InternalTokenCache {
 
   /** tokenFor gives a token stating caller to the named subgraph, signing a new one only when the cached one is missing or near expiry. */
   tokenFor(caller: Caller, subgraph: string): Promise<string> {
-    const viewer = caller.viewer;
-    const key = viewer
-      ? `${subgraph}\n${viewer.id}\n${viewer.sessionId ?? ''}\n${viewer.roles.join(',')}\n${caller.ip ?? ''}\n${caller.userAgent ?? ''}`
-      : `${subgraph}\n\n\n\n${caller.ip ?? ''}\n${caller.userAgent ?? ''}`;
+    const key = `${subgraph}\n${callerStatementKey(caller)}`;
     const now = Date.now();
     const found = this.entries.get(key);
     if (found && found.renewAt > now) {

@@ -154,6 +154,18 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '30000',
   }),
+  subscriptionsBatchMs: setting({
+    env: 'GATEWAY_SUBSCRIPTIONS_BATCH_MS',
+    doc: "how long an event's follow-up entity fetch waits for those of other events with the same caller, to share one _entities call per subgraph (0: none)",
+    schema: z.coerce.number().int().min(0).max(1000),
+    fallback: '3',
+  }),
+  subscriptionsBatchMaxEntities: setting({
+    env: 'GATEWAY_SUBSCRIPTIONS_BATCH_MAX_ENTITIES',
+    doc: 'representations in one shared _entities call of subscription events; a full batch is sent at once',
+    schema: positiveIntSchema,
+    fallback: '500',
+  }),
   internalTokenTtlSeconds: setting({
     env: 'GATEWAY_INTERNAL_TOKEN_TTL_SECONDS',
     doc: "lifetime of the token that states the caller to subgraphs (signed once per caller and subgraph, reused until 10 s before it expires)",
@@ -396,6 +408,8 @@ try {
       resumeTimeoutMs: settings.subscriptionsResumeTimeoutMs,
       maxQueuedEvents: settings.wsMaxQueuedEvents,
       tokenTtlSeconds: settings.internalTokenTtlSeconds,
+      batchMs: settings.subscriptionsBatchMs,
+      batchMaxEntities: settings.subscriptionsBatchMaxEntities,
     },
     logger,
   );

@@ -20,9 +20,10 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
-import { SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
+import { RESUME_SINCE_EXTENSION, SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
 import type { TokenSigner } from '../foundation/auth/tokens.js';
 import type { GatewayContext } from './gateway.js';
+import { callerStatementKey } from './internal-tokens.js';
 import { gatewayMetrics } from './metrics.js';
 
 /** SubgraphSocket is a WebSocket to a subgraph without per-message compression, whose zlib state per socket costs more memory than it saves on a local network. */
@@ -42,6 +43,10 @@ export interface SubscriptionSettings {
   maxQueuedEvents: number;
   /** tokenTtlSeconds is the lifetime of each statement of a caller to a subgraph. */
   tokenTtlSeconds: number;
+  /** batchMs is how long a follow-up entity fetch of an event waits for others of the same caller to share one `_entities` call (0: no batching). */
+  batchMs: number;
+  /** batchMaxEntities bounds the representations of one shared `_entities` call; a full batch is sent at once. */
+  batchMaxEntities: number;
 }
 
 /** SubscribeOptions is what the client socket tells one subscription. */
@@ -67,6 +72,117 @@ class EventSource implements GraphQLDataSource<GatewayContext> {
     if (options.request.query === this.primaryOperation) return Promise.resolve({ data: this.payload.data, errors: this.payload.errors } as never);
     return this.real.process(options);
   }
+}
+
+type DataSourceResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+/** BatchPart is one event's follow-up fetch waiting in a batch. */
+interface BatchPart {
+  options: GraphQLDataSourceProcessOptions<GatewayContext>;
+  representations: unknown[];
+  resolve: (response: DataSourceResponse) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Batch is the follow-up fetches of one caller, operation and variables (but the representations) waiting to be sent. */
+interface Batch {
+  parts: BatchPart[];
+  entities: number;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * EntityBatcher is a subgraph's data source for the follow-up fetches of
+ * subscription events (the sender from user, the order's status from order):
+ * `_entities` fetches that arrive within `windowMs` of each other with the
+ * same caller statement, the same operation and the same variables but the
+ * representations are sent as one fetch, whose representations are the
+ * union (each distinct one once), and each event gets its own slice of the
+ * answer. Only fetches of the same caller are merged: the subgraph answers
+ * with that caller's rights exactly as it would answer each fetch alone (an
+ * entity is resolved and authorised on its own, whatever else the fetch
+ * holds); fetches of different callers are never merged, because what a
+ * caller may see of an entity is the subgraph's rule (an order reached by
+ * reference obeys the caller's visibility, a user's email its owner's), which
+ * the gateway cannot read.
+ */
+export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
+  private readonly pending = new Map<string, Batch>();
+
+  constructor(
+    private readonly real: GraphQLDataSource<GatewayContext>,
+    private readonly windowMs: number,
+    private readonly maxEntities: number,
+  ) {}
+
+  process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<DataSourceResponse> {
+    const variables = options.request.variables ?? {};
+    const representations = variables.representations as unknown;
+    if (this.windowMs <= 0 || !Array.isArray(representations) || !options.context?.caller) return this.real.process(options);
+    const rest = Object.entries(variables).filter(([name]) => name !== 'representations');
+    const key = `${callerStatementKey(options.context.caller)}\n${options.request.operationName ?? ''}\n${options.request.query ?? ''}\n${JSON.stringify(rest)}`;
+    return new Promise<DataSourceResponse>((resolve, reject) => {
+      let batch = this.pending.get(key);
+      if (!batch) {
+        const made: Batch = { parts: [], entities: 0, timer: setTimeout(() => this.flush(key, made), this.windowMs) };
+        this.pending.set(key, (batch = made));
+      }
+      batch.parts.push({ options, representations, resolve, reject });
+      batch.entities += representations.length;
+      if (batch.entities >= this.maxEntities) this.flush(key, batch);
+    });
+  }
+
+  private flush(key: string, batch: Batch): void {
+    clearTimeout(batch.timer);
+    if (this.pending.get(key) === batch) this.pending.delete(key);
+    const { parts } = batch;
+    if (parts.length === 1) {
+      const only = parts[0]!;
+      this.real.process(only.options).then(only.resolve, only.reject);
+      return;
+    }
+    // Each distinct representation is asked for once; each part remembers where its own ones went.
+    const index = new Map<string, number>();
+    const merged: unknown[] = [];
+    const places = parts.map((part) =>
+      part.representations.map((representation) => {
+        const text = JSON.stringify(representation);
+        let at = index.get(text);
+        if (at === undefined) {
+          index.set(text, (at = merged.length));
+          merged.push(representation);
+        }
+        return at;
+      }),
+    );
+    const first = parts[0]!.options;
+    this.real.process({ ...first, request: { ...first.request, variables: { ...first.request.variables, representations: merged } } }).then(
+      (response) => parts.forEach((part, i) => part.resolve(sliceEntities(response, places[i]!))),
+      (err: unknown) => parts.forEach((part) => part.reject(err)),
+    );
+  }
+}
+
+/** sliceEntities is one part's answer out of a shared `_entities` answer: its entities, in its order, and the errors about them. */
+function sliceEntities(response: DataSourceResponse, places: number[]): DataSourceResponse {
+  const entities = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
+  const errors: NonNullable<DataSourceResponse['errors']>[number][] = [];
+  for (const error of response.errors ?? []) {
+    const path = error.path;
+    if (path?.[0] === '_entities' && typeof path[1] === 'number') {
+      places.forEach((at, i) => {
+        if (at === path[1]) errors.push({ ...error, path: ['_entities', i, ...path.slice(2)] } as typeof error);
+      });
+    } else {
+      errors.push(error);
+    }
+  }
+  return {
+    ...response,
+    data: Array.isArray(entities) ? { ...response.data, _entities: places.map((at) => entities[at] ?? null) } : response.data,
+    errors: errors.length > 0 ? errors : undefined,
+  };
 }
 
 /** Upstream is one pooled graphql-ws connection to one subgraph instance. */
@@ -217,6 +333,8 @@ export class FederatedSubscriptions {
   private readonly supergraphSchema: GraphQLSchema;
   private readonly prepared = new Map<string, PreparedSubscription>();
   private readonly sockets = new Map<string, SubgraphSockets>();
+  /** batched are the data sources of events' follow-up fetches: the real ones behind an EntityBatcher each. */
+  private readonly batched: ServiceMap;
   /** gatewayId names this gateway process to subgraphs: a socket it opened takes its statements only. */
   readonly gatewayId = randomUUID();
 
@@ -233,6 +351,9 @@ export class FederatedSubscriptions {
     this.apiSchema = supergraph.apiSchema();
     this.schema = this.apiSchema.toGraphQLJSSchema();
     this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    this.batched = Object.fromEntries(
+      Object.entries(services).map(([name, source]) => [name, new EntityBatcher(source as GraphQLDataSource<GatewayContext>, settings.batchMs, settings.batchMaxEntities)]),
+    );
   }
 
   /** apiGraphQLSchema is the client-facing schema, to validate documents against. */
@@ -261,7 +382,7 @@ export class FederatedSubscriptions {
       if (queue.length > this.settings.maxQueuedEvents) options.slowConsumer();
     });
     stream.open();
-    const real = this.services[primary.serviceName]!;
+    const real = this.batched[primary.serviceName]!;
     const ended = gatewayMetrics.subscriptionStarted(primary.serviceName);
     try {
       for await (const event of queue.drain()) {
@@ -269,7 +390,7 @@ export class FederatedSubscriptions {
           yield { errors: event.errors } as ExecutionResult;
           continue;
         }
-        const services: ServiceMap = { ...this.services, [primary.serviceName]: new EventSource(primary.operation, event, real) };
+        const services: ServiceMap = { ...this.batched, [primary.serviceName]: new EventSource(primary.operation, event, real) };
         // Follow-up fetches take the caller's token for each subgraph from the fetchers' per-subgraph cache.
         const eventContext: GatewayContext = { ...context };
         const result = await executeQueryPlan(
@@ -380,6 +501,8 @@ class UpstreamStream {
   private downSince: number | undefined;
   private dispose: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** startedAt is when the client subscribed: a resumption before any event asks for what was committed since. */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly sockets: SubgraphSockets,
@@ -412,7 +535,12 @@ class UpstreamStream {
     const upstream = this.sockets.acquire();
     const variables = { ...this.variables };
     const resumable = this.resumable;
-    if (resumable) variables[resumable.afterVariable] = this.lastId ?? variables[resumable.afterVariable] ?? resumable.afterLiteral ?? null;
+    const extensions: Record<string, unknown> = { [SUBSCRIBE_STATEMENT_EXTENSION]: statement };
+    if (resumable) {
+      variables[resumable.afterVariable] = this.lastId ?? variables[resumable.afterVariable] ?? resumable.afterLiteral ?? null;
+      // Resumed before any event, with no `after` of the client's: what was committed since the subscription first started.
+      if (generation > 1 && variables[resumable.afterVariable] === null) extensions[RESUME_SINCE_EXTENSION] = this.startedAt;
+    }
     const openedAt = Date.now();
     let released = false;
     const release = () => {
@@ -425,7 +553,7 @@ class UpstreamStream {
         query: resumable?.query ?? this.primary.operation,
         operationName: this.primary.operationName ?? undefined,
         variables,
-        extensions: { [SUBSCRIBE_STATEMENT_EXTENSION]: statement },
+        extensions,
       },
       {
         next: (value) => {

@@ -17,6 +17,14 @@ import { WebSocketEndpoint } from '../http/websocket.js';
  */
 export const SUBSCRIBE_STATEMENT_EXTENSION = 'gatewayToken';
 
+/**
+ * RESUME_SINCE_EXTENSION is the key, in a `subscribe` message's `extensions`,
+ * of when the subscription first started (ms since the epoch), sent by the
+ * gateway when it resumes a subscription that had delivered no event yet and
+ * so has no `after` to resume from.
+ */
+export const RESUME_SINCE_EXTENSION = 'resumeSince';
+
 /** GATEWAY_ID_CLAIM names the gateway process a socket token or statement was made by; a socket takes statements of its own gateway only. */
 export const GATEWAY_ID_CLAIM = 'gid';
 
@@ -64,7 +72,7 @@ function audienceIncludes(aud: unknown, name: string): boolean {
 
 interface SocketState {
   gatewayId: string;
-  callers: Map<string, Caller>;
+  callers: Map<string, Caller & { resumeSince?: number }>;
 }
 
 /**
@@ -87,8 +95,13 @@ export function serveSubgraphSubscriptions<C>(options: {
   logger: Logger;
 }): WebSocketEndpoint {
   const endpoint = new WebSocketEndpoint(options.server, '/graphql');
+  // An error the client sees masked is logged in full, as for HTTP requests.
   const format = (errors: readonly { toJSON?: () => GraphQLFormattedError }[]) =>
-    errors.map((e) => toClientError(typeof e.toJSON === 'function' ? e.toJSON() : (e as GraphQLFormattedError), e));
+    errors.map((e) => {
+      const client = toClientError(typeof e.toJSON === 'function' ? e.toJSON() : (e as GraphQLFormattedError), e);
+      if (client.extensions?.code === 'INTERNAL_SERVER_ERROR') options.logger.error({ err: (e as { originalError?: unknown }).originalError ?? e }, 'subscription failed');
+      return client;
+    });
   const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })];
   useServer<Record<string, unknown>, { state: SocketState }>(
     {
@@ -108,12 +121,13 @@ export function serveSubgraphSubscriptions<C>(options: {
           return refuse('The statement was not made for this socket');
         }
         const requestId = typeof claims.rid === 'string' ? claims.rid : `${ctx.extra.state!.gatewayId}:${id}`;
-        ctx.extra.state!.callers.set(id, { ...statement.caller, requestId });
+        const since = payload.extensions?.[RESUME_SINCE_EXTENSION];
+        ctx.extra.state!.callers.set(id, { ...statement.caller, requestId, ...(typeof since === 'number' && Number.isFinite(since) ? { resumeSince: since } : {}) });
         return undefined;
       },
       context: (ctx, id) => {
-        const caller = ctx.extra.state!.callers.get(id)!;
-        return options.context(caller, { requestId: caller.requestId, logger: options.logger.child({ requestId: caller.requestId }) }) as never;
+        const { resumeSince, ...caller } = ctx.extra.state!.callers.get(id)!;
+        return options.context(caller, { requestId: caller.requestId, logger: options.logger.child({ requestId: caller.requestId }), resumeSince }) as never;
       },
       onComplete: (ctx, id) => {
         ctx.extra.state!.callers.delete(id);

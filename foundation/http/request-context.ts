@@ -18,6 +18,8 @@ export interface RequestScope {
   refusal?: string;
   /** statements counts the SQL statements this request sent. */
   statements?: number;
+  /** resumeSince is when a subscription resumed by the gateway first started (ms since the epoch), if it had delivered nothing yet. */
+  resumeSince?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

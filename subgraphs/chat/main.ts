@@ -28,6 +28,18 @@ const spec = {
   }),
   natsUrl: setting({ env: 'CHAT_NATS_URL', doc: 'the NATS server(s), comma-separated, when CHAT_BROKER is nats', schema: z.string().min(1), fallback: 'nats://127.0.0.1:4222' }),
   natsStream: setting({ env: 'CHAT_NATS_STREAM', doc: 'the JetStream stream of message wake-ups (made when missing), when CHAT_BROKER is nats', schema: z.string().regex(/^[A-Za-z0-9_-]+$/), fallback: 'fixup_chat' }),
+  natsRelayMs: setting({
+    env: 'CHAT_NATS_RELAY_MS',
+    doc: 'when CHAT_BROKER is nats: how often each chat process publishes the announcements of messages left unpublished (their process stopped between commit and publication), and how old they must be',
+    schema: positiveIntSchema,
+    fallback: '1000',
+  }),
+  resumeMarginMs: setting({
+    env: 'CHAT_RESUME_MARGIN_MS',
+    doc: 'when the gateway resumes a subscription that had delivered nothing yet, messages sent up to this long before it started are sent too (clock differences, transactions in flight)',
+    schema: z.coerce.number().int().min(0).max(60000),
+    fallback: '1000',
+  }),
   internalTimeoutMs: setting({ env: 'CHAT_INTERNAL_TIMEOUT_MS', doc: 'longest one internal call to order or catalog may take', schema: positiveIntSchema, fallback: '3000' }),
 };
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup chat subgraph');
@@ -43,12 +55,12 @@ await runSubgraph<ChatContext>({
     // With NATS, the process that commits a message announces it; with PostgreSQL, a trigger NOTIFYs on commit.
     const wakeups =
       settings.broker === 'nats'
-        ? new NatsMessageWakeups(settings.natsUrl, settings.natsStream, logger)
+        ? new NatsMessageWakeups(settings.natsUrl, settings.natsStream, logger, dataSource, settings.natsRelayMs)
         : new PostgresMessageWakeups(withPassword(settings.dbUrl, settings.dbPasswordFile), logger);
     await wakeups.start();
     watchListen(wakeups);
     const chat = new ConversationService(
-      new PostgresChatStore(dataSource),
+      new PostgresChatStore(dataSource, { announcements: settings.broker === 'nats' }),
       new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs, internal),
       wakeups instanceof NatsMessageWakeups ? wakeups : undefined,
     );
@@ -58,7 +70,12 @@ await runSubgraph<ChatContext>({
         scope,
         caller,
         loaders: createLoaders(chat),
-        follow: async (conversationId, after) => timedDelivery(await chat.follow(conversationId, after, signedInCaller(caller), wakeups)),
+        follow: async (conversationId, after) =>
+          timedDelivery(
+            await chat.follow(conversationId, after, signedInCaller(caller), wakeups, {
+              since: scope.resumeSince === undefined ? undefined : new Date(scope.resumeSince - settings.resumeMarginMs),
+            }),
+          ),
       }),
       subscriptions: true,
       stop: () => wakeups.close(),

@@ -49,6 +49,8 @@ export interface ChatStore {
   /** messagesBefore returns up to limit messages before a position (or the newest), newest first. */
   messagesBefore(conversationId: string, position: number | null, limit: number): Promise<Message[]>;
   messagesByIds(ids: readonly string[]): Promise<Message[]>;
+  /** lastPositionBefore is the position of the last message sent before a time (0 when none). */
+  lastPositionBefore(conversationId: string, before: Date): Promise<number>;
 }
 
 /** MessageWakeups tells followers that a conversation has new messages (ids only; messages are read from the store). */
@@ -163,8 +165,18 @@ export class ConversationService {
    * duplicate: it listens before it replays, and every wake-up reads the
    * store for what follows the last message it yielded. Nothing but that
    * position is held in memory for a slow reader: the table is the queue.
+   * Without `after`, it starts after the newest message, or, with `since`
+   * (a subscription resumed before it delivered anything), after the last
+   * message sent before that time, so that nothing committed meanwhile is lost.
    */
-  async follow(conversationId: string, afterMessageId: string | null, caller: SignedInCaller, wakeups: MessageWakeups, pageSize = 100): Promise<AsyncGenerator<Message>> {
+  async follow(
+    conversationId: string,
+    afterMessageId: string | null,
+    caller: SignedInCaller,
+    wakeups: MessageWakeups,
+    options: { since?: Date; pageSize?: number } = {},
+  ): Promise<AsyncGenerator<Message>> {
+    const pageSize = options.pageSize ?? 100;
     // Checked before the stream starts, so that a refusal is the subscription's error, not a broken stream.
     const conversation = await this.conversation(conversationId, caller.viewer);
     let start = 0;
@@ -172,6 +184,8 @@ export class ConversationService {
       const [after] = await this.store.messagesByIds([afterMessageId]);
       if (!after || after.conversationId !== conversation.id) throw new InvalidInputError('after', 'after is not a message of this conversation');
       start = after.position;
+    } else if (options.since) {
+      start = await this.store.lastPositionBefore(conversation.id, options.since);
     } else {
       const [newest] = await this.store.messagesBefore(conversation.id, null, 1);
       start = newest?.position ?? 0;

@@ -23,6 +23,7 @@ class PostgresChatTx implements ChatTx {
   constructor(
     private readonly manager: EntityManager,
     private readonly caller: Caller,
+    private readonly announcements: boolean,
   ) {}
 
   async insertConversation(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }> {
@@ -52,6 +53,10 @@ class PostgresChatTx implements ChatTx {
       senderId: message.senderId,
       body: message.body,
     });
+    // Committed with the message: whoever publishes the announcement removes it (NatsMessageWakeups).
+    if (this.announcements) {
+      await this.manager.query(`INSERT INTO message_announcements (conversation_id, position) VALUES ($1, $2)`, [message.conversationId, message.position]);
+    }
   }
 
   async record(entry: AuditEntry): Promise<void> {
@@ -59,12 +64,19 @@ class PostgresChatTx implements ChatTx {
   }
 }
 
-/** PostgresChatStore is chat's storage on its own database. */
+/**
+ * PostgresChatStore is chat's storage on its own database. With
+ * `announcements` (the NATS broker), each message is also recorded as still
+ * to be announced, in its own transaction.
+ */
 export class PostgresChatStore implements ChatStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: { announcements?: boolean } = {},
+  ) {}
 
   transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) => fn(new PostgresChatTx(manager, caller)));
+    return this.dataSource.transaction((manager) => fn(new PostgresChatTx(manager, caller, this.options.announcements === true)));
   }
 
   async conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {
@@ -94,6 +106,13 @@ export class PostgresChatStore implements ChatStore {
     const query = this.dataSource.getRepository(MessageRow).createQueryBuilder('m').where('m.conversation_id = :conversationId', { conversationId });
     if (position !== null) query.andWhere('m.position < :position', { position });
     return (await query.orderBy('m.position', 'DESC').limit(limit).getMany()).map(toMessage);
+  }
+
+  async lastPositionBefore(conversationId: string, before: Date): Promise<number> {
+    const rows = returnedRows<{ position: string | null }>(
+      await this.dataSource.query(`SELECT max(position) AS position FROM messages WHERE conversation_id = $1 AND sent_at < $2`, [conversationId, before]),
+    );
+    return Number(rows[0]?.position ?? 0);
   }
 
   async messagesByIds(ids: readonly string[]): Promise<Message[]> {

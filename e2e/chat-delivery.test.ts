@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createClient, type Client } from 'graphql-ws';
+import { SignJWT, importJWK, type JWK } from 'jose';
+import WebSocket from 'ws';
+import { startTestStack, type TestStack } from './harness.js';
+
+const FOLLOW = 'subscription Batched($c: ID!) { messageAdded(conversationId: $c) { id body sender { id displayName } conversation { id order { id status } } } }';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Delivery {
+  id: string;
+  body: string;
+  sender: { id: string; displayName: string };
+  conversation: { id: string; order: { id: string; status: string } | null };
+}
+
+/** fetchesOf counts the follow-up fetches of the Batched subscription a subgraph has answered, from its own /metrics. */
+async function fetchesOf(t: TestStack, subgraph: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', t.stack.services.find((s) => s.name === subgraph)!.url))).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('fixup_graphql_operation_duration_seconds_count{') && l.includes(`operation="Batched__${subgraph}__`))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+describe('chat delivery: shared follow-up fetches, and resuming before the first event', () => {
+  let t: TestStack;
+  const n = 10;
+  const provider = randomUUID();
+  const customers = Array.from({ length: n }, () => randomUUID());
+  const orders = customers.map(() => randomUUID());
+  const conversations = customers.map(() => randomUUID());
+  const clients: Client[] = [];
+
+  before(async () => {
+    // A wide window, so that the test does not depend on how fast this machine is: the events of one commit fall into it.
+    t = await startTestStack({ LOG_LEVEL: 'warn', GATEWAY_SUBSCRIPTIONS_BATCH_MS: '1000' });
+    const users = `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@batching.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`;
+    await t.sql('user', users, [customers, 'CUSTOMER']);
+    await t.sql('user', users, [[provider], 'PROVIDER']);
+    await t.sql('order', `INSERT INTO orders (id, customer_id, service_id, description) SELECT o, c, gen_random_uuid(), 'Batching order' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, c)`, [orders, customers]);
+    await t.sql(
+      'chat',
+      `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT c, o, u, $4 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS x(c, o, u)`,
+      [conversations, orders, customers, provider],
+    );
+  });
+  after(async () => {
+    for (const c of clients) await c.dispose();
+    await t?.stop();
+  });
+
+  /** signFor makes an access token as the user subgraph would, with its development key. */
+  const signFor = async (id: string, role: string) => {
+    const key = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] }).keys[0]!;
+    const signingKey = await importJWK(key, 'EdDSA');
+    return new SignJWT({ roles: [role], ver: 0 }).setProtectedHeader({ alg: 'EdDSA', kid: key.kid! }).setIssuer('fixup-user').setAudience('fixup').setSubject(id).setIssuedAt().setJti(randomUUID()).setExpirationTime('1h').sign(signingKey);
+  };
+
+  it('N events within the window cost one _entities fetch per subgraph for one caller, and one per other caller', async () => {
+    const token = signFor;
+    const connect = async (id: string, role: string) => {
+      const client = createClient({ url: t.stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await token(id, role)}` } });
+      clients.push(client);
+      return client;
+    };
+    const received = new Map<string, Delivery[]>();
+    const errors: unknown[] = [];
+    const follow = (client: Client, who: string, conversation: string) => {
+      client.subscribe<{ messageAdded: Delivery }>(
+        { query: FOLLOW, variables: { c: conversation } },
+        {
+          next: (v) => (v.data ? received.set(who, [...(received.get(who) ?? []), v.data.messageAdded]) : errors.push(v.errors)),
+          error: (err) => errors.push(err),
+          complete: () => {},
+        },
+      );
+    };
+    // The provider follows all n conversations over one socket; each customer follows their own.
+    const providerClient = await connect(provider, 'PROVIDER');
+    for (const c of conversations) follow(providerClient, provider, c);
+    for (const [i, customer] of customers.entries()) follow(await connect(customer, 'CUSTOMER'), customer, conversations[i]!);
+    const total = () => [...received.values()].reduce((sum, list) => sum + list.length, 0);
+    const insert = (body: string) =>
+      t.sql(
+        'chat',
+        `WITH m AS (
+           INSERT INTO messages (id, conversation_id, position, sender_id, body)
+           SELECT gen_random_uuid(), c.id, c.last_position + 1, c.customer_id, $2 FROM conversations c WHERE c.id = ANY($1::uuid[])
+           RETURNING conversation_id, position)
+         UPDATE conversations SET last_position = m.position FROM m WHERE conversations.id = m.conversation_id`,
+        [conversations, body],
+      );
+    // Warm-up until every subscription is live (each one message per round, committed together).
+    for (let round = 0; total() < 2 * n && round < 30; round++) {
+      received.clear();
+      await insert(`warm-up ${round}`);
+      await sleep(2500);
+    }
+    assert.equal(total(), 2 * n, `every subscription live (errors: ${JSON.stringify(errors).slice(0, 300)})`);
+    await sleep(1500);
+    received.clear();
+    const before = { user: await fetchesOf(t, 'user'), order: await fetchesOf(t, 'order') };
+
+    // n messages (one per conversation, each from its customer) committed at once: their events arrive within the window.
+    await insert('batched');
+    const deadline = Date.now() + 20_000;
+    while (total() < 2 * n && Date.now() < deadline) await sleep(100);
+    await sleep(1500);
+    assert.deepEqual(errors, []);
+    assert.equal(received.get(provider)?.length, n, 'the provider received each message');
+    const fetched = { user: (await fetchesOf(t, 'user')) - before.user, order: (await fetchesOf(t, 'order')) - before.order };
+    // The provider's n events share one fetch per subgraph; the n customers are n other callers, one fetch each.
+    assert.deepEqual(fetched, { user: 1 + n, order: 1 + n });
+
+    // Each event got its own slice of the shared answer, with its caller's rights.
+    for (const [i, customer] of customers.entries()) {
+      const mine = received.get(customer)!;
+      assert.equal(mine.length, 1);
+      assert.equal(mine[0]!.sender.id, customer);
+      assert.equal(mine[0]!.sender.displayName, `User ${customer.slice(0, 8)}`);
+      assert.deepEqual(mine[0]!.conversation.order, { id: orders[i], status: 'OPEN' });
+    }
+    for (const delivery of received.get(provider)!) {
+      const i = (conversations as string[]).indexOf(delivery.conversation.id);
+      assert.equal(delivery.sender.id, customers[i], 'the sender of that conversation');
+      assert.equal(delivery.sender.displayName, `User ${customers[i]!.slice(0, 8)}`);
+      // The provider has not the order's skill: order hides it from them, even in a batch.
+      assert.equal(delivery.conversation.order, null);
+    }
+  });
+
+  it('a subscription resumed before its first event loses nothing committed meanwhile', async () => {
+    // Messages sent before the subscription starts (more than CHAT_RESUME_MARGIN_MS before) are not its business.
+    await sleep(2500);
+    const client = createClient({ url: t.stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await signFor(customers[0]!, 'CUSTOMER')}` } });
+    clients.push(client);
+    const bodies: string[] = [];
+    const errors: unknown[] = [];
+    client.subscribe<{ messageAdded: Delivery }>(
+      { query: FOLLOW, variables: { c: conversations[0] } },
+      { next: (v) => (v.data ? bodies.push(v.data.messageAdded.body) : errors.push(v.errors)), error: (err) => errors.push(err), complete: () => {} },
+    );
+    await sleep(3000);
+    // Killed before any event: the gateway has no last id to resume after.
+    await t.stack.stopService('chat', 'SIGKILL');
+    // Committed while no chat instance serves the subscription (as another instance would).
+    await t.sql(
+      'chat',
+      `WITH c AS (UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING id, customer_id, last_position)
+       INSERT INTO messages (id, conversation_id, position, sender_id, body) SELECT gen_random_uuid(), id, last_position, customer_id, 'while down' FROM c`,
+      [conversations[0]],
+    );
+    await t.stack.startService('chat');
+    const deadline = Date.now() + 30_000;
+    while (bodies.length < 1 && Date.now() < deadline) await sleep(200);
+    const sent = await t.gql('mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }', { c: conversations[0], b: 'after' }, { token: await signFor(customers[0]!, 'CUSTOMER') });
+    assert.ok(sent.data?.sendMessage, JSON.stringify(sent.errors));
+    while (bodies.length < 2 && Date.now() < deadline) await sleep(200);
+    await sleep(500);
+    assert.deepEqual(bodies, ['while down', 'after']);
+    assert.deepEqual(errors, []);
+  });
+});

@@ -20,7 +20,7 @@ interface Delivery {
 
 /** fetchesOf counts the follow-up fetches of the Batched subscription a subgraph has answered, from its own /metrics. */
 async function fetchesOf(t: TestStack, subgraph: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', t.stack.services.find((s) => s.name === subgraph)!.url))).text();
+  const text = await (await fetch(new URL('/metrics', t.stack.adminOf(subgraph)))).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith('fixup_graphql_operation_duration_seconds_count{') && l.includes(`operation="Batched__${subgraph}__`))

@@ -85,14 +85,18 @@ describe('least privilege in every database', () => {
           `GRANT ${owner} TO CURRENT_USER`,
           `SET ROLE ${owner}`,
           `CREATE TEMP TABLE sneaky (x int)`,
+          `INSERT INTO typeorm_migrations (timestamp, name) VALUES (1, 'Sneaky1')`,
+          `DELETE FROM typeorm_migrations`,
+          `UPDATE typeorm_migrations SET name = name`,
         ];
         for (const sql of refused) await assert.rejects(runtime.query(sql), DENIED, sql);
         // It holds no grant option: granting on it gives nothing (PostgreSQL only warns).
         await runtime.query(`GRANT SELECT ON ${table} TO PUBLIC`);
         const { rows: shared } = await runtime.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = $1::regclass AND a.grantee = 0`, [table]);
         assert.equal(shared[0]!.n, 0, 'PUBLIC was granted nothing');
-        // It may read and write rows.
+        // It may read and write rows, and read which migrations ran (its readiness check).
         await runtime.query(`SELECT * FROM ${table} LIMIT 1`);
+        await runtime.query(`SELECT name FROM typeorm_migrations LIMIT 1`);
       } finally {
         await runtime.end();
       }

@@ -87,15 +87,32 @@ export function defaultAdminPorts(): Record<string, number> {
   return { ...ADMIN_PORTS };
 }
 
-/** freePort asks the OS for a port that is free right now. */
+/** freePort finds a port that is free right now (see LOW_PORTS_FROM). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (;;) {
+    const port = LOW_PORTS_FROM + Math.floor(Math.random() * (LOW_PORTS_TO - LOW_PORTS_FROM));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+/**
+ * Ports are drawn below Linux's ephemeral range (32768–60999), where no
+ * outgoing connection of this or another process takes one between the check
+ * and the listen, and never twice in one process.
+ */
+const LOW_PORTS_FROM = 20_000;
+const LOW_PORTS_TO = 32_768;
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

@@ -98,6 +98,21 @@ export function createDataSource(options: DatabaseOptions): DataSource {
 /** MIGRATION_LOCK is the advisory lock that lets one process at a time migrate a database. */
 const MIGRATION_LOCK = 0x6669787570; // "fixup"
 
+/** READ_ONLY_MIGRATIONS_TABLE takes every right but SELECT on the migrations table from every role but its owner. */
+const READ_ONLY_MIGRATIONS_TABLE = `DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT DISTINCT a.grantee::regrole::text AS role
+           FROM pg_class c, aclexplode(c.relacl) a
+           WHERE c.oid = 'public.${MIGRATIONS_TABLE}'::regclass AND a.privilege_type <> 'SELECT'
+             AND a.grantee <> c.relowner AND a.grantee <> 0
+  LOOP
+    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON public.${MIGRATIONS_TABLE} FROM %s', r.role);
+  END LOOP;
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE NOTICE 'the migrations table keeps its grants: this role may not change them';
+END $$`;
+
 /**
  * migrate runs the pending migrations, each in its own transaction, holding an
  * advisory lock so that processes starting together do not race.
@@ -109,6 +124,9 @@ export async function migrate(dataSource: DataSource): Promise<string[]> {
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
       const ran = await dataSource.runMigrations({ transaction: 'each' });
+      // The migrations table is the owner's record: other roles (the runtime
+      // role got row rights on it by default privileges) may only read it.
+      await runner.query(READ_ONLY_MIGRATIONS_TABLE);
       return ran.map((m) => m.name);
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);

@@ -18,6 +18,8 @@ export interface RequestScope {
   refusal?: string;
   /** statements counts the SQL statements this request sent. */
   statements?: number;
+  /** responseHeaders are headers a layer below the route adds to the answer (graphqlRoute writes them). */
+  responseHeaders?: Record<string, string>;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

@@ -7,7 +7,14 @@ import { createLogger } from '../foundation/telemetry/logger.js';
 import { SessionRevocations } from './session-revocations.js';
 
 /** event is feed entry seq: a session of user u1 ended. */
-const event = (seq: number): SessionFeedEvent => ({ seq, kind: 'session', userId: 'u1', sessionId: `s${seq}`, tokenVersion: null, at: new Date().toISOString() });
+const event = (seq: number): SessionFeedEvent => ({
+  seq,
+  kind: 'session',
+  userId: 'u1',
+  sessionId: `s${seq}`,
+  tokenVersion: null,
+  at: new Date().toISOString(),
+});
 
 describe('SessionRevocations.waitFor', () => {
   // A small server-sent-event feed, as the user subgraph serves it: replay (here seq 1), `synced`, then what send writes.
@@ -28,7 +35,12 @@ describe('SessionRevocations.waitFor', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    revocations = new SessionRevocations(`http://127.0.0.1:${port}/feed`, async () => 'token', 60_000, createLogger({ service: 'test', level: 'silent' }));
+    revocations = new SessionRevocations(
+      `http://127.0.0.1:${port}/feed`,
+      async () => 'token',
+      60_000,
+      createLogger({ service: 'test', level: 'silent' }),
+    );
     revocations.start();
     await connected;
     for (let i = 0; i < 200 && !revocations.isSynced; i++) await new Promise((r) => setTimeout(r, 5));

@@ -15,3 +15,11 @@ export const sessionFeedEventSchema = z.object({
   at: z.string(),
 });
 export type SessionFeedEvent = z.infer<typeof sessionFeedEventSchema>;
+
+/**
+ * SESSION_SEQ_HEADER is the user subgraph's answer header that names the feed's
+ * sequence number once the request's own session events are published; the
+ * gateway that made the request waits for its feed to reach it before it
+ * answers the client (read-your-writes), and never forwards the header.
+ */
+export const SESSION_SEQ_HEADER = 'x-fixup-session-seq';

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
 import { generatePrivateJwk } from '../foundation/auth/tokens.js';
+import { SESSION_SEQ_HEADER } from '../contracts/session-events.js';
 import { startTestStack, waitForMail, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const ME = `query Me { me { id email displayName roles emailVerified avatarUrl createdAt } }`;
@@ -290,7 +291,9 @@ describe('identity and access', () => {
 
     it('a role change makes older tokens SESSION_STALE at once; a refresh carries the new roles', async () => {
       const s = await t.register('CUSTOMER');
-      assert.deepEqual((await t.gql(ASSIGN, { userId: s.id, role: 'PROVIDER' }, { token: admin.accessToken })).data?.assignRole.roles, ['CUSTOMER', 'PROVIDER']);
+      const assigned = await t.gql(ASSIGN, { userId: s.id, role: 'PROVIDER' }, { token: admin.accessToken });
+      assert.deepEqual(assigned.data?.assignRole.roles, ['CUSTOMER', 'PROVIDER']);
+      assert.equal(assigned.headers.get(SESSION_SEQ_HEADER), null, 'the feed sequence stays between the user subgraph and the gateway');
       const stale = await t.gql(ME, undefined, { token: s.accessToken });
       assert.equal(code(stale), 'SESSION_STALE');
       const refreshed = (await t.gql(REFRESH, { refreshToken: s.refreshToken })).data!.refreshSession;

@@ -1,4 +1,4 @@
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGateway, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { requestScopePlugin, toClientError } from '../foundation/graphql/errors.js';
@@ -8,6 +8,7 @@ import { InternalTokenCache } from './internal-tokens.js';
 import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';
 import { gatewayMetrics } from './metrics.js';
+import type { SessionRevocations } from './session-revocations.js';
 
 /**
  * GatewayContext is the per-request context of the gateway: the verified
@@ -37,6 +38,35 @@ export interface GatewayOptions {
   suggestions: boolean;
   /** maxTokens stops the parser, behind the gateway's own check of each document. */
   maxTokens: number;
+  /**
+   * readYourWrites makes an answer that changed sessions wait for feed, the
+   * gateway's follower of the session feed, at most waitMs (then it answers
+   * anyway and logs a warning).
+   */
+  readYourWrites?: { feed: Pick<SessionRevocations, 'waitFor'>; waitMs: number };
+}
+
+/**
+ * readYourWrites holds a response whose subgraph fetches wrote session events
+ * (a role change, a logout, an ended session) until this gateway's session
+ * feed has applied them, so that the client's next request with an old token
+ * is refused here. Bounded by waitMs: then the answer goes anyway, with a warning.
+ */
+function readYourWrites(feed: Pick<SessionRevocations, 'waitFor'>, waitMs: number): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue }) {
+          const seq = contextValue.sessionSeq;
+          if (seq === undefined) return;
+          const started = performance.now();
+          if (!(await feed.waitFor(seq, waitMs))) {
+            contextValue.scope.logger.warn({ sessionSeq: seq, waitedMs: Math.round(performance.now() - started) }, 'session feed did not reach this request\'s changes in time; answering anyway');
+          }
+        },
+      };
+    },
+  };
 }
 
 /** subgraphsOf lists the subgraphs a supergraph names, with their routing URLs. */
@@ -87,7 +117,12 @@ export function createGateway(options: GatewayOptions): {
     persistedQueries: false,
     // The process's Lifecycle owns signals and stops Apollo in order.
     stopOnTerminationSignals: false,
-    plugins: [requestScopePlugin<GatewayContext>(), gatewayMetrics.plugin<GatewayContext>(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      requestScopePlugin<GatewayContext>(),
+      gatewayMetrics.plugin<GatewayContext>(),
+      ApolloServerPluginLandingPageDisabled(),
+      ...(options.readYourWrites ? [readYourWrites(options.readYourWrites.feed, options.readYourWrites.waitMs)] : []),
+    ],
   });
   return { apollo, gateway, subgraphs, fetchers, close: async () => void (await Promise.all(Object.values(fetchers).map((f) => f.close()))) };
 }

@@ -113,6 +113,12 @@ const spec = {
     schema: z.url(),
     fallback: `${serviceUrl('user')}${sessionEventsRoute.path}`,
   }),
+  sessionWaitMs: setting({
+    env: 'GATEWAY_SESSION_WAIT_MS',
+    doc: 'longest an answer that changed sessions or roles waits for this gateway\'s session feed to apply the change (then it answers anyway and logs a warning)',
+    schema: positiveIntSchema,
+    fallback: '2000',
+  }),
   sessionWindowSeconds: setting({ env: 'GATEWAY_SESSION_WINDOW_SECONDS', doc: 'how long a revocation is remembered: at least the longest access-token lifetime', schema: positiveIntSchema, fallback: '960' }),
   internalKeys: setting({ env: 'GATEWAY_INTERNAL_KEYS', doc: 'private Ed25519 JWK set as JSON that signs the gateway\'s token to subgraphs; wins over the file', schema: z.string().optional().transform((v) => (v ? v : undefined)), secret: true }),
   internalKeysFile: setting({
@@ -285,6 +291,7 @@ try {
     introspection,
     suggestions,
     maxTokens: settings.limitTokens,
+    readYourWrites: { feed: revocations, waitMs: settings.sessionWaitMs },
   });
   const limits: OperationLimits = {
     maxTokens: settings.limitTokens,

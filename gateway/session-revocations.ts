@@ -16,6 +16,7 @@ export class SessionRevocations {
   private readonly revoked = new Map<string, number>();
   private readonly listeners = new Set<(event: { userId: string; sessionId: string | null }) => void>();
   private lastSeq: number | null = null;
+  private readonly waiters = new Set<{ seq: number; done: (reached: boolean) => void }>();
   private synced = false;
   private stopped = false;
   private abort: AbortController | undefined;
@@ -52,10 +53,33 @@ export class SessionRevocations {
     return current && tokenVersion < current.version ? 'stale' : 'live';
   }
 
+  /**
+   * waitFor resolves true once the feed's events up to seq are applied (at
+   * once if they are), or false after timeoutMs or at stop: the gateway that
+   * served a change waits for it before answering (read-your-writes).
+   */
+  waitFor(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.lastSeq !== null && this.lastSeq >= seq) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        done: (reached: boolean) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
   stop(): void {
     this.stopped = true;
     this.abort?.abort();
     clearInterval(this.pruner);
+    for (const waiter of this.waiters) waiter.done(false);
   }
 
   private async follow(): Promise<void> {
@@ -125,6 +149,7 @@ export class SessionRevocations {
     }
     this.lastSeq = e.seq;
     for (const listener of this.listeners) listener({ userId: e.userId, sessionId: e.sessionId });
+    for (const waiter of this.waiters) if (waiter.seq <= e.seq) waiter.done(true);
   }
 
   private prune(): void {

@@ -6,6 +6,7 @@ import type { ScopedContext } from '../foundation/graphql/errors.js';
 import { REQUEST_ID_HEADER } from '../foundation/http/server.js';
 import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
 import type { Caller } from '../contracts/caller.js';
+import { SESSION_SEQ_HEADER } from '../contracts/session-events.js';
 import type { InternalTokenCache } from './internal-tokens.js';
 
 /** GatewayGraphQLResponse is a subgraph's answer as the gateway merges it. */
@@ -19,6 +20,8 @@ export interface FetchContext extends ScopedContext {
   caller: Caller;
   /** deadline is when the whole operation must be answered (performance.now() milliseconds); no fetch outlives it. */
   deadline?: number;
+  /** sessionSeq is the highest session-feed sequence a subgraph's answer named (SESSION_SEQ_HEADER): the gateway answers once its feed reached it. */
+  sessionSeq?: number;
 }
 
 /** SubgraphFetchOptions configures the fetches to one subgraph. */
@@ -62,7 +65,9 @@ function cacheHintOf(header: string | string[] | undefined): { maxAge: number; s
  * rather than an AbortSignal per request: one fetch is bounded by timeoutMs
  * and by what is left of the operation's deadline. A subgraph that refuses
  * the connection, fails, or is too slow leaves its fields null with one
- * SERVICE_UNAVAILABLE error; its name and address go to the log only.
+ * SERVICE_UNAVAILABLE error; its name and address go to the log only. The
+ * session-feed sequence a subgraph's answer names is noted on the request's
+ * context; no subgraph header is forwarded to the client.
  */
 export class SubgraphFetcher<C extends FetchContext = FetchContext> implements GraphQLDataSource<C> {
   private readonly instances: { pool: Pool; path: string }[];
@@ -127,6 +132,8 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       const res = await this.send(body, headers, timeout);
       status = res.statusCode;
       cacheControl = res.headers['cache-control'];
+      const seq = Number(res.headers[SESSION_SEQ_HEADER]);
+      if (Number.isSafeInteger(seq) && seq > (context.sessionSeq ?? 0)) context.sessionSeq = seq;
       text = await res.body.text();
     } catch (err) {
       context.scope?.logger.warn({ subgraph: this.options.name, url: this.options.url, timeoutMs: timeout, err }, 'subgraph fetch failed');

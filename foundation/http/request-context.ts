@@ -20,6 +20,8 @@ export interface RequestScope {
   statements?: number;
   /** resumeSince is when a subscription resumed by the gateway first started (ms since the epoch), if it had delivered nothing yet. */
   resumeSince?: number;
+  /** responseHeaders are headers a layer below the route adds to the answer (graphqlRoute writes them). */
+  responseHeaders?: Record<string, string>;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();

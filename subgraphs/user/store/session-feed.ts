@@ -1,7 +1,8 @@
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
-import type { SessionFeedEvent } from '../../../contracts/session-events.js';
+import { SESSION_SEQ_HEADER, type SessionFeedEvent } from '../../../contracts/session-events.js';
+import { currentScope } from '../../../foundation/http/request-context.js';
 import type { SessionFeed } from '../business/accounts.js';
 
 /** SessionEvent is one entry of the feed the gateways follow. */
@@ -60,7 +61,7 @@ export class PostgresSessionFeed implements SessionFeed {
   private async listen(): Promise<void> {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.listenUrl, application_name: 'fixup-user-session-feed' });
-    client.on('notification', () => void this.publish());
+    client.on('notification', () => void this.publishPending());
     client.on('error', (err) => {
       this.logger.warn({ err }, 'session feed listener lost; reconnecting');
       client.end().catch(() => {});
@@ -71,11 +72,26 @@ export class PostgresSessionFeed implements SessionFeed {
     await client.query('LISTEN session_events');
     this.listener = client;
     // Events committed while no one listened are picked up now.
-    await this.publish();
+    await this.publishPending();
   }
 
-  /** publish sends every event committed since the last one to every subscriber, in order. */
-  publish(): Promise<void> {
+  /**
+   * publish sends every event committed since the last one to every subscriber,
+   * in order. Called by a request after its transaction committed, it marks the
+   * request's answer with the feed's sequence number now (at or past every
+   * event the request wrote): the gateway waits for its feed to reach it before
+   * answering the client.
+   */
+  async publish(): Promise<void> {
+    await this.publishPending();
+    const scope = currentScope();
+    if (scope && this.lastSeen > 0) {
+      const before = Number(scope.responseHeaders?.[SESSION_SEQ_HEADER] ?? 0);
+      scope.responseHeaders = { ...scope.responseHeaders, [SESSION_SEQ_HEADER]: String(Math.max(before, this.lastSeen)) };
+    }
+  }
+
+  private publishPending(): Promise<void> {
     this.chain = this.chain.then(async () => {
       const rows: Row[] = await this.dataSource.query(`SELECT * FROM session_events WHERE seq > $1 ORDER BY seq`, [this.lastSeen]);
       for (const row of rows) {

@@ -15,7 +15,15 @@ import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const SUBGRAPHS = ['user', 'catalog', 'order', 'chat', 'audit'];
-const GRAPHQL_PACKAGES = ['graphql', 'graphql/*', 'type-graphql', '@apollo/*', 'graphql-*', '@graphql-tools/*', 'dataloader'];
+const GRAPHQL_PACKAGES = [
+  'graphql',
+  'graphql/*',
+  'type-graphql',
+  '@apollo/*',
+  'graphql-*',
+  '@graphql-tools/*',
+  'dataloader',
+];
 
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
@@ -35,6 +43,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
       'import-x/no-cycle': 'error',
+      // Prettier (npm run format) wraps code at 120 columns; this keeps comments within them too. A string or a URL
+      // may run longer: breaking it would make it harder to find.
+      'max-len': [
+        'error',
+        { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreRegExpLiterals: true },
+      ],
     },
   },
   {
@@ -47,24 +61,43 @@ export default tseslint.config(
     files: ['foundation/**/*.ts'],
     ignores: ['foundation/core/**', 'foundation/testkit/**', '**/*.test.ts'],
     rules: restrict([
-      { regex: '(^|/)(subgraphs|gateway|scripts)(/|$)', message: 'foundation/ imports no subgraph, gateway or script.' },
+      {
+        regex: '(^|/)(subgraphs|gateway|scripts)(/|$)',
+        message: 'foundation/ imports no subgraph, gateway or script.',
+      },
       { regex: '(^|/)testkit/', message: 'Only tests import the test kit.' },
     ]),
   },
   {
     files: ['foundation/**/*.test.ts', 'foundation/testkit/**/*.ts'],
-    rules: restrict([{ regex: '(^|/)(subgraphs|gateway|scripts)(/|$)', message: 'foundation/ imports no subgraph, gateway or script.' }]),
+    rules: restrict([
+      {
+        regex: '(^|/)(subgraphs|gateway|scripts)(/|$)',
+        message: 'foundation/ imports no subgraph, gateway or script.',
+      },
+    ]),
   },
   {
     files: ['foundation/core/**/*.ts'],
     rules: restrict([
-      { regex: '(^|/)(subgraphs|gateway|scripts)(/|$)', message: 'foundation/ imports no subgraph, gateway or script.' },
-      { regex: '^\\.\\./(?!\\.\\./contracts/)', message: 'foundation/core/ (what business code may use) depends on no other foundation folder.' },
+      {
+        regex: '(^|/)(subgraphs|gateway|scripts)(/|$)',
+        message: 'foundation/ imports no subgraph, gateway or script.',
+      },
+      {
+        regex: '^\\.\\./(?!\\.\\./contracts/)',
+        message: 'foundation/core/ (what business code may use) depends on no other foundation folder.',
+      },
     ]),
   },
   {
     files: ['gateway/**/*.ts'],
-    rules: restrict([{ regex: '(^|/)(subgraphs|scripts|migrations)(/|$)', message: 'The gateway meets subgraphs only through the supergraph.' }]),
+    rules: restrict([
+      {
+        regex: '(^|/)(subgraphs|scripts|migrations)(/|$)',
+        message: 'The gateway meets subgraphs only through the supergraph.',
+      },
+    ]),
   },
   // ESLint replaces a rule's options per matching block, so each layer's block repeats its subgraph's boundaries.
   ...SUBGRAPHS.flatMap((name) => {
@@ -84,8 +117,15 @@ export default tseslint.config(
         rules: restrict([
           ...boundaries,
           { group: [...GRAPHQL_PACKAGES, 'typeorm', 'pg'], message: 'Business code knows no GraphQL and no TypeORM.' },
-          { regex: '(^|/)(api|store)/', message: 'Business code declares the storage it needs; it imports neither api/ nor store/.' },
-          { regex: 'foundation/(?!core/|events/audit-)', message: 'Business code uses foundation/core/ (errors, ids, paging) and the audit entry and chain of foundation/events/, no other infrastructure.' },
+          {
+            regex: '(^|/)(api|store)/',
+            message: 'Business code declares the storage it needs; it imports neither api/ nor store/.',
+          },
+          {
+            regex: 'foundation/(?!core/|events/audit-)',
+            message:
+              'Business code uses foundation/core/ (errors, ids, paging) and the audit entry and chain of foundation/events/, no other infrastructure.',
+          },
         ]),
       },
       {
@@ -103,8 +143,13 @@ export default tseslint.config(
     files: SUBGRAPHS.map((name) => `schema/${name}.graphql`),
     languageOptions: {
       parser: graphql.parser,
-      // graphql-eslint keeps the first config it loads, so every subgraph is a project of one config; a file's project is the one whose schema it is.
-      parserOptions: { graphQLConfig: { projects: Object.fromEntries(SUBGRAPHS.map((name) => [name, { schema: `schema/${name}.graphql` }])) } },
+      // graphql-eslint keeps the first config it loads, so every subgraph is a project of one config; a file's project
+      // is the one whose schema it is.
+      parserOptions: {
+        graphQLConfig: {
+          projects: Object.fromEntries(SUBGRAPHS.map((name) => [name, { schema: `schema/${name}.graphql` }])),
+        },
+      },
     },
     plugins: { '@graphql-eslint': graphql },
     rules: {
@@ -138,11 +183,18 @@ export default tseslint.config(
     },
   },
   {
-    // The operator's command line changes data only through a subgraph's business layer (its rules and audit events apply).
+    // The operator's command line changes data only through a subgraph's business layer (its rules and audit events
+    // apply).
     files: ['cli/**/*.ts'],
     rules: restrict([
-      { regex: '(^|/)(gateway|scripts)/', message: 'The command line reaches services through their settings and databases, not the gateway or scripts.' },
-      { regex: '(^|/)subgraphs/[^/]+/api/', message: 'The command line uses a subgraph\'s business layer, never its GraphQL layer.' },
+      {
+        regex: '(^|/)(gateway|scripts)/',
+        message: 'The command line reaches services through their settings and databases, not the gateway or scripts.',
+      },
+      {
+        regex: '(^|/)subgraphs/[^/]+/api/',
+        message: "The command line uses a subgraph's business layer, never its GraphQL layer.",
+      },
     ]),
   },
   {

@@ -9,4 +9,3 @@ export const HOSTILE = [
   `{ categories { ${'name '.repeat(20000)}} }`,
 ];
 export const HOSTILE_SUBSCRIPTION = `subscription { messageAdded(conversationId: "x") { ${Array.from({ length: 500 }, (_, i) => `a${i}: id`).join(' ')} } }`;
-

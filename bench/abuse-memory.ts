@@ -15,19 +15,54 @@ import { HOSTILE, HOSTILE_SUBSCRIPTION } from './abuse-documents.js';
 
 const settings = loadSettings(
   {
-    docs: setting({ env: 'DOCS', doc: 'which hostile documents to send, by index in bench/abuse-documents.ts, comma-separated (default: all)', schema: z.string(), fallback: '' }),
+    docs: setting({
+      env: 'DOCS',
+      doc: 'which hostile documents to send, by index in bench/abuse-documents.ts, comma-separated (default: all)',
+      schema: z.string(),
+      fallback: '',
+    }),
     rounds: setting({ env: 'ROUNDS', doc: 'times each kind is sent', schema: positiveIntSchema, fallback: '1' }),
-    count: setting({ env: 'COUNT', doc: 'requests (or subscribe messages) per round', schema: positiveIntSchema, fallback: '100' }),
-    socket: setting({ env: 'SOCKET', doc: 'also send the hostile subscription on one socket', schema: booleanSchema, fallback: 'false' }),
-    snapshots: setting({ env: 'SNAPSHOTS', doc: "send SIGUSR2 to the gateway after each socket round (with BENCH_NODE_ARGS=--heapsnapshot-signal=SIGUSR2: a heap snapshot in the working directory)", schema: booleanSchema, fallback: 'false' }),
-    nodeArgs: setting({ env: 'BENCH_NODE_ARGS', doc: 'extra node flags for every process', schema: z.string(), fallback: '' }),
-    databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)', schema: z.string().optional() }),
+    count: setting({
+      env: 'COUNT',
+      doc: 'requests (or subscribe messages) per round',
+      schema: positiveIntSchema,
+      fallback: '100',
+    }),
+    socket: setting({
+      env: 'SOCKET',
+      doc: 'also send the hostile subscription on one socket',
+      schema: booleanSchema,
+      fallback: 'false',
+    }),
+    snapshots: setting({
+      env: 'SNAPSHOTS',
+      doc: 'send SIGUSR2 to the gateway after each socket round (with BENCH_NODE_ARGS=--heapsnapshot-signal=SIGUSR2: a heap snapshot in the working directory)',
+      schema: booleanSchema,
+      fallback: 'false',
+    }),
+    nodeArgs: setting({
+      env: 'BENCH_NODE_ARGS',
+      doc: 'extra node flags for every process',
+      schema: z.string(),
+      fallback: '',
+    }),
+    databaseUrl: setting({
+      env: 'DATABASE_URL',
+      doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
+      schema: z.string().optional(),
+    }),
   },
   process.argv.slice(2),
   process.env,
   'Fixup abuse memory probe',
 );
-const residentMb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!.split(/\s+/)[1]) / 1024;
+const residentMb = (pid: number) =>
+  Number(
+    readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'))!
+      .split(/\s+/)[1],
+  ) / 1024;
 let stack: Stack | undefined;
 try {
   stack = await startBenchStack({
@@ -40,7 +75,9 @@ try {
   const report = async (label: string) => {
     const heap = (await metricValue(gateway.admin, 'nodejs_heap_size_used_bytes')) / 1e6;
     const total = (await metricValue(gateway.admin, 'nodejs_heap_size_total_bytes')) / 1e6;
-    process.stdout.write(`${label.padEnd(22)} resident ${residentMb(gateway.pid).toFixed(0)} MB, heap used ${heap.toFixed(0)} MB of ${total.toFixed(0)} MB\n`);
+    process.stdout.write(
+      `${label.padEnd(22)} resident ${residentMb(gateway.pid).toFixed(0)} MB, heap used ${heap.toFixed(0)} MB of ${total.toFixed(0)} MB\n`,
+    );
   };
   await report('at rest');
   const count = settings.count;
@@ -54,26 +91,43 @@ try {
     await Promise.all(
       Array.from({ length: 4 }, async (_, n) => {
         for (let k = 0; k < count / 4; k++) {
-          const res = await fetch(stack!.endpoint, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${n + 1}` }, body: JSON.stringify({ query }) });
+          const res = await fetch(stack!.endpoint, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${n + 1}` },
+            body: JSON.stringify({ query }),
+          });
           await res.arrayBuffer();
         }
       }),
     );
     clearInterval(sampler);
-    await report(`doc ${i} (${query.length} B) ${((performance.now() - started) / count).toFixed(1)} ms/req, peak ${peak.toFixed(0)}`);
+    await report(
+      `doc ${i} (${query.length} B) ${((performance.now() - started) / count).toFixed(1)} ms/req, peak ${peak.toFixed(0)}`,
+    );
   }
   if (settings.socket) {
     for (let round = 0; round < rounds; round++) {
       let peak = 0;
       const sampler = setInterval(() => (peak = Math.max(peak, residentMb(gateway.pid))), 50);
       const started = performance.now();
-      const client = createClient({ url: stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+      const client = createClient({
+        url: stack.endpoint.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+      });
       for (let k = 0; k < count; k++) {
-        await new Promise<void>((resolve) => client.subscribe({ query: HOSTILE_SUBSCRIPTION }, { next: () => {}, error: () => resolve(), complete: () => resolve() }));
+        await new Promise<void>((resolve) =>
+          client.subscribe(
+            { query: HOSTILE_SUBSCRIPTION },
+            { next: () => {}, error: () => resolve(), complete: () => resolve() },
+          ),
+        );
       }
       await client.dispose();
       clearInterval(sampler);
-      await report(`socket (${HOSTILE_SUBSCRIPTION.length} B) ${((performance.now() - started) / count).toFixed(1)} ms/msg, peak ${peak.toFixed(0)}`);
+      await report(
+        `socket (${HOSTILE_SUBSCRIPTION.length} B) ${((performance.now() - started) / count).toFixed(1)} ms/msg, peak ${peak.toFixed(0)}`,
+      );
       if (settings.snapshots) {
         process.kill(gateway.pid, 'SIGUSR2');
         await new Promise((r) => setTimeout(r, 8000));

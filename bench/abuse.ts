@@ -18,12 +18,41 @@ import { HOSTILE, HOSTILE_SUBSCRIPTION } from './abuse-documents.js';
 
 const settings = loadSettings(
   {
-    duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of each phase', schema: positiveIntSchema, fallback: '10' }),
-    rate: setting({ env: 'BENCH_RATE', doc: 'legitimate requests per second', schema: positiveIntSchema, fallback: '2' }),
-    abusers: setting({ env: 'BENCH_ABUSERS', doc: 'HTTP clients sending over-limit documents back to back', schema: z.coerce.number().int().min(0), fallback: '4' }),
-    socketAbusers: setting({ env: 'BENCH_SOCKET_ABUSERS', doc: 'socket clients sending over-limit subscriptions back to back', schema: z.coerce.number().int().min(0), fallback: '1' }),
-    nodeArgs: setting({ env: 'BENCH_NODE_ARGS', doc: 'extra node flags for every process (e.g. --max-semi-space-size=32)', schema: z.string(), fallback: '' }),
-    databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)', schema: z.string().optional() }),
+    duration: setting({
+      env: 'BENCH_DURATION_SECONDS',
+      doc: 'seconds of each phase',
+      schema: positiveIntSchema,
+      fallback: '10',
+    }),
+    rate: setting({
+      env: 'BENCH_RATE',
+      doc: 'legitimate requests per second',
+      schema: positiveIntSchema,
+      fallback: '2',
+    }),
+    abusers: setting({
+      env: 'BENCH_ABUSERS',
+      doc: 'HTTP clients sending over-limit documents back to back',
+      schema: z.coerce.number().int().min(0),
+      fallback: '4',
+    }),
+    socketAbusers: setting({
+      env: 'BENCH_SOCKET_ABUSERS',
+      doc: 'socket clients sending over-limit subscriptions back to back',
+      schema: z.coerce.number().int().min(0),
+      fallback: '1',
+    }),
+    nodeArgs: setting({
+      env: 'BENCH_NODE_ARGS',
+      doc: 'extra node flags for every process (e.g. --max-semi-space-size=32)',
+      schema: z.string(),
+      fallback: '',
+    }),
+    databaseUrl: setting({
+      env: 'DATABASE_URL',
+      doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
+      schema: z.string().optional(),
+    }),
   },
   process.argv.slice(2),
   process.env,
@@ -33,10 +62,19 @@ const settings = loadSettings(
 const ORDERS = readFileSync(new URL('../../schema/operations/orders.graphql', import.meta.url), 'utf8');
 const say = (text: string) => process.stdout.write(text + '\n');
 
-async function post(stack: Stack, body: unknown, token?: string, address = '198.51.100.1'): Promise<{ status: number; json: any }> {
+async function post(
+  stack: Stack,
+  body: unknown,
+  token?: string,
+  address = '198.51.100.1',
+): Promise<{ status: number; json: any }> {
   const res = await fetch(stack.endpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': address, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      'x-forwarded-for': address,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify(body),
   });
   return { status: res.status, json: await res.json() };
@@ -50,7 +88,9 @@ function cpuMs(pid: number): number {
 
 /** residentMb is a process's resident memory, from /proc. */
 function residentMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
@@ -83,27 +123,49 @@ async function phase(stack: Stack, tokens: { customer: string; provider: string 
     ? [
         ...Array.from({ length: settings.abusers }, async (_, n) => {
           for (let i = 0; running; i++) {
-            await post(stack, { query: HOSTILE[(i + n) % HOSTILE.length] }, undefined, `203.0.113.${n + 1}`).catch(() => undefined);
+            await post(stack, { query: HOSTILE[(i + n) % HOSTILE.length] }, undefined, `203.0.113.${n + 1}`).catch(
+              () => undefined,
+            );
             abusive++;
           }
         }),
         ...Array.from({ length: settings.socketAbusers }, async () => {
-          const client = createClient({ url: stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${tokens.customer}` } });
+          const client = createClient({
+            url: stack.endpoint.replace(/^http/, 'ws'),
+            webSocketImpl: WebSocket,
+            retryAttempts: 0,
+            connectionParams: { authorization: `Bearer ${tokens.customer}` },
+          });
           while (running) {
-            await new Promise<void>((resolve) => client.subscribe({ query: HOSTILE_SUBSCRIPTION }, { next: () => {}, error: () => resolve(), complete: () => resolve() }));
+            await new Promise<void>((resolve) =>
+              client.subscribe(
+                { query: HOSTILE_SUBSCRIPTION },
+                { next: () => {}, error: () => resolve(), complete: () => resolve() },
+              ),
+            );
             abusive++;
           }
           await client.dispose();
         }),
       ]
     : [];
-  // Legitimate traffic at a fixed rate, whatever the answers' latency (an open loop, so a slow answer does not slow the offered load).
+  // Legitimate traffic at a fixed rate, whatever the answers' latency (an open loop, so a slow answer does not slow the
+  // offered load).
   for (let i = 0; Date.now() < deadline; i++) {
     const dashboard = i % 2 === 0;
     inFlight.push(
       (async () => {
         const started = performance.now();
-        const res = await post(stack, { query: ORDERS, operationName: dashboard ? 'CustomerDashboard' : 'MatchingOrders', variables: { first: 20 } }, dashboard ? tokens.customer : tokens.provider, '192.0.2.10');
+        const res = await post(
+          stack,
+          {
+            query: ORDERS,
+            operationName: dashboard ? 'CustomerDashboard' : 'MatchingOrders',
+            variables: { first: 20 },
+          },
+          dashboard ? tokens.customer : tokens.provider,
+          '192.0.2.10',
+        );
         latencies.push(performance.now() - started);
         if (res.json.errors) legitErrors++;
       })(),
@@ -118,49 +180,102 @@ async function phase(stack: Stack, tokens: { customer: string; provider: string 
   const cpu = totalCpu(stack) - cpuBefore;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { p50: q(0.5), p99: q(0.99), legit: latencies.length, legitErrors, abusive, cpuMsPerLegit: cpu / latencies.length, peakMb };
+  return {
+    p50: q(0.5),
+    p99: q(0.99),
+    legit: latencies.length,
+    legitErrors,
+    abusive,
+    cpuMsPerLegit: cpu / latencies.length,
+    peakMb,
+  };
 }
 
 let stack: Stack | undefined;
 try {
-  say('Starting Fixup for the abuse benchmark (rate limits raised, so that every hostile document reaches the checker)…');
+  say(
+    'Starting Fixup for the abuse benchmark (rate limits raised, so that every hostile document reaches the checker)…',
+  );
   stack = await startBenchStack({
     name: 'abuse',
     databaseUrl: settings.databaseUrl,
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
-    env: { ...GENEROUS_RATE_LIMITS, GATEWAY_TRUST_PROXY: 'loopback', LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
+    env: {
+      ...GENEROUS_RATE_LIMITS,
+      GATEWAY_TRUST_PROXY: 'loopback',
+      LOG_LEVEL: 'warn',
+      CATALOG_SEED_DEMO: 'false',
+      USER_RATE_LIMIT_IP: '100000',
+    },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
   const register = async (role: string) => {
     const email = `${role.toLowerCase()}-${randomBytes(4).toString('hex')}@bench.example`;
-    const res = await post(stack!, { query: `mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }`, variables: { i: { email, password: 'bench password 123', displayName: `Bench ${role}`, role } } });
+    const res = await post(stack!, {
+      query: `mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }`,
+      variables: { i: { email, password: 'bench password 123', displayName: `Bench ${role}`, role } },
+    });
     return { id: res.json.data.register.user.id as string, token: res.json.data.register.accessToken as string };
   };
   const customer = await register('CUSTOMER');
   const provider = await register('PROVIDER');
   await sql(stack.adminUrl, db('catalog'), `INSERT INTO categories (id, name) VALUES (gen_random_uuid(), 'Bench')`);
-  await sql(stack.adminUrl, db('catalog'), `INSERT INTO services (id, category_id, name, description) SELECT gen_random_uuid(), c.id, 'Service ' || i, 'About ' || i FROM categories c, generate_series(1, 10) i`);
-  const services = ((await sql(stack.adminUrl, db('catalog'), `SELECT id FROM services ORDER BY id`)) as { id: string }[]).map((s) => s.id);
-  await sql(stack.adminUrl, db('catalog'), `INSERT INTO skills (provider_id, service_id) SELECT $1, s FROM unnest($2::uuid[]) s`, [provider.id, services]);
-  await sql(stack.adminUrl, db('order'), `INSERT INTO orders (id, customer_id, service_id, description) SELECT gen_random_uuid(), $1, ($2::uuid[])[1 + i % 10], 'Order ' || i FROM generate_series(1, 20) i`, [customer.id, services]);
-  await sql(stack.adminUrl, db('order'), `INSERT INTO offers (id, order_id, provider_id, price_cents, currency) SELECT gen_random_uuid(), id, $1, 1000, 'EUR' FROM orders`, [provider.id]);
+  await sql(
+    stack.adminUrl,
+    db('catalog'),
+    `INSERT INTO services (id, category_id, name, description) SELECT gen_random_uuid(), c.id, 'Service ' || i, 'About ' || i FROM categories c, generate_series(1, 10) i`,
+  );
+  const services = (
+    (await sql(stack.adminUrl, db('catalog'), `SELECT id FROM services ORDER BY id`)) as { id: string }[]
+  ).map((s) => s.id);
+  await sql(
+    stack.adminUrl,
+    db('catalog'),
+    `INSERT INTO skills (provider_id, service_id) SELECT $1, s FROM unnest($2::uuid[]) s`,
+    [provider.id, services],
+  );
+  await sql(
+    stack.adminUrl,
+    db('order'),
+    `INSERT INTO orders (id, customer_id, service_id, description) SELECT gen_random_uuid(), $1, ($2::uuid[])[1 + i % 10], 'Order ' || i FROM generate_series(1, 20) i`,
+    [customer.id, services],
+  );
+  await sql(
+    stack.adminUrl,
+    db('order'),
+    `INSERT INTO offers (id, order_id, provider_id, price_cents, currency) SELECT gen_random_uuid(), id, $1, 1000, 'EUR' FROM orders`,
+    [provider.id],
+  );
   const atRest: Record<string, number> = Object.fromEntries(stack.services.map((s) => [s.name, residentMb(s.pid)]));
   const tokens = { customer: customer.token, provider: provider.token };
   await phase(stack, tokens, false); // warm-up: plans, caches, JIT
   say(`Phase 1: legitimate traffic alone, ${settings.rate} req/s for ${settings.duration} s…`);
   const alone = await phase(stack, tokens, false);
-  say(`Phase 2: the same, while ${settings.abusers} HTTP clients and ${settings.socketAbusers} sockets send over-limit documents back to back…`);
+  say(
+    `Phase 2: the same, while ${settings.abusers} HTTP clients and ${settings.socketAbusers} sockets send over-limit documents back to back…`,
+  );
   const attacked = await phase(stack, tokens, true);
   say('');
   say('(measured on a shared 2-core machine; figures vary from run to run)');
-  say('| phase | legitimate requests | errors | p50 | p99 | abusive requests answered | CPU ms per legitimate request, all processes |');
+  say(
+    '| phase | legitimate requests | errors | p50 | p99 | abusive requests answered | CPU ms per legitimate request, all processes |',
+  );
   say('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const [name, p] of [['alone', alone], ['under abuse', attacked]] as const) {
-    say(`| ${name} | ${p.legit} | ${p.legitErrors} | ${p.p50.toFixed(1)} ms | ${p.p99.toFixed(1)} ms | ${p.abusive} | ${p.cpuMsPerLegit.toFixed(1)} |`);
+  for (const [name, p] of [
+    ['alone', alone],
+    ['under abuse', attacked],
+  ] as const) {
+    say(
+      `| ${name} | ${p.legit} | ${p.legitErrors} | ${p.p50.toFixed(1)} ms | ${p.p99.toFixed(1)} ms | ${p.abusive} | ${p.cpuMsPerLegit.toFixed(1)} |`,
+    );
   }
   say(`p99 under abuse / alone: ${(attacked.p99 / alone.p99).toFixed(2)} (target at most 1.5)`);
-  say(`memory growth past rest (MB, peak during abuse − at rest; target at most 50): ${stack.services.map((s) => `${s.name} ${(attacked.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`);
-  say(`for comparison, legitimate traffic alone (MB, peak − at rest): ${stack.services.map((s) => `${s.name} ${(alone.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`);
+  say(
+    `memory growth past rest (MB, peak during abuse − at rest; target at most 50): ${stack.services.map((s) => `${s.name} ${(attacked.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`,
+  );
+  say(
+    `for comparison, legitimate traffic alone (MB, peak − at rest): ${stack.services.map((s) => `${s.name} ${(alone.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`,
+  );
 } finally {
   await stack?.stop();
 }

@@ -1,4 +1,5 @@
-// npm run bench:chat -- [--conversations=500] [--rate=100] [--duration=15] [--slow-readers=4] [--broker=postgres|nats] [--batch-ms=3] [--watchers=0]
+// npm run bench:chat -- [--conversations=500] [--rate=100] [--duration=15] [--slow-readers=4] [--broker=postgres|nats]
+// [--batch-ms=3] [--watchers=0]
 // The full run of the issue's targets: --conversations=5000 --rate=500 --duration=60 (10,000 subscriptions).
 // Opens two graphql-ws clients per conversation (customer and provider)
 // through the gateway, confirms each is live, sends messages at a fixed rate,
@@ -25,15 +26,59 @@ import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
 const settings = loadSettings(
   {
-    conversations: setting({ env: 'BENCH_CONVERSATIONS', doc: 'conversations, each with both participants subscribed (the full run: 5000)', schema: positiveIntSchema, fallback: '500' }),
-    rate: setting({ env: 'BENCH_RATE', doc: 'messages sent per second (the full run: 500)', schema: positiveIntSchema, fallback: '100' }),
-    duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of sending (the full run: 60)', schema: positiveIntSchema, fallback: '15' }),
-    slowReaders: setting({ env: 'BENCH_SLOW_READERS', doc: 'extra subscribers that stop reading their socket, on conversations that get large messages', schema: z.coerce.number().int().min(0), fallback: '4' }),
-    broker: setting({ env: 'BENCH_BROKER', doc: 'fan-out between chat processes: postgres (LISTEN/NOTIFY) or nats (JetStream at NATS_URL)', schema: z.enum(['postgres', 'nats']), fallback: 'postgres' }),
-    natsUrl: setting({ env: 'NATS_URL', doc: 'the NATS server for --broker=nats', schema: z.string(), fallback: 'nats://127.0.0.1:4222' }),
-    batchMs: setting({ env: 'BENCH_BATCH_MS', doc: "the gateway's GATEWAY_SUBSCRIPTIONS_BATCH_MS (0: follow-up fetches not batched)", schema: z.coerce.number().int().min(0), fallback: '3' }),
-    watchers: setting({ env: 'BENCH_WATCHERS', doc: 'admins who each follow every conversation (one caller with many subscriptions, whose events batching can merge)', schema: z.coerce.number().int().min(0), fallback: '0' }),
-    databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run, whose CPU is then counted too)', schema: z.string().optional() }),
+    conversations: setting({
+      env: 'BENCH_CONVERSATIONS',
+      doc: 'conversations, each with both participants subscribed (the full run: 5000)',
+      schema: positiveIntSchema,
+      fallback: '500',
+    }),
+    rate: setting({
+      env: 'BENCH_RATE',
+      doc: 'messages sent per second (the full run: 500)',
+      schema: positiveIntSchema,
+      fallback: '100',
+    }),
+    duration: setting({
+      env: 'BENCH_DURATION_SECONDS',
+      doc: 'seconds of sending (the full run: 60)',
+      schema: positiveIntSchema,
+      fallback: '15',
+    }),
+    slowReaders: setting({
+      env: 'BENCH_SLOW_READERS',
+      doc: 'extra subscribers that stop reading their socket, on conversations that get large messages',
+      schema: z.coerce.number().int().min(0),
+      fallback: '4',
+    }),
+    broker: setting({
+      env: 'BENCH_BROKER',
+      doc: 'fan-out between chat processes: postgres (LISTEN/NOTIFY) or nats (JetStream at NATS_URL)',
+      schema: z.enum(['postgres', 'nats']),
+      fallback: 'postgres',
+    }),
+    natsUrl: setting({
+      env: 'NATS_URL',
+      doc: 'the NATS server for --broker=nats',
+      schema: z.string(),
+      fallback: 'nats://127.0.0.1:4222',
+    }),
+    batchMs: setting({
+      env: 'BENCH_BATCH_MS',
+      doc: "the gateway's GATEWAY_SUBSCRIPTIONS_BATCH_MS (0: follow-up fetches not batched)",
+      schema: z.coerce.number().int().min(0),
+      fallback: '3',
+    }),
+    watchers: setting({
+      env: 'BENCH_WATCHERS',
+      doc: 'admins who each follow every conversation (one caller with many subscriptions, whose events batching can merge)',
+      schema: z.coerce.number().int().min(0),
+      fallback: '0',
+    }),
+    databaseUrl: setting({
+      env: 'DATABASE_URL',
+      doc: 'PostgreSQL superuser URL (default: an embedded server made for the run, whose CPU is then counted too)',
+      schema: z.string().optional(),
+    }),
   },
   process.argv.slice(2),
   process.env,
@@ -49,7 +94,8 @@ class BenchSocket extends WebSocket {
   }
 }
 
-const resident = async (stack: Stack, name: string) => (await metricValue(stack.adminOf(name), 'process_resident_memory_bytes')) / 1024;
+const resident = async (stack: Stack, name: string) =>
+  (await metricValue(stack.adminOf(name), 'process_resident_memory_bytes')) / 1024;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-chat-'));
 chmodSync(dataDir, 0o755);
@@ -86,21 +132,51 @@ try {
   say(`Making ${n} conversations (${2 * n} users)…`);
   const customers = Array.from({ length: n }, () => randomUUID());
   const providers = Array.from({ length: n }, () => randomUUID());
-  await sql(stack.adminUrl, db('user'), `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@bench.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`, [customers, 'CUSTOMER']);
-  await sql(stack.adminUrl, db('user'), `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@bench.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`, [providers, 'PROVIDER']);
+  await sql(
+    stack.adminUrl,
+    db('user'),
+    `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@bench.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`,
+    [customers, 'CUSTOMER'],
+  );
+  await sql(
+    stack.adminUrl,
+    db('user'),
+    `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@bench.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`,
+    [providers, 'PROVIDER'],
+  );
   const orders = customers.map(() => randomUUID());
-  await sql(stack.adminUrl, db('order'), `INSERT INTO orders (id, customer_id, service_id, description) SELECT o, c, gen_random_uuid(), 'Bench order' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, c)`, [orders, customers]);
+  await sql(
+    stack.adminUrl,
+    db('order'),
+    `INSERT INTO orders (id, customer_id, service_id, description) SELECT o, c, gen_random_uuid(), 'Bench order' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, c)`,
+    [orders, customers],
+  );
   const conversations = orders.map(() => randomUUID());
-  await sql(stack.adminUrl, db('chat'), `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[])`, [conversations, orders, customers, providers]);
+  await sql(
+    stack.adminUrl,
+    db('chat'),
+    `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[])`,
+    [conversations, orders, customers, providers],
+  );
 
   // Load generation signs access tokens with the development key instead of hashing a password per user.
-  const key = (JSON.parse(readFileSync(join(dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] }).keys[0]!;
+  const key = (JSON.parse(readFileSync(join(dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
+    .keys[0]!;
   const signingKey = await importJWK(key, 'EdDSA');
   const token = (id: string, role: string) =>
-    new SignJWT({ roles: [role], ver: 0 }).setProtectedHeader({ alg: 'EdDSA', kid: key.kid! }).setIssuer('fixup-user').setAudience('fixup').setSubject(id).setIssuedAt().setJti(randomUUID()).setExpirationTime('2h').sign(signingKey);
+    new SignJWT({ roles: [role], ver: 0 })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid! })
+      .setIssuer('fixup-user')
+      .setAudience('fixup')
+      .setSubject(id)
+      .setIssuedAt()
+      .setJti(randomUUID())
+      .setExpirationTime('2h')
+      .sign(signingKey);
 
   const wsUrl = stack.endpoint.replace(/^http/, 'ws');
-  const query = 'subscription($c: ID!) { messageAdded(conversationId: $c) { id body sentAt sender { id displayName } conversation { id order { id status } } } }';
+  const query =
+    'subscription($c: ID!) { messageAdded(conversationId: $c) { id body sentAt sender { id displayName } conversation { id order { id status } } } }';
   const sentAt = new Map<string, number>();
   const seen: Set<string>[] = [];
   const latencies: number[] = [];
@@ -121,46 +197,56 @@ try {
     return client;
   };
   let retriedAtStart = 0;
-  const subscribe = (id: string, role: string, conversation: string, onClosed?: (code: number) => void, onOpen?: (socket: WebSocket) => void, shared?: Client, slow = false) =>
+  const subscribe = (
+    id: string,
+    role: string,
+    conversation: string,
+    onClosed?: (code: number) => void,
+    onOpen?: (socket: WebSocket) => void,
+    shared?: Client,
+    slow = false,
+  ) =>
     (shared ? Promise.resolve('') : token(id, role)).then((jwt) => {
       const subscriber = seen.length;
       seen.push(new Set());
       const client = shared ?? connect(jwt, onClosed, onOpen);
       let failedAtStart = false;
-      const start = () => client.subscribe<{ messageAdded: { id: string; body: string } }>(
-        { query, variables: { c: conversation } },
-        {
-          next: (v) => {
-            if (!v.data) {
-              // Refused before its first event (chat overloaded while thousands subscribe at once): subscribed again, as a client would.
-              if (!warmed.has(subscriber) && !slow) {
-                failedAtStart = true;
+      const start = () =>
+        client.subscribe<{ messageAdded: { id: string; body: string } }>(
+          { query, variables: { c: conversation } },
+          {
+            next: (v) => {
+              if (!v.data) {
+                // Refused before its first event (chat overloaded while thousands subscribe at once): subscribed again,
+                // as a client would.
+                if (!warmed.has(subscriber) && !slow) {
+                  failedAtStart = true;
+                  return;
+                }
+                errors++;
+                firstError ||= JSON.stringify(v.errors).slice(0, 300);
                 return;
               }
+              const { id, body } = v.data.messageAdded;
+              if (body.startsWith('warm-up')) return void warmed.add(subscriber);
+              if (seen[subscriber]!.has(id)) return void duplicated++;
+              seen[subscriber]!.add(id);
+              received++;
+              const at = sentAt.get(id);
+              if (at !== undefined) latencies.push(Math.max(0, performance.now() - at));
+            },
+            error: (err) => {
               errors++;
-              firstError ||= JSON.stringify(v.errors).slice(0, 300);
-              return;
-            }
-            const { id, body } = v.data.messageAdded;
-            if (body.startsWith('warm-up')) return void warmed.add(subscriber);
-            if (seen[subscriber]!.has(id)) return void duplicated++;
-            seen[subscriber]!.add(id);
-            received++;
-            const at = sentAt.get(id);
-            if (at !== undefined) latencies.push(Math.max(0, performance.now() - at));
+              firstError ||= JSON.stringify(err).slice(0, 300);
+            },
+            complete: () => {
+              if (!failedAtStart) return;
+              failedAtStart = false;
+              retriedAtStart++;
+              setTimeout(start, 1000);
+            },
           },
-          error: (err) => {
-            errors++;
-            firstError ||= JSON.stringify(err).slice(0, 300);
-          },
-          complete: () => {
-            if (!failedAtStart) return;
-            failedAtStart = false;
-            retriedAtStart++;
-            setTimeout(start, 1000);
-          },
-        },
-      );
+        );
       start();
       return subscriber;
     });
@@ -184,48 +270,75 @@ try {
     fetch(stack!.endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` },
-      body: JSON.stringify({ query: 'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }', variables: { c: conversations[i], b: body } }),
+      body: JSON.stringify({
+        query: 'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }',
+        variables: { c: conversations[i], b: body },
+      }),
     })
       .then((r) => r.json() as Promise<{ data?: { sendMessage: { id: string } } }>)
       .catch(() => ({}) as { data?: { sendMessage: { id: string } } });
   // Warm-up: one message per conversation, until every subscriber has had one, so that every subscription is live.
   for (let round = 0; warmed.size < 2 * n && round < 30; round++) {
     const missing = [...Array(n).keys()].filter((i) => !warmed.has(i * 2) || !warmed.has(i * 2 + 1));
-    for (let k = 0; k < missing.length; k += 50) await Promise.all(missing.slice(k, k + 50).map((i) => sendTo(i, `warm-up ${round}`)));
+    for (let k = 0; k < missing.length; k += 50)
+      await Promise.all(missing.slice(k, k + 50).map((i) => sendTo(i, `warm-up ${round}`)));
     await sleep(1000);
   }
   await sleep(2000);
   const live = { gateway: await resident(stack, 'gateway'), chat: await resident(stack, 'chat') };
   const perSubscription = (name: 'gateway' | 'chat') => ((live[name] - rest[name]) / (2 * n)).toFixed(1);
   say(`  ${2 * n} subscriptions live (${warmed.size} confirmed) in ${((Date.now() - opened) / 1000).toFixed(1)} s`);
-  say(`  memory per subscription: gateway ${perSubscription('gateway')} KB (${(live.gateway / 1024).toFixed(0)} MB resident), chat ${perSubscription('chat')} KB (${(live.chat / 1024).toFixed(0)} MB resident)`);
+  say(
+    `  memory per subscription: gateway ${perSubscription('gateway')} KB (${(live.gateway / 1024).toFixed(0)} MB resident), chat ${perSubscription('chat')} KB (${(live.chat / 1024).toFixed(0)} MB resident)`,
+  );
 
-  // Watchers are admins who each follow every conversation over a few sockets: one caller whose events batching can merge.
+  // Watchers are admins who each follow every conversation over a few sockets: one caller whose events batching can
+  // merge.
   const watchers = settings.watchers;
   if (watchers > 0) {
     const admins = Array.from({ length: watchers }, () => randomUUID());
-    await sql(stack.adminUrl, db('user'), `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@bench.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`, [admins, 'ADMIN']);
+    await sql(
+      stack.adminUrl,
+      db('user'),
+      `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@bench.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`,
+      [admins, 'ADMIN'],
+    );
     const watcherSubscribers: number[] = [];
     for (const admin of admins) {
       const jwt = await token(admin, 'ADMIN');
       for (let c = 0; c < n; c += 1000) {
         const client = connect(jwt);
-        for (let k = c; k < Math.min(n, c + 1000); k++) watcherSubscribers.push(await subscribe(admin, 'ADMIN', conversations[k]!, undefined, undefined, client));
+        for (let k = c; k < Math.min(n, c + 1000); k++)
+          watcherSubscribers.push(await subscribe(admin, 'ADMIN', conversations[k]!, undefined, undefined, client));
       }
     }
     for (let round = 0; watcherSubscribers.some((s) => !warmed.has(s)) && round < 30; round++) {
-      const missing = [...Array(n).keys()].filter((i) => admins.some((_, a) => !warmed.has(watcherSubscribers[a * n + i]!)));
-      for (let k = 0; k < missing.length; k += 50) await Promise.all(missing.slice(k, k + 50).map((i) => sendTo(i, `warm-up watchers ${round}`)));
+      const missing = [...Array(n).keys()].filter((i) =>
+        admins.some((_, a) => !warmed.has(watcherSubscribers[a * n + i]!)),
+      );
+      for (let k = 0; k < missing.length; k += 50)
+        await Promise.all(missing.slice(k, k + 50).map((i) => sendTo(i, `warm-up watchers ${round}`)));
       await sleep(1000);
     }
-    say(`  ${watchers} watcher(s) follow every conversation (${watcherSubscribers.filter((s) => warmed.has(s)).length} of ${watchers * n} confirmed)`);
+    say(
+      `  ${watchers} watcher(s) follow every conversation (${watcherSubscribers.filter((s) => warmed.has(s)).length} of ${watchers * n} confirmed)`,
+    );
   }
 
-  // Slow readers follow the first few conversations and stop reading their socket; those conversations also get large messages.
+  // Slow readers follow the first few conversations and stop reading their socket; those conversations also get large
+  // messages.
   const slowClosed: number[] = [];
   const slowSockets: WebSocket[] = [];
   for (let i = 0; i < slowCount; i++) {
-    await subscribe(customers[i % n]!, 'CUSTOMER', conversations[i % n]!, (code) => slowClosed.push(code), (socket) => slowSockets.push(socket), undefined, true);
+    await subscribe(
+      customers[i % n]!,
+      'CUSTOMER',
+      conversations[i % n]!,
+      (code) => slowClosed.push(code),
+      (socket) => slowSockets.push(socket),
+      undefined,
+      true,
+    );
   }
   await sleep(1000);
   for (const socket of slowSockets) (socket as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -235,8 +348,18 @@ try {
   let sent = 0;
   let failed = 0;
   const inFlight: Promise<void>[] = [];
-  // The follow-up fetches (sender from user, order status from order) are the anonymous operations those subgraphs answer.
-  const fetches = () => Promise.all(['user', 'order'].map((name) => metricValue(stack!.services.find((s) => s.name === name)!.url, 'fixup_graphql_operation_duration_seconds_count', 'operation="anonymous",outcome="ok"')));
+  // The follow-up fetches (sender from user, order status from order) are the anonymous operations those subgraphs
+  // answer.
+  const fetches = () =>
+    Promise.all(
+      ['user', 'order'].map((name) =>
+        metricValue(
+          stack!.services.find((s) => s.name === name)!.url,
+          'fixup_graphql_operation_duration_seconds_count',
+          'operation="anonymous",outcome="ok"',
+        ),
+      ),
+    );
   const fetchesStart = await fetches();
   const cpuStart = cpuBefore();
   const started = performance.now();
@@ -268,15 +391,30 @@ try {
   const slowReceived = [...slowSubscribers].reduce((sum, s) => sum + (seen[s]?.size ?? 0), 0);
   const fastReceived = received - slowReceived;
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1) : '-');
+  const q = (p: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1) : '-';
   const cpu = cpuEnd.servers - cpuStart.servers;
   say('');
-  say(`machine: ${settings.conversations} conversations, ${2 * n + watchers * n} subscriptions (${watchers} watchers), broker ${settings.broker}, batch ${settings.batchMs} ms; shared 2-core machine (other work ran at the same time), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  say(`sent ${sent} in ${settings.duration} s (${failed} failed); deliveries expected ${expected}, received ${fastReceived}, lost ${Math.max(0, expected - fastReceived)}, duplicated ${duplicated}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}`);
-  say(`delivery latency after sendMessage returned: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.length ? latencies[latencies.length - 1]!.toFixed(1) : '-'} ms`);
-  say(`CPU over every server process: ${cpu.toFixed(0)} ms in ${((cpuEnd.at - cpuStart.at) / 1000).toFixed(1)} s, ${(cpu / Math.max(1, fastReceived)).toFixed(2)} ms per delivered message${settings.databaseUrl ? ' (PostgreSQL at DATABASE_URL not counted)' : ''}`);
-  say(`follow-up fetches while sending: user ${fetchesEnd[0]! - fetchesStart[0]!}, order ${fetchesEnd[1]! - fetchesStart[1]!} (${((fetchesEnd[0]! - fetchesStart[0]! + fetchesEnd[1]! - fetchesStart[1]!) / Math.max(1, fastReceived)).toFixed(2)} per delivered message)`);
-  say(`slow readers: ${slowCount}, closed with 4008: ${slowClosedCount}; subscriptions refused at their start (chat overloaded) and made again: ${retriedAtStart}`);
+  say(
+    `machine: ${settings.conversations} conversations, ${2 * n + watchers * n} subscriptions (${watchers} watchers), broker ${settings.broker}, batch ${settings.batchMs} ms; shared 2-core machine (other work ran at the same time), load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  say(
+    `sent ${sent} in ${settings.duration} s (${failed} failed); deliveries expected ${expected}, received ${fastReceived}, lost ${Math.max(0, expected - fastReceived)}, duplicated ${duplicated}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}`,
+  );
+  say(
+    `delivery latency after sendMessage returned: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.length ? latencies[latencies.length - 1]!.toFixed(1) : '-'} ms`,
+  );
+  say(
+    `CPU over every server process: ${cpu.toFixed(0)} ms in ${((cpuEnd.at - cpuStart.at) / 1000).toFixed(1)} s, ${(cpu / Math.max(1, fastReceived)).toFixed(2)} ms per delivered message${settings.databaseUrl ? ' (PostgreSQL at DATABASE_URL not counted)' : ''}`,
+  );
+  say(
+    `follow-up fetches while sending: user ${fetchesEnd[0]! - fetchesStart[0]!}, order ${fetchesEnd[1]! - fetchesStart[1]!} (${((fetchesEnd[0]! - fetchesStart[0]! + fetchesEnd[1]! - fetchesStart[1]!) / Math.max(1, fastReceived)).toFixed(2)} per delivered message)`,
+  );
+  say(
+    `slow readers: ${slowCount}, closed with 4008: ${slowClosedCount}; subscriptions refused at their start (chat overloaded) and made again: ${retriedAtStart}`,
+  );
   say(`memory per subscription: gateway ${perSubscription('gateway')} KB, chat ${perSubscription('chat')} KB`);
 } finally {
   await Promise.all(clients.map((c) => c.dispose()));

@@ -30,12 +30,29 @@ interface Review {
   productUpc: string;
 }
 
-const USERS: User[] = Array.from({ length: 10 }, (_, i) => ({ id: String(i + 1), name: `User ${i + 1}`, username: `user${i + 1}`, birthday: 1_000_000 + i }));
-const PRODUCTS: Product[] = Array.from({ length: 10 }, (_, i) => ({ upc: String(i + 1), name: `Product ${i + 1}`, price: 100 * (i + 1), weight: 10 + i, inStock: i % 3 !== 0 }));
+const USERS: User[] = Array.from({ length: 10 }, (_, i) => ({
+  id: String(i + 1),
+  name: `User ${i + 1}`,
+  username: `user${i + 1}`,
+  birthday: 1_000_000 + i,
+}));
+const PRODUCTS: Product[] = Array.from({ length: 10 }, (_, i) => ({
+  upc: String(i + 1),
+  name: `Product ${i + 1}`,
+  price: 100 * (i + 1),
+  weight: 10 + i,
+  inStock: i % 3 !== 0,
+}));
 // Four reviews per product, four per user: enough nesting for the heavy query to fan out as in the original.
-const REVIEWS: Review[] = Array.from({ length: 40 }, (_, i) => ({ id: String(i + 1), body: `Review ${i + 1} of product ${(i % 10) + 1}`, authorId: String((Math.floor(i / 4) % 10) + 1), productUpc: String((i % 10) + 1) }));
+const REVIEWS: Review[] = Array.from({ length: 40 }, (_, i) => ({
+  id: String(i + 1),
+  body: `Review ${i + 1} of product ${(i % 10) + 1}`,
+  authorId: String((Math.floor(i / 4) % 10) + 1),
+  productUpc: String((i % 10) + 1),
+}));
 
-const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
+const LINK =
+  'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external", "@requires", "@provides"])';
 
 /** SUBGRAPHS are the benchmark's subgraph schemas with their resolvers over the data above. */
 export const SUBGRAPHS: Record<string, { typeDefs: string; resolvers: Record<string, unknown> }> = {
@@ -44,7 +61,11 @@ export const SUBGRAPHS: Record<string, { typeDefs: string; resolvers: Record<str
       type Query { me: User  user(id: ID!): User  users: [User] }
       type User @key(fields: "id") { id: ID!  name: String  username: String @shareable  birthday: Int }`,
     resolvers: {
-      Query: { me: () => USERS[0], user: (_: unknown, { id }: { id: string }) => USERS.find((u) => u.id === id), users: () => USERS },
+      Query: {
+        me: () => USERS[0],
+        user: (_: unknown, { id }: { id: string }) => USERS.find((u) => u.id === id),
+        users: () => USERS,
+      },
       User: { __resolveReference: (ref: { id: string }) => USERS.find((u) => u.id === ref.id) },
     },
   },
@@ -53,7 +74,10 @@ export const SUBGRAPHS: Record<string, { typeDefs: string; resolvers: Record<str
       type Product @key(fields: "upc") { upc: String!  weight: Int @external  price: Int @external  inStock: Boolean  shippingEstimate: Int @requires(fields: "price weight") }`,
     resolvers: {
       Product: {
-        __resolveReference: (ref: { upc: string; price?: number; weight?: number }) => ({ ...ref, inStock: PRODUCTS.find((p) => p.upc === ref.upc)?.inStock ?? false }),
+        __resolveReference: (ref: { upc: string; price?: number; weight?: number }) => ({
+          ...ref,
+          inStock: PRODUCTS.find((p) => p.upc === ref.upc)?.inStock ?? false,
+        }),
         // Free for expensive items, otherwise half the weight, as in the original.
         shippingEstimate: (p: { price: number; weight: number }) => (p.price > 1000 ? 0 : Math.round(p.weight * 0.5)),
       },
@@ -76,7 +100,11 @@ export const SUBGRAPHS: Record<string, { typeDefs: string; resolvers: Record<str
     resolvers: {
       Review: {
         __resolveReference: (ref: { id: string }) => REVIEWS.find((r) => r.id === ref.id),
-        author: (r: Review) => ({ __typename: 'User', id: r.authorId, username: USERS.find((u) => u.id === r.authorId)?.username }),
+        author: (r: Review) => ({
+          __typename: 'User',
+          id: r.authorId,
+          username: USERS.find((u) => u.id === r.authorId)?.username,
+        }),
         product: (r: Review) => ({ __typename: 'Product', upc: r.productUpc }),
       },
       User: { reviews: (u: { id: string }) => REVIEWS.filter((r) => r.authorId === u.id) },
@@ -96,7 +124,11 @@ function serve(schema: GraphQLSchema): (req: IncomingMessage, res: ServerRespons
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: Record<string, unknown>; operationName?: string };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        query: string;
+        variables?: Record<string, unknown>;
+        operationName?: string;
+      };
       let document = documents.get(body.query);
       if (!document) {
         document = parse(body.query);
@@ -107,7 +139,12 @@ function serve(schema: GraphQLSchema): (req: IncomingMessage, res: ServerRespons
         }
         documents.set(body.query, document);
       }
-      const result = await execute({ schema, document, variableValues: body.variables, operationName: body.operationName });
+      const result = await execute({
+        schema,
+        document,
+        variableValues: body.variables,
+        operationName: body.operationName,
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
     });
   };

@@ -1,4 +1,5 @@
-// npm run bench:gateway -- [--rounds=2] [--duration=4] [--warmup=2] [--connections=50] [--tracing=true] [--supergraph-path=<file>]
+// npm run bench:gateway -- [--rounds=2] [--duration=4] [--warmup=2] [--connections=50] [--tracing=true]
+// [--supergraph-path=<file>]
 // Fixup's gateway against stock @apollo/gateway (same version, plain
 // @apollo/server, nothing added) on the same supergraph: The Guild's
 // federation benchmark (accounts, inventory, products, reviews) served from
@@ -32,16 +33,56 @@ import { cpuMsOf, residentMbOf, summarize } from './process-stats.js';
 
 const settings = loadSettings(
   {
-    rounds: setting({ env: 'BENCH_ROUNDS', doc: 'times every gateway runs every query', schema: positiveIntSchema, fallback: '2' }),
-    duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of measured load per gateway and query', schema: positiveIntSchema, fallback: '4' }),
-    warmup: setting({ env: 'BENCH_WARMUP_SECONDS', doc: 'seconds of unmeasured load before each measurement', schema: positiveIntSchema, fallback: '2' }),
-    connections: setting({ env: 'BENCH_CONNECTIONS', doc: 'requests in flight at once, each on its own connection', schema: positiveIntSchema, fallback: '50' }),
-    tracing: setting({ env: 'BENCH_TRACING', doc: "also run Fixup's gateway exporting spans to an OTLP sink, at the default sampling ratio and at 100%", schema: booleanSchema, fallback: 'true' }),
-    queries: setting({ env: 'BENCH_QUERIES', doc: 'which queries to run, comma-separated', schema: z.string().transform((v) => v.split(',').map((q) => q.trim()).filter(Boolean)), fallback: 'small,medium,heavy' }),
-    gatewayNodeArgs: setting({ env: 'BENCH_GATEWAY_NODE_ARGS', doc: "extra node flags for Fixup's gateway, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)", schema: z.string(), fallback: '' }),
+    rounds: setting({
+      env: 'BENCH_ROUNDS',
+      doc: 'times every gateway runs every query',
+      schema: positiveIntSchema,
+      fallback: '2',
+    }),
+    duration: setting({
+      env: 'BENCH_DURATION_SECONDS',
+      doc: 'seconds of measured load per gateway and query',
+      schema: positiveIntSchema,
+      fallback: '4',
+    }),
+    warmup: setting({
+      env: 'BENCH_WARMUP_SECONDS',
+      doc: 'seconds of unmeasured load before each measurement',
+      schema: positiveIntSchema,
+      fallback: '2',
+    }),
+    connections: setting({
+      env: 'BENCH_CONNECTIONS',
+      doc: 'requests in flight at once, each on its own connection',
+      schema: positiveIntSchema,
+      fallback: '50',
+    }),
+    tracing: setting({
+      env: 'BENCH_TRACING',
+      doc: "also run Fixup's gateway exporting spans to an OTLP sink, at the default sampling ratio and at 100%",
+      schema: booleanSchema,
+      fallback: 'true',
+    }),
+    queries: setting({
+      env: 'BENCH_QUERIES',
+      doc: 'which queries to run, comma-separated',
+      schema: z.string().transform((v) =>
+        v
+          .split(',')
+          .map((q) => q.trim())
+          .filter(Boolean),
+      ),
+      fallback: 'small,medium,heavy',
+    }),
+    gatewayNodeArgs: setting({
+      env: 'BENCH_GATEWAY_NODE_ARGS',
+      doc: "extra node flags for Fixup's gateway, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)",
+      schema: z.string(),
+      fallback: '',
+    }),
     supergraphPath: setting({
       env: 'BENCH_SUPERGRAPH_PATH',
-      doc: "a supergraph file whose subgraphs already run (the URLs in it): both gateways serve it instead of the built-in subgraphs; the built-in queries must fit it",
+      doc: 'a supergraph file whose subgraphs already run (the URLs in it): both gateways serve it instead of the built-in subgraphs; the built-in queries must fit it',
       schema: z.string().optional(),
     }),
   },
@@ -53,7 +94,10 @@ const settings = loadSettings(
 const DIST = fileURLToPath(new URL('../', import.meta.url));
 const say = (text: string) => process.stdout.write(text + '\n');
 
-/** QUERIES are the benchmark's operations: one subgraph; three subgraphs with @requires and @provides; and The Guild's nested query. */
+/**
+ * QUERIES are the benchmark's operations: one subgraph; three subgraphs with @requires and @provides; and The Guild's
+ * nested query.
+ */
 const QUERIES: Record<string, string> = {
   small: `query Small { topProducts { upc name price } }`,
   medium: `query Medium { topProducts { upc name price weight inStock shippingEstimate reviews { id body author { id username } } } }`,
@@ -73,7 +117,12 @@ function pinned(core: number, command: string, args: string[]): [string, string[
 }
 
 /** started spawns a process and resolves once a line of its output matches ready. */
-async function started(name: string, command: [string, string[]], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+async function started(
+  name: string,
+  command: [string, string[]],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(command[0], command[1], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   return new Promise((resolve, reject) => {
@@ -114,7 +163,13 @@ interface Result {
 }
 
 /** load sends one query to one gateway from `connections` clients at once for a while and checks every answer. */
-async function load(gateway: Gateway, query: string, seconds: number, headers: Record<string, string>, expected: string | null): Promise<{ latencies: number[]; seconds: number; bytes: number; wrong: number; sample: string; firstWrong: string }> {
+async function load(
+  gateway: Gateway,
+  query: string,
+  seconds: number,
+  headers: Record<string, string>,
+  expected: string | null,
+): Promise<{ latencies: number[]; seconds: number; bytes: number; wrong: number; sample: string; firstWrong: string }> {
   const origin = new URL(gateway.url);
   const pool = new Pool(origin.origin, { connections: settings.connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const body = JSON.stringify({ query });
@@ -127,7 +182,12 @@ async function load(gateway: Gateway, query: string, seconds: number, headers: R
   const worker = async () => {
     while (performance.now() < deadline) {
       const t0 = performance.now();
-      const res = await pool.request({ path: origin.pathname, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const res = await pool.request({
+        path: origin.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
       const text = await res.body.text();
       latencies.push(performance.now() - t0);
       bytes = text.length;
@@ -166,15 +226,24 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 try {
   if (canPin) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
-  say(`Gateways pinned to core 0${canPin ? '' : ' (no taskset here: not pinned)'}; subgraphs, sink and load on core 1. ${settings.connections} connections, ${settings.warmup} s warm-up, ${settings.duration} s measured, ${settings.rounds} rounds.`);
+  say(
+    `Gateways pinned to core 0${canPin ? '' : ' (no taskset here: not pinned)'}; subgraphs, sink and load on core 1. ${settings.connections} connections, ${settings.warmup} s warm-up, ${settings.duration} s measured, ${settings.rounds} rounds.`,
+  );
 
   // The subgraphs, unless a supergraph names running ones.
   let supergraphPath = settings.supergraphPath;
   if (!supergraphPath) {
-    const { child, line } = await started('subgraphs', pinned(1, process.execPath, [join(DIST, 'bench/federation-subgraphs.js')]), {}, /^\{"subgraphs"/);
+    const { child, line } = await started(
+      'subgraphs',
+      pinned(1, process.execPath, [join(DIST, 'bench/federation-subgraphs.js')]),
+      {},
+      /^\{"subgraphs"/,
+    );
     children.push(child);
     const urls = (JSON.parse(line) as { subgraphs: Record<string, string> }).subgraphs;
-    const composed = composeServices(Object.entries(SUBGRAPHS).map(([name, s]) => ({ name, url: urls[name]!, typeDefs: parse(s.typeDefs) })));
+    const composed = composeServices(
+      Object.entries(SUBGRAPHS).map(([name, s]) => ({ name, url: urls[name]!, typeDefs: parse(s.typeDefs) })),
+    );
     if (composed.errors) throw new Error(`composition failed: ${composed.errors.map((e) => e.message).join('; ')}`);
     supergraphPath = join(work, 'supergraph.graphql');
     writeFileSync(supergraphPath, composed.supergraphSdl);
@@ -185,7 +254,8 @@ try {
   await loadKeySet({ file: join(work, 'gateway-internal.jwks.json'), createIfMissing: true });
   let spanBytes = 0;
   const aux = createServer((req, res) => {
-    if (req.url === '/jwks') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(userKeys)));
+    if (req.url === '/jwks')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(publicJwks(userKeys)));
     if (req.url?.startsWith('/feed')) {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('event: synced\ndata: {}\n\n');
@@ -209,13 +279,21 @@ try {
   const headers = { authorization: `Bearer ${accessToken}` };
   // Fixup's registered operations are not this supergraph's: the gateway gets an empty manifest.
   const emptyManifest = join(work, 'persisted-query-manifest.json');
-  writeFileSync(emptyManifest, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [] }));
+  writeFileSync(
+    emptyManifest,
+    JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [] }),
+  );
 
   const startFixup = async (name: string, env: Record<string, string>): Promise<Gateway> => {
     const port = await freePort();
     const { child } = await started(
       name,
-      pinned(0, process.execPath, [...settings.gatewayNodeArgs.split(' ').filter(Boolean), join(DIST, 'gateway/main.js'), '--supergraph-path', supergraphPath!]),
+      pinned(0, process.execPath, [
+        ...settings.gatewayNodeArgs.split(' ').filter(Boolean),
+        join(DIST, 'gateway/main.js'),
+        '--supergraph-path',
+        supergraphPath!,
+      ]),
       {
         NODE_ENV: 'production',
         GATEWAY_HTTP_PORT: String(port),
@@ -242,13 +320,28 @@ try {
     return { name, url: `http://127.0.0.1:${port}/graphql`, pid: child.pid!, child };
   };
   const stockPort = await freePort();
-  const stock = await started('stock', pinned(0, process.execPath, [join(DIST, 'bench/stock-gateway.js'), '--supergraph-path', supergraphPath, '--port', String(stockPort)]), {}, /^ready/);
+  const stock = await started(
+    'stock',
+    pinned(0, process.execPath, [
+      join(DIST, 'bench/stock-gateway.js'),
+      '--supergraph-path',
+      supergraphPath,
+      '--port',
+      String(stockPort),
+    ]),
+    {},
+    /^ready/,
+  );
   children.push(stock.child);
-  const gateways: Gateway[] = [{ name: 'stock', url: `http://127.0.0.1:${stockPort}/`, pid: stock.child.pid!, child: stock.child }];
+  const gateways: Gateway[] = [
+    { name: 'stock', url: `http://127.0.0.1:${stockPort}/`, pid: stock.child.pid!, child: stock.child },
+  ];
   gateways.push(await startFixup('fixup', {}));
   if (settings.tracing) {
     gateways.push(await startFixup(`fixup+otlp ${DEFAULT_SAMPLING_RATIO}`, { OTEL_EXPORTER_OTLP_ENDPOINT: auxUrl }));
-    gateways.push(await startFixup('fixup+otlp 1', { OTEL_EXPORTER_OTLP_ENDPOINT: auxUrl, OTEL_TRACES_SAMPLER_ARG: '1' }));
+    gateways.push(
+      await startFixup('fixup+otlp 1', { OTEL_EXPORTER_OTLP_ENDPOINT: auxUrl, OTEL_TRACES_SAMPLER_ARG: '1' }),
+    );
   }
 
   // The expected answers: stock's, which must have no errors.
@@ -270,7 +363,15 @@ try {
         const run = await load(gateway, query, settings.duration, headers, expected[queryName]!);
         const cpu = cpuMsOf({ name: gateway.name, pid: gateway.pid }) - cpu0;
         const { count, p50, p99 } = summarize(run.latencies);
-        const result: Result = { rps: count / run.seconds, p50, p99, cpuMsPerRequest: cpu / count, rssMb: residentMbOf(gateway.pid).now, bytes: run.bytes, wrong: run.wrong };
+        const result: Result = {
+          rps: count / run.seconds,
+          p50,
+          p99,
+          cpuMsPerRequest: cpu / count,
+          rssMb: residentMbOf(gateway.pid).now,
+          bytes: run.bytes,
+          wrong: run.wrong,
+        };
         ((results[queryName] ??= {})[gateway.name] ??= []).push(result);
         say(
           `  ${queryName.padEnd(6)} ${gateway.name.padEnd(16)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${p50.toFixed(1).padStart(6)} ms  p99 ${p99.toFixed(1).padStart(7)} ms  ` +
@@ -280,7 +381,9 @@ try {
         if (run.wrong > 0) {
           process.exitCode = 1;
           const errors = (JSON.parse(run.firstWrong) as { errors?: unknown }).errors;
-          say(`    first wrong answer: ${errors ? JSON.stringify(errors).slice(0, 400) : run.firstWrong.slice(0, 400)}`);
+          say(
+            `    first wrong answer: ${errors ? JSON.stringify(errors).slice(0, 400) : run.firstWrong.slice(0, 400)}`,
+          );
         }
       }
     }
@@ -291,7 +394,9 @@ try {
     const middle = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
   };
-  say(`\nMedians over ${settings.rounds} rounds (ratio to stock: requests/s higher is better; CPU, p99 and RSS lower is better)`);
+  say(
+    `\nMedians over ${settings.rounds} rounds (ratio to stock: requests/s higher is better; CPU, p99 and RSS lower is better)`,
+  );
   say('| query | gateway | req/s | × stock | p50 ms | p99 ms | CPU ms/req | RSS MB |');
   say('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [queryName, byGateway] of Object.entries(results)) {
@@ -315,6 +420,6 @@ try {
   for (const child of children) child.kill('SIGINT');
   await new Promise((resolve) => setTimeout(resolve, 1000));
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  for (const server of servers) server.closeAllConnections?.(), server.close();
+  for (const server of servers) (server.closeAllConnections?.(), server.close());
   rmSync(work, { recursive: true, force: true });
 }

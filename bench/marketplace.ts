@@ -25,10 +25,29 @@ const SKEW = 0.7;
 
 const settings = loadSettings(
   {
-    duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of load per operation', schema: positiveIntSchema, fallback: '15' }),
-    concurrency: setting({ env: 'BENCH_CONCURRENCY', doc: 'requests in flight at once', schema: positiveIntSchema, fallback: '8' }),
-    nodeArgs: setting({ env: 'BENCH_NODE_ARGS', doc: 'extra node flags for every service, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)', schema: z.string(), fallback: '' }),
-    databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)', schema: z.string().optional() }),
+    duration: setting({
+      env: 'BENCH_DURATION_SECONDS',
+      doc: 'seconds of load per operation',
+      schema: positiveIntSchema,
+      fallback: '15',
+    }),
+    concurrency: setting({
+      env: 'BENCH_CONCURRENCY',
+      doc: 'requests in flight at once',
+      schema: positiveIntSchema,
+      fallback: '8',
+    }),
+    nodeArgs: setting({
+      env: 'BENCH_NODE_ARGS',
+      doc: 'extra node flags for every service, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)',
+      schema: z.string(),
+      fallback: '',
+    }),
+    databaseUrl: setting({
+      env: 'DATABASE_URL',
+      doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
+      schema: z.string().optional(),
+    }),
   },
   process.argv.slice(2),
   process.env,
@@ -38,7 +57,13 @@ const settings = loadSettings(
 const ORDERS = readFileSync(new URL('../../schema/operations/orders.graphql', import.meta.url), 'utf8');
 const say = (text: string) => process.stdout.write(text + '\n');
 
-async function gql(stack: Stack, query: string, variables: Record<string, unknown>, token?: string, operationName?: string) {
+async function gql(
+  stack: Stack,
+  query: string,
+  variables: Record<string, unknown>,
+  token?: string,
+  operationName?: string,
+) {
   const res = await fetch(stack.endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -49,7 +74,8 @@ async function gql(stack: Stack, query: string, variables: Record<string, unknow
 
 async function statementsBySubgraph(stack: Stack): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const s of stack.services.filter((s) => s.name !== 'gateway')) out[s.name] = await metricValue(s.admin, 'fixup_db_statements_total', 'origin="request"');
+  for (const s of stack.services.filter((s) => s.name !== 'gateway'))
+    out[s.name] = await metricValue(s.admin, 'fixup_db_statements_total', 'origin="request"');
   return out;
 }
 
@@ -60,13 +86,21 @@ function objectsIn(value: unknown): number {
   return 0;
 }
 
-async function load(stack: Stack, name: string, variables: Record<string, unknown>, token: string, processes: MeasuredProcess[]) {
+async function load(
+  stack: Stack,
+  name: string,
+  variables: Record<string, unknown>,
+  token: string,
+  processes: MeasuredProcess[],
+) {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: unknown;
   const sample = await gql(stack, ORDERS, variables, token, name);
   const sampleText = JSON.stringify(sample);
-  say(`${name}: one answer holds ${objectsIn(sample.data)} objects, ${(Buffer.byteLength(sampleText) / 1024).toFixed(1)} KB${sample.errors ? `, errors: ${JSON.stringify(sample.errors).slice(0, 300)}` : ''}`);
+  say(
+    `${name}: one answer holds ${objectsIn(sample.data)} objects, ${(Buffer.byteLength(sampleText) / 1024).toFixed(1)} KB${sample.errors ? `, errors: ${JSON.stringify(sample.errors).slice(0, 300)}` : ''}`,
+  );
   const before = await statementsBySubgraph(stack);
   const cpu = new CpuMeter(processes);
   cpu.begin();
@@ -91,7 +125,9 @@ async function load(stack: Stack, name: string, variables: Record<string, unknow
   const perRequest = Object.entries(after)
     .map(([k, v]) => `${k} ${((v - before[k]!) / count).toFixed(1)}`)
     .join(', ');
-  say(`  ${count} requests in ${seconds.toFixed(1)} s = ${(count / seconds).toFixed(0)} req/s; p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; errors ${errors}${firstError ? ` (first: ${JSON.stringify(firstError).slice(0, 200)})` : ''}`);
+  say(
+    `  ${count} requests in ${seconds.toFixed(1)} s = ${(count / seconds).toFixed(0)} req/s; p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; errors ${errors}${firstError ? ` (first: ${JSON.stringify(firstError).slice(0, 200)})` : ''}`,
+  );
   say(`  ${describeCpu(reading, count)}`);
   say(`  SQL statements per request: ${perRequest}`);
   say(`  resident memory after the run: ${describeMemory(processes)}`);
@@ -104,13 +140,20 @@ try {
     name: 'marketplace',
     databaseUrl: settings.databaseUrl,
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
-    env: { ...GENEROUS_RATE_LIMITS, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', CATALOG_SEED_DEMO: 'false', USER_RATE_LIMIT_IP: '100000' },
+    env: {
+      ...GENEROUS_RATE_LIMITS,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      CATALOG_SEED_DEMO: 'false',
+      USER_RATE_LIMIT_IP: '100000',
+    },
   });
   const db = (name: string) => stack!.grants.find((g) => g.database.endsWith(`_${name}`))!.database;
   const admin = stack.adminUrl;
   const register = async (role: string) => {
     const email = `${role.toLowerCase()}-${randomBytes(4).toString('hex')}@bench.example`;
-    const res = await gql(stack!, `mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }`, { i: { email, password: 'bench password 123', displayName: `Bench ${role}`, role } });
+    const res = await gql(stack!, `mutation($i: RegisterInput!) { register(input: $i) { accessToken user { id } } }`, {
+      i: { email, password: 'bench password 123', displayName: `Bench ${role}`, role },
+    });
     return { id: res.data.register.user.id as string, token: res.data.register.accessToken as string };
   };
   const customer = await register('CUSTOMER');
@@ -118,17 +161,34 @@ try {
 
   say('Loading 10,000 users, 200 services (popularity skewed), 50,000 orders with offers…');
   const t0 = Date.now();
-  await sql(admin, db('user'), `INSERT INTO users (id, email, display_name, roles) SELECT gen_random_uuid(), 'user' || i || '@bench.example', 'User ' || i, CASE WHEN i % 4 = 0 THEN ARRAY['PROVIDER'] ELSE ARRAY['CUSTOMER'] END FROM generate_series(1, 10000) i`);
+  await sql(
+    admin,
+    db('user'),
+    `INSERT INTO users (id, email, display_name, roles) SELECT gen_random_uuid(), 'user' || i || '@bench.example', 'User ' || i, CASE WHEN i % 4 = 0 THEN ARRAY['PROVIDER'] ELSE ARRAY['CUSTOMER'] END FROM generate_series(1, 10000) i`,
+  );
   const users = (await sql(admin, db('user'), `SELECT id, roles FROM users`)) as { id: string; roles: string[] }[];
   const customers = users.filter((u) => u.roles.includes('CUSTOMER') && u.id !== customer.id).map((u) => u.id);
   const providers = users.filter((u) => u.roles.includes('PROVIDER')).map((u) => u.id);
-  await sql(admin, db('catalog'), `INSERT INTO categories (id, name) SELECT gen_random_uuid(), 'Category ' || i FROM generate_series(1, 20) i`);
-  await sql(admin, db('catalog'), `INSERT INTO services (id, category_id, name, description) SELECT gen_random_uuid(), c.id, c.name || ' service ' || i, 'Description of ' || c.name || ' service ' || i FROM categories c, generate_series(1, 10) i`);
+  await sql(
+    admin,
+    db('catalog'),
+    `INSERT INTO categories (id, name) SELECT gen_random_uuid(), 'Category ' || i FROM generate_series(1, 20) i`,
+  );
+  await sql(
+    admin,
+    db('catalog'),
+    `INSERT INTO services (id, category_id, name, description) SELECT gen_random_uuid(), c.id, c.name || ' service ' || i, 'Description of ' || c.name || ' service ' || i FROM categories c, generate_series(1, 10) i`,
+  );
   // Services in order of popularity: the first is the most asked for and the most offered.
-  const services = ((await sql(admin, db('catalog'), `SELECT id FROM services ORDER BY id`)) as { id: string }[]).map((s) => s.id);
+  const services = ((await sql(admin, db('catalog'), `SELECT id FROM services ORDER BY id`)) as { id: string }[]).map(
+    (s) => s.id,
+  );
   // Each provider draws 3 to 8 services of their own, weighted by popularity (weight rank^-${SKEW}, sampled
   // without replacement: the largest random()^(1/weight) win). The subquery names p, so it runs once per provider.
-  await sql(admin, db('catalog'), `
+  await sql(
+    admin,
+    db('catalog'),
+    `
     INSERT INTO skills (provider_id, service_id)
     SELECT p.id, s.id FROM unnest($1::uuid[]) AS p(id)
     CROSS JOIN LATERAL (
@@ -136,21 +196,45 @@ try {
       WHERE p.id IS NOT NULL
       ORDER BY power(random(), power(s.rank, ${SKEW})) DESC
       LIMIT 3 + abs(hashtext(p.id::text)) % 6
-    ) s ON CONFLICT DO NOTHING`, [providers, services]);
-  await sql(admin, db('catalog'), `INSERT INTO skills (provider_id, service_id) SELECT $1, s FROM unnest($2::uuid[]) s ON CONFLICT DO NOTHING`, [provider.id, services.slice(0, 8)]);
+    ) s ON CONFLICT DO NOTHING`,
+    [providers, services],
+  );
+  await sql(
+    admin,
+    db('catalog'),
+    `INSERT INTO skills (provider_id, service_id) SELECT $1, s FROM unnest($2::uuid[]) s ON CONFLICT DO NOTHING`,
+    [provider.id, services.slice(0, 8)],
+  );
   // Orders go to services with the same skew: rank = ceil(n · u^(1/(1-skew))) has density ∝ rank^-skew.
   const rank = `least(${services.length}, greatest(1, ceil(${services.length} * power(random(), ${(1 / (1 - SKEW)).toFixed(4)}))::int))`;
-  await sql(admin, db('order'), `
+  await sql(
+    admin,
+    db('order'),
+    `
     INSERT INTO orders (id, customer_id, service_id, description, created_at)
     SELECT gen_random_uuid(), ($1::uuid[])[1 + (i % array_length($1::uuid[], 1))], ($2::uuid[])[${rank}], 'Order ' || i, now() - make_interval(secs => i)
-    FROM generate_series(1, 49980) i`, [customers, services]);
-  await sql(admin, db('order'), `
+    FROM generate_series(1, 49980) i`,
+    [customers, services],
+  );
+  await sql(
+    admin,
+    db('order'),
+    `
     INSERT INTO orders (id, customer_id, service_id, description, created_at)
-    SELECT gen_random_uuid(), $1, ($2::uuid[])[${rank}], 'My order ' || i, now() - make_interval(secs => i) FROM generate_series(1, 20) i`, [customer.id, services]);
-  const skills = (await sql(admin, db('catalog'), `SELECT service_id, array_agg(provider_id) AS providers FROM skills GROUP BY service_id`)) as { service_id: string; providers: string[] }[];
+    SELECT gen_random_uuid(), $1, ($2::uuid[])[${rank}], 'My order ' || i, now() - make_interval(secs => i) FROM generate_series(1, 20) i`,
+    [customer.id, services],
+  );
+  const skills = (await sql(
+    admin,
+    db('catalog'),
+    `SELECT service_id, array_agg(provider_id) AS providers FROM skills GROUP BY service_id`,
+  )) as { service_id: string; providers: string[] }[];
   const skilled = new Map(skills.map((s) => [s.service_id, s.providers]));
-  // Every other order gets up to 2 offers, the customer's up to 10, each from a provider who has the order's service as a skill.
-  const orders = (await sql(admin, db('order'), `SELECT id, service_id, customer_id = $1 AS mine FROM orders`, [customer.id])) as { id: string; service_id: string; mine: boolean }[];
+  // Every other order gets up to 2 offers, the customer's up to 10, each from a provider who has the order's service as
+  // a skill.
+  const orders = (await sql(admin, db('order'), `SELECT id, service_id, customer_id = $1 AS mine FROM orders`, [
+    customer.id,
+  ])) as { id: string; service_id: string; mine: boolean }[];
   const offerRows: { order: string[]; provider: string[] } = { order: [], provider: [] };
   for (const [i, o] of orders.entries()) {
     const candidates = skilled.get(o.service_id) ?? [];
@@ -161,25 +245,46 @@ try {
       offerRows.provider.push(candidates[(start + k) % candidates.length]!);
     }
   }
-  await sql(admin, db('order'), `
+  await sql(
+    admin,
+    db('order'),
+    `
     INSERT INTO offers (id, order_id, provider_id, price_cents, currency)
-    SELECT gen_random_uuid(), o, p, 1000 + (row_number() OVER ())::int % 5000, 'EUR' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, p)`, [offerRows.order, offerRows.provider]);
+    SELECT gen_random_uuid(), o, p, 1000 + (row_number() OVER ())::int % 5000, 'EUR' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, p)`,
+    [offerRows.order, offerRows.provider],
+  );
   const mine = orders.filter((o) => o.mine).map((o) => o.id);
-  await sql(admin, db('chat'), `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT gen_random_uuid(), o, $2, $3 FROM unnest($1::uuid[]) o`, [mine, customer.id, providers[0]]);
+  await sql(
+    admin,
+    db('chat'),
+    `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT gen_random_uuid(), o, $2, $3 FROM unnest($1::uuid[]) o`,
+    [mine, customer.id, providers[0]],
+  );
   for (const name of ['user', 'catalog', 'order', 'chat']) await sql(admin, db(name), 'ANALYZE');
   say(`  loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const perService = quantiles(services.map((id) => skilled.get(id)?.length ?? 0));
-  const offerCounts = (await sql(admin, db('order'), `SELECT o.customer_id = $1 AS mine, count(f.id)::int AS n FROM orders o LEFT JOIN offers f ON f.order_id = o.id GROUP BY o.id`, [customer.id])) as { mine: boolean; n: number }[];
+  const offerCounts = (await sql(
+    admin,
+    db('order'),
+    `SELECT o.customer_id = $1 AS mine, count(f.id)::int AS n FROM orders o LEFT JOIN offers f ON f.order_id = o.id GROUP BY o.id`,
+    [customer.id],
+  )) as { mine: boolean; n: number }[];
   const allOffers = quantiles(offerCounts.map((r) => r.n));
   const myOffers = quantiles(offerCounts.filter((r) => r.mine).map((r) => r.n));
-  say(`  providers per service: min ${perService.min}, median ${perService.median}, max ${perService.max} (${skills.reduce((a, s) => a + s.providers.length, 0)} skills of ${providers.length} providers)`);
-  say(`  offers per order: min ${allOffers.min}, median ${allOffers.median}, max ${allOffers.max}; the dashboard customer's ${mine.length} orders: min ${myOffers.min}, median ${myOffers.median}, max ${myOffers.max}`);
+  say(
+    `  providers per service: min ${perService.min}, median ${perService.median}, max ${perService.max} (${skills.reduce((a, s) => a + s.providers.length, 0)} skills of ${providers.length} providers)`,
+  );
+  say(
+    `  offers per order: min ${allOffers.min}, median ${allOffers.median}, max ${allOffers.max}; the dashboard customer's ${mine.length} orders: min ${myOffers.min}, median ${myOffers.median}, max ${myOffers.max}`,
+  );
 
   const processes: MeasuredProcess[] = [
     ...stack.services.map((s) => ({ name: s.name, pid: s.pid })),
     ...(stack.postgresPid ? [{ name: 'postgres', pid: stack.postgresPid, tree: true }] : []),
   ];
-  say(`Load: ${settings.concurrency} concurrent requests, ${settings.duration} s per operation${stack.postgresPid ? '' : ' (PostgreSQL is external: its CPU is not counted)'}\n`);
+  say(
+    `Load: ${settings.concurrency} concurrent requests, ${settings.duration} s per operation${stack.postgresPid ? '' : ' (PostgreSQL is external: its CPU is not counted)'}\n`,
+  );
   await load(stack, 'CustomerDashboard', { first: 20 }, customer.token, processes);
   await load(stack, 'MatchingOrders', { first: 20 }, provider.token, processes);
 } finally {

@@ -10,7 +10,10 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** MeasuredProcess is one process (or, with tree, a process and its descendants, as PostgreSQL's backends) whose CPU and memory a benchmark reads. */
+/**
+ * MeasuredProcess is one process (or, with tree, a process and its descendants, as PostgreSQL's backends) whose CPU and
+ * memory a benchmark reads.
+ */
 export interface MeasuredProcess {
   name: string;
   pid: number;
@@ -24,7 +27,10 @@ function stat(pid: number): { cpuMs: number; childCpuMs: number } | null {
     // The command name may hold spaces and parentheses: fields count from the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const ticks = (i: number) => Number(fields[i - 3]);
-    return { cpuMs: ((ticks(14) + ticks(15)) * 1000) / CLOCK_TICKS, childCpuMs: ((ticks(16) + ticks(17)) * 1000) / CLOCK_TICKS };
+    return {
+      cpuMs: ((ticks(14) + ticks(15)) * 1000) / CLOCK_TICKS,
+      childCpuMs: ((ticks(16) + ticks(17)) * 1000) / CLOCK_TICKS,
+    };
   } catch {
     return null;
   }
@@ -43,7 +49,10 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
-/** cpuMsOf is the CPU time (user and system) a process has used, with its descendants' when tree is set (exited ones through their parent's reaped time). */
+/**
+ * cpuMsOf is the CPU time (user and system) a process has used, with its descendants' when tree is set (exited ones
+ * through their parent's reaped time).
+ */
 export function cpuMsOf(process: MeasuredProcess): number {
   const own = stat(process.pid);
   if (!own) return 0;
@@ -60,7 +69,10 @@ export function cpuMsOf(process: MeasuredProcess): number {
   return total;
 }
 
-/** descendantsCpuMs is the CPU time every descendant of a process has used (living, and exited through their parent's reaped time), without the process's own. */
+/**
+ * descendantsCpuMs is the CPU time every descendant of a process has used (living, and exited through their parent's
+ * reaped time), without the process's own.
+ */
 export function descendantsCpuMs(pid: number): number {
   return cpuMsOf({ name: 'descendants', pid, tree: true }) - cpuMsOf({ name: 'self', pid });
 }
@@ -112,7 +124,10 @@ export function describeCpu(reading: CpuReading, requests: number): string {
   const per = (ms: number) => (requests > 0 ? ms / requests : 0);
   const parts = Object.entries(reading.byProcess)
     .sort((a, b) => b[1] - a[1])
-    .map(([name, ms]) => `${name} ${per(ms).toFixed(2)} (${reading.totalMs > 0 ? Math.round((100 * ms) / reading.totalMs) : 0}%)`);
+    .map(
+      ([name, ms]) =>
+        `${name} ${per(ms).toFixed(2)} (${reading.totalMs > 0 ? Math.round((100 * ms) / reading.totalMs) : 0}%)`,
+    );
   return `CPU per request ${per(reading.totalMs).toFixed(2)} ms: ${parts.join(', ')}`;
 }
 
@@ -143,5 +158,9 @@ export function summarize(latencies: number[]): LatencySummary {
 /** quantiles gives the minimum, median and maximum of a list of numbers. */
 export function quantiles(values: number[]): { min: number; median: number; max: number } {
   const sorted = [...values].sort((a, b) => a - b);
-  return { min: sorted[0] ?? 0, median: sorted[Math.floor(sorted.length / 2)] ?? 0, max: sorted[sorted.length - 1] ?? 0 };
+  return {
+    min: sorted[0] ?? 0,
+    median: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    max: sorted[sorted.length - 1] ?? 0,
+  };
 }

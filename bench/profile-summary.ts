@@ -21,14 +21,24 @@ function areaOf(url: string, name: string): string {
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
   const dist = url.indexOf('/dist/');
-  return dist >= 0 ? url.slice(dist + 6).split('/').slice(0, -1).join('/') || url : url;
+  return dist >= 0
+    ? url
+        .slice(dist + 6)
+        .split('/')
+        .slice(0, -1)
+        .join('/') || url
+    : url;
 }
 
 const file = process.argv[2];
 const top = Number(/--top=(\d+)/.exec(process.argv.join(' '))?.[1] ?? 25);
 if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [--top=25]');
 const from = Number(/--from=([\d.]+)/.exec(process.argv.join(' '))?.[1] ?? 0) * 1e6;
-const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+};
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
 let clock = 0;
@@ -50,7 +60,11 @@ for (const [id, us] of self) {
   functions.set(key, (functions.get(key) ?? 0) + us);
 }
 const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
-process.stdout.write(`profile ${(clock / 1e6).toFixed(1)} s, counted from ${(from / 1e6).toFixed(1)} s: busy ${(busy / 1000).toFixed(0)} ms\n\nself time by area:\n`);
-for (const [area, us] of [...areas].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${pct(us)}  ${area}\n`);
+process.stdout.write(
+  `profile ${(clock / 1e6).toFixed(1)} s, counted from ${(from / 1e6).toFixed(1)} s: busy ${(busy / 1000).toFixed(0)} ms\n\nself time by area:\n`,
+);
+for (const [area, us] of [...areas].sort((a, b) => b[1] - a[1]).slice(0, top))
+  process.stdout.write(`  ${pct(us)}  ${area}\n`);
 process.stdout.write('\nself time by function:\n');
-for (const [fn, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${pct(us)}  ${fn}\n`);
+for (const [fn, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top))
+  process.stdout.write(`  ${pct(us)}  ${fn}\n`);

@@ -1,6 +1,9 @@
 import type { Stack } from '../scripts/stack.js';
 
-/** metricValue reads one sample of a Prometheus metric from a service's /metrics (on its admin listener), the first whose labels include `labels`. */
+/**
+ * metricValue reads one sample of a Prometheus metric from a service's /metrics (on its admin listener), the first
+ * whose labels include `labels`.
+ */
 export async function metricValue(adminUrl: string, metric: string, labels = ''): Promise<number> {
   const text = await (await fetch(new URL('/metrics', adminUrl))).text();
   const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(labels));

@@ -11,8 +11,17 @@ import { loadSettings, portSchema, setting } from '../foundation/service/config.
 
 const settings = loadSettings(
   {
-    supergraphPath: setting({ env: 'STOCK_GATEWAY_SUPERGRAPH_PATH', doc: 'the composed supergraph, with the subgraph URLs in it', schema: z.string().min(1) }),
-    port: setting({ env: 'STOCK_GATEWAY_HTTP_PORT', doc: 'port to listen on (127.0.0.1)', schema: portSchema, fallback: '4100' }),
+    supergraphPath: setting({
+      env: 'STOCK_GATEWAY_SUPERGRAPH_PATH',
+      doc: 'the composed supergraph, with the subgraph URLs in it',
+      schema: z.string().min(1),
+    }),
+    port: setting({
+      env: 'STOCK_GATEWAY_HTTP_PORT',
+      doc: 'port to listen on (127.0.0.1)',
+      schema: portSchema,
+      fallback: '4100',
+    }),
   },
   process.argv.slice(2),
   process.env,
@@ -20,6 +29,8 @@ const settings = loadSettings(
 );
 // Anonymous usage reporting is a network call at start, not part of what is measured.
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-const server = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: readFileSync(settings.supergraphPath, 'utf8') }) });
+const server = new ApolloServer({
+  gateway: new ApolloGateway({ supergraphSdl: readFileSync(settings.supergraphPath, 'utf8') }),
+});
 const { url } = await startStandaloneServer(server, { listen: { host: '127.0.0.1', port: settings.port } });
 process.stdout.write(`ready ${url}\n`);

@@ -12,7 +12,13 @@ import { EXIT, UsageError, type CliContext, type Command, type Flags } from './c
  * user instance listens to; there is nothing more to publish from here.
  */
 async function accounts(ctx: CliContext): Promise<AccountService> {
-  const [{ loadKeySet, TokenSigner }, { userMigrations }, { createAccountService }, { EmailTokenRow, RefreshTokenRow, SessionEventRow, SessionRow, UserRow }, { userSettingsOf }] = await Promise.all([
+  const [
+    { loadKeySet, TokenSigner },
+    { userMigrations },
+    { createAccountService },
+    { EmailTokenRow, RefreshTokenRow, SessionEventRow, SessionRow, UserRow },
+    { userSettingsOf },
+  ] = await Promise.all([
     import('../foundation/auth/tokens.js'),
     import('../migrations/user/index.js'),
     import('../subgraphs/user/settings.js'),
@@ -20,11 +26,21 @@ async function accounts(ctx: CliContext): Promise<AccountService> {
     import('./settings.js'),
   ]);
   const settings = userSettingsOf(ctx.settings, ctx.root);
-  const dataSource = await ctx.database('user', [UserRow, SessionRow, RefreshTokenRow, EmailTokenRow, SessionEventRow], userMigrations);
-  const keys = await loadKeySet({ json: settings.jwtKeys, file: settings.jwtKeysFile, createIfMissing: false }).catch(() => null);
+  const dataSource = await ctx.database(
+    'user',
+    [UserRow, SessionRow, RefreshTokenRow, EmailTokenRow, SessionEventRow],
+    userMigrations,
+  );
+  const keys = await loadKeySet({ json: settings.jwtKeys, file: settings.jwtKeysFile, createIfMissing: false }).catch(
+    () => null,
+  );
   const signer = keys ? await TokenSigner.create(keys) : null;
-  const refusingSigner = { sign: () => Promise.reject(new Error('no signing keys: the command line issues no tokens')) } as unknown as TokenSigner;
-  return createAccountService(settings, dataSource, signer ?? refusingSigner, { publish: async () => {} }, (err) => ctx.err(`mail not sent: ${(err as Error).message}`));
+  const refusingSigner = {
+    sign: () => Promise.reject(new Error('no signing keys: the command line issues no tokens')),
+  } as unknown as TokenSigner;
+  return createAccountService(settings, dataSource, signer ?? refusingSigner, { publish: async () => {} }, (err) =>
+    ctx.err(`mail not sent: ${(err as Error).message}`),
+  );
 }
 
 function describeUser(user: User): string[] {
@@ -43,7 +59,10 @@ async function userOrFail(service: AccountService, email: string, ctx: CliContex
   return user;
 }
 
-/** businessRefusal turns a rule the business layer enforced into the command's answer (exit 1), and lets anything else through. */
+/**
+ * businessRefusal turns a rule the business layer enforced into the command's answer (exit 1), and lets anything else
+ * through.
+ */
 function businessRefusal(err: unknown, ctx: CliContext): number {
   if (err instanceof AppError) {
     ctx.err(`refused: ${err.message}`);
@@ -70,7 +89,12 @@ export const accountCommands: Command[] = [
       const password = await ctx.readSecret('Password (10 to 256 characters): ');
       const service = await accounts(ctx);
       try {
-        const user = await service.createAdmin(email(flags), password, typeof flags.name === 'string' ? flags.name : 'Admin', ctx.caller);
+        const user = await service.createAdmin(
+          email(flags),
+          password,
+          typeof flags.name === 'string' ? flags.name : 'Admin',
+          ctx.caller,
+        );
         ctx.out(`admin created`);
         for (const line of describeUser(user)) ctx.out(line);
         return EXIT.ok;
@@ -91,7 +115,10 @@ export const accountCommands: Command[] = [
       for (const line of describeUser(user)) ctx.out(line);
       const sessions = await service.sessions(user.id, { id: user.id, roles: user.roles, sessionId: null });
       ctx.out(`live sessions   ${sessions.length}`);
-      for (const s of sessions) ctx.out(`  ${s.id}  began ${s.createdAt.toISOString()}  last used ${s.lastUsedAt.toISOString()}  ${s.ip ?? '-'}  ${s.userAgent ?? '-'}`);
+      for (const s of sessions)
+        ctx.out(
+          `  ${s.id}  began ${s.createdAt.toISOString()}  last used ${s.lastUsedAt.toISOString()}  ${s.ip ?? '-'}  ${s.userAgent ?? '-'}`,
+        );
       return EXIT.ok;
     },
   },
@@ -106,12 +133,18 @@ export const accountCommands: Command[] = [
     ],
     async run(ctx, flags) {
       const role = String(flags.role).toUpperCase();
-      if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+      if (!(ROLES as readonly string[]).includes(role))
+        throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
       const service = await accounts(ctx);
       const user = await userOrFail(service, email(flags), ctx);
       if (!user) return EXIT.failed;
       try {
-        const updated = await service.setRoleAsOperator(user.id, role as Role, flags.revoke ? 'revoke' : 'assign', ctx.caller);
+        const updated = await service.setRoleAsOperator(
+          user.id,
+          role as Role,
+          flags.revoke ? 'revoke' : 'assign',
+          ctx.caller,
+        );
         ctx.out(`${updated.email}: roles are now ${updated.roles.join(', ') || '(none)'}`);
         return EXIT.ok;
       } catch (err) {

@@ -14,7 +14,8 @@ async function auditLog(ctx: CliContext): Promise<AuditLog> {
 
 function instant(value: unknown, flag: string): Date {
   const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--${flag} must be an ISO 8601 date or instant, such as 2026-12-01 or 2026-12-01T08:00:00Z`);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`--${flag} must be an ISO 8601 date or instant, such as 2026-12-01 or 2026-12-01T08:00:00Z`);
   return date;
 }
 
@@ -29,11 +30,16 @@ export const auditCommands: Command[] = [
       const report = await (await auditLog(ctx)).verify();
       if (report.broken) {
         ctx.out(`audit chain BROKEN at event #${report.broken.seq} (id ${report.broken.id}): ${report.broken.reason}`);
-        ctx.out(`${report.verified} events before it hold${report.head ? `; the last good link is #${report.head.seq} ${report.head.hash}` : ''}`);
+        ctx.out(
+          `${report.verified} events before it hold${report.head ? `; the last good link is #${report.head.seq} ${report.head.hash}` : ''}`,
+        );
         return EXIT.failed;
       }
       ctx.out(`audit chain holds: ${report.verified} events`);
-      if (report.head) ctx.out(`head: #${report.head.seq} ${report.head.hash} (keep it: a later verify that ends before it, or with another hash there, means events were cut from the end)`);
+      if (report.head)
+        ctx.out(
+          `head: #${report.head.seq} ${report.head.hash} (keep it: a later verify that ends before it, or with another hash there, means events were cut from the end)`,
+        );
       return EXIT.ok;
     },
   },

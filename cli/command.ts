@@ -55,8 +55,16 @@ export interface CliContext extends Output {
   caller: Caller;
   /** readSecret reads a secret: prompted without echo on a terminal, else the first line of stdin. */
   readSecret(prompt: string): Promise<string>;
-  /** database opens a subgraph's database as its runtime role, or as the role that migrates it (closed when the command ends). */
-  database(name: SubgraphName, entities: Function[], migrations: MigrationClass[], as?: DatabaseRole): Promise<DataSource>;
+  /**
+   * database opens a subgraph's database as its runtime role, or as the role that migrates it (closed when the command
+   * ends).
+   */
+  database(
+    name: SubgraphName,
+    entities: Function[],
+    migrations: MigrationClass[],
+    as?: DatabaseRole,
+  ): Promise<DataSource>;
 }
 
 /** operatorCaller is how the command line appears in audit events. */
@@ -73,11 +81,19 @@ export function operatorCaller(): Caller {
 /** DatabaseUnreachableError says a subgraph's database did not answer. */
 export class DatabaseUnreachableError extends Error {}
 
-/** DatabaseRole is who a command connects as: the service's runtime role, or the migrating role (acting as the owner). */
+/**
+ * DatabaseRole is who a command connects as: the service's runtime role, or the migrating role (acting as the owner).
+ */
 export type DatabaseRole = 'runtime' | 'migrator';
 
 /** openDatabase opens a subgraph's database with the service's own settings. */
-export async function openDatabase(settings: Record<string, unknown>, name: SubgraphName, entities: Function[], migrations: MigrationClass[], as: DatabaseRole = 'runtime'): Promise<DataSource> {
+export async function openDatabase(
+  settings: Record<string, unknown>,
+  name: SubgraphName,
+  entities: Function[],
+  migrations: MigrationClass[],
+  as: DatabaseRole = 'runtime',
+): Promise<DataSource> {
   // Loaded here, not at start: `--help` stays quick without TypeORM and the services' modules.
   const [{ createLogger }, { createDataSource }, { withPassword }, { subgraphValue }] = await Promise.all([
     import('../foundation/telemetry/logger.js'),
@@ -87,8 +103,14 @@ export async function openDatabase(settings: Record<string, unknown>, name: Subg
   ]);
   const url =
     as === 'migrator'
-      ? withPassword(subgraphValue<string>(settings, name, 'dbMigrateUrl'), subgraphValue<string>(settings, name, 'dbMigratePasswordFile'))
-      : withPassword(subgraphValue<string>(settings, name, 'dbUrl'), subgraphValue<string>(settings, name, 'dbPasswordFile'));
+      ? withPassword(
+          subgraphValue<string>(settings, name, 'dbMigrateUrl'),
+          subgraphValue<string>(settings, name, 'dbMigratePasswordFile'),
+        )
+      : withPassword(
+          subgraphValue<string>(settings, name, 'dbUrl'),
+          subgraphValue<string>(settings, name, 'dbPasswordFile'),
+        );
   const dataSource = createDataSource({
     url,
     entities,

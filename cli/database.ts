@@ -29,7 +29,8 @@ export const databaseCommands: Command[] = [
   {
     group: 'db',
     name: 'migrate',
-    summary: "run each subgraph's pending migrations as its owner (<NAME>_DB_MIGRATE_URL; one transaction each, under the same lock the services take)",
+    summary:
+      "run each subgraph's pending migrations as its owner (<NAME>_DB_MIGRATE_URL; one transaction each, under the same lock the services take)",
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
       const { migrate } = await import('../foundation/postgres/database.js');
@@ -44,17 +45,20 @@ export const databaseCommands: Command[] = [
   {
     group: 'db',
     name: 'status',
-    summary: "list each subgraph's roles (who owns its database; whether the service's role owns anything) and its applied and pending migrations (exit 1 when any is pending)",
+    summary:
+      "list each subgraph's roles (who owns its database; whether the service's role owns anything) and its applied and pending migrations (exit 1 when any is pending)",
     flags: [SUBGRAPH_FLAG],
     async run(ctx, flags) {
       const { MIGRATIONS_TABLE } = await import('../foundation/postgres/database.js');
       let pendingAny = false;
       for (const name of chosen(flags)) {
         const db = await ctx.database(name, [], MIGRATIONS[name]);
-        const rows: { name: string; timestamp: string }[] = await db.query(`SELECT name, timestamp FROM ${MIGRATIONS_TABLE} ORDER BY id`).catch((err: { code?: string }) => {
-          if (err.code === '42P01') return [];
-          throw err;
-        });
+        const rows: { name: string; timestamp: string }[] = await db
+          .query(`SELECT name, timestamp FROM ${MIGRATIONS_TABLE} ORDER BY id`)
+          .catch((err: { code?: string }) => {
+            if (err.code === '42P01') return [];
+            throw err;
+          });
         const applied = new Set(rows.map((r) => r.name));
         const pending = MIGRATIONS[name].map((m) => new m().name ?? m.name).filter((n) => !applied.has(n));
         pendingAny ||= pending.length > 0;

@@ -8,13 +8,28 @@ import type { DataSource } from 'typeorm';
 import { helpText, parseSettings } from '../foundation/service/config.js';
 import { accountCommands } from './accounts.js';
 import { auditCommands } from './audit.js';
-import { DatabaseUnreachableError, EXIT, openDatabase, operatorCaller, UsageError, type CliContext, type Command, type Flags } from './command.js';
+import {
+  DatabaseUnreachableError,
+  EXIT,
+  openDatabase,
+  operatorCaller,
+  UsageError,
+  type CliContext,
+  type Command,
+  type Flags,
+} from './command.js';
 import { databaseCommands } from './database.js';
 import { keyCommands } from './keys.js';
 import { outboxCommands } from './outbox.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const COMMANDS: Command[] = [...accountCommands, ...keyCommands, ...outboxCommands, ...auditCommands, ...databaseCommands];
+const COMMANDS: Command[] = [
+  ...accountCommands,
+  ...keyCommands,
+  ...outboxCommands,
+  ...auditCommands,
+  ...databaseCommands,
+];
 
 function out(line: string): void {
   process.stdout.write(line + '\n');
@@ -25,7 +40,13 @@ function err(line: string): void {
 }
 
 function overview(): string {
-  const lines = ['fixup: the operator command line of Fixup', '', 'Usage: fixup <group> <command> [flags]   (fixup <group> <command> --help for its flags)', '', 'Commands:'];
+  const lines = [
+    'fixup: the operator command line of Fixup',
+    '',
+    'Usage: fixup <group> <command> [flags]   (fixup <group> <command> --help for its flags)',
+    '',
+    'Commands:',
+  ];
   for (const c of COMMANDS) lines.push(`  ${`${c.group} ${c.name}`.padEnd(22)} ${c.summary}`);
   lines.push(
     '',
@@ -39,9 +60,22 @@ function overview(): string {
 }
 
 function commandHelp(c: Command): string {
-  const lines = [`fixup ${c.group} ${c.name}: ${c.summary}`, '', `Usage: fixup ${c.group} ${c.name}${c.flags.map((f) => (f.required ? ` --${f.name}${f.value ? ` <${f.value}>` : ''}` : '')).join('')} [flags]`, '', 'Flags:'];
-  for (const f of c.flags) lines.push(`  --${f.name}${f.value ? ` <${f.value}>` : ''}`.padEnd(44) + ` ${f.doc}${f.required ? ' (required)' : ''}`);
-  lines.push('  --help'.padEnd(44) + ' this text', '', 'Settings flags and variables are those of the services: fixup settings --help.');
+  const lines = [
+    `fixup ${c.group} ${c.name}: ${c.summary}`,
+    '',
+    `Usage: fixup ${c.group} ${c.name}${c.flags.map((f) => (f.required ? ` --${f.name}${f.value ? ` <${f.value}>` : ''}` : '')).join('')} [flags]`,
+    '',
+    'Flags:',
+  ];
+  for (const f of c.flags)
+    lines.push(
+      `  --${f.name}${f.value ? ` <${f.value}>` : ''}`.padEnd(44) + ` ${f.doc}${f.required ? ' (required)' : ''}`,
+    );
+  lines.push(
+    '  --help'.padEnd(44) + ' this text',
+    '',
+    'Settings flags and variables are those of the services: fixup settings --help.',
+  );
   return lines.join('\n');
 }
 
@@ -65,7 +99,9 @@ function parseFlags(c: Command, argv: string[]): { flags: Flags; rest: string[] 
     else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags[name] = argv[++i]!;
     else throw new UsageError(`--${name} needs a value <${spec.value}>`);
   }
-  for (const f of c.flags) if (f.required && (flags[f.name] === undefined || flags[f.name] === true)) throw new UsageError(`--${f.name} is required`);
+  for (const f of c.flags)
+    if (f.required && (flags[f.name] === undefined || flags[f.name] === true))
+      throw new UsageError(`--${f.name} is required`);
   return { flags, rest };
 }
 
@@ -100,7 +136,9 @@ async function main(argv: string[]): Promise<number> {
   const settingsSpec = async () => (await import('./settings.js')).cliSettingsSpec(ROOT);
   if (argv[0] === 'settings') {
     const spec = await settingsSpec();
-    out(helpText(spec, 'Settings of the fixup command line (the services\' own variables; a flag wins over its variable)'));
+    out(
+      helpText(spec, "Settings of the fixup command line (the services' own variables; a flag wins over its variable)"),
+    );
     return EXIT.ok;
   }
   const [group, name, ...rest] = argv;
@@ -112,7 +150,9 @@ async function main(argv: string[]): Promise<number> {
   const command = inGroup.find((c) => c.name === name);
   if (!command) {
     if (name === '--help' || name === '-h' || name === undefined) {
-      out(`fixup ${group}: ${inGroup.map((c) => c.name).join(', ')}\n\n${inGroup.map((c) => `  ${group} ${c.name.padEnd(18)} ${c.summary}`).join('\n')}`);
+      out(
+        `fixup ${group}: ${inGroup.map((c) => c.name).join(', ')}\n\n${inGroup.map((c) => `  ${group} ${c.name.padEnd(18)} ${c.summary}`).join('\n')}`,
+      );
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
     err(`fixup: unknown command "${group} ${name}"; ${group} has ${inGroup.map((c) => c.name).join(', ')}`);

@@ -5,9 +5,16 @@ import { subgraphSettings } from '../foundation/service/subgraph-service.js';
 import { userSettingsSpec, type UserSettings } from '../subgraphs/user/settings.js';
 import { SUBGRAPH_NAMES, type SubgraphName } from './names.js';
 
-
 /** PER_SUBGRAPH are the shared subgraph settings the command line needs from each subgraph. */
-const PER_SUBGRAPH = ['dbUrl', 'dbPasswordFile', 'dbMigrateUrl', 'dbMigratePasswordFile', 'dbStatementTimeoutMs', 'auditUrl', 'outboxBatchSize'] as const;
+const PER_SUBGRAPH = [
+  'dbUrl',
+  'dbPasswordFile',
+  'dbMigrateUrl',
+  'dbMigratePasswordFile',
+  'dbStatementTimeoutMs',
+  'auditUrl',
+  'outboxBatchSize',
+] as const;
 
 function prefixed(name: string, key: string): string {
   return name + key[0]!.toUpperCase() + key.slice(1);
@@ -25,15 +32,23 @@ export function cliSettingsSpec(root: string): SettingsSpec {
   for (const name of SUBGRAPH_NAMES) {
     const shared = name === 'user' ? userSettingsSpec(root) : subgraphSettings(name, root);
     for (const [key, value] of Object.entries(shared)) {
-      const own = value.env.startsWith(`${name.toUpperCase()}_`) || value.env === 'SMTP_URL' || value.env === 'MAIL_DIR' || value.env.startsWith('ADMIN_');
-      if (own && (name === 'user' || (PER_SUBGRAPH as readonly string[]).includes(key))) spec[prefixed(name, key)] = value;
+      const own =
+        value.env.startsWith(`${name.toUpperCase()}_`) ||
+        value.env === 'SMTP_URL' ||
+        value.env === 'MAIL_DIR' ||
+        value.env.startsWith('ADMIN_');
+      if (own && (name === 'user' || (PER_SUBGRAPH as readonly string[]).includes(key)))
+        spec[prefixed(name, key)] = value;
       else if (!own && !(key in spec)) spec[key] = value;
     }
   }
   spec.gatewayInternalKeys = setting({
     env: 'GATEWAY_INTERNAL_KEYS',
     doc: "the gateway's private JWK set as JSON; when set, its keys are rotated where it is set, not by this tool",
-    schema: z.string().optional().transform((v) => (v ? v : undefined)),
+    schema: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v : undefined)),
     secret: true,
   });
   spec.gatewayInternalKeysFile = setting({
@@ -52,7 +67,11 @@ export function cliSettingsSpec(root: string): SettingsSpec {
 }
 
 /** subgraphValue reads one of a subgraph's own settings from the parsed command-line settings. */
-export function subgraphValue<T>(values: Record<string, unknown>, name: SubgraphName, key: (typeof PER_SUBGRAPH)[number]): T {
+export function subgraphValue<T>(
+  values: Record<string, unknown>,
+  name: SubgraphName,
+  key: (typeof PER_SUBGRAPH)[number],
+): T {
   return values[prefixed(name, key)] as T;
 }
 

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
-/** Role is what a user may act as: the one list of roles, for tokens, permissions and the user subgraph's GraphQL enum. */
+/**
+ * Role is what a user may act as: the one list of roles, for tokens, permissions and the user subgraph's GraphQL enum.
+ */
 export const Role = z.enum(['CUSTOMER', 'PROVIDER', 'ADMIN']);
 export type Role = z.infer<typeof Role>;
 

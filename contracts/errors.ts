@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
-/** BusinessErrorCode is a contract error code that business code raises (a typed error in foundation/core/errors.ts). */
+/**
+ * BusinessErrorCode is a contract error code that business code raises (a typed error in foundation/core/errors.ts).
+ */
 export const BusinessErrorCode = z.enum([
   'UNAUTHENTICATED',
   'SESSION_STALE',

@@ -25,7 +25,10 @@ export const DEFAULT_PORTS: Readonly<Record<ProcessName, { http: number; admin: 
   audit: { http: 4005, admin: 9005 },
 };
 
-/** serviceUrl is a process's base URL at its default port on a host: localhost for `npm start`, the service name under docker compose. */
+/**
+ * serviceUrl is a process's base URL at its default port on a host: localhost for `npm start`, the service name under
+ * docker compose.
+ */
 export function serviceUrl(name: ProcessName, host = 'localhost'): string {
   return `http://${host}:${DEFAULT_PORTS[name].http}`;
 }

@@ -30,12 +30,21 @@ describe('catalog', () => {
     const name = `Gardening ${Date.now()}`;
     const category = (await t.gql(CREATE_CATEGORY, { name }, { token: admin.accessToken })).data!.createCategory;
     assert.equal(category.name, name);
-    assert.equal(code(await t.gql(CREATE_CATEGORY, { name: name.toUpperCase() }, { token: admin.accessToken })), 'CONFLICT');
+    assert.equal(
+      code(await t.gql(CREATE_CATEGORY, { name: name.toUpperCase() }, { token: admin.accessToken })),
+      'CONFLICT',
+    );
     const input = { categoryId: category.id, name: 'Hedge trimming', description: 'Hedges cut and shaped.' };
     const service = (await t.gql(CREATE_SERVICE, { input }, { token: admin.accessToken })).data!.createService;
     assert.deepEqual(service.category, category);
-    assert.equal(code(await t.gql(CREATE_SERVICE, { input: { ...input, name: 'hedge TRIMMING' } }, { token: admin.accessToken })), 'CONFLICT');
-    const events = await t.sql('catalog', `SELECT payload->>'action' AS action, payload->>'targetId' AS target, payload->>'actorId' AS actor FROM outbox ORDER BY seq`);
+    assert.equal(
+      code(await t.gql(CREATE_SERVICE, { input: { ...input, name: 'hedge TRIMMING' } }, { token: admin.accessToken })),
+      'CONFLICT',
+    );
+    const events = await t.sql(
+      'catalog',
+      `SELECT payload->>'action' AS action, payload->>'targetId' AS target, payload->>'actorId' AS actor FROM outbox ORDER BY seq`,
+    );
     assert.deepEqual(
       events.filter((e) => e.target === category.id || e.target === service.id),
       [
@@ -68,7 +77,10 @@ describe('catalog', () => {
     const added = await t.gql(ADD_SKILL, { serviceId: leak.id }, { token: provider.accessToken });
     assert.deepEqual(added.data?.addSkill, { id: provider.id, skills: [{ id: leak.id, name: 'Leak repair' }] });
     assert.equal(code(await t.gql(ADD_SKILL, { serviceId: leak.id }, { token: provider.accessToken })), 'CONFLICT');
-    assert.equal(code(await t.gql(ADD_SKILL, { serviceId: randomUUID() }, { token: provider.accessToken })), 'NOT_FOUND');
+    assert.equal(
+      code(await t.gql(ADD_SKILL, { serviceId: randomUUID() }, { token: provider.accessToken })),
+      'NOT_FOUND',
+    );
     const listed = await t.gql(SERVICES, { search: 'leak' });
     assert.deepEqual(listed.data?.services[0].providers, [{ id: provider.id, displayName: 'Priya' }]);
     const me = await t.gql(ME, undefined, { token: provider.accessToken });

@@ -8,7 +8,8 @@ import { SignJWT, importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { startTestStack, type TestStack } from './harness.js';
 
-const FOLLOW = 'subscription Batched($c: ID!) { messageAdded(conversationId: $c) { id body sender { id displayName } conversation { id order { id status } } } }';
+const FOLLOW =
+  'subscription Batched($c: ID!) { messageAdded(conversationId: $c) { id body sender { id displayName } conversation { id order { id status } } } }';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 interface Delivery {
@@ -18,12 +19,18 @@ interface Delivery {
   conversation: { id: string; order: { id: string; status: string } | null };
 }
 
-/** fetchesOf counts the follow-up fetches of the Batched subscription a subgraph has answered, from its own /metrics. */
+/**
+ * fetchesOf counts the follow-up fetches of the Batched subscription a subgraph has answered, from its own /metrics.
+ */
 async function fetchesOf(t: TestStack, subgraph: string): Promise<number> {
   const text = await (await fetch(new URL('/metrics', t.stack.adminOf(subgraph)))).text();
   return text
     .split('\n')
-    .filter((l) => l.startsWith('fixup_graphql_operation_duration_seconds_count{') && l.includes(`operation="Batched__${subgraph}__`))
+    .filter(
+      (l) =>
+        l.startsWith('fixup_graphql_operation_duration_seconds_count{') &&
+        l.includes(`operation="Batched__${subgraph}__`),
+    )
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
@@ -37,12 +44,17 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
   const clients: Client[] = [];
 
   before(async () => {
-    // A wide window, so that the test does not depend on how fast this machine is: the events of one commit fall into it.
+    // A wide window, so that the test does not depend on how fast this machine is: the events of one commit fall into
+    // it.
     t = await startTestStack({ LOG_LEVEL: 'warn', GATEWAY_SUBSCRIPTIONS_BATCH_MS: '1000' });
     const users = `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@batching.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`;
     await t.sql('user', users, [customers, 'CUSTOMER']);
     await t.sql('user', users, [[provider], 'PROVIDER']);
-    await t.sql('order', `INSERT INTO orders (id, customer_id, service_id, description) SELECT o, c, gen_random_uuid(), 'Batching order' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, c)`, [orders, customers]);
+    await t.sql(
+      'order',
+      `INSERT INTO orders (id, customer_id, service_id, description) SELECT o, c, gen_random_uuid(), 'Batching order' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, c)`,
+      [orders, customers],
+    );
     await t.sql(
       'chat',
       `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT c, o, u, $4 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS x(c, o, u)`,
@@ -56,15 +68,29 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
 
   /** signFor makes an access token as the user subgraph would, with its development key. */
   const signFor = async (id: string, role: string) => {
-    const key = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] }).keys[0]!;
+    const key = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
+      .keys[0]!;
     const signingKey = await importJWK(key, 'EdDSA');
-    return new SignJWT({ roles: [role], ver: 0 }).setProtectedHeader({ alg: 'EdDSA', kid: key.kid! }).setIssuer('fixup-user').setAudience('fixup').setSubject(id).setIssuedAt().setJti(randomUUID()).setExpirationTime('1h').sign(signingKey);
+    return new SignJWT({ roles: [role], ver: 0 })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid! })
+      .setIssuer('fixup-user')
+      .setAudience('fixup')
+      .setSubject(id)
+      .setIssuedAt()
+      .setJti(randomUUID())
+      .setExpirationTime('1h')
+      .sign(signingKey);
   };
 
   it('N events within the window cost one _entities fetch per subgraph for one caller, and one per other caller', async () => {
     const token = signFor;
     const connect = async (id: string, role: string) => {
-      const client = createClient({ url: t.stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await token(id, role)}` } });
+      const client = createClient({
+        url: t.stack.endpoint.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${await token(id, role)}` },
+      });
       clients.push(client);
       return client;
     };
@@ -74,7 +100,8 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
       client.subscribe<{ messageAdded: Delivery }>(
         { query: FOLLOW, variables: { c: conversation } },
         {
-          next: (v) => (v.data ? received.set(who, [...(received.get(who) ?? []), v.data.messageAdded]) : errors.push(v.errors)),
+          next: (v) =>
+            v.data ? received.set(who, [...(received.get(who) ?? []), v.data.messageAdded]) : errors.push(v.errors),
           error: (err) => errors.push(err),
           complete: () => {},
         },
@@ -83,7 +110,8 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
     // The provider follows all n conversations over one socket; each customer follows their own.
     const providerClient = await connect(provider, 'PROVIDER');
     for (const c of conversations) follow(providerClient, provider, c);
-    for (const [i, customer] of customers.entries()) follow(await connect(customer, 'CUSTOMER'), customer, conversations[i]!);
+    for (const [i, customer] of customers.entries())
+      follow(await connect(customer, 'CUSTOMER'), customer, conversations[i]!);
     const total = () => [...received.values()].reduce((sum, list) => sum + list.length, 0);
     const insert = (body: string) =>
       t.sql(
@@ -106,14 +134,18 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
     received.clear();
     const before = { user: await fetchesOf(t, 'user'), order: await fetchesOf(t, 'order') };
 
-    // n messages (one per conversation, each from its customer) committed at once: their events arrive within the window.
+    // n messages (one per conversation, each from its customer) committed at once: their events arrive within the
+    // window.
     await insert('batched');
     const deadline = Date.now() + 20_000;
     while (total() < 2 * n && Date.now() < deadline) await sleep(100);
     await sleep(1500);
     assert.deepEqual(errors, []);
     assert.equal(received.get(provider)?.length, n, 'the provider received each message');
-    const fetched = { user: (await fetchesOf(t, 'user')) - before.user, order: (await fetchesOf(t, 'order')) - before.order };
+    const fetched = {
+      user: (await fetchesOf(t, 'user')) - before.user,
+      order: (await fetchesOf(t, 'order')) - before.order,
+    };
     // The provider's n events share one fetch per subgraph; the n customers are n other callers, one fetch each.
     assert.deepEqual(fetched, { user: 1 + n, order: 1 + n });
 
@@ -137,13 +169,22 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
   it('a subscription resumed before its first event loses nothing committed meanwhile', async () => {
     // Messages sent before the subscription starts (more than CHAT_RESUME_MARGIN_MS before) are not its business.
     await sleep(2500);
-    const client = createClient({ url: t.stack.endpoint.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${await signFor(customers[0]!, 'CUSTOMER')}` } });
+    const client = createClient({
+      url: t.stack.endpoint.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${await signFor(customers[0]!, 'CUSTOMER')}` },
+    });
     clients.push(client);
     const bodies: string[] = [];
     const errors: unknown[] = [];
     client.subscribe<{ messageAdded: Delivery }>(
       { query: FOLLOW, variables: { c: conversations[0] } },
-      { next: (v) => (v.data ? bodies.push(v.data.messageAdded.body) : errors.push(v.errors)), error: (err) => errors.push(err), complete: () => {} },
+      {
+        next: (v) => (v.data ? bodies.push(v.data.messageAdded.body) : errors.push(v.errors)),
+        error: (err) => errors.push(err),
+        complete: () => {},
+      },
     );
     await sleep(3000);
     // Killed before any event: the gateway has no last id to resume after.
@@ -158,7 +199,11 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
     await t.stack.startService('chat');
     const deadline = Date.now() + 30_000;
     while (bodies.length < 1 && Date.now() < deadline) await sleep(200);
-    const sent = await t.gql('mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }', { c: conversations[0], b: 'after' }, { token: await signFor(customers[0]!, 'CUSTOMER') });
+    const sent = await t.gql(
+      'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }',
+      { c: conversations[0], b: 'after' },
+      { token: await signFor(customers[0]!, 'CUSTOMER') },
+    );
     assert.ok(sent.data?.sendMessage, JSON.stringify(sent.errors));
     while (bodies.length < 2 && Date.now() < deadline) await sleep(200);
     await sleep(500);

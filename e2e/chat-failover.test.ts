@@ -10,8 +10,10 @@ import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/ident
 import { TokenSigner } from '../foundation/auth/tokens.js';
 import { startTestStack, type TestStack } from './harness.js';
 
-const FOLLOW = 'subscription MessageAdded($conversationId: ID!, $after: ID) { messageAdded(conversationId: $conversationId, after: $after) { id body sender { id displayName } } }';
-const SEND = 'mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id } }';
+const FOLLOW =
+  'subscription MessageAdded($conversationId: ID!, $after: ID) { messageAdded(conversationId: $conversationId, after: $after) { id body sender { id displayName } } }';
+const SEND =
+  'mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id } }';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Reader is one chat client: a graphql-ws client through the gateway that records every message it receives. */
@@ -28,7 +30,8 @@ class Reader {
       lazy: false,
       retryAttempts: retry ? 300 : 0,
       retryWait: async () => sleep(300),
-      // graphql-ws retries on close events only by default; a refused connection (the gateway not back yet) is worth retrying too.
+      // graphql-ws retries on close events only by default; a refused connection (the gateway not back yet) is worth
+      // retrying too.
       shouldRetry: () => retry,
       connectionParams: { authorization: `Bearer ${token}` },
       on: { closed: (event) => this.closes.push((event as { code: number }).code) },
@@ -79,13 +82,36 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
     await t.sql('user', users, [customers, 'CUSTOMER']);
     await t.sql('user', users, [providers, 'PROVIDER']);
     const orders = customers.map(() => randomUUID());
-    await t.sql('order', `INSERT INTO orders (id, customer_id, service_id, description) SELECT o, c, gen_random_uuid(), 'Failover order' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, c)`, [orders, customers]);
-    await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[])`, [conversations, orders, customers, providers]);
-    const key = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] }).keys[0]!;
+    await t.sql(
+      'order',
+      `INSERT INTO orders (id, customer_id, service_id, description) SELECT o, c, gen_random_uuid(), 'Failover order' FROM unnest($1::uuid[], $2::uuid[]) AS x(o, c)`,
+      [orders, customers],
+    );
+    await t.sql(
+      'chat',
+      `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[])`,
+      [conversations, orders, customers, providers],
+    );
+    const key = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
+      .keys[0]!;
     const signingKey = await importJWK(key, 'EdDSA');
-    for (const [ids, role] of [[customers, 'CUSTOMER'], [providers, 'PROVIDER']] as const) {
+    for (const [ids, role] of [
+      [customers, 'CUSTOMER'],
+      [providers, 'PROVIDER'],
+    ] as const) {
       for (const id of ids) {
-        tokens.set(id, await new SignJWT({ roles: [role], ver: 0 }).setProtectedHeader({ alg: 'EdDSA', kid: key.kid! }).setIssuer('fixup-user').setAudience('fixup').setSubject(id).setIssuedAt().setJti(randomUUID()).setExpirationTime('1h').sign(signingKey));
+        tokens.set(
+          id,
+          await new SignJWT({ roles: [role], ver: 0 })
+            .setProtectedHeader({ alg: 'EdDSA', kid: key.kid! })
+            .setIssuer('fixup-user')
+            .setAudience('fixup')
+            .setSubject(id)
+            .setIssuedAt()
+            .setJti(randomUUID())
+            .setExpirationTime('1h')
+            .sign(signingKey),
+        );
       }
     }
   });
@@ -94,7 +120,10 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
     await t?.stop();
   });
 
-  /** send posts one message through the gateway, retrying as a frontend would when the gateway answers nothing; it gives the id, or null when it failed. */
+  /**
+   * send posts one message through the gateway, retrying as a frontend would when the gateway answers nothing; it gives
+   * the id, or null when it failed.
+   */
   const send = async (i: number, body: string): Promise<string | null> => {
     const res = await t.gql(SEND, { conversationId: conversations[i], body }, { token: tokens.get(providers[i]!) });
     return res.data?.sendMessage?.id ?? null;
@@ -105,15 +134,23 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
     for (let round = 0; round < 40; round++) {
       const missing = list.map((r, i) => [r, i] as const).filter(([r]) => r.received.length === 0);
       if (missing.length === 0) return;
-      for (let k = 0; k < missing.length; k += 20) await Promise.all(missing.slice(k, k + 20).map(([, i]) => send(i, `warm-up ${round}`)));
+      for (let k = 0; k < missing.length; k += 20)
+        await Promise.all(missing.slice(k, k + 20).map(([, i]) => send(i, `warm-up ${round}`)));
       await sleep(1000);
     }
-    const probe = await t.gql(SEND, { conversationId: conversations[0], body: 'probe' }, { token: tokens.get(providers[0]!) });
-    throw new Error(`subscriptions did not go live: ${list.filter((r) => r.received.length === 0).length} silent; errors ${JSON.stringify(list.flatMap((r) => r.errors).slice(0, 3))}; closes ${JSON.stringify(list.flatMap((r) => r.closes).slice(0, 5))}; a send: ${JSON.stringify(probe.errors ?? probe.data)}`);
+    const probe = await t.gql(
+      SEND,
+      { conversationId: conversations[0], body: 'probe' },
+      { token: tokens.get(providers[0]!) },
+    );
+    throw new Error(
+      `subscriptions did not go live: ${list.filter((r) => r.received.length === 0).length} silent; errors ${JSON.stringify(list.flatMap((r) => r.errors).slice(0, 3))}; closes ${JSON.stringify(list.flatMap((r) => r.closes).slice(0, 5))}; a send: ${JSON.stringify(probe.errors ?? probe.data)}`,
+    );
   };
 
   it('killing a chat instance during 1,000 messages across 100 conversations loses and duplicates nothing, and shows no error', async () => {
-    for (let i = 0; i < n; i++) readers.push(new Reader(t.stack.endpoint, tokens.get(customers[i]!)!, false).follow(conversations[i]!));
+    for (let i = 0; i < n; i++)
+      readers.push(new Reader(t.stack.endpoint, tokens.get(customers[i]!)!, false).follow(conversations[i]!));
     await warmUp(readers);
     const start = readers.map((r) => r.received.length);
     const sent: (string | null)[][] = conversations.map(() => []);
@@ -137,7 +174,8 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
     const ok = sent.map((ids) => ids.filter((id): id is string => id !== null));
     const failed = sent.flat().filter((id) => id === null).length;
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && readers.some((r, i) => r.received.length - start[i]! < ok[i]!.length)) await sleep(200);
+    while (Date.now() < deadline && readers.some((r, i) => r.received.length - start[i]! < ok[i]!.length))
+      await sleep(200);
     let lost = 0;
     let duplicated = 0;
     for (const [i, reader] of readers.entries()) {
@@ -145,17 +183,31 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
       duplicated += ids.length - new Set(ids).size;
       lost += ok[i]!.filter((id) => !ids.includes(id)).length;
       // Whatever reached the reader came in the order it was committed.
-      assert.deepEqual(ids.filter((id) => ok[i]!.includes(id)), ok[i], `conversation ${i} in order`);
+      assert.deepEqual(
+        ids.filter((id) => ok[i]!.includes(id)),
+        ok[i],
+        `conversation ${i} in order`,
+      );
     }
     assert.equal(lost, 0, 'lost');
     assert.equal(duplicated, 0, 'duplicated');
-    assert.deepEqual(readers.flatMap((r) => r.errors), [], 'no client saw an error');
-    assert.deepEqual(readers.flatMap((r) => r.closes), [], 'no client socket closed');
+    assert.deepEqual(
+      readers.flatMap((r) => r.errors),
+      [],
+      'no client saw an error',
+    );
+    assert.deepEqual(
+      readers.flatMap((r) => r.closes),
+      [],
+      'no client socket closed',
+    );
     assert.ok(failed <= 20, `only sends in flight at the kill may fail (${failed} did)`);
   });
 
   it('a gateway restart closes sockets with 1012, and a graphql-ws client with retry and after loses nothing', async () => {
-    const resumers = Array.from({ length: 10 }, (_, i) => new Reader(t.stack.endpoint, tokens.get(customers[i]!)!, true).follow(conversations[i]!));
+    const resumers = Array.from({ length: 10 }, (_, i) =>
+      new Reader(t.stack.endpoint, tokens.get(customers[i]!)!, true).follow(conversations[i]!),
+    );
     readers.push(...resumers);
     await warmUp(resumers);
     const start = resumers.map((r) => r.received.length);
@@ -163,11 +215,29 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
     for (let i = 0; i < 10; i++) ids[i]!.push((await send(i, 'before the restart'))!);
     assert.equal(await t.stack.stopService('gateway'), 0);
     // While the gateway is down, the provider's messages reach chat another way (as through another gateway).
-    const signer = await TokenSigner.create(JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8')));
+    const signer = await TokenSigner.create(
+      JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8')),
+    );
     const chat = t.stack.services.find((s) => s.name === 'chat-2')!.url;
     for (let i = 0; i < 10; i++) {
-      const token = await signGatewayToken(signer, { viewer: { id: providers[i]!, roles: ['PROVIDER'], sessionId: null }, ip: null, userAgent: 'test', requestId: `restart-${i}` }, 'chat');
-      const res = await fetch(chat, { method: 'POST', headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: token }, body: JSON.stringify({ query: SEND, variables: { conversationId: conversations[i], body: 'while the gateway was down' } }) });
+      const token = await signGatewayToken(
+        signer,
+        {
+          viewer: { id: providers[i]!, roles: ['PROVIDER'], sessionId: null },
+          ip: null,
+          userAgent: 'test',
+          requestId: `restart-${i}`,
+        },
+        'chat',
+      );
+      const res = await fetch(chat, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: token },
+        body: JSON.stringify({
+          query: SEND,
+          variables: { conversationId: conversations[i], body: 'while the gateway was down' },
+        }),
+      });
       ids[i]!.push(((await res.json()) as { data: { sendMessage: { id: string } } }).data.sendMessage.id);
     }
     await t.stack.startService('gateway');
@@ -175,7 +245,11 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && resumers.some((r, i) => r.received.length - start[i]! < 3)) await sleep(200);
     for (const [i, r] of resumers.entries()) {
-      assert.deepEqual(r.received.slice(start[i]).map((m) => m.id), ids[i], `reader ${i}: each message once, in order`);
+      assert.deepEqual(
+        r.received.slice(start[i]).map((m) => m.id),
+        ids[i],
+        `reader ${i}: each message once, in order`,
+      );
       assert.equal(r.closes[0], 1012, 'the restart closed the socket with 1012');
       assert.deepEqual(r.errors, []);
     }

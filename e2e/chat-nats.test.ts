@@ -43,11 +43,25 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
   const stream = `fixup_test_${randomBytes(4).toString('hex')}`;
 
   before(async () => {
-    t = await startTestStack({ CHAT_BROKER: 'nats', CHAT_NATS_URL: NATS_URL, CHAT_NATS_STREAM: stream }, { instances: { chat: 2 } });
+    t = await startTestStack(
+      { CHAT_BROKER: 'nats', CHAT_NATS_URL: NATS_URL, CHAT_NATS_STREAM: stream },
+      { instances: { chat: 2 } },
+    );
     const order = randomUUID();
-    await t.sql('order', `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, gen_random_uuid(), 'NATS order')`, [order, customer]);
-    await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [conversation, order, customer, provider]);
-    signer = await TokenSigner.create(JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8')));
+    await t.sql(
+      'order',
+      `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, gen_random_uuid(), 'NATS order')`,
+      [order, customer],
+    );
+    await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [
+      conversation,
+      order,
+      customer,
+      provider,
+    ]);
+    signer = await TokenSigner.create(
+      JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8')),
+    );
   });
   after(async () => {
     await t?.stop();
@@ -59,17 +73,39 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
 
   it('a message committed through one chat process reaches, in order and once, a follower of another, and a resume with after replays from the table', async () => {
     const [first, second] = t.stack.services.filter((s) => s.name.startsWith('chat')).map((s) => s.url);
-    const as = (id: string, role: Role): Caller => ({ viewer: { id, roles: [role], sessionId: null }, ip: null, userAgent: 'test', requestId: `nats-${randomUUID()}` });
+    const as = (id: string, role: Role): Caller => ({
+      viewer: { id, roles: [role], sessionId: null },
+      ip: null,
+      userAgent: 'test',
+      requestId: `nats-${randomUUID()}`,
+    });
     const gatewayId = 'nats-test-gateway';
-    const client = createClient({ url: second!.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) }) });
+    const client = createClient({
+      url: second!.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: async () => ({
+        gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }),
+      }),
+    });
     const follow = async (afterId: string | null, into: string[]) =>
       client.subscribe<{ messageAdded: { id: string; body: string } }>(
         {
           query: 'subscription($c: ID!, $a: ID) { messageAdded(conversationId: $c, after: $a) { id body } }',
           variables: { c: conversation, a: afterId },
-          extensions: { gatewayToken: await signSubscribeStatement(signer, as(customer, 'CUSTOMER'), { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) },
+          extensions: {
+            gatewayToken: await signSubscribeStatement(signer, as(customer, 'CUSTOMER'), {
+              gatewayId,
+              subgraph: 'chat',
+              ttlSeconds: 60,
+            }),
+          },
         },
-        { next: (v) => v.data && into.push(`${v.data.messageAdded.id} ${v.data.messageAdded.body}`), error: (err) => into.push(`error ${JSON.stringify(err)}`), complete: () => {} },
+        {
+          next: (v) => v.data && into.push(`${v.data.messageAdded.id} ${v.data.messageAdded.body}`),
+          error: (err) => into.push(`error ${JSON.stringify(err)}`),
+          complete: () => {},
+        },
       );
     const live: string[] = [];
     const stop = await follow(null, live);
@@ -78,8 +114,14 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
     for (let i = 0; i < 5; i++) {
       const res = await fetch(first!, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: await signGatewayToken(signer, as(provider, 'PROVIDER'), 'chat') },
-        body: JSON.stringify({ query: 'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id body } }', variables: { c: conversation, b: `via NATS ${i}` } }),
+        headers: {
+          'content-type': 'application/json',
+          [GATEWAY_TOKEN_HEADER]: await signGatewayToken(signer, as(provider, 'PROVIDER'), 'chat'),
+        },
+        body: JSON.stringify({
+          query: 'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id body } }',
+          variables: { c: conversation, b: `via NATS ${i}` },
+        }),
       });
       const body = (await res.json()) as { data: { sendMessage: { id: string; body: string } } };
       sent.push(`${body.data.sendMessage.id} ${body.data.sendMessage.body}`);
@@ -98,17 +140,35 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
 
   it('a message committed by a process that died before publishing still reaches followers (the relay publishes it)', async () => {
     const second = t.stack.services.find((s) => s.name === 'chat-2')!.url;
-    const as: Caller = { viewer: { id: customer, roles: ['CUSTOMER'], sessionId: null }, ip: null, userAgent: 'test', requestId: `nats-${randomUUID()}` };
+    const as: Caller = {
+      viewer: { id: customer, roles: ['CUSTOMER'], sessionId: null },
+      ip: null,
+      userAgent: 'test',
+      requestId: `nats-${randomUUID()}`,
+    };
     const gatewayId = 'nats-relay-test-gateway';
-    const client = createClient({ url: second.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) }) });
+    const client = createClient({
+      url: second.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: async () => ({
+        gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }),
+      }),
+    });
     const live: string[] = [];
     client.subscribe<{ messageAdded: { body: string } }>(
       {
         query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }',
         variables: { c: conversation },
-        extensions: { gatewayToken: await signSubscribeStatement(signer, as, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) },
+        extensions: {
+          gatewayToken: await signSubscribeStatement(signer, as, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }),
+        },
       },
-      { next: (v) => v.data && live.push(v.data.messageAdded.body), error: (err) => live.push(`error ${JSON.stringify(err)}`), complete: () => {} },
+      {
+        next: (v) => v.data && live.push(v.data.messageAdded.body),
+        error: (err) => live.push(`error ${JSON.stringify(err)}`),
+        complete: () => {},
+      },
     );
     await new Promise((r) => setTimeout(r, 1000));
     // What a chat process leaves when it dies right after its commit: the message and its record, never published.
@@ -122,7 +182,11 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
     for (let i = 0; i < 400 && live.length < 1; i++) await new Promise((r) => setTimeout(r, 25));
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(live, ['never published']);
-    assert.deepEqual(await t.sql('chat', `SELECT * FROM message_announcements`), [], 'published announcements are removed');
+    assert.deepEqual(
+      await t.sql('chat', `SELECT * FROM message_announcements`),
+      [],
+      'published announcements are removed',
+    );
     await client.dispose();
   });
 });

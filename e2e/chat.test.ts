@@ -52,7 +52,8 @@ class Follower {
       this.client.subscribe<{ messageAdded: Received }>(
         { query: MESSAGE_ADDED, variables: { conversationId, after } },
         {
-          next: (value) => (value.data ? this.messages.push(value.data.messageAdded) : this.errors.push(...(value.errors ?? []))),
+          next: (value) =>
+            value.data ? this.messages.push(value.data.messageAdded) : this.errors.push(...(value.errors ?? [])),
           error: (err) => {
             this.errors.push(err);
             resolve();
@@ -72,7 +73,8 @@ class Follower {
 
   async waitClosed(timeoutMs = 10_000): Promise<number | undefined> {
     const deadline = Date.now() + timeoutMs;
-    while (this.closeCode === undefined && this.errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    while (this.closeCode === undefined && this.errors.length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 25));
     return this.closeCode;
   }
 
@@ -97,7 +99,11 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     return f;
   };
   const send = (who: Session, body: string) =>
-    t.gql(`mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id body sentAt sender { id displayName } } }`, { conversationId, body }, { token: who.accessToken });
+    t.gql(
+      `mutation SendMessage($conversationId: ID!, $body: String!) { sendMessage(conversationId: $conversationId, body: $body) { id body sentAt sender { id displayName } } }`,
+      { conversationId, body },
+      { token: who.accessToken },
+    );
 
   before(async () => {
     // A 2-second internal token: every event of a subscription older than that needs a fresh one.
@@ -107,8 +113,18 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     provider = await t.register('PROVIDER', 'Paco');
     stranger = await t.register('PROVIDER', 'Sven');
     const [leak] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
-    await t.gql(`mutation($s: ID!) { addSkill(serviceId: $s) { id } }`, { s: leak.id }, { token: provider.accessToken });
-    orderId = (await t.gql(`mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }`, { i: { serviceId: leak.id, description: 'Chat about it' } }, { token: customer.accessToken })).data!.createOrder.id;
+    await t.gql(
+      `mutation($s: ID!) { addSkill(serviceId: $s) { id } }`,
+      { s: leak.id },
+      { token: provider.accessToken },
+    );
+    orderId = (
+      await t.gql(
+        `mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }`,
+        { i: { serviceId: leak.id, description: 'Chat about it' } },
+        { token: customer.accessToken },
+      )
+    ).data!.createOrder.id;
   });
   after(async () => {
     for (const f of followers) await f.close();
@@ -124,36 +140,71 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     assert.deepEqual(conversation.order, { id: orderId, status: 'OPEN' });
     assert.equal(conversation.customer.displayName, 'Chloe');
     assert.equal(conversation.provider.displayName, 'Paco');
-    assert.equal((await t.gql(open, { orderId }, { token: provider.accessToken })).data!.openConversation.id, conversationId, 'opening again returns it');
-    assert.equal(code(await t.gql(open, { orderId }, { token: stranger.accessToken })), 'NOT_FOUND', 'not among their skills');
-    assert.equal(code(await t.gql(open, { orderId, providerId: stranger.id }, { token: customer.accessToken })), 'BAD_USER_INPUT', 'the customer opens only with a provider who offered');
+    assert.equal(
+      (await t.gql(open, { orderId }, { token: provider.accessToken })).data!.openConversation.id,
+      conversationId,
+      'opening again returns it',
+    );
+    assert.equal(
+      code(await t.gql(open, { orderId }, { token: stranger.accessToken })),
+      'NOT_FOUND',
+      'not among their skills',
+    );
+    assert.equal(
+      code(await t.gql(open, { orderId, providerId: stranger.id }, { token: customer.accessToken })),
+      'BAD_USER_INPUT',
+      'the customer opens only with a provider who offered',
+    );
     assert.equal(code(await t.gql(open, { orderId })), 'UNAUTHENTICATED');
     for (let i = 0; i < 50; i++) {
-      const rows = await t.sql('chat', `SELECT delivered_at FROM outbox WHERE payload->>'action' = 'conversation.opened'`);
+      const rows = await t.sql(
+        'chat',
+        `SELECT delivered_at FROM outbox WHERE payload->>'action' = 'conversation.opened'`,
+      );
       if (rows.length === 1 && rows[0].delivered_at) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const [event] = await t.sql('audit', `SELECT actor_id, target_id FROM audit_events WHERE action = 'conversation.opened'`);
+    const [event] = await t.sql(
+      'audit',
+      `SELECT actor_id, target_id FROM audit_events WHERE action = 'conversation.opened'`,
+    );
     assert.deepEqual(event, { actor_id: provider.id, target_id: conversationId });
   });
 
-  it('each participant receives the other\'s messages with fields from the user and order subgraphs', async () => {
+  it("each participant receives the other's messages with fields from the user and order subgraphs", async () => {
     const asCustomer = follower(customer.accessToken).follow(conversationId);
     const asProvider = follower(provider.accessToken).follow(conversationId);
     // The first subscription also plans the operation and opens the gateway's shared socket to chat.
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal((await send(customer, '  Hello, when can you come?  ')).data?.sendMessage.body, 'Hello, when can you come?');
+    assert.equal(
+      (await send(customer, '  Hello, when can you come?  ')).data?.sendMessage.body,
+      'Hello, when can you come?',
+    );
     assert.equal((await send(provider, 'Tomorrow at nine.')).errors, undefined);
     for (const f of [asCustomer, asProvider]) {
       const got = await f.waitFor(2);
-      assert.deepEqual(got.map((m) => [m.body, m.sender.displayName]), [['Hello, when can you come?', 'Chloe'], ['Tomorrow at nine.', 'Paco']], JSON.stringify(f.errors));
+      assert.deepEqual(
+        got.map((m) => [m.body, m.sender.displayName]),
+        [
+          ['Hello, when can you come?', 'Chloe'],
+          ['Tomorrow at nine.', 'Paco'],
+        ],
+        JSON.stringify(f.errors),
+      );
       assert.deepEqual(got[0]!.conversation, { id: conversationId, order: { id: orderId, status: 'OPEN' } });
     }
   });
 
   it('history pages backwards, and sending is for the two participants only', async () => {
-    const history = await t.gql(`query ConversationHistory($id: ID!, $last: Int, $before: String) { conversation(id: $id) { id messages(last: $last, before: $before) { edges { cursor node { id body sender { id } } } pageInfo { hasPreviousPage startCursor } } } }`, { id: conversationId, last: 1 }, { token: admin.accessToken });
-    assert.deepEqual(history.data!.conversation.messages.edges.map((e: { node: { body: string } }) => e.node.body), ['Tomorrow at nine.']);
+    const history = await t.gql(
+      `query ConversationHistory($id: ID!, $last: Int, $before: String) { conversation(id: $id) { id messages(last: $last, before: $before) { edges { cursor node { id body sender { id } } } pageInfo { hasPreviousPage startCursor } } } }`,
+      { id: conversationId, last: 1 },
+      { token: admin.accessToken },
+    );
+    assert.deepEqual(
+      history.data!.conversation.messages.edges.map((e: { node: { body: string } }) => e.node.body),
+      ['Tomorrow at nine.'],
+    );
     assert.equal(history.data!.conversation.messages.pageInfo.hasPreviousPage, true);
     assert.equal(code(await send(admin, 'I am the admin')), 'FORBIDDEN', 'admins read but do not send');
     assert.equal(code(await send(stranger, 'hi')), 'NOT_FOUND');
@@ -162,7 +213,16 @@ describe('chat: conversations and federated subscriptions through the gateway', 
       assert.equal(code(res), 'BAD_USER_INPUT');
       assert.equal(res.errors![0]!.extensions!.field, 'body');
     }
-    assert.equal(code(await t.gql(`query($id: ID!) { conversation(id: $id) { id } }`, { id: conversationId }, { token: stranger.accessToken })), 'NOT_FOUND');
+    assert.equal(
+      code(
+        await t.gql(
+          `query($id: ID!) { conversation(id: $id) { id } }`,
+          { id: conversationId },
+          { token: stranger.accessToken },
+        ),
+      ),
+      'NOT_FOUND',
+    );
   });
 
   it('refuses a socket without a token or with a bad one (4403), and a reader who is not a participant', async () => {
@@ -170,10 +230,16 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     assert.equal(await follower('not.a.token').follow(conversationId).waitClosed(), 4403);
     const outsider = follower(stranger.accessToken).follow(conversationId);
     for (let i = 0; i < 100 && outsider.errors.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-    assert.equal((outsider.errors[0] as { extensions?: { code?: string } })?.extensions?.code, 'NOT_FOUND', JSON.stringify(outsider.errors));
+    assert.equal(
+      (outsider.errors[0] as { extensions?: { code?: string } })?.extensions?.code,
+      'NOT_FOUND',
+      JSON.stringify(outsider.errors),
+    );
     const upgrade = (origin: string) =>
       new Promise<number>((resolve) => {
-        const socket = new WebSocket(t.stack.endpoint.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { origin } });
+        const socket = new WebSocket(t.stack.endpoint.replace(/^http/, 'ws'), 'graphql-transport-ws', {
+          headers: { origin },
+        });
         socket.on('open', () => {
           socket.close();
           resolve(101);
@@ -194,49 +260,103 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     await new Promise((r) => setTimeout(r, 8000));
     await send(provider, 'after the token expired');
     const got = await f.waitFor(2);
-    assert.deepEqual(got.map((m) => [m.body, m.sender.displayName, m.conversation.order.status]), [['before', 'Paco', 'OPEN'], ['after the token expired', 'Paco', 'OPEN']], JSON.stringify(f.errors));
+    assert.deepEqual(
+      got.map((m) => [m.body, m.sender.displayName, m.conversation.order.status]),
+      [
+        ['before', 'Paco', 'OPEN'],
+        ['after the token expired', 'Paco', 'OPEN'],
+      ],
+      JSON.stringify(f.errors),
+    );
   });
 
   it('resumes with after: exactly the missed messages, in order, then live ones', async () => {
-    const before = await t.gql(`query($id: ID!) { conversation(id: $id) { messages(last: 1) { edges { node { id } } } } }`, { id: conversationId }, { token: customer.accessToken });
+    const before = await t.gql(
+      `query($id: ID!) { conversation(id: $id) { messages(last: 1) { edges { node { id } } } } }`,
+      { id: conversationId },
+      { token: customer.accessToken },
+    );
     const lastSeen = before.data!.conversation.messages.edges[0].node.id;
     for (const body of ['missed one', 'missed two', 'missed three']) await send(provider, body);
     const resumed = follower(customer.accessToken).follow(conversationId, lastSeen);
-    assert.deepEqual((await resumed.waitFor(3)).map((m) => m.body), ['missed one', 'missed two', 'missed three']);
+    assert.deepEqual(
+      (await resumed.waitFor(3)).map((m) => m.body),
+      ['missed one', 'missed two', 'missed three'],
+    );
     await send(provider, 'live again');
-    assert.deepEqual((await resumed.waitFor(4)).map((m) => m.body), ['missed one', 'missed two', 'missed three', 'live again']);
+    assert.deepEqual(
+      (await resumed.waitFor(4)).map((m) => m.body),
+      ['missed one', 'missed two', 'missed three', 'live again'],
+    );
   });
 
   it('a message sent through one chat process reaches a subscriber served by another', async () => {
     const keys = JSON.parse(readFileSync(join(t.dataDir, 'keys', 'gateway-internal.jwks.json'), 'utf8'));
     const signer = await TokenSigner.create(keys);
-    const asCustomer = () => signGatewayToken(signer, { viewer: { id: customer.id, roles: ['CUSTOMER'], sessionId: null }, ip: null, userAgent: 'test', requestId: 'two-processes' }, 'chat');
+    const asCustomer = () =>
+      signGatewayToken(
+        signer,
+        {
+          viewer: { id: customer.id, roles: ['CUSTOMER'], sessionId: null },
+          ip: null,
+          userAgent: 'test',
+          requestId: 'two-processes',
+        },
+        'chat',
+      );
     const first = t.stack.services.find((s) => s.name === 'chat')!.url;
     const second = await t.stack.startReplica('chat');
     const received: string[] = [];
     const gatewayId = 'test-gateway';
-    const client = createClient({ url: second.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }) }) });
+    const client = createClient({
+      url: second.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: async () => ({
+        gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }),
+      }),
+    });
     const statement = (viewer: { id: string; roles: Role[] }, options: { gatewayId: string; subgraph: string }) =>
-      signSubscribeStatement(signer, { viewer: { ...viewer, sessionId: null }, ip: null, userAgent: 'test', requestId: 'two-processes' }, { ...options, ttlSeconds: 60 });
+      signSubscribeStatement(
+        signer,
+        { viewer: { ...viewer, sessionId: null }, ip: null, userAgent: 'test', requestId: 'two-processes' },
+        { ...options, ttlSeconds: 60 },
+      );
     const refusals: unknown[] = [];
     const refused = (extensions: Record<string, unknown> | undefined) =>
       new Promise<void>((resolve) =>
         client.subscribe(
-          { query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }', variables: { c: conversationId }, extensions },
+          {
+            query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }',
+            variables: { c: conversationId },
+            extensions,
+          },
           { next: () => {}, error: (err) => (refusals.push(err), resolve()), complete: () => resolve() },
         ),
       );
     // On a shared socket, each operation needs its own statement, made for this subgraph by the socket's own gateway.
     await refused(undefined);
     await refused({ gatewayToken: await asCustomer() });
-    await refused({ gatewayToken: await statement({ id: customer.id, roles: ['CUSTOMER'] }, { gatewayId: 'another-gateway', subgraph: 'chat' }) });
-    await refused({ gatewayToken: await statement({ id: customer.id, roles: ['CUSTOMER'] }, { gatewayId, subgraph: 'order' }) });
-    assert.deepEqual(refusals.map((r) => (r as { extensions?: { code?: string } }[])[0]?.extensions?.code), ['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED']);
+    await refused({
+      gatewayToken: await statement(
+        { id: customer.id, roles: ['CUSTOMER'] },
+        { gatewayId: 'another-gateway', subgraph: 'chat' },
+      ),
+    });
+    await refused({
+      gatewayToken: await statement({ id: customer.id, roles: ['CUSTOMER'] }, { gatewayId, subgraph: 'order' }),
+    });
+    assert.deepEqual(
+      refusals.map((r) => (r as { extensions?: { code?: string } }[])[0]?.extensions?.code),
+      ['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED'],
+    );
     const stop = client.subscribe<{ messageAdded: { body: string } }>(
       {
         query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }',
         variables: { c: conversationId },
-        extensions: { gatewayToken: await statement({ id: customer.id, roles: ['CUSTOMER'] }, { gatewayId, subgraph: 'chat' }) },
+        extensions: {
+          gatewayToken: await statement({ id: customer.id, roles: ['CUSTOMER'] }, { gatewayId, subgraph: 'chat' }),
+        },
       },
       { next: (v) => v.data && received.push(v.data.messageAdded.body), error: () => {}, complete: () => {} },
     );
@@ -245,7 +365,9 @@ describe('chat: conversations and federated subscriptions through the gateway', 
       {
         query: 'subscription($c: ID!) { messageAdded(conversationId: $c) { body } }',
         variables: { c: conversationId },
-        extensions: { gatewayToken: await statement({ id: stranger.id, roles: ['PROVIDER'] }, { gatewayId, subgraph: 'chat' }) },
+        extensions: {
+          gatewayToken: await statement({ id: stranger.id, roles: ['PROVIDER'] }, { gatewayId, subgraph: 'chat' }),
+        },
       },
       { next: (v) => strangers.push(v.errors), error: (err) => strangers.push(err), complete: () => {} },
     );
@@ -253,18 +375,26 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     const res = await fetch(first, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [GATEWAY_TOKEN_HEADER]: await asCustomer() },
-      body: JSON.stringify({ query: 'mutation($c: ID!) { sendMessage(conversationId: $c, body: "across processes") { id } }', variables: { c: conversationId } }),
+      body: JSON.stringify({
+        query: 'mutation($c: ID!) { sendMessage(conversationId: $c, body: "across processes") { id } }',
+        variables: { c: conversationId },
+      }),
     });
     assert.equal(res.status, 200);
     for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     stop();
     await client.dispose();
     assert.deepEqual(received, ['across processes']);
-    assert.equal((strangers[0] as { extensions?: { code?: string } }[])?.[0]?.extensions?.code, 'NOT_FOUND', 'each operation on the shared socket is its own caller\'s');
+    assert.equal(
+      (strangers[0] as { extensions?: { code?: string } }[])?.[0]?.extensions?.code,
+      'NOT_FOUND',
+      "each operation on the shared socket is its own caller's",
+    );
   });
 
   it('refuses an expired token at connection_init, and closes the socket when the token expires (4001)', async () => {
-    const userKey = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] }).keys[0]!;
+    const userKey = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
+      .keys[0]!;
     const sign = async (expiresIn: number) => {
       const now = Math.floor(Date.now() / 1000);
       return new SignJWT({ roles: ['CUSTOMER'], ver: 0 })
@@ -277,7 +407,12 @@ describe('chat: conversations and federated subscriptions through the gateway', 
         .setExpirationTime(now + expiresIn)
         .sign(await importJWK(userKey, 'EdDSA'));
     };
-    assert.equal(await follower(await sign(-30)).follow(conversationId).waitClosed(), 4403);
+    assert.equal(
+      await follower(await sign(-30))
+        .follow(conversationId)
+        .waitClosed(),
+      4403,
+    );
     const expiring = follower(await sign(2)).follow(conversationId);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(expiring.closeCode, undefined, 'open while the token is valid');
@@ -288,7 +423,11 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     const session = await t.login(customer.email, customer.password);
     const f = follower(session.accessToken).follow(conversationId);
     await new Promise((r) => setTimeout(r, 300));
-    await t.gql(`mutation($r: String!) { logout(refreshToken: $r) }`, { r: session.refreshToken }, { token: session.accessToken });
+    await t.gql(
+      `mutation($r: String!) { logout(refreshToken: $r) }`,
+      { r: session.refreshToken },
+      { token: session.accessToken },
+    );
     assert.equal(await f.waitClosed(), 4001);
   });
 

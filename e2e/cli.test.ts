@@ -31,14 +31,23 @@ describe('the operator command line, against the real databases of a running sta
   /** fixup runs the command line as an operator would, with the stack's settings in its environment. */
   const fixup = (args: string[], input?: string): Promise<Run> =>
     new Promise((resolve) => {
-      const child = execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      const child = execFile(
+        process.execPath,
+        [CLI, ...args],
+        { env: { ...process.env, ...env }, timeout: 60_000 },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
       child.stdin!.end(input ?? '');
     });
 
   before(async () => {
-    t = await startTestStack({ USER_JWT_KEYS_RELOAD_SECONDS: '1', GATEWAY_INTERNAL_KEYS_RELOAD_SECONDS: '1', USER_OUTBOX_POLL_MS: '200' });
+    t = await startTestStack({
+      USER_JWT_KEYS_RELOAD_SECONDS: '1',
+      GATEWAY_INTERNAL_KEYS_RELOAD_SECONDS: '1',
+      USER_OUTBOX_POLL_MS: '200',
+    });
     const url = (name: string) => t.stack.services.find((s) => s.name === name)!.url.replace(/\/graphql$/, '');
     env = {
       AUDIT_INGEST_SECRET_FILE: join(t.dataDir, 'secrets', 'audit-ingest.secret'),
@@ -75,14 +84,22 @@ describe('the operator command line, against the real databases of a running sta
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--email is required/);
     assert.equal((await fixup(['users', 'find', '--email', 'x@example.com', '--user-db-pool-size', 'zero'])).code, 2);
-    const unreachable = await fixup(['db', 'status', '--subgraph', 'user', '--user-db-url', 'postgres://nobody@127.0.0.1:1/none']);
+    const unreachable = await fixup([
+      'db',
+      'status',
+      '--subgraph',
+      'user',
+      '--user-db-url',
+      'postgres://nobody@127.0.0.1:1/none',
+    ]);
     assert.equal(unreachable.code, 3);
   });
 
   it('db status lists every applied migration and no pending one; db migrate has nothing to do', async () => {
     const status = await fixup(['db', 'status']);
     assert.equal(status.code, 0, status.stderr);
-    for (const name of ['user', 'catalog', 'order', 'chat', 'audit']) assert.match(status.stdout, new RegExp(`^${name}:`, 'm'));
+    for (const name of ['user', 'catalog', 'order', 'chat', 'audit'])
+      assert.match(status.stdout, new RegExp(`^${name}:`, 'm'));
     assert.match(status.stdout, /applied {2}SignInLinks1733000000000/);
     assert.match(status.stdout, /applied {2}AuditHashChain1733000000000/);
     assert.match(status.stdout, /roles {4}\S+_audit_owner owns the database; \S+_audit \(the service\) owns nothing/);
@@ -104,7 +121,11 @@ describe('the operator command line, against the real databases of a running sta
     const weak = await fixup(['admin', 'create', '--email', `weak-${email}`], 'short\n');
     assert.equal(weak.code, 1);
     assert.match(weak.stderr, /password must be/);
-    const [row] = await t.sql('user', `SELECT payload FROM outbox WHERE payload->>'action' = 'user.registered' AND payload->>'targetId' = $1`, [admin.id]);
+    const [row] = await t.sql(
+      'user',
+      `SELECT payload FROM outbox WHERE payload->>'action' = 'user.registered' AND payload->>'targetId' = $1`,
+      [admin.id],
+    );
     assert.equal(row.payload.metadata.by, 'operator');
     assert.match(row.payload.userAgent, /^fixup-cli \(/);
   });
@@ -120,9 +141,16 @@ describe('the operator command line, against the real databases of a running sta
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /roles are now CUSTOMER, PROVIDER/);
     assert.equal(code(await t.gql(ME, {}, { token: customer.accessToken })), 'SESSION_STALE');
-    assert.equal((await fixup(['users', 'set-role', '--email', customer.email, '--role', 'PROVIDER'])).code, 1, 'already has it');
+    assert.equal(
+      (await fixup(['users', 'set-role', '--email', customer.email, '--role', 'PROVIDER'])).code,
+      1,
+      'already has it',
+    );
     assert.equal((await fixup(['users', 'set-role', '--email', customer.email, '--role', 'KING'])).code, 2);
-    assert.equal((await fixup(['users', 'set-role', '--email', customer.email, '--role', 'PROVIDER', '--revoke'])).code, 0);
+    assert.equal(
+      (await fixup(['users', 'set-role', '--email', customer.email, '--role', 'PROVIDER', '--revoke'])).code,
+      0,
+    );
 
     const session = await t.login(customer.email, customer.password);
     assert.equal((await t.gql(ME, {}, { token: session.accessToken })).data?.me.id, customer.id);
@@ -130,7 +158,9 @@ describe('the operator command line, against the real databases of a running sta
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.match(revoked.stdout, /2 sessions ended/);
     assert.equal(code(await t.gql(ME, {}, { token: session.accessToken })), 'UNAUTHENTICATED');
-    const refreshed = await t.gql(`mutation($r: String!) { refreshSession(refreshToken: $r) { accessToken } }`, { r: session.refreshToken });
+    const refreshed = await t.gql(`mutation($r: String!) { refreshSession(refreshToken: $r) { accessToken } }`, {
+      r: session.refreshToken,
+    });
     assert.equal(code(refreshed), 'UNAUTHENTICATED');
   });
 
@@ -153,7 +183,12 @@ describe('the operator command line, against the real databases of a running sta
       const retried = await fixup(['outbox', 'retry']);
       assert.equal(retried.code, 0, retried.stderr);
       const status = await fixup(['outbox', 'status', '--subgraph', 'user']);
-      pending = Number(status.stdout.split('\n').find((l) => l.startsWith('user '))!.split(/\s+/)[1]);
+      pending = Number(
+        status.stdout
+          .split('\n')
+          .find((l) => l.startsWith('user '))!
+          .split(/\s+/)[1],
+      );
     }
     assert.equal(pending, 0);
   });
@@ -163,7 +198,10 @@ describe('the operator command line, against the real databases of a running sta
     const to = new Date(Date.now() + 60_000).toISOString();
     const exported = await fixup(['audit', 'export', '--from', from, '--to', to, '--format', 'jsonl']);
     assert.equal(exported.code, 0, exported.stderr);
-    const events = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; hash: string; prevHash: string; action: string });
+    const events = exported.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number; hash: string; prevHash: string; action: string });
     assert.ok(events.length > 3);
     for (let i = 1; i < events.length; i++) assert.ok(events[i]!.seq > events[i - 1]!.seq);
     assert.ok(events.some((e) => e.action === 'user.registered'));
@@ -179,7 +217,11 @@ describe('the operator command line, against the real databases of a running sta
     await superuser.connect();
     try {
       await superuser.query(`SET session_replication_role = replica`);
-      const [row] = (await superuser.query(`UPDATE audit_events SET ip = '203.0.113.66' WHERE chain_seq = $1 RETURNING id`, [target.seq])).rows;
+      const [row] = (
+        await superuser.query(`UPDATE audit_events SET ip = '203.0.113.66' WHERE chain_seq = $1 RETURNING id`, [
+          target.seq,
+        ])
+      ).rows;
       const broken = await fixup(['audit', 'verify']);
       assert.equal(broken.code, 1);
       assert.match(broken.stdout, new RegExp(`BROKEN at event #${target.seq} \\(id ${row.id}\\)`));
@@ -189,7 +231,14 @@ describe('the operator command line, against the real databases of a running sta
   });
 
   it('keys rotate publishes a new key, signs with it soon after, and keeps the old one verifying, with no restart', async () => {
-    const jwks = async () => ((await (await fetch(t.stack.services.find((s) => s.name === 'user')!.url.replace(/\/graphql$/, '/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    const jwks = async () =>
+      (
+        (await (
+          await fetch(
+            t.stack.services.find((s) => s.name === 'user')!.url.replace(/\/graphql$/, '/.well-known/jwks.json'),
+          )
+        ).json()) as { keys: { kid: string }[] }
+      ).keys.map((k) => k.kid);
     const before = await t.login(customer.email, customer.password);
     const oldKid = decodeProtectedHeader(before.accessToken).kid!;
     const rotated = await fixup(['keys', 'rotate', '--for', 'user-tokens', '--activate-in-seconds', '3']);
@@ -197,24 +246,39 @@ describe('the operator command line, against the real databases of a running sta
     const newKid = /new key +(\S+):/.exec(rotated.stdout)![1]!;
     assert.match(rotated.stdout, new RegExp(`replaced key +${oldKid}: signs until then, verifies until`));
     const file = JSON.parse(readFileSync(env.USER_JWT_KEYS_FILE!, 'utf8')) as { keys: { kid: string }[] };
-    assert.deepEqual(file.keys.map((k) => k.kid), [newKid, oldKid]);
+    assert.deepEqual(
+      file.keys.map((k) => k.kid),
+      [newKid, oldKid],
+    );
     for (let i = 0; i < 60 && !(await jwks()).includes(newKid); i++) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual((await jwks()).sort(), [newKid, oldKid].sort(), 'published before it signs');
     await new Promise((r) => setTimeout(r, 3500));
     const afterRotation = await t.login(customer.email, customer.password);
     assert.equal(decodeProtectedHeader(afterRotation.accessToken).kid, newKid);
     assert.equal((await t.gql(ME, {}, { token: afterRotation.accessToken })).data?.me.id, customer.id);
-    assert.equal((await t.gql(ME, {}, { token: before.accessToken })).data?.me.id, customer.id, 'a token of the old key still works');
+    assert.equal(
+      (await t.gql(ME, {}, { token: before.accessToken })).data?.me.id,
+      customer.id,
+      'a token of the old key still works',
+    );
 
     const gateway = await fixup(['keys', 'rotate', '--for', 'gateway-internal', '--activate-in-seconds', '2']);
     assert.equal(gateway.code, 0, gateway.stderr);
     await new Promise((r) => setTimeout(r, 3500));
-    assert.equal((await t.gql(ME, {}, { token: afterRotation.accessToken })).data?.me.id, customer.id, 'subgraphs accept the gateway token signed with its new key');
+    assert.equal(
+      (await t.gql(ME, {}, { token: afterRotation.accessToken })).data?.me.id,
+      customer.id,
+      'subgraphs accept the gateway token signed with its new key',
+    );
     const inEnv = await fixup(['keys', 'rotate', '--for', 'user-tokens'], undefined);
     assert.equal(inEnv.code, 0);
     const given = await new Promise<Run>((resolve) => {
-      execFile(process.execPath, [CLI, 'keys', 'rotate', '--for', 'user-tokens'], { env: { ...process.env, ...env, USER_JWT_KEYS: readFileSync(env.USER_JWT_KEYS_FILE!, 'utf8') } }, (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [CLI, 'keys', 'rotate', '--for', 'user-tokens'],
+        { env: { ...process.env, ...env, USER_JWT_KEYS: readFileSync(env.USER_JWT_KEYS_FILE!, 'utf8') } },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
     assert.equal(given.code, 2);

@@ -29,7 +29,11 @@ export interface TestStack {
   prefix: string;
   dataDir: string;
   admin: { email: string; password: string };
-  gql(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse>;
+  gql(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse>;
   register(role: 'CUSTOMER' | 'PROVIDER', name?: string): Promise<Session>;
   login(email: string, password: string): Promise<Session>;
   sql(subgraph: string, text: string, values?: unknown[]): Promise<any[]>;
@@ -55,14 +59,18 @@ function reportErrors(logDir: string): void {
       if (/"level":"(error|fatal)"/.test(line)) lines.push(`${file}: ${line.slice(0, 1500)}`);
     }
   }
-  if (lines.length > 0) process.stdout.write(`service errors logged during this test file:\n${lines.slice(0, 30).join('\n')}\n`);
+  if (lines.length > 0)
+    process.stdout.write(`service errors logged during this test file:\n${lines.slice(0, 30).join('\n')}\n`);
 }
 
 /**
  * startTestStack starts every process of Fixup on free ports, against the
  * test PostgreSQL, with databases of its own, and an admin account.
  */
-export async function startTestStack(env: Record<string, string> = {}, options: { instances?: Record<string, number> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  options: { instances?: Record<string, number> } = {},
+): Promise<TestStack> {
   const { adminUrl } = await testDatabaseServer();
   const dataDir = mkdtempSync(join(tmpdir(), 'fixup-e2e-'));
   chmodSync(dataDir, 0o755);
@@ -77,7 +85,14 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     ports: {},
     admin,
     instances: options.instances,
-    env: { LOG_LEVEL: 'info', CATALOG_SEED_DEMO: 'true', GATEWAY_READINESS_TIMEOUT_MS: '1500', GATEWAY_TRUST_PROXY: 'loopback', ...GENEROUS_RATE_LIMITS, ...env },
+    env: {
+      LOG_LEVEL: 'info',
+      CATALOG_SEED_DEMO: 'true',
+      GATEWAY_READINESS_TIMEOUT_MS: '1500',
+      GATEWAY_TRUST_PROXY: 'loopback',
+      ...GENEROUS_RATE_LIMITS,
+      ...env,
+    },
   });
   let stopped: Record<string, number | null> | undefined;
   const gql: TestStack['gql'] = async (query, variables, options = {}) => {
@@ -85,7 +100,8 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        // Each request comes from an address of its own unless a test fixes one, so per-IP limits bite only where meant to.
+        // Each request comes from an address of its own unless a test fixes one, so per-IP limits bite only where meant
+        // to.
         'x-forwarded-for': `198.51.100.${Math.floor(Math.random() * 254) + 1}, 203.0.113.${Math.floor(Math.random() * 254) + 1}`,
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...options.headers,
@@ -96,9 +112,18 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
     return { status: res.status, headers: res.headers, ...body };
   };
   const login = async (email: string, password: string): Promise<Session> => {
-    const res = await gql(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id } } }`, { e: email, p: password });
+    const res = await gql(
+      `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id } } }`,
+      { e: email, p: password },
+    );
     if (!res.data?.login) throw new Error(`login failed: ${JSON.stringify(res.errors)}`);
-    return { id: res.data.login.user.id, email, password, accessToken: res.data.login.accessToken, refreshToken: res.data.login.refreshToken };
+    return {
+      id: res.data.login.user.id,
+      email,
+      password,
+      accessToken: res.data.login.accessToken,
+      refreshToken: res.data.login.refreshToken,
+    };
   };
   return {
     stack,
@@ -116,7 +141,13 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
         { input: { email, password, displayName: name ?? `${role} ${counter}`, role } },
       );
       if (!res.data?.register) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
-      return { id: res.data.register.user.id, email, password, accessToken: res.data.register.accessToken, refreshToken: res.data.register.refreshToken };
+      return {
+        id: res.data.register.user.id,
+        email,
+        password,
+        accessToken: res.data.register.accessToken,
+        refreshToken: res.data.register.refreshToken,
+      };
     },
     sql: (subgraph, text, values = []) => adminQuery(adminUrl, `${prefix}_${subgraph}`, text, values),
     async stop() {
@@ -134,7 +165,9 @@ export async function startTestStack(env: Record<string, string> = {}, options: 
 export function mails(t: TestStack, to: string): string[] {
   let files: string[] = [];
   try {
-    files = readdirSync(t.stack.mailDir).filter((f) => f.includes(to) && f.endsWith('.eml')).sort();
+    files = readdirSync(t.stack.mailDir)
+      .filter((f) => f.includes(to) && f.endsWith('.eml'))
+      .sort();
   } catch {
     return [];
   }

@@ -9,7 +9,9 @@ import WebSocket from 'ws';
 import { startTestStack, type TestStack } from './harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const manifest = JSON.parse(readFileSync(`${root}schema/persisted-query-manifest.json`, 'utf8')) as { operations: { id: string; name: string; body: string }[] };
+const manifest = JSON.parse(readFileSync(`${root}schema/persisted-query-manifest.json`, 'utf8')) as {
+  operations: { id: string; name: string; body: string }[];
+};
 const op = (name: string) => manifest.operations.find((o) => o.name === name)!;
 
 /** subgraphRequests sums the GraphQL requests every subgraph has answered, from their metrics. */
@@ -17,16 +19,27 @@ async function subgraphRequests(t: TestStack): Promise<number> {
   let total = 0;
   for (const service of t.stack.services.filter((s) => s.name !== 'gateway')) {
     const text = await (await fetch(new URL('/metrics', service.admin))).text();
-    for (const match of text.matchAll(/^fixup_http_request_duration_seconds_count\{[^}]*route="POST \/graphql"[^}]*\} (\d+)/gm)) total += Number(match[1]);
+    for (const match of text.matchAll(
+      /^fixup_http_request_duration_seconds_count\{[^}]*route="POST \/graphql"[^}]*\} (\d+)/gm,
+    ))
+      total += Number(match[1]);
   }
   return total;
 }
 
 /** post sends a raw body to the gateway and reads the answer as text. */
-async function post(t: TestStack, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+async function post(
+  t: TestStack,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; text: string; json: any }> {
   const res = await fetch(t.stack.endpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': `192.0.2.${Math.floor(Math.random() * 250) + 1}`, ...headers },
+    headers: {
+      'content-type': 'application/json',
+      'x-forwarded-for': `192.0.2.${Math.floor(Math.random() * 250) + 1}`,
+      ...headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -52,7 +65,10 @@ function socket(t: TestStack, token: string, onClose?: (code: number) => void): 
 }
 
 /** subscribeOnce sends one subscribe message and gives the errors it was answered with. */
-function refusedOnSocket(client: Client, payload: Record<string, unknown>): Promise<{ message: string; extensions?: Record<string, unknown> }[]> {
+function refusedOnSocket(
+  client: Client,
+  payload: Record<string, unknown>,
+): Promise<{ message: string; extensions?: Record<string, unknown> }[]> {
   return new Promise((resolve, reject) => {
     client.subscribe(payload as never, {
       next: () => reject(new Error('expected a refusal, got data')),
@@ -64,7 +80,9 @@ function refusedOnSocket(client: Client, payload: Record<string, unknown>): Prom
 
 const MESSAGE_ADDED = 'subscription($c: ID!) { messageAdded(conversationId: $c) { id body sender { id } } }';
 
-/** nested is a selection exactly `levels` deep below an order, through single objects only (so its cost stays small). */
+/**
+ * nested is a selection exactly `levels` deep below an order, through single objects only (so its cost stays small).
+ */
 function nested(levels: number): string {
   let inner = 'id';
   let depth = 1;
@@ -81,7 +99,8 @@ function nested(levels: number): string {
 
 /** deepQuery and deepSubscription are operations exactly `levels` deep. */
 const deepQuery = (levels: number) => `{ order(id: "00000000-0000-0000-0000-000000000000") { ${nested(levels - 1)} } }`;
-const deepSubscription = (levels: number) => `subscription($c: ID!) { messageAdded(conversationId: $c) { conversation { order { ${nested(levels - 3)} } } } }`;
+const deepSubscription = (levels: number) =>
+  `subscription($c: ID!) { messageAdded(conversationId: $c) { conversation { order { ${nested(levels - 3)} } } } }`;
 
 /** HOSTILE are documents just over each limit with the default settings, and one just under. */
 const HOSTILE: { limit: string; under: string; over: string }[] = [
@@ -90,13 +109,21 @@ const HOSTILE: { limit: string; under: string; over: string }[] = [
     under: `{ categories { ${Array.from({ length: 20 }, (_, i) => `a${i}: name`).join(' ')} } }`,
     over: `{ categories { ${Array.from({ length: 21 }, (_, i) => `a${i}: name`).join(' ')} } }`,
   },
-  { limit: 'directives', under: `{ categories { name ${'@include(if: true) '.repeat(20)} } }`, over: `{ categories { name ${'@include(if: true) '.repeat(21)} } }` },
+  {
+    limit: 'directives',
+    under: `{ categories { name ${'@include(if: true) '.repeat(20)} } }`,
+    over: `{ categories { name ${'@include(if: true) '.repeat(21)} } }`,
+  },
   {
     limit: 'rootFields',
     under: `{ categories { name } ${Array.from({ length: 19 }, (_, i) => `c${i}: categories { name }`).join(' ')} }`,
     over: `{ categories { name } ${Array.from({ length: 20 }, (_, i) => `c${i}: categories { name }`).join(' ')} }`,
   },
-  { limit: 'tokens', under: `{ categories { ${'name '.repeat(995)}} }`, over: `{ categories { ${'name '.repeat(996)}} }` },
+  {
+    limit: 'tokens',
+    under: `{ categories { ${'name '.repeat(995)}} }`,
+    over: `{ categories { ${'name '.repeat(996)}} }`,
+  },
   {
     limit: 'depth',
     under: deepQuery(12),
@@ -121,7 +148,10 @@ describe('bounded requests through the gateway', () => {
   it('over HTTP: each hostile document just over its limit is one short OPERATION_TOO_COMPLEX, and no subgraph is asked', async () => {
     for (const row of HOSTILE) {
       const under = await post(t, { query: row.under });
-      assert.ok(!(under.json.errors ?? []).some((e: any) => e.extensions?.code === 'OPERATION_TOO_COMPLEX'), `${row.limit} under: ${under.text.slice(0, 300)}`);
+      assert.ok(
+        !(under.json.errors ?? []).some((e: any) => e.extensions?.code === 'OPERATION_TOO_COMPLEX'),
+        `${row.limit} under: ${under.text.slice(0, 300)}`,
+      );
       const before = await subgraphRequests(t);
       const over = await post(t, { query: row.over });
       assert.equal(over.status, 400, row.limit);
@@ -138,7 +168,9 @@ describe('bounded requests through the gateway', () => {
   });
 
   it('the documents of the issue: 5,000 aliases, 3,000 directives, a 1 MB document', async () => {
-    const aliases = await post(t, { query: `{ ${Array.from({ length: 5000 }, (_, i) => `a${i}: categories { name }`).join(' ')} }` });
+    const aliases = await post(t, {
+      query: `{ ${Array.from({ length: 5000 }, (_, i) => `a${i}: categories { name }`).join(' ')} }`,
+    });
     assert.equal(aliases.json.errors.length, 1);
     assert.equal(aliases.json.errors[0].extensions.code, 'OPERATION_TOO_COMPLEX');
     assert.ok(aliases.text.length < 1024);
@@ -151,7 +183,9 @@ describe('bounded requests through the gateway', () => {
   });
 
   it('invalid documents get a capped list of GRAPHQL_VALIDATION_FAILED errors', async () => {
-    const res = await post(t, { query: `{ categories { ${Array.from({ length: 200 }, (_, i) => `nope${i}`).join(' ')} } }` });
+    const res = await post(t, {
+      query: `{ categories { ${Array.from({ length: 200 }, (_, i) => `nope${i}`).join(' ')} } }`,
+    });
     assert.equal(res.status, 400);
     assert.equal(res.json.errors.length, 10);
     for (const e of res.json.errors) assert.equal(e.extensions.code, 'GRAPHQL_VALIDATION_FAILED');
@@ -176,15 +210,25 @@ describe('bounded requests through the gateway', () => {
     let closed: number | undefined;
     const client = socket(t, customer.accessToken, (code) => (closed = code));
     try {
-      const tooDeep = await refusedOnSocket(client, { query: deepSubscription(13), variables: { c: '00000000-0000-0000-0000-000000000000' } });
+      const tooDeep = await refusedOnSocket(client, {
+        query: deepSubscription(13),
+        variables: { c: '00000000-0000-0000-0000-000000000000' },
+      });
       assert.equal(tooDeep.length, 1);
       assert.equal(tooDeep[0]!.extensions?.code, 'OPERATION_TOO_COMPLEX');
       assert.equal(tooDeep[0]!.extensions?.limit, 'depth');
-      const tokens = await refusedOnSocket(client, { query: `subscription { messageAdded(conversationId: "x") { ${'id '.repeat(2000)}} }` });
+      const tokens = await refusedOnSocket(client, {
+        query: `subscription { messageAdded(conversationId: "x") { ${'id '.repeat(2000)}} }`,
+      });
       assert.equal(tokens[0]!.extensions?.code, 'OPERATION_TOO_COMPLEX');
-      const invalid = await refusedOnSocket(client, { query: 'subscription { messageAdded(conversationId: "x") { nope } }' });
+      const invalid = await refusedOnSocket(client, {
+        query: 'subscription { messageAdded(conversationId: "x") { nope } }',
+      });
       assert.equal(invalid[0]!.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
-      const aliases = await refusedOnSocket(client, { query: `subscription($c: ID!) { messageAdded(conversationId: $c) { ${Array.from({ length: 21 }, (_, i) => `a${i}: id`).join(' ')} } }`, variables: { c: 'x' } });
+      const aliases = await refusedOnSocket(client, {
+        query: `subscription($c: ID!) { messageAdded(conversationId: $c) { ${Array.from({ length: 21 }, (_, i) => `a${i}: id`).join(' ')} } }`,
+        variables: { c: 'x' },
+      });
       assert.equal(aliases[0]!.extensions?.limit, 'aliases');
       // Still open: a valid subscription is planned and reaches chat, which answers that the conversation is unknown.
       const notFound = await new Promise<{ extensions?: Record<string, unknown> }[]>((resolve) => {
@@ -195,7 +239,9 @@ describe('bounded requests through the gateway', () => {
         });
       });
       assert.ok(notFound.length >= 1);
-      assert.ok(!['OPERATION_TOO_COMPLEX', 'GRAPHQL_VALIDATION_FAILED'].includes(String(notFound[0]!.extensions?.code)));
+      assert.ok(
+        !['OPERATION_TOO_COMPLEX', 'GRAPHQL_VALIDATION_FAILED'].includes(String(notFound[0]!.extensions?.code)),
+      );
       assert.equal(closed, undefined);
     } finally {
       await client.dispose();
@@ -205,15 +251,23 @@ describe('bounded requests through the gateway', () => {
   it('CORS: an allowed origin gets a real preflight answer; another origin gets no Access-Control-Allow-Origin', async () => {
     const allowed = await fetch(t.stack.endpoint, {
       method: 'OPTIONS',
-      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     assert.equal(allowed.status, 204);
     assert.equal(allowed.headers.get('access-control-allow-origin'), 'http://localhost:5173');
     assert.match(allowed.headers.get('access-control-allow-methods') ?? '', /POST/);
     const allowedHeaders = allowed.headers.get('access-control-allow-headers') ?? '';
-    for (const h of ['authorization', 'content-type', 'apollo-require-preflight']) assert.match(allowedHeaders, new RegExp(h));
+    for (const h of ['authorization', 'content-type', 'apollo-require-preflight'])
+      assert.match(allowedHeaders, new RegExp(h));
     assert.ok(Number(allowed.headers.get('access-control-max-age')) > 0);
-    const other = await fetch(t.stack.endpoint, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await fetch(t.stack.endpoint, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(other.headers.get('access-control-allow-origin'), null);
     const actual = await post(t, { query: '{ categories { id } }' }, { origin: 'http://localhost:3000' });
     assert.equal(actual.headers.get('access-control-allow-origin'), 'http://localhost:3000');
@@ -257,7 +311,14 @@ describe('registered mode, rate limits and socket caps', () => {
   const register = async () => {
     const res = await post(t, {
       documentId: `sha256:${op('Register').id}`,
-      variables: { input: { email: `rl-${Date.now()}-${Math.random()}@example.com`, password: 'a long enough password', displayName: 'Rate', role: 'CUSTOMER' } },
+      variables: {
+        input: {
+          email: `rl-${Date.now()}-${Math.random()}@example.com`,
+          password: 'a long enough password',
+          displayName: 'Rate',
+          role: 'CUSTOMER',
+        },
+      },
     });
     assert.ok(res.json.data?.register, res.text.slice(0, 300));
     return res.json.data.register.accessToken as string;
@@ -297,7 +358,8 @@ describe('registered mode, rate limits and socket caps', () => {
   it('rate limits per user, whatever the address', async () => {
     const token = await register();
     const answers = [];
-    for (let i = 0; i < 10; i++) answers.push(await post(t, { documentId: `sha256:${op('Me').id}` }, { authorization: `Bearer ${token}` }));
+    for (let i = 0; i < 10; i++)
+      answers.push(await post(t, { documentId: `sha256:${op('Me').id}` }, { authorization: `Bearer ${token}` }));
     const limited = answers.find((a) => a.status === 429);
     assert.ok(limited, 'some request was limited');
     assert.equal(limited.json.errors[0].extensions.code, 'RATE_LIMITED');
@@ -305,8 +367,18 @@ describe('registered mode, rate limits and socket caps', () => {
 
   it('rate limits IPv6 clients by their /64', async () => {
     const answers = [];
-    for (let i = 0; i < 10; i++) answers.push(await post(t, { documentId: `sha256:${op('Categories').id}` }, { 'x-forwarded-for': `2001:db8:1:2::${(i + 1).toString(16)}` }));
-    assert.ok(answers.some((a) => a.status === 429), 'addresses of one /64 share a bucket');
+    for (let i = 0; i < 10; i++)
+      answers.push(
+        await post(
+          t,
+          { documentId: `sha256:${op('Categories').id}` },
+          { 'x-forwarded-for': `2001:db8:1:2::${(i + 1).toString(16)}` },
+        ),
+      );
+    assert.ok(
+      answers.some((a) => a.status === 429),
+      'addresses of one /64 share a bucket',
+    );
   });
 
   it('caps sockets per user with 4029, and refuses unregistered subscriptions on the socket', async () => {

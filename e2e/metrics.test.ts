@@ -25,7 +25,12 @@ const EVERY_SUBGRAPH = [
   'fixup_db_pool_max_connections',
   'fixup_db_pool_waiting_requests',
 ];
-const OUTBOX = ['fixup_outbox_backlog_events', 'fixup_outbox_oldest_event_age_seconds', 'fixup_outbox_relay_failures_total', 'fixup_outbox_delivered_events_total'];
+const OUTBOX = [
+  'fixup_outbox_backlog_events',
+  'fixup_outbox_oldest_event_age_seconds',
+  'fixup_outbox_relay_failures_total',
+  'fixup_outbox_delivered_events_total',
+];
 const EXPECTED: Record<string, string[]> = {
   gateway: [
     ...EVERY_PROCESS,
@@ -45,8 +50,19 @@ const EXPECTED: Record<string, string[]> = {
   user: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX, 'fixup_user_session_feed_subscribers'],
   catalog: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX],
   order: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX],
-  chat: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX, 'fixup_chat_listen_connected', 'fixup_chat_fanout_lag_seconds'],
-  audit: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, 'fixup_audit_events_ingested_total', 'fixup_audit_events_duplicates_total'],
+  chat: [
+    ...EVERY_PROCESS,
+    ...EVERY_SUBGRAPH,
+    ...OUTBOX,
+    'fixup_chat_listen_connected',
+    'fixup_chat_fanout_lag_seconds',
+  ],
+  audit: [
+    ...EVERY_PROCESS,
+    ...EVERY_SUBGRAPH,
+    'fixup_audit_events_ingested_total',
+    'fixup_audit_events_duplicates_total',
+  ],
 };
 
 /** Scrape is one process's metrics: the declared names and types, and the samples. */
@@ -111,20 +127,40 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
       assert.deepEqual(missing, [], `${name} serves ${missing.join(', ')}`);
     }
     const gateway = scrapes.gateway!;
-    assert.ok(sample(gateway, 'fixup_graphql_operation_duration_seconds_count', { operation: 'Categories', outcome: 'ok' })! >= 2, 'registered names are labels');
-    assert.ok(sample(gateway, 'fixup_graphql_operation_duration_seconds_count', { operation: 'unregistered' })! >= 1, 'anything else is unregistered');
-    assert.ok(sample(gateway, 'fixup_gateway_subgraph_fetch_duration_seconds_count', { subgraph: 'catalog', outcome: 'ok' })! >= 2);
+    assert.ok(
+      sample(gateway, 'fixup_graphql_operation_duration_seconds_count', { operation: 'Categories', outcome: 'ok' })! >=
+        2,
+      'registered names are labels',
+    );
+    assert.ok(
+      sample(gateway, 'fixup_graphql_operation_duration_seconds_count', { operation: 'unregistered' })! >= 1,
+      'anything else is unregistered',
+    );
+    assert.ok(
+      sample(gateway, 'fixup_gateway_subgraph_fetch_duration_seconds_count', { subgraph: 'catalog', outcome: 'ok' })! >=
+        2,
+    );
     assert.ok(sample(gateway, 'fixup_gateway_plan_cache_lookups_total', { result: 'miss' })! >= 1);
-    assert.ok(sample(gateway, 'fixup_gateway_plan_cache_lookups_total', { result: 'hit' })! >= 1, 'the second Categories reuses its plan');
+    assert.ok(
+      sample(gateway, 'fixup_gateway_plan_cache_lookups_total', { result: 'hit' })! >= 1,
+      'the second Categories reuses its plan',
+    );
     assert.ok(sample(gateway, 'fixup_gateway_phase_duration_seconds_count', { phase: 'plan' })! >= 1);
     assert.ok(sample(gateway, 'fixup_gateway_phase_duration_seconds_count', { phase: 'parse' })! >= 1);
     assert.equal(sample(gateway, 'fixup_gateway_refusals_total', { reason: 'graphql_validation_failed' }), 1);
     assert.equal(sample(gateway, 'fixup_gateway_refusals_total', { reason: 'unauthenticated' }), 1);
     assert.equal(sample(gateway, 'fixup_gateway_subgraph_fetches_in_flight', { subgraph: 'catalog' }), 0);
-    assert.equal(sample(scrapes.user!, 'fixup_user_session_feed_subscribers'), 1, 'the gateway follows the session feed');
+    assert.equal(
+      sample(scrapes.user!, 'fixup_user_session_feed_subscribers'),
+      1,
+      'the gateway follows the session feed',
+    );
     assert.equal(sample(scrapes.chat!, 'fixup_chat_listen_connected'), 1);
     assert.equal(sample(scrapes.catalog!, 'fixup_db_pool_max_connections'), 10);
-    assert.ok(sample(scrapes.catalog!, 'fixup_db_statement_duration_seconds_count', { statement: 'SELECT categories' })! >= 1, 'statements are labelled by verb and table');
+    assert.ok(
+      sample(scrapes.catalog!, 'fixup_db_statement_duration_seconds_count', { statement: 'SELECT categories' })! >= 1,
+      'statements are labelled by verb and table',
+    );
     assert.ok(sample(scrapes.user!, 'fixup_outbox_oldest_event_age_seconds')! >= 0);
   });
 
@@ -143,7 +179,9 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
     const expressions: { where: string; expr: string }[] = [];
     const dir = join(ROOT, 'deploy', 'grafana', 'dashboards');
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-      const dashboard = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { panels: { title: string; type: string; targets?: { expr: string }[] }[] };
+      const dashboard = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        panels: { title: string; type: string; targets?: { expr: string }[] }[];
+      };
       const panels = dashboard.panels.filter((p) => p.type !== 'row');
       assert.ok(panels.length > 0, `${file} has panels`);
       for (const panel of panels) {
@@ -163,7 +201,8 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
     for (const { where, expr } of expressions) {
       const names = metricNamesOf(expr);
       assert.ok(names.length > 0, `${where} reads a metric`);
-      for (const name of names) if (!PROMETHEUS_SERIES.has(name) && !known(name, scrapes)) dead.push(`${where}: ${name}`);
+      for (const name of names)
+        if (!PROMETHEUS_SERIES.has(name) && !known(name, scrapes)) dead.push(`${where}: ${name}`);
     }
     assert.deepEqual(dead, []);
   });
@@ -178,18 +217,32 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
       assert.match(body.subgraphs.order!, /^unreachable/);
       assert.equal(body.subgraphs.catalog, 'up');
       assert.equal(sample(await scrape('gateway'), 'fixup_gateway_subgraph_up', { subgraph: 'order' }), 0);
-      const res = await t.gql('query { categories { name } order(id: $id) { id } }'.replace('query {', 'query ($id: ID!) {'), { id: randomUUID() }, { token: customer.accessToken });
+      const res = await t.gql(
+        'query { categories { name } order(id: $id) { id } }'.replace('query {', 'query ($id: ID!) {'),
+        { id: randomUUID() },
+        { token: customer.accessToken },
+      );
       assert.equal(res.status, 200);
       assert.ok(res.data?.categories.length > 0, 'the rest of the answer stands');
       assert.equal(res.data?.order, null);
-      assert.deepEqual(res.errors?.map((e) => e.extensions?.code), ['SERVICE_UNAVAILABLE']);
+      assert.deepEqual(
+        res.errors?.map((e) => e.extensions?.code),
+        ['SERVICE_UNAVAILABLE'],
+      );
       const health = await fetch(new URL('/healthz', t.stack.endpoint));
       assert.deepEqual(await health.json(), { status: 'alive', service: 'gateway' });
-      assert.ok(sample(await scrape('gateway'), 'fixup_gateway_subgraph_fetch_errors_total', { subgraph: 'order', code: 'SERVICE_UNAVAILABLE' })! >= 1);
+      assert.ok(
+        sample(await scrape('gateway'), 'fixup_gateway_subgraph_fetch_errors_total', {
+          subgraph: 'order',
+          code: 'SERVICE_UNAVAILABLE',
+        })! >= 1,
+      );
     } finally {
       await t.stack.startService('order');
     }
-    const again = (await (await fetch(new URL('/readyz', t.stack.adminOf('gateway')))).json()) as { subgraphs: Record<string, string> };
+    const again = (await (await fetch(new URL('/readyz', t.stack.adminOf('gateway')))).json()) as {
+      subgraphs: Record<string, string>;
+    };
     assert.equal(again.subgraphs.order, 'up');
   });
 });

@@ -23,10 +23,19 @@ describe('orders: the workflow through the gateway', () => {
   let boiler: string;
 
   /** run sends one of the contract's operations, by name, as a frontend does. */
-  const run = async (operation: { document: string; name: string }, variables: Record<string, unknown>, who?: Session, headers: Record<string, string> = {}) => {
+  const run = async (
+    operation: { document: string; name: string },
+    variables: Record<string, unknown>,
+    who?: Session,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await fetch(t.stack.endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(who ? { authorization: `Bearer ${who.accessToken}` } : {}), ...headers },
+      headers: {
+        'content-type': 'application/json',
+        ...(who ? { authorization: `Bearer ${who.accessToken}` } : {}),
+        ...headers,
+      },
       body: JSON.stringify({ query: operation.document, operationName: operation.name, variables }),
     });
     return { status: res.status, headers: res.headers, ...((await res.json()) as object) } as GraphQLResponse;
@@ -44,9 +53,18 @@ describe('orders: the workflow through the gateway', () => {
     p1 = await t.register('PROVIDER', 'Paula');
     p2 = await t.register('PROVIDER', 'Pedro');
     noSkill = await t.register('PROVIDER', 'Nina');
-    [leak, boiler] = (await t.sql('catalog', `SELECT id FROM services WHERE name IN ('Leak repair', 'Boiler service') ORDER BY name DESC`)).map((r) => r.id);
+    [leak, boiler] = (
+      await t.sql(
+        'catalog',
+        `SELECT id FROM services WHERE name IN ('Leak repair', 'Boiler service') ORDER BY name DESC`,
+      )
+    ).map((r) => r.id);
     for (const p of [p1, p2]) {
-      const res = await t.gql(`mutation($s: ID!) { addSkill(serviceId: $s) { id } }`, { s: leak }, { token: p.accessToken });
+      const res = await t.gql(
+        `mutation($s: ID!) { addSkill(serviceId: $s) { id } }`,
+        { s: leak },
+        { token: p.accessToken },
+      );
       assert.equal(res.errors, undefined);
     }
   });
@@ -62,15 +80,27 @@ describe('orders: the workflow through the gateway', () => {
       assert.deepEqual(order.service, { id: leak, name: 'Leak repair' });
       assert.deepEqual(order.customer, { id: customer.id, displayName: 'Cleo' });
       const events = await t.sql('order', `SELECT payload FROM outbox WHERE payload->>'targetId' = $1`, [order.id]);
-      assert.deepEqual(events.map((e) => [e.payload.action, e.payload.actorId]), [['order.created', customer.id]]);
+      assert.deepEqual(
+        events.map((e) => [e.payload.action, e.payload.actorId]),
+        [['order.created', customer.id]],
+      );
     });
 
     it('is refused for providers and the signed out, and for bad input, writing nothing', async () => {
       const count = async () => (await t.sql('order', `SELECT count(*)::int AS n FROM orders`))[0].n;
       const before = await count();
-      assert.equal(code(await run(op('CreateOrder'), { input: { serviceId: leak, description: 'x' } }, p1)), 'FORBIDDEN');
-      assert.equal(code(await run(op('CreateOrder'), { input: { serviceId: leak, description: 'x' } })), 'UNAUTHENTICATED');
-      assert.equal(code(await run(op('CreateOrder'), { input: { serviceId: randomUUID(), description: 'x' } }, customer)), 'NOT_FOUND');
+      assert.equal(
+        code(await run(op('CreateOrder'), { input: { serviceId: leak, description: 'x' } }, p1)),
+        'FORBIDDEN',
+      );
+      assert.equal(
+        code(await run(op('CreateOrder'), { input: { serviceId: leak, description: 'x' } })),
+        'UNAUTHENTICATED',
+      );
+      assert.equal(
+        code(await run(op('CreateOrder'), { input: { serviceId: randomUUID(), description: 'x' } }, customer)),
+        'NOT_FOUND',
+      );
       for (const [input, field] of [
         [{ serviceId: 'nope', description: 'x' }, 'input.serviceId'],
         [{ serviceId: leak, description: '   ' }, 'input.description'],
@@ -91,23 +121,28 @@ describe('orders: the workflow through the gateway', () => {
     });
 
     it('who may see an order', async () => {
-      for (const who of [customer, p1, p2, admin]) assert.equal((await run(op('Order'), { id: orderId }, who)).data?.order?.id, orderId, who.email);
-      for (const who of [noSkill, otherCustomer]) assert.equal(code(await run(op('Order'), { id: orderId }, who)), 'NOT_FOUND', who.email);
+      for (const who of [customer, p1, p2, admin])
+        assert.equal((await run(op('Order'), { id: orderId }, who)).data?.order?.id, orderId, who.email);
+      for (const who of [noSkill, otherCustomer])
+        assert.equal(code(await run(op('Order'), { id: orderId }, who)), 'NOT_FOUND', who.email);
       assert.equal(code(await run(op('Order'), { id: orderId })), 'UNAUTHENTICATED');
     });
 
     it('providers with the skill offer once while it is OPEN; input is checked', async () => {
       const first = await offer(p1, orderId);
       assert.equal(first.errors, undefined);
-      assert.deepEqual({ ...first.data!.submitOffer, id: undefined }, {
-        id: undefined,
-        status: 'PENDING',
-        priceCents: 5000,
-        currency: 'EUR',
-        message: 'Tomorrow morning',
-        order: { id: orderId, status: 'OPEN' },
-        provider: { id: p1.id, displayName: 'Paula' },
-      });
+      assert.deepEqual(
+        { ...first.data!.submitOffer, id: undefined },
+        {
+          id: undefined,
+          status: 'PENDING',
+          priceCents: 5000,
+          currency: 'EUR',
+          message: 'Tomorrow morning',
+          order: { id: orderId, status: 'OPEN' },
+          provider: { id: p1.id, displayName: 'Paula' },
+        },
+      );
       assert.equal(code(await offer(p1, orderId)), 'CONFLICT', 'one PENDING offer per provider');
       assert.equal(code(await offer(noSkill, orderId)), 'NOT_FOUND', 'not among their skills');
       assert.equal(code(await offer(customer, orderId)), 'FORBIDDEN', 'customers do not offer');
@@ -124,16 +159,28 @@ describe('orders: the workflow through the gateway', () => {
         assert.equal(code(res), 'BAD_USER_INPUT', JSON.stringify(input));
         assert.equal(res.errors![0]!.extensions!.field, field);
       }
-      assert.equal(code(await run(op('SubmitOffer'), { input: { orderId: randomUUID(), priceCents: 100, currency: 'EUR' } }, p2)), 'NOT_FOUND');
-      assert.equal(code(await run(op('SubmitOffer'), { input: { orderId, priceCents: 2 ** 31, currency: 'EUR' } }, p2)), 'BAD_USER_INPUT');
+      assert.equal(
+        code(await run(op('SubmitOffer'), { input: { orderId: randomUUID(), priceCents: 100, currency: 'EUR' } }, p2)),
+        'NOT_FOUND',
+      );
+      assert.equal(
+        code(await run(op('SubmitOffer'), { input: { orderId, priceCents: 2 ** 31, currency: 'EUR' } }, p2)),
+        'BAD_USER_INPUT',
+      );
     });
 
     it('the customer sees every offer; a provider only their own', async () => {
       assert.equal((await offer(p2, orderId, 4500)).errors, undefined);
       const asCustomer = (await run(op('Order'), { id: orderId }, customer)).data!.order;
-      assert.deepEqual(asCustomer.offers.map((o: { provider: { id: string } }) => o.provider.id).sort(), [p1.id, p2.id].sort());
+      assert.deepEqual(
+        asCustomer.offers.map((o: { provider: { id: string } }) => o.provider.id).sort(),
+        [p1.id, p2.id].sort(),
+      );
       const asP1 = (await run(op('Order'), { id: orderId }, p1)).data!.order;
-      assert.deepEqual(asP1.offers.map((o: { provider: { id: string } }) => o.provider.id), [p1.id]);
+      assert.deepEqual(
+        asP1.offers.map((o: { provider: { id: string } }) => o.provider.id),
+        [p1.id],
+      );
       assert.equal(asP1.customer.displayName, 'Cleo');
     });
 
@@ -147,7 +194,15 @@ describe('orders: the workflow through the gateway', () => {
         [crowded],
       );
       const offersOf = async (who: Session, first: number) =>
-        ((await t.gql(`query($id: ID!, $first: Int) { order(id: $id) { offers(first: $first) { id } } }`, { id: crowded, first }, { token: who.accessToken })).data!.order.offers as { id: string }[]).map((o) => o.id);
+        (
+          (
+            await t.gql(
+              `query($id: ID!, $first: Int) { order(id: $id) { offers(first: $first) { id } } }`,
+              { id: crowded, first },
+              { token: who.accessToken },
+            )
+          ).data!.order.offers as { id: string }[]
+        ).map((o) => o.id);
       for (const first of [1, 20, 100]) assert.deepEqual(await offersOf(p2, first), [own], `first: ${first}`);
       const all = await offersOf(customer, 100);
       assert.equal(all.length, 100, 'the customer gets a full page');
@@ -155,9 +210,14 @@ describe('orders: the workflow through the gateway', () => {
     });
 
     it('a provider withdraws their own PENDING offer, once, and may offer again', async () => {
-      const mine = (await run(op('MyOffers'), { first: 10 }, p2)).data!.me.offers.edges.map((e: { node: { id: string; order: { id: string } } }) => e.node).find((o: { order: { id: string } }) => o.order.id === orderId);
+      const mine = (await run(op('MyOffers'), { first: 10 }, p2))
+        .data!.me.offers.edges.map((e: { node: { id: string; order: { id: string } } }) => e.node)
+        .find((o: { order: { id: string } }) => o.order.id === orderId);
       assert.equal(code(await run(op('WithdrawOffer'), { offerId: mine.id }, p1)), 'NOT_FOUND', "not someone else's");
-      assert.deepEqual((await run(op('WithdrawOffer'), { offerId: mine.id }, p2)).data?.withdrawOffer, { id: mine.id, status: 'WITHDRAWN' });
+      assert.deepEqual((await run(op('WithdrawOffer'), { offerId: mine.id }, p2)).data?.withdrawOffer, {
+        id: mine.id,
+        status: 'WITHDRAWN',
+      });
       const again = await run(op('WithdrawOffer'), { offerId: mine.id }, p2);
       assert.equal(code(again), 'CONFLICT');
       assert.match(again.errors![0]!.message, /WITHDRAWN/);
@@ -168,8 +228,16 @@ describe('orders: the workflow through the gateway', () => {
       const order = (await run(op('Order'), { id: orderId }, customer)).data!.order;
       const p1Offer = order.offers.find((o: { provider: { id: string } }) => o.provider.id === p1.id);
       assert.equal(code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, otherCustomer)), 'NOT_FOUND');
-      assert.equal(code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, p1)), 'FORBIDDEN', 'its provider knows the offer exists');
-      assert.equal(code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, p2)), 'FORBIDDEN', 'a provider who may see the order');
+      assert.equal(
+        code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, p1)),
+        'FORBIDDEN',
+        'its provider knows the offer exists',
+      );
+      assert.equal(
+        code(await run(op('AcceptOffer'), { offerId: p1Offer.id }, p2)),
+        'FORBIDDEN',
+        'a provider who may see the order',
+      );
       const res = await run(op('AcceptOffer'), { offerId: p1Offer.id }, customer);
       assert.equal(res.errors, undefined);
       const accepted = res.data!.acceptOffer;
@@ -181,7 +249,11 @@ describe('orders: the workflow through the gateway', () => {
       const again = await run(op('AcceptOffer'), { offerId: p1Offer.id }, customer);
       assert.equal(code(again), 'CONFLICT');
       assert.match(again.errors![0]!.message, /ACCEPTED/);
-      assert.equal((await run(op('Order'), { id: orderId }, p1)).data?.order?.id, orderId, 'the accepted provider still sees it');
+      assert.equal(
+        (await run(op('Order'), { id: orderId }, p1)).data?.order?.id,
+        orderId,
+        'the accepted provider still sees it',
+      );
       assert.equal(code(await run(op('Order'), { id: orderId }, p2)), 'NOT_FOUND', 'others no longer do');
       const late = await offer(p2, orderId);
       assert.equal(code(late), 'CONFLICT');
@@ -194,13 +266,25 @@ describe('orders: the workflow through the gateway', () => {
       assert.equal(code(early), 'CONFLICT');
       assert.match(early.errors![0]!.message, /OPEN/);
       assert.equal(code(await run(op('CompleteOrder'), { orderId }, otherCustomer)), 'NOT_FOUND');
-      assert.deepEqual((await run(op('CompleteOrder'), { orderId }, customer)).data?.completeOrder, { id: orderId, status: 'COMPLETED' });
+      assert.deepEqual((await run(op('CompleteOrder'), { orderId }, customer)).data?.completeOrder, {
+        id: orderId,
+        status: 'COMPLETED',
+      });
       assert.equal(code(await run(op('CancelOrder'), { orderId }, customer)), 'CONFLICT');
       assert.equal((await offer(p1, open)).errors, undefined);
-      assert.deepEqual((await run(op('CancelOrder'), { orderId: open }, customer)).data?.cancelOrder, { id: open, status: 'CANCELLED' });
+      assert.deepEqual((await run(op('CancelOrder'), { orderId: open }, customer)).data?.cancelOrder, {
+        id: open,
+        status: 'CANCELLED',
+      });
       const [row] = await t.sql('order', `SELECT status FROM offers WHERE order_id = $1`, [open]);
       assert.equal(row.status, 'REJECTED', 'pending offers of a cancelled order are rejected');
-      const actions = (await t.sql('order', `SELECT payload->>'action' AS action FROM outbox WHERE payload->>'targetId' IN ($1, $2) ORDER BY seq`, [orderId, open])).map((r) => r.action);
+      const actions = (
+        await t.sql(
+          'order',
+          `SELECT payload->>'action' AS action FROM outbox WHERE payload->>'targetId' IN ($1, $2) ORDER BY seq`,
+          [orderId, open],
+        )
+      ).map((r) => r.action);
       assert.deepEqual(actions, ['order.created', 'order.created', 'order.completed', 'order.cancelled']);
     });
   });
@@ -210,11 +294,21 @@ describe('orders: the workflow through the gateway', () => {
       const orderId = (await createOrder(customer)).id;
       const a = (await offer(p1, orderId, 1000)).data!.submitOffer.id;
       const b = (await offer(p2, orderId, 2000)).data!.submitOffer.id;
-      const results = await Promise.all([run(op('AcceptOffer'), { offerId: a }, customer), run(op('AcceptOffer'), { offerId: b }, customer)]);
+      const results = await Promise.all([
+        run(op('AcceptOffer'), { offerId: a }, customer),
+        run(op('AcceptOffer'), { offerId: b }, customer),
+      ]);
       assert.equal(results.filter((r) => r.data?.acceptOffer?.status === 'ACCEPTED').length, 1, `round ${round}`);
       assert.equal(results.filter((r) => code(r) === 'CONFLICT').length, 1, `round ${round}`);
-      const rows = await t.sql('order', `SELECT status, count(*)::int AS n FROM offers WHERE order_id = $1 GROUP BY status ORDER BY status`, [orderId]);
-      assert.deepEqual(rows, [{ status: 'ACCEPTED', n: 1 }, { status: 'REJECTED', n: 1 }]);
+      const rows = await t.sql(
+        'order',
+        `SELECT status, count(*)::int AS n FROM offers WHERE order_id = $1 GROUP BY status ORDER BY status`,
+        [orderId],
+      );
+      assert.deepEqual(rows, [
+        { status: 'ACCEPTED', n: 1 },
+        { status: 'REJECTED', n: 1 },
+      ]);
     }
   });
 
@@ -224,17 +318,29 @@ describe('orders: the workflow through the gateway', () => {
       const made: string[] = [];
       for (let i = 0; i < 5; i++) made.push((await createOrder(fresh, leak, `order ${i}`)).id);
       const page1 = (await run(op('MyOrders'), { first: 2 }, fresh)).data!.me.orders;
-      assert.deepEqual(page1.edges.map((e: { node: { id: string } }) => e.node.id), [made[4], made[3]]);
+      assert.deepEqual(
+        page1.edges.map((e: { node: { id: string } }) => e.node.id),
+        [made[4], made[3]],
+      );
       assert.equal(page1.pageInfo.hasNextPage, true);
       made.push((await createOrder(fresh, leak, 'inserted meanwhile')).id);
       const page2 = (await run(op('MyOrders'), { first: 2, after: page1.pageInfo.endCursor }, fresh)).data!.me.orders;
-      assert.deepEqual(page2.edges.map((e: { node: { id: string } }) => e.node.id), [made[2], made[1]]);
+      assert.deepEqual(
+        page2.edges.map((e: { node: { id: string } }) => e.node.id),
+        [made[2], made[1]],
+      );
       const page3 = (await run(op('MyOrders'), { first: 2, after: page2.pageInfo.endCursor }, fresh)).data!.me.orders;
-      assert.deepEqual(page3.edges.map((e: { node: { id: string } }) => e.node.id), [made[0]]);
+      assert.deepEqual(
+        page3.edges.map((e: { node: { id: string } }) => e.node.id),
+        [made[0]],
+      );
       assert.equal(page3.pageInfo.hasNextPage, false);
       await run(op('CancelOrder'), { orderId: made[0] }, fresh);
       const cancelled = (await run(op('MyOrders'), { status: 'CANCELLED', first: 10 }, fresh)).data!.me.orders;
-      assert.deepEqual(cancelled.edges.map((e: { node: { id: string } }) => e.node.id), [made[0]]);
+      assert.deepEqual(
+        cancelled.edges.map((e: { node: { id: string } }) => e.node.id),
+        [made[0]],
+      );
       const tooMany = await run(op('MyOrders'), { first: 101 }, fresh);
       assert.equal(code(tooMany), 'BAD_USER_INPUT');
       assert.equal(tooMany.errors![0]!.extensions!.field, 'first');
@@ -244,11 +350,21 @@ describe('orders: the workflow through the gateway', () => {
     it("MatchingOrders: OPEN orders for the provider's skills, newest first, never their own; providers only", async () => {
       const newest = (await createOrder(otherCustomer, leak, 'newest leak')).id;
       const boilerOrder = (await createOrder(otherCustomer, boiler, 'boiler')).id;
-      const matching = (await run(op('MatchingOrders'), { first: 100 }, p1)).data!.me.matchingOrders.edges.map((e: { node: { id: string; status: string; service: { id: string }; customer: { displayName: string } } }) => e.node);
-      assert.ok(matching.every((o: { status: string; service: { id: string } }) => o.status === 'OPEN' && o.service.id === leak));
+      const matching = (await run(op('MatchingOrders'), { first: 100 }, p1)).data!.me.matchingOrders.edges.map(
+        (e: { node: { id: string; status: string; service: { id: string }; customer: { displayName: string } } }) =>
+          e.node,
+      );
+      assert.ok(
+        matching.every(
+          (o: { status: string; service: { id: string } }) => o.status === 'OPEN' && o.service.id === leak,
+        ),
+      );
       assert.ok(matching.some((o: { id: string }) => o.id === newest));
       assert.ok(!matching.some((o: { id: string }) => o.id === boilerOrder));
-      assert.ok(matching.length >= 2 && matching.some((o: { customer: { displayName: string } }) => o.customer.displayName === 'Otto'));
+      assert.ok(
+        matching.length >= 2 &&
+          matching.some((o: { customer: { displayName: string } }) => o.customer.displayName === 'Otto'),
+      );
       assert.deepEqual((await run(op('MatchingOrders'), { first: 10 }, noSkill)).data!.me.matchingOrders.edges, []);
       const asCustomer = await run(op('MatchingOrders'), { first: 10 }, customer);
       assert.equal(code(asCustomer), 'FORBIDDEN');
@@ -262,9 +378,22 @@ describe('orders: the workflow through the gateway', () => {
     const providers = [p1, p2];
     for (let i = 0; i < 100; i++) {
       const orderId = randomUUID();
-      await t.sql('order', `INSERT INTO orders (id, customer_id, service_id, description, created_at) VALUES ($1, $2, $3, $4, now() - make_interval(secs => $5))`, [orderId, big.id, i % 2 ? leak : boiler, `order ${i}`, i]);
-      for (const p of providers) await t.sql('order', `INSERT INTO offers (id, order_id, provider_id, price_cents, currency) VALUES ($1, $2, $3, 1000, 'EUR')`, [randomUUID(), orderId, p.id]);
-      await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [randomUUID(), orderId, big.id, p1.id]);
+      await t.sql(
+        'order',
+        `INSERT INTO orders (id, customer_id, service_id, description, created_at) VALUES ($1, $2, $3, $4, now() - make_interval(secs => $5))`,
+        [orderId, big.id, i % 2 ? leak : boiler, `order ${i}`, i],
+      );
+      for (const p of providers)
+        await t.sql(
+          'order',
+          `INSERT INTO offers (id, order_id, provider_id, price_cents, currency) VALUES ($1, $2, $3, 1000, 'EUR')`,
+          [randomUUID(), orderId, p.id],
+        );
+      await t.sql(
+        'chat',
+        `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`,
+        [randomUUID(), orderId, big.id, p1.id],
+      );
     }
     const statements = async (first: number) => {
       const requestId = `dashboard-${first}-${randomUUID()}`;

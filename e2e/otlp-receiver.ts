@@ -61,7 +61,16 @@ export class OtlpReceiver {
     const payload = JSON.parse(body) as {
       resourceSpans: {
         resource: { attributes: { key: string; value: OtlpValue }[] };
-        scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: { key: string; value: OtlpValue }[] }[] }[];
+        scopeSpans: {
+          spans: {
+            traceId: string;
+            spanId: string;
+            parentSpanId?: string;
+            name: string;
+            kind: number;
+            attributes?: { key: string; value: OtlpValue }[];
+          }[];
+        }[];
       }[];
     };
     for (const rs of payload.resourceSpans) {
@@ -75,7 +84,9 @@ export class OtlpReceiver {
             parentSpanId: span.parentSpanId ?? '',
             name: span.name,
             kind: span.kind,
-            attributes: Object.fromEntries((span.attributes ?? []).map((a) => [a.key, a.value.stringValue ?? a.value.intValue ?? a.value.boolValue])),
+            attributes: Object.fromEntries(
+              (span.attributes ?? []).map((a) => [a.key, a.value.stringValue ?? a.value.intValue ?? a.value.boolValue]),
+            ),
           });
         }
       }

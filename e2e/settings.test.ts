@@ -4,10 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 
 const DIST = fileURLToPath(new URL('../', import.meta.url));
-const ENTRIES = ['gateway/main.js', ...['user', 'catalog', 'order', 'chat', 'audit'].map((s) => `subgraphs/${s}/main.js`)];
+const ENTRIES = [
+  'gateway/main.js',
+  ...['user', 'catalog', 'order', 'chat', 'audit'].map((s) => `subgraphs/${s}/main.js`),
+];
 
 function run(entry: string, args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [DIST + entry, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 20_000 });
+  return spawnSync(process.execPath, [DIST + entry, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
 }
 
 describe('service settings', () => {
@@ -24,25 +31,43 @@ describe('service settings', () => {
   }
 
   it('a subgraph with bad settings stops at once and names every one of them', () => {
-    const out = run('subgraphs/order/main.js', ['--http-port=seventy', '--bogus'], { ORDER_DB_URL: 'not a url', ORDER_DB_POOL_SIZE: '-3', LOG_LEVEL: 'loud' });
+    const out = run('subgraphs/order/main.js', ['--http-port=seventy', '--bogus'], {
+      ORDER_DB_URL: 'not a url',
+      ORDER_DB_POOL_SIZE: '-3',
+      LOG_LEVEL: 'loud',
+    });
     assert.equal(out.status, 2);
-    for (const name of ['ORDER_HTTP_PORT', 'ORDER_DB_URL', 'ORDER_DB_POOL_SIZE', 'LOG_LEVEL', '--bogus']) assert.match(out.stderr, new RegExp(name));
+    for (const name of ['ORDER_HTTP_PORT', 'ORDER_DB_URL', 'ORDER_DB_POOL_SIZE', 'LOG_LEVEL', '--bogus'])
+      assert.match(out.stderr, new RegExp(name));
   });
 
   it('the user subgraph refuses to start in production without SMTP, naming the setting', () => {
-    const out = run('subgraphs/user/main.js', [], { NODE_ENV: 'production', USER_HTTP_PORT: '0', USER_ADMIN_PORT: '0' });
+    const out = run('subgraphs/user/main.js', [], {
+      NODE_ENV: 'production',
+      USER_HTTP_PORT: '0',
+      USER_ADMIN_PORT: '0',
+    });
     assert.equal(out.status, 2);
     assert.match(out.stderr, /SMTP_URL/);
   });
 
   it('the gateway refuses a trusted-proxy list it cannot read', () => {
-    const out = run('gateway/main.js', [], { GATEWAY_TRUST_PROXY: 'loopback, 10.0.0.0/99', GATEWAY_HTTP_PORT: '0', GATEWAY_ADMIN_PORT: '0' });
+    const out = run('gateway/main.js', [], {
+      GATEWAY_TRUST_PROXY: 'loopback, 10.0.0.0/99',
+      GATEWAY_HTTP_PORT: '0',
+      GATEWAY_ADMIN_PORT: '0',
+    });
     assert.equal(out.status, 2);
     assert.match(out.stderr, /GATEWAY_TRUST_PROXY/);
   });
 
   it('the gateway refuses an override for a subgraph the supergraph does not have', () => {
-    const out = run('gateway/main.js', [], { GATEWAY_SUBGRAPH_URLS: 'nosuch=http://localhost:1/graphql', GATEWAY_HTTP_PORT: '0', GATEWAY_ADMIN_PORT: '0', LOG_LEVEL: 'info' });
+    const out = run('gateway/main.js', [], {
+      GATEWAY_SUBGRAPH_URLS: 'nosuch=http://localhost:1/graphql',
+      GATEWAY_HTTP_PORT: '0',
+      GATEWAY_ADMIN_PORT: '0',
+      LOG_LEVEL: 'info',
+    });
     assert.equal(out.status, 1);
     assert.match(out.stdout, /nosuch/);
   });
@@ -55,7 +80,11 @@ describe('service settings', () => {
       LOG_LEVEL: 'info',
     });
     assert.equal(out.status, 1, 'no database answers on port 1');
-    const starting = out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; settings?: Record<string, unknown> }).find((l) => l.msg === 'starting');
+    const starting = out.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { msg: string; settings?: Record<string, unknown> })
+      .find((l) => l.msg === 'starting');
     assert.equal(starting?.settings?.dbUrl, 'postgres://fixup_order:****@127.0.0.1:1/fixup_order');
     assert.doesNotMatch(out.stdout, /s3cret/);
   });
@@ -68,7 +97,10 @@ describe('README', () => {
     for (const entry of [...ENTRIES, 'scripts/start.js']) {
       const help = run(entry, ['--help']).stdout;
       for (const [, variable] of help.matchAll(/^ {2}--\S+ {2}(\S+)$/gm)) {
-        const generic = variable!.replace(/^(USER|CATALOG|ORDER|CHAT|AUDIT)_(HTTP|ADMIN|DB|SHUTDOWN|GATEWAY|AUDIT|OUTBOX)_/, '<NAME>_$2_');
+        const generic = variable!.replace(
+          /^(USER|CATALOG|ORDER|CHAT|AUDIT)_(HTTP|ADMIN|DB|SHUTDOWN|GATEWAY|AUDIT|OUTBOX)_/,
+          '<NAME>_$2_',
+        );
         assert.ok(readme.includes(variable!) || readme.includes(generic), `README documents ${variable}`);
       }
     }

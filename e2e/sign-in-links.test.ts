@@ -16,7 +16,6 @@ function code(res: GraphQLResponse): string | undefined {
   return res.errors?.[0]?.extensions?.code;
 }
 
-
 function signInToken(mail: string): string {
   const unfolded = mail.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
   const match = /https?:\/\/\S+\/sign-in\?token=([A-Za-z0-9_-]+)/.exec(unfolded);
@@ -26,7 +25,11 @@ function signInToken(mail: string): string {
 
 /** outboxActions lists the audit actions the user subgraph recorded about a target. */
 async function outboxActions(t: TestStack, targetId: string): Promise<string[]> {
-  const rows = await t.sql('user', `SELECT payload->>'action' AS action FROM outbox WHERE payload->>'targetId' = $1 ORDER BY seq`, [targetId]);
+  const rows = await t.sql(
+    'user',
+    `SELECT payload->>'action' AS action FROM outbox WHERE payload->>'targetId' = $1 ORDER BY seq`,
+    [targetId],
+  );
   return rows.map((r: { action: string }) => r.action);
 }
 
@@ -99,7 +102,10 @@ describe('sign-in links and sessions', () => {
     it('refuses an expired link', async () => {
       await t.gql(REQUEST_LINK, { email: provider.email });
       const token = signInToken(await waitForMail(t, provider.email, 4));
-      await t.sql('user', `UPDATE email_tokens SET expires_at = now() - interval '1 second' WHERE purpose = 'sign_in' AND used_at IS NULL`);
+      await t.sql(
+        'user',
+        `UPDATE email_tokens SET expires_at = now() - interval '1 second' WHERE purpose = 'sign_in' AND used_at IS NULL`,
+      );
       assert.equal(code(await t.gql(SIGN_IN, { token })), 'BAD_USER_INPUT');
     });
 
@@ -116,11 +122,22 @@ describe('sign-in links and sessions', () => {
 
   describe('sessions', () => {
     it('lists the live sessions of the caller, marking the current one', async () => {
-      const phone = await t.gql(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }`, { e: provider.email, p: provider.password }, { headers: { 'user-agent': 'FixupPhone/1.0' } });
+      const phone = await t.gql(
+        `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }`,
+        { e: provider.email, p: provider.password },
+        { headers: { 'user-agent': 'FixupPhone/1.0' } },
+      );
       const phoneToken = phone.data!.login.accessToken as string;
       const res = await t.gql(MY_SESSIONS, {}, { token: phoneToken, headers: { 'user-agent': 'FixupPhone/1.0' } });
       assert.equal(res.errors, undefined);
-      const sessions = res.data!.me.sessions as { id: string; current: boolean; userAgent: string | null; ip: string | null; createdAt: string; lastUsedAt: string }[];
+      const sessions = res.data!.me.sessions as {
+        id: string;
+        current: boolean;
+        userAgent: string | null;
+        ip: string | null;
+        createdAt: string;
+        lastUsedAt: string;
+      }[];
       assert.ok(sessions.length >= 3, 'register, two links and this login');
       const current = sessions.filter((s) => s.current);
       assert.equal(current.length, 1);
@@ -132,7 +149,11 @@ describe('sign-in links and sessions', () => {
     it('keeps sessions private: signed out is UNAUTHENTICATED, an admin reading someone else gets FORBIDDEN on the field', async () => {
       assert.equal(code(await t.gql(MY_SESSIONS)), 'UNAUTHENTICATED');
       const admin = await t.login(t.admin.email, t.admin.password);
-      const res = await t.gql(`query { users(first: 5) { edges { node { id sessions { id } } } } }`, {}, { token: admin.accessToken });
+      const res = await t.gql(
+        `query { users(first: 5) { edges { node { id sessions { id } } } } }`,
+        {},
+        { token: admin.accessToken },
+      );
       assert.equal(code(res), 'FORBIDDEN');
       assert.ok(res.data?.users.edges.length > 0, 'the rest of the answer stands');
     });
@@ -158,9 +179,18 @@ describe('sign-in links and sessions', () => {
       for (let i = 0; i < 200 && !connected; i++) await new Promise((r) => setTimeout(r, 25));
       assert.ok(connected, 'the socket opened');
 
-      assert.equal(code(await t.gql(REVOKE_SESSION, { sessionId: lostId }, { token: provider.accessToken })), 'NOT_FOUND');
-      assert.equal(code(await t.gql(REVOKE_SESSION, { sessionId: randomUUID() }, { token: kept.accessToken })), 'NOT_FOUND');
-      assert.equal(code(await t.gql(REVOKE_SESSION, { sessionId: 'not-an-id' }, { token: kept.accessToken })), 'BAD_USER_INPUT');
+      assert.equal(
+        code(await t.gql(REVOKE_SESSION, { sessionId: lostId }, { token: provider.accessToken })),
+        'NOT_FOUND',
+      );
+      assert.equal(
+        code(await t.gql(REVOKE_SESSION, { sessionId: randomUUID() }, { token: kept.accessToken })),
+        'NOT_FOUND',
+      );
+      assert.equal(
+        code(await t.gql(REVOKE_SESSION, { sessionId: 'not-an-id' }, { token: kept.accessToken })),
+        'BAD_USER_INPUT',
+      );
       assert.equal(code(await t.gql(REVOKE_SESSION, { sessionId: lostId })), 'UNAUTHENTICATED');
 
       const revoked = await t.gql(REVOKE_SESSION, { sessionId: lostId }, { token: kept.accessToken });
@@ -174,7 +204,11 @@ describe('sign-in links and sessions', () => {
 
       const after = await t.gql(MY_SESSIONS, {}, { token: kept.accessToken });
       assert.ok(!(after.data!.me.sessions as { id: string }[]).some((s) => s.id === lostId));
-      assert.equal(code(await t.gql(REVOKE_SESSION, { sessionId: lostId }, { token: kept.accessToken })), 'NOT_FOUND', 'an ended session');
+      assert.equal(
+        code(await t.gql(REVOKE_SESSION, { sessionId: lostId }, { token: kept.accessToken })),
+        'NOT_FOUND',
+        'an ended session',
+      );
       assert.ok((await outboxActions(t, lostId)).includes('auth.session_revoked'));
     });
   });

@@ -23,7 +23,13 @@ async function post(endpoint: string, body: unknown, headers: Record<string, str
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
-  return { res, json: (await res.json()) as { data?: Record<string, any>; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  return {
+    res,
+    json: (await res.json()) as {
+      data?: Record<string, any>;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    },
+  };
 }
 
 describe('the whole stack, end to end', () => {
@@ -44,8 +50,17 @@ describe('the whole stack, end to end', () => {
     provider = await t.register('PROVIDER', 'Pat');
     auth = { authorization: `Bearer ${customer.accessToken}` };
     const [service] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
-    await t.sql('order', `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, $3, 'Kitchen tap drips')`, [order, customer.id, service.id]);
-    await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [conversation, order, customer.id, provider.id]);
+    await t.sql(
+      'order',
+      `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, $3, 'Kitchen tap drips')`,
+      [order, customer.id, service.id],
+    );
+    await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [
+      conversation,
+      order,
+      customer.id,
+      provider.id,
+    ]);
   });
 
   after(async () => {
@@ -54,7 +69,11 @@ describe('the whole stack, end to end', () => {
   });
 
   it('answers a query that crosses four subgraphs, echoing the request id', async () => {
-    const { res, json } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order }, operationName: 'OrderPage' }, { ...auth, 'x-request-id': 'e2e-order-page-1' });
+    const { res, json } = await post(
+      stack.endpoint,
+      { query: ORDER_PAGE, variables: { id: order }, operationName: 'OrderPage' },
+      { ...auth, 'x-request-id': 'e2e-order-page-1' },
+    );
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-request-id'), 'e2e-order-page-1');
     assert.equal(json.errors, undefined);
@@ -90,7 +109,11 @@ describe('the whole stack, end to end', () => {
   });
 
   it('ties the gateway span to one span per subgraph fetch, continued in each subgraph with resolver and SQL spans', async () => {
-    const { res } = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } }, { ...auth, 'x-request-id': 'e2e-trace-1' });
+    const { res } = await post(
+      stack.endpoint,
+      { query: ORDER_PAGE, variables: { id: order } },
+      { ...auth, 'x-request-id': 'e2e-trace-1' },
+    );
     assert.equal(res.status, 200);
     let traceId = '';
     await receiver.waitFor((spans) => {
@@ -98,7 +121,10 @@ describe('the whole stack, end to end', () => {
       if (!root) return false;
       traceId = root.traceId;
       const services = new Set(spans.filter((s) => s.traceId === traceId && s.kind === 2).map((s) => s.service));
-      return ['gateway', 'order', 'catalog', 'user', 'chat'].every((s) => services.has(s)) && spans.some((s) => s.traceId === traceId && s.service === 'order' && s.name.startsWith('pg.'));
+      return (
+        ['gateway', 'order', 'catalog', 'user', 'chat'].every((s) => services.has(s)) &&
+        spans.some((s) => s.traceId === traceId && s.service === 'order' && s.name.startsWith('pg.'))
+      );
     });
     const trace = receiver.spans.filter((s) => s.traceId === traceId);
     const byId = new Map(trace.map((s) => [s.spanId, s]));
@@ -111,16 +137,25 @@ describe('the whole stack, end to end', () => {
       for (let s = byId.get(span.parentSpanId); s; s = byId.get(s.parentSpanId)) chain.push(s);
       return chain;
     };
-    for (const fetch of fetches) assert.ok(ancestors(fetch).includes(root), 'each fetch descends from the request span');
+    for (const fetch of fetches)
+      assert.ok(ancestors(fetch).includes(root), 'each fetch descends from the request span');
     for (const service of ['order', 'catalog', 'user', 'chat']) {
       const serverSpans = trace.filter((s) => s.service === service && s.kind === 2);
       assert.ok(serverSpans.length >= 1, `${service} continued the trace`);
-      for (const span of serverSpans) assert.equal(byId.get(span.parentSpanId)?.name, 'gateway.fetch', `${service}'s span is a child of a gateway fetch`);
+      for (const span of serverSpans)
+        assert.equal(
+          byId.get(span.parentSpanId)?.name,
+          'gateway.fetch',
+          `${service}'s span is a child of a gateway fetch`,
+        );
     }
     const resolver = trace.find((s) => s.service === 'order' && s.name === 'resolve Query.order');
     assert.ok(resolver, 'order has a resolver span');
     const sql = trace.filter((s) => s.service === 'order' && s.name.startsWith('pg.'));
-    assert.ok(sql.some((s) => ancestors(s).includes(resolver!)), 'SQL spans nest under the resolver span');
+    assert.ok(
+      sql.some((s) => ancestors(s).includes(resolver!)),
+      'SQL spans nest under the resolver span',
+    );
   });
 
   it('maps errors to the contract codes and masks nothing expected', async () => {
@@ -142,17 +177,39 @@ describe('the whole stack, end to end', () => {
       const admin = stack.adminOf(service.name);
       assert.equal(service.admin, admin);
       assert.notEqual(new URL(admin).port, new URL(service.url).port, `${service.name} has an admin port of its own`);
-      for (const base of [admin, service.url]) assert.deepEqual(await (await fetch(new URL('/healthz', base))).json(), { status: 'alive', service: service.name });
+      for (const base of [admin, service.url])
+        assert.deepEqual(await (await fetch(new URL('/healthz', base))).json(), {
+          status: 'alive',
+          service: service.name,
+        });
       assert.equal((await fetch(new URL('/readyz', admin))).status, 200, `${service.name} is ready`);
       assert.match(await (await fetch(new URL('/metrics', admin))).text(), /^# HELP /m);
-      for (const path of ['/readyz', '/metrics']) assert.equal((await fetch(new URL(path, service.url))).status, 404, `${service.name}: no ${path} on the public port`);
-      assert.equal((await fetch(new URL('/graphql', admin))).status, 404, `${service.name}: the admin port serves no GraphQL`);
+      for (const path of ['/readyz', '/metrics'])
+        assert.equal(
+          (await fetch(new URL(path, service.url))).status,
+          404,
+          `${service.name}: no ${path} on the public port`,
+        );
+      assert.equal(
+        (await fetch(new URL('/graphql', admin))).status,
+        404,
+        `${service.name}: the admin port serves no GraphQL`,
+      );
     }
-    const ready = (await (await fetch(new URL('/readyz', stack.adminOf('gateway')))).json()) as { status: string; subgraphs: Record<string, string> };
+    const ready = (await (await fetch(new URL('/readyz', stack.adminOf('gateway')))).json()) as {
+      status: string;
+      subgraphs: Record<string, string>;
+    };
     assert.deepEqual(ready.subgraphs, { user: 'up', catalog: 'up', order: 'up', chat: 'up', audit: 'up' });
     const metrics = await (await fetch(new URL('/metrics', stack.adminOf('gateway')))).text();
-    assert.match(metrics, /fixup_graphql_operation_duration_seconds_count\{[^}]*operation="unregistered"/, 'OrderPage is not a registered operation');
-    const get = await fetch(`${stack.endpoint}?query=${encodeURIComponent('{ categories { name } }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    assert.match(
+      metrics,
+      /fixup_graphql_operation_duration_seconds_count\{[^}]*operation="unregistered"/,
+      'OrderPage is not a registered operation',
+    );
+    const get = await fetch(`${stack.endpoint}?query=${encodeURIComponent('{ categories { name } }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     assert.equal(get.status, 200);
     assert.ok(((await get.json()) as { data: { categories: unknown[] } }).data.categories.length > 0);
     const page = await fetch(stack.endpoint, { headers: { accept: 'text/html' } });
@@ -165,7 +222,7 @@ describe('the whole stack, end to end', () => {
     }
   });
 
-  it("reports a subgraph not ready when its database goes away, its fields SERVICE_UNAVAILABLE (the gateway stays in rotation), and ready again when it is back", async () => {
+  it('reports a subgraph not ready when its database goes away, its fields SERVICE_UNAVAILABLE (the gateway stays in rotation), and ready again when it is back', async () => {
     const database = `${t.prefix}_order`;
     const orderUrl = new URL('/readyz', stack.adminOf('order'));
     const gatewayReady = new URL('/readyz', stack.adminOf('gateway'));
@@ -180,11 +237,15 @@ describe('the whole stack, end to end', () => {
       const viaGateway = await fetch(gatewayReady);
       assert.equal(viaGateway.status, 200);
       const states = ((await viaGateway.json()) as { subgraphs: Record<string, string> }).subgraphs;
-      assert.equal(states.order, 'up', 'the order process answers (its readiness is its orchestrator\'s business)');
+      assert.equal(states.order, 'up', "the order process answers (its readiness is its orchestrator's business)");
       assert.equal(states.catalog, 'up');
       const during = await post(stack.endpoint, { query: ORDER_PAGE, variables: { id: order } }, auth);
       assert.equal(during.json.errors?.[0]?.extensions?.code, 'SERVICE_UNAVAILABLE');
-      assert.doesNotMatch(during.json.errors?.[0]?.message ?? '', /postgres|ECONNREFUSED|database "|localhost/i, 'nothing of the database leaks');
+      assert.doesNotMatch(
+        during.json.errors?.[0]?.message ?? '',
+        /postgres|ECONNREFUSED|database "|localhost/i,
+        'nothing of the database leaks',
+      );
       assert.equal(during.json.data?.order, null);
     } finally {
       await t.sql('catalog', `ALTER DATABASE "${database}" WITH ALLOW_CONNECTIONS true`);

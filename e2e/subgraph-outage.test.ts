@@ -4,7 +4,10 @@ import { startTestStack, type GraphQLResponse, type Session, type TestStack } fr
 
 const ME_AND_ORDER = `query MeAndOrder($id: ID!) { me { id displayName } order(id: $id) { id status } }`;
 
-/** assertUnavailable checks the answer a frontend gets when the order subgraph cannot answer: its field null, the rest standing, one clean error. */
+/**
+ * assertUnavailable checks the answer a frontend gets when the order subgraph cannot answer: its field null, the rest
+ * standing, one clean error.
+ */
 function assertUnavailable(res: GraphQLResponse, customer: Session, orderUrl: string): void {
   assert.equal(res.status, 200);
   assert.equal(res.data?.me?.id, customer.id, 'the fields of the subgraphs that answer stand');
@@ -13,7 +16,10 @@ function assertUnavailable(res: GraphQLResponse, customer: Session, orderUrl: st
   const [error] = res.errors!;
   assert.deepEqual(error!.extensions, { code: 'SERVICE_UNAVAILABLE' });
   const port = new URL(orderUrl).port;
-  assert.ok(!error!.message.includes(port) && !/order|localhost|127\.0\.0\.1|http/i.test(error!.message), `the error reveals nothing internal: ${error!.message}`);
+  assert.ok(
+    !error!.message.includes(port) && !/order|localhost|127\.0\.0\.1|http/i.test(error!.message),
+    `the error reveals nothing internal: ${error!.message}`,
+  );
 }
 
 describe('a subgraph that is down or too slow', () => {
@@ -28,7 +34,11 @@ describe('a subgraph that is down or too slow', () => {
     customer = await t.register('CUSTOMER');
     const services = await t.gql(`{ services { id } }`);
     const serviceId = services.data!.services[0].id as string;
-    const created = await t.gql(`mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }`, { i: { serviceId, description: 'The boiler is cold' } }, { token: customer.accessToken });
+    const created = await t.gql(
+      `mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }`,
+      { i: { serviceId, description: 'The boiler is cold' } },
+      { token: customer.accessToken },
+    );
     assert.equal(created.errors, undefined, JSON.stringify(created.errors));
     orderId = created.data!.createOrder.id;
     orderUrl = t.stack.services.find((s) => s.name === 'order')!.url;

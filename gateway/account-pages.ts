@@ -1,7 +1,8 @@
 import type { RouteHandler } from '../foundation/http/server.js';
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -53,14 +54,19 @@ document.getElementById('go').addEventListener('click', async () => {
  * so a mail scanner that fetches the link changes nothing.
  */
 export function accountPages(): Record<string, RouteHandler> {
-  const html = (title: string, body: string): RouteHandler => (_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS });
-    res.end(page(title, body));
-  };
+  const html =
+    (title: string, body: string): RouteHandler =>
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS });
+      res.end(page(title, body));
+    };
   return {
     'GET /verify-email': html('Confirm your email', '<button id="go">Confirm my email address</button>'),
     'GET /sign-in': html('Sign in to Fixup', '<button id="go">Sign me in</button>'),
-    'GET /reset-password': html('Choose a new password', '<label>New password (10 to 256 characters)<input id="password" type="password" minlength="10" maxlength="256" autocomplete="new-password"></label><button id="go">Set my password</button>'),
+    'GET /reset-password': html(
+      'Choose a new password',
+      '<label>New password (10 to 256 characters)<input id="password" type="password" minlength="10" maxlength="256" autocomplete="new-password"></label><button id="go">Set my password</button>',
+    ),
     'GET /account/account.js': (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...SECURITY_HEADERS });
       res.end(SCRIPT);

@@ -36,7 +36,10 @@ export function clientIp(req: IncomingMessage, trust: ProxyTrust): string | null
   return (isIP(found) ? found : socket).replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 
-/** fromTrustedProxy tells whether the request came straight from a trusted proxy, whose headers (traceparent) may be believed. */
+/**
+ * fromTrustedProxy tells whether the request came straight from a trusted proxy, whose headers (traceparent) may be
+ * believed.
+ */
 export function fromTrustedProxy(req: IncomingMessage, trust: ProxyTrust): boolean {
   const socket = req.socket.remoteAddress;
   return !!socket && trust(socket, 0);
@@ -65,18 +68,27 @@ export class Authenticator {
     this.verified = new VerifiedTokens(verifier, maxVerified);
   }
 
-  /** callerOf reads the Authorization header (or a token given directly, as graphql-ws does) and throws AppError when it is refused. */
+  /**
+   * callerOf reads the Authorization header (or a token given directly, as graphql-ws does) and throws AppError when it
+   * is refused.
+   */
   async callerOf(req: IncomingMessage, requestId: string, authorization?: string): Promise<Caller> {
     return (await this.authenticate(req, requestId, authorization)).caller;
   }
 
   /** stillValid tells whether a caller's token has not been made stale or revoked since it was checked. */
   stillValid(caller: Caller, tokenVersion: number): boolean {
-    return !caller.viewer || this.revocations.stateOf(caller.viewer.id, tokenVersion, caller.viewer.sessionId) === 'live';
+    return (
+      !caller.viewer || this.revocations.stateOf(caller.viewer.id, tokenVersion, caller.viewer.sessionId) === 'live'
+    );
   }
 
   /** authenticate is callerOf with what a long-lived connection needs too: when the token expires and its version. */
-  async authenticate(req: IncomingMessage, requestId: string, authorization?: string): Promise<{ caller: Caller; expiresAt: number | null; tokenVersion: number }> {
+  async authenticate(
+    req: IncomingMessage,
+    requestId: string,
+    authorization?: string,
+  ): Promise<{ caller: Caller; expiresAt: number | null; tokenVersion: number }> {
     const base = {
       ip: clientIp(req, this.trust),
       userAgent: (req.headers['user-agent'] ?? '').slice(0, MAX_USER_AGENT) || null,
@@ -84,23 +96,31 @@ export class Authenticator {
     };
     const token = bearerToken(authorization ?? req.headers.authorization);
     if (token === null) return { caller: { ...base, viewer: null }, expiresAt: null, tokenVersion: 0 };
-    if (token === 'malformed') throw new UnauthenticatedError('The Authorization header must be "Bearer <accessToken>"');
+    if (token === 'malformed')
+      throw new UnauthenticatedError('The Authorization header must be "Bearer <accessToken>"');
     let claims;
     try {
       claims = await this.verified.verify(token);
     } catch (err) {
       if (err instanceof InvalidTokenError) {
-        throw new UnauthenticatedError(err.reason === 'ERR_JWT_EXPIRED' ? 'The access token has expired' : 'The access token is not valid');
+        throw new UnauthenticatedError(
+          err.reason === 'ERR_JWT_EXPIRED' ? 'The access token has expired' : 'The access token is not valid',
+        );
       }
       throw err;
     }
     const roles = Array.isArray(claims.roles) ? rolesSchema.parse(claims.roles) : null;
-    if (typeof claims.sub !== 'string' || !roles || typeof claims.ver !== 'number') throw new UnauthenticatedError('The access token is not valid');
+    if (typeof claims.sub !== 'string' || !roles || typeof claims.ver !== 'number')
+      throw new UnauthenticatedError('The access token is not valid');
     const sessionId = typeof claims.sid === 'string' ? claims.sid : null;
     const state = this.revocations.stateOf(claims.sub, claims.ver, sessionId);
     if (state === 'revoked') throw new UnauthenticatedError('The session has ended');
     if (state === 'stale') throw new SessionStaleError();
-    return { caller: { ...base, viewer: { id: claims.sub, roles, sessionId } }, expiresAt: (claims.exp ?? 0) * 1000, tokenVersion: claims.ver };
+    return {
+      caller: { ...base, viewer: { id: claims.sub, roles, sessionId } },
+      expiresAt: (claims.exp ?? 0) * 1000,
+      tokenVersion: claims.ver,
+    };
   }
 }
 

@@ -11,13 +11,19 @@ export interface CorsPolicy {
 export const CORS_METHODS = 'GET, POST, OPTIONS';
 
 /** CORS_HEADERS are the request headers a browser may send: the ones Fixup reads and Apollo's CSRF-prevention ones. */
-export const CORS_HEADERS = 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id, traceparent, tracestate';
+export const CORS_HEADERS =
+  'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id, traceparent, tracestate';
 
 /** originMatches tells whether an origin is allowed by one entry of the allow-list. */
 function originMatches(origin: string, entry: string): boolean {
   if (entry === '*') return true;
   if (!entry.includes('*')) return origin === entry;
-  const pattern = new RegExp(`^${entry.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[A-Za-z0-9.-]+')}$`);
+  const pattern = new RegExp(
+    `^${entry
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+      .join('[A-Za-z0-9.-]+')}$`,
+  );
   return pattern.test(origin);
 }
 
@@ -39,7 +45,10 @@ export function applyCors(req: IncomingMessage, res: ServerResponse, policy: Cor
   res.setHeader('access-control-expose-headers', 'retry-after, x-request-id');
 }
 
-/** preflight answers a browser's OPTIONS: 204 with the allowed methods, headers and max-age for an allowed origin, 204 without them otherwise. */
+/**
+ * preflight answers a browser's OPTIONS: 204 with the allowed methods, headers and max-age for an allowed origin, 204
+ * without them otherwise.
+ */
 export function preflight(req: IncomingMessage, res: ServerResponse, policy: CorsPolicy): void {
   applyCors(req, res, policy);
   if (res.hasHeader('access-control-allow-origin')) {

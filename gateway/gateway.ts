@@ -61,7 +61,10 @@ function readYourWrites(feed: Pick<SessionRevocations, 'waitFor'>, waitMs: numbe
           if (seq === undefined) return;
           const started = performance.now();
           if (!(await feed.waitFor(seq, waitMs))) {
-            contextValue.scope.logger.warn({ sessionSeq: seq, waitedMs: Math.round(performance.now() - started) }, 'session feed did not reach this request\'s changes in time; answering anyway');
+            contextValue.scope.logger.warn(
+              { sessionSeq: seq, waitedMs: Math.round(performance.now() - started) },
+              "session feed did not reach this request's changes in time; answering anyway",
+            );
           }
         },
       };
@@ -72,7 +75,8 @@ function readYourWrites(feed: Pick<SessionRevocations, 'waitFor'>, waitMs: numbe
 /** subgraphsOf lists the subgraphs a supergraph names, with their routing URLs. */
 export function subgraphsOf(supergraphSdl: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const match of supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)) out[match[1]!] = match[2]!;
+  for (const match of supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g))
+    out[match[1]!] = match[2]!;
   return out;
 }
 
@@ -89,11 +93,21 @@ export function createGateway(options: GatewayOptions): {
   close(): Promise<void>;
 } {
   const subgraphs = { ...subgraphsOf(options.supergraphSdl), ...options.subgraphUrls };
-  const tokens = new InternalTokenCache({ signer: options.signer, ttlSeconds: options.tokenTtlSeconds, maxEntries: options.tokenCacheSize });
+  const tokens = new InternalTokenCache({
+    signer: options.signer,
+    ttlSeconds: options.tokenTtlSeconds,
+    maxEntries: options.tokenCacheSize,
+  });
   const fetchers: Record<string, SubgraphDataSource> = Object.fromEntries(
     Object.entries(subgraphs).map(([name, url]) => [
       name,
-      new SubgraphFetcher<GatewayContext>({ name, url, timeoutMs: options.subgraphTimeoutMs, connections: options.subgraphConnections, tokens }),
+      new SubgraphFetcher<GatewayContext>({
+        name,
+        url,
+        timeoutMs: options.subgraphTimeoutMs,
+        connections: options.subgraphConnections,
+        tokens,
+      }),
     ]),
   );
   gatewayMetrics.nameSubgraphs(subgraphs);
@@ -101,19 +115,27 @@ export function createGateway(options: GatewayOptions): {
     supergraphSdl: options.supergraphSdl,
     experimental_didResolveQueryPlan: ({ requestContext }) => gatewayMetrics.planned(requestContext.context),
     // Each fetch is measured (duration, errors by code, in flight) around the pooled fetcher.
-    buildService: ({ name }) => ({ process: (request) => gatewayMetrics.timeFetch(name, () => fetchers[name]!.process(request as GraphQLDataSourceProcessOptions<GatewayContext>)) }),
+    buildService: ({ name }) => ({
+      process: (request) =>
+        gatewayMetrics.timeFetch(name, () =>
+          fetchers[name]!.process(request as GraphQLDataSourceProcessOptions<GatewayContext>),
+        ),
+    }),
   });
   gatewayMetrics.watchPlanCache(gateway);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
-    formatError: options.suggestions ? toClientError : (formatted, error) => {
-      const out = toClientError(formatted, error);
-      return { ...out, message: withoutSuggestions(out.message) };
-    },
+    formatError: options.suggestions
+      ? toClientError
+      : (formatted, error) => {
+          const out = toClientError(formatted, error);
+          return { ...out, message: withoutSuggestions(out.message) };
+        },
     includeStacktraceInErrorResponses: false,
     introspection: options.introspection,
     parseOptions: { maxTokens: options.maxTokens },
-    // Documents named by id are resolved before Apollo (gateway/operation-admission.ts): Apollo's own cache would let a client register documents.
+    // Documents named by id are resolved before Apollo (gateway/operation-admission.ts): Apollo's own cache would let a
+    // client register documents.
     persistedQueries: false,
     // The process's Lifecycle owns signals and stops Apollo in order.
     stopOnTerminationSignals: false,
@@ -124,7 +146,13 @@ export function createGateway(options: GatewayOptions): {
       ...(options.readYourWrites ? [readYourWrites(options.readYourWrites.feed, options.readYourWrites.waitMs)] : []),
     ],
   });
-  return { apollo, gateway, subgraphs, fetchers, close: async () => void (await Promise.all(Object.values(fetchers).map((f) => f.close()))) };
+  return {
+    apollo,
+    gateway,
+    subgraphs,
+    fetchers,
+    close: async () => void (await Promise.all(Object.values(fetchers).map((f) => f.close()))),
+  };
 }
 
 /**
@@ -137,7 +165,9 @@ export async function subgraphReadiness(subgraphs: Record<string, string>, timeo
     Object.entries(subgraphs).map(async ([name, urls]) => {
       try {
         // A subgraph with several instances is up when one of them is: the others are failed over.
-        const answers = await Promise.allSettled(instanceUrls(urls).map((url) => fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(timeoutMs) })));
+        const answers = await Promise.allSettled(
+          instanceUrls(urls).map((url) => fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(timeoutMs) })),
+        );
         for (const a of answers) if (a.status === 'fulfilled') await a.value.body?.cancel();
         const ok = answers.find((a) => a.status === 'fulfilled' && a.value.ok);
         if (ok) return [name, 'up'] as const;

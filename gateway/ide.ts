@@ -74,7 +74,8 @@ const PAGE = `<!doctype html>
 `;
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
+  'content-security-policy':
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
   'x-content-type-options': 'nosniff',
 };
 
@@ -102,7 +103,11 @@ export function ideRoutes(): Record<string, RouteHandler> {
     let body: Promise<Buffer> | undefined;
     routes[`GET /ide/${file}`] = async (_req, res) => {
       body ??= readFile(assetPath(asset.pkg, asset.file));
-      res.writeHead(200, { 'content-type': `${asset.type}; charset=utf-8`, 'cache-control': 'public, max-age=86400', ...SECURITY_HEADERS });
+      res.writeHead(200, {
+        'content-type': `${asset.type}; charset=utf-8`,
+        'cache-control': 'public, max-age=86400',
+        ...SECURITY_HEADERS,
+      });
       res.end(await body);
     };
   }

@@ -11,7 +11,10 @@ export interface InternalTokenCacheOptions {
   maxEntries: number;
 }
 
-/** callerStatementKey is what the gateway's statement of a caller states (user, session, roles, address, user agent): equal keys, equal statements. */
+/**
+ * callerStatementKey is what the gateway's statement of a caller states (user, session, roles, address, user agent):
+ * equal keys, equal statements.
+ */
 export function callerStatementKey(caller: Caller): string {
   const viewer = caller.viewer;
   return viewer
@@ -43,7 +46,10 @@ export class InternalTokenCache {
     this.renewMarginMs = Math.min(10_000, (options.ttlSeconds * 1000) / 2);
   }
 
-  /** tokenFor gives a token stating caller to the named subgraph, signing a new one only when the cached one is missing or near expiry. */
+  /**
+   * tokenFor gives a token stating caller to the named subgraph, signing a new one only when the cached one is missing
+   * or near expiry.
+   */
   tokenFor(caller: Caller, subgraph: string): Promise<string> {
     const key = `${subgraph}\n${callerStatementKey(caller)}`;
     const now = Date.now();

@@ -43,29 +43,60 @@ import { gatewayMetrics } from './metrics.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** subgraphUrlsSchema parses `name=url,name=url` into a map. */
-const subgraphUrlsSchema = z
-  .string()
-  .transform((text, ctx) => {
-    const out: Record<string, string> = {};
-    for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-      const [name, url] = pair.split(/=(.*)/s);
-      // Several instances of one subgraph are listed with |: name=url1|url2.
-      if (!name || !url || !url.split('|').every((u) => URL.canParse(u))) {
-        ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=url or name=url|url` });
-        continue;
-      }
-      out[name] = url;
+const subgraphUrlsSchema = z.string().transform((text, ctx) => {
+  const out: Record<string, string> = {};
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [name, url] = pair.split(/=(.*)/s);
+    // Several instances of one subgraph are listed with |: name=url1|url2.
+    if (!name || !url || !url.split('|').every((u) => URL.canParse(u))) {
+      ctx.addIssue({ code: 'custom', message: `"${pair}" is not name=url or name=url|url` });
+      continue;
     }
-    return out;
-  });
+    out[name] = url;
+  }
+  return out;
+});
 
 const spec = {
-  environment: setting({ env: 'NODE_ENV', doc: 'development, test or production', schema: environmentSchema, fallback: 'development' }),
-  httpHost: setting({ env: 'GATEWAY_HTTP_HOST', doc: 'interface to listen on', schema: z.string().min(1), fallback: '127.0.0.1' }),
-  httpPort: setting({ env: 'GATEWAY_HTTP_PORT', doc: 'port to listen on', schema: portSchema, fallback: String(DEFAULT_PORTS.gateway.http) }),
-  adminHost: setting({ env: 'GATEWAY_ADMIN_HOST', doc: 'interface of the admin listener (GET /metrics, /readyz, /healthz)', schema: z.string().min(1), fallback: '127.0.0.1' }),
-  adminPort: setting({ env: 'GATEWAY_ADMIN_PORT', doc: 'port of the admin listener; the public port answers only /healthz of these', schema: portSchema, fallback: String(DEFAULT_PORTS.gateway.admin) }),
-  httpBodyLimitBytes: setting({ env: 'GATEWAY_HTTP_BODY_LIMIT_BYTES', doc: 'largest request body accepted', schema: positiveIntSchema, fallback: '1048576' }),
+  environment: setting({
+    env: 'NODE_ENV',
+    doc: 'development, test or production',
+    schema: environmentSchema,
+    fallback: 'development',
+  }),
+  httpHost: setting({
+    env: 'GATEWAY_HTTP_HOST',
+    doc: 'interface to listen on',
+    schema: z.string().min(1),
+    fallback: '127.0.0.1',
+  }),
+  httpPort: setting({
+    env: 'GATEWAY_HTTP_PORT',
+    doc: 'port to listen on',
+    schema: portSchema,
+    fallback: String(DEFAULT_PORTS.gateway.http),
+  }),
+  adminHost: setting({
+    env: 'GATEWAY_ADMIN_HOST',
+    doc: 'interface of the admin listener (GET /metrics, /readyz, /healthz)',
+    schema: z.string().min(1),
+    fallback: '127.0.0.1',
+  }),
+  adminPort: setting({
+    env: 'GATEWAY_ADMIN_PORT',
+    doc: 'port of the admin listener; the public port answers only /healthz of these',
+    schema: portSchema,
+    fallback: String(DEFAULT_PORTS.gateway.admin),
+  }),
+  httpBodyLimitBytes: setting({
+    env: 'GATEWAY_HTTP_BODY_LIMIT_BYTES',
+    doc: 'largest request body accepted',
+    schema: positiveIntSchema,
+    fallback: '1048576',
+  }),
   supergraphPath: setting({
     env: 'GATEWAY_SUPERGRAPH_PATH',
     doc: 'the composed supergraph to serve (npm run schema writes it)',
@@ -74,7 +105,7 @@ const spec = {
   }),
   subgraphUrls: setting({
     env: 'GATEWAY_SUBGRAPH_URLS',
-    doc: 'routing URLs that replace the supergraph\'s, as name=url pairs separated by commas (e.g. order=http://order:4003/graphql); several instances of one subgraph as name=url1|url2',
+    doc: "routing URLs that replace the supergraph's, as name=url pairs separated by commas (e.g. order=http://order:4003/graphql); several instances of one subgraph as name=url1|url2",
     schema: subgraphUrlsSchema,
     fallback: '',
   }),
@@ -90,8 +121,18 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '15000',
   }),
-  subgraphConnections: setting({ env: 'GATEWAY_SUBGRAPH_CONNECTIONS', doc: 'keep-alive connections the gateway keeps open to each subgraph, at most', schema: positiveIntSchema, fallback: '64' }),
-  readinessTimeoutMs: setting({ env: 'GATEWAY_READINESS_TIMEOUT_MS', doc: 'longest the health check of a subgraph (for /readyz and fixup_gateway_subgraph_up) may take', schema: positiveIntSchema, fallback: '2000' }),
+  subgraphConnections: setting({
+    env: 'GATEWAY_SUBGRAPH_CONNECTIONS',
+    doc: 'keep-alive connections the gateway keeps open to each subgraph, at most',
+    schema: positiveIntSchema,
+    fallback: '64',
+  }),
+  readinessTimeoutMs: setting({
+    env: 'GATEWAY_READINESS_TIMEOUT_MS',
+    doc: 'longest the health check of a subgraph (for /readyz and fixup_gateway_subgraph_up) may take',
+    schema: positiveIntSchema,
+    fallback: '2000',
+  }),
   ide: setting({
     env: 'GATEWAY_IDE',
     doc: 'serve GraphiQL at GET /graphql to browsers, and the pages mailed links open: auto means on in development and test, off in production',
@@ -100,13 +141,28 @@ const spec = {
   }),
   apolloTelemetry: setting({
     env: 'GATEWAY_APOLLO_TELEMETRY',
-    doc: "let @apollo/gateway send its anonymous usage metrics to Apollo (it does unless told not to)",
+    doc: 'let @apollo/gateway send its anonymous usage metrics to Apollo (it does unless told not to)',
     schema: booleanSchema,
     fallback: 'false',
   }),
-  jwksUrl: setting({ env: 'GATEWAY_JWKS_URL', doc: "the user subgraph's JWKS, which verifies access tokens (cached; refetched on an unknown kid)", schema: z.url(), fallback: `${serviceUrl('user')}/.well-known/jwks.json` }),
-  jwtIssuer: setting({ env: 'GATEWAY_JWT_ISSUER', doc: 'the iss access tokens must have', schema: z.string().min(1), fallback: 'fixup-user' }),
-  jwtAudience: setting({ env: 'GATEWAY_JWT_AUDIENCE', doc: 'the aud access tokens must have', schema: z.string().min(1), fallback: 'fixup' }),
+  jwksUrl: setting({
+    env: 'GATEWAY_JWKS_URL',
+    doc: "the user subgraph's JWKS, which verifies access tokens (cached; refetched on an unknown kid)",
+    schema: z.url(),
+    fallback: `${serviceUrl('user')}/.well-known/jwks.json`,
+  }),
+  jwtIssuer: setting({
+    env: 'GATEWAY_JWT_ISSUER',
+    doc: 'the iss access tokens must have',
+    schema: z.string().min(1),
+    fallback: 'fixup-user',
+  }),
+  jwtAudience: setting({
+    env: 'GATEWAY_JWT_AUDIENCE',
+    doc: 'the aud access tokens must have',
+    schema: z.string().min(1),
+    fallback: 'fixup',
+  }),
   sessionEventsUrl: setting({
     env: 'GATEWAY_SESSION_EVENTS_URL',
     doc: "the user subgraph's feed of stale tokens and ended sessions",
@@ -115,33 +171,96 @@ const spec = {
   }),
   sessionWaitMs: setting({
     env: 'GATEWAY_SESSION_WAIT_MS',
-    doc: 'longest an answer that changed sessions or roles waits for this gateway\'s session feed to apply the change (then it answers anyway and logs a warning)',
+    doc: "longest an answer that changed sessions or roles waits for this gateway's session feed to apply the change (then it answers anyway and logs a warning)",
     schema: positiveIntSchema,
     fallback: '2000',
   }),
-  sessionWindowSeconds: setting({ env: 'GATEWAY_SESSION_WINDOW_SECONDS', doc: 'how long a revocation is remembered: at least the longest access-token lifetime', schema: positiveIntSchema, fallback: '960' }),
-  internalKeys: setting({ env: 'GATEWAY_INTERNAL_KEYS', doc: 'private Ed25519 JWK set as JSON that signs the gateway\'s token to subgraphs; wins over the file', schema: z.string().optional().transform((v) => (v ? v : undefined)), secret: true }),
+  sessionWindowSeconds: setting({
+    env: 'GATEWAY_SESSION_WINDOW_SECONDS',
+    doc: 'how long a revocation is remembered: at least the longest access-token lifetime',
+    schema: positiveIntSchema,
+    fallback: '960',
+  }),
+  internalKeys: setting({
+    env: 'GATEWAY_INTERNAL_KEYS',
+    doc: "private Ed25519 JWK set as JSON that signs the gateway's token to subgraphs; wins over the file",
+    schema: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v : undefined)),
+    secret: true,
+  }),
   internalKeysFile: setting({
     env: 'GATEWAY_INTERNAL_KEYS_FILE',
     doc: 'file holding that key set; outside production it is made on first start',
     schema: z.string().min(1),
     fallback: join(root, '.data', 'keys', 'gateway-internal.jwks.json'),
   }),
-  internalKeysReloadSeconds: setting({ env: 'GATEWAY_INTERNAL_KEYS_RELOAD_SECONDS', doc: 'how often the key file is checked for a rotation (fixup keys rotate)', schema: positiveIntSchema, fallback: '10' }),
+  internalKeysReloadSeconds: setting({
+    env: 'GATEWAY_INTERNAL_KEYS_RELOAD_SECONDS',
+    doc: 'how often the key file is checked for a rotation (fixup keys rotate)',
+    schema: positiveIntSchema,
+    fallback: '10',
+  }),
   wsAllowedOrigins: setting({
     env: 'GATEWAY_WS_ALLOWED_ORIGINS',
     doc: 'browser origins that may open subscription sockets, comma-separated (* for any); clients that send no Origin are let through',
-    schema: z.string().transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+    schema: z.string().transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
     fallback: 'http://localhost:3000,http://localhost:4000,http://localhost:5173',
   }),
-  wsMaxBufferedBytes: setting({ env: 'GATEWAY_WS_MAX_BUFFERED_BYTES', doc: 'unsent data a subscription socket may hold before it is closed as a slow consumer (4008)', schema: positiveIntSchema, fallback: '1048576' }),
-  wsSocketsPerUser: setting({ env: 'GATEWAY_WS_SOCKETS_PER_USER', doc: 'open subscription sockets one user may hold (more are closed with 4029)', schema: positiveIntSchema, fallback: '10' }),
-  wsSocketsPerAddress: setting({ env: 'GATEWAY_WS_SOCKETS_PER_ADDRESS', doc: 'open subscription sockets from one client address, IPv6 by /64 (more are closed with 4029)', schema: positiveIntSchema, fallback: '100' }),
-  wsSubscriptionsPerSocket: setting({ env: 'GATEWAY_WS_SUBSCRIPTIONS_PER_SOCKET', doc: 'subscriptions running at once on one socket', schema: positiveIntSchema, fallback: '20' }),
-  wsSubscribesPerSecond: setting({ env: 'GATEWAY_WS_SUBSCRIBES_PER_SECOND', doc: 'subscribe messages one socket may send a second', schema: positiveIntSchema, fallback: '10' }),
-  wsInitTimeoutMs: setting({ env: 'GATEWAY_WS_INIT_TIMEOUT_MS', doc: 'how long a new socket may take to send connection_init (then 4408)', schema: positiveIntSchema, fallback: '5000' }),
-  wsMaxPayloadBytes: setting({ env: 'GATEWAY_WS_MAX_PAYLOAD_BYTES', doc: 'largest message a client may send on a socket (larger: closed with 1009)', schema: positiveIntSchema, fallback: '65536' }),
-  wsPingIntervalMs: setting({ env: 'GATEWAY_WS_PING_INTERVAL_MS', doc: 'how often a socket is pinged; a peer that does not answer within as long again is dropped', schema: positiveIntSchema, fallback: '12000' }),
+  wsMaxBufferedBytes: setting({
+    env: 'GATEWAY_WS_MAX_BUFFERED_BYTES',
+    doc: 'unsent data a subscription socket may hold before it is closed as a slow consumer (4008)',
+    schema: positiveIntSchema,
+    fallback: '1048576',
+  }),
+  wsSocketsPerUser: setting({
+    env: 'GATEWAY_WS_SOCKETS_PER_USER',
+    doc: 'open subscription sockets one user may hold (more are closed with 4029)',
+    schema: positiveIntSchema,
+    fallback: '10',
+  }),
+  wsSocketsPerAddress: setting({
+    env: 'GATEWAY_WS_SOCKETS_PER_ADDRESS',
+    doc: 'open subscription sockets from one client address, IPv6 by /64 (more are closed with 4029)',
+    schema: positiveIntSchema,
+    fallback: '100',
+  }),
+  wsSubscriptionsPerSocket: setting({
+    env: 'GATEWAY_WS_SUBSCRIPTIONS_PER_SOCKET',
+    doc: 'subscriptions running at once on one socket',
+    schema: positiveIntSchema,
+    fallback: '20',
+  }),
+  wsSubscribesPerSecond: setting({
+    env: 'GATEWAY_WS_SUBSCRIBES_PER_SECOND',
+    doc: 'subscribe messages one socket may send a second',
+    schema: positiveIntSchema,
+    fallback: '10',
+  }),
+  wsInitTimeoutMs: setting({
+    env: 'GATEWAY_WS_INIT_TIMEOUT_MS',
+    doc: 'how long a new socket may take to send connection_init (then 4408)',
+    schema: positiveIntSchema,
+    fallback: '5000',
+  }),
+  wsMaxPayloadBytes: setting({
+    env: 'GATEWAY_WS_MAX_PAYLOAD_BYTES',
+    doc: 'largest message a client may send on a socket (larger: closed with 1009)',
+    schema: positiveIntSchema,
+    fallback: '65536',
+  }),
+  wsPingIntervalMs: setting({
+    env: 'GATEWAY_WS_PING_INTERVAL_MS',
+    doc: 'how often a socket is pinged; a peer that does not answer within as long again is dropped',
+    schema: positiveIntSchema,
+    fallback: '12000',
+  }),
   wsMaxQueuedEvents: setting({
     env: 'GATEWAY_WS_MAX_QUEUED_EVENTS',
     doc: 'events that may wait for one subscription of a slow client before its socket is closed as a slow consumer (4008)',
@@ -174,7 +293,7 @@ const spec = {
   }),
   internalTokenTtlSeconds: setting({
     env: 'GATEWAY_INTERNAL_TOKEN_TTL_SECONDS',
-    doc: "lifetime of the token that states the caller to subgraphs (signed once per caller and subgraph, reused until 10 s before it expires)",
+    doc: 'lifetime of the token that states the caller to subgraphs (signed once per caller and subgraph, reused until 10 s before it expires)',
     schema: positiveIntSchema,
     fallback: '60',
   }),
@@ -184,16 +303,41 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '10000',
   }),
-  internalTokenCacheSize: setting({ env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE', doc: 'callers whose internal tokens are kept for reuse, at most (least recently used go first)', schema: positiveIntSchema, fallback: '10000' }),
-  httpHeadersTimeoutMs: setting({ env: 'GATEWAY_HTTP_HEADERS_TIMEOUT_MS', doc: "longest a client may take to send a request's headers", schema: positiveIntSchema, fallback: '10000' }),
-  httpRequestTimeoutMs: setting({ env: 'GATEWAY_HTTP_REQUEST_TIMEOUT_MS', doc: 'longest a client may take to send a whole request', schema: positiveIntSchema, fallback: '30000' }),
+  internalTokenCacheSize: setting({
+    env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE',
+    doc: 'callers whose internal tokens are kept for reuse, at most (least recently used go first)',
+    schema: positiveIntSchema,
+    fallback: '10000',
+  }),
+  httpHeadersTimeoutMs: setting({
+    env: 'GATEWAY_HTTP_HEADERS_TIMEOUT_MS',
+    doc: "longest a client may take to send a request's headers",
+    schema: positiveIntSchema,
+    fallback: '10000',
+  }),
+  httpRequestTimeoutMs: setting({
+    env: 'GATEWAY_HTTP_REQUEST_TIMEOUT_MS',
+    doc: 'longest a client may take to send a whole request',
+    schema: positiveIntSchema,
+    fallback: '30000',
+  }),
   corsOrigins: setting({
     env: 'GATEWAY_CORS_ORIGINS',
     doc: 'browser origins that may call the endpoint, comma-separated; * in an entry stands for a port or host label (http://localhost:*); empty means http://localhost:* and http://127.0.0.1:* outside production, none in production',
-    schema: z.string().transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
+    schema: z.string().transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
     fallback: '',
   }),
-  corsMaxAgeSeconds: setting({ env: 'GATEWAY_CORS_MAX_AGE_SECONDS', doc: 'how long a browser may keep a preflight answer', schema: positiveIntSchema, fallback: '600' }),
+  corsMaxAgeSeconds: setting({
+    env: 'GATEWAY_CORS_MAX_AGE_SECONDS',
+    doc: 'how long a browser may keep a preflight answer',
+    schema: positiveIntSchema,
+    fallback: '600',
+  }),
   operations: setting({
     env: 'GATEWAY_OPERATIONS',
     doc: 'which documents run: any (ad hoc documents within the limits, and registered ones) or registered (only the operations in the manifest)',
@@ -206,28 +350,116 @@ const spec = {
     schema: z.string().min(1),
     fallback: join(root, 'schema', 'persisted-query-manifest.json'),
   }),
-  introspection: setting({ env: 'GATEWAY_INTROSPECTION', doc: 'answer schema introspection: auto means on except in production', schema: z.enum(['auto', 'true', 'false']), fallback: 'auto' }),
-  suggestions: setting({ env: 'GATEWAY_SUGGESTIONS', doc: 'keep "Did you mean …?" hints in error messages: auto means on except in production', schema: z.enum(['auto', 'true', 'false']), fallback: 'auto' }),
-  limitTokens: setting({ env: 'GATEWAY_LIMIT_TOKENS', doc: 'most tokens in one document (a longer one is refused before it is parsed)', schema: positiveIntSchema, fallback: '1000' }),
-  limitDepth: setting({ env: 'GATEWAY_LIMIT_DEPTH', doc: 'deepest nesting of fields in an operation', schema: positiveIntSchema, fallback: '12' }),
-  limitAliases: setting({ env: 'GATEWAY_LIMIT_ALIASES', doc: 'most aliased fields in an operation', schema: positiveIntSchema, fallback: '20' }),
-  limitDirectives: setting({ env: 'GATEWAY_LIMIT_DIRECTIVES', doc: 'most directives in a document', schema: positiveIntSchema, fallback: '20' }),
-  limitRootFields: setting({ env: 'GATEWAY_LIMIT_ROOT_FIELDS', doc: 'most root fields in an operation', schema: positiveIntSchema, fallback: '20' }),
-  limitCost: setting({ env: 'GATEWAY_LIMIT_COST', doc: 'most objects an operation may ask for, each list counted at its first/last or default page size', schema: positiveIntSchema, fallback: '100000' }),
-  limitErrors: setting({ env: 'GATEWAY_LIMIT_ERRORS', doc: 'most validation errors returned for one document', schema: positiveIntSchema, fallback: '10' }),
-  rateStore: setting({ env: 'GATEWAY_RATE_STORE', doc: 'where rate-limit counts live: memory (this gateway alone), postgres or redis (shared by every gateway; give GATEWAY_RATE_STORE_URL)', schema: z.enum(['memory', 'postgres', 'redis']), fallback: 'memory' }),
-  rateStoreUrl: setting({ env: 'GATEWAY_RATE_STORE_URL', doc: 'the PostgreSQL or Redis URL of the shared rate-limit store', schema: optionalUrlSchema, secret: true }),
-  rateUserPerSecond: setting({ env: 'GATEWAY_RATE_USER_PER_SECOND', doc: 'operations a second per signed-in user, sustained', schema: positiveIntSchema, fallback: '10' }),
-  rateUserBurst: setting({ env: 'GATEWAY_RATE_USER_BURST', doc: 'operations per user allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '100' }),
-  rateAddressPerSecond: setting({ env: 'GATEWAY_RATE_ADDRESS_PER_SECOND', doc: 'operations and socket messages a second per client address (IPv6 by /64), sustained', schema: positiveIntSchema, fallback: '20' }),
-  rateAddressBurst: setting({ env: 'GATEWAY_RATE_ADDRESS_BURST', doc: 'operations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '200' }),
-  rateCreatePerSecond: setting({ env: 'GATEWAY_RATE_CREATE_PER_SECOND', doc: 'creating mutations (sendMessage, submitOffer, createOrder, register, openConversation) a second per user or, signed out, per address', schema: positiveIntSchema, fallback: '1' }),
-  rateCreateBurst: setting({ env: 'GATEWAY_RATE_CREATE_BURST', doc: 'creating mutations allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '20' }),
+  introspection: setting({
+    env: 'GATEWAY_INTROSPECTION',
+    doc: 'answer schema introspection: auto means on except in production',
+    schema: z.enum(['auto', 'true', 'false']),
+    fallback: 'auto',
+  }),
+  suggestions: setting({
+    env: 'GATEWAY_SUGGESTIONS',
+    doc: 'keep "Did you mean …?" hints in error messages: auto means on except in production',
+    schema: z.enum(['auto', 'true', 'false']),
+    fallback: 'auto',
+  }),
+  limitTokens: setting({
+    env: 'GATEWAY_LIMIT_TOKENS',
+    doc: 'most tokens in one document (a longer one is refused before it is parsed)',
+    schema: positiveIntSchema,
+    fallback: '1000',
+  }),
+  limitDepth: setting({
+    env: 'GATEWAY_LIMIT_DEPTH',
+    doc: 'deepest nesting of fields in an operation',
+    schema: positiveIntSchema,
+    fallback: '12',
+  }),
+  limitAliases: setting({
+    env: 'GATEWAY_LIMIT_ALIASES',
+    doc: 'most aliased fields in an operation',
+    schema: positiveIntSchema,
+    fallback: '20',
+  }),
+  limitDirectives: setting({
+    env: 'GATEWAY_LIMIT_DIRECTIVES',
+    doc: 'most directives in a document',
+    schema: positiveIntSchema,
+    fallback: '20',
+  }),
+  limitRootFields: setting({
+    env: 'GATEWAY_LIMIT_ROOT_FIELDS',
+    doc: 'most root fields in an operation',
+    schema: positiveIntSchema,
+    fallback: '20',
+  }),
+  limitCost: setting({
+    env: 'GATEWAY_LIMIT_COST',
+    doc: 'most objects an operation may ask for, each list counted at its first/last or default page size',
+    schema: positiveIntSchema,
+    fallback: '100000',
+  }),
+  limitErrors: setting({
+    env: 'GATEWAY_LIMIT_ERRORS',
+    doc: 'most validation errors returned for one document',
+    schema: positiveIntSchema,
+    fallback: '10',
+  }),
+  rateStore: setting({
+    env: 'GATEWAY_RATE_STORE',
+    doc: 'where rate-limit counts live: memory (this gateway alone), postgres or redis (shared by every gateway; give GATEWAY_RATE_STORE_URL)',
+    schema: z.enum(['memory', 'postgres', 'redis']),
+    fallback: 'memory',
+  }),
+  rateStoreUrl: setting({
+    env: 'GATEWAY_RATE_STORE_URL',
+    doc: 'the PostgreSQL or Redis URL of the shared rate-limit store',
+    schema: optionalUrlSchema,
+    secret: true,
+  }),
+  rateUserPerSecond: setting({
+    env: 'GATEWAY_RATE_USER_PER_SECOND',
+    doc: 'operations a second per signed-in user, sustained',
+    schema: positiveIntSchema,
+    fallback: '10',
+  }),
+  rateUserBurst: setting({
+    env: 'GATEWAY_RATE_USER_BURST',
+    doc: 'operations per user allowed at once beyond the sustained rate',
+    schema: positiveIntSchema,
+    fallback: '100',
+  }),
+  rateAddressPerSecond: setting({
+    env: 'GATEWAY_RATE_ADDRESS_PER_SECOND',
+    doc: 'operations and socket messages a second per client address (IPv6 by /64), sustained',
+    schema: positiveIntSchema,
+    fallback: '20',
+  }),
+  rateAddressBurst: setting({
+    env: 'GATEWAY_RATE_ADDRESS_BURST',
+    doc: 'operations per address allowed at once beyond the sustained rate',
+    schema: positiveIntSchema,
+    fallback: '200',
+  }),
+  rateCreatePerSecond: setting({
+    env: 'GATEWAY_RATE_CREATE_PER_SECOND',
+    doc: 'creating mutations (sendMessage, submitOffer, createOrder, register, openConversation) a second per user or, signed out, per address',
+    schema: positiveIntSchema,
+    fallback: '1',
+  }),
+  rateCreateBurst: setting({
+    env: 'GATEWAY_RATE_CREATE_BURST',
+    doc: 'creating mutations allowed at once beyond the sustained rate',
+    schema: positiveIntSchema,
+    fallback: '20',
+  }),
   trustProxy: setting({
     env: 'GATEWAY_TRUST_PROXY',
     doc: 'the proxies in front of the gateway, comma-separated: addresses, CIDRs, or loopback, linklocal, uniquelocal. X-Forwarded-For and traceparent are believed only from them; none: the socket address is the client',
     schema: z.string().transform((text, ctx) => {
-      const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+      const list = text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       try {
         proxyTrust(list);
       } catch (err) {
@@ -238,7 +470,12 @@ const spec = {
     fallback: '',
   }),
   ...observabilitySettings(),
-  shutdownTimeoutMs: setting({ env: 'GATEWAY_SHUTDOWN_TIMEOUT_MS', doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
+  shutdownTimeoutMs: setting({
+    env: 'GATEWAY_SHUTDOWN_TIMEOUT_MS',
+    doc: 'longest each shutdown step (such as draining requests) may take',
+    schema: positiveIntSchema,
+    fallback: '10000',
+  }),
 };
 
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup gateway');
@@ -249,8 +486,13 @@ const { logger, lifecycle, failedToStart } = startProcess('gateway', settings, m
 try {
   const supergraphSdl = readFileSync(settings.supergraphPath, 'utf8');
   const unknown = Object.keys(settings.subgraphUrls).filter((name) => !(name in subgraphsOf(supergraphSdl)));
-  if (unknown.length > 0) throw new Error(`GATEWAY_SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}`);
-  const keySource = { json: settings.internalKeys, file: settings.internalKeysFile, createIfMissing: settings.environment !== 'production' };
+  if (unknown.length > 0)
+    throw new Error(`GATEWAY_SUBGRAPH_URLS names subgraphs the supergraph does not have: ${unknown.join(', ')}`);
+  const keySource = {
+    json: settings.internalKeys,
+    file: settings.internalKeysFile,
+    createIfMissing: settings.environment !== 'production',
+  };
   let internalKeys = await loadKeySet(keySource);
   const signer = await TokenSigner.create(internalKeys);
   const unwatchKeys = watchKeySet(
@@ -266,7 +508,12 @@ try {
   lifecycle.onShutdown({ name: 'key watch', stop: async () => unwatchKeys() });
   const revocations = new SessionRevocations(
     settings.sessionEventsUrl,
-    () => signGatewayToken(signer, { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'session-feed' }, 'user'),
+    () =>
+      signGatewayToken(
+        signer,
+        { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'session-feed' },
+        'user',
+      ),
     settings.sessionWindowSeconds * 1000,
     logger,
   );
@@ -280,7 +527,13 @@ try {
   const production = settings.environment === 'production';
   const introspection = settings.introspection === 'true' || (settings.introspection === 'auto' && !production);
   const suggestions = settings.suggestions === 'true' || (settings.suggestions === 'auto' && !production);
-  const { apollo, gateway, subgraphs, fetchers, close: closeFetchers } = createGateway({
+  const {
+    apollo,
+    gateway,
+    subgraphs,
+    fetchers,
+    close: closeFetchers,
+  } = createGateway({
     supergraphSdl,
     subgraphUrls: settings.subgraphUrls,
     subgraphTimeoutMs: settings.subgraphTimeoutMs,
@@ -311,7 +564,8 @@ try {
     new DocumentChecker(apiSchema, limits, { introspection, suggestions }),
     settings.operations,
   );
-  if (settings.rateStore !== 'memory' && !settings.rateStoreUrl) throw new Error(`GATEWAY_RATE_STORE=${settings.rateStore} needs GATEWAY_RATE_STORE_URL`);
+  if (settings.rateStore !== 'memory' && !settings.rateStoreUrl)
+    throw new Error(`GATEWAY_RATE_STORE=${settings.rateStore} needs GATEWAY_RATE_STORE_URL`);
   const rateLimits = await GatewayRateLimits.open(
     settings.rateStore === 'memory' ? { kind: 'memory' } : { kind: settings.rateStore, url: settings.rateStoreUrl! },
     {
@@ -322,7 +576,12 @@ try {
   );
   lifecycle.onShutdown({ name: 'rate limits', stop: () => rateLimits.stop() });
   const cors: CorsPolicy = {
-    origins: settings.corsOrigins.length > 0 ? settings.corsOrigins : production ? [] : ['http://localhost:*', 'http://127.0.0.1:*'],
+    origins:
+      settings.corsOrigins.length > 0
+        ? settings.corsOrigins
+        : production
+          ? []
+          : ['http://localhost:*', 'http://127.0.0.1:*'],
     maxAgeSeconds: settings.corsMaxAgeSeconds,
   };
   await apollo.start();
@@ -333,7 +592,8 @@ try {
   gatewayMetrics.register([...registered.values()].map((op) => op.name));
   gatewayMetrics.watchSubgraphs(() => subgraphReadiness(subgraphs, settings.readinessTimeoutMs));
   const ideOn = settings.ide === 'true' || (settings.ide === 'auto' && settings.environment !== 'production');
-  // Every document is resolved, limited and validated, and counted against the caller's rate limits, before Apollo plans anything.
+  // Every document is resolved, limited and validated, and counted against the caller's rate limits, before Apollo
+  // plans anything.
   const prepare: PrepareRequest = async (fields, _req, scope) => {
     const refuse = (status: number, errors: readonly GraphQLError[], headers?: Record<string, string>) => {
       scope.outcome = 'refused';
@@ -347,17 +607,32 @@ try {
       if (admitted.operationType === 'mutation') await rateLimits.consumeCreate(scope.caller!, admitted.rootFields);
       // Apollo gets the document's text; the id that named it is spent here.
       const { documentId: _documentId, extensions: given, ...rest } = fields;
-      const { persistedQuery: _persistedQuery, ...extensions } = given && typeof given === 'object' ? (given as Record<string, unknown>) : {};
-      return { fields: { ...rest, query: admitted.query, ...(Object.keys(extensions).length > 0 ? { extensions } : {}) } };
+      const { persistedQuery: _persistedQuery, ...extensions } =
+        given && typeof given === 'object' ? (given as Record<string, unknown>) : {};
+      return {
+        fields: { ...rest, query: admitted.query, ...(Object.keys(extensions).length > 0 ? { extensions } : {}) },
+      };
     } catch (err) {
       if (!(err instanceof RateLimitedError)) throw err;
       const seconds = String(err.details.retryAfterSeconds);
-      return refuse(429, [new GraphQLError(err.message, { extensions: { code: err.code, retryAfterSeconds: err.details.retryAfterSeconds } })], { 'retry-after': seconds });
+      return refuse(
+        429,
+        [
+          new GraphQLError(err.message, {
+            extensions: { code: err.code, retryAfterSeconds: err.details.retryAfterSeconds },
+          }),
+        ],
+        { 'retry-after': seconds },
+      );
     }
   };
   const execute = graphqlRoute<GatewayContext>(
     apollo,
-    async (_req, scope) => ({ scope, caller: scope.caller!, deadline: performance.now() + settings.operationTimeoutMs }),
+    async (_req, scope) => ({
+      scope,
+      caller: scope.caller!,
+      deadline: performance.now() + settings.operationTimeoutMs,
+    }),
     settings.httpBodyLimitBytes,
     prepare,
   );
@@ -375,16 +650,21 @@ try {
     }
     return execute(req, res, scope);
   };
-  const getGraphql: RouteHandler = (req, res, scope) => (ideOn && wantsIde(req) ? idePage(req, res) : graphql(req, res, scope));
+  const getGraphql: RouteHandler = (req, res, scope) =>
+    ideOn && wantsIde(req) ? idePage(req, res) : graphql(req, res, scope);
   let feedReadOnce = false;
   const http = new HttpService({
     service: 'gateway',
     logger,
-    metrics: new Metrics('gateway', { operationLabel: (name) => gatewayMetrics.operationLabel(name), onRequest: (r) => gatewayMetrics.finished(r) }),
+    metrics: new Metrics('gateway', {
+      operationLabel: (name) => gatewayMetrics.operationLabel(name),
+      onRequest: (r) => gatewayMetrics.finished(r),
+    }),
     host: settings.httpHost,
     port: settings.httpPort,
     admin: { host: settings.adminHost, port: settings.adminPort },
-    // A client's own traceparent could force every request to be sampled and traced: only a trusted proxy's is continued.
+    // A client's own traceparent could force every request to be sampled and traced: only a trusted proxy's is
+    // continued.
     trustTraceContext: (req) => fromTrustedProxy(req, trust),
     // Ready once the supergraph is loaded, Apollo started (before this server exists) and the session feed was read
     // once, so that a new gateway never serves tokens revoked before it started. After that a subgraph down (or the
@@ -392,7 +672,10 @@ try {
     readiness: async () => {
       const graph = await subgraphReadiness(subgraphs, settings.readinessTimeoutMs);
       feedReadOnce ||= revocations.isSynced;
-      return { ready: feedReadOnce, checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' } };
+      return {
+        ready: feedReadOnce,
+        checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' },
+      };
     },
     headersTimeoutMs: settings.httpHeadersTimeoutMs,
     requestTimeoutMs: settings.httpRequestTimeoutMs,
@@ -444,10 +727,19 @@ try {
   });
   lifecycle.onShutdown({ name: 'websockets', stop: () => sockets.close() });
   const port = await http.listen();
-  // The feed is followed once the gateway listens: the user subgraph checks the feed request against this gateway's JWKS.
+  // The feed is followed once the gateway listens: the user subgraph checks the feed request against this gateway's
+  // JWKS.
   revocations.start();
   lifecycle.onShutdown({ name: 'session feed', stop: async () => revocations.stop() });
-  logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, admin: `http://${settings.adminHost}:${http.adminPort}`, subgraphs, ide: ideOn }, 'ready');
+  logger.info(
+    {
+      url: `http://${settings.httpHost}:${port}/graphql`,
+      admin: `http://${settings.adminHost}:${http.adminPort}`,
+      subgraphs,
+      ide: ideOn,
+    },
+    'ready',
+  );
 } catch (err) {
   await failedToStart(err);
 }

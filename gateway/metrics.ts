@@ -26,17 +26,59 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set<ErrorCode>([
  * Each instrumentation point is one call on `gatewayMetrics`.
  */
 export class GatewayMetrics {
-  private readonly fetchDuration = histogram('fixup_gateway_subgraph_fetch_duration_seconds', 'Duration of the gateway\'s fetches to each subgraph, by outcome (ok, error, unavailable)', ['subgraph', 'outcome']);
-  private readonly fetchErrors = counter('fixup_gateway_subgraph_fetch_errors_total', 'Errors in subgraph answers (or failed fetches, as SERVICE_UNAVAILABLE), by subgraph and code', ['subgraph', 'code']);
-  private readonly inFlight = gauge('fixup_gateway_subgraph_fetches_in_flight', 'Fetches to each subgraph waiting for an answer', ['subgraph']);
-  private readonly phases = histogram('fixup_gateway_phase_duration_seconds', 'Time the gateway spends per operation in parse, validate and plan', ['phase']);
-  private readonly planCache = counter('fixup_gateway_plan_cache_lookups_total', 'Query plan cache look-ups by result (hit, miss)', ['result']);
-  private readonly refusals = counter('fixup_gateway_refusals_total', 'Requests refused before running, by reason (a limit, the rate limit, not registered, invalid, unauthenticated)', ['reason']);
-  private readonly sockets = gauge('fixup_gateway_websocket_connections', 'Open subscription sockets (after connection_init was accepted)');
-  private readonly slowConsumers = counter('fixup_gateway_slow_consumer_closes_total', 'Subscription sockets closed because the client read too slowly (4008)');
-  private readonly subscriptions = gauge('fixup_gateway_subscriptions', 'Live subscriptions, by the subgraph that owns their root field', ['subgraph']);
-  private readonly deliveries = counter('fixup_gateway_subscription_deliveries_total', 'Subscription events shaped and sent to clients, by subgraph', ['subgraph']);
-  private readonly reconnects = counter('fixup_gateway_subscription_upstream_reconnects_total', 'Sockets to subgraphs opened again after a drop, by subgraph', ['subgraph']);
+  private readonly fetchDuration = histogram(
+    'fixup_gateway_subgraph_fetch_duration_seconds',
+    "Duration of the gateway's fetches to each subgraph, by outcome (ok, error, unavailable)",
+    ['subgraph', 'outcome'],
+  );
+  private readonly fetchErrors = counter(
+    'fixup_gateway_subgraph_fetch_errors_total',
+    'Errors in subgraph answers (or failed fetches, as SERVICE_UNAVAILABLE), by subgraph and code',
+    ['subgraph', 'code'],
+  );
+  private readonly inFlight = gauge(
+    'fixup_gateway_subgraph_fetches_in_flight',
+    'Fetches to each subgraph waiting for an answer',
+    ['subgraph'],
+  );
+  private readonly phases = histogram(
+    'fixup_gateway_phase_duration_seconds',
+    'Time the gateway spends per operation in parse, validate and plan',
+    ['phase'],
+  );
+  private readonly planCache = counter(
+    'fixup_gateway_plan_cache_lookups_total',
+    'Query plan cache look-ups by result (hit, miss)',
+    ['result'],
+  );
+  private readonly refusals = counter(
+    'fixup_gateway_refusals_total',
+    'Requests refused before running, by reason (a limit, the rate limit, not registered, invalid, unauthenticated)',
+    ['reason'],
+  );
+  private readonly sockets = gauge(
+    'fixup_gateway_websocket_connections',
+    'Open subscription sockets (after connection_init was accepted)',
+  );
+  private readonly slowConsumers = counter(
+    'fixup_gateway_slow_consumer_closes_total',
+    'Subscription sockets closed because the client read too slowly (4008)',
+  );
+  private readonly subscriptions = gauge(
+    'fixup_gateway_subscriptions',
+    'Live subscriptions, by the subgraph that owns their root field',
+    ['subgraph'],
+  );
+  private readonly deliveries = counter(
+    'fixup_gateway_subscription_deliveries_total',
+    'Subscription events shaped and sent to clients, by subgraph',
+    ['subgraph'],
+  );
+  private readonly reconnects = counter(
+    'fixup_gateway_subscription_upstream_reconnects_total',
+    'Sockets to subgraphs opened again after a drop, by subgraph',
+    ['subgraph'],
+  );
   private readonly subgraphsByUrl = new Map<string, string>();
   private registered = new Set<string>();
   private checked = 0;
@@ -45,10 +87,15 @@ export class GatewayMetrics {
 
   constructor() {
     // A scrape runs the check unless a readiness probe ran it in the last 5 s.
-    gauge('fixup_gateway_subgraph_up', 'Whether each subgraph answers its readiness check (1) or not (0), checked at most every 5 s', ['subgraph'], async () => {
-      if (!this.checkSubgraphs || Date.now() - this.checked < 5000) return;
-      await (this.checking ??= this.checkSubgraphs().finally(() => (this.checking = undefined)));
-    });
+    gauge(
+      'fixup_gateway_subgraph_up',
+      'Whether each subgraph answers its readiness check (1) or not (0), checked at most every 5 s',
+      ['subgraph'],
+      async () => {
+        if (!this.checkSubgraphs || Date.now() - this.checked < 5000) return;
+        await (this.checking ??= this.checkSubgraphs().finally(() => (this.checking = undefined)));
+      },
+    );
   }
 
   /** register sets the operation names that are counted by name; any other is `unregistered`. */
@@ -72,13 +119,17 @@ export class GatewayMetrics {
   }
 
   /** timeFetch measures one subgraph fetch: its duration, its errors by code, and the fetches in flight. */
-  async timeFetch<R extends { errors?: readonly { extensions?: Record<string, unknown> }[] }>(subgraph: string, fetch: () => Promise<R>): Promise<R> {
+  async timeFetch<R extends { errors?: readonly { extensions?: Record<string, unknown> }[] }>(
+    subgraph: string,
+    fetch: () => Promise<R>,
+  ): Promise<R> {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     this.inFlight.inc({ subgraph });
     try {
       const response = await fetch();
-      for (const error of response.errors ?? []) this.fetchErrors.inc({ subgraph, code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+      for (const error of response.errors ?? [])
+        this.fetchErrors.inc({ subgraph, code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
       this.fetchDuration.observe({ subgraph, outcome: response.errors?.length ? 'error' : 'ok' }, seconds());
       return response;
     } catch (err) {
@@ -114,7 +165,9 @@ export class GatewayMetrics {
     };
   }
 
-  /** planned records the time from the start of execution to the query plan, for the gateway's didResolveQueryPlan hook. */
+  /**
+   * planned records the time from the start of execution to the query plan, for the gateway's didResolveQueryPlan hook.
+   */
   planned(context: object): void {
     const started = planStarts.get(context);
     if (started !== undefined) this.phases.observe({ phase: 'plan' }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -25,8 +25,16 @@ export function sha256Hex(text: string): string {
  * that each id is the sha256 of its body, so a tampered file fails at start.
  */
 export function loadManifest(path: string): Map<string, RegisteredOperation> {
-  const manifest = JSON.parse(readFileSync(path, 'utf8')) as { format?: string; version?: number; operations?: { id: string; name: string; body: string }[] };
-  if (manifest.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1 || !Array.isArray(manifest.operations)) {
+  const manifest = JSON.parse(readFileSync(path, 'utf8')) as {
+    format?: string;
+    version?: number;
+    operations?: { id: string; name: string; body: string }[];
+  };
+  if (
+    manifest.format !== 'apollo-persisted-query-manifest' ||
+    manifest.version !== 1 ||
+    !Array.isArray(manifest.operations)
+  ) {
     throw new Error(`${path} is not a version 1 apollo-persisted-query-manifest`);
   }
   const out = new Map<string, RegisteredOperation>();
@@ -37,7 +45,10 @@ export function loadManifest(path: string): Map<string, RegisteredOperation> {
   return out;
 }
 
-/** GraphQLRequestFields are the parts of a GraphQL request (HTTP body or socket subscribe payload) that name the document. */
+/**
+ * GraphQLRequestFields are the parts of a GraphQL request (HTTP body or socket subscribe payload) that name the
+ * document.
+ */
 export interface GraphQLRequestFields {
   query?: unknown;
   operationName?: unknown;
@@ -90,29 +101,47 @@ export class OperationAdmission {
 
   /** admit resolves and checks one request. */
   admit(request: GraphQLRequestFields): Admitted | Refused {
-    const variables = request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : {};
+    const variables =
+      request.variables && typeof request.variables === 'object' ? (request.variables as Record<string, unknown>) : {};
     const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
     const query = typeof request.query === 'string' && request.query.length > 0 ? request.query : undefined;
     const id = this.idOf(request);
-    if (id === 'malformed') return { status: 400, errors: [coded('documentId must be "sha256:<lowercase hex>"', 'BAD_REQUEST')] };
+    if (id === 'malformed')
+      return { status: 400, errors: [coded('documentId must be "sha256:<lowercase hex>"', 'BAD_REQUEST')] };
     if (id !== undefined) {
       const op = this.registered.get(id);
       if (op) return this.admitted(op.body, op.document, operationName, true);
-      if (this.mode === 'registered') return { status: 200, errors: [coded('PersistedQueryNotFound', 'PERSISTED_QUERY_NOT_FOUND')] };
+      if (this.mode === 'registered')
+        return { status: 200, errors: [coded('PersistedQueryNotFound', 'PERSISTED_QUERY_NOT_FOUND')] };
       if (query === undefined) {
         const known = this.automatic.get(id);
-        if (known === undefined) return { status: 200, errors: [coded('PersistedQueryNotFound', 'PERSISTED_QUERY_NOT_FOUND')] };
+        if (known === undefined)
+          return { status: 200, errors: [coded('PersistedQueryNotFound', 'PERSISTED_QUERY_NOT_FOUND')] };
         return this.adHoc(known, variables, operationName);
       }
-      if (sha256Hex(query) !== id) return { status: 400, errors: [coded('provided sha does not match query', 'BAD_REQUEST')] };
+      if (sha256Hex(query) !== id)
+        return { status: 400, errors: [coded('provided sha does not match query', 'BAD_REQUEST')] };
       const result = this.adHoc(query, variables, operationName);
       if ('document' in result) this.remember(id, query);
       return result;
     }
-    if (query === undefined) return { status: 400, errors: [coded('GraphQL operations must contain a non-empty `query` or a persisted query id', 'BAD_REQUEST')] };
+    if (query === undefined)
+      return {
+        status: 400,
+        errors: [coded('GraphQL operations must contain a non-empty `query` or a persisted query id', 'BAD_REQUEST')],
+      };
     const op = this.byBody.get(query);
     if (op) return this.admitted(op.body, op.document, operationName, true);
-    if (this.mode === 'registered') return { status: 400, errors: [coded('Only registered operations run here: send a registered operation or its id', 'OPERATION_NOT_REGISTERED')] };
+    if (this.mode === 'registered')
+      return {
+        status: 400,
+        errors: [
+          coded(
+            'Only registered operations run here: send a registered operation or its id',
+            'OPERATION_NOT_REGISTERED',
+          ),
+        ],
+      };
     return this.adHoc(query, variables, operationName);
   }
 
@@ -121,21 +150,34 @@ export class OperationAdmission {
       const match = typeof request.documentId === 'string' ? /^sha256:([0-9a-f]{64})$/.exec(request.documentId) : null;
       return match ? match[1] : 'malformed';
     }
-    const pq = (request.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
+    const pq = (request.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)
+      ?.persistedQuery;
     if (pq === undefined) return undefined;
-    if (pq?.version !== 1 || typeof pq.sha256Hash !== 'string' || !/^[0-9a-f]{64}$/.test(pq.sha256Hash)) return 'malformed';
+    if (pq?.version !== 1 || typeof pq.sha256Hash !== 'string' || !/^[0-9a-f]{64}$/.test(pq.sha256Hash))
+      return 'malformed';
     return pq.sha256Hash;
   }
 
-  private adHoc(query: string, variables: Record<string, unknown>, operationName: string | undefined): Admitted | Refused {
+  private adHoc(
+    query: string,
+    variables: Record<string, unknown>,
+    operationName: string | undefined,
+  ): Admitted | Refused {
     const result = this.checker.check(query, variables);
     if (isRefusal(result)) return { status: 400, errors: result.errors };
     return this.admitted(query, result.document, operationName, false);
   }
 
-  private admitted(query: string, document: DocumentNode, operationName: string | undefined, registered: boolean): Admitted {
+  private admitted(
+    query: string,
+    document: DocumentNode,
+    operationName: string | undefined,
+    registered: boolean,
+  ): Admitted {
     const operation = getOperationAST(document, operationName);
-    const rootFields = operation ? operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : [])) : [];
+    const rootFields = operation
+      ? operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []))
+      : [];
     return { query, document, operationType: operation?.operation, rootFields, registered };
   }
 

@@ -5,10 +5,19 @@ import { describe, it } from 'node:test';
 import { Supergraph } from '@apollo/federation-internals';
 import { Lexer, parse, Source, TokenKind } from 'graphql';
 import { isRefused, loadManifest, OperationAdmission, sha256Hex } from './operation-admission.js';
-import { DocumentChecker, isRefusal, measureDocument, surelyOverTokens, withoutSuggestions, type OperationLimits } from './operation-limits.js';
+import {
+  DocumentChecker,
+  isRefusal,
+  measureDocument,
+  surelyOverTokens,
+  withoutSuggestions,
+  type OperationLimits,
+} from './operation-limits.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const schema = Supergraph.build(readFileSync(`${root}schema/supergraph.graphql`, 'utf8')).apiSchema().toGraphQLJSSchema();
+const schema = Supergraph.build(readFileSync(`${root}schema/supergraph.graphql`, 'utf8'))
+  .apiSchema()
+  .toGraphQLJSSchema();
 const manifestPath = `${root}schema/persisted-query-manifest.json`;
 
 /** LIMITS are the gateway's defaults (gateway/main.ts). */
@@ -74,14 +83,19 @@ describe('operation limits', () => {
   });
 
   it('cost multiplies lists by first/last or the default page size', () => {
-    const cheap = passes('query { me { orders(first: 5) { edges { node { offers(first: 5) { provider { offers(first: 5) { edges { node { id } } } } } } } } } }');
+    const cheap = passes(
+      'query { me { orders(first: 5) { edges { node { offers(first: 5) { provider { offers(first: 5) { edges { node { id } } } } } } } } } }',
+    );
     assert.ok(cheap.measures.cost < 2000, String(cheap.measures.cost));
-    const error = over('query { me { orders(first: 100) { edges { node { offers(first: 100) { provider { offers(first: 100) { edges { node { id } } } } } } } } } }');
+    const error = over(
+      'query { me { orders(first: 100) { edges { node { offers(first: 100) { provider { offers(first: 100) { edges { node { id } } } } } } } } } }',
+    );
     assert.equal(error.extensions.code, 'OPERATION_TOO_COMPLEX');
     assert.equal(error.extensions.limit, 'cost');
     assert.equal(error.extensions.max, LIMITS.maxCost);
     // A variable sizes the list as a literal would; a page size past the contract's largest counts as the largest.
-    const text = 'query($n: Int) { me { orders(first: $n) { edges { node { offers(first: $n) { provider { offers(first: $n) { edges { node { id } } } } } } } } } }';
+    const text =
+      'query($n: Int) { me { orders(first: $n) { edges { node { offers(first: $n) { provider { offers(first: $n) { edges { node { id } } } } } } } } } }';
     passes(text, { n: 5 });
     assert.equal(over(text, { n: 100 }).extensions.limit, 'cost');
     assert.equal(over(text, { n: 1_000_000 }).extensions.limit, 'cost');
@@ -114,7 +128,10 @@ describe('operation limits', () => {
   for (const row of table) {
     it(`${row.limit}: just under passes, just over is one OPERATION_TOO_COMPLEX`, () => {
       const under = checker().check(row.under);
-      assert.ok(!isRefusal(under) || under.errors[0]!.extensions.code !== 'OPERATION_TOO_COMPLEX', `under: ${isRefusal(under) ? under.errors[0]!.message : ''}`);
+      assert.ok(
+        !isRefusal(under) || under.errors[0]!.extensions.code !== 'OPERATION_TOO_COMPLEX',
+        `under: ${isRefusal(under) ? under.errors[0]!.message : ''}`,
+      );
       const error = over(row.over);
       assert.equal(error.extensions.code, 'OPERATION_TOO_COMPLEX');
       assert.equal(error.extensions.limit, row.limit);
@@ -124,7 +141,10 @@ describe('operation limits', () => {
   }
 
   it('measures a fragment once, however often it is spread', () => {
-    const fragments = Array.from({ length: 40 }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    const fragments = Array.from(
+      { length: 40 },
+      (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`,
+    ).join('\n');
     const text = `query { ...F0 }\n${fragments}\nfragment F40 on Query { categories { id } }`;
     const m = measureDocument(schema, parse(text), {}, LIMITS);
     assert.equal(m.rootFields, 1);
@@ -143,15 +163,24 @@ describe('operation limits', () => {
       assert.equal(e.extensions.code, 'GRAPHQL_VALIDATION_FAILED');
       assert.doesNotMatch(e.message, /Did you mean/);
     }
-    const hinted = new DocumentChecker(schema, LIMITS, { introspection: true, suggestions: true }).check('{ categorie { id } }');
+    const hinted = new DocumentChecker(schema, LIMITS, { introspection: true, suggestions: true }).check(
+      '{ categorie { id } }',
+    );
     assert.ok(isRefusal(hinted) && /Did you mean/.test(hinted.errors[0]!.message));
-    assert.equal(withoutSuggestions('Cannot query field "x" on type "Query". Did you mean "categories"?'), 'Cannot query field "x" on type "Query".');
+    assert.equal(
+      withoutSuggestions('Cannot query field "x" on type "Query". Did you mean "categories"?'),
+      'Cannot query field "x" on type "Query".',
+    );
   });
 
   it('refuses introspection when it is off', () => {
-    const off = new DocumentChecker(schema, LIMITS, { introspection: false, suggestions: false }).check('{ __schema { types { name } } }');
+    const off = new DocumentChecker(schema, LIMITS, { introspection: false, suggestions: false }).check(
+      '{ __schema { types { name } } }',
+    );
     assert.ok(isRefusal(off) && off.errors[0]!.extensions.code === 'GRAPHQL_VALIDATION_FAILED');
-    passes('{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }');
+    passes(
+      '{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }',
+    );
   });
 });
 
@@ -191,7 +220,8 @@ describe('operation admission', () => {
 
   it('in any mode runs ad hoc documents within the limits, and automatic persisted queries measured on every run', () => {
     const admission = any();
-    const text = 'query($n: Int) { me { orders(first: $n) { edges { node { offers(first: $n) { provider { offers(first: $n) { edges { node { id } } } } } } } } } }';
+    const text =
+      'query($n: Int) { me { orders(first: $n) { edges { node { offers(first: $n) { provider { offers(first: $n) { edges { node { id } } } } } } } } } }';
     const id = sha256Hex(text);
     const notYet = admission.admit(hash(id));
     assert.ok(isRefused(notYet) && notYet.errors[0]!.extensions.code === 'PERSISTED_QUERY_NOT_FOUND');
@@ -235,7 +265,9 @@ describe('surelyOverTokens', () => {
 
   it('refuses a long document before parsing it, with the tokens limit', () => {
     const checker = new DocumentChecker(schema, LIMITS, { introspection: true, suggestions: true });
-    const refused = checker.check(`{ ${Array.from({ length: 1500 }, (_, i) => `a${i}: categories { name }`).join(' ')} }`);
+    const refused = checker.check(
+      `{ ${Array.from({ length: 1500 }, (_, i) => `a${i}: categories { name }`).join(' ')} }`,
+    );
     assert.ok(isRefusal(refused));
     assert.equal(refused.errors[0]!.extensions.limit, 'tokens');
   });

@@ -42,7 +42,10 @@ export interface OperationLimits {
   maxCost: number;
   /** defaultListSize is what a list without `first`/`last` counts for: the contract's default page size. */
   defaultListSize: number;
-  /** maxListSize is the largest `first`/`last` the contract accepts; larger values are refused by the subgraph, and count as this. */
+  /**
+   * maxListSize is the largest `first`/`last` the contract accepts; larger values are refused by the subgraph, and
+   * count as this.
+   */
   maxListSize: number;
   /** maxErrors caps the validation errors returned for one document. */
   maxErrors: number;
@@ -70,7 +73,8 @@ export function operationTooComplex(limit: LimitName, max: number, found?: numbe
 
 /** NAME_OR_NUMBER are the characters of names and numbers (and `...`), each run of which is at least one token. */
 const NAME_OR_NUMBER = new Uint8Array(128);
-for (const c of '_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-') NAME_OR_NUMBER[c.charCodeAt(0)] = 1;
+for (const c of '_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-')
+  NAME_OR_NUMBER[c.charCodeAt(0)] = 1;
 /** PUNCTUATORS are GraphQL's one-character punctuators. */
 const PUNCTUATORS = new Uint8Array(128);
 for (const c of '!$&():=@[]{}|') PUNCTUATORS[c.charCodeAt(0)] = 1;
@@ -101,7 +105,8 @@ export function surelyOverTokens(text: string, max: number): boolean {
         continue;
       }
       i++;
-      while (i < n && text.charCodeAt(i) !== 0x22 && text.charCodeAt(i) !== 0x0a) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+      while (i < n && text.charCodeAt(i) !== 0x22 && text.charCodeAt(i) !== 0x0a)
+        i += text.charCodeAt(i) === 0x5c ? 2 : 1;
       i++;
       continue;
     } else if (c < 128 && NAME_OR_NUMBER[c]) {
@@ -194,7 +199,10 @@ export function measureOperation(
     return 1;
   };
 
-  const walk = (set: SelectionSetNode, parent: GraphQLCompositeType): { depth: number; aliases: number; cost: number } => {
+  const walk = (
+    set: SelectionSetNode,
+    parent: GraphQLCompositeType,
+  ): { depth: number; aliases: number; cost: number } => {
     let depth = 0;
     let aliases = 0;
     let cost = 0;
@@ -208,13 +216,20 @@ export function measureOperation(
           depth = Math.max(depth, 1);
           continue;
         }
-        // Introspection and unknown fields are measured against the types they name when known; validation refuses unknown ones.
+        // Introspection and unknown fields are measured against the types they name when known; validation refuses
+        // unknown ones.
         const childType = field ? getNamedType(field.type) : introspectionType(schema, name);
-        const child = childType && !isLeafType(childType) ? walk(selection.selectionSet, childType as GraphQLCompositeType) : walk(selection.selectionSet, parent);
-        // A type reference's ofType chain is as long as its wrappers (a few); counting it would make every introspection look deep.
+        const child =
+          childType && !isLeafType(childType)
+            ? walk(selection.selectionSet, childType as GraphQLCompositeType)
+            : walk(selection.selectionSet, parent);
+        // A type reference's ofType chain is as long as its wrappers (a few); counting it would make every
+        // introspection look deep.
         depth = Math.max(depth, (name === 'ofType' ? 0 : 1) + child.depth);
         aliases += child.aliases;
-        const listy = field ? isList(field.type) || getNamedType(field.type).name.endsWith('Connection') : isIntrospectionList(name);
+        const listy = field
+          ? isList(field.type) || getNamedType(field.type).name.endsWith('Connection')
+          : isIntrospectionList(name);
         const times = !listy ? 1 : field ? multiplier(field, selection, parent) : INTROSPECTION_LIST_SIZE;
         cost += times * (1 + child.cost);
         continue;
@@ -245,23 +260,40 @@ export function measureOperation(
   };
 
   const rootType =
-    operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+    operation.operation === 'mutation'
+      ? schema.getMutationType()
+      : operation.operation === 'subscription'
+        ? schema.getSubscriptionType()
+        : schema.getQueryType();
   const root = rootType ? walk(operation.selectionSet, rootType) : { depth: 0, aliases: 0, cost: 0 };
   return { ...root, rootFields: rootFieldCount(operation.selectionSet, fragments) };
 }
 
-/** INTROSPECTION_LIST_SIZE is what an introspection list (types, fields, args…) counts for: about the size of the schema's lists. */
+/**
+ * INTROSPECTION_LIST_SIZE is what an introspection list (types, fields, args…) counts for: about the size of the
+ * schema's lists.
+ */
 const INTROSPECTION_LIST_SIZE = 10;
 
 /** introspectionType is the type an introspection field returns. */
 function introspectionType(schema: GraphQLSchema, field: string): GraphQLCompositeType | undefined {
-  const name = { __schema: '__Schema', __type: '__Type', types: '__Type', fields: '__Field', args: '__InputValue', type: '__Type', ofType: '__Type' }[field];
+  const name = {
+    __schema: '__Schema',
+    __type: '__Type',
+    types: '__Type',
+    fields: '__Field',
+    args: '__InputValue',
+    type: '__Type',
+    ofType: '__Type',
+  }[field];
   const type = name ? schema.getType(name) : undefined;
   return type && !isLeafType(type) ? (type as GraphQLCompositeType) : undefined;
 }
 
 function isIntrospectionList(field: string): boolean {
-  return ['types', 'fields', 'args', 'inputFields', 'interfaces', 'possibleTypes', 'enumValues', 'directives'].includes(field);
+  return ['types', 'fields', 'args', 'inputFields', 'interfaces', 'possibleTypes', 'enumValues', 'directives'].includes(
+    field,
+  );
 }
 
 /** rootFieldCount counts the distinct response keys at the top of an operation, fragments expanded once each. */
@@ -290,7 +322,13 @@ export function measureDocument(
   variables: Record<string, unknown>,
   limits: Pick<OperationLimits, 'defaultListSize' | 'maxListSize'>,
 ): OperationMeasures {
-  const out: OperationMeasures = { depth: 0, aliases: 0, directives: countDirectives(document), rootFields: 0, cost: 0 };
+  const out: OperationMeasures = {
+    depth: 0,
+    aliases: 0,
+    directives: countDirectives(document),
+    rootFields: 0,
+    cost: 0,
+  };
   for (const d of document.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION) continue;
     const m = measureOperation(schema, document, d, variables, limits);
@@ -308,7 +346,10 @@ export interface CheckedDocument {
   measures: OperationMeasures;
 }
 
-/** DocumentRefusal is why a document will not run: one error over a limit, or a capped list of parse or validation errors. */
+/**
+ * DocumentRefusal is why a document will not run: one error over a limit, or a capped list of parse or validation
+ * errors.
+ */
 export interface DocumentRefusal {
   errors: GraphQLError[];
 }
@@ -339,7 +380,8 @@ export class DocumentChecker {
     let document = this.passed.get(text);
     const known = document !== undefined;
     if (!document) {
-      if (surelyOverTokens(text, this.limits.maxTokens)) return { errors: [operationTooComplex('tokens', this.limits.maxTokens)] };
+      if (surelyOverTokens(text, this.limits.maxTokens))
+        return { errors: [operationTooComplex('tokens', this.limits.maxTokens)] };
       try {
         document = parse(text, { maxTokens: this.limits.maxTokens, noLocation: false });
       } catch (err) {
@@ -353,7 +395,10 @@ export class DocumentChecker {
     if (over) return { errors: [over] };
     if (!known) {
       const errors = validate(this.schema, document, this.rules, { maxErrors: this.limits.maxErrors });
-      if (errors.length > 0) return { errors: errors.slice(0, this.limits.maxErrors).map((e) => this.coded(e, 'GRAPHQL_VALIDATION_FAILED')) };
+      if (errors.length > 0)
+        return {
+          errors: errors.slice(0, this.limits.maxErrors).map((e) => this.coded(e, 'GRAPHQL_VALIDATION_FAILED')),
+        };
       if (this.passed.size >= (this.options.cacheSize ?? 1000)) this.passed.delete(this.passed.keys().next().value!);
       this.passed.set(text, document);
     }
@@ -373,7 +418,12 @@ export class DocumentChecker {
 
   private coded(error: GraphQLError, code: string): GraphQLError {
     const message = this.options.suggestions ? error.message : withoutSuggestions(error.message);
-    return new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code } });
+    return new GraphQLError(message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      extensions: { code },
+    });
   }
 }
 

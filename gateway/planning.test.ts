@@ -37,7 +37,8 @@ describe('planning registered operations at start', () => {
       ...op,
       type: op.document.definitions.find((d) => d.kind === 'OperationDefinition')?.operation,
     }));
-    const store = (made.gateway as unknown as { queryPlanStore: { get(key: string): Promise<unknown> } }).queryPlanStore;
+    const store = (made.gateway as unknown as { queryPlanStore: { get(key: string): Promise<unknown> } })
+      .queryPlanStore;
     const first = operations.find((op) => op.type === 'query')!;
     const hash = createHash('sha256').update(first.body).digest('hex');
     assert.equal(await store.get(hash), undefined, 'nothing is planned before');
@@ -45,7 +46,8 @@ describe('planning registered operations at start', () => {
     assert.equal(planned, operations.filter((op) => op.type !== 'subscription').length);
     for (const op of operations.filter((o) => o.type !== 'subscription')) {
       const queryHash = createHash('sha256').update(op.body).digest('hex');
-      const plan = (await store.get(createHash('sha256').update(queryHash).update(op.name).digest('hex'))) as { kind?: string } | undefined;
+      const plan = (await store.get(createHash('sha256').update(queryHash).update(op.name).digest('hex'))) as
+        { kind?: string } | undefined;
       assert.equal(plan?.kind, 'QueryPlan', `${op.name} is planned`);
       assert.equal(await store.get(queryHash), plan, `${op.name} sent without its name finds the same plan`);
     }

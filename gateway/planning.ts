@@ -23,10 +23,14 @@ interface GatewayPlanning {
  * call for this: it reaches into the gateway's fields, which are checked and
  * reported missing rather than assumed. Returns how many operations were planned.
  */
-export async function planRegisteredOperations(gateway: ApolloGateway, operations: Iterable<RegisteredOperation>): Promise<number> {
+export async function planRegisteredOperations(
+  gateway: ApolloGateway,
+  operations: Iterable<RegisteredOperation>,
+): Promise<number> {
   const state = gateway as unknown as GatewayPlanning;
   const { apiSchema, queryPlanner, queryPlanStore } = state;
-  if (!apiSchema || !queryPlanner || !queryPlanStore) throw new Error('this @apollo/gateway keeps its planner elsewhere: registered operations are planned on first use');
+  if (!apiSchema || !queryPlanner || !queryPlanStore)
+    throw new Error('this @apollo/gateway keeps its planner elsewhere: registered operations are planned on first use');
   let planned = 0;
   for (const op of operations) {
     const definition = op.document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);

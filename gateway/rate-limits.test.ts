@@ -14,7 +14,11 @@ const POLICIES: RateLimitPolicies = {
 };
 
 /** spend consumes until refused and gives how many went through (at most limit tries). */
-async function spend(limits: GatewayRateLimits, caller: Parameters<GatewayRateLimits['consume']>[0], limit = 50): Promise<{ allowed: number; error?: RateLimitedError }> {
+async function spend(
+  limits: GatewayRateLimits,
+  caller: Parameters<GatewayRateLimits['consume']>[0],
+  limit = 50,
+): Promise<{ allowed: number; error?: RateLimitedError }> {
   for (let i = 0; i < limit; i++) {
     try {
       await limits.consume(caller);
@@ -31,7 +35,10 @@ async function sharedBudget(store: RateLimitStore): Promise<void> {
   const a = await GatewayRateLimits.open(store, POLICIES);
   const b = await GatewayRateLimits.open(store, POLICIES);
   try {
-    const caller = { ip: '198.51.100.9', viewer: { id: `user-${randomBytes(6).toString('hex')}`, roles: [], sessionId: null } };
+    const caller = {
+      ip: '198.51.100.9',
+      viewer: { id: `user-${randomBytes(6).toString('hex')}`, roles: [], sessionId: null },
+    };
     const first = await spend(a, caller);
     assert.ok(first.allowed >= 2 && first.allowed <= 6, `allowed ${first.allowed}`);
     assert.equal(first.error?.code, 'RATE_LIMITED');
@@ -87,7 +94,13 @@ describe('gateway rate limits', () => {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   let redisReachable = false;
   it('shares one budget between gateways through Redis', async (t) => {
-    const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: () => null });
+    const probe = new Redis(redisUrl, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      connectTimeout: 1000,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => {});
     try {
       await probe.connect();

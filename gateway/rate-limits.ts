@@ -30,12 +30,21 @@ export interface RateLimitPolicies {
 }
 
 /** CREATING_MUTATIONS are the root mutations that make new rows, which get the tighter `create` bucket. */
-export const CREATING_MUTATIONS: ReadonlySet<string> = new Set(['sendMessage', 'submitOffer', 'createOrder', 'register', 'openConversation']);
+export const CREATING_MUTATIONS: ReadonlySet<string> = new Set([
+  'sendMessage',
+  'submitOffer',
+  'createOrder',
+  'register',
+  'openConversation',
+]);
 
 /** RateLimitStore says where counts live: one process's memory, or PostgreSQL or Redis shared by every gateway. */
 export type RateLimitStore = { kind: 'memory' } | { kind: 'postgres'; url: string } | { kind: 'redis'; url: string };
 
-/** addressKey is the bucket key of a client address: an IPv4 address as it is, an IPv6 address by its /64, since one host holds a whole /64. */
+/**
+ * addressKey is the bucket key of a client address: an IPv4 address as it is, an IPv6 address by its /64, since one
+ * host holds a whole /64.
+ */
 export function addressKey(ip: string | null): string {
   if (!ip) return 'unknown';
   if (!isIPv6(ip)) return ip;
@@ -43,7 +52,9 @@ export function addressKey(ip: string | null): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   // An embedded IPv4 tail (::ffff:1.2.3.4) is in the low 64 bits, which the key drops anyway.
-  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  const groups = ip.includes('::')
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
   return `${groups
     .slice(0, 4)
     .map((g) => parseInt(g || '0', 16).toString(16))
@@ -78,7 +89,10 @@ export class GatewayRateLimits {
     private readonly close: () => Promise<void>,
   ) {
     const bursty = (name: string, p: RatePolicy) =>
-      new BurstyRateLimiter(make(`gw_${name}`, p.perSecond, 1) as never, make(`gw_${name}_burst`, p.burst, Math.max(1, Math.ceil(p.burst / p.perSecond))) as never);
+      new BurstyRateLimiter(
+        make(`gw_${name}`, p.perSecond, 1) as never,
+        make(`gw_${name}_burst`, p.burst, Math.max(1, Math.ceil(p.burst / p.perSecond))) as never,
+      );
     this.user = bursty('user', policies.user);
     this.address = bursty('addr', policies.address);
     this.create = bursty('create', policies.create);
@@ -87,13 +101,18 @@ export class GatewayRateLimits {
   /** open connects to the store and makes the limiter. */
   static async open(store: RateLimitStore, policies: RateLimitPolicies): Promise<GatewayRateLimits> {
     if (store.kind === 'memory') {
-      return new GatewayRateLimits((keyPrefix, points, duration) => new RateLimiterMemory({ keyPrefix, points, duration }), policies, async () => {});
+      return new GatewayRateLimits(
+        (keyPrefix, points, duration) => new RateLimiterMemory({ keyPrefix, points, duration }),
+        policies,
+        async () => {},
+      );
     }
     if (store.kind === 'redis') {
       const client = new Redis(store.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
       await client.connect();
       return new GatewayRateLimits(
-        (keyPrefix, points, duration) => new RateLimiterRedis({ storeClient: client, keyPrefix, points, duration, rejectIfRedisNotReady: true }),
+        (keyPrefix, points, duration) =>
+          new RateLimiterRedis({ storeClient: client, keyPrefix, points, duration, rejectIfRedisNotReady: true }),
         policies,
         async () => {
           await client.quit().catch(() => client.disconnect());
@@ -105,7 +124,9 @@ export class GatewayRateLimits {
     try {
       // The limiter creates its table when told it is missing; one does so first, so that the others do not race it.
       await new Promise<void>((resolve, reject) => {
-        new RateLimiterPostgres({ ...base, keyPrefix: 'gw_setup', points: 1, duration: 1 }, (err?: Error) => (err ? reject(err) : resolve()));
+        new RateLimiterPostgres({ ...base, keyPrefix: 'gw_setup', points: 1, duration: 1 }, (err?: Error) =>
+          err ? reject(err) : resolve(),
+        );
       });
     } catch (err) {
       await pool.end();
@@ -113,13 +134,23 @@ export class GatewayRateLimits {
     }
     return new GatewayRateLimits(
       (keyPrefix, points, duration) =>
-        new RateLimiterPostgres({ ...base, tableCreated: true, keyPrefix, points, duration, ...(keyPrefix === 'gw_user' ? { clearExpiredByTimeout: true } : {}) } as IRateLimiterStoreOptions),
+        new RateLimiterPostgres({
+          ...base,
+          tableCreated: true,
+          keyPrefix,
+          points,
+          duration,
+          ...(keyPrefix === 'gw_user' ? { clearExpiredByTimeout: true } : {}),
+        } as IRateLimiterStoreOptions),
       policies,
       () => pool.end(),
     );
   }
 
-  /** consume counts one operation or socket message against the caller's address and user buckets, and throws RateLimitedError past either. */
+  /**
+   * consume counts one operation or socket message against the caller's address and user buckets, and throws
+   * RateLimitedError past either.
+   */
   async consume(caller: Pick<Caller, 'ip' | 'viewer'>): Promise<void> {
     await limited(async () => {
       await this.address.consume(addressKey(caller.ip), 1);

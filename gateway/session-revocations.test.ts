@@ -17,7 +17,8 @@ const event = (seq: number): SessionFeedEvent => ({
 });
 
 describe('SessionRevocations.waitFor', () => {
-  // A small server-sent-event feed, as the user subgraph serves it: replay (here seq 1), `synced`, then what send writes.
+  // A small server-sent-event feed, as the user subgraph serves it: replay (here seq 1), `synced`, then what send
+  // writes.
   let server: Server;
   let stream: ServerResponse | undefined;
   let revocations: SessionRevocations;

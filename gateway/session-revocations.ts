@@ -1,7 +1,6 @@
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { sessionFeedEventSchema, type SessionFeedEvent as SessionEvent } from '../contracts/session-events.js';
 
-
 /** TokenState is what the feed says of an access token. */
 export type TokenState = 'live' | 'stale' | 'revoked';
 
@@ -136,7 +135,10 @@ export class SessionRevocations {
     if (event !== 'message' || !data) return;
     const parsed = sessionFeedEventSchema.safeParse(JSON.parse(data));
     if (!parsed.success) {
-      this.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'session feed sent an event its contract does not allow; skipped');
+      this.logger.warn(
+        { issues: parsed.error.issues.slice(0, 3) },
+        'session feed sent an event its contract does not allow; skipped',
+      );
       return;
     }
     const e: SessionEvent = parsed.data;

@@ -20,7 +20,10 @@ export interface FetchContext extends ScopedContext {
   caller: Caller;
   /** deadline is when the whole operation must be answered (performance.now() milliseconds); no fetch outlives it. */
   deadline?: number;
-  /** sessionSeq is the highest session-feed sequence a subgraph's answer named (SESSION_SEQ_HEADER): the gateway answers once its feed reached it. */
+  /**
+   * sessionSeq is the highest session-feed sequence a subgraph's answer named (SESSION_SEQ_HEADER): the gateway answers
+   * once its feed reached it.
+   */
   sessionSeq?: number;
 }
 
@@ -37,9 +40,14 @@ export interface SubgraphFetchOptions {
   tokens: InternalTokenCache;
 }
 
-/** instanceUrls lists the instances of one subgraph, given as `url1|url2` (one URL: one instance, or a load balancer). */
+/**
+ * instanceUrls lists the instances of one subgraph, given as `url1|url2` (one URL: one instance, or a load balancer).
+ */
 export function instanceUrls(url: string): string[] {
-  return url.split('|').map((u) => u.trim()).filter(Boolean);
+  return url
+    .split('|')
+    .map((u) => u.trim())
+    .filter(Boolean);
 }
 
 /** unavailable is the error the fields of a subgraph that is down or too slow get. */
@@ -49,7 +57,7 @@ function unavailable(): GraphQLError {
 
 /** CacheHint is what the subgraph's Cache-Control header allows. */
 function cacheHintOf(header: string | string[] | undefined): { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } {
-  const value = Array.isArray(header) ? header.join(',') : header ?? '';
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
   const maxAge = /(?:^|,)\s*max-age=(\d+)/i.exec(value);
   const hint: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } = { maxAge: maxAge ? Number(maxAge[1]) : 0 };
   if (/(?:^|,)\s*private\b/i.test(value)) hint.scope = 'PRIVATE';
@@ -97,7 +105,14 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
     for (let i = 0; ; i++) {
       const { pool, path } = this.instances[(first + i) % this.instances.length]!;
       try {
-        return await pool.request({ path, method: 'POST', headers, body, headersTimeout: timeout, bodyTimeout: timeout });
+        return await pool.request({
+          path,
+          method: 'POST',
+          headers,
+          body,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+        });
       } catch (err) {
         if (i + 1 >= this.instances.length || (err as { code?: string }).code !== 'ECONNREFUSED') throw err;
       }
@@ -112,7 +127,10 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
     if (context.deadline !== undefined) {
       const left = Math.floor(context.deadline - performance.now());
       if (left <= 0) {
-        context.scope?.logger.warn({ subgraph: this.options.name }, 'subgraph fetch skipped: the operation is past its deadline');
+        context.scope?.logger.warn(
+          { subgraph: this.options.name },
+          'subgraph fetch skipped: the operation is past its deadline',
+        );
         throw unavailable();
       }
       if (left < timeout) timeout = left;
@@ -124,7 +142,12 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       [REQUEST_ID_HEADER]: context.scope.requestId,
     };
     propagation.inject(otelContext.active(), headers);
-    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
+    const body = JSON.stringify({
+      query: request.query,
+      variables: request.variables,
+      operationName: request.operationName,
+      extensions: request.extensions,
+    });
     let status: number;
     let text: string;
     let cacheControl: string | string[] | undefined;
@@ -136,7 +159,10 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       if (Number.isSafeInteger(seq) && seq > (context.sessionSeq ?? 0)) context.sessionSeq = seq;
       text = await res.body.text();
     } catch (err) {
-      context.scope?.logger.warn({ subgraph: this.options.name, url: this.options.url, timeoutMs: timeout, err }, 'subgraph fetch failed');
+      context.scope?.logger.warn(
+        { subgraph: this.options.name, url: this.options.url, timeoutMs: timeout, err },
+        'subgraph fetch failed',
+      );
       throw unavailable();
     }
     let parsed: GatewayGraphQLResponse | undefined;
@@ -146,19 +172,27 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       parsed = undefined;
     }
     if (!parsed || typeof parsed !== 'object' || (!('data' in parsed) && !Array.isArray(parsed.errors))) {
-      context.scope?.logger.warn({ subgraph: this.options.name, status, body: text.slice(0, 200) }, 'subgraph answered without a GraphQL response');
-      throw status >= 500 ? unavailable() : new Error(`subgraph ${this.options.name} answered HTTP ${status} without a GraphQL response`);
+      context.scope?.logger.warn(
+        { subgraph: this.options.name, status, body: text.slice(0, 200) },
+        'subgraph answered without a GraphQL response',
+      );
+      throw status >= 500
+        ? unavailable()
+        : new Error(`subgraph ${this.options.name} answered HTTP ${status} without a GraphQL response`);
     }
     // A variable that only the subgraph parses (a custom scalar such as DateTime) is refused there with HTTP 400: the
     // client gets BAD_USER_INPUT naming the input, rather than an unexplained failure of the whole fetch.
     const first = status === 400 ? parsed.errors?.[0] : undefined;
     if (first?.extensions?.code === 'BAD_USER_INPUT' && typeof first.message === 'string') {
       const field = /at "([^"]+)"/.exec(first.message)?.[1] ?? /^Variable "\$([^"]+)"/.exec(first.message)?.[1];
-      throw new GraphQLError(first.message.slice(0, 500), { extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) } });
+      throw new GraphQLError(first.message.slice(0, 500), {
+        extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
+      });
     }
     // As stock @apollo/gateway does, the subgraph's Cache-Control header bounds the answer's cache policy.
     if ('incomingRequestContext' in options) {
-      const policy = options.incomingRequestContext.overallCachePolicy as { restrict?: (hint: object) => void } | undefined;
+      const policy = options.incomingRequestContext.overallCachePolicy as
+        { restrict?: (hint: object) => void } | undefined;
       policy?.restrict?.(cacheHintOf(cacheControl));
     }
     return parsed;

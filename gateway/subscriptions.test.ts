@@ -15,7 +15,10 @@ const schema = buildSchema(`
 
 describe('resumableQuery', () => {
   it('keeps a variable after and an id the client selected', () => {
-    const r = resumableQuery('subscription S($c: ID!, $after: ID) { messageAdded(conversationId: $c, after: $after) { id body } }', schema)!;
+    const r = resumableQuery(
+      'subscription S($c: ID!, $after: ID) { messageAdded(conversationId: $c, after: $after) { id body } }',
+      schema,
+    )!;
     assert.equal(r.afterVariable, 'after');
     assert.equal(r.idKey, 'id');
     assert.equal(r.responseKey, 'messageAdded');
@@ -23,7 +26,10 @@ describe('resumableQuery', () => {
   });
 
   it('makes an inline or missing after a variable and selects id under an alias of its own', () => {
-    const inline = resumableQuery('subscription { m: messageAdded(conversationId: "c1", after: "m7") { body } }', schema)!;
+    const inline = resumableQuery(
+      'subscription { m: messageAdded(conversationId: "c1", after: "m7") { body } }',
+      schema,
+    )!;
     assert.equal(inline.afterVariable, '__resumeAfter');
     assert.equal(inline.afterLiteral, 'm7');
     assert.equal(inline.idKey, '__resumeId');

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { buildOperationContext, executeQueryPlan, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
+import {
+  buildOperationContext,
+  executeQueryPlan,
+  type GraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+  type ServiceMap,
+} from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type PlanNode, type QueryPlan } from '@apollo/query-planner';
 import {
@@ -20,13 +26,21 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
-import { RESUME_SINCE_EXTENSION, SUBSCRIBE_STATEMENT_EXTENSION, signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
+import {
+  RESUME_SINCE_EXTENSION,
+  SUBSCRIBE_STATEMENT_EXTENSION,
+  signSocketToken,
+  signSubscribeStatement,
+} from '../foundation/graphql/subscriptions.js';
 import type { TokenSigner } from '../foundation/auth/tokens.js';
 import type { GatewayContext } from './gateway.js';
 import { callerStatementKey } from './internal-tokens.js';
 import { gatewayMetrics } from './metrics.js';
 
-/** SubgraphSocket is a WebSocket to a subgraph without per-message compression, whose zlib state per socket costs more memory than it saves on a local network. */
+/**
+ * SubgraphSocket is a WebSocket to a subgraph without per-message compression, whose zlib state per socket costs more
+ * memory than it saves on a local network.
+ */
 class SubgraphSocket extends WebSocket {
   constructor(address: string, protocols?: string | string[]) {
     super(address, protocols, { perMessageDeflate: false });
@@ -37,13 +51,21 @@ class SubgraphSocket extends WebSocket {
 export interface SubscriptionSettings {
   /** poolSize is how many sockets the gateway keeps to each subgraph instance; client subscriptions share them. */
   poolSize: number;
-  /** resumeTimeoutMs is how long a subscription whose subgraph instance went away is retried before the client gets SERVICE_UNAVAILABLE. */
+  /**
+   * resumeTimeoutMs is how long a subscription whose subgraph instance went away is retried before the client gets
+   * SERVICE_UNAVAILABLE.
+   */
   resumeTimeoutMs: number;
-  /** maxQueuedEvents is how many events may wait for one slow client subscription before its socket is closed (4008). */
+  /**
+   * maxQueuedEvents is how many events may wait for one slow client subscription before its socket is closed (4008).
+   */
   maxQueuedEvents: number;
   /** tokenTtlSeconds is the lifetime of each statement of a caller to a subgraph. */
   tokenTtlSeconds: number;
-  /** batchMs is how long a follow-up entity fetch of an event waits for others of the same caller to share one `_entities` call (0: no batching). */
+  /**
+   * batchMs is how long a follow-up entity fetch of an event waits for others of the same caller to share one
+   * `_entities` call (0: no batching).
+   */
   batchMs: number;
   /** batchMaxEntities bounds the representations of one shared `_entities` call; a full batch is sent at once. */
   batchMaxEntities: number;
@@ -69,7 +91,8 @@ class EventSource implements GraphQLDataSource<GatewayContext> {
   ) {}
 
   process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    if (options.request.query === this.primaryOperation) return Promise.resolve({ data: this.payload.data, errors: this.payload.errors } as never);
+    if (options.request.query === this.primaryOperation)
+      return Promise.resolve({ data: this.payload.data, errors: this.payload.errors } as never);
     return this.real.process(options);
   }
 }
@@ -84,7 +107,9 @@ interface BatchPart {
   reject: (err: unknown) => void;
 }
 
-/** Batch is the follow-up fetches of one caller, operation and variables (but the representations) waiting to be sent. */
+/**
+ * Batch is the follow-up fetches of one caller, operation and variables (but the representations) waiting to be sent.
+ */
 interface Batch {
   parts: BatchPart[];
   entities: number;
@@ -118,7 +143,8 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
   process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<DataSourceResponse> {
     const variables = options.request.variables ?? {};
     const representations = variables.representations as unknown;
-    if (this.windowMs <= 0 || !Array.isArray(representations) || !options.context?.caller) return this.real.process(options);
+    if (this.windowMs <= 0 || !Array.isArray(representations) || !options.context?.caller)
+      return this.real.process(options);
     const rest = Object.entries(variables).filter(([name]) => name !== 'representations');
     const key = `${callerStatementKey(options.context.caller)}\n${options.request.operationName ?? ''}\n${options.request.query ?? ''}\n${JSON.stringify(rest)}`;
     return new Promise<DataSourceResponse>((resolve, reject) => {
@@ -157,14 +183,22 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
       }),
     );
     const first = parts[0]!.options;
-    this.real.process({ ...first, request: { ...first.request, variables: { ...first.request.variables, representations: merged } } }).then(
-      (response) => parts.forEach((part, i) => part.resolve(sliceEntities(response, places[i]!))),
-      (err: unknown) => parts.forEach((part) => part.reject(err)),
-    );
+    this.real
+      .process({
+        ...first,
+        request: { ...first.request, variables: { ...first.request.variables, representations: merged } },
+      })
+      .then(
+        (response) => parts.forEach((part, i) => part.resolve(sliceEntities(response, places[i]!))),
+        (err: unknown) => parts.forEach((part) => part.reject(err)),
+      );
   }
 }
 
-/** sliceEntities is one part's answer out of a shared `_entities` answer: its entities, in its order, and the errors about them. */
+/**
+ * sliceEntities is one part's answer out of a shared `_entities` answer: its entities, in its order, and the errors
+ * about them.
+ */
 function sliceEntities(response: DataSourceResponse, places: number[]): DataSourceResponse {
   const entities = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
   const errors: NonNullable<DataSourceResponse['errors']>[number][] = [];
@@ -180,7 +214,9 @@ function sliceEntities(response: DataSourceResponse, places: number[]): DataSour
   }
   return {
     ...response,
-    data: Array.isArray(entities) ? { ...response.data, _entities: places.map((at) => entities[at] ?? null) } : response.data,
+    data: Array.isArray(entities)
+      ? { ...response.data, _entities: places.map((at) => entities[at] ?? null) }
+      : response.data,
     errors: errors.length > 0 ? errors : undefined,
   };
 }
@@ -223,10 +259,13 @@ class SubgraphSockets {
           client: createClient({
             url: ws.toString(),
             webSocketImpl: SubgraphSocket,
-            // Connected while it carries a subscription; a lost connection is the subscriptions' to resume, elsewhere if need be.
+            // Connected while it carries a subscription; a lost connection is the subscriptions' to resume, elsewhere
+            // if need be.
             lazy: true,
             retryAttempts: 0,
-            connectionParams: async () => ({ gatewayToken: await signSocketToken(signer, { gatewayId, subgraph, ttlSeconds }) }),
+            connectionParams: async () => ({
+              gatewayToken: await signSocketToken(signer, { gatewayId, subgraph, ttlSeconds }),
+            }),
             on: { connected: () => logger.debug({ subgraph, url }, 'subgraph socket connected') },
           }),
         });
@@ -251,7 +290,10 @@ class SubgraphSockets {
     const now = Date.now();
     if ((this.downUntil.get(url) ?? 0) <= now) {
       const code = (err as { code?: unknown })?.code;
-      this.logger.warn({ subgraph: this.subgraph, url, code, reason: (err as Error)?.message }, 'subgraph socket lost; resuming its subscriptions');
+      this.logger.warn(
+        { subgraph: this.subgraph, url, code, reason: (err as Error)?.message },
+        'subgraph socket lost; resuming its subscriptions',
+      );
     }
     this.downUntil.set(url, now + ms);
   }
@@ -352,7 +394,10 @@ export class FederatedSubscriptions {
     this.schema = this.apiSchema.toGraphQLJSSchema();
     this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
     this.batched = Object.fromEntries(
-      Object.entries(services).map(([name, source]) => [name, new EntityBatcher(source as GraphQLDataSource<GatewayContext>, settings.batchMs, settings.batchMaxEntities)]),
+      Object.entries(services).map(([name, source]) => [
+        name,
+        new EntityBatcher(source as GraphQLDataSource<GatewayContext>, settings.batchMs, settings.batchMaxEntities),
+      ]),
     );
   }
 
@@ -376,11 +421,24 @@ export class FederatedSubscriptions {
   ): AsyncGenerator<ExecutionResult> {
     const { primary, eventPlan, resumable } = this.prepare(document, operationName);
     const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
-    const primaryVariables = Object.fromEntries((primary.variableUsages ?? []).filter((v) => v in variables).map((v) => [v, variables[v]]));
+    const primaryVariables = Object.fromEntries(
+      (primary.variableUsages ?? []).filter((v) => v in variables).map((v) => [v, variables[v]]),
+    );
     const queue = new EventQueue<ExecutionResult>();
-    const stream = new UpstreamStream(this.socketsOf(primary.serviceName), this.signer, this.gatewayId, this.settings, context.caller, primary, primaryVariables, resumable, queue, () => {
-      if (queue.length > this.settings.maxQueuedEvents) options.slowConsumer();
-    });
+    const stream = new UpstreamStream(
+      this.socketsOf(primary.serviceName),
+      this.signer,
+      this.gatewayId,
+      this.settings,
+      context.caller,
+      primary,
+      primaryVariables,
+      resumable,
+      queue,
+      () => {
+        if (queue.length > this.settings.maxQueuedEvents) options.slowConsumer();
+      },
+    );
     stream.open();
     const real = this.batched[primary.serviceName]!;
     const ended = gatewayMetrics.subscriptionStarted(primary.serviceName);
@@ -390,13 +448,21 @@ export class FederatedSubscriptions {
           yield { errors: event.errors } as ExecutionResult;
           continue;
         }
-        const services: ServiceMap = { ...this.batched, [primary.serviceName]: new EventSource(primary.operation, event, real) };
+        const services: ServiceMap = {
+          ...this.batched,
+          [primary.serviceName]: new EventSource(primary.operation, event, real),
+        };
         // Follow-up fetches take the caller's token for each subgraph from the fetchers' per-subgraph cache.
         const eventContext: GatewayContext = { ...context };
         const result = await executeQueryPlan(
           eventPlan,
           services,
-          { request: { query: '', variables, operationName }, context: eventContext, logger: this.logger, metrics: {} } as never,
+          {
+            request: { query: '', variables, operationName },
+            context: eventContext,
+            logger: this.logger,
+            metrics: {},
+          } as never,
           operationContext,
           this.supergraphSchema,
           this.apiSchema,
@@ -415,13 +481,24 @@ export class FederatedSubscriptions {
     if (!sockets) {
       const urls = this.subgraphUrls[subgraph];
       if (!urls || urls.length === 0) throw new Error(`no URL for subgraph ${subgraph}`);
-      sockets = new SubgraphSockets(subgraph, urls, this.settings.poolSize, this.signer, this.gatewayId, this.settings.tokenTtlSeconds, this.logger);
+      sockets = new SubgraphSockets(
+        subgraph,
+        urls,
+        this.settings.poolSize,
+        this.signer,
+        this.gatewayId,
+        this.settings.tokenTtlSeconds,
+        this.logger,
+      );
       this.sockets.set(subgraph, sockets);
     }
     return sockets;
   }
 
-  /** prepare builds (or reuses) the plan of an operation and its resumable upstream query; planning costs far more than a look-up. */
+  /**
+   * prepare builds (or reuses) the plan of an operation and its resumable upstream query; planning costs far more than
+   * a look-up.
+   */
   private prepare(document: DocumentNode, operationName: string | undefined): PreparedSubscription {
     const key = `${operationName ?? ''}\n${print(document)}`;
     let prepared = this.prepared.get(key);
@@ -431,7 +508,10 @@ export class FederatedSubscriptions {
       const { primary, rest } = plan.node;
       prepared = {
         primary,
-        eventPlan: { kind: 'QueryPlan', node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary },
+        eventPlan: {
+          kind: 'QueryPlan',
+          node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary,
+        },
         resumable: resumableQuery(primary.operation, this.schema),
       };
       if (this.prepared.size >= 500) this.prepared.delete(this.prepared.keys().next().value!);
@@ -449,12 +529,17 @@ export class FederatedSubscriptions {
  */
 export function resumableQuery(operation: string, schema: GraphQLSchema): Resumable | undefined {
   const document = parse(operation);
-  const definition = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const root = definition?.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename');
+  const definition = document.definitions.find(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const root = definition?.selectionSet.selections.find(
+    (s): s is FieldNode => s.kind === Kind.FIELD && s.name.value !== '__typename',
+  );
   const field = root && schema.getSubscriptionType()?.getFields()[root.name.value];
   const afterArg = field?.args.find((a) => a.name === 'after');
   const returned = field && getNamedType(field.type);
-  if (!definition || !root || !afterArg || !returned || !isObjectType(returned) || !returned.getFields().id) return undefined;
+  if (!definition || !root || !afterArg || !returned || !isObjectType(returned) || !returned.getFields().id)
+    return undefined;
   const given = root.arguments?.find((a) => a.name.value === 'after');
   let afterVariable = given?.value.kind === Kind.VARIABLE ? given.value.name.value : '__resumeAfter';
   const afterLiteral = given && given.value.kind === Kind.STRING ? given.value.value : undefined;
@@ -463,12 +548,25 @@ export function resumableQuery(operation: string, schema: GraphQLSchema): Resuma
   const idKey = plainId ? 'id' : '__resumeId';
   const newRoot: FieldNode = {
     ...root,
-    arguments: given?.value.kind === Kind.VARIABLE
-      ? root.arguments
-      : [...(root.arguments ?? []).filter((a) => a.name.value !== 'after'), { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'after' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: afterVariable } } }],
+    arguments:
+      given?.value.kind === Kind.VARIABLE
+        ? root.arguments
+        : [
+            ...(root.arguments ?? []).filter((a) => a.name.value !== 'after'),
+            {
+              kind: Kind.ARGUMENT,
+              name: { kind: Kind.NAME, value: 'after' },
+              value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: afterVariable } },
+            },
+          ],
     selectionSet: {
       kind: Kind.SELECTION_SET,
-      selections: plainId ? selections : [...selections, { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: idKey }, name: { kind: Kind.NAME, value: 'id' } }],
+      selections: plainId
+        ? selections
+        : [
+            ...selections,
+            { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: idKey }, name: { kind: Kind.NAME, value: 'id' } },
+          ],
     },
   };
   const variableDefinitions = [...(definition.variableDefinitions ?? [])];
@@ -483,9 +581,18 @@ export function resumableQuery(operation: string, schema: GraphQLSchema): Resuma
   const rewritten: OperationDefinitionNode = {
     ...definition,
     variableDefinitions,
-    selectionSet: { ...definition.selectionSet, selections: definition.selectionSet.selections.map((s) => (s === root ? newRoot : s)) },
+    selectionSet: {
+      ...definition.selectionSet,
+      selections: definition.selectionSet.selections.map((s) => (s === root ? newRoot : s)),
+    },
   };
-  return { query: print({ ...document, definitions: [rewritten] }), afterVariable, afterLiteral, responseKey: root.alias?.value ?? root.name.value, idKey };
+  return {
+    query: print({ ...document, definitions: [rewritten] }),
+    afterVariable,
+    afterLiteral,
+    responseKey: root.alias?.value ?? root.name.value,
+    idKey,
+  };
 }
 
 /**
@@ -530,16 +637,23 @@ class UpstreamStream {
 
   private async subscribe(): Promise<void> {
     const generation = ++this.generation;
-    const statement = await signSubscribeStatement(this.signer, this.caller, { gatewayId: this.gatewayId, subgraph: this.sockets.subgraph, ttlSeconds: this.settings.tokenTtlSeconds });
+    const statement = await signSubscribeStatement(this.signer, this.caller, {
+      gatewayId: this.gatewayId,
+      subgraph: this.sockets.subgraph,
+      ttlSeconds: this.settings.tokenTtlSeconds,
+    });
     if (this.stopped || generation !== this.generation) return;
     const upstream = this.sockets.acquire();
     const variables = { ...this.variables };
     const resumable = this.resumable;
     const extensions: Record<string, unknown> = { [SUBSCRIBE_STATEMENT_EXTENSION]: statement };
     if (resumable) {
-      variables[resumable.afterVariable] = this.lastId ?? variables[resumable.afterVariable] ?? resumable.afterLiteral ?? null;
-      // Resumed before any event, with no `after` of the client's: what was committed since the subscription first started.
-      if (generation > 1 && variables[resumable.afterVariable] === null) extensions[RESUME_SINCE_EXTENSION] = this.startedAt;
+      variables[resumable.afterVariable] =
+        this.lastId ?? variables[resumable.afterVariable] ?? resumable.afterLiteral ?? null;
+      // Resumed before any event, with no `after` of the client's: what was committed since the subscription first
+      // started.
+      if (generation > 1 && variables[resumable.afterVariable] === null)
+        extensions[RESUME_SINCE_EXTENSION] = this.startedAt;
     }
     const openedAt = Date.now();
     let released = false;
@@ -589,14 +703,23 @@ class UpstreamStream {
     );
   }
 
-  /** lost resubscribes after the socket carrying this subscription went away: at once, then backing off, until resumeTimeoutMs. */
+  /**
+   * lost resubscribes after the socket carrying this subscription went away: at once, then backing off, until
+   * resumeTimeoutMs.
+   */
   private lost(url: string | undefined, err: unknown): void {
     if (url) this.sockets.lost(url, err);
     if (this.stopped) return;
     gatewayMetrics.reconnected(this.sockets.subgraph);
     this.downSince ??= Date.now();
     if (Date.now() - this.downSince > this.settings.resumeTimeoutMs) {
-      this.queue.push({ errors: [new GraphQLError(`The ${this.sockets.subgraph} service is unavailable; resubscribe with after later`, { extensions: { code: 'SERVICE_UNAVAILABLE' } })] });
+      this.queue.push({
+        errors: [
+          new GraphQLError(`The ${this.sockets.subgraph} service is unavailable; resubscribe with after later`, {
+            extensions: { code: 'SERVICE_UNAVAILABLE' },
+          }),
+        ],
+      });
       this.queue.end();
       return;
     }

@@ -64,7 +64,10 @@ function refusalOf(message: string, extensions: Record<string, unknown>): GraphQ
   return new GraphQLError(message, { extensions });
 }
 
-/** originAllowed checks a browser's Origin against the allow-list; clients that send none (servers, apps) are let through. */
+/**
+ * originAllowed checks a browser's Origin against the allow-list; clients that send none (servers, apps) are let
+ * through.
+ */
 export function originAllowed(origin: string | undefined, allowed: readonly string[]): boolean {
   return origin === undefined || allowed.includes('*') || allowed.includes(origin);
 }
@@ -98,12 +101,17 @@ export function serveGatewaySubscriptions(options: {
     options.server,
     '/graphql',
     // A page of the gateway's own origin (its GraphiQL) may always open a socket.
-    (req: IncomingMessage) => originAllowed(req.headers.origin, options.allowedOrigins) || sameOrigin(req.headers.origin, req.headers.host),
+    (req: IncomingMessage) =>
+      originAllowed(req.headers.origin, options.allowedOrigins) || sameOrigin(req.headers.origin, req.headers.host),
     caps.maxPayloadBytes,
   );
   const byAddress = new Counter();
   const byUser = new Counter();
-  const subscribes = new RateLimiterMemory({ keyPrefix: 'ws_subscribe', points: caps.subscribesPerSecond, duration: 1 });
+  const subscribes = new RateLimiterMemory({
+    keyPrefix: 'ws_subscribe',
+    points: caps.subscribesPerSecond,
+    duration: 1,
+  });
   const socketIds = new WeakMap<object, string>();
   // Registered before graphql-ws's own handler, so a socket past the address cap is closed before it is served.
   endpoint.wss.on('connection', (socket, req: IncomingMessage) => {
@@ -123,7 +131,8 @@ export function serveGatewaySubscriptions(options: {
       connectionInitWaitTimeout: caps.initTimeoutMs,
       onConnect: async (ctx) => {
         const requestId = randomUUID();
-        const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
+        const authorization =
+          typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
         let auth;
         try {
           auth = await options.authenticator.authenticate(ctx.extra.request, requestId, authorization);
@@ -143,10 +152,14 @@ export function serveGatewaySubscriptions(options: {
         const end = (reason: string) => {
           if (socket.readyState === socket.OPEN) socket.close(CLOSE_SESSION_ENDED, reason);
         };
-        const expiry = setTimeout(() => end('Access token expired: reconnect with a fresh token'), Math.max(0, (auth.expiresAt ?? 0) - Date.now()));
+        const expiry = setTimeout(
+          () => end('Access token expired: reconnect with a fresh token'),
+          Math.max(0, (auth.expiresAt ?? 0) - Date.now()),
+        );
         const { tokenVersion } = auth;
         const unlisten = options.revocations.onChange((event) => {
-          if (event.userId === userId && !options.authenticator.stillValid(auth.caller, tokenVersion)) end('Session ended: reconnect with a fresh token');
+          if (event.userId === userId && !options.authenticator.stillValid(auth.caller, tokenVersion))
+            end('Session ended: reconnect with a fresh token');
         });
         const closed = gatewayMetrics.socketOpened();
         socket.once('close', () => {
@@ -160,14 +173,20 @@ export function serveGatewaySubscriptions(options: {
       context: (ctx, id) => {
         const requestId = `${ctx.extra.requestId}:${id}`;
         const caller = ctx.extra.caller!;
-        return { scope: { requestId, logger: options.logger.child({ requestId }), caller }, caller, socket: ctx.extra.socket } satisfies GatewayContext & { socket: unknown } as never;
+        return {
+          scope: { requestId, logger: options.logger.child({ requestId }), caller },
+          caller,
+          socket: ctx.extra.socket,
+        } satisfies GatewayContext & { socket: unknown } as never;
       },
-      // Every subscribe message is counted, resolved, limited and validated like an HTTP request; a refusal is an error message for that id, and the socket's other subscriptions go on.
+      // Every subscribe message is counted, resolved, limited and validated like an HTTP request; a refusal is an error
+      // message for that id, and the socket's other subscriptions go on.
       onSubscribe: async (ctx, _id, payload) => {
         const caller = ctx.extra.caller!;
         try {
           await subscribes.consume(socketIds.get(ctx.extra.socket) ?? 'unknown', 1).catch((res: unknown) => {
-            if (res instanceof RateLimiterRes) throw new RateLimitedError(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+            if (res instanceof RateLimiterRes)
+              throw new RateLimitedError(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
             throw res;
           });
           await options.rateLimits.consume(caller);
@@ -176,12 +195,21 @@ export function serveGatewaySubscriptions(options: {
           return [refusalOf(err.message, { code: err.code, retryAfterSeconds: err.details.retryAfterSeconds })];
         }
         if (Object.keys(ctx.subscriptions).length > caps.subscriptionsPerSocket) {
-          return [refusalOf(`At most ${caps.subscriptionsPerSocket} subscriptions per socket: complete one first`, { code: 'RATE_LIMITED', retryAfterSeconds: 1 })];
+          return [
+            refusalOf(`At most ${caps.subscriptionsPerSocket} subscriptions per socket: complete one first`, {
+              code: 'RATE_LIMITED',
+              retryAfterSeconds: 1,
+            }),
+          ];
         }
         const admitted = options.admission.admit(payload as GraphQLRequestFields);
         if (isRefused(admitted)) return admitted.errors;
         if (admitted.operationType !== OperationTypeNode.SUBSCRIPTION) {
-          return [refusalOf('Send queries and mutations over HTTP; this socket serves subscriptions', { code: 'BAD_REQUEST' })];
+          return [
+            refusalOf('Send queries and mutations over HTTP; this socket serves subscriptions', {
+              code: 'BAD_REQUEST',
+            }),
+          ];
         }
         return {
           schema: options.subscriptions.apiGraphQLSchema,
@@ -192,12 +220,19 @@ export function serveGatewaySubscriptions(options: {
       },
       subscribe: (args) => {
         const { socket } = args.contextValue as { socket: WebSocket };
-        return options.subscriptions.subscribe(args.document, args.operationName ?? undefined, (args.variableValues ?? {}) as Record<string, unknown>, args.contextValue as GatewayContext, {
-          slowConsumer: () => {
-            gatewayMetrics.slowConsumer();
-            if (socket.readyState === socket.OPEN) socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
+        return options.subscriptions.subscribe(
+          args.document,
+          args.operationName ?? undefined,
+          (args.variableValues ?? {}) as Record<string, unknown>,
+          args.contextValue as GatewayContext,
+          {
+            slowConsumer: () => {
+              gatewayMetrics.slowConsumer();
+              if (socket.readyState === socket.OPEN)
+                socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
+            },
           },
-        });
+        );
       },
       onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > options.maxBufferedBytes) {

@@ -28,7 +28,10 @@ const services = () => (parse(composeFile()) as { services: Record<string, Compo
 
 /** dockerCompose finds a working `docker compose` (or docker-compose), or says why there is none. */
 async function dockerCompose(): Promise<{ command: string; args: string[] } | string> {
-  for (const [command, args] of [['docker', ['compose']], ['docker-compose', []]] as const) {
+  for (const [command, args] of [
+    ['docker', ['compose']],
+    ['docker-compose', []],
+  ] as const) {
     try {
       await run(command, [...args, 'version']);
       return { command, args: [...args] };
@@ -46,12 +49,25 @@ describe('docker-compose.yml', () => {
 
   it('starts in order, each health check waiting for what it claims', () => {
     const all = services();
-    for (const name of [...SUBGRAPHS.map((s) => s.name), 'gateway', 'postgres', 'mailpit']) assert.ok(all[name]?.healthcheck, `${name} has a health check`);
+    for (const name of [...SUBGRAPHS.map((s) => s.name), 'gateway', 'postgres', 'mailpit'])
+      assert.ok(all[name]?.healthcheck, `${name} has a health check`);
     const postgresCheck = all.postgres!.healthcheck!.test.join(' ');
-    assert.match(postgresCheck, /-h 127\.0\.0\.1/, 'pg_isready over TCP: the image listens on TCP only after its init scripts');
-    assert.match(postgresCheck, new RegExp(`fixup_${SUBGRAPHS.at(-1)!.name}`), 'waits for the last database the init script makes');
+    assert.match(
+      postgresCheck,
+      /-h 127\.0\.0\.1/,
+      'pg_isready over TCP: the image listens on TCP only after its init scripts',
+    );
+    assert.match(
+      postgresCheck,
+      new RegExp(`fixup_${SUBGRAPHS.at(-1)!.name}`),
+      'waits for the last database the init script makes',
+    );
     for (const s of SUBGRAPHS) {
-      assert.match(all[s.name]!.healthcheck!.test.join(' '), new RegExp(`127\\.0\\.0\\.1:${ADMIN_PORTS[s.name]}/readyz`), `${s.name} waits for readiness (migrations applied) on its admin port`);
+      assert.match(
+        all[s.name]!.healthcheck!.test.join(' '),
+        new RegExp(`127\\.0\\.0\\.1:${ADMIN_PORTS[s.name]}/readyz`),
+        `${s.name} waits for readiness (migrations applied) on its admin port`,
+      );
       const deps = all[s.name]!.depends_on as Record<string, { condition: string }>;
       assert.equal(deps.postgres?.condition, 'service_healthy');
       if (s.name !== 'audit') assert.equal(deps.audit?.condition, 'service_healthy');
@@ -65,21 +81,41 @@ describe('docker-compose.yml', () => {
     assert.equal(all.user!.environment!.SMTP_URL, 'smtp://mailpit:1025');
     const text = composeFile();
     const required = new Set([...text.matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]!));
-    assert.deepEqual([...required].sort(), [...COMPOSE_SECRETS].sort(), 'every required variable is one npm run keys writes');
+    assert.deepEqual(
+      [...required].sort(),
+      [...COMPOSE_SECRETS].sort(),
+      'every required variable is one npm run keys writes',
+    );
     assert.match(readFileSync(join(ROOT, '.gitignore'), 'utf8'), /^\.env$/m, '.env is never committed');
   });
 
   it('adds the collector, Jaeger v2, Prometheus scraping every admin port and Grafana under the observability profile', () => {
     const all = services();
-    for (const name of ['otel-collector', 'jaeger', 'prometheus', 'grafana']) assert.deepEqual(all[name]!.profiles, ['observability'], name);
+    for (const name of ['otel-collector', 'jaeger', 'prometheus', 'grafana'])
+      assert.deepEqual(all[name]!.profiles, ['observability'], name);
     assert.match(all.jaeger!.image!, /^jaegertracing\/jaeger:2\./);
     const prometheus = parse(readFileSync(join(ROOT, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as {
       scrape_configs: { static_configs: { targets: string[] }[] }[];
     };
     const targets = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets)).sort();
-    assert.deepEqual(targets, Object.entries(ADMIN_PORTS).map(([name, port]) => `${name}:${port}`).sort());
+    assert.deepEqual(
+      targets,
+      Object.entries(ADMIN_PORTS)
+        .map(([name, port]) => `${name}:${port}`)
+        .sort(),
+    );
     for (const mount of all.grafana!.volumes!.filter((v) => v.startsWith('./'))) {
-      assert.doesNotThrow(() => readFileSync(join(ROOT, mount.split(':')[0]!, mount.includes('dashboards') ? 'overview.json' : 'datasources/datasources.yml')), mount);
+      assert.doesNotThrow(
+        () =>
+          readFileSync(
+            join(
+              ROOT,
+              mount.split(':')[0]!,
+              mount.includes('dashboards') ? 'overview.json' : 'datasources/datasources.yml',
+            ),
+          ),
+        mount,
+      );
     }
   });
 
@@ -106,7 +142,11 @@ describe('docker-compose.yml', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fixup-compose-'));
     try {
       const env = { ...process.env, ...Object.fromEntries(COMPOSE_SECRETS.map((name) => [name, 'x'])) };
-      await run(compose.command, [...compose.args, '-f', join(ROOT, 'docker-compose.yml'), '--profile', 'observability', 'config', '--quiet'], { env, cwd: dir });
+      await run(
+        compose.command,
+        [...compose.args, '-f', join(ROOT, 'docker-compose.yml'), '--profile', 'observability', 'config', '--quiet'],
+        { env, cwd: dir },
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -36,10 +36,18 @@ export const IMAGES = {
   grafana: 'grafana/grafana:12.0.2',
 };
 
-/** readinessCheck is a container health check that waits for GET /readyz on the admin port: database reachable, migrations applied. */
+/**
+ * readinessCheck is a container health check that waits for GET /readyz on the admin port: database reachable,
+ * migrations applied.
+ */
 function readinessCheck(adminPort: number) {
   return {
-    test: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${adminPort}/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`],
+    test: [
+      'CMD',
+      'node',
+      '-e',
+      `fetch('http://127.0.0.1:${adminPort}/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+    ],
     interval: '5s',
     timeout: '3s',
     retries: 60,
@@ -53,7 +61,10 @@ const INTERNAL_URLS: Record<string, Record<string, string>> = {
   chat: { CHAT_ORDER_URL: serviceUrl('order', 'order'), CHAT_CATALOG_URL: serviceUrl('catalog', 'catalog') },
 };
 
-/** composeFile renders docker-compose.yml: PostgreSQL, Mailpit, the five subgraphs and the gateway, and an observability profile. */
+/**
+ * composeFile renders docker-compose.yml: PostgreSQL, Mailpit, the five subgraphs and the gateway, and an observability
+ * profile.
+ */
 export function composeFile(): string {
   const shared = {
     NODE_ENV: 'production',
@@ -69,13 +80,22 @@ export function composeFile(): string {
         POSTGRES_PASSWORD: '${POSTGRES_PASSWORD:?run npm run keys}',
         FIXUP_SUBGRAPHS: SUBGRAPHS.map((s) => s.name).join(' '),
         ...Object.fromEntries(
-          SUBGRAPHS.flatMap((s) => [`${s.name.toUpperCase()}_DB_PASSWORD`, `${s.name.toUpperCase()}_DB_MIGRATOR_PASSWORD`]).map((name) => [name, `\${${name}:?run npm run keys}`]),
+          SUBGRAPHS.flatMap((s) => [
+            `${s.name.toUpperCase()}_DB_PASSWORD`,
+            `${s.name.toUpperCase()}_DB_MIGRATOR_PASSWORD`,
+          ]).map((name) => [name, `\${${name}:?run npm run keys}`]),
         ),
       },
-      volumes: ['postgres-data:/var/lib/postgresql', './deploy/postgres-init.sh:/docker-entrypoint-initdb.d/10-fixup.sh:ro'],
+      volumes: [
+        'postgres-data:/var/lib/postgresql',
+        './deploy/postgres-init.sh:/docker-entrypoint-initdb.d/10-fixup.sh:ro',
+      ],
       // Over TCP, which the image opens only once its init scripts are done, and only when the last database exists.
       healthcheck: {
-        test: ['CMD-SHELL', `pg_isready -h 127.0.0.1 -U postgres && PGPASSWORD="$$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'fixup_${last}'" | grep -q 1`],
+        test: [
+          'CMD-SHELL',
+          `pg_isready -h 127.0.0.1 -U postgres && PGPASSWORD="$$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'fixup_${last}'" | grep -q 1`,
+        ],
         interval: '5s',
         timeout: '3s',
         retries: 60,
@@ -165,16 +185,34 @@ export function composeFile(): string {
     image: IMAGES.prometheus,
     profiles: observability,
     command: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.retention.time=7d'],
-    volumes: ['./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro', './deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro', 'prometheus-data:/prometheus'],
+    volumes: [
+      './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+      './deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
+      'prometheus-data:/prometheus',
+    ],
     ports: ['9090:9090'],
   };
   services.grafana = {
     image: IMAGES.grafana,
     profiles: observability,
-    environment: { GF_AUTH_ANONYMOUS_ENABLED: 'true', GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer', GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: '/var/lib/grafana/dashboards/overview.json' },
-    volumes: ['./deploy/grafana/provisioning:/etc/grafana/provisioning:ro', './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro', 'grafana-data:/var/lib/grafana'],
+    environment: {
+      GF_AUTH_ANONYMOUS_ENABLED: 'true',
+      GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+      GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH: '/var/lib/grafana/dashboards/overview.json',
+    },
+    volumes: [
+      './deploy/grafana/provisioning:/etc/grafana/provisioning:ro',
+      './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro',
+      'grafana-data:/var/lib/grafana',
+    ],
     ports: ['3001:3000'],
     depends_on: ['prometheus', 'jaeger'],
   };
-  return COMPOSE_HEADER + stringify({ name: 'fixup', services, volumes: { 'postgres-data': {}, 'prometheus-data': {}, 'grafana-data': {} } }, { lineWidth: 0 });
+  return (
+    COMPOSE_HEADER +
+    stringify(
+      { name: 'fixup', services, volumes: { 'postgres-data': {}, 'prometheus-data': {}, 'grafana-data': {} } },
+      { lineWidth: 0 },
+    )
+  );
 }

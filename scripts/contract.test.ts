@@ -8,10 +8,12 @@ import { operationId, readOperations } from './operations.js';
 import { ROOT } from './supergraph.js';
 
 describe('the registered operations', () => {
-  const schema = Supergraph.build(readFileSync(join(ROOT, 'schema', 'supergraph.graphql'), 'utf8')).apiSchema().toGraphQLJSSchema();
+  const schema = Supergraph.build(readFileSync(join(ROOT, 'schema', 'supergraph.graphql'), 'utf8'))
+    .apiSchema()
+    .toGraphQLJSSchema();
   const operations = readOperations();
 
-  it('are the contract\'s documents, each named once, with ids that are the sha256 of their bodies', () => {
+  it("are the contract's documents, each named once, with ids that are the sha256 of their bodies", () => {
     assert.ok(operations.length >= 30, `only ${operations.length} operations`);
     for (const op of operations) assert.equal(op.id, operationId(op.body));
     assert.equal(new Set(operations.map((o) => o.id)).size, operations.length);
@@ -20,7 +22,10 @@ describe('the registered operations', () => {
   for (const op of operations) {
     it(`${op.file}: ${op.name} validates against the supergraph`, () => {
       const errors = validate(schema, { kind: Kind.DOCUMENT, definitions: [op.definition, ...op.fragments] });
-      assert.deepEqual(errors.map((e) => e.message), []);
+      assert.deepEqual(
+        errors.map((e) => e.message),
+        [],
+      );
     });
   }
 });

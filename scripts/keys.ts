@@ -13,11 +13,19 @@ const lines: string[] = [];
 for (const name of COMPOSE_SECRETS) {
   if (present.has(name)) continue;
   // Key sets are single-quoted JSON: compose reads single-quoted values as they are.
-  const value = name.endsWith('_KEYS') ? `'${JSON.stringify({ keys: [await generatePrivateJwk()] })}'` : randomBytes(24).toString('base64url');
+  const value = name.endsWith('_KEYS')
+    ? `'${JSON.stringify({ keys: [await generatePrivateJwk()] })}'`
+    : randomBytes(24).toString('base64url');
   lines.push(`${name}=${value}`);
 }
 if (lines.length > 0) {
   const header = text ? '' : '# Secrets for docker compose, made by `npm run keys`. Never commit this file.\n';
-  writeFileSync(file, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${header}${lines.join('\n')}\n`, { mode: 0o600 });
+  writeFileSync(file, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${header}${lines.join('\n')}\n`, {
+    mode: 0o600,
+  });
 }
-process.stdout.write(lines.length > 0 ? `wrote ${lines.map((l) => l.split('=')[0]).join(', ')} to .env\n` : '.env already has every secret\n');
+process.stdout.write(
+  lines.length > 0
+    ? `wrote ${lines.map((l) => l.split('=')[0]).join(', ')} to .env\n`
+    : '.env already has every secret\n',
+);

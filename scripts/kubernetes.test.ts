@@ -47,25 +47,38 @@ export const SECRETS: Record<string, string[]> = {
   ...Object.fromEntries(SUBGRAPHS.map((s) => [`fixup-${s.name}-db`, ['url', 'owner-url']])),
 };
 
-const PROCESSES = [{ name: 'gateway', port: GATEWAY_PORT, entry: 'dist/gateway/main.js' }, ...SUBGRAPHS.map((s) => ({ name: s.name, port: s.port, entry: `dist/subgraphs/${s.name}/main.js` }))];
+const PROCESSES = [
+  { name: 'gateway', port: GATEWAY_PORT, entry: 'dist/gateway/main.js' },
+  ...SUBGRAPHS.map((s) => ({ name: s.name, port: s.port, entry: `dist/subgraphs/${s.name}/main.js` })),
+];
 
 /** render renders an overlay with kubectl kustomize, or (without kubectl) reads the base's YAML as it is. */
 async function render(t: TestContext, overlay: string): Promise<Resource[]> {
   let text: string;
   try {
-    text = (await run('kubectl', ['kustomize', join(KUBERNETES, 'overlays', overlay)], { maxBuffer: 16 * 1024 * 1024 })).stdout;
+    text = (await run('kubectl', ['kustomize', join(KUBERNETES, 'overlays', overlay)], { maxBuffer: 16 * 1024 * 1024 }))
+      .stdout;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     t.diagnostic('kubectl is not installed here: checking the base manifests without rendering the overlay');
     const base = join(KUBERNETES, 'base');
-    text = readdirSync(base).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').map((f) => readFileSync(join(base, f), 'utf8')).join('\n---\n');
+    text = readdirSync(base)
+      .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+      .map((f) => readFileSync(join(base, f), 'utf8'))
+      .join('\n---\n');
   }
-  return parseAllDocuments(text).map((d) => d.toJS() as Resource).filter(Boolean);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Resource)
+    .filter(Boolean);
 }
 
 const helpOf = new Map<string, Promise<string>>();
 function help(entry: string): Promise<string> {
-  if (!helpOf.has(entry)) helpOf.set(entry, run(process.execPath, [join(ROOT, entry), '--help']).then((r) => r.stdout));
+  if (!helpOf.has(entry))
+    helpOf.set(
+      entry,
+      run(process.execPath, [join(ROOT, entry), '--help']).then((r) => r.stdout),
+    );
   return helpOf.get(entry)!;
 }
 
@@ -83,13 +96,28 @@ for (const overlay of ['dev', 'prod']) {
         const ports = new Map((container.ports ?? []).map((p) => [p.name, p.containerPort]));
         assert.equal(ports.get('http'), proc.port);
         assert.equal(ports.get('admin'), ADMIN_PORTS[proc.name]);
-        assert.equal(env.get(`${prefix}_HTTP_PORT`)?.value, String(proc.port), 'the http port is the one the process listens on');
-        assert.equal(env.get(`${prefix}_ADMIN_PORT`)?.value, String(ADMIN_PORTS[proc.name]), 'the admin port is the one the process listens on');
-        assert.equal(env.get(`${prefix}_ADMIN_HOST`)?.value, '0.0.0.0', 'the admin listener is reachable by the kubelet and Prometheus');
+        assert.equal(
+          env.get(`${prefix}_HTTP_PORT`)?.value,
+          String(proc.port),
+          'the http port is the one the process listens on',
+        );
+        assert.equal(
+          env.get(`${prefix}_ADMIN_PORT`)?.value,
+          String(ADMIN_PORTS[proc.name]),
+          'the admin port is the one the process listens on',
+        );
+        assert.equal(
+          env.get(`${prefix}_ADMIN_HOST`)?.value,
+          '0.0.0.0',
+          'the admin listener is reachable by the kubelet and Prometheus',
+        );
         assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'admin' });
         assert.deepEqual(container.startupProbe?.httpGet, { path: '/healthz', port: 'admin' });
         assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'admin' });
-        assert.ok(container.resources?.requests?.cpu && container.resources.limits?.memory, `${proc.name} has requests and limits`);
+        assert.ok(
+          container.resources?.requests?.cpu && container.resources.limits?.memory,
+          `${proc.name} has requests and limits`,
+        );
         const text = await help(proc.entry);
         for (const name of env.keys()) {
           assert.match(text, new RegExp(`\\b${name}\\b`), `${proc.name} reads ${name}`);
@@ -97,10 +125,22 @@ for (const overlay of ['dev', 'prod']) {
         const drainMs = Number(env.get(`${prefix}_SHUTDOWN_TIMEOUT_MS`)?.value);
         const preStop = Number(container.lifecycle?.preStop?.exec?.command.at(-1));
         assert.ok(drainMs > 0 && preStop > 0);
-        assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds >= preStop + drainMs / 1000, `${proc.name}: the grace period covers the pre-stop pause and the drain`);
+        assert.ok(
+          deployment.spec.template.spec.terminationGracePeriodSeconds >= preStop + drainMs / 1000,
+          `${proc.name}: the grace period covers the pre-stop pause and the drain`,
+        );
         const service = resources.find((r) => r.kind === 'Service' && r.metadata.name === proc.name);
-        assert.deepEqual(service?.spec.ports.map((p: { port: number }) => p.port), [proc.port, ADMIN_PORTS[proc.name]]);
-        assert.ok(resources.some((r) => r.kind === 'PodDisruptionBudget' && r.spec.selector.matchLabels['app.kubernetes.io/name'] === proc.name), `${proc.name} has a PodDisruptionBudget`);
+        assert.deepEqual(
+          service?.spec.ports.map((p: { port: number }) => p.port),
+          [proc.port, ADMIN_PORTS[proc.name]],
+        );
+        assert.ok(
+          resources.some(
+            (r) =>
+              r.kind === 'PodDisruptionBudget' && r.spec.selector.matchLabels['app.kubernetes.io/name'] === proc.name,
+          ),
+          `${proc.name} has a PodDisruptionBudget`,
+        );
       }
     });
 
@@ -113,9 +153,11 @@ for (const overlay of ['dev', 'prod']) {
         .map((e) => e.valueFrom?.secretKeyRef)
         .filter((ref): ref is { name: string; key: string } => !!ref);
       assert.ok(refs.length > 0);
-      for (const ref of refs) assert.ok(SECRETS[ref.name]?.includes(ref.key), `${ref.name}/${ref.key} is a documented Secret key`);
+      for (const ref of refs)
+        assert.ok(SECRETS[ref.name]?.includes(ref.key), `${ref.name}/${ref.key} is a documented Secret key`);
       const used = new Set(refs.map((r) => `${r.name}/${r.key}`));
-      for (const [name, keys] of Object.entries(SECRETS)) for (const key of keys) assert.ok(used.has(`${name}/${key}`), `${name}/${key} is used`);
+      for (const [name, keys] of Object.entries(SECRETS))
+        for (const key of keys) assert.ok(used.has(`${name}/${key}`), `${name}/${key} is used`);
     });
 
     it("migrates each subgraph in a Job as its database's owner", async (t) => {
@@ -127,29 +169,49 @@ for (const overlay of ['dev', 'prod']) {
         const container = job.spec.template.spec.containers[0] as Container;
         assert.deepEqual(container.command, ['node', 'dist/scripts/migrate.js', '--subgraph', s.name]);
         for (const e of container.env ?? []) assert.match(text, new RegExp(`\\b${e.name}\\b`));
-        assert.deepEqual(container.env?.find((e) => e.name === 'FIXUP_MIGRATE_DB_URL')?.valueFrom?.secretKeyRef, { name: `fixup-${s.name}-db`, key: 'owner-url' });
+        assert.deepEqual(container.env?.find((e) => e.name === 'FIXUP_MIGRATE_DB_URL')?.valueFrom?.secretKeyRef, {
+          name: `fixup-${s.name}-db`,
+          key: 'owner-url',
+        });
         const deployment = resources.find((r) => r.kind === 'Deployment' && r.metadata.name === s.name)!;
         const env = (deployment.spec.template.spec.containers[0] as Container).env!;
-        assert.equal(env.find((e) => e.name === `${s.name.toUpperCase()}_DB_MIGRATE`)?.value, 'false', 'the service itself does not migrate');
+        assert.equal(
+          env.find((e) => e.name === `${s.name.toUpperCase()}_DB_MIGRATE`)?.value,
+          'false',
+          'the service itself does not migrate',
+        );
       }
     });
 
     it('autoscales the gateway and chat, and lets only the gateway (and named callers) reach subgraphs and only monitoring reach admin ports', async (t) => {
       const resources = await render(t, overlay);
-      const scaled = resources.filter((r) => r.kind === 'HorizontalPodAutoscaler').map((r) => r.spec.scaleTargetRef.name).sort();
+      const scaled = resources
+        .filter((r) => r.kind === 'HorizontalPodAutoscaler')
+        .map((r) => r.spec.scaleTargetRef.name)
+        .sort();
       assert.deepEqual(scaled, ['chat', 'gateway']);
       const policies = resources.filter((r) => r.kind === 'NetworkPolicy');
-      assert.ok(policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress), 'a default deny');
+      assert.ok(
+        policies.some((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress),
+        'a default deny',
+      );
       for (const proc of PROCESSES) {
         const policy = policies.find((p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/name'] === proc.name);
         assert.ok(policy, `${proc.name} has a NetworkPolicy`);
-        const admin = policy.spec.ingress.find((rule: any) => rule.ports.some((p: any) => p.port === ADMIN_PORTS[proc.name]));
-        assert.deepEqual(admin.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+        const admin = policy.spec.ingress.find((rule: any) =>
+          rule.ports.some((p: any) => p.port === ADMIN_PORTS[proc.name]),
+        );
+        assert.deepEqual(admin.from, [
+          { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+        ]);
         if (proc.name === 'gateway') continue;
         const http = policy.spec.ingress.find((rule: any) => rule.ports.some((p: any) => p.port === proc.port));
         const callers = http.from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/name']);
         assert.ok(callers.includes('gateway'), `the gateway reaches ${proc.name}`);
-        assert.ok(callers.every((c: string) => PROCESSES.some((p) => p.name === c)), `${proc.name} is reached only by Fixup processes`);
+        assert.ok(
+          callers.every((c: string) => PROCESSES.some((p) => p.name === c)),
+          `${proc.name} is reached only by Fixup processes`,
+        );
       }
     });
   });

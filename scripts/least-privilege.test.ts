@@ -6,10 +6,23 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { MigrationClass } from '../foundation/postgres/database.js';
-import { adminQuery, databaseUrl, dropDatabases, migratorUrl, ownerRole, provisionDatabases, type DatabaseGrant } from '../foundation/postgres/admin.js';
+import {
+  adminQuery,
+  databaseUrl,
+  dropDatabases,
+  migratorUrl,
+  ownerRole,
+  provisionDatabases,
+  type DatabaseGrant,
+} from '../foundation/postgres/admin.js';
 import { createDataSource, migrate } from '../foundation/postgres/database.js';
 import { createLogger } from '../foundation/telemetry/logger.js';
-import { createTestDatabase, testDatabaseServer, uniqueName, type TestDatabase } from '../foundation/testkit/databases.js';
+import {
+  createTestDatabase,
+  testDatabaseServer,
+  uniqueName,
+  type TestDatabase,
+} from '../foundation/testkit/databases.js';
 import { auditMigrations } from '../migrations/audit/index.js';
 import { catalogMigrations } from '../migrations/catalog/index.js';
 import { chatMigrations } from '../migrations/chat/index.js';
@@ -56,9 +69,19 @@ describe('least privilege in every database', () => {
       const tables = await tablesOf(db.adminUrl, db.grant.database);
       assert.ok(tables.length > 1, 'the migrations made tables');
       for (const t of tables) assert.equal(t.owner, owner, `${t.name} belongs to the owner`);
-      const [dbOwner] = await adminQuery<{ owner: string }>(db.adminUrl, 'postgres', `SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`, [db.grant.database]);
+      const [dbOwner] = await adminQuery<{ owner: string }>(
+        db.adminUrl,
+        'postgres',
+        `SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1`,
+        [db.grant.database],
+      );
       assert.equal(dbOwner!.owner, owner);
-      const [login] = await adminQuery<{ rolcanlogin: boolean }>(db.adminUrl, 'postgres', `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`, [owner]);
+      const [login] = await adminQuery<{ rolcanlogin: boolean }>(
+        db.adminUrl,
+        'postgres',
+        `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`,
+        [owner],
+      );
       assert.equal(login!.rolcanlogin, false, 'the owner cannot log in');
 
       const migrator = await connect(migratorUrl(db.adminUrl, db.grant));
@@ -92,7 +115,10 @@ describe('least privilege in every database', () => {
         for (const sql of refused) await assert.rejects(runtime.query(sql), DENIED, sql);
         // It holds no grant option: granting on it gives nothing (PostgreSQL only warns).
         await runtime.query(`GRANT SELECT ON ${table} TO PUBLIC`);
-        const { rows: shared } = await runtime.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = $1::regclass AND a.grantee = 0`, [table]);
+        const { rows: shared } = await runtime.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = $1::regclass AND a.grantee = 0`,
+          [table],
+        );
         assert.equal(shared[0]!.n, 0, 'PUBLIC was granted nothing');
         // It may read and write rows, and read which migrations ran (its readiness check).
         await runtime.query(`SELECT * FROM ${table} LIMIT 1`);
@@ -108,11 +134,17 @@ describe('least privilege in every database', () => {
     const runtime = await connect(databaseUrl(db.adminUrl, db.grant));
     try {
       for (const privilege of ['UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) {
-        const { rows } = await runtime.query<{ has: boolean }>(`SELECT has_table_privilege('audit_events', $1) AS has`, [privilege]);
+        const { rows } = await runtime.query<{ has: boolean }>(
+          `SELECT has_table_privilege('audit_events', $1) AS has`,
+          [privilege],
+        );
         assert.equal(rows[0]!.has, false, privilege);
       }
       for (const privilege of ['INSERT', 'SELECT']) {
-        const { rows } = await runtime.query<{ has: boolean }>(`SELECT has_table_privilege('audit_events', $1) AS has`, [privilege]);
+        const { rows } = await runtime.query<{ has: boolean }>(
+          `SELECT has_table_privilege('audit_events', $1) AS has`,
+          [privilege],
+        );
         assert.equal(rows[0]!.has, true, privilege);
       }
       // Refused by privilege, before the append-only trigger is reached.
@@ -132,7 +164,15 @@ describe('least privilege in every database', () => {
     await provisionDatabases(adminUrl, [old], { lockDownServer: false });
     const logger = createLogger({ service: 'test', level: 'silent' });
     // The old layout: the runtime role owns the database and runs the first two audit migrations itself.
-    const legacy = createDataSource({ url: databaseUrl(adminUrl, old), entities: [], migrations: auditMigrations.slice(0, 2), logger, poolSize: 2, applicationName: 'test', statementTimeoutMs: 60_000 });
+    const legacy = createDataSource({
+      url: databaseUrl(adminUrl, old),
+      entities: [],
+      migrations: auditMigrations.slice(0, 2),
+      logger,
+      poolSize: 2,
+      applicationName: 'test',
+      statementTimeoutMs: 60_000,
+    });
     await legacy.initialize();
     await migrate(legacy);
     await legacy.destroy();
@@ -141,7 +181,15 @@ describe('least privilege in every database', () => {
       await provisionDatabases(adminUrl, [grant], { lockDownServer: false });
       const tables = await tablesOf(adminUrl, name);
       for (const t of tables) assert.equal(t.owner, ownerRole(grant), `${t.name} moved to the owner`);
-      const owner = createDataSource({ url: migratorUrl(adminUrl, grant), entities: [], migrations: auditMigrations, logger, poolSize: 2, applicationName: 'test', statementTimeoutMs: 60_000 });
+      const owner = createDataSource({
+        url: migratorUrl(adminUrl, grant),
+        entities: [],
+        migrations: auditMigrations,
+        logger,
+        poolSize: 2,
+        applicationName: 'test',
+        statementTimeoutMs: 60_000,
+      });
       await owner.initialize();
       assert.deepEqual(await migrate(owner), ['AuditInsertAndReadOnly1734000000000']);
       await owner.destroy();

@@ -1,5 +1,6 @@
 // node dist/scripts/migrate.js --subgraph order: runs a subgraph's pending migrations and exits.
-// Kubernetes runs it as a Job, as the subgraph's migrating role (whose sessions act as the database's owner), before the Deployment rolls out.
+// Kubernetes runs it as a Job, as the subgraph's migrating role (whose sessions act as the database's owner), before
+// the Deployment rolls out.
 import { z } from 'zod';
 import { loadSettings, logLevelSchema, setting } from '../foundation/service/config.js';
 import { createLogger } from '../foundation/telemetry/logger.js';
@@ -7,11 +8,31 @@ import { createDataSource, migrate, type MigrationClass } from '../foundation/po
 import { SUBGRAPHS } from './services.js';
 
 const spec = {
-  subgraph: setting({ env: 'FIXUP_MIGRATE_SUBGRAPH', doc: `the subgraph whose database to migrate: ${SUBGRAPHS.map((s) => s.name).join(', ')}`, schema: z.enum(SUBGRAPHS.map((s) => s.name) as [string, ...string[]]), fallback: 'user' }),
-  dbUrl: setting({ env: 'FIXUP_MIGRATE_DB_URL', doc: "PostgreSQL URL of the subgraph's database, as its migrating role (fixup_<name>_migrator), which acts as the owner", schema: z.url(), fallback: 'postgres://fixup_user_migrator@127.0.0.1:54329/fixup_user' }),
-  logLevel: setting({ env: 'LOG_LEVEL', doc: 'fatal, error, warn, info, debug, trace or silent', schema: logLevelSchema, fallback: 'info' }),
+  subgraph: setting({
+    env: 'FIXUP_MIGRATE_SUBGRAPH',
+    doc: `the subgraph whose database to migrate: ${SUBGRAPHS.map((s) => s.name).join(', ')}`,
+    schema: z.enum(SUBGRAPHS.map((s) => s.name) as [string, ...string[]]),
+    fallback: 'user',
+  }),
+  dbUrl: setting({
+    env: 'FIXUP_MIGRATE_DB_URL',
+    doc: "PostgreSQL URL of the subgraph's database, as its migrating role (fixup_<name>_migrator), which acts as the owner",
+    schema: z.url(),
+    fallback: 'postgres://fixup_user_migrator@127.0.0.1:54329/fixup_user',
+  }),
+  logLevel: setting({
+    env: 'LOG_LEVEL',
+    doc: 'fatal, error, warn, info, debug, trace or silent',
+    schema: logLevelSchema,
+    fallback: 'info',
+  }),
 };
-const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup migrations: run one subgraph\'s pending migrations, then exit');
+const settings = loadSettings(
+  spec,
+  process.argv.slice(2),
+  process.env,
+  "Fixup migrations: run one subgraph's pending migrations, then exit",
+);
 const logger = createLogger({ service: `${settings.subgraph}-migrate`, level: settings.logLevel });
 const module = (await import(`../migrations/${settings.subgraph}/index.js`)) as Record<string, MigrationClass[]>;
 const migrations = module[`${settings.subgraph}Migrations`]!;

@@ -40,7 +40,9 @@ describe('dashboards and alert rules', () => {
   });
 
   it('provision dashboards with unique uids on the provisioned Prometheus data source', () => {
-    const sources = parse(readFileSync(join(DEPLOY, 'grafana', 'provisioning', 'datasources', 'datasources.yml'), 'utf8')) as { datasources: { uid: string; type: string }[] };
+    const sources = parse(
+      readFileSync(join(DEPLOY, 'grafana', 'provisioning', 'datasources', 'datasources.yml'), 'utf8'),
+    ) as { datasources: { uid: string; type: string }[] };
     const uids = new Set(sources.datasources.map((d) => d.uid));
     const files = readdirSync(join(DEPLOY, 'grafana', 'dashboards')).filter((f) => f.endsWith('.json'));
     assert.deepEqual(files.sort(), ['chat.json', 'database-pools.json', 'overview.json', 'subgraphs.json']);
@@ -51,10 +53,17 @@ describe('dashboards and alert rules', () => {
       seen.add(dashboard.uid);
       for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
         assert.ok(uids.has(panel.datasource?.uid ?? ''), `${file}: "${panel.title}" uses a provisioned data source`);
-        for (const target of panel.targets ?? []) assert.ok(uids.has(target.datasource?.uid ?? ''), `${file}: "${panel.title}"`);
+        for (const target of panel.targets ?? [])
+          assert.ok(uids.has(target.datasource?.uid ?? ''), `${file}: "${panel.title}"`);
       }
     }
-    const subgraphs = JSON.parse(readFileSync(join(DEPLOY, 'grafana', 'dashboards', 'subgraphs.json'), 'utf8')) as Dashboard;
-    assert.deepEqual(subgraphs.panels.filter((p) => p.type === 'row').map((p) => p.title), ['user', 'catalog', 'order', 'chat', 'audit'], 'one row per subgraph');
+    const subgraphs = JSON.parse(
+      readFileSync(join(DEPLOY, 'grafana', 'dashboards', 'subgraphs.json'), 'utf8'),
+    ) as Dashboard;
+    assert.deepEqual(
+      subgraphs.panels.filter((p) => p.type === 'row').map((p) => p.title),
+      ['user', 'catalog', 'order', 'chat', 'audit'],
+      'one row per subgraph',
+    );
   });
 });

@@ -51,7 +51,9 @@ export function operationId(body: string): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-/** usedFragments lists, in order of first use, the fragments a definition uses, following fragments that use fragments. */
+/**
+ * usedFragments lists, in order of first use, the fragments a definition uses, following fragments that use fragments.
+ */
 function usedFragments(
   definition: OperationDefinitionNode | FragmentDefinitionNode,
   all: Map<string, FragmentDefinitionNode>,
@@ -76,7 +78,10 @@ export function readOperations(root = ROOT, dir = OPERATIONS_DIR): RegisteredOpe
   const files = readdirSync(join(root, dir))
     .filter((f) => f.endsWith('.graphql'))
     .sort();
-  const documents = files.map((f) => ({ file: `${dir}/${f}`, document: parse(readFileSync(join(root, dir, f), 'utf8')) }));
+  const documents = files.map((f) => ({
+    file: `${dir}/${f}`,
+    document: parse(readFileSync(join(root, dir, f), 'utf8')),
+  }));
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const { document } of documents) {
     for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);

@@ -11,5 +11,8 @@ if (!entry) {
   process.stderr.write(`usage: print-subgraph-sdl <${SUBGRAPHS.map((s) => s.name).join('|')}>\n`);
   process.exit(2);
 }
-const module = (await import(new URL(`../${entry.schemaModule}`, import.meta.url).href)) as Record<string, () => Promise<GraphQLSchema>>;
+const module = (await import(new URL(`../${entry.schemaModule}`, import.meta.url).href)) as Record<
+  string,
+  () => Promise<GraphQLSchema>
+>;
 process.stdout.write(subgraphSdl(await module[entry.build]!()));

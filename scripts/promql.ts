@@ -1,5 +1,20 @@
 /** PROMQL_WORDS are PromQL's keywords and aggregation modifiers, which look like names but are not series. */
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'le', 'inf', 'nan']);
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'le',
+  'inf',
+  'nan',
+]);
 
 /**
  * metricNamesOf lists the series names a PromQL expression reads: what is left

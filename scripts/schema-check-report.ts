@@ -117,7 +117,10 @@ function composable(subgraphs: CheckSubgraph[]): ComposableSubgraph[] {
   return subgraphs.map((s) => ({ name: s.name, url: s.url, sdl: s.sdl, file: s.file }));
 }
 
-/** indexDefinitions maps each schema coordinate defined in an SDL to its places (the line of its name, not of its description). */
+/**
+ * indexDefinitions maps each schema coordinate defined in an SDL to its places (the line of its name, not of its
+ * description).
+ */
 function indexDefinitions(index: Map<string, SdlLocation[]>, sdl: string, file: string, subgraph?: string): void {
   let document: DocumentNode;
   try {
@@ -137,10 +140,12 @@ function indexDefinitions(index: Map<string, SdlLocation[]>, sdl: string, file: 
     if ('fields' in definition) {
       for (const field of definition.fields ?? []) {
         add(`${type}.${field.name.value}`, field.name);
-        if ('arguments' in field) for (const arg of field.arguments ?? []) add(`${type}.${field.name.value}.${arg.name.value}`, arg.name);
+        if ('arguments' in field)
+          for (const arg of field.arguments ?? []) add(`${type}.${field.name.value}.${arg.name.value}`, arg.name);
       }
     }
-    if ('values' in definition) for (const value of definition.values ?? []) add(`${type}.${value.name.value}`, value.name);
+    if ('values' in definition)
+      for (const value of definition.values ?? []) add(`${type}.${value.name.value}`, value.name);
   }
 }
 
@@ -175,14 +180,22 @@ function usageOf(schema: GraphQLSchema, op: RegisteredOperation): OperationUsage
     const line = node.loc?.startToken.line ?? op.line;
     const position = `${line}:${node.loc?.startToken.column ?? 0}`;
     if (!usage.byPosition.has(position)) usage.byPosition.set(position, coordinate);
-    if (!usage.coordinates.has(coordinate)) usage.coordinates.set(coordinate, { operation: op.name, file: op.file, line, coordinate });
+    if (!usage.coordinates.has(coordinate))
+      usage.coordinates.set(coordinate, { operation: op.name, file: op.file, line, coordinate });
   };
-  // Values of input types come from the client at run time, and enum and scalar values are received whole, so any part of them counts as used.
+  // Values of input types come from the client at run time, and enum and scalar values are received whole, so any part
+  // of them counts as used.
   const useWhole = (type: GraphQLNamedType | undefined, node: ASTNode) => {
     if (!type || usage.wholeTypes.has(type.name)) return;
     if (!isInputObjectType(type) && !isEnumType(type) && !isScalarType(type)) return;
-    usage.wholeTypes.set(type.name, { operation: op.name, file: op.file, line: node.loc?.startToken.line ?? op.line, coordinate: type.name });
-    if (isInputObjectType(type)) for (const field of Object.values(type.getFields())) useWhole(getNamedType(field.type), node);
+    usage.wholeTypes.set(type.name, {
+      operation: op.name,
+      file: op.file,
+      line: node.loc?.startToken.line ?? op.line,
+      coordinate: type.name,
+    });
+    if (isInputObjectType(type))
+      for (const field of Object.values(type.getFields())) useWhole(getNamedType(field.type), node);
   };
   visit(
     operationDocument(op),
@@ -227,8 +240,14 @@ function usageOf(schema: GraphQLSchema, op: RegisteredOperation): OperationUsage
   return usage;
 }
 
-/** ARGUMENT_CHANGES_FOR_EVERY_CALLER are argument changes that can break a caller that does not pass the argument (it became required). */
-const ARGUMENT_CHANGES_FOR_EVERY_CALLER: ReadonlySet<string> = new Set(['FIELD_ARGUMENT_ADDED', 'FIELD_ARGUMENT_TYPE_CHANGED']);
+/**
+ * ARGUMENT_CHANGES_FOR_EVERY_CALLER are argument changes that can break a caller that does not pass the argument (it
+ * became required).
+ */
+const ARGUMENT_CHANGES_FOR_EVERY_CALLER: ReadonlySet<string> = new Set([
+  'FIELD_ARGUMENT_ADDED',
+  'FIELD_ARGUMENT_TYPE_CHANGED',
+]);
 
 /** usesOf lists the operations that use what a change changed. */
 function usesOf(change: Change, usages: OperationUsage[]): OperationUse[] {
@@ -248,7 +267,10 @@ function usesOf(change: Change, usages: OperationUsage[]): OperationUse[] {
 }
 
 /** coordinateOf names the schema coordinate an error is about: a field or argument over a bare type name. */
-function coordinateOf(locations: readonly { line: number; column: number }[], byPosition: Map<string, string>): string | undefined {
+function coordinateOf(
+  locations: readonly { line: number; column: number }[],
+  byPosition: Map<string, string>,
+): string | undefined {
   const coordinates = locations.flatMap((l) => byPosition.get(`${l.line}:${l.column}`) ?? []);
   return coordinates.find((c) => c.includes('.')) ?? coordinates[0];
 }
@@ -269,11 +291,15 @@ export async function checkSchemas(input: CheckInput): Promise<CheckReport> {
   const proposed = compose(composable(input.proposed));
   report.composition = { errors: proposed.errors, hints: proposed.hints };
   if (proposed.errors.length > 0 || !proposed.supergraphSdl) {
-    report.failures.push(`the proposed subgraphs do not compose (${proposed.errors.length} error${proposed.errors.length === 1 ? '' : 's'})`);
+    report.failures.push(
+      `the proposed subgraphs do not compose (${proposed.errors.length} error${proposed.errors.length === 1 ? '' : 's'})`,
+    );
     return report;
   }
   if (input.strict && proposed.hints.length > 0) {
-    report.failures.push(`${proposed.hints.length} composition hint${proposed.hints.length === 1 ? '' : 's'} (--strict)`);
+    report.failures.push(
+      `${proposed.hints.length} composition hint${proposed.hints.length === 1 ? '' : 's'} (--strict)`,
+    );
   }
 
   let baseSupergraph: string;
@@ -282,7 +308,9 @@ export async function checkSchemas(input: CheckInput): Promise<CheckReport> {
   } else {
     const base = compose(composable(input.base.subgraphs));
     if (!base.supergraphSdl) {
-      throw new Error(`the base (${input.base.description}) does not compose: ${base.errors[0]?.message ?? 'no supergraph'}`);
+      throw new Error(
+        `the base (${input.base.description}) does not compose: ${base.errors[0]?.message ?? 'no supergraph'}`,
+      );
     }
     baseSupergraph = base.supergraphSdl;
   }
@@ -322,10 +350,14 @@ export async function checkSchemas(input: CheckInput): Promise<CheckReport> {
   const order: Record<ChangeLevel, number> = { breaking: 0, dangerous: 1, safe: 2 };
   report.changes.sort((a, b) => order[a.level] - order[b.level]);
   if (usedBreaking > 0) {
-    report.failures.push(`${usedBreaking} breaking change${usedBreaking === 1 ? '' : 's'} used by registered operations`);
+    report.failures.push(
+      `${usedBreaking} breaking change${usedBreaking === 1 ? '' : 's'} used by registered operations`,
+    );
   }
   if (input.strict && unusedBreaking > 0) {
-    report.failures.push(`${unusedBreaking} breaking change${unusedBreaking === 1 ? '' : 's'} not used by any registered operation (--strict)`);
+    report.failures.push(
+      `${unusedBreaking} breaking change${unusedBreaking === 1 ? '' : 's'} not used by any registered operation (--strict)`,
+    );
   }
 
   for (const usage of usages) {
@@ -369,7 +401,11 @@ export function formatReport(report: CheckReport): string {
 
   const { errors, hints } = report.composition;
   if (errors.length > 0) {
-    lines.push(`error: encountered ${errors.length} build error${errors.length === 1 ? '' : 's'} while trying to build a supergraph.`, '', 'Caused by:');
+    lines.push(
+      `error: encountered ${errors.length} build error${errors.length === 1 ? '' : 's'} while trying to build a supergraph.`,
+      '',
+      'Caused by:',
+    );
   } else {
     lines.push(`Composition: ok${hints.length > 0 ? `, ${hints.length} hint${hints.length === 1 ? '' : 's'}` : ''}`);
   }
@@ -384,10 +420,14 @@ export function formatReport(report: CheckReport): string {
 
   if (errors.length === 0) {
     const count = (level: ChangeLevel) => report.changes.filter((c) => c.level === level).length;
-    lines.push('', `Changes to the API schema: ${count('breaking')} breaking, ${count('dangerous')} dangerous, ${count('safe')} safe`);
+    lines.push(
+      '',
+      `Changes to the API schema: ${count('breaking')} breaking, ${count('dangerous')} dangerous, ${count('safe')} safe`,
+    );
     for (const change of report.changes) {
       let label: string = change.level.toUpperCase();
-      if (change.level === 'breaking' && change.usedBy.length === 0) label = 'BREAKING, not used by any registered operation';
+      if (change.level === 'breaking' && change.usedBy.length === 0)
+        label = 'BREAKING, not used by any registered operation';
       const where = change.locations.map(at).join(', ');
       if (change.level === 'safe') {
         lines.push(`  ✓ SAFE: ${change.message}${where ? `  ${where}` : ''}`);
@@ -396,13 +436,21 @@ export function formatReport(report: CheckReport): string {
       lines.push(`  ${change.fails ? '✗' : '!'} ${label}: ${change.message}`);
       const was = change.locationsIn === 'base' && where ? 'was at ' : '';
       if (change.path || where) lines.push(`      ${change.path ?? ''}${where ? `  ${was}${where}` : ''}`);
-      for (const use of change.usedBy.slice(0, SHOWN_USES)) lines.push(`      used by ${use.operation} (${use.file}:${use.line}, ${use.coordinate})`);
-      if (change.usedBy.length > SHOWN_USES) lines.push(`      and ${change.usedBy.length - SHOWN_USES} more registered operations (--json lists them all)`);
+      for (const use of change.usedBy.slice(0, SHOWN_USES))
+        lines.push(`      used by ${use.operation} (${use.file}:${use.line}, ${use.coordinate})`);
+      if (change.usedBy.length > SHOWN_USES)
+        lines.push(`      and ${change.usedBy.length - SHOWN_USES} more registered operations (--json lists them all)`);
     }
     const broken = report.operations.broken;
-    lines.push('', `Registered operations: ${report.operations.checked} checked, ${new Set(broken.map((b) => b.operation)).size} broken`);
+    lines.push(
+      '',
+      `Registered operations: ${report.operations.checked} checked, ${new Set(broken.map((b) => b.operation)).size} broken`,
+    );
     for (const b of broken) {
-      lines.push(`  ✗ ${b.operation}  ${b.file}:${b.line}:${b.column}${b.coordinate ? `  ${b.coordinate}` : ''}`, `      ${b.message}`);
+      lines.push(
+        `  ✗ ${b.operation}  ${b.file}:${b.line}:${b.column}${b.coordinate ? `  ${b.coordinate}` : ''}`,
+        `      ${b.message}`,
+      );
     }
   }
   lines.push('');

@@ -55,7 +55,9 @@ async function readText(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new CannotRun(`cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new CannotRun(
+      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -99,13 +101,21 @@ async function defaultBase(dir: string, onDisk: () => Promise<CheckSubgraph[]>, 
   for (const branch of ['main', 'origin/main']) {
     const commit = (await git(dir, ['merge-base', 'HEAD', branch]))?.trim();
     if (commit) {
-      return { kind: 'subgraphs', description: `the merge base with ${branch} (${commit.slice(0, 10)})`, subgraphs: await filesAtRef(dir, commit, branch) };
+      return {
+        kind: 'subgraphs',
+        description: `the merge base with ${branch} (${commit.slice(0, 10)})`,
+        subgraphs: await filesAtRef(dir, commit, branch),
+      };
     }
   }
   const head = (await git(dir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}']))?.trim();
   if (head) {
     notes.push('no main branch to find a merge base with: the base is HEAD');
-    return { kind: 'subgraphs', description: `HEAD (${head.slice(0, 10)})`, subgraphs: await filesAtRef(dir, head, 'HEAD') };
+    return {
+      kind: 'subgraphs',
+      description: `HEAD (${head.slice(0, 10)})`,
+      subgraphs: await filesAtRef(dir, head, 'HEAD'),
+    };
   }
   notes.push('not a git repository: the base is the committed schema files as they are on disk');
   return { kind: 'subgraphs', description: 'the schema files on disk', subgraphs: await onDisk() };
@@ -138,12 +148,16 @@ async function check(args: string[]): Promise<{ code: number; stdout: string }> 
   if (values.help) {
     return { code: 0, stdout: SCHEMA_CHECK_USAGE + '\n' };
   }
-  if ((values.subgraph === undefined) !== (values.schema === undefined)) throw new CannotRun('--subgraph and --schema go together');
-  if (values['routing-url'] !== undefined && values.subgraph === undefined) throw new CannotRun('--routing-url goes with --subgraph');
-  if (values.base !== undefined && values['base-supergraph'] !== undefined) throw new CannotRun('give --base or --base-supergraph, not both');
+  if ((values.subgraph === undefined) !== (values.schema === undefined))
+    throw new CannotRun('--subgraph and --schema go together');
+  if (values['routing-url'] !== undefined && values.subgraph === undefined)
+    throw new CannotRun('--routing-url goes with --subgraph');
+  if (values.base !== undefined && values['base-supergraph'] !== undefined)
+    throw new CannotRun('give --base or --base-supergraph, not both');
   const dir = resolve(values.dir ?? ROOT);
   const fromCode = !values.files && values.subgraph === undefined;
-  if (fromCode && resolve(dir) !== resolve(ROOT)) throw new CannotRun('--dir checks SDL files: add --files or --subgraph');
+  if (fromCode && resolve(dir) !== resolve(ROOT))
+    throw new CannotRun('--dir checks SDL files: add --files or --subgraph');
 
   const config = roverConfig(await readText(join(dir, 'rover.yaml'), 'the supergraph config'), `in ${dir}`);
   const notes: string[] = [];
@@ -172,7 +186,9 @@ async function check(args: string[]): Promise<{ code: number; stdout: string }> 
     proposed = await Promise.all(
       config.subgraphs.map(async (s) => {
         const sdl = await printSubgraphSdl(s.name).catch((error: Error) => {
-          throw new CannotRun(`cannot build subgraph ${s.name}'s SDL from code (run npm run build): ${error.message.split('\n')[0]}`);
+          throw new CannotRun(
+            `cannot build subgraph ${s.name}'s SDL from code (run npm run build): ${error.message.split('\n')[0]}`,
+          );
         });
         return { name: s.name, url: s.routingUrl, file: fileOf(s.schemaFile), sdl };
       }),
@@ -180,18 +196,28 @@ async function check(args: string[]): Promise<{ code: number; stdout: string }> 
     description = "the subgraphs built from the working tree's code";
     for (const s of proposed) {
       const committed = await readFile(join(dir, s.file), 'utf8').catch(() => undefined);
-      if (committed !== s.sdl) notes.push(`${s.file} differs from what the code builds: run npm run schema and commit it`);
+      if (committed !== s.sdl)
+        notes.push(`${s.file} differs from what the code builds: run npm run schema and commit it`);
     }
   }
 
   let base: CheckBase;
   if (values['base-supergraph'] !== undefined) {
     const file = resolve(process.cwd(), values['base-supergraph']);
-    base = { kind: 'supergraph', description: `the supergraph ${values['base-supergraph']}`, file: values['base-supergraph'], sdl: await readText(file, 'the base supergraph') };
+    base = {
+      kind: 'supergraph',
+      description: `the supergraph ${values['base-supergraph']}`,
+      file: values['base-supergraph'],
+      sdl: await readText(file, 'the base supergraph'),
+    };
   } else if (values.base !== undefined) {
     const commit = (await git(dir, ['rev-parse', '--verify', '--quiet', `${values.base}^{commit}`]))?.trim();
     if (!commit) throw new CannotRun(`unknown git ref ${values.base}`);
-    base = { kind: 'subgraphs', description: `${values.base} (${commit.slice(0, 10)})`, subgraphs: await filesAtRef(dir, commit, values.base) };
+    base = {
+      kind: 'subgraphs',
+      description: `${values.base} (${commit.slice(0, 10)})`,
+      subgraphs: await filesAtRef(dir, commit, values.base),
+    };
   } else if (values.subgraph !== undefined) {
     base = { kind: 'subgraphs', description: 'the committed schemas', subgraphs: await onDisk() };
   } else {
@@ -210,7 +236,10 @@ async function check(args: string[]): Promise<{ code: number; stdout: string }> 
   } catch (error) {
     throw new CannotRun((error as Error).message.split('\n')[0]!);
   }
-  return { code: report.passed ? 0 : 1, stdout: values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) };
+  return {
+    code: report.passed ? 0 : 1,
+    stdout: values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report),
+  };
 }
 
 /** SchemaCheckOutcome is one run of the check: its exit status and what it prints. */

@@ -27,7 +27,10 @@ interface Outcome {
 /** command runs the compiled `schema:check` command in a process of its own. */
 async function command(args: string[]): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CHECK, ...args], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [CHECK, ...args], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -46,7 +49,15 @@ async function report(args: string[]): Promise<{ code: number; report: CheckRepo
 
 /** git runs git in a folder, as a named committer. */
 async function git(dir: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run('git', ['-C', dir, '-c', 'user.name=Fixup test', '-c', 'user.email=test@fixup.invalid', ...args]);
+  const { stdout } = await run('git', [
+    '-C',
+    dir,
+    '-c',
+    'user.name=Fixup test',
+    '-c',
+    'user.email=test@fixup.invalid',
+    ...args,
+  ]);
   return stdout;
 }
 
@@ -106,7 +117,10 @@ describe('npm run schema:check', { concurrency: 4 }, () => {
     assert.equal(removed?.level, 'breaking');
     assert.equal(removed?.type, 'FIELD_REMOVED');
     assert.equal(removed?.fails, true);
-    assert.deepEqual(removed?.locations.map((l) => [l.subgraph, l.file]), [['user', 'schema/user.graphql']]);
+    assert.deepEqual(
+      removed?.locations.map((l) => [l.subgraph, l.file]),
+      [['user', 'schema/user.graphql']],
+    );
     const me = removed?.usedBy.find((u) => u.operation === 'Me');
     assert.equal(me?.file, 'schema/operations/auth.graphql');
     const meLine = readFileSync(join(dir, 'schema/operations/auth.graphql'), 'utf8').split('\n')[me!.line - 1];
@@ -139,7 +153,10 @@ describe('npm run schema:check', { concurrency: 4 }, () => {
 
     const text = await check(['--dir', dir, '--files']);
     assert.equal(text.code, 0);
-    assert.match(text.stdout, /BREAKING, not used by any registered operation: Field 'nickname' was removed from object type 'User'/);
+    assert.match(
+      text.stdout,
+      /BREAKING, not used by any registered operation: Field 'nickname' was removed from object type 'User'/,
+    );
 
     const strict = await report(['--dir', dir, '--files', '--strict']);
     assert.equal(strict.code, 1);
@@ -165,19 +182,35 @@ describe('npm run schema:check', { concurrency: 4 }, () => {
 
   it('passes when a field and a type are added, listing them as safe', async () => {
     const dir = await copyRepository();
-    edit(dir, 'schema/user.graphql', '  avatarUrl: String\n', '  avatarUrl: String\n  """A short line about the user."""\n  bio: String\n');
+    edit(
+      dir,
+      'schema/user.graphql',
+      '  avatarUrl: String\n',
+      '  avatarUrl: String\n  """A short line about the user."""\n  bio: String\n',
+    );
     writeFileSync(
       join(dir, 'schema/user.graphql'),
-      readFileSync(join(dir, 'schema/user.graphql'), 'utf8') + '\n"""A badge a user earned."""\ntype Badge {\n  name: String!\n}\n\nextend type Query {\n  badges: [Badge!]!\n}\n',
+      readFileSync(join(dir, 'schema/user.graphql'), 'utf8') +
+        '\n"""A badge a user earned."""\ntype Badge {\n  name: String!\n}\n\nextend type Query {\n  badges: [Badge!]!\n}\n',
     );
     const { code, report: r } = await report(['--dir', dir, '--files']);
     assert.equal(code, 0, JSON.stringify(r.failures));
-    const added = r.changes.filter((c) => c.type === 'FIELD_ADDED' || c.type === 'TYPE_ADDED').map((c) => [c.path, c.level]);
-    assert.deepEqual(added.sort(), [['Badge', 'safe'], ['Badge.name', 'safe'], ['Query.badges', 'safe'], ['User.bio', 'safe']]);
+    const added = r.changes
+      .filter((c) => c.type === 'FIELD_ADDED' || c.type === 'TYPE_ADDED')
+      .map((c) => [c.path, c.level]);
+    assert.deepEqual(added.sort(), [
+      ['Badge', 'safe'],
+      ['Badge.name', 'safe'],
+      ['Query.badges', 'safe'],
+      ['User.bio', 'safe'],
+    ]);
     assert.ok(r.changes.every((c) => c.level === 'safe'));
     const bio = r.changes.find((c) => c.path === 'User.bio');
     assert.equal(bio?.locations[0]?.file, 'schema/user.graphql');
-    assert.match(readFileSync(join(dir, 'schema/user.graphql'), 'utf8').split('\n')[bio!.locations[0]!.line - 1]!, /bio: String/);
+    assert.match(
+      readFileSync(join(dir, 'schema/user.graphql'), 'utf8').split('\n')[bio!.locations[0]!.line - 1]!,
+      /bio: String/,
+    );
   });
 
   it('classifies an argument made required as breaking, and fails the operations that omit it', async () => {
@@ -192,7 +225,7 @@ describe('npm run schema:check', { concurrency: 4 }, () => {
     assert.ok(r.operations.broken.some((b) => b.operation === 'Users'));
   });
 
-  it('fails with composition\'s own message when the subgraphs do not compose', async () => {
+  it("fails with composition's own message when the subgraphs do not compose", async () => {
     const dir = await copyRepository();
     edit(dir, 'schema/order.graphql', 'type Query {\n', 'type Query {\n  me: Int\n');
     const { code, report: r } = await report(['--dir', dir, '--files']);
@@ -211,7 +244,10 @@ describe('npm run schema:check', { concurrency: 4 }, () => {
   it('checks one proposed subgraph file against the committed schemas (--subgraph --schema)', async () => {
     const proposed = join(mkdtempSync(join(tmpdir(), 'fixup-proposed-')), 'user.graphql');
     made.push(join(proposed, '..'));
-    writeFileSync(proposed, readFileSync(join(pristine, 'schema/user.graphql'), 'utf8').replace(fieldLine('avatarUrl'), '\n'));
+    writeFileSync(
+      proposed,
+      readFileSync(join(pristine, 'schema/user.graphql'), 'utf8').replace(fieldLine('avatarUrl'), '\n'),
+    );
     const { code, report: r } = await report(['--dir', pristine, '--subgraph', 'user', '--schema', proposed]);
     assert.equal(code, 1);
     assert.equal(r.base, 'the committed schemas');
@@ -219,7 +255,14 @@ describe('npm run schema:check', { concurrency: 4 }, () => {
     assert.equal(removed?.level, 'breaking');
     assert.ok(removed?.usedBy.some((u) => u.operation === 'Me'));
 
-    const unchanged = await report(['--dir', pristine, '--subgraph', 'user', '--schema', join(pristine, 'schema/user.graphql')]);
+    const unchanged = await report([
+      '--dir',
+      pristine,
+      '--subgraph',
+      'user',
+      '--schema',
+      join(pristine, 'schema/user.graphql'),
+    ]);
     assert.equal(unchanged.code, 0);
   });
 
@@ -239,13 +282,22 @@ describe('npm run schema:check', { concurrency: 4 }, () => {
     const { code, report: r } = await report(['--dir', pristine, '--subgraph', 'review', '--schema', proposed]);
     assert.equal(code, 0, JSON.stringify(r.failures));
     assert.match(r.proposed, /the new subgraph review/);
-    assert.deepEqual(r.changes.filter((c) => c.type === 'TYPE_ADDED').map((c) => c.path), ['Review']);
+    assert.deepEqual(
+      r.changes.filter((c) => c.type === 'TYPE_ADDED').map((c) => c.path),
+      ['Review'],
+    );
   });
 
   it('compares with a composed supergraph file (--base-supergraph)', async () => {
     const dir = await copyRepository();
     edit(dir, 'schema/user.graphql', fieldLine('avatarUrl'), '\n');
-    const { code, report: r } = await report(['--dir', dir, '--files', '--base-supergraph', join(pristine, 'schema/supergraph.graphql')]);
+    const { code, report: r } = await report([
+      '--dir',
+      dir,
+      '--files',
+      '--base-supergraph',
+      join(pristine, 'schema/supergraph.graphql'),
+    ]);
     assert.equal(code, 1);
     assert.ok(r.changes.some((c) => c.path === 'User.avatarUrl' && c.level === 'breaking' && c.fails));
   });

@@ -8,7 +8,9 @@ import { generateSchemas, IGNORED_HINTS, ROOT, roverYaml } from './supergraph.js
 await writeFile(join(ROOT, 'rover.yaml'), roverYaml());
 const { files, composition } = await generateSchemas();
 if (composition.errors.length > 0) {
-  process.stderr.write(`composition failed:\n${composition.errors.map((e) => `  - ${e.code}: ${e.message}`).join('\n')}\n`);
+  process.stderr.write(
+    `composition failed:\n${composition.errors.map((e) => `  - ${e.code}: ${e.message}`).join('\n')}\n`,
+  );
   process.exit(1);
 }
 files.set(MANIFEST_FILE, buildManifest(readOperations()));

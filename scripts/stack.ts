@@ -4,7 +4,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { databaseUrl, migratorRole, migratorUrl, provisionDatabases, type DatabaseGrant } from '../foundation/postgres/admin.js';
+import {
+  databaseUrl,
+  migratorRole,
+  migratorUrl,
+  provisionDatabases,
+  type DatabaseGrant,
+} from '../foundation/postgres/admin.js';
 import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
 import { dbRole } from '../foundation/service/subgraph-service.js';
 import { sessionEventsRoute } from '../contracts/internal-routes.js';
@@ -41,7 +47,10 @@ export interface StackOptions {
   mailDir?: string;
   /** admin is created at start when the system has no admin. */
   admin?: { email: string; password: string };
-  /** instances runs several processes of a subgraph (chat: 2), named `chat`, `chat-2`…, each on a port of its own, listed to the gateway as `chat=url1|url2`. */
+  /**
+   * instances runs several processes of a subgraph (chat: 2), named `chat`, `chat-2`…, each on a port of its own,
+   * listed to the gateway as `chat=url1|url2`.
+   */
   instances?: Record<string, number>;
 }
 
@@ -59,19 +68,31 @@ export interface Stack {
   endpoint: string;
   adminUrl: string;
   embedded: boolean;
-  /** postgresPid is the embedded PostgreSQL's launcher process (PostgreSQL and its backends run beneath it); none with an external server. */
+  /**
+   * postgresPid is the embedded PostgreSQL's launcher process (PostgreSQL and its backends run beneath it); none with
+   * an external server.
+   */
   postgresPid?: number;
   services: RunningService[];
-  /** adminOf gives a running process's admin listener base URL (the gateway, a subgraph, or an instance such as `chat-2`). */
+  /**
+   * adminOf gives a running process's admin listener base URL (the gateway, a subgraph, or an instance such as
+   * `chat-2`).
+   */
   adminOf(name: string): string;
   grants: DatabaseGrant[];
   logDir: string;
   /** mailDir holds one .eml file per message the user subgraph sent. */
   mailDir: string;
-  /** stopService stops one process (SIGTERM, or SIGKILL to crash it) and gives its exit code; startService starts it again as before (the gateway, a subgraph, or one instance such as `chat-2`). */
+  /**
+   * stopService stops one process (SIGTERM, or SIGKILL to crash it) and gives its exit code; startService starts it
+   * again as before (the gateway, a subgraph, or one instance such as `chat-2`).
+   */
   stopService(name: string, signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
   startService(name: string): Promise<void>;
-  /** startReplica starts one more process of a subgraph on ports of its own (same database), and gives its URL; its name for adminOf is `<name>-replica-<port>`. */
+  /**
+   * startReplica starts one more process of a subgraph on ports of its own (same database), and gives its URL; its name
+   * for adminOf is `<name>-replica-<port>`.
+   */
   startReplica(name: string): Promise<string>;
   /** stop stops the gateway, then the subgraphs, then PostgreSQL, and gives each process's exit code. */
   stop(): Promise<Record<string, number | null>>;
@@ -150,8 +171,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       return new Promise<void>((resolve) => lines.once('close', resolve));
     });
-    // 'exit' can come before the last lines are read from the pipes (it does on Node 24 under load): a process counts as
-    // exited once its output is read too, so its log ends with its last line ('stopped'). A grandchild that keeps a pipe
+    // 'exit' can come before the last lines are read from the pipes (it does on Node 24 under load): a process counts
+    // as
+    // exited once its output is read too, so its log ends with its last line ('stopped'). A grandchild that keeps a
+    // pipe
     // open (PostgreSQL's) is waited for a moment only.
     const exited = new Promise<number | null>((resolve) =>
       child.once('exit', (code) => {
@@ -234,7 +257,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(options.admin ? { ADMIN_EMAIL: options.admin.email, ADMIN_PASSWORD: options.admin.password } : {}),
       },
       order: { ORDER_CATALOG_URL: `http://localhost:${ports.catalog}` },
-      chat: { CHAT_ORDER_URL: `http://localhost:${ports.order}`, CHAT_CATALOG_URL: `http://localhost:${ports.catalog}` },
+      chat: {
+        CHAT_ORDER_URL: `http://localhost:${ports.order}`,
+        CHAT_CATALOG_URL: `http://localhost:${ports.catalog}`,
+      },
     };
     const instanceUrls: Record<string, string[]> = {};
     for (const [i, s] of SUBGRAPHS.entries()) {
@@ -266,7 +292,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
     }
     const timeout = options.readyTimeoutMs ?? 60_000;
-    await Promise.all(children.filter((c) => c.name !== 'postgres').map((c) => waitReady(c, adminPorts[c.name]!, timeout)));
+    await Promise.all(
+      children.filter((c) => c.name !== 'postgres').map((c) => waitReady(c, adminPorts[c.name]!, timeout)),
+    );
     const gatewayEnv = {
       GATEWAY_HTTP_PORT: String(ports.gateway),
       GATEWAY_ADMIN_PORT: String(adminPorts.gateway),
@@ -275,10 +303,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       GATEWAY_SESSION_EVENTS_URL: `${userUrl}${sessionEventsRoute.path}`,
       GATEWAY_INTERNAL_KEYS_FILE: join(keys, 'gateway-internal.jwks.json'),
     };
-    specs.set('gateway', { entry: 'gateway/main.js', env: gatewayEnv, port: ports.gateway!, adminPort: adminPorts.gateway! });
+    specs.set('gateway', {
+      entry: 'gateway/main.js',
+      env: gatewayEnv,
+      port: ports.gateway!,
+      adminPort: adminPorts.gateway!,
+    });
     const gateway = spawnService('gateway', 'gateway/main.js', gatewayEnv);
     children.push(gateway);
-    services.unshift({ name: 'gateway', pid: gateway.process.pid!, url: `http://localhost:${ports.gateway}/graphql`, admin: `http://localhost:${adminPorts.gateway}` });
+    services.unshift({
+      name: 'gateway',
+      pid: gateway.process.pid!,
+      url: `http://localhost:${ports.gateway}/graphql`,
+      admin: `http://localhost:${adminPorts.gateway}`,
+    });
     await waitReady(gateway, adminPorts.gateway!, timeout);
     return {
       endpoint: `http://localhost:${ports.gateway}/graphql`,
@@ -295,7 +333,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       logDir,
       mailDir,
       async stopService(name, signal = 'SIGTERM') {
-        const child = children.find((c) => c.name === name && c.process.exitCode === null && c.process.signalCode === null);
+        const child = children.find(
+          (c) => c.name === name && c.process.exitCode === null && c.process.signalCode === null,
+        );
         if (!child) throw new Error(`${name} is not running`);
         child.process.kill(signal);
         const code = await child.exited;
@@ -317,7 +357,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         const port = await freePort();
         const adminPort = await freePort();
         const prefix = name.toUpperCase();
-        const child = spawnService(`${name}-replica-${port}`, spec.entry, { ...spec.env, [`${prefix}_HTTP_PORT`]: String(port), [`${prefix}_ADMIN_PORT`]: String(adminPort) });
+        const child = spawnService(`${name}-replica-${port}`, spec.entry, {
+          ...spec.env,
+          [`${prefix}_HTTP_PORT`]: String(port),
+          [`${prefix}_ADMIN_PORT`]: String(adminPort),
+        });
         children.push(child);
         adminPorts[`${name}-replica-${port}`] = adminPort;
         await waitReady(child, adminPort, timeout);
@@ -338,7 +382,8 @@ async function waitReady(child: Child, adminPort: number, timeoutMs: number): Pr
   void child.exited.then((code) => (exitCode = code));
   let last = '';
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`${child.name} exited (code ${exitCode}) before it was ready: see its log`);
+    if (exitCode !== undefined)
+      throw new Error(`${child.name} exited (code ${exitCode}) before it was ready: see its log`);
     try {
       const res = await fetch(`http://localhost:${adminPort}/readyz`, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;

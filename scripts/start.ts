@@ -11,18 +11,37 @@ const spec = {
   databaseUrl: setting({
     env: 'DATABASE_URL',
     doc: 'a PostgreSQL superuser URL to use instead of the embedded server (its databases and roles are created if missing)',
-    schema: z.string().optional().transform((v) => (v ? v : undefined)).pipe(z.url().optional()),
+    schema: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v : undefined))
+      .pipe(z.url().optional()),
     secret: false,
   }),
-  dataDir: setting({ env: 'FIXUP_DATA_DIR', doc: 'where the embedded database, generated secrets and logs live', schema: z.string().min(1), fallback: join(ROOT, '.data') }),
-  postgresPort: setting({ env: 'FIXUP_POSTGRES_PORT', doc: 'port of the embedded PostgreSQL', schema: portSchema, fallback: String(EMBEDDED_POSTGRES_PORT) }),
+  dataDir: setting({
+    env: 'FIXUP_DATA_DIR',
+    doc: 'where the embedded database, generated secrets and logs live',
+    schema: z.string().min(1),
+    fallback: join(ROOT, '.data'),
+  }),
+  postgresPort: setting({
+    env: 'FIXUP_POSTGRES_PORT',
+    doc: 'port of the embedded PostgreSQL',
+    schema: portSchema,
+    fallback: String(EMBEDDED_POSTGRES_PORT),
+  }),
   chatInstances: setting({
     env: 'FIXUP_CHAT_INSTANCES',
-    doc: 'chat processes to run (chat, chat-2…, on ports after 4004\'s own free ones); the gateway fails subscriptions over between them',
+    doc: "chat processes to run (chat, chat-2…, on ports after 4004's own free ones); the gateway fails subscriptions over between them",
     schema: z.coerce.number().int().min(1).max(8),
     fallback: '1',
   }),
-  verbose: setting({ env: 'FIXUP_VERBOSE', doc: 'echo every log line of every process, not only warnings and errors', schema: booleanSchema, fallback: 'false' }),
+  verbose: setting({
+    env: 'FIXUP_VERBOSE',
+    doc: 'echo every log line of every process, not only warnings and errors',
+    schema: booleanSchema,
+    fallback: 'false',
+  }),
 };
 const settings = loadSettings(
   spec,
@@ -40,12 +59,16 @@ function echo(service: string, line: string): void {
     entry = undefined;
   }
   if (settings.verbose || !entry || LEVELS.has(entry.level ?? '')) {
-    const text = entry && !settings.verbose ? `${entry.level}: ${entry.msg}${entry.err?.message ? `: ${entry.err.message}` : ''}` : line;
+    const text =
+      entry && !settings.verbose
+        ? `${entry.level}: ${entry.msg}${entry.err?.message ? `: ${entry.err.message}` : ''}`
+        : line;
     process.stdout.write(`[${service}] ${text}\n`);
   }
 }
 
-// The development admin: ADMIN_EMAIL and ADMIN_PASSWORD when given, otherwise a generated password kept in .data/secrets.
+// The development admin: ADMIN_EMAIL and ADMIN_PASSWORD when given, otherwise a generated password kept in
+// .data/secrets.
 const admin = {
   email: process.env.ADMIN_EMAIL || 'admin@fixup.local',
   password: process.env.ADMIN_PASSWORD || loadOrCreateSecret(join(settings.dataDir, 'secrets', 'admin.password'), 12),
@@ -86,7 +109,10 @@ try {
 }
 if (stopping) await new Promise(() => {});
 
-const rows = stack.services.map((s) => `  ${s.name.padEnd(9)} pid ${String(s.pid).padEnd(8)} ${s.url.padEnd(36)} admin ${s.admin} (/metrics, /readyz)`);
+const rows = stack.services.map(
+  (s) =>
+    `  ${s.name.padEnd(9)} pid ${String(s.pid).padEnd(8)} ${s.url.padEnd(36)} admin ${s.admin} (/metrics, /readyz)`,
+);
 const database = stack.embedded
   ? `embedded PostgreSQL on 127.0.0.1:${settings.postgresPort}, data in ${join(settings.dataDir, 'postgres')}`
   : maskUrlPassword(stack.adminUrl);

@@ -63,7 +63,12 @@ export function roverYaml(): string {
     '# `rover supergraph compose --config rover.yaml` gives the same supergraph.',
     `federation_version: ${FEDERATION_VERSION}`,
     'subgraphs:',
-    ...SUBGRAPH_NAMES.flatMap((name) => [`  ${name}:`, `    routing_url: ${serviceUrl(name)}/graphql`, '    schema:', `      file: ./schema/${name}.graphql`]),
+    ...SUBGRAPH_NAMES.flatMap((name) => [
+      `  ${name}:`,
+      `    routing_url: ${serviceUrl(name)}/graphql`,
+      '    schema:',
+      `      file: ./schema/${name}.graphql`,
+    ]),
     '',
   ].join('\n');
 }
@@ -116,7 +121,9 @@ function locationsOf(nodes: readonly ASTNode[] | undefined, subgraphOfFile: Map<
   return (nodes ?? []).flatMap((node) => {
     if (!node.loc) return [];
     const file = node.loc.source.name;
-    return [{ subgraph: subgraphOfFile.get(file), file, line: node.loc.startToken.line, column: node.loc.startToken.column }];
+    return [
+      { subgraph: subgraphOfFile.get(file), file, line: node.loc.startToken.line, column: node.loc.startToken.column },
+    ];
   });
 }
 
@@ -149,7 +156,10 @@ export function compose(subgraphs: ComposableSubgraph[]): Composition {
     locations: locationsOf(e.nodes, subgraphOfFile),
   });
   if (result.errors) {
-    return { errors: result.errors.map((e) => message(e, String(e.extensions?.code ?? 'COMPOSITION_ERROR'))), hints: [] };
+    return {
+      errors: result.errors.map((e) => message(e, String(e.extensions?.code ?? 'COMPOSITION_ERROR'))),
+      hints: [],
+    };
   }
   return {
     supergraphSdl: result.supergraphSdl.trim() + '\n',
@@ -171,7 +181,9 @@ export async function generateSchemas(root = ROOT): Promise<{ files: Map<string,
   const sdls = await Promise.all(subgraphs.map(async (s) => ({ ...s, sdl: await printSubgraphSdl(s.name) })));
   const files = new Map<string, string>();
   for (const s of sdls) files.set(s.schemaFile.replace(/^\.\//, ''), s.sdl);
-  const composition = compose(sdls.map((s) => ({ name: s.name, url: s.routingUrl, sdl: s.sdl, file: s.schemaFile.replace(/^\.\//, '') })));
+  const composition = compose(
+    sdls.map((s) => ({ name: s.name, url: s.routingUrl, sdl: s.sdl, file: s.schemaFile.replace(/^\.\//, '') })),
+  );
   if (composition.supergraphSdl) files.set('schema/supergraph.graphql', composition.supergraphSdl);
   return { files, composition };
 }

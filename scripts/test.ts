@@ -74,10 +74,18 @@ if (!adminUrl && needsDatabase) {
 
 const against = !needsDatabase ? 'no database' : keeper ? 'an embedded PostgreSQL' : 'DATABASE_URL';
 process.stdout.write(`Running ${files.length} test files (${tierArg ?? 'every tier'}) against ${against}\n`);
-const runner = spawn(process.execPath, ['--test', `--test-concurrency=${tierArg === 'unit' ? 2 : 1}`, ...files.map((f) => relative(process.cwd(), f))], {
-  env: { ...process.env, ...(adminUrl ? { [TEST_ADMIN_URL_VARIABLE]: adminUrl } : {}), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-  stdio: 'inherit',
-});
+const runner = spawn(
+  process.execPath,
+  ['--test', `--test-concurrency=${tierArg === 'unit' ? 2 : 1}`, ...files.map((f) => relative(process.cwd(), f))],
+  {
+    env: {
+      ...process.env,
+      ...(adminUrl ? { [TEST_ADMIN_URL_VARIABLE]: adminUrl } : {}),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    },
+    stdio: 'inherit',
+  },
+);
 const stopKeeper = async () => {
   if (!keeper) return;
   if (keeper.connected) keeper.send('stop');

@@ -7,10 +7,16 @@ import { gatewayClaimsSchema, type Caller } from '../../contracts/caller.js';
 /** GATEWAY_TOKEN_HEADER carries the gateway's signed statement of who is calling to every subgraph. */
 export const GATEWAY_TOKEN_HEADER = 'x-fixup-gateway-token';
 
-/** GATEWAY_TOKEN_ISSUER pins the internal token to its one issuer; its audience names the one subgraph it is for (gatewayAudience). */
+/**
+ * GATEWAY_TOKEN_ISSUER pins the internal token to its one issuer; its audience names the one subgraph it is for
+ * (gatewayAudience).
+ */
 export const GATEWAY_TOKEN_ISSUER = 'fixup-gateway';
 
-/** gatewayAudience is the audience of the gateway's tokens for one subgraph (`fixup-order`): a subgraph refuses a token made for another. */
+/**
+ * gatewayAudience is the audience of the gateway's tokens for one subgraph (`fixup-order`): a subgraph refuses a token
+ * made for another.
+ */
 export function gatewayAudience(subgraph: string): string {
   return `fixup-${subgraph}`;
 }
@@ -24,7 +30,12 @@ export const DEFAULT_GATEWAY_TOKEN_TTL_SECONDS = 60;
  * id header), so the gateway can reuse one token for a caller's requests to
  * that subgraph.
  */
-export async function signGatewayToken(signer: TokenSigner, caller: Caller, subgraph: string, ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS): Promise<string> {
+export async function signGatewayToken(
+  signer: TokenSigner,
+  caller: Caller,
+  subgraph: string,
+  ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS,
+): Promise<string> {
   const { token } = await signer.sign(
     {
       roles: caller.viewer?.roles ?? [],
@@ -60,7 +71,10 @@ function callerFromClaims(claims: JWTPayload, requestId: string): Caller {
  * subgraph included.
  */
 export class GatewayTrust {
-  /** verifier remembers the claims of tokens already checked, until they expire: the gateway reuses one token for a caller's requests. */
+  /**
+   * verifier remembers the claims of tokens already checked, until they expire: the gateway reuses one token for a
+   * caller's requests.
+   */
   private readonly verifier: VerifiedTokens;
 
   constructor(
@@ -68,7 +82,10 @@ export class GatewayTrust {
     subgraph: string,
     private readonly maxVerified = 10_000,
   ) {
-    this.verifier = new VerifiedTokens(new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, gatewayAudience(subgraph)), maxVerified);
+    this.verifier = new VerifiedTokens(
+      new TokenVerifier({ jwksUrl: gatewayJwksUrl }, GATEWAY_TOKEN_ISSUER, gatewayAudience(subgraph)),
+      maxVerified,
+    );
   }
 
   /** callerOf returns the verified caller of a request, or null when it did not come through the gateway. */
@@ -81,7 +98,10 @@ export class GatewayTrust {
     return (await this.statementOf(token, requestId))?.caller ?? null;
   }
 
-  /** statementOf verifies a gateway token and gives its caller with the token's claims (for claims beyond the caller's, such as a socket's gateway id). */
+  /**
+   * statementOf verifies a gateway token and gives its caller with the token's claims (for claims beyond the caller's,
+   * such as a socket's gateway id).
+   */
   async statementOf(token: unknown, requestId: string): Promise<{ caller: Caller; claims: JWTPayload } | null> {
     if (typeof token !== 'string' || token.length === 0) return null;
     try {

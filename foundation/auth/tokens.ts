@@ -131,9 +131,11 @@ export class TokenSigner {
     this.set = set;
   }
 
-
   /** sign makes a JWT with the given claims, issuer, audience and lifetime; it adds iat, exp and jti. */
-  async sign(claims: JWTPayload, options: { issuer: string; audience: string | string[]; subject?: string; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date }> {
+  async sign(
+    claims: JWTPayload,
+    options: { issuer: string; audience: string | string[]; subject?: string; ttlSeconds: number },
+  ): Promise<{ token: string; expiresAt: Date }> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + options.ttlSeconds;
     const kid = signingJwk(this.set, now).kid!;
@@ -155,7 +157,12 @@ export class TokenSigner {
  * a restart). A set given as JSON in the environment never changes. A file
  * that fails to load keeps the old set and is reported to onError.
  */
-export function watchKeySet(source: KeySetSource, intervalMs: number, onChange: (set: PrivateKeySet) => Promise<void> | void, onError: (err: unknown) => void): () => void {
+export function watchKeySet(
+  source: KeySetSource,
+  intervalMs: number,
+  onChange: (set: PrivateKeySet) => Promise<void> | void,
+  onError: (err: unknown) => void,
+): () => void {
   if (source.json) return () => {};
   const stamp = () => {
     try {
@@ -204,7 +211,11 @@ export class TokenVerifier {
   ) {
     this.keys =
       'jwksUrl' in source
-        ? createRemoteJWKSet(new URL(source.jwksUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3_000 })
+        ? createRemoteJWKSet(new URL(source.jwksUrl), {
+            cooldownDuration: 5_000,
+            cacheMaxAge: 10 * 60_000,
+            timeoutDuration: 3_000,
+          })
         : createLocalJWKSet(source.jwks);
   }
 
@@ -246,7 +257,9 @@ export class VerifiedTokens {
     private readonly maxEntries = 10_000,
   ) {}
 
-  /** verify gives a token's claims, checking its signature only when it was not checked before (or has expired since). */
+  /**
+   * verify gives a token's claims, checking its signature only when it was not checked before (or has expired since).
+   */
   async verify(token: string): Promise<JWTPayload> {
     const found = this.verified.get(token);
     if (found && found.expiresAt > Date.now()) return found.claims;

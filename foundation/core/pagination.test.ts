@@ -7,7 +7,12 @@ describe('pagination', () => {
   it('round-trips a cursor and refuses a forged one', () => {
     const cursor = encodeCursor(['2026-11-22T10:00:00.000Z', 'abc']);
     assert.deepEqual(decodeCursor(cursor, 'after', ['string', 'string']), ['2026-11-22T10:00:00.000Z', 'abc']);
-    for (const bad of ['%%%', encodeCursor([1, 'x']), encodeCursor(['only-one']), Buffer.from('{"a":1}').toString('base64url')]) {
+    for (const bad of [
+      '%%%',
+      encodeCursor([1, 'x']),
+      encodeCursor(['only-one']),
+      Buffer.from('{"a":1}').toString('base64url'),
+    ]) {
       assert.throws(
         () => decodeCursor(bad, 'after', ['string', 'string']),
         (err: AppError) => err.code === 'BAD_USER_INPUT' && err.details.field === 'after',
@@ -19,7 +24,10 @@ describe('pagination', () => {
     assert.equal(pageSize(undefined, 'first'), 20);
     assert.equal(pageSize(MAX_PAGE_SIZE, 'first'), 100);
     for (const bad of [101, -1, 2.5]) {
-      assert.throws(() => pageSize(bad, 'first'), (err: AppError) => err.code === 'BAD_USER_INPUT' && err.details.field === 'first');
+      assert.throws(
+        () => pageSize(bad, 'first'),
+        (err: AppError) => err.code === 'BAD_USER_INPUT' && err.details.field === 'first',
+      );
     }
   });
 });

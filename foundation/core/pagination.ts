@@ -24,7 +24,11 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 }
 
 /** decodeCursor reads a cursor made by encodeCursor with the given shape, naming the argument when it is not one. */
-export function decodeCursor(cursor: string, field: string, shape: readonly ('string' | 'number')[]): (string | number)[] {
+export function decodeCursor(
+  cursor: string,
+  field: string,
+  shape: readonly ('string' | 'number')[],
+): (string | number)[] {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -60,7 +64,8 @@ export function decodeTimeCursor(cursor: string | null | undefined, field: strin
   if (cursor == null) return undefined;
   const [iso, id] = decodeCursor(cursor, field, ['string', 'string']) as [string, string];
   const at = new Date(iso);
-  if (Number.isNaN(at.getTime()) || !UUID_SHAPE.test(id)) throw new InvalidInputError(field, `${field} is not a valid cursor`);
+  if (Number.isNaN(at.getTime()) || !UUID_SHAPE.test(id))
+    throw new InvalidInputError(field, `${field} is not a valid cursor`);
   return { at, id: id.toLowerCase() };
 }
 

@@ -18,13 +18,19 @@ const event = {
 
 describe('audit chain', () => {
   it('writes JSON with keys sorted at every depth', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } }), '{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } }),
+      '{"a":{"c":null,"d":[1,{"y":2,"z":1}]},"b":1}',
+    );
   });
 
   it('hashes the same content the same way whatever its key order, and any change differently', () => {
     const first = auditChainHash(AUDIT_CHAIN_GENESIS, event);
     assert.match(first, /^[0-9a-f]{64}$/);
-    assert.equal(auditChainHash(AUDIT_CHAIN_GENESIS, { ...event, metadata: { a: { c: 'é', d: [1, { y: 2, z: 1 }] }, b: 1 } }), first);
+    assert.equal(
+      auditChainHash(AUDIT_CHAIN_GENESIS, { ...event, metadata: { a: { c: 'é', d: [1, { y: 2, z: 1 }] }, b: 1 } }),
+      first,
+    );
     assert.notEqual(auditChainHash(AUDIT_CHAIN_GENESIS, { ...event, action: 'auth.login_failed' }), first);
     assert.notEqual(auditChainHash(AUDIT_CHAIN_GENESIS, { ...event, metadata: { ...event.metadata, b: 2 } }), first);
     assert.notEqual(auditChainHash(first, event), first, 'the previous hash is part of the link');

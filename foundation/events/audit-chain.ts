@@ -35,7 +35,10 @@ export function canonicalAuditContent(event: AuditEvent): string {
   ]);
 }
 
-/** auditChainHash is an event's link in the chain: SHA-256 (hex) of the previous event's hash and this event's canonical content. */
+/**
+ * auditChainHash is an event's link in the chain: SHA-256 (hex) of the previous event's hash and this event's canonical
+ * content.
+ */
 export function auditChainHash(previousHash: string, event: AuditEvent): string {
   return createHash('sha256').update(previousHash).update('\n').update(canonicalAuditContent(event)).digest('hex');
 }

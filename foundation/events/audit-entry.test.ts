@@ -12,6 +12,10 @@ describe('scrubMetadata', () => {
       nested: { accessToken: 'z', passwordHash: 'h', kept: 1, deeper: { clientSecret: 's', ok: true } },
       reason: 'wrong_password',
     });
-    assert.deepEqual(scrubbed, { role: 'PROVIDER', nested: { kept: 1, deeper: { ok: true } }, reason: 'wrong_password' });
+    assert.deepEqual(scrubbed, {
+      role: 'PROVIDER',
+      nested: { kept: 1, deeper: { ok: true } },
+      reason: 'wrong_password',
+    });
   });
 });

@@ -81,13 +81,15 @@ export class OutboxRelay {
         await this.post(rows.map((r) => r.payload));
       } catch (err) {
         await runner.rollbackTransaction();
-        await this.dataSource.query(`UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`, [
-          rows.map((r) => r.seq),
-          (err as Error).message.slice(0, 500),
-        ]);
+        await this.dataSource.query(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])`,
+          [rows.map((r) => r.seq), (err as Error).message.slice(0, 500)],
+        );
         throw err;
       }
-      await runner.query(`UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE seq = ANY($1::bigint[])`, [rows.map((r) => r.seq)]);
+      await runner.query(`UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE seq = ANY($1::bigint[])`, [
+        rows.map((r) => r.seq),
+      ]);
       await runner.commitTransaction();
       this.metrics.sent(rows.length);
       return rows.length;
@@ -117,7 +119,8 @@ export class OutboxRelay {
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     if (!res.ok) throw new Error(`audit ingest answered HTTP ${res.status}`);
-    if (!auditIngestRoute.reply.safeParse(await res.json()).success) throw new Error('audit ingest answered a reply its contract does not allow');
+    if (!auditIngestRoute.reply.safeParse(await res.json()).success)
+      throw new Error('audit ingest answered a reply its contract does not allow');
   }
 
   private schedule(delayMs: number): void {
@@ -145,7 +148,10 @@ export class OutboxRelay {
       const level = this.failures === 3 || (this.failures > 3 && this.failures % 20 === 0) ? 'warn' : 'debug';
       this.logger[level]({ err: (err as Error).message, failures: this.failures }, 'audit delivery failed; will retry');
     }
-    const backoff = this.failures === 0 ? this.options.pollMs : Math.min(60_000, this.options.pollMs * 2 ** Math.min(this.failures, 8));
+    const backoff =
+      this.failures === 0
+        ? this.options.pollMs
+        : Math.min(60_000, this.options.pollMs * 2 ** Math.min(this.failures, 8));
     this.schedule(backoff);
   }
 
@@ -153,7 +159,10 @@ export class OutboxRelay {
     if (Date.now() - this.lastPrune < 3_600_000) return;
     this.lastPrune = Date.now();
     const rows = returnedRows(
-      await this.dataSource.query(`DELETE FROM outbox WHERE delivered_at < now() - make_interval(days => $1) RETURNING seq`, [this.options.retentionDays]),
+      await this.dataSource.query(
+        `DELETE FROM outbox WHERE delivered_at < now() - make_interval(days => $1) RETURNING seq`,
+        [this.options.retentionDays],
+      ),
     );
     if (rows.length > 0) this.logger.info({ pruned: rows.length }, 'delivered outbox rows pruned');
   }

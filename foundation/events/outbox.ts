@@ -25,7 +25,12 @@ export async function createOutboxTable(db: QueryRunner): Promise<void> {
  * recordAuditEvent writes an audit event to the outbox through the given
  * transaction, so the event exists exactly when the change it describes does.
  */
-export async function recordAuditEvent(manager: EntityManager, subgraph: string, entry: AuditEntry, caller: Caller): Promise<AuditEventMessage> {
+export async function recordAuditEvent(
+  manager: EntityManager,
+  subgraph: string,
+  entry: AuditEntry,
+  caller: Caller,
+): Promise<AuditEventMessage> {
   const payload: AuditEventMessage = {
     id: newId(),
     action: entry.action,
@@ -39,7 +44,11 @@ export async function recordAuditEvent(manager: EntityManager, subgraph: string,
     traceId: trace.getActiveSpan()?.spanContext().traceId ?? null,
     metadata: scrubMetadata(entry.metadata ?? {}),
   };
-  await manager.query(`INSERT INTO outbox (id, topic, payload) VALUES ($1, $2, $3)`, [payload.id, AUDIT_TOPIC, JSON.stringify(payload)]);
+  await manager.query(`INSERT INTO outbox (id, topic, payload) VALUES ($1, $2, $3)`, [
+    payload.id,
+    AUDIT_TOPIC,
+    JSON.stringify(payload),
+  ]);
   return payload;
 }
 
@@ -51,13 +60,16 @@ export interface OutboxBacklog {
   lastError: string | null;
 }
 
-/** outboxBacklog counts the undelivered events of a database's outbox, with the oldest one's time and the latest error. */
+/**
+ * outboxBacklog counts the undelivered events of a database's outbox, with the oldest one's time and the latest error.
+ */
 export async function outboxBacklog(manager: Pick<EntityManager, 'query'>): Promise<OutboxBacklog> {
-  const rows: { pending: number; oldest: Date | null; max_attempts: number | null; last_error: string | null }[] = await manager.query(
-    `SELECT count(*)::int AS pending, min(created_at) AS oldest, max(attempts) AS max_attempts,
+  const rows: { pending: number; oldest: Date | null; max_attempts: number | null; last_error: string | null }[] =
+    await manager.query(
+      `SELECT count(*)::int AS pending, min(created_at) AS oldest, max(attempts) AS max_attempts,
        (SELECT last_error FROM outbox WHERE delivered_at IS NULL AND last_error IS NOT NULL ORDER BY seq DESC LIMIT 1) AS last_error
      FROM outbox WHERE delivered_at IS NULL`,
-  );
+    );
   const row = rows[0]!;
   return { pending: row.pending, oldest: row.oldest, maxAttempts: row.max_attempts ?? 0, lastError: row.last_error };
 }

@@ -22,15 +22,25 @@ class AppErrorWithExtras extends AppError {
 describe('toClientError', () => {
   it('shows a business error with its code and details', () => {
     const err = resolverError(new InvalidInputError('input.name', 'name is empty'));
-    const out = toClientError({ message: err.message, path: ['order'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }, err);
-    assert.deepEqual(out, { message: 'name is empty', path: ['order'], extensions: { field: 'input.name', code: 'BAD_USER_INPUT' } });
+    const out = toClientError(
+      { message: err.message, path: ['order'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      err,
+    );
+    assert.deepEqual(out, {
+      message: 'name is empty',
+      path: ['order'],
+      extensions: { field: 'input.name', code: 'BAD_USER_INPUT' },
+    });
     const limited = toClientError({ message: 'x' }, resolverError(new RateLimitedError(30)));
     assert.deepEqual(limited.extensions, { retryAfterSeconds: 30, code: 'RATE_LIMITED' });
   });
 
   it('masks anything unexpected, revealing no message, stack or SQL', () => {
     const err = resolverError(new Error('relation "orders" does not exist at /app/store.js:12'));
-    const out = toClientError({ message: err.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } }, err);
+    const out = toClientError(
+      { message: err.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } },
+      err,
+    );
     assert.deepEqual(out, { message: INTERNAL_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     assert.equal(isUnexpected(err), true);
     assert.equal(isUnexpected(resolverError(new ConflictError('order is ACCEPTED'))), false);
@@ -41,7 +51,10 @@ describe('toClientError', () => {
       originalError: { message: 'Order 1 not found', extensions: { code: 'NOT_FOUND' } } as unknown as Error,
       extensions: { code: 'NOT_FOUND', serviceName: 'order' },
     });
-    const out = toClientError({ message: downstream.message, extensions: { code: 'NOT_FOUND', serviceName: 'order' } }, downstream);
+    const out = toClientError(
+      { message: downstream.message, extensions: { code: 'NOT_FOUND', serviceName: 'order' } },
+      downstream,
+    );
     assert.deepEqual(out, { message: 'Order 1 not found', extensions: { code: 'NOT_FOUND' } });
   });
 
@@ -61,13 +74,21 @@ describe('toClientError', () => {
     };
     const downstream = new GraphQLError('The order is ACCEPTED', { extensions });
     const out = toClientError({ message: downstream.message, extensions }, downstream);
-    assert.deepEqual(out.extensions, { code: 'CONFLICT', field: 'input.orderId', retryAfterSeconds: 3, limit: 'depth', max: 12 });
+    assert.deepEqual(out.extensions, {
+      code: 'CONFLICT',
+      field: 'input.orderId',
+      retryAfterSeconds: 3,
+      limit: 'depth',
+      max: 12,
+    });
     const fromBusiness = toClientError({ message: 'x' }, resolverError(new AppErrorWithExtras()));
     assert.deepEqual(fromBusiness.extensions, { code: 'NOT_FOUND' });
   });
 
   it('keeps validation errors as they are', () => {
-    const err = new GraphQLError('Cannot query field "x" on type "Query".', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const err = new GraphQLError('Cannot query field "x" on type "Query".', {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
     const out = toClientError({ message: err.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, err);
     assert.equal(out.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
     assert.equal(out.message, err.message);
@@ -98,8 +119,13 @@ describe('a database that cannot be reached', () => {
     const { adminUrl, stop } = await testDatabaseServer();
     t.after(stop);
     const port = await closedPort();
-    const refused = await failure(() => new pg.Client({ connectionString: `postgres://nobody@127.0.0.1:${port}/none` }).connect());
-    const pool = new pg.Pool({ connectionString: `postgres://nobody@127.0.0.1:${port}/none`, connectionTimeoutMillis: 500 });
+    const refused = await failure(() =>
+      new pg.Client({ connectionString: `postgres://nobody@127.0.0.1:${port}/none` }).connect(),
+    );
+    const pool = new pg.Pool({
+      connectionString: `postgres://nobody@127.0.0.1:${port}/none`,
+      connectionTimeoutMillis: 500,
+    });
     const pooled = await failure(() => pool.query('SELECT 1'));
     await pool.end();
     const victim = new pg.Client({ connectionString: adminUrl });
@@ -116,11 +142,22 @@ describe('a database that cannot be reached', () => {
     for (const [what, err] of Object.entries({ refused, pooled, terminated, later })) {
       assert.equal(isDatabaseUnavailable(err), true, `${what}: ${(err as Error).message}`);
       const out = toClientError({ message: (err as Error).message, path: ['order'] }, resolverError(err as Error));
-      assert.deepEqual(out, { message: 'Service unavailable: retry later', path: ['order'], extensions: { code: 'SERVICE_UNAVAILABLE' } }, what);
+      assert.deepEqual(
+        out,
+        { message: 'Service unavailable: retry later', path: ['order'], extensions: { code: 'SERVICE_UNAVAILABLE' } },
+        what,
+      );
       assert.equal(isUnexpected(resolverError(err as Error)), false);
     }
     assert.equal(isDatabaseUnavailable(syntax), false, 'a statement that fails is not the database down');
-    assert.equal(toClientError({ message: (syntax as Error).message }, resolverError(syntax as Error)).extensions?.code, 'INTERNAL_SERVER_ERROR');
-    assert.equal(isDatabaseUnavailable(new QueryFailedError('SELECT 1', [], terminated as Error)), true, "TypeORM's wrapper is looked through");
+    assert.equal(
+      toClientError({ message: (syntax as Error).message }, resolverError(syntax as Error)).extensions?.code,
+      'INTERNAL_SERVER_ERROR',
+    );
+    assert.equal(
+      isDatabaseUnavailable(new QueryFailedError('SELECT 1', [], terminated as Error)),
+      true,
+      "TypeORM's wrapper is looked through",
+    );
   });
 });

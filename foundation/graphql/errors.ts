@@ -8,8 +8,13 @@ import type { RequestScope } from '../http/server.js';
 /** INTERNAL_MESSAGE is the only thing a client learns of an unexpected error. */
 export const INTERNAL_MESSAGE = 'Internal server error';
 
-/** CLIENT_CODES are the contract's error codes (contracts/errors.ts): errors that carry one are shown to the client as they are. */
-export const CLIENT_CODES: ReadonlySet<string> = new Set(ErrorCode.options.filter((code) => code !== 'INTERNAL_SERVER_ERROR'));
+/**
+ * CLIENT_CODES are the contract's error codes (contracts/errors.ts): errors that carry one are shown to the client as
+ * they are.
+ */
+export const CLIENT_CODES: ReadonlySet<string> = new Set(
+  ErrorCode.options.filter((code) => code !== 'INTERNAL_SERVER_ERROR'),
+);
 
 /**
  * CLIENT_EXTENSIONS are the only extensions a client ever sees (the contract's
@@ -19,7 +24,10 @@ export const CLIENT_CODES: ReadonlySet<string> = new Set(ErrorCode.options.filte
 export const CLIENT_EXTENSIONS: readonly string[] = CONTRACT_EXTENSIONS;
 
 /** clientExtensions keeps only the contract's extensions, with code set. */
-function clientExtensions(extensions: Readonly<Record<string, unknown>> | undefined, code: string): Record<string, unknown> {
+function clientExtensions(
+  extensions: Readonly<Record<string, unknown>> | undefined,
+  code: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of CLIENT_EXTENSIONS) {
     const value = extensions?.[key];
@@ -40,7 +48,10 @@ function clientExtensions(extensions: Readonly<Record<string, unknown>> | undefi
 export function toClientError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const unwrapped = unwrapResolverError(error);
   const original = isDatabaseUnavailable(unwrapped) ? new ServiceUnavailableError() : unwrapped;
-  const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+  const base = {
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+  };
   if (original instanceof AppError) {
     return { message: original.message, ...base, extensions: clientExtensions(original.details, original.code) };
   }
@@ -53,7 +64,10 @@ export function toClientError(formatted: GraphQLFormattedError, error: unknown):
 
 /** isUnexpected tells whether an error would be masked, and so must be logged in full. */
 export function isUnexpected(error: GraphQLError): boolean {
-  return toClientError({ message: error.message, extensions: error.extensions }, error).extensions?.code === 'INTERNAL_SERVER_ERROR';
+  return (
+    toClientError({ message: error.message, extensions: error.extensions }, error).extensions?.code ===
+    'INTERNAL_SERVER_ERROR'
+  );
 }
 
 /** ScopedContext is a GraphQL context that carries its HTTP request's scope. */
@@ -79,7 +93,10 @@ export function requestScopePlugin<C extends ScopedContext>(): ApolloServerPlugi
           for (const error of errors) {
             if (isDatabaseUnavailable(unwrapResolverError(error))) {
               codes.add('SERVICE_UNAVAILABLE');
-              contextValue.scope.logger.warn({ err: unwrapResolverError(error), path: error.path }, 'database unavailable');
+              contextValue.scope.logger.warn(
+                { err: unwrapResolverError(error), path: error.path },
+                'database unavailable',
+              );
             } else if (isUnexpected(error)) {
               codes.add('INTERNAL_SERVER_ERROR');
               contextValue.scope.logger.error(

@@ -17,11 +17,18 @@ export interface Refusal {
  * give the fields Apollo is to run instead (a registered operation named by
  * id, say) or refuse the request.
  */
-export type PrepareRequest = (fields: GraphQLFields, req: IncomingMessage, scope: RequestScope) => Promise<{ fields: GraphQLFields } | Refusal>;
+export type PrepareRequest = (
+  fields: GraphQLFields,
+  req: IncomingMessage,
+  scope: RequestScope,
+) => Promise<{ fields: GraphQLFields } | Refusal>;
 
 const GET_FIELDS = ['query', 'operationName', 'variables', 'extensions', 'documentId'] as const;
 
-/** fieldsOfSearch reads GET's GraphQL fields; variables and extensions are JSON (undefined when they do not parse: Apollo then says so). */
+/**
+ * fieldsOfSearch reads GET's GraphQL fields; variables and extensions are JSON (undefined when they do not parse:
+ * Apollo then says so).
+ */
 function fieldsOfSearch(search: URLSearchParams): GraphQLFields {
   const out: GraphQLFields = {};
   for (const key of GET_FIELDS) {
@@ -48,7 +55,9 @@ function searchOfFields(fields: GraphQLFields): string {
   return `?${search.toString()}`;
 }
 
-/** DRAIN_BYTES and DRAIN_MS bound how much of a refused body is read and dropped so that its sender can read the answer. */
+/**
+ * DRAIN_BYTES and DRAIN_MS bound how much of a refused body is read and dropped so that its sender can read the answer.
+ */
 const DRAIN_BYTES = 8 * 1024 * 1024;
 const DRAIN_MS = 2000;
 
@@ -59,7 +68,13 @@ const DRAIN_MS = 2000;
  * DRAIN_BYTES or DRAIN_MS), since closing on a client still sending makes it
  * meet a reset instead of the answer.
  */
-function earlyRefusal(req: IncomingMessage, res: ServerResponse, scope: RequestScope, status: number, message: string): void {
+function earlyRefusal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  scope: RequestScope,
+  status: number,
+  message: string,
+): void {
   scope.outcome = 'rejected';
   res.statusCode = status;
   res.setHeader('connection', 'close');
@@ -138,7 +153,13 @@ export function graphqlRoute<C extends BaseContext>(
     if (prepare) {
       const isPost = req.method === 'POST';
       if (isPost && (body === null || typeof body !== 'object' || Array.isArray(body))) {
-        return earlyRefusal(req, res, scope, 400, 'The request body must be one JSON object: batched operations are not accepted');
+        return earlyRefusal(
+          req,
+          res,
+          scope,
+          400,
+          'The request body must be one JSON object: batched operations are not accepted',
+        );
       }
       const fields = isPost ? (body as GraphQLFields) : fieldsOfSearch(url.searchParams);
       const prepared = await prepare(fields, req, scope);

@@ -21,7 +21,10 @@ function batchSpan<T>(name: string, size: number, load: () => Promise<T>): Promi
  * asked for in one tick and returns the rows it found, in any order; ids with
  * no row resolve to null.
  */
-export function byIdLoader<T extends { id: string }>(name: string, fetch: (ids: readonly string[]) => Promise<T[]>): DataLoader<string, T | null> {
+export function byIdLoader<T extends { id: string }>(
+  name: string,
+  fetch: (ids: readonly string[]) => Promise<T[]>,
+): DataLoader<string, T | null> {
   return new DataLoader<string, T | null>(async (ids) => {
     const rows = await batchSpan(name, ids.length, () => fetch(ids));
     const byId = new Map(rows.map((row) => [row.id, row]));
@@ -33,7 +36,11 @@ export function byIdLoader<T extends { id: string }>(name: string, fetch: (ids: 
  * groupLoader batches one-to-many look-ups within one request: fetch returns
  * the children of every key asked for, and keyOf says whose child each is.
  */
-export function groupLoader<K, T>(name: string, fetch: (keys: readonly K[]) => Promise<T[]>, keyOf: (row: T) => K): DataLoader<K, T[]> {
+export function groupLoader<K, T>(
+  name: string,
+  fetch: (keys: readonly K[]) => Promise<T[]>,
+  keyOf: (row: T) => K,
+): DataLoader<K, T[]> {
   return new DataLoader<K, T[]>(async (keys) => {
     const rows = await batchSpan(name, keys.length, () => fetch(keys));
     const groups = new Map<K, T[]>();

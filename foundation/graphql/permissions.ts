@@ -20,7 +20,10 @@ export const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: Ca
   signedIn(ctx.caller) ? true : new UnauthenticatedError(),
 );
 
-/** signedInCaller narrows a caller that a rule has let through as signed in (UNAUTHENTICATED should a field lack the rule). */
+/**
+ * signedInCaller narrows a caller that a rule has let through as signed in (UNAUTHENTICATED should a field lack the
+ * rule).
+ */
 export function signedInCaller(caller: Caller): SignedInCaller {
   if (!signedIn(caller)) throw new UnauthenticatedError();
   return caller;
@@ -93,7 +96,8 @@ export function withPermissions(schema: GraphQLSchema, rules: IRules): GraphQLSc
     shield(merged as IRules, {
       fallbackRule: rule('denyByDefault', { cache: 'contextual' })((_p, _a, ctx: CallerContext) => denied(ctx)),
       allowExternalErrors: true,
-      fallbackError: (err, _parent, _args, ctx) => (err instanceof Error ? err : denied(ctx as unknown as CallerContext)),
+      fallbackError: (err, _parent, _args, ctx) =>
+        err instanceof Error ? err : denied(ctx as unknown as CallerContext),
     }),
   );
   for (const type of Object.values(shielded.getTypeMap())) {
@@ -106,7 +110,10 @@ export function withPermissions(schema: GraphQLSchema, rules: IRules): GraphQLSc
   return shielded;
 }
 
-/** ruleOf is the rule shield applies to one field: the field's own, else its type's `'*'`, else its type's rule; undefined falls to the default (deny). */
+/**
+ * ruleOf is the rule shield applies to one field: the field's own, else its type's `'*'`, else its type's rule;
+ * undefined falls to the default (deny).
+ */
 function ruleOf(rules: Record<string, unknown>, typeName: string, fieldName: string): unknown {
   const forType = rules[typeName];
   if (forType === undefined) return undefined;
@@ -127,7 +134,12 @@ function mergeRules(a: Record<string, unknown>, b: Record<string, unknown>): Rec
   for (const [type, value] of Object.entries(b)) {
     const left = out[type];
     out[type] =
-      left && typeof left === 'object' && value && typeof value === 'object' && !('resolve' in (value as object)) && !('resolve' in (left as object))
+      left &&
+      typeof left === 'object' &&
+      value &&
+      typeof value === 'object' &&
+      !('resolve' in (value as object)) &&
+      !('resolve' in (left as object))
         ? { ...(left as object), ...(value as object) }
         : value;
   }

@@ -14,7 +14,10 @@ describe('nulTextArgument (NUL characters checked once per request)', () => {
   it('finds string literals, variables nested in literals, defaults and arguments below the root', () => {
     assert.equal(nulTextArgument(parse('{ a(text: "x\\u0000") }'), undefined), 'text');
     assert.equal(nulTextArgument(parse('query($n: String) { a(input: { name: $n }) }'), { n: '\u0000' }), 'input.name');
-    assert.equal(nulTextArgument(parse('query($n: String = "\\u0000") { a(input: { list: [$n] }) }'), {}), 'input.list');
+    assert.equal(
+      nulTextArgument(parse('query($n: String = "\\u0000") { a(input: { list: [$n] }) }'), {}),
+      'input.list',
+    );
     assert.equal(nulTextArgument(parse('{ a { b(search: "ok") { c(q: "z\\u0000") } } }'), undefined), 'q');
     assert.equal(nulTextArgument(parse('query { ...F } fragment F on Query { a(s: "\\u0000") }'), undefined), 's');
     assert.equal(nulTextArgument(parse('query($n: String) { a(s: $n, t: "fine") }'), { n: 'fine' }), null);

@@ -1,11 +1,25 @@
 import 'reflect-metadata';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext, type GraphQLRequestListener } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { assertValidSchema, BREAK, GraphQLError, Kind, parse, visit, type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema, type ValueNode } from 'graphql';
+import {
+  assertValidSchema,
+  BREAK,
+  GraphQLError,
+  Kind,
+  parse,
+  visit,
+  type DocumentNode,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  type ValueNode,
+} from 'graphql';
 import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './errors.js';
@@ -16,7 +30,11 @@ export const FEDERATION_LINK =
   'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@external", "@requires", "@provides", "@inaccessible"])';
 
 /** ReferenceResolver loads an entity from its key representation, as `__resolveReference` does. */
-export type ReferenceResolver<C> = (reference: Record<string, unknown>, context: C, info: GraphQLResolveInfo) => unknown;
+export type ReferenceResolver<C> = (
+  reference: Record<string, unknown>,
+  context: C,
+  info: GraphQLResolveInfo,
+) => unknown;
 
 /** SubgraphSchemaOptions are the type-graphql pieces of one subgraph. */
 export interface SubgraphSchemaOptions<C> {
@@ -53,7 +71,10 @@ export const resolverSpans: MiddlewareFn = async ({ info }, next) => {
   });
 };
 
-/** nulCharacterAt names the first path in a variable's value whose text holds a NUL character, which no PostgreSQL text can store. */
+/**
+ * nulCharacterAt names the first path in a variable's value whose text holds a NUL character, which no PostgreSQL text
+ * can store.
+ */
 function nulCharacterAt(value: unknown, path: string): string | null {
   if (typeof value === 'string') return value.includes('\u0000') ? path : null;
   if (Array.isArray(value)) {
@@ -79,7 +100,10 @@ function nulCharacterAt(value: unknown, path: string): string | null {
  * document and the variables once per request instead of every field's
  * arguments as they resolve.
  */
-export function nulTextArgument(document: DocumentNode, variables: Readonly<Record<string, unknown>> | undefined): string | null {
+export function nulTextArgument(
+  document: DocumentNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): string | null {
   const defaults = new Map<string, ValueNode>();
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
@@ -136,7 +160,9 @@ export function textArgumentsPlugin<C extends BaseContext>(): ApolloServerPlugin
       const field = nulTextArgument(document, request.variables);
       if (field) {
         // Status 200: the gateway reads the error and its field like any resolver's.
-        throw new GraphQLError(`${field} must not contain NUL characters`, { extensions: { code: 'BAD_USER_INPUT', field, http: { status: 200 } } });
+        throw new GraphQLError(`${field} must not contain NUL characters`, {
+          extensions: { code: 'BAD_USER_INPUT', field, http: { status: 200 } },
+        });
       }
     },
   };
@@ -160,7 +186,8 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
     orphanedTypes: options.orphanedTypes,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
-    // Every subscription brings its own subscribe function (backed by the database); an in-memory topic PubSub would not
+    // Every subscription brings its own subscribe function (backed by the database); an in-memory topic PubSub would
+    // not
     // reach other processes, so none is offered.
     pubSub: {
       publish() {
@@ -212,6 +239,12 @@ export function createSubgraphServer<C extends ScopedContext>(schema: GraphQLSch
     includeStacktraceInErrorResponses: false,
     // The process's Lifecycle owns signals and stops Apollo in order.
     stopOnTerminationSignals: false,
-    plugins: [requestScopePlugin<C>(), textArgumentsPlugin<C>(), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      requestScopePlugin<C>(),
+      textArgumentsPlugin<C>(),
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
 }

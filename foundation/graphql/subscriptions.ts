@@ -25,7 +25,10 @@ export const SUBSCRIBE_STATEMENT_EXTENSION = 'gatewayToken';
  */
 export const RESUME_SINCE_EXTENSION = 'resumeSince';
 
-/** GATEWAY_ID_CLAIM names the gateway process a socket token or statement was made by; a socket takes statements of its own gateway only. */
+/**
+ * GATEWAY_ID_CLAIM names the gateway process a socket token or statement was made by; a socket takes statements of its
+ * own gateway only.
+ */
 export const GATEWAY_ID_CLAIM = 'gid';
 
 /**
@@ -33,7 +36,10 @@ export const GATEWAY_ID_CLAIM = 'gid';
  * one subgraph with: it names no user, only the gateway process and the
  * subgraph, and it lets nothing run by itself.
  */
-export async function signSocketToken(signer: TokenSigner, options: { gatewayId: string; subgraph: string; ttlSeconds: number }): Promise<string> {
+export async function signSocketToken(
+  signer: TokenSigner,
+  options: { gatewayId: string; subgraph: string; ttlSeconds: number },
+): Promise<string> {
   const { token } = await signer.sign(
     { [GATEWAY_ID_CLAIM]: options.gatewayId, rid: `socket-${options.gatewayId}` },
     { issuer: GATEWAY_TOKEN_ISSUER, audience: gatewayAudience(options.subgraph), ttlSeconds: options.ttlSeconds },
@@ -61,7 +67,12 @@ export async function signSubscribeStatement(
       rid: caller.requestId,
       [GATEWAY_ID_CLAIM]: options.gatewayId,
     },
-    { issuer: GATEWAY_TOKEN_ISSUER, audience: gatewayAudience(options.subgraph), subject: caller.viewer?.id, ttlSeconds: options.ttlSeconds },
+    {
+      issuer: GATEWAY_TOKEN_ISSUER,
+      audience: gatewayAudience(options.subgraph),
+      subject: caller.viewer?.id,
+      ttlSeconds: options.ttlSeconds,
+    },
   );
   return token;
 }
@@ -99,7 +110,8 @@ export function serveSubgraphSubscriptions<C>(options: {
   const format = (errors: readonly { toJSON?: () => GraphQLFormattedError }[]) =>
     errors.map((e) => {
       const client = toClientError(typeof e.toJSON === 'function' ? e.toJSON() : (e as GraphQLFormattedError), e);
-      if (client.extensions?.code === 'INTERNAL_SERVER_ERROR') options.logger.error({ err: (e as { originalError?: unknown }).originalError ?? e }, 'subscription failed');
+      if (client.extensions?.code === 'INTERNAL_SERVER_ERROR')
+        options.logger.error({ err: (e as { originalError?: unknown }).originalError ?? e }, 'subscription failed');
       return client;
     });
   const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })];
@@ -109,25 +121,41 @@ export function serveSubgraphSubscriptions<C>(options: {
       onConnect: async (ctx) => {
         const statement = await options.trust.statementOf(ctx.connectionParams?.gatewayToken, `ws-${randomUUID()}`);
         const gatewayId = statement?.claims[GATEWAY_ID_CLAIM];
-        if (!statement || typeof gatewayId !== 'string' || !audienceIncludes(statement.claims.aud, gatewayAudience(options.subgraph))) return false;
+        if (
+          !statement ||
+          typeof gatewayId !== 'string' ||
+          !audienceIncludes(statement.claims.aud, gatewayAudience(options.subgraph))
+        )
+          return false;
         ctx.extra.state = { gatewayId, callers: new Map() };
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
         const statement = await options.trust.statementOf(payload.extensions?.[SUBSCRIBE_STATEMENT_EXTENSION], id);
-        if (!statement) return refuse('Each subscription must carry the gateway\'s statement of its caller');
+        if (!statement) return refuse("Each subscription must carry the gateway's statement of its caller");
         const { claims } = statement;
-        if (claims[GATEWAY_ID_CLAIM] !== ctx.extra.state!.gatewayId || !audienceIncludes(claims.aud, gatewayAudience(options.subgraph))) {
+        if (
+          claims[GATEWAY_ID_CLAIM] !== ctx.extra.state!.gatewayId ||
+          !audienceIncludes(claims.aud, gatewayAudience(options.subgraph))
+        ) {
           return refuse('The statement was not made for this socket');
         }
         const requestId = typeof claims.rid === 'string' ? claims.rid : `${ctx.extra.state!.gatewayId}:${id}`;
         const since = payload.extensions?.[RESUME_SINCE_EXTENSION];
-        ctx.extra.state!.callers.set(id, { ...statement.caller, requestId, ...(typeof since === 'number' && Number.isFinite(since) ? { resumeSince: since } : {}) });
+        ctx.extra.state!.callers.set(id, {
+          ...statement.caller,
+          requestId,
+          ...(typeof since === 'number' && Number.isFinite(since) ? { resumeSince: since } : {}),
+        });
         return undefined;
       },
       context: (ctx, id) => {
         const { resumeSince, ...caller } = ctx.extra.state!.callers.get(id)!;
-        return options.context(caller, { requestId: caller.requestId, logger: options.logger.child({ requestId: caller.requestId }), resumeSince }) as never;
+        return options.context(caller, {
+          requestId: caller.requestId,
+          logger: options.logger.child({ requestId: caller.requestId }),
+          resumeSince,
+        }) as never;
       },
       onComplete: (ctx, id) => {
         ctx.extra.state!.callers.delete(id);
@@ -136,7 +164,8 @@ export function serveSubgraphSubscriptions<C>(options: {
         ctx.extra.state!.callers.delete(id);
         return format(errors);
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: format(result.errors) } : undefined,
     },
     endpoint.wss,
   );

@@ -91,7 +91,9 @@ export function serviceOnly(credentials: ServiceCredentials, handle: RouteHandle
     const given = req.headers.authorization;
     if (typeof given !== 'string' || !timingSafeEqual(digest(given), expected)) {
       scope.outcome = 'refused';
-      return sendJson(res, 401, { error: "internal routes answer other Fixup services only, with the services' own credentials" });
+      return sendJson(res, 401, {
+        error: "internal routes answer other Fixup services only, with the services' own credentials",
+      });
     }
     return handle(req, res, scope);
   };

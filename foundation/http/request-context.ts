@@ -18,7 +18,10 @@ export interface RequestScope {
   refusal?: string;
   /** statements counts the SQL statements this request sent. */
   statements?: number;
-  /** resumeSince is when a subscription resumed by the gateway first started (ms since the epoch), if it had delivered nothing yet. */
+  /**
+   * resumeSince is when a subscription resumed by the gateway first started (ms since the epoch), if it had delivered
+   * nothing yet.
+   */
   resumeSince?: number;
   /** responseHeaders are headers a layer below the route adds to the answer (graphqlRoute writes them). */
   responseHeaders?: Record<string, string>;

@@ -27,13 +27,19 @@ export interface HttpServiceOptions {
   metrics: Metrics;
   host: string;
   port: number;
-  /** admin is the admin listener (GET /metrics, /readyz, /healthz), on its own interface and port; the public port answers only /healthz of these. */
+  /**
+   * admin is the admin listener (GET /metrics, /readyz, /healthz), on its own interface and port; the public port
+   * answers only /healthz of these.
+   */
   admin: { host: string; port: number };
   /** readiness answers GET /readyz; GET /healthz only says the process is alive. */
   readiness: () => Promise<Readiness>;
   /** routes maps "METHOD /path" to a handler, e.g. "POST /graphql". */
   routes: Record<string, RouteHandler>;
-  /** headersTimeoutMs and requestTimeoutMs bound how long a client may take to send headers and a whole request (20 s and 60 s when not given). */
+  /**
+   * headersTimeoutMs and requestTimeoutMs bound how long a client may take to send headers and a whole request (20 s
+   * and 60 s when not given).
+   */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   /** trustTraceContext tells whether to continue the request's `traceparent`; without it every request's is. */
@@ -74,7 +80,9 @@ export class HttpService {
     this.server.keepAliveTimeout = 5_000;
   }
 
-  /** listen starts the admin listener, then accepts connections on the public port, and resolves with the public port. */
+  /**
+   * listen starts the admin listener, then accepts connections on the public port, and resolves with the public port.
+   */
   async listen(): Promise<number> {
     await listenOn(this.adminServer, this.options.admin.port, this.options.admin.host);
     await listenOn(this.server, this.options.port, this.options.host);
@@ -127,8 +135,7 @@ export class HttpService {
   private async handle(req: IncomingMessage, res: ServerResponse, admin: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const incomingId = req.headers[REQUEST_ID_HEADER];
-    const requestId =
-      typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : randomUUID();
+    const requestId = typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : randomUUID();
     res.setHeader(REQUEST_ID_HEADER, requestId);
     if (this.closing) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -139,7 +146,11 @@ export class HttpService {
       route,
       {
         kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': req.method ?? '', 'url.path': url.pathname, 'fixup.request_id': requestId },
+        attributes: {
+          'http.request.method': req.method ?? '',
+          'url.path': url.pathname,
+          'fixup.request_id': requestId,
+        },
       },
       parent,
     );
@@ -155,41 +166,51 @@ export class HttpService {
       enumerable: true,
     });
     this.inFlight++;
-    await context.with(trace.setSpan(parent, span), () => runInScope(scope, async () => {
-      try {
-        await (admin ? this.adminRoute(route, res) : this.route(route, url.pathname, req, res, scope));
-      } catch (err) {
-        scope.outcome = 'error';
-        scope.logger.error({ err }, 'request failed');
-        span.recordException(err as Error);
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal server error', requestId });
-        else res.destroy();
-      } finally {
-        this.inFlight--;
-        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-        const status = res.statusCode;
-        span.setAttribute('http.response.status_code', status);
-        if (scope.operationName) span.setAttribute('graphql.operation.name', scope.operationName);
-        if (status >= 500 || scope.outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-        const probe = url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics';
-        const line = {
-          requestId,
-          method: req.method,
-          path: url.pathname,
-          status,
-          durationMs: Math.round(durationMs * 100) / 100,
-          operationName: scope.operationName ?? null,
-          outcome: scope.outcome ?? (status < 400 ? 'ok' : 'error'),
-          ...(scope.errorCodes && scope.errorCodes.length > 0 ? { errorCodes: scope.errorCodes } : {}),
-          ...(scope.caller?.viewer ? { userId: scope.caller.viewer.id } : {}),
-          ...(scope.statements ? { sqlStatements: scope.statements } : {}),
-        };
-        logFieldsOnly(base, probe ? 'debug' : 'info', line, 'request');
-        this.options.metrics.observeRequest({ route, status, operationName: scope.operationName, outcome: line.outcome, errorCodes: scope.errorCodes ?? [], refusal: scope.refusal, seconds: durationMs / 1000 });
-        if (this.closing) this.server.closeIdleConnections();
-      }
-    }));
+    await context.with(trace.setSpan(parent, span), () =>
+      runInScope(scope, async () => {
+        try {
+          await (admin ? this.adminRoute(route, res) : this.route(route, url.pathname, req, res, scope));
+        } catch (err) {
+          scope.outcome = 'error';
+          scope.logger.error({ err }, 'request failed');
+          span.recordException(err as Error);
+          if (!res.headersSent) sendJson(res, 500, { error: 'internal server error', requestId });
+          else res.destroy();
+        } finally {
+          this.inFlight--;
+          const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+          const status = res.statusCode;
+          span.setAttribute('http.response.status_code', status);
+          if (scope.operationName) span.setAttribute('graphql.operation.name', scope.operationName);
+          if (status >= 500 || scope.outcome === 'error') span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+          const probe = url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics';
+          const line = {
+            requestId,
+            method: req.method,
+            path: url.pathname,
+            status,
+            durationMs: Math.round(durationMs * 100) / 100,
+            operationName: scope.operationName ?? null,
+            outcome: scope.outcome ?? (status < 400 ? 'ok' : 'error'),
+            ...(scope.errorCodes && scope.errorCodes.length > 0 ? { errorCodes: scope.errorCodes } : {}),
+            ...(scope.caller?.viewer ? { userId: scope.caller.viewer.id } : {}),
+            ...(scope.statements ? { sqlStatements: scope.statements } : {}),
+          };
+          logFieldsOnly(base, probe ? 'debug' : 'info', line, 'request');
+          this.options.metrics.observeRequest({
+            route,
+            status,
+            operationName: scope.operationName,
+            outcome: line.outcome,
+            errorCodes: scope.errorCodes ?? [],
+            refusal: scope.refusal,
+            seconds: durationMs / 1000,
+          });
+          if (this.closing) this.server.closeIdleConnections();
+        }
+      }),
+    );
   }
 
   /** adminRoute answers the admin listener: /healthz, /readyz and /metrics, nothing else. */
@@ -251,7 +272,10 @@ function listenOn(server: http.Server, port: number, host: string): Promise<void
 /** sendJson writes a JSON response. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

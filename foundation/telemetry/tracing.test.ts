@@ -14,7 +14,11 @@ describe('telemetry with an exporter and a parent-based ratio sampler', () => {
   let telemetry: ReturnType<typeof startTelemetry>;
   before(async () => {
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-    telemetry = startTelemetry({ service: 'telemetry-test', otlpEndpoint: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`, samplingRatio: 0 });
+    telemetry = startTelemetry({
+      service: 'telemetry-test',
+      otlpEndpoint: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      samplingRatio: 0,
+    });
   });
   after(async () => {
     await telemetry.shutdown();

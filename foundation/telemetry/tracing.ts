@@ -2,14 +2,23 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOffSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { z } from 'zod';
 
 /** samplingRatioSchema parses a fraction of traces from 0 to 1. */
 export const samplingRatioSchema = z.coerce.number().min(0).max(1);
 
-/** DEFAULT_SAMPLING_RATIO is the share of new traces recorded when spans are exported: enough to see every path under load, cheap enough for production. */
+/**
+ * DEFAULT_SAMPLING_RATIO is the share of new traces recorded when spans are exported: enough to see every path under
+ * load, cheap enough for production.
+ */
 export const DEFAULT_SAMPLING_RATIO = '0.1';
 
 /** TelemetryOptions names the service and, optionally, where spans go and how many traces are recorded. */
@@ -17,7 +26,10 @@ export interface TelemetryOptions {
   service: string;
   /** otlpEndpoint is the collector's base URL (OTEL_EXPORTER_OTLP_ENDPOINT); spans go to its /v1/traces. */
   otlpEndpoint?: string;
-  /** samplingRatio is the share of traces started here that are recorded (OTEL_TRACES_SAMPLER_ARG); a caller's sampled flag is followed. */
+  /**
+   * samplingRatio is the share of traces started here that are recorded (OTEL_TRACES_SAMPLER_ARG); a caller's sampled
+   * flag is followed.
+   */
   samplingRatio?: number;
 }
 

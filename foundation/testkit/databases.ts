@@ -75,10 +75,19 @@ export interface TestDatabase {
  * runs the given migrations on it as its owner, and opens a data source, as
  * the runtime role, that records each SQL statement it sends.
  */
-export async function createTestDatabase(label: string, entities: Function[], migrations: MigrationClass[]): Promise<TestDatabase> {
+export async function createTestDatabase(
+  label: string,
+  entities: Function[],
+  migrations: MigrationClass[],
+): Promise<TestDatabase> {
   const { adminUrl } = await testDatabaseServer();
   const name = uniqueName(label);
-  const grant = { database: name, role: name, password: randomBytes(12).toString('hex'), migratorPassword: randomBytes(12).toString('hex') };
+  const grant = {
+    database: name,
+    role: name,
+    password: randomBytes(12).toString('hex'),
+    migratorPassword: randomBytes(12).toString('hex'),
+  };
   await provisionDatabases(adminUrl, [grant], { lockDownServer: false });
   const url = databaseUrl(adminUrl, grant);
   const owner = createDataSource({

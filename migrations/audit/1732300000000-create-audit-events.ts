@@ -27,7 +27,9 @@ export class CreateAuditEvents1732300000000 implements MigrationInterface {
     await db.query(`CREATE INDEX audit_events_time_idx ON audit_events (occurred_at DESC, id DESC)`);
     await db.query(`CREATE INDEX audit_events_actor_idx ON audit_events (actor_id, occurred_at DESC, id DESC)`);
     await db.query(`CREATE INDEX audit_events_action_idx ON audit_events (action, occurred_at DESC, id DESC)`);
-    await db.query(`CREATE INDEX audit_events_target_idx ON audit_events (target_type, target_id, occurred_at DESC, id DESC)`);
+    await db.query(
+      `CREATE INDEX audit_events_target_idx ON audit_events (target_type, target_id, occurred_at DESC, id DESC)`,
+    );
     await db.query(`
       CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN

@@ -15,7 +15,9 @@ export class AuditHashChain1733000000000 implements MigrationInterface {
   name = 'AuditHashChain1733000000000';
 
   async up(db: QueryRunner): Promise<void> {
-    await db.query(`ALTER TABLE audit_events ADD COLUMN chain_seq bigint, ADD COLUMN prev_hash text, ADD COLUMN hash text`);
+    await db.query(
+      `ALTER TABLE audit_events ADD COLUMN chain_seq bigint, ADD COLUMN prev_hash text, ADD COLUMN hash text`,
+    );
     const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM audit_events`)) as { n: number }[];
     if (n > 0) {
       await db.query(`GRANT UPDATE ON audit_events TO CURRENT_USER`);
@@ -56,15 +58,21 @@ export class AuditHashChain1733000000000 implements MigrationInterface {
       await db.query(`ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change`);
       await db.query(`REVOKE UPDATE ON audit_events FROM CURRENT_USER`);
     }
-    await db.query(`ALTER TABLE audit_events ALTER COLUMN chain_seq SET NOT NULL, ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN hash SET NOT NULL`);
+    await db.query(
+      `ALTER TABLE audit_events ALTER COLUMN chain_seq SET NOT NULL, ALTER COLUMN prev_hash SET NOT NULL, ALTER COLUMN hash SET NOT NULL`,
+    );
     await db.query(`ALTER TABLE audit_events ADD CONSTRAINT audit_events_chain_seq_check CHECK (chain_seq > 0)`);
-    await db.query(`ALTER TABLE audit_events ADD CONSTRAINT audit_events_hash_check CHECK (hash ~ '^[0-9a-f]{64}$' AND prev_hash ~ '^[0-9a-f]{64}$')`);
+    await db.query(
+      `ALTER TABLE audit_events ADD CONSTRAINT audit_events_hash_check CHECK (hash ~ '^[0-9a-f]{64}$' AND prev_hash ~ '^[0-9a-f]{64}$')`,
+    );
     await db.query(`CREATE UNIQUE INDEX audit_events_chain_idx ON audit_events (chain_seq)`);
   }
 
   async down(db: QueryRunner): Promise<void> {
     await db.query(`DROP INDEX audit_events_chain_idx`);
-    await db.query(`ALTER TABLE audit_events DROP CONSTRAINT audit_events_hash_check, DROP CONSTRAINT audit_events_chain_seq_check`);
+    await db.query(
+      `ALTER TABLE audit_events DROP CONSTRAINT audit_events_hash_check, DROP CONSTRAINT audit_events_chain_seq_check`,
+    );
     await db.query(`ALTER TABLE audit_events DROP COLUMN hash, DROP COLUMN prev_hash, DROP COLUMN chain_seq`);
   }
 }

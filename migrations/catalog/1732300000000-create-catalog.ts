@@ -22,7 +22,9 @@ export class CreateCatalog1732300000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE UNIQUE INDEX services_category_name_key ON services (category_id, lower(name))`);
-    await db.query(`CREATE INDEX services_search_idx ON services USING gin (lower(name || ' ' || description) gin_trgm_ops)`);
+    await db.query(
+      `CREATE INDEX services_search_idx ON services USING gin (lower(name || ' ' || description) gin_trgm_ops)`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {

@@ -30,7 +30,9 @@ export class Messages1732400000000 implements MigrationInterface {
         RETURN NEW;
       END
       $$`);
-    await db.query(`CREATE TRIGGER messages_notify AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION messages_notify()`);
+    await db.query(
+      `CREATE TRIGGER messages_notify AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION messages_notify()`,
+    );
     await createOutboxTable(db);
   }
 

@@ -4,4 +4,8 @@ import { Messages1732400000000 } from './1732400000000-messages.js';
 import { MessageAnnouncements1732500000000 } from './1732500000000-message-announcements.js';
 
 /** chatMigrations lists the chat database's migrations in the order they run. */
-export const chatMigrations: MigrationClass[] = [CreateConversations1732300000000, Messages1732400000000, MessageAnnouncements1732500000000];
+export const chatMigrations: MigrationClass[] = [
+  CreateConversations1732300000000,
+  Messages1732400000000,
+  MessageAnnouncements1732500000000,
+];

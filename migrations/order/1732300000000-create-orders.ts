@@ -16,7 +16,9 @@ export class CreateOrders1732300000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE INDEX orders_customer_idx ON orders (customer_id, created_at DESC, id DESC)`);
-    await db.query(`CREATE INDEX orders_open_service_idx ON orders (service_id, created_at DESC, id DESC) WHERE status = 'OPEN'`);
+    await db.query(
+      `CREATE INDEX orders_open_service_idx ON orders (service_id, created_at DESC, id DESC) WHERE status = 'OPEN'`,
+    );
   }
 
   async down(db: QueryRunner): Promise<void> {

@@ -25,12 +25,18 @@ export class Offers1732400000000 implements MigrationInterface {
         created_at timestamptz(3) NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await db.query(`CREATE UNIQUE INDEX offers_one_pending_key ON offers (order_id, provider_id) WHERE status = 'PENDING'`);
+    await db.query(
+      `CREATE UNIQUE INDEX offers_one_pending_key ON offers (order_id, provider_id) WHERE status = 'PENDING'`,
+    );
     await db.query(`CREATE UNIQUE INDEX offers_one_accepted_key ON offers (order_id) WHERE status = 'ACCEPTED'`);
     await db.query(`CREATE INDEX offers_order_idx ON offers (order_id, created_at)`);
     await db.query(`CREATE INDEX offers_provider_idx ON offers (provider_id, created_at DESC, id DESC)`);
-    await db.query(`ALTER TABLE orders ADD CONSTRAINT orders_accepted_offer_fkey FOREIGN KEY (accepted_offer_id) REFERENCES offers (id)`);
-    await db.query(`ALTER TABLE orders ADD CONSTRAINT orders_accepted_has_offer CHECK ((status IN ('ACCEPTED', 'COMPLETED')) = (accepted_offer_id IS NOT NULL) OR status = 'CANCELLED')`);
+    await db.query(
+      `ALTER TABLE orders ADD CONSTRAINT orders_accepted_offer_fkey FOREIGN KEY (accepted_offer_id) REFERENCES offers (id)`,
+    );
+    await db.query(
+      `ALTER TABLE orders ADD CONSTRAINT orders_accepted_has_offer CHECK ((status IN ('ACCEPTED', 'COMPLETED')) = (accepted_offer_id IS NOT NULL) OR status = 'CANCELLED')`,
+    );
     await db.query(`DROP INDEX orders_customer_idx`);
     await db.query(`CREATE INDEX orders_customer_idx ON orders (customer_id, created_at DESC, id DESC)`);
     await db.query(`CREATE INDEX orders_customer_status_idx ON orders (customer_id, status, created_at DESC, id DESC)`);
@@ -40,7 +46,9 @@ export class Offers1732400000000 implements MigrationInterface {
   async down(db: QueryRunner): Promise<void> {
     await db.query(`DROP TABLE outbox`);
     await db.query(`DROP INDEX orders_customer_status_idx`);
-    await db.query(`ALTER TABLE orders DROP CONSTRAINT orders_accepted_has_offer, DROP CONSTRAINT orders_accepted_offer_fkey`);
+    await db.query(
+      `ALTER TABLE orders DROP CONSTRAINT orders_accepted_has_offer, DROP CONSTRAINT orders_accepted_offer_fkey`,
+    );
     await db.query(`DROP TABLE offers`);
     await db.query(`ALTER TABLE orders DROP COLUMN accepted_offer_id`);
     await db.query(`ALTER TABLE orders ALTER COLUMN created_at TYPE timestamptz`);

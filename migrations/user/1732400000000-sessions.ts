@@ -63,7 +63,9 @@ export class Sessions1732400000000 implements MigrationInterface {
         RETURN NEW;
       END
       $$`);
-    await db.query(`CREATE TRIGGER session_events_notify AFTER INSERT ON session_events FOR EACH ROW EXECUTE FUNCTION session_events_notify()`);
+    await db.query(
+      `CREATE TRIGGER session_events_notify AFTER INSERT ON session_events FOR EACH ROW EXECUTE FUNCTION session_events_notify()`,
+    );
     await db.query(`
       CREATE TABLE rate_limits (
         key varchar(255) PRIMARY KEY,

@@ -4,4 +4,8 @@ import { Sessions1732400000000 } from './1732400000000-sessions.js';
 import { SignInLinks1733000000000 } from './1733000000000-sign-in-links.js';
 
 /** userMigrations lists the user database's migrations in the order they run. */
-export const userMigrations: MigrationClass[] = [CreateUsers1732300000000, Sessions1732400000000, SignInLinks1733000000000];
+export const userMigrations: MigrationClass[] = [
+  CreateUsers1732300000000,
+  Sessions1732400000000,
+  SignInLinks1733000000000,
+];

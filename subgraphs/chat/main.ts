@@ -18,16 +18,36 @@ import { timedDelivery, watchListen } from './metrics.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
   ...subgraphSettings('chat', root),
-  orderUrl: setting({ env: 'CHAT_ORDER_URL', doc: "the order subgraph's base URL, for its internal routes (order facts)", schema: z.url(), fallback: serviceUrl('order') }),
-  catalogUrl: setting({ env: 'CHAT_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills)", schema: z.url(), fallback: serviceUrl('catalog') }),
+  orderUrl: setting({
+    env: 'CHAT_ORDER_URL',
+    doc: "the order subgraph's base URL, for its internal routes (order facts)",
+    schema: z.url(),
+    fallback: serviceUrl('order'),
+  }),
+  catalogUrl: setting({
+    env: 'CHAT_CATALOG_URL',
+    doc: "the catalog subgraph's base URL, for its internal routes (skills)",
+    schema: z.url(),
+    fallback: serviceUrl('catalog'),
+  }),
   broker: setting({
     env: 'CHAT_BROKER',
     doc: 'how chat processes tell each other of new messages: postgres (LISTEN/NOTIFY on its own database) or nats (a NATS JetStream stream)',
     schema: z.enum(['postgres', 'nats']),
     fallback: 'postgres',
   }),
-  natsUrl: setting({ env: 'CHAT_NATS_URL', doc: 'the NATS server(s), comma-separated, when CHAT_BROKER is nats', schema: z.string().min(1), fallback: 'nats://127.0.0.1:4222' }),
-  natsStream: setting({ env: 'CHAT_NATS_STREAM', doc: 'the JetStream stream of message wake-ups (made when missing), when CHAT_BROKER is nats', schema: z.string().regex(/^[A-Za-z0-9_-]+$/), fallback: 'fixup_chat' }),
+  natsUrl: setting({
+    env: 'CHAT_NATS_URL',
+    doc: 'the NATS server(s), comma-separated, when CHAT_BROKER is nats',
+    schema: z.string().min(1),
+    fallback: 'nats://127.0.0.1:4222',
+  }),
+  natsStream: setting({
+    env: 'CHAT_NATS_STREAM',
+    doc: 'the JetStream stream of message wake-ups (made when missing), when CHAT_BROKER is nats',
+    schema: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    fallback: 'fixup_chat',
+  }),
   natsRelayMs: setting({
     env: 'CHAT_NATS_RELAY_MS',
     doc: 'when CHAT_BROKER is nats: how often each chat process publishes the announcements of messages left unpublished (their process stopped between commit and publication), and how old they must be',
@@ -40,7 +60,12 @@ const spec = {
     schema: z.coerce.number().int().min(0).max(60000),
     fallback: '1000',
   }),
-  internalTimeoutMs: setting({ env: 'CHAT_INTERNAL_TIMEOUT_MS', doc: 'longest one internal call to order or catalog may take', schema: positiveIntSchema, fallback: '3000' }),
+  internalTimeoutMs: setting({
+    env: 'CHAT_INTERNAL_TIMEOUT_MS',
+    doc: 'longest one internal call to order or catalog may take',
+    schema: positiveIntSchema,
+    fallback: '3000',
+  }),
 };
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup chat subgraph');
 
@@ -73,7 +98,8 @@ await runSubgraph<ChatContext>({
         follow: async (conversationId, after) =>
           timedDelivery(
             await chat.follow(conversationId, after, signedInCaller(caller), wakeups, {
-              since: scope.resumeSince === undefined ? undefined : new Date(scope.resumeSince - settings.resumeMarginMs),
+              since:
+                scope.resumeSince === undefined ? undefined : new Date(scope.resumeSince - settings.resumeMarginMs),
             }),
           ),
       }),

@@ -14,9 +14,14 @@ const fanOutLag = histogram(
 
 /** watchListen reports the LISTEN connection's state at each scrape: 1 connected, 0 reconnecting. */
 export function watchListen(state: ListenState): void {
-  gauge('fixup_chat_listen_connected', 'Whether the chat process holds its LISTEN connection for message wake-ups (1) or is reconnecting (0)', [], function () {
-    this.set(state.connected ? 1 : 0);
-  });
+  gauge(
+    'fixup_chat_listen_connected',
+    'Whether the chat process holds its LISTEN connection for message wake-ups (1) or is reconnecting (0)',
+    [],
+    function () {
+      this.set(state.connected ? 1 : 0);
+    },
+  );
 }
 
 /**

@@ -16,9 +16,24 @@ import { PostgresOrderStore } from './store/order-store.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
   ...subgraphSettings('order', root),
-  catalogUrl: setting({ env: 'ORDER_CATALOG_URL', doc: "the catalog subgraph's base URL, for its internal routes (skills, services)", schema: z.url(), fallback: serviceUrl('catalog') }),
-  maxOffersPerProvider: setting({ env: 'ORDER_MAX_OFFERS_PER_PROVIDER', doc: 'offers one provider may make on one order, withdrawn ones included (past it: CONFLICT)', schema: positiveIntSchema, fallback: '3' }),
-  catalogTimeoutMs: setting({ env: 'ORDER_CATALOG_TIMEOUT_MS', doc: 'longest one internal call to catalog may take', schema: positiveIntSchema, fallback: '3000' }),
+  catalogUrl: setting({
+    env: 'ORDER_CATALOG_URL',
+    doc: "the catalog subgraph's base URL, for its internal routes (skills, services)",
+    schema: z.url(),
+    fallback: serviceUrl('catalog'),
+  }),
+  maxOffersPerProvider: setting({
+    env: 'ORDER_MAX_OFFERS_PER_PROVIDER',
+    doc: 'offers one provider may make on one order, withdrawn ones included (past it: CONFLICT)',
+    schema: positiveIntSchema,
+    fallback: '3',
+  }),
+  catalogTimeoutMs: setting({
+    env: 'ORDER_CATALOG_TIMEOUT_MS',
+    doc: 'longest one internal call to catalog may take',
+    schema: positiveIntSchema,
+    fallback: '3000',
+  }),
 };
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup order subgraph');
 
@@ -30,7 +45,11 @@ await runSubgraph<OrderContext>({
   outbox: true,
   migrations: orderMigrations,
   async wire(dataSource, _logger, _trust, internal) {
-    const orders = new OrderService(new PostgresOrderStore(dataSource), new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs, internal), settings.maxOffersPerProvider);
+    const orders = new OrderService(
+      new PostgresOrderStore(dataSource),
+      new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs, internal),
+      settings.maxOffersPerProvider,
+    );
     return {
       schema: await buildOrderSchema(orders),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders, caller.viewer) }),

@@ -18,7 +18,9 @@ export class EmailSender {
   private readonly transport: Transporter;
 
   constructor(private readonly options: MailerOptions) {
-    this.transport = options.smtpUrl ? createTransport(options.smtpUrl) : createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    this.transport = options.smtpUrl
+      ? createTransport(options.smtpUrl)
+      : createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   }
 
   /** send delivers one plain-text message. */
@@ -27,7 +29,10 @@ export class EmailSender {
     if (this.options.smtpUrl) return;
     await mkdir(this.options.dir, { recursive: true });
     const safeTo = message.to.replace(/[^a-z0-9@._-]/gi, '_');
-    const file = join(this.options.dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTo}-${info.messageId.replace(/[^a-z0-9]/gi, '').slice(0, 12)}.eml`);
+    const file = join(
+      this.options.dir,
+      `${new Date().toISOString().replace(/[:.]/g, '-')}-${safeTo}-${info.messageId.replace(/[^a-z0-9]/gi, '').slice(0, 12)}.eml`,
+    );
     // Written aside and renamed, so that a reader never sees half a message.
     await writeFile(`${file}.partial`, (info as unknown as { message: Buffer }).message);
     await rename(`${file}.partial`, file);

@@ -18,12 +18,16 @@ const spec = userSettingsSpec(root);
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup user subgraph');
 if (settings.environment === 'production' && !settings.smtpUrl) {
   // Links written to a folder are for development: in production they would reach no one, or the wrong hands.
-  process.stderr.write('Fixup user subgraph: invalid settings\n  - SMTP_URL (--smtp-url): not set: production sends account mail through SMTP\n');
+  process.stderr.write(
+    'Fixup user subgraph: invalid settings\n  - SMTP_URL (--smtp-url): not set: production sends account mail through SMTP\n',
+  );
   process.exit(2);
 }
 if (settings.environment === 'production' && !settings.smtpUrl) {
   // Links written to a folder are for development: in production they would reach no one, or the wrong hands.
-  process.stderr.write('Fixup user subgraph: invalid settings\n  - SMTP_URL (--smtp-url): not set: production sends account mail through SMTP\n');
+  process.stderr.write(
+    'Fixup user subgraph: invalid settings\n  - SMTP_URL (--smtp-url): not set: production sends account mail through SMTP\n',
+  );
   process.exit(2);
 }
 
@@ -35,7 +39,11 @@ await runSubgraph<UserContext>({
   outbox: true,
   migrations: userMigrations,
   async wire(dataSource, logger, trust) {
-    const keySource = { json: settings.jwtKeys, file: settings.jwtKeysFile, createIfMissing: settings.environment !== 'production' };
+    const keySource = {
+      json: settings.jwtKeys,
+      file: settings.jwtKeysFile,
+      createIfMissing: settings.environment !== 'production',
+    };
     let keys = await loadKeySet(keySource);
     const signer = await TokenSigner.create(keys);
     const unwatch = watchKeySet(
@@ -48,10 +56,17 @@ await runSubgraph<UserContext>({
       },
       (err) => logger.error({ err }, 'signing keys not reloaded; the previous ones stay'),
     );
-    const feed = new PostgresSessionFeed(dataSource, withPassword(settings.dbUrl, settings.dbPasswordFile), settings.jwtAccessTtlSeconds + 60, logger);
+    const feed = new PostgresSessionFeed(
+      dataSource,
+      withPassword(settings.dbUrl, settings.dbPasswordFile),
+      settings.jwtAccessTtlSeconds + 60,
+      logger,
+    );
     await feed.start();
     watchSessionFeed(feed);
-    const accounts = createAccountService(settings, dataSource, signer, feed, (err) => logger.error({ err }, 'mail not sent'));
+    const accounts = createAccountService(settings, dataSource, signer, feed, (err) =>
+      logger.error({ err }, 'mail not sent'),
+    );
     return {
       schema: await buildUserSchema(accounts),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(accounts) }),
@@ -62,7 +77,10 @@ await runSubgraph<UserContext>({
       startup: async () => {
         if (settings.adminEmail && settings.adminPassword) {
           const outcome = await accounts.ensureAdmin(settings.adminEmail, settings.adminPassword);
-          logger.info({ admin: settings.adminEmail, outcome }, outcome === 'created' ? 'admin account created' : 'an admin account exists');
+          logger.info(
+            { admin: settings.adminEmail, outcome },
+            outcome === 'created' ? 'admin account created' : 'an admin account exists',
+          );
         }
       },
       stop: async () => {

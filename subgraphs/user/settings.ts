@@ -11,7 +11,10 @@ import { AccountService, type SessionFeed } from './business/accounts.js';
 import { PostgresAttemptLimiter } from './store/attempt-limiter.js';
 import { PostgresUserStore } from './store/user-store.js';
 
-const optionalText = z.string().optional().transform((v) => (v ? v : undefined));
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined));
 
 /**
  * userSettingsSpec is the user subgraph's whole configuration; its main and
@@ -20,45 +23,149 @@ const optionalText = z.string().optional().transform((v) => (v ? v : undefined))
 export function userSettingsSpec(root: string) {
   return {
     ...subgraphSettings('user', root),
-    jwtIssuer: setting({ env: 'USER_JWT_ISSUER', doc: 'iss of access tokens (the gateway must expect the same)', schema: z.string().min(1), fallback: 'fixup-user' }),
-    jwtAudience: setting({ env: 'USER_JWT_AUDIENCE', doc: 'aud of access tokens (the gateway must expect the same)', schema: z.string().min(1), fallback: 'fixup' }),
-    jwtAccessTtlSeconds: setting({ env: 'USER_JWT_ACCESS_TTL_SECONDS', doc: 'lifetime of an access token', schema: positiveIntSchema, fallback: '900' }),
-    jwtKeys: setting({ env: 'USER_JWT_KEYS', doc: 'private Ed25519 JWK set as JSON ({"keys":[…]}): the first signs, all are published; wins over the file', schema: optionalText, secret: true }),
+    jwtIssuer: setting({
+      env: 'USER_JWT_ISSUER',
+      doc: 'iss of access tokens (the gateway must expect the same)',
+      schema: z.string().min(1),
+      fallback: 'fixup-user',
+    }),
+    jwtAudience: setting({
+      env: 'USER_JWT_AUDIENCE',
+      doc: 'aud of access tokens (the gateway must expect the same)',
+      schema: z.string().min(1),
+      fallback: 'fixup',
+    }),
+    jwtAccessTtlSeconds: setting({
+      env: 'USER_JWT_ACCESS_TTL_SECONDS',
+      doc: 'lifetime of an access token',
+      schema: positiveIntSchema,
+      fallback: '900',
+    }),
+    jwtKeys: setting({
+      env: 'USER_JWT_KEYS',
+      doc: 'private Ed25519 JWK set as JSON ({"keys":[…]}): the first signs, all are published; wins over the file',
+      schema: optionalText,
+      secret: true,
+    }),
     jwtKeysFile: setting({
       env: 'USER_JWT_KEYS_FILE',
       doc: 'file holding the private JWK set; outside production it is made on first start',
       schema: z.string().min(1),
       fallback: join(root, '.data', 'keys', 'user-jwt.jwks.json'),
     }),
-    jwtKeysReloadSeconds: setting({ env: 'USER_JWT_KEYS_RELOAD_SECONDS', doc: 'how often the key file is checked for a rotation (fixup keys rotate)', schema: positiveIntSchema, fallback: '10' }),
-    refreshTokenTtlDays: setting({ env: 'USER_REFRESH_TOKEN_TTL_DAYS', doc: 'lifetime of a refresh token', schema: positiveIntSchema, fallback: '30' }),
-    verifyEmailTtlHours: setting({ env: 'USER_VERIFY_EMAIL_TTL_HOURS', doc: 'lifetime of an email verification link', schema: positiveIntSchema, fallback: '48' }),
-    resetPasswordTtlMinutes: setting({ env: 'USER_RESET_PASSWORD_TTL_MINUTES', doc: 'lifetime of a password reset link', schema: positiveIntSchema, fallback: '60' }),
-    signInLinkTtlMinutes: setting({ env: 'USER_SIGN_IN_LINK_TTL_MINUTES', doc: 'lifetime of a mailed sign-in link', schema: positiveIntSchema, fallback: '15' }),
-    appUrl: setting({ env: 'USER_APP_URL', doc: 'where mailed links point (<url>/verify-email, <url>/reset-password, <url>/sign-in)', schema: z.url(), fallback: 'http://localhost:4000' }),
-    mailFrom: setting({ env: 'USER_MAIL_FROM', doc: 'sender of account mail', schema: z.string().min(3), fallback: 'Fixup <no-reply@fixup.local>' }),
-    smtpUrl: setting({ env: 'SMTP_URL', doc: 'SMTP server for account mail (smtp://user:pass@host:587); none: one .eml file per message in MAIL_DIR', schema: optionalText, secret: true }),
-    mailDir: setting({ env: 'MAIL_DIR', doc: 'where .eml files go when SMTP_URL is not set', schema: z.string().min(1), fallback: join(root, '.data', 'mail') }),
-    rateLimitIp: setting({ env: 'USER_RATE_LIMIT_IP', doc: 'attempts of each credential operation one address (an IPv6 /64) may make per window; logins count failures only', schema: positiveIntSchema, fallback: '100' }),
-    rateLimitAccount: setting({ env: 'USER_RATE_LIMIT_ACCOUNT', doc: 'failed logins on one account from one address, and attempts of the other credential operations on one account, per window', schema: positiveIntSchema, fallback: '10' }),
+    jwtKeysReloadSeconds: setting({
+      env: 'USER_JWT_KEYS_RELOAD_SECONDS',
+      doc: 'how often the key file is checked for a rotation (fixup keys rotate)',
+      schema: positiveIntSchema,
+      fallback: '10',
+    }),
+    refreshTokenTtlDays: setting({
+      env: 'USER_REFRESH_TOKEN_TTL_DAYS',
+      doc: 'lifetime of a refresh token',
+      schema: positiveIntSchema,
+      fallback: '30',
+    }),
+    verifyEmailTtlHours: setting({
+      env: 'USER_VERIFY_EMAIL_TTL_HOURS',
+      doc: 'lifetime of an email verification link',
+      schema: positiveIntSchema,
+      fallback: '48',
+    }),
+    resetPasswordTtlMinutes: setting({
+      env: 'USER_RESET_PASSWORD_TTL_MINUTES',
+      doc: 'lifetime of a password reset link',
+      schema: positiveIntSchema,
+      fallback: '60',
+    }),
+    signInLinkTtlMinutes: setting({
+      env: 'USER_SIGN_IN_LINK_TTL_MINUTES',
+      doc: 'lifetime of a mailed sign-in link',
+      schema: positiveIntSchema,
+      fallback: '15',
+    }),
+    appUrl: setting({
+      env: 'USER_APP_URL',
+      doc: 'where mailed links point (<url>/verify-email, <url>/reset-password, <url>/sign-in)',
+      schema: z.url(),
+      fallback: 'http://localhost:4000',
+    }),
+    mailFrom: setting({
+      env: 'USER_MAIL_FROM',
+      doc: 'sender of account mail',
+      schema: z.string().min(3),
+      fallback: 'Fixup <no-reply@fixup.local>',
+    }),
+    smtpUrl: setting({
+      env: 'SMTP_URL',
+      doc: 'SMTP server for account mail (smtp://user:pass@host:587); none: one .eml file per message in MAIL_DIR',
+      schema: optionalText,
+      secret: true,
+    }),
+    mailDir: setting({
+      env: 'MAIL_DIR',
+      doc: 'where .eml files go when SMTP_URL is not set',
+      schema: z.string().min(1),
+      fallback: join(root, '.data', 'mail'),
+    }),
+    rateLimitIp: setting({
+      env: 'USER_RATE_LIMIT_IP',
+      doc: 'attempts of each credential operation one address (an IPv6 /64) may make per window; logins count failures only',
+      schema: positiveIntSchema,
+      fallback: '100',
+    }),
+    rateLimitAccount: setting({
+      env: 'USER_RATE_LIMIT_ACCOUNT',
+      doc: 'failed logins on one account from one address, and attempts of the other credential operations on one account, per window',
+      schema: positiveIntSchema,
+      fallback: '10',
+    }),
     rateLimitAccountCeiling: setting({
       env: 'USER_RATE_LIMIT_ACCOUNT_CEILING',
       doc: 'failed logins on one account from all addresses per window past which every login on it is slowed (never refused)',
       schema: positiveIntSchema,
       fallback: '100',
     }),
-    loginSlowdownMs: setting({ env: 'USER_LOGIN_SLOWDOWN_MS', doc: 'how long a login on an account past its ceiling waits before it is answered', schema: z.coerce.number().int().min(0), fallback: '1000' }),
+    loginSlowdownMs: setting({
+      env: 'USER_LOGIN_SLOWDOWN_MS',
+      doc: 'how long a login on an account past its ceiling waits before it is answered',
+      schema: z.coerce.number().int().min(0),
+      fallback: '1000',
+    }),
     hashConcurrency: setting({
       env: 'USER_PASSWORD_HASH_CONCURRENCY',
       doc: 'password hashes one process runs at once (default: one fewer than the cores, at least one, so requests keep a core under a login flood)',
       schema: positiveIntSchema,
       fallback: String(Math.max(1, availableParallelism() - 1)),
     }),
-    hashQueue: setting({ env: 'USER_PASSWORD_HASH_QUEUE', doc: 'password hashes that may wait for a slot; past it the request is RATE_LIMITED', schema: z.coerce.number().int().min(0), fallback: '8' }),
-    sessionMaxAgeDays: setting({ env: 'USER_SESSION_MAX_AGE_DAYS', doc: 'absolute lifetime of a session: past it refreshing fails, however recently it was rotated', schema: positiveIntSchema, fallback: '30' }),
-    rateLimitWindowSeconds: setting({ env: 'USER_RATE_LIMIT_WINDOW_SECONDS', doc: 'the rate limits\' window', schema: positiveIntSchema, fallback: '900' }),
-    adminEmail: setting({ env: 'ADMIN_EMAIL', doc: 'admin account made at start when there is no admin (npm start sets a development one)', schema: optionalText }),
-    adminPassword: setting({ env: 'ADMIN_PASSWORD', doc: 'password of that admin account', schema: optionalText, secret: true }),
+    hashQueue: setting({
+      env: 'USER_PASSWORD_HASH_QUEUE',
+      doc: 'password hashes that may wait for a slot; past it the request is RATE_LIMITED',
+      schema: z.coerce.number().int().min(0),
+      fallback: '8',
+    }),
+    sessionMaxAgeDays: setting({
+      env: 'USER_SESSION_MAX_AGE_DAYS',
+      doc: 'absolute lifetime of a session: past it refreshing fails, however recently it was rotated',
+      schema: positiveIntSchema,
+      fallback: '30',
+    }),
+    rateLimitWindowSeconds: setting({
+      env: 'USER_RATE_LIMIT_WINDOW_SECONDS',
+      doc: "the rate limits' window",
+      schema: positiveIntSchema,
+      fallback: '900',
+    }),
+    adminEmail: setting({
+      env: 'ADMIN_EMAIL',
+      doc: 'admin account made at start when there is no admin (npm start sets a development one)',
+      schema: optionalText,
+    }),
+    adminPassword: setting({
+      env: 'ADMIN_PASSWORD',
+      doc: 'password of that admin account',
+      schema: optionalText,
+      secret: true,
+    }),
   };
 }
 
@@ -70,14 +177,28 @@ export type UserSettings = Settings<ReturnType<typeof userSettingsSpec>>;
  * user database, argon2id, the signer, mail, the shared rate limits, the
  * session feed), the same for the service and for the command line.
  */
-export function createAccountService(settings: UserSettings, dataSource: DataSource, signer: TokenSigner, feed: SessionFeed, onMailError: (err: unknown) => void): AccountService {
+export function createAccountService(
+  settings: UserSettings,
+  dataSource: DataSource,
+  signer: TokenSigner,
+  feed: SessionFeed,
+  onMailError: (err: unknown) => void,
+): AccountService {
   const window = settings.rateLimitWindowSeconds;
   return new AccountService(
     new PostgresUserStore(dataSource),
     new BoundedHasher(new Argon2Hasher(), { concurrency: settings.hashConcurrency, queue: settings.hashQueue }),
     {
       issue: ({ userId, roles, tokenVersion, sessionId }) =>
-        signer.sign({ roles, ver: tokenVersion, sid: sessionId }, { issuer: settings.jwtIssuer, audience: settings.jwtAudience, subject: userId, ttlSeconds: settings.jwtAccessTtlSeconds }),
+        signer.sign(
+          { roles, ver: tokenVersion, sid: sessionId },
+          {
+            issuer: settings.jwtIssuer,
+            audience: settings.jwtAudience,
+            subject: userId,
+            ttlSeconds: settings.jwtAccessTtlSeconds,
+          },
+        ),
     },
     new EmailSender({ from: settings.mailFrom, smtpUrl: settings.smtpUrl, dir: settings.mailDir }),
     new PostgresAttemptLimiter(dataSource, {

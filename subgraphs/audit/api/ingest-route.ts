@@ -27,10 +27,16 @@ export function ingestRoute(log: AuditLog, secret: string, bodyLimitBytes: numbe
     try {
       body = JSON.parse(await readBody(req, bodyLimitBytes));
     } catch (err) {
-      return sendJson(res, err instanceof BodyTooLargeError ? 413 : 400, { error: 'the body must be JSON within the size limit' });
+      return sendJson(res, err instanceof BodyTooLargeError ? 413 : 400, {
+        error: 'the body must be JSON within the size limit',
+      });
     }
     const parsed = auditIngestRoute.request.safeParse(body);
-    if (!parsed.success) return sendJson(res, 400, { error: 'invalid events', issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`) });
+    if (!parsed.success)
+      return sendJson(res, 400, {
+        error: 'invalid events',
+        issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
+      });
     const events = parsed.data.events.map((e) => ({ ...e, occurredAt: new Date(e.occurredAt) }));
     const stored = await log.ingest(events);
     countIngest(events.length, stored);

@@ -28,7 +28,8 @@ function toFilter(input: AuditEventFilterInput | null | undefined): AuditFilter 
     from: input.from ?? undefined,
     to: input.to ?? undefined,
   };
-  if (filter.from && filter.to && filter.from > filter.to) throw new InvalidInputError('filter.to', 'filter.to is before filter.from');
+  if (filter.from && filter.to && filter.from > filter.to)
+    throw new InvalidInputError('filter.to', 'filter.to is before filter.from');
   return filter;
 }
 
@@ -49,7 +50,11 @@ export class AuditEventResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<ConnectionShape<AuditEvent>> {
     const position = decodeTimeCursor(after, 'after');
-    const page = await this.log.events(toFilter(filter), pageSize(first, 'first'), position && { occurredAt: position.at, id: position.id });
+    const page = await this.log.events(
+      toFilter(filter),
+      pageSize(first, 'first'),
+      position && { occurredAt: position.at, id: position.id },
+    );
     return toConnection(page, cursorOf);
   }
 

@@ -17,7 +17,8 @@ export async function buildAuditSchema(log?: AuditLog): Promise<GraphQLSchema> {
     instances: log ? new Map<Function, object>([[AuditEventResolver, new AuditEventResolver(log)]]) : undefined,
     references: {
       // The audit log is for admins only, by reference too.
-      AuditEvent: (ref, ctx) => (isId(ref.id) && ctx.caller.viewer?.roles.includes('ADMIN') ? ctx.loaders.event.load(ref.id) : null),
+      AuditEvent: (ref, ctx) =>
+        isId(ref.id) && ctx.caller.viewer?.roles.includes('ADMIN') ? ctx.loaders.event.load(ref.id) : null,
     },
   });
   return withPermissions(schema, auditPermissions);

@@ -62,10 +62,15 @@ export interface AuditStore {
    * and inserts the result, all under one lock held to commit. It returns how
    * many were new.
    */
-  append(events: readonly AuditEvent[], link: (head: ChainHead | null, fresh: AuditEvent[]) => ChainedAuditEvent[]): Promise<number>;
+  append(
+    events: readonly AuditEvent[],
+    link: (head: ChainHead | null, fresh: AuditEvent[]) => ChainedAuditEvent[],
+  ): Promise<number>;
   /** chainPage returns up to limit events after chain position afterSeq, in chain order. */
   chainPage(afterSeq: number, limit: number): Promise<ChainedAuditEvent[]>;
-  /** exportPage returns up to limit events that occurred in [from, to) after chain position afterSeq, in chain order. */
+  /**
+   * exportPage returns up to limit events that occurred in [from, to) after chain position afterSeq, in chain order.
+   */
   exportPage(from: Date, to: Date, afterSeq: number, limit: number): Promise<ChainedAuditEvent[]>;
 }
 
@@ -117,10 +122,21 @@ export class AuditLog {
       const rows = await this.store.chainPage(expected - 1, VERIFY_BATCH);
       if (rows.length === 0) return { verified: expected - 1, head, broken: null };
       for (const row of rows) {
-        const broken = (reason: string): ChainReport => ({ verified: expected - 1, head, broken: { seq: row.seq, id: row.id, reason } });
-        if (row.seq !== expected) return broken(`it is at position ${row.seq} where ${expected} was expected: events ${expected} to ${row.seq - 1} are missing`);
-        if (row.prevHash !== prevHash) return broken('its previous-hash is not the hash of the event before it: that event was changed, or events were removed or put in between');
-        if (auditChainHash(prevHash, row) !== row.hash) return broken('its content does not match its hash: the event was changed');
+        const broken = (reason: string): ChainReport => ({
+          verified: expected - 1,
+          head,
+          broken: { seq: row.seq, id: row.id, reason },
+        });
+        if (row.seq !== expected)
+          return broken(
+            `it is at position ${row.seq} where ${expected} was expected: events ${expected} to ${row.seq - 1} are missing`,
+          );
+        if (row.prevHash !== prevHash)
+          return broken(
+            'its previous-hash is not the hash of the event before it: that event was changed, or events were removed or put in between',
+          );
+        if (auditChainHash(prevHash, row) !== row.hash)
+          return broken('its content does not match its hash: the event was changed');
         prevHash = row.hash;
         head = { seq: row.seq, hash: row.hash };
         expected += 1;
@@ -129,7 +145,10 @@ export class AuditLog {
     }
   }
 
-  /** export yields every event that occurred in [from, to), in chain order, with its link (so a copy can be verified on its own). */
+  /**
+   * export yields every event that occurred in [from, to), in chain order, with its link (so a copy can be verified on
+   * its own).
+   */
   async *export(from: Date, to: Date): AsyncGenerator<ChainedAuditEvent> {
     let after = 0;
     for (;;) {

@@ -61,7 +61,10 @@ describe('the audit hash chain', () => {
         return first[0] + first[1] + (await log.ingest(events.slice(20, 60))) + (await log.ingest(events));
       }),
     );
-    assert.equal(stored.reduce((a, b) => a + b, 0), 240);
+    assert.equal(
+      stored.reduce((a, b) => a + b, 0),
+      240,
+    );
     const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_events`);
     assert.equal(n, 240);
     const report = await log.verify();
@@ -70,9 +73,15 @@ describe('the audit hash chain', () => {
     assert.equal(report.head?.seq, 240);
     // Each source's events keep their order in the chain.
     for (const events of sources) {
-      const rows: { chain_seq: string }[] = await db.dataSource.query(`SELECT chain_seq FROM audit_events WHERE id = ANY($1::uuid[]) ORDER BY target_id::int`, [events.map((e) => e.id)]);
+      const rows: { chain_seq: string }[] = await db.dataSource.query(
+        `SELECT chain_seq FROM audit_events WHERE id = ANY($1::uuid[]) ORDER BY target_id::int`,
+        [events.map((e) => e.id)],
+      );
       const seqs = rows.map((r) => Number(r.chain_seq));
-      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+      );
     }
   });
 
@@ -93,12 +102,18 @@ describe('the audit hash chain', () => {
     const [row] = await db.dataSource.getRepository(AuditEventRow).findBy({ chainSeq: '100' });
     const forged = { ...row!, metadata: { i: 999 } };
     const forgedHash = auditChainHash(original.prev_hash, forged);
-    await asSuperuser(`UPDATE audit_events SET metadata = $1, hash = $2 WHERE chain_seq = 100`, [forged.metadata, forgedHash]);
+    await asSuperuser(`UPDATE audit_events SET metadata = $1, hash = $2 WHERE chain_seq = 100`, [
+      forged.metadata,
+      forgedHash,
+    ]);
     const report = await log.verify();
     assert.equal(report.broken?.seq, 101);
     assert.equal(report.broken?.id, next.id);
     assert.match(report.broken!.reason, /previous-hash/);
-    await asSuperuser(`UPDATE audit_events SET metadata = $1, hash = $2 WHERE chain_seq = 100`, [original.metadata, original.hash]);
+    await asSuperuser(`UPDATE audit_events SET metadata = $1, hash = $2 WHERE chain_seq = 100`, [
+      original.metadata,
+      original.hash,
+    ]);
     assert.equal((await log.verify()).broken, null);
   });
 

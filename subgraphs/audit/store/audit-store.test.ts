@@ -51,9 +51,15 @@ describe('audit store', () => {
     }
     const all = await log.events({}, 100, undefined);
     assert.equal(seen.length, 25);
-    assert.deepEqual(seen, all.items.map((e) => e.id));
+    assert.deepEqual(
+      seen,
+      all.items.map((e) => e.id),
+    );
     const times = all.items.map((e) => e.occurredAt.getTime());
-    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    );
   });
 
   it('filters by actor, action and time', async () => {
@@ -65,7 +71,12 @@ describe('audit store', () => {
       100,
       undefined,
     );
-    assert.ok(window.items.length > 0 && window.items.every((e) => e.occurredAt >= new Date('2026-11-01T00:00:05Z') && e.occurredAt < new Date('2026-11-01T00:00:10Z')));
+    assert.ok(
+      window.items.length > 0 &&
+        window.items.every(
+          (e) => e.occurredAt >= new Date('2026-11-01T00:00:05Z') && e.occurredAt < new Date('2026-11-01T00:00:10Z'),
+        ),
+    );
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE through its own role and as the database owner', async () => {

@@ -1,6 +1,13 @@
 import { type DataSource, type Repository } from 'typeorm';
 import { anyOf } from '../../../foundation/postgres/database.js';
-import type { AuditEvent, AuditFilter, AuditPosition, AuditStore, ChainedAuditEvent, ChainHead } from '../business/audit-log.js';
+import type {
+  AuditEvent,
+  AuditFilter,
+  AuditPosition,
+  AuditStore,
+  ChainedAuditEvent,
+  ChainHead,
+} from '../business/audit-log.js';
 import { AuditEventRow } from './entities.js';
 
 /** toAuditEvent converts a row to the business value. */
@@ -52,15 +59,21 @@ export class PostgresAuditStore implements AuditStore {
     if (filter.targetId) query.andWhere('e.target_id = :targetId', { targetId: filter.targetId });
     if (filter.from) query.andWhere('e.occurred_at >= :from', { from: filter.from });
     if (filter.to) query.andWhere('e.occurred_at < :to', { to: filter.to });
-    if (after) query.andWhere('(e.occurred_at, e.id) < (:afterAt, :afterId)', { afterAt: after.occurredAt, afterId: after.id });
+    if (after)
+      query.andWhere('(e.occurred_at, e.id) < (:afterAt, :afterId)', { afterAt: after.occurredAt, afterId: after.id });
     return (await query.getMany()).map(toAuditEvent);
   }
 
-  async append(events: readonly AuditEvent[], link: (head: ChainHead | null, fresh: AuditEvent[]) => ChainedAuditEvent[]): Promise<number> {
+  async append(
+    events: readonly AuditEvent[],
+    link: (head: ChainHead | null, fresh: AuditEvent[]) => ChainedAuditEvent[],
+  ): Promise<number> {
     if (events.length === 0) return 0;
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock($1)`, [CHAIN_LOCK]);
-      const known: { id: string }[] = await manager.query(`SELECT id FROM audit_events WHERE id = ANY($1::uuid[])`, [events.map((e) => e.id)]);
+      const known: { id: string }[] = await manager.query(`SELECT id FROM audit_events WHERE id = ANY($1::uuid[])`, [
+        events.map((e) => e.id),
+      ]);
       const seen = new Set(known.map((r) => r.id));
       const fresh: AuditEvent[] = [];
       for (const event of events) {
@@ -69,7 +82,9 @@ export class PostgresAuditStore implements AuditStore {
         fresh.push(event);
       }
       if (fresh.length === 0) return 0;
-      const heads: { chain_seq: string; hash: string }[] = await manager.query(`SELECT chain_seq, hash FROM audit_events ORDER BY chain_seq DESC LIMIT 1`);
+      const heads: { chain_seq: string; hash: string }[] = await manager.query(
+        `SELECT chain_seq, hash FROM audit_events ORDER BY chain_seq DESC LIMIT 1`,
+      );
       const head = heads[0] ? { seq: Number(heads[0].chain_seq), hash: heads[0].hash } : null;
       const chained = link(head, fresh);
       await manager.query(
@@ -83,7 +98,12 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async chainPage(afterSeq: number, limit: number): Promise<ChainedAuditEvent[]> {
-    const rows = await this.events.createQueryBuilder('e').where('e.chain_seq > :afterSeq', { afterSeq }).orderBy('e.chain_seq', 'ASC').limit(limit).getMany();
+    const rows = await this.events
+      .createQueryBuilder('e')
+      .where('e.chain_seq > :afterSeq', { afterSeq })
+      .orderBy('e.chain_seq', 'ASC')
+      .limit(limit)
+      .getMany();
     return rows.map(toChained);
   }
 

@@ -23,8 +23,20 @@ export function createLoaders(catalog: CatalogService): CatalogLoaders {
   return {
     category: byIdLoader('category', (ids) => catalog.categoriesByIds(ids)),
     service: byIdLoader('service', (ids) => catalog.servicesByIds(ids)),
-    servicesOfCategory: groupLoader('servicesOfCategory', (ids) => catalog.servicesByCategoryIds(ids), (s) => s.categoryId),
-    skillsOfProvider: groupLoader('skillsOfProvider', (ids) => catalog.skillsOfProviders(ids), (k) => k.providerId),
-    skillsOfService: groupLoader('skillsOfService', (ids) => catalog.skillsOfServices(ids, MAX_PAGE_SIZE), (k) => k.serviceId),
+    servicesOfCategory: groupLoader(
+      'servicesOfCategory',
+      (ids) => catalog.servicesByCategoryIds(ids),
+      (s) => s.categoryId,
+    ),
+    skillsOfProvider: groupLoader(
+      'skillsOfProvider',
+      (ids) => catalog.skillsOfProviders(ids),
+      (k) => k.providerId,
+    ),
+    skillsOfService: groupLoader(
+      'skillsOfService',
+      (ids) => catalog.skillsOfServices(ids, MAX_PAGE_SIZE),
+      (k) => k.serviceId,
+    ),
   };
 }

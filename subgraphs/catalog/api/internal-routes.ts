@@ -9,9 +9,14 @@ import type { CatalogService } from '../business/catalog.js';
  * other Fixup services calling with their own credentials (serviceOnly). Their requests and replies are
  * contracts/internal-routes.ts's providerSkillsRoute and servicesRoute.
  */
-export function catalogInternalRoutes(catalog: CatalogService, internal: ServiceCredentials): Record<string, RouteHandler> {
+export function catalogInternalRoutes(
+  catalog: CatalogService,
+  internal: ServiceCredentials,
+): Record<string, RouteHandler> {
   return {
-    ...internalGetRoute(internal, providerSkillsRoute, async ({ providerIds }) => ({ skills: await catalog.skillsOfProviders(providerIds) })),
+    ...internalGetRoute(internal, providerSkillsRoute, async ({ providerIds }) => ({
+      skills: await catalog.skillsOfProviders(providerIds),
+    })),
     ...internalGetRoute(internal, servicesRoute, async ({ ids }) => {
       const services = await catalog.servicesByIds(ids);
       return { services: services.map((s) => ({ id: s.id, categoryId: s.categoryId, name: s.name })) };

@@ -43,7 +43,9 @@ export class CategoryResolver {
 export class ServiceResolver {
   constructor(private readonly catalog: CatalogService) {}
 
-  @Query(() => [ServiceType], { description: 'Services by name, optionally within a category and matching a search text.' })
+  @Query(() => [ServiceType], {
+    description: 'Services by name, optionally within a category and matching a search text.',
+  })
   services(
     @Arg('categoryId', () => ID, { nullable: true }) categoryId?: string | null,
     @Arg('search', () => String, { nullable: true }) search?: string | null,
@@ -64,7 +66,9 @@ export class ServiceResolver {
     return category;
   }
 
-  @FieldResolver(() => [UserType], { description: 'The providers who offer this service, in the order they added it (first: default 20, at most 100).' })
+  @FieldResolver(() => [UserType], {
+    description: 'The providers who offer this service, in the order they added it (first: default 20, at most 100).',
+  })
   async providers(
     @Root() service: Service,
     @Ctx() ctx: CatalogContext,
@@ -74,8 +78,13 @@ export class ServiceResolver {
     return (await ctx.loaders.skillsOfService.load(service.id)).slice(0, size).map((k) => ({ id: k.providerId }));
   }
 
-  @Mutation(() => ServiceType, { description: 'Adds a service to a category (admins); its name must be unique in the category.' })
-  createService(@Arg('input', () => CreateServiceInputType) input: CreateServiceInputType, @SignedIn() caller: SignedInCaller): Promise<Service> {
+  @Mutation(() => ServiceType, {
+    description: 'Adds a service to a category (admins); its name must be unique in the category.',
+  })
+  createService(
+    @Arg('input', () => CreateServiceInputType) input: CreateServiceInputType,
+    @SignedIn() caller: SignedInCaller,
+  ): Promise<Service> {
     return this.catalog.createService(
       { categoryId: parseId(input.categoryId, 'input.categoryId'), name: input.name, description: input.description },
       caller.viewer,
@@ -101,7 +110,10 @@ export class SkillResolver {
   }
 
   @Mutation(() => UserType, { description: "Removes a service from the calling provider's skills." })
-  async removeSkill(@Arg('serviceId', () => ID) serviceId: string, @SignedIn() caller: SignedInCaller): Promise<UserType> {
+  async removeSkill(
+    @Arg('serviceId', () => ID) serviceId: string,
+    @SignedIn() caller: SignedInCaller,
+  ): Promise<UserType> {
     await this.catalog.removeSkill(parseId(serviceId, 'serviceId'), caller.viewer);
     return { id: caller.viewer.id };
   }

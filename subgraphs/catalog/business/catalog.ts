@@ -73,7 +73,8 @@ const MAX_DESCRIPTION = 2000;
 
 function checkText(value: string, field: string, max: number): string {
   const trimmed = value.trim();
-  if (trimmed.length < 1 || trimmed.length > max) throw new InvalidInputError(field, `${field} must be 1 to ${max} characters`);
+  if (trimmed.length < 1 || trimmed.length > max)
+    throw new InvalidInputError(field, `${field} must be 1 to ${max} characters`);
   return trimmed;
 }
 
@@ -86,7 +87,13 @@ export class CatalogService {
     const category = { name: checkText(name, 'name', MAX_NAME) };
     return this.store.transaction(caller, async (tx) => {
       const created = await tx.insertCategory(category);
-      await tx.record({ action: 'catalog.category_created', actorId: admin.id, targetType: 'Category', targetId: created.id, metadata: { name: created.name } });
+      await tx.record({
+        action: 'catalog.category_created',
+        actorId: admin.id,
+        targetType: 'Category',
+        targetId: created.id,
+        metadata: { name: created.name },
+      });
       return created;
     });
   }
@@ -102,7 +109,13 @@ export class CatalogService {
     if (!category) throw new NotFoundError('Category', service.categoryId);
     return this.store.transaction(caller, async (tx) => {
       const created = await tx.insertService(service);
-      await tx.record({ action: 'catalog.service_created', actorId: admin.id, targetType: 'Service', targetId: created.id, metadata: { name: created.name, categoryId: created.categoryId } });
+      await tx.record({
+        action: 'catalog.service_created',
+        actorId: admin.id,
+        targetType: 'Service',
+        targetId: created.id,
+        metadata: { name: created.name, categoryId: created.categoryId },
+      });
       return created;
     });
   }
@@ -111,12 +124,14 @@ export class CatalogService {
   async addSkill(serviceId: string, provider: Viewer): Promise<void> {
     const [service] = await this.store.servicesByIds([serviceId]);
     if (!service) throw new NotFoundError('Service', serviceId);
-    if (!(await this.store.addSkill({ providerId: provider.id, serviceId }))) throw new ConflictError('This service is already among your skills');
+    if (!(await this.store.addSkill({ providerId: provider.id, serviceId })))
+      throw new ConflictError('This service is already among your skills');
   }
 
   /** removeSkill says the provider no longer offers a service. */
   async removeSkill(serviceId: string, provider: Viewer): Promise<void> {
-    if (!(await this.store.removeSkill({ providerId: provider.id, serviceId }))) throw new ConflictError('This service is not among your skills');
+    if (!(await this.store.removeSkill({ providerId: provider.id, serviceId })))
+      throw new ConflictError('This service is not among your skills');
   }
 
   /** skillsOfProviders loads the skills of a batch of providers. */
@@ -160,11 +175,17 @@ export class CatalogService {
   }
 
   /** seed makes sure the given categories and their services exist; running it again changes nothing. */
-  async seed(catalog: readonly { category: string; services: readonly { name: string; description: string }[] }[]): Promise<void> {
+  async seed(
+    catalog: readonly { category: string; services: readonly { name: string; description: string }[] }[],
+  ): Promise<void> {
     for (const entry of catalog) {
       const category = await this.store.ensureCategory({ name: entry.category });
       for (const service of entry.services) {
-        await this.store.ensureService({ categoryId: category.id, name: service.name, description: service.description });
+        await this.store.ensureService({
+          categoryId: category.id,
+          name: service.name,
+          description: service.description,
+        });
       }
     }
   }

@@ -27,22 +27,36 @@ describe('catalog store', () => {
       DEMO_CATALOG.map((c) => c.category).sort(),
     );
     const services = await catalog.services({});
-    assert.equal(services.length, DEMO_CATALOG.reduce((n, c) => n + c.services.length, 0));
+    assert.equal(
+      services.length,
+      DEMO_CATALOG.reduce((n, c) => n + c.services.length, 0),
+    );
   });
 
   it('searches name and description ignoring case, and treats LIKE wildcards literally', async () => {
     const byName = await catalog.services({ search: 'LEAK' });
-    assert.deepEqual(byName.map((s) => s.name), ['Leak repair']);
+    assert.deepEqual(
+      byName.map((s) => s.name),
+      ['Leak repair'],
+    );
     const byDescription = await catalog.services({ search: 'flat-pack' });
-    assert.deepEqual(byDescription.map((s) => s.name), ['Furniture assembly']);
+    assert.deepEqual(
+      byDescription.map((s) => s.name),
+      ['Furniture assembly'],
+    );
     assert.deepEqual(await catalog.services({ search: '%' }), []);
   });
 
   it('lists the services of a category and refuses an unknown category', async () => {
     const plumbing = (await catalog.categories()).find((c) => c.name === 'Plumbing')!;
     const services = await catalog.services({ categoryId: plumbing.id });
-    assert.deepEqual(services.map((s) => s.name), ['Boiler service', 'Leak repair']);
-    await assert.rejects(catalog.services({ categoryId: '00000000-0000-4000-8000-000000000000' }), { code: 'NOT_FOUND' });
+    assert.deepEqual(
+      services.map((s) => s.name),
+      ['Boiler service', 'Leak repair'],
+    );
+    await assert.rejects(catalog.services({ categoryId: '00000000-0000-4000-8000-000000000000' }), {
+      code: 'NOT_FOUND',
+    });
   });
 
   it('keeps category names unique whatever their case', async () => {

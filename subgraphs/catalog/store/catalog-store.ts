@@ -5,7 +5,16 @@ import type { Caller } from '../../../contracts/caller.js';
 import { newId } from '../../../foundation/core/ids.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
 import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
-import type { CatalogStore, CatalogTx, Category, NewCategory, NewService, Service, ServiceFilter, Skill } from '../business/catalog.js';
+import type {
+  CatalogStore,
+  CatalogTx,
+  Category,
+  NewCategory,
+  NewService,
+  Service,
+  ServiceFilter,
+  Skill,
+} from '../business/catalog.js';
 import { CategoryRow, ServiceRow } from './entities.js';
 
 /** toCategory converts a row to the business value. */
@@ -13,7 +22,10 @@ export function toCategory(row: CategoryRow): Category {
   return { id: row.id, name: row.name, createdAt: row.createdAt };
 }
 
-/** toService converts a row to the business value: the row has every field of Service, so a new column needs no edit here. */
+/**
+ * toService converts a row to the business value: the row has every field of Service, so a new column needs no edit
+ * here.
+ */
 export function toService(row: ServiceRow): Service {
   return { ...row };
 }
@@ -34,7 +46,8 @@ class PostgresCatalogTx implements CatalogTx {
     try {
       await this.manager.insert(CategoryRow, { id, name: category.name });
     } catch (err) {
-      if (isUniqueViolation(err, 'categories_name_key')) throw new ConflictError(`A category named ${category.name} exists`);
+      if (isUniqueViolation(err, 'categories_name_key'))
+        throw new ConflictError(`A category named ${category.name} exists`);
       throw err;
     }
     return toCategory(await this.manager.findOneByOrFail(CategoryRow, { id }));
@@ -43,9 +56,15 @@ class PostgresCatalogTx implements CatalogTx {
   async insertService(service: NewService): Promise<Service> {
     const id = newId();
     try {
-      await this.manager.insert(ServiceRow, { id, categoryId: service.categoryId, name: service.name, description: service.description });
+      await this.manager.insert(ServiceRow, {
+        id,
+        categoryId: service.categoryId,
+        name: service.name,
+        description: service.description,
+      });
     } catch (err) {
-      if (isUniqueViolation(err, 'services_category_name_key')) throw new ConflictError(`A service named ${service.name} exists in this category`);
+      if (isUniqueViolation(err, 'services_category_name_key'))
+        throw new ConflictError(`A service named ${service.name} exists in this category`);
       throw err;
     }
     return toService(await this.manager.findOneByOrFail(ServiceRow, { id }));
@@ -72,14 +91,20 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async addSkill(skill: Skill): Promise<boolean> {
     const rows = returnedRows(
-      await this.dataSource.query(`INSERT INTO skills (provider_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING provider_id`, [skill.providerId, skill.serviceId]),
+      await this.dataSource.query(
+        `INSERT INTO skills (provider_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING provider_id`,
+        [skill.providerId, skill.serviceId],
+      ),
     );
     return rows.length > 0;
   }
 
   async removeSkill(skill: Skill): Promise<boolean> {
     const rows = returnedRows(
-      await this.dataSource.query(`DELETE FROM skills WHERE provider_id = $1 AND service_id = $2 RETURNING provider_id`, [skill.providerId, skill.serviceId]),
+      await this.dataSource.query(
+        `DELETE FROM skills WHERE provider_id = $1 AND service_id = $2 RETURNING provider_id`,
+        [skill.providerId, skill.serviceId],
+      ),
     );
     return rows.length > 0;
   }
@@ -141,7 +166,9 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async servicesByCategoryIds(categoryIds: readonly string[]): Promise<Service[]> {
     if (categoryIds.length === 0) return [];
-    return (await this.services.find({ where: { categoryId: anyOf(categoryIds) }, order: { name: 'ASC' } })).map(toService);
+    return (await this.services.find({ where: { categoryId: anyOf(categoryIds) }, order: { name: 'ASC' } })).map(
+      toService,
+    );
   }
 
   async ensureCategory(category: NewCategory): Promise<Category> {

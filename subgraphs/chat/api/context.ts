@@ -20,6 +20,10 @@ export interface ChatContext extends CallerContext {
 export function createLoaders(conversations: ConversationService): ChatLoaders {
   return {
     conversation: byIdLoader('conversation', (ids) => conversations.conversationsByIds(ids)),
-    conversationsOfOrder: groupLoader('conversationsOfOrder', (ids) => conversations.conversationsByOrderIds(ids), (c) => c.orderId),
+    conversationsOfOrder: groupLoader(
+      'conversationsOfOrder',
+      (ids) => conversations.conversationsByOrderIds(ids),
+      (c) => c.orderId,
+    ),
   };
 }

@@ -17,23 +17,32 @@ function cursorOf(message: Message): string {
 export class ConversationResolver {
   constructor(private readonly chat: ConversationService) {}
 
-  @Query(() => ConversationType, { nullable: true, description: 'One conversation, by id, for its participants and admins.' })
+  @Query(() => ConversationType, {
+    nullable: true,
+    description: 'One conversation, by id, for its participants and admins.',
+  })
   conversation(@Arg('id', () => ID) id: string, @SignedIn() caller: SignedInCaller): Promise<Conversation> {
     return this.chat.conversation(parseId(id, 'id'), caller.viewer);
   }
 
   @Mutation(() => ConversationType, {
-    description: 'A provider opens (or returns) the conversation about an OPEN order in their skills; the customer, with the providerId of one who offered.',
+    description:
+      'A provider opens (or returns) the conversation about an OPEN order in their skills; the customer, with the providerId of one who offered.',
   })
   openConversation(
     @Arg('orderId', () => ID) orderId: string,
     @Arg('providerId', () => ID, { nullable: true }) providerId: string | null,
     @SignedIn() caller: SignedInCaller,
   ): Promise<Conversation> {
-    return this.chat.openConversation(parseId(orderId, 'orderId'), providerId == null ? null : parseId(providerId, 'providerId'), caller);
+    return this.chat.openConversation(
+      parseId(orderId, 'orderId'),
+      providerId == null ? null : parseId(providerId, 'providerId'),
+      caller,
+    );
   }
 
-  // Nullable: a participant may no longer see the order (another provider's offer was accepted), yet still reads the chat.
+  // Nullable: a participant may no longer see the order (another provider's offer was accepted), yet still reads the
+  // chat.
   @FieldResolver(() => OrderType, { nullable: true, description: 'The order the conversation is about.' })
   order(@Root() conversation: Conversation): OrderType {
     return { id: conversation.orderId };
@@ -49,7 +58,9 @@ export class ConversationResolver {
     return { id: conversation.providerId };
   }
 
-  @FieldResolver(() => MessageConnection, { description: 'Messages, paged backwards from the newest: last and before.' })
+  @FieldResolver(() => MessageConnection, {
+    description: 'Messages, paged backwards from the newest: last and before.',
+  })
   async messages(
     @Root() conversation: Conversation,
     @Arg('last', () => Int, { nullable: true }) last: number | null,
@@ -61,7 +72,12 @@ export class ConversationResolver {
     const edges = page.items.map((node) => ({ cursor: cursorOf(node), node }));
     return {
       edges,
-      pageInfo: { hasPreviousPage: page.hasPreviousPage, hasNextPage: before != null, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
+      pageInfo: {
+        hasPreviousPage: page.hasPreviousPage,
+        hasNextPage: before != null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
     };
   }
 }
@@ -71,17 +87,31 @@ export class ConversationResolver {
 export class MessageResolver {
   constructor(private readonly chat: ConversationService) {}
 
-  @Mutation(() => MessageType, { description: 'Sends a message (1 to 4000 characters after trimming); the two participants only.' })
-  sendMessage(@Arg('conversationId', () => ID) conversationId: string, @Arg('body') body: string, @SignedIn() caller: SignedInCaller): Promise<Message> {
+  @Mutation(() => MessageType, {
+    description: 'Sends a message (1 to 4000 characters after trimming); the two participants only.',
+  })
+  sendMessage(
+    @Arg('conversationId', () => ID) conversationId: string,
+    @Arg('body') body: string,
+    @SignedIn() caller: SignedInCaller,
+  ): Promise<Message> {
     return this.chat.sendMessage(parseId(conversationId, 'conversationId'), body, caller);
   }
 
   @Subscription(() => MessageType, {
-    description: 'New messages of a conversation; with `after` (the last message id seen), every message after it first, in order, then live ones.',
+    description:
+      'New messages of a conversation; with `after` (the last message id seen), every message after it first, in order, then live ones.',
     subscribe: ({ args, context }) =>
-      (context as ChatContext).follow(parseId(args.conversationId as string, 'conversationId'), args.after == null ? null : parseId(args.after as string, 'after')),
+      (context as ChatContext).follow(
+        parseId(args.conversationId as string, 'conversationId'),
+        args.after == null ? null : parseId(args.after as string, 'after'),
+      ),
   })
-  messageAdded(@Root() message: Message, @Arg('conversationId', () => ID) _conversationId: string, @Arg('after', () => ID, { nullable: true }) _after: string | null): Message {
+  messageAdded(
+    @Root() message: Message,
+    @Arg('conversationId', () => ID) _conversationId: string,
+    @Arg('after', () => ID, { nullable: true }) _after: string | null,
+  ): Message {
     return message;
   }
 

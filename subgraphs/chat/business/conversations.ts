@@ -59,7 +59,10 @@ export interface MessageWakeups {
   listen(conversationId: string, wake: (position: number) => void): () => void;
 }
 
-/** MessageAnnouncer tells every chat process that a message was committed, where the broker is not told by the database itself. */
+/**
+ * MessageAnnouncer tells every chat process that a message was committed, where the broker is not told by the database
+ * itself.
+ */
 export interface MessageAnnouncer {
   announce(conversationId: string, position: number): Promise<void>;
 }
@@ -91,20 +94,34 @@ export class ConversationService {
     if (!facts) throw new NotFoundError('Order', orderId);
     let provider: string;
     if (providerId === null) {
-      if (!viewer.roles.includes('PROVIDER')) throw new InvalidInputError('providerId', 'providerId is required when the customer opens a conversation');
+      if (!viewer.roles.includes('PROVIDER'))
+        throw new InvalidInputError('providerId', 'providerId is required when the customer opens a conversation');
       const skills = await this.directory.providerSkills(viewer.id, caller);
       if (facts.status !== 'OPEN' || !skills.includes(facts.serviceId)) throw new NotFoundError('Order', orderId);
       if (facts.customerId === viewer.id) throw new ForbiddenError('You cannot open a conversation with yourself');
       provider = viewer.id;
     } else {
       if (facts.customerId !== viewer.id) throw new NotFoundError('Order', orderId);
-      if (!facts.offerProviderIds.includes(providerId)) throw new InvalidInputError('providerId', 'providerId has not offered on this order');
+      if (!facts.offerProviderIds.includes(providerId))
+        throw new InvalidInputError('providerId', 'providerId has not offered on this order');
       provider = providerId;
     }
     return this.store.transaction(caller, async (tx) => {
-      const { conversation, created } = await tx.insertConversation({ id: newId(), orderId, customerId: facts.customerId, providerId: provider, createdAt: new Date() });
+      const { conversation, created } = await tx.insertConversation({
+        id: newId(),
+        orderId,
+        customerId: facts.customerId,
+        providerId: provider,
+        createdAt: new Date(),
+      });
       if (created) {
-        await tx.record({ action: 'conversation.opened', actorId: viewer.id, targetType: 'Conversation', targetId: conversation.id, metadata: { orderId, providerId: provider } });
+        await tx.record({
+          action: 'conversation.opened',
+          actorId: viewer.id,
+          targetType: 'Conversation',
+          targetId: conversation.id,
+          metadata: { orderId, providerId: provider },
+        });
       }
       return conversation;
     });
@@ -119,19 +136,30 @@ export class ConversationService {
 
   /** mayRead tells whether the viewer may read a conversation: its customer, its provider, and admins. */
   mayRead(conversation: Conversation, viewer: Viewer | null): boolean {
-    return !!viewer && (viewer.id === conversation.customerId || viewer.id === conversation.providerId || isAdmin(viewer));
+    return (
+      !!viewer && (viewer.id === conversation.customerId || viewer.id === conversation.providerId || isAdmin(viewer))
+    );
   }
 
   /** sendMessage adds a message; only the two participants may send (admins read, never send). */
   async sendMessage(conversationId: string, body: string, caller: SignedInCaller): Promise<Message> {
     const viewer = caller.viewer;
     const text = body.trim();
-    if (text.length < 1 || text.length > MAX_BODY) throw new InvalidInputError('body', `body must be 1 to ${MAX_BODY} characters after trimming`);
+    if (text.length < 1 || text.length > MAX_BODY)
+      throw new InvalidInputError('body', `body must be 1 to ${MAX_BODY} characters after trimming`);
     const conversation = await this.conversation(conversationId, viewer);
-    if (viewer.id !== conversation.customerId && viewer.id !== conversation.providerId) throw new ForbiddenError('Only the two participants may send messages');
+    if (viewer.id !== conversation.customerId && viewer.id !== conversation.providerId)
+      throw new ForbiddenError('Only the two participants may send messages');
     const message = await this.store.transaction(caller, async (tx) => {
       const position = await tx.nextPosition(conversation.id);
-      const created: Message = { id: newId(), conversationId: conversation.id, position, senderId: viewer.id, body: text, sentAt: new Date() };
+      const created: Message = {
+        id: newId(),
+        conversationId: conversation.id,
+        position,
+        senderId: viewer.id,
+        body: text,
+        sentAt: new Date(),
+      };
       await tx.insertMessage(created);
       return created;
     });
@@ -140,8 +168,15 @@ export class ConversationService {
     return (await this.store.messagesByIds([message.id]))[0]!;
   }
 
-  /** history returns up to `last` messages before a position (or the newest), oldest first, and whether older ones exist. */
-  async history(conversation: Conversation, last: number, before: number | null): Promise<{ items: Message[]; hasPreviousPage: boolean }> {
+  /**
+   * history returns up to `last` messages before a position (or the newest), oldest first, and whether older ones
+   * exist.
+   */
+  async history(
+    conversation: Conversation,
+    last: number,
+    before: number | null,
+  ): Promise<{ items: Message[]; hasPreviousPage: boolean }> {
     const rows = await this.store.messagesBefore(conversation.id, before, last + 1);
     return { items: rows.slice(0, last).reverse(), hasPreviousPage: rows.length > last };
   }
@@ -182,7 +217,8 @@ export class ConversationService {
     let start = 0;
     if (afterMessageId) {
       const [after] = await this.store.messagesByIds([afterMessageId]);
-      if (!after || after.conversationId !== conversation.id) throw new InvalidInputError('after', 'after is not a message of this conversation');
+      if (!after || after.conversationId !== conversation.id)
+        throw new InvalidInputError('after', 'after is not a message of this conversation');
       start = after.position;
     } else if (options.since) {
       start = await this.store.lastPositionBefore(conversation.id, options.since);
@@ -193,7 +229,12 @@ export class ConversationService {
     return this.stream(conversation.id, start, wakeups, pageSize);
   }
 
-  private async *stream(conversationId: string, start: number, wakeups: MessageWakeups, pageSize: number): AsyncGenerator<Message> {
+  private async *stream(
+    conversationId: string,
+    start: number,
+    wakeups: MessageWakeups,
+    pageSize: number,
+  ): AsyncGenerator<Message> {
     let last = start;
     let woken = true;
     let notify: (() => void) | undefined;

@@ -11,12 +11,25 @@ import { WakeupListeners } from './wakeup-listeners.js';
 
 /** toConversation converts a row to the business value. */
 export function toConversation(row: ConversationRow): Conversation {
-  return { id: row.id, orderId: row.orderId, customerId: row.customerId, providerId: row.providerId, createdAt: row.createdAt };
+  return {
+    id: row.id,
+    orderId: row.orderId,
+    customerId: row.customerId,
+    providerId: row.providerId,
+    createdAt: row.createdAt,
+  };
 }
 
 /** toMessage converts a row to the business value. */
 export function toMessage(row: MessageRow): Message {
-  return { id: row.id, conversationId: row.conversationId, position: Number(row.position), senderId: row.senderId, body: row.body, sentAt: row.sentAt };
+  return {
+    id: row.id,
+    conversationId: row.conversationId,
+    position: Number(row.position),
+    senderId: row.senderId,
+    body: row.body,
+    sentAt: row.sentAt,
+  };
 }
 
 class PostgresChatTx implements ChatTx {
@@ -34,13 +47,19 @@ class PostgresChatTx implements ChatTx {
         [conversation.id, conversation.orderId, conversation.customerId, conversation.providerId],
       ),
     );
-    const row = await this.manager.findOneByOrFail(ConversationRow, { orderId: conversation.orderId, providerId: conversation.providerId });
+    const row = await this.manager.findOneByOrFail(ConversationRow, {
+      orderId: conversation.orderId,
+      providerId: conversation.providerId,
+    });
     return { conversation: toConversation(row), created: inserted.length > 0 };
   }
 
   async nextPosition(conversationId: string): Promise<number> {
     const rows = returnedRows<{ last_position: string }>(
-      await this.manager.query(`UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING last_position`, [conversationId]),
+      await this.manager.query(
+        `UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING last_position`,
+        [conversationId],
+      ),
     );
     return Number(rows[0]!.last_position);
   }
@@ -55,7 +74,10 @@ class PostgresChatTx implements ChatTx {
     });
     // Committed with the message: whoever publishes the announcement removes it (NatsMessageWakeups).
     if (this.announcements) {
-      await this.manager.query(`INSERT INTO message_announcements (conversation_id, position) VALUES ($1, $2)`, [message.conversationId, message.position]);
+      await this.manager.query(`INSERT INTO message_announcements (conversation_id, position) VALUES ($1, $2)`, [
+        message.conversationId,
+        message.position,
+      ]);
     }
   }
 
@@ -76,7 +98,9 @@ export class PostgresChatStore implements ChatStore {
   ) {}
 
   transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) => fn(new PostgresChatTx(manager, caller, this.options.announcements === true)));
+    return this.dataSource.transaction((manager) =>
+      fn(new PostgresChatTx(manager, caller, this.options.announcements === true)),
+    );
   }
 
   async conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {
@@ -87,7 +111,9 @@ export class PostgresChatStore implements ChatStore {
   async conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]> {
     if (orderIds.length === 0) return [];
     return (
-      await this.dataSource.getRepository(ConversationRow).find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })
+      await this.dataSource
+        .getRepository(ConversationRow)
+        .find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })
     ).map(toConversation);
   }
 
@@ -103,14 +129,20 @@ export class PostgresChatStore implements ChatStore {
   }
 
   async messagesBefore(conversationId: string, position: number | null, limit: number): Promise<Message[]> {
-    const query = this.dataSource.getRepository(MessageRow).createQueryBuilder('m').where('m.conversation_id = :conversationId', { conversationId });
+    const query = this.dataSource
+      .getRepository(MessageRow)
+      .createQueryBuilder('m')
+      .where('m.conversation_id = :conversationId', { conversationId });
     if (position !== null) query.andWhere('m.position < :position', { position });
     return (await query.orderBy('m.position', 'DESC').limit(limit).getMany()).map(toMessage);
   }
 
   async lastPositionBefore(conversationId: string, before: Date): Promise<number> {
     const rows = returnedRows<{ position: string | null }>(
-      await this.dataSource.query(`SELECT max(position) AS position FROM messages WHERE conversation_id = $1 AND sent_at < $2`, [conversationId, before]),
+      await this.dataSource.query(
+        `SELECT max(position) AS position FROM messages WHERE conversation_id = $1 AND sent_at < $2`,
+        [conversationId, before],
+      ),
     );
     return Number(rows[0]?.position ?? 0);
   }
@@ -149,7 +181,10 @@ export class PostgresMessageWakeups implements MessageWakeups {
       client.end().catch(() => {});
       // Followers re-read the table on the next wake-up, so a missed notification delays, never loses, a message.
       this.listeners.wakeAll();
-      setTimeout(() => void this.start().catch((e) => this.logger.error({ err: e }, 'message wake-ups failed')), 1000).unref();
+      setTimeout(
+        () => void this.start().catch((e) => this.logger.error({ err: e }, 'message wake-ups failed')),
+        1000,
+      ).unref();
     });
     await client.connect();
     await client.query('LISTEN chat_messages');

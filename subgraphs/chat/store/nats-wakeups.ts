@@ -1,4 +1,14 @@
-import { connect, DeliverPolicy, Events, nanos, StorageType, StringCodec, type ConsumerMessages, type JetStreamClient, type NatsConnection } from 'nats';
+import {
+  connect,
+  DeliverPolicy,
+  Events,
+  nanos,
+  StorageType,
+  StringCodec,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type NatsConnection,
+} from 'nats';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { returnedRows } from '../../../foundation/postgres/database.js';
@@ -56,10 +66,18 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
     try {
       await manager.streams.info(this.stream);
     } catch {
-      await manager.streams.add({ name: this.stream, subjects: [`${this.stream}.messages.>`], max_age: nanos(60 * 60 * 1000), storage: StorageType.File });
+      await manager.streams.add({
+        name: this.stream,
+        subjects: [`${this.stream}.messages.>`],
+        max_age: nanos(60 * 60 * 1000),
+        storage: StorageType.File,
+      });
     }
     this.jetstream = connection.jetstream();
-    const consumer = await this.jetstream.consumers.get(this.stream, { filterSubjects: `${this.stream}.messages.>`, deliver_policy: DeliverPolicy.New });
+    const consumer = await this.jetstream.consumers.get(this.stream, {
+      filterSubjects: `${this.stream}.messages.>`,
+      deliver_policy: DeliverPolicy.New,
+    });
     // One subject filter, not a list: servers before NATS 2.10 take one only.
     this.messages = await consumer.consume();
     void (async () => {
@@ -69,7 +87,8 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
     })().catch((err) => this.logger.error({ err }, 'NATS wake-ups stopped'));
     void (async () => {
       for await (const status of connection.status()) {
-        if (status.type === Events.Disconnect) this.logger.warn({ url: this.url }, 'NATS connection lost; reconnecting');
+        if (status.type === Events.Disconnect)
+          this.logger.warn({ url: this.url }, 'NATS connection lost; reconnecting');
         if (status.type === Events.Reconnect) {
           this.listeners.wakeAll();
         }
@@ -92,13 +111,19 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
   async announce(conversationId: string, position: number): Promise<void> {
     try {
       await this.publish(conversationId, position);
-      await this.dataSource.query(`DELETE FROM message_announcements WHERE conversation_id = $1 AND position = $2`, [conversationId, position]);
+      await this.dataSource.query(`DELETE FROM message_announcements WHERE conversation_id = $1 AND position = $2`, [
+        conversationId,
+        position,
+      ]);
     } catch (err) {
       this.logger.warn({ err, conversationId, position }, 'message announcement not published yet; the relay will');
     }
   }
 
-  /** publishLeftovers publishes the announcements older than relayMs (their process died, or NATS was away) and removes them. */
+  /**
+   * publishLeftovers publishes the announcements older than relayMs (their process died, or NATS was away) and removes
+   * them.
+   */
   private async publishLeftovers(): Promise<void> {
     if (this.relaying || !this.jetstream) return;
     this.relaying = true;
@@ -113,13 +138,17 @@ export class NatsMessageWakeups implements MessageWakeups, MessageAnnouncer {
         );
         if (rows.length === 0) return 0;
         await Promise.all(rows.map((r) => this.publish(r.conversation_id, Number(r.position))));
-        await manager.query(`DELETE FROM message_announcements WHERE (conversation_id, position) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))`, [
-          rows.map((r) => r.conversation_id),
-          rows.map((r) => r.position),
-        ]);
+        await manager.query(
+          `DELETE FROM message_announcements WHERE (conversation_id, position) IN (SELECT * FROM unnest($1::uuid[], $2::bigint[]))`,
+          [rows.map((r) => r.conversation_id), rows.map((r) => r.position)],
+        );
         return rows.length;
       });
-      if (published > 0) this.logger.warn({ published }, 'published message announcements left unpublished (a process stopped between commit and publication, or NATS was away)');
+      if (published > 0)
+        this.logger.warn(
+          { published },
+          'published message announcements left unpublished (a process stopped between commit and publication, or NATS was away)',
+        );
     } catch (err) {
       this.logger.warn({ err }, 'message announcement relay failed; retrying');
     } finally {

@@ -17,12 +17,26 @@ export class HttpOrderDirectory implements OrderDirectory {
   ) {}
 
   async orderFacts(orderId: string, caller: Caller): Promise<OrderFacts | null> {
-    const { orders } = await internalGet(this.orderUrl, orderFactsRoute, { ids: orderId }, caller, this.timeoutMs, this.credentials);
+    const { orders } = await internalGet(
+      this.orderUrl,
+      orderFactsRoute,
+      { ids: orderId },
+      caller,
+      this.timeoutMs,
+      this.credentials,
+    );
     return orders[0] ?? null;
   }
 
   async providerSkills(providerId: string, caller: Caller): Promise<readonly string[]> {
-    const { skills } = await internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.timeoutMs, this.credentials);
+    const { skills } = await internalGet(
+      this.catalogUrl,
+      providerSkillsRoute,
+      { providerIds: providerId },
+      caller,
+      this.timeoutMs,
+      this.credentials,
+    );
     return skills.map((k) => k.serviceId);
   }
 }

@@ -18,7 +18,10 @@ export class WakeupListeners {
     };
   }
 
-  /** wake reads a wake-up's text (contracts/chat-events.ts) and wakes that conversation's followers; text that is not one is ignored. */
+  /**
+   * wake reads a wake-up's text (contracts/chat-events.ts) and wakes that conversation's followers; text that is not
+   * one is ignored.
+   */
   wake(text: string | undefined): void {
     const wakeup = messageWakeupSchema.safeParse(text);
     if (!wakeup.success) return;

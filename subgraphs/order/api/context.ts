@@ -9,7 +9,10 @@ import type { Offer, Order, OrderService } from '../business/orders.js';
 export interface OrderLoaders {
   order: DataLoader<string, Order | null>;
   offer: DataLoader<string, Offer | null>;
-  /** offersOfOrder gives each order's first offers, whoever made them; ownOffersOfOrder only the viewer's own (none signed out). */
+  /**
+   * offersOfOrder gives each order's first offers, whoever made them; ownOffersOfOrder only the viewer's own (none
+   * signed out).
+   */
   offersOfOrder: DataLoader<string, Offer[]>;
   ownOffersOfOrder: DataLoader<string, Offer[]>;
 }
@@ -24,7 +27,15 @@ export function createLoaders(orders: OrderService, viewer: Viewer | null): Orde
   return {
     order: byIdLoader('order', (ids) => orders.ordersByIds(ids)),
     offer: byIdLoader('offer', (ids) => orders.offersByIds(ids)),
-    offersOfOrder: groupLoader('offersOfOrder', (ids) => orders.offersOfOrders(ids, MAX_PAGE_SIZE), (o) => o.orderId),
-    ownOffersOfOrder: groupLoader('ownOffersOfOrder', async (ids) => (viewer ? orders.offersOfOrders(ids, MAX_PAGE_SIZE, viewer.id) : []), (o) => o.orderId),
+    offersOfOrder: groupLoader(
+      'offersOfOrder',
+      (ids) => orders.offersOfOrders(ids, MAX_PAGE_SIZE),
+      (o) => o.orderId,
+    ),
+    ownOffersOfOrder: groupLoader(
+      'ownOffersOfOrder',
+      async (ids) => (viewer ? orders.offersOfOrders(ids, MAX_PAGE_SIZE, viewer.id) : []),
+      (o) => o.orderId,
+    ),
   };
 }

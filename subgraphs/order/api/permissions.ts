@@ -1,10 +1,16 @@
 import { allow, and, rule } from '../../../foundation/graphql/shield.js';
 import { NotFoundError } from '../../../foundation/core/errors.js';
-import { denied, hasRole, isSignedIn, ownerOrAdmin, type CallerContext } from '../../../foundation/graphql/permissions.js';
+import {
+  denied,
+  hasRole,
+  isSignedIn,
+  ownerOrAdmin,
+  type CallerContext,
+} from '../../../foundation/graphql/permissions.js';
 
 /** ownProviderData allows a provider to read their own offers and matching orders. */
-const ownProviderData = rule('ownProviderData', { cache: 'no_cache' })((user: { id: string }, _args, ctx: CallerContext) =>
-  ctx.caller.viewer?.id === user.id ? true : denied(ctx),
+const ownProviderData = rule('ownProviderData', { cache: 'no_cache' })(
+  (user: { id: string }, _args, ctx: CallerContext) => (ctx.caller.viewer?.id === user.id ? true : denied(ctx)),
 );
 
 /**

@@ -40,11 +40,19 @@ export class OrderResolver {
   }
 
   @Mutation(() => OrderType, { description: 'Opens an order for a service (customers).' })
-  createOrder(@Arg('input', () => CreateOrderInputType) input: CreateOrderInputType, @SignedIn() caller: SignedInCaller): Promise<Order> {
-    return this.orders.createOrder({ serviceId: parseId(input.serviceId, 'input.serviceId'), description: input.description }, caller);
+  createOrder(
+    @Arg('input', () => CreateOrderInputType) input: CreateOrderInputType,
+    @SignedIn() caller: SignedInCaller,
+  ): Promise<Order> {
+    return this.orders.createOrder(
+      { serviceId: parseId(input.serviceId, 'input.serviceId'), description: input.description },
+      caller,
+    );
   }
 
-  @Mutation(() => OrderType, { description: "Accepts an offer on one's own OPEN order; every other pending offer is rejected." })
+  @Mutation(() => OrderType, {
+    description: "Accepts an offer on one's own OPEN order; every other pending offer is rejected.",
+  })
   acceptOffer(@Arg('offerId', () => ID) offerId: string, @SignedIn() caller: SignedInCaller): Promise<Order> {
     return this.orders.acceptOffer(parseId(offerId, 'offerId'), caller);
   }
@@ -69,21 +77,28 @@ export class OrderResolver {
     return { id: order.customerId };
   }
 
-  @FieldResolver(() => [OfferType], { description: 'Its first offers, oldest first (first: default 20, at most 100). Its customer sees every offer; a provider only their own.' })
+  @FieldResolver(() => [OfferType], {
+    description:
+      'Its first offers, oldest first (first: default 20, at most 100). Its customer sees every offer; a provider only their own.',
+  })
   async offers(
     @Root() order: Order,
     @Ctx() ctx: OrderContext,
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
   ): Promise<Offer[]> {
     const size = pageSize(first, 'first');
-    // The visibility filter runs in the query, before the page is taken: a provider's own offers are found however many others there are.
+    // The visibility filter runs in the query, before the page is taken: a provider's own offers are found however many
+    // others there are.
     const visible = this.orders.offersVisibleTo(order, ctx.caller.viewer);
     if (visible === 'none') return [];
     const loader = visible === 'all' ? ctx.loaders.offersOfOrder : ctx.loaders.ownOffersOfOrder;
     return (await loader.load(order.id)).slice(0, size);
   }
 
-  @FieldResolver(() => OfferType, { nullable: true, description: 'The offer the customer accepted, once there is one.' })
+  @FieldResolver(() => OfferType, {
+    nullable: true,
+    description: 'The offer the customer accepted, once there is one.',
+  })
   acceptedOffer(@Root() order: Order, @Ctx() ctx: OrderContext): Promise<Offer | null> | null {
     return order.acceptedOfferId ? ctx.loaders.offer.load(order.acceptedOfferId) : null;
   }
@@ -94,10 +109,20 @@ export class OrderResolver {
 export class OfferResolver {
   constructor(private readonly orders: OrderService) {}
 
-  @Mutation(() => OfferType, { description: 'Offers a price on an OPEN order whose service is among the provider\'s skills.' })
-  submitOffer(@Arg('input', () => SubmitOfferInputType) input: SubmitOfferInputType, @SignedIn() caller: SignedInCaller): Promise<Offer> {
+  @Mutation(() => OfferType, {
+    description: "Offers a price on an OPEN order whose service is among the provider's skills.",
+  })
+  submitOffer(
+    @Arg('input', () => SubmitOfferInputType) input: SubmitOfferInputType,
+    @SignedIn() caller: SignedInCaller,
+  ): Promise<Offer> {
     return this.orders.submitOffer(
-      { orderId: parseId(input.orderId, 'input.orderId'), priceCents: input.priceCents, currency: input.currency, message: input.message ?? null },
+      {
+        orderId: parseId(input.orderId, 'input.orderId'),
+        priceCents: input.priceCents,
+        currency: input.currency,
+        message: input.message ?? null,
+      },
       caller,
     );
   }
@@ -107,7 +132,10 @@ export class OfferResolver {
     return this.orders.withdrawOffer(parseId(offerId, 'offerId'), caller);
   }
 
-  @FieldResolver(() => OrderType, { description: "The order the offer is for. Its provider always sees its id, status and service; its other fields follow the rules of order(id)." })
+  @FieldResolver(() => OrderType, {
+    description:
+      'The order the offer is for. Its provider always sees its id, status and service; its other fields follow the rules of order(id).',
+  })
   async order(@Root() offer: Offer, @Ctx() ctx: OrderContext): Promise<OrderView> {
     const order = (await ctx.loaders.order.load(offer.orderId))!;
     return this.orders.orderOfOffer(offer, order, ctx.caller, (id) => ctx.loaders.offer.load(id));
@@ -124,7 +152,10 @@ export class OfferResolver {
 export class UserOrdersResolver {
   constructor(private readonly workflow: OrderService) {}
 
-  @FieldResolver(() => OrderConnection, { nullable: true, description: "The user's orders as a customer, newest first." })
+  @FieldResolver(() => OrderConnection, {
+    nullable: true,
+    description: "The user's orders as a customer, newest first.",
+  })
   async orders(
     @Root() user: UserType,
     @Arg('status', () => OrderStatusEnum, { nullable: true }) status: OrderStatusEnum | null,
@@ -132,12 +163,20 @@ export class UserOrdersResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: OrderContext,
   ): Promise<ConnectionShape<Order>> {
-    const page = await this.workflow.ordersOf(user.id, (status ?? undefined) as OrderStatus | undefined, pageSize(first, 'first'), positionOf(after));
+    const page = await this.workflow.ordersOf(
+      user.id,
+      (status ?? undefined) as OrderStatus | undefined,
+      pageSize(first, 'first'),
+      positionOf(after),
+    );
     for (const order of page.items) ctx.loaders.order.prime(order.id, order);
     return toConnection(page, cursorOf);
   }
 
-  @FieldResolver(() => OfferConnection, { nullable: true, description: "The user's offers as a provider, newest first." })
+  @FieldResolver(() => OfferConnection, {
+    nullable: true,
+    description: "The user's offers as a provider, newest first.",
+  })
   async offers(
     @Root() user: UserType,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
@@ -146,13 +185,19 @@ export class UserOrdersResolver {
     return toConnection(await this.workflow.offersOf(user.id, pageSize(first, 'first'), positionOf(after)), cursorOf);
   }
 
-  @FieldResolver(() => OrderConnection, { nullable: true, description: "OPEN orders for services among the provider's skills, newest first." })
+  @FieldResolver(() => OrderConnection, {
+    nullable: true,
+    description: "OPEN orders for services among the provider's skills, newest first.",
+  })
   async matchingOrders(
     @Root() _user: UserType,
     @Arg('first', () => Int, { nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @SignedIn() caller: SignedInCaller,
   ): Promise<ConnectionShape<Order>> {
-    return toConnection(await this.workflow.matchingOrders(caller, pageSize(first, 'first'), positionOf(after)), cursorOf);
+    return toConnection(
+      await this.workflow.matchingOrders(caller, pageSize(first, 'first'), positionOf(after)),
+      cursorOf,
+    );
   }
 }

@@ -7,7 +7,16 @@ import { createTestDatabase, type TestDatabase } from '../../../foundation/testk
 import { orderMigrations } from '../../../migrations/order/index.js';
 import { OfferRow, OrderRow } from '../store/entities.js';
 import { PostgresOrderStore } from '../store/order-store.js';
-import { moveOffer, moveOrder, ORDER_MOVES, OrderService, type CatalogFacts, type Offer, type Order, type OrderStatus } from './orders.js';
+import {
+  moveOffer,
+  moveOrder,
+  ORDER_MOVES,
+  OrderService,
+  type CatalogFacts,
+  type Offer,
+  type Order,
+  type OrderStatus,
+} from './orders.js';
 
 const SERVICE = randomUUID();
 const OTHER_SERVICE = randomUUID();
@@ -42,7 +51,11 @@ describe('order workflow on a real database', () => {
       for (const to of all) {
         const order = { status: from } as Order;
         if (ORDER_MOVES[from].includes(to)) assert.equal(moveOrder(order, to), to);
-        else assert.throws(() => moveOrder(order, to), (err: Error & { code: string }) => err.code === 'CONFLICT' && err.message.includes(from));
+        else
+          assert.throws(
+            () => moveOrder(order, to),
+            (err: Error & { code: string }) => err.code === 'CONFLICT' && err.message.includes(from),
+          );
       }
     }
     assert.throws(() => moveOffer({ status: 'REJECTED' } as Offer, 'ACCEPTED'), /REJECTED/);
@@ -52,14 +65,22 @@ describe('order workflow on a real database', () => {
     const customer = caller(['CUSTOMER']);
     const provider = caller(['PROVIDER']);
     const order = await orders.createOrder({ serviceId: SERVICE, description: 'Fix the sink' }, customer);
-    const offer = await orders.submitOffer({ orderId: order.id, priceCents: 9900, currency: 'eur', message: null }, provider);
+    const offer = await orders.submitOffer(
+      { orderId: order.id, priceCents: 9900, currency: 'eur', message: null },
+      provider,
+    );
     assert.equal(offer.currency, 'EUR');
     const accepted = await orders.acceptOffer(offer.id, customer);
     assert.equal(accepted.status, 'ACCEPTED');
     assert.equal(accepted.acceptedOfferId, offer.id);
     assert.equal((await orders.completeOrder(order.id, customer)).status, 'COMPLETED');
-    const actions = await db.dataSource.query(`SELECT payload->>'action' AS a, payload->>'ip' AS ip FROM outbox ORDER BY seq`);
-    assert.deepEqual(actions.map((r: { a: string }) => r.a), ['order.created', 'offer.submitted', 'offer.accepted', 'order.completed']);
+    const actions = await db.dataSource.query(
+      `SELECT payload->>'action' AS a, payload->>'ip' AS ip FROM outbox ORDER BY seq`,
+    );
+    assert.deepEqual(
+      actions.map((r: { a: string }) => r.a),
+      ['order.created', 'offer.submitted', 'offer.accepted', 'order.completed'],
+    );
     assert.ok(actions.every((r: { ip: string }) => r.ip === '192.0.2.1'));
   });
 
@@ -67,18 +88,34 @@ describe('order workflow on a real database', () => {
     const customer = caller(['CUSTOMER']);
     const order = await orders.createOrder({ serviceId: SERVICE, description: 'Race' }, customer);
     const offers: Offer[] = [];
-    for (let i = 0; i < 4; i++) offers.push(await orders.submitOffer({ orderId: order.id, priceCents: 1000 + i, currency: 'EUR', message: null }, caller(['PROVIDER'])));
+    for (let i = 0; i < 4; i++)
+      offers.push(
+        await orders.submitOffer(
+          { orderId: order.id, priceCents: 1000 + i, currency: 'EUR', message: null },
+          caller(['PROVIDER']),
+        ),
+      );
     const outcomes = await Promise.allSettled(offers.map((o) => orders.acceptOffer(o.id, customer)));
     assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
-    for (const o of outcomes.filter((o) => o.status === 'rejected')) assert.equal((o as PromiseRejectedResult).reason.code, 'CONFLICT');
-    const rows = await db.dataSource.query(`SELECT status, count(*)::int AS n FROM offers WHERE order_id = $1 GROUP BY status ORDER BY status`, [order.id]);
-    assert.deepEqual(rows, [{ status: 'ACCEPTED', n: 1 }, { status: 'REJECTED', n: 3 }]);
+    for (const o of outcomes.filter((o) => o.status === 'rejected'))
+      assert.equal((o as PromiseRejectedResult).reason.code, 'CONFLICT');
+    const rows = await db.dataSource.query(
+      `SELECT status, count(*)::int AS n FROM offers WHERE order_id = $1 GROUP BY status ORDER BY status`,
+      [order.id],
+    );
+    assert.deepEqual(rows, [
+      { status: 'ACCEPTED', n: 1 },
+      { status: 'REJECTED', n: 3 },
+    ]);
   });
 
   it('a failed step writes nothing: no half-accepted order, no event', async () => {
     const customer = caller(['CUSTOMER']);
     const order = await orders.createOrder({ serviceId: SERVICE, description: 'Half' }, customer);
-    const offer = await orders.submitOffer({ orderId: order.id, priceCents: 500, currency: 'EUR', message: null }, caller(['PROVIDER']));
+    const offer = await orders.submitOffer(
+      { orderId: order.id, priceCents: 500, currency: 'EUR', message: null },
+      caller(['PROVIDER']),
+    );
     await orders.cancelOrder(order.id, customer);
     const events = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM outbox`))[0].n;
     const before = await events();
@@ -92,20 +129,38 @@ describe('order workflow on a real database', () => {
     const order = await orders.createOrder({ serviceId: SERVICE, description: 'Db rules' }, customer);
     const provider = randomUUID();
     const insert = (status: string, price = 100, currency = 'EUR') =>
-      db.dataSource.query(`INSERT INTO offers (id, order_id, provider_id, price_cents, currency, status) VALUES ($1, $2, $3, $4, $5, $6)`, [randomUUID(), order.id, provider, price, currency, status]);
+      db.dataSource.query(
+        `INSERT INTO offers (id, order_id, provider_id, price_cents, currency, status) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [randomUUID(), order.id, provider, price, currency, status],
+      );
     await insert('PENDING');
     await assert.rejects(insert('PENDING'), /offers_one_pending_key/);
     await assert.rejects(insert('MAYBE'), /check/);
     await assert.rejects(insert('WITHDRAWN', -5), /check/);
     await assert.rejects(insert('WITHDRAWN', 100, 'eu'), /check/);
-    await assert.rejects(db.dataSource.query(`UPDATE orders SET status = 'ACCEPTED' WHERE id = $1`, [order.id]), /orders_accepted_has_offer/);
+    await assert.rejects(
+      db.dataSource.query(`UPDATE orders SET status = 'ACCEPTED' WHERE id = $1`, [order.id]),
+      /orders_accepted_has_offer/,
+    );
   });
 
   it('a provider cannot offer on their own order, nor on one outside their skills', async () => {
     const both = caller(['CUSTOMER', 'PROVIDER']);
     const own = await orders.createOrder({ serviceId: SERVICE, description: 'Mine' }, both);
-    await assert.rejects(orders.submitOffer({ orderId: own.id, priceCents: 100, currency: 'EUR', message: null }, both), { code: 'FORBIDDEN' });
-    const elsewhere = await orders.createOrder({ serviceId: OTHER_SERVICE, description: 'Other skill' }, caller(['CUSTOMER']));
-    await assert.rejects(orders.submitOffer({ orderId: elsewhere.id, priceCents: 100, currency: 'EUR', message: null }, caller(['PROVIDER'])), { code: 'NOT_FOUND' });
+    await assert.rejects(
+      orders.submitOffer({ orderId: own.id, priceCents: 100, currency: 'EUR', message: null }, both),
+      { code: 'FORBIDDEN' },
+    );
+    const elsewhere = await orders.createOrder(
+      { serviceId: OTHER_SERVICE, description: 'Other skill' },
+      caller(['CUSTOMER']),
+    );
+    await assert.rejects(
+      orders.submitOffer(
+        { orderId: elsewhere.id, priceCents: 100, currency: 'EUR', message: null },
+        caller(['PROVIDER']),
+      ),
+      { code: 'NOT_FOUND' },
+    );
   });
 });

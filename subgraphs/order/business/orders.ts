@@ -61,13 +61,15 @@ export const OFFER_MOVES: Readonly<Record<OfferStatus, readonly OfferStatus[]>> 
 
 /** moveOrder checks an order transition; it throws CONFLICT when the order's state does not allow it. */
 export function moveOrder(order: Order, to: OrderStatus): OrderStatus {
-  if (!ORDER_MOVES[order.status].includes(to)) throw new ConflictError(`The order is ${order.status} and cannot become ${to}`);
+  if (!ORDER_MOVES[order.status].includes(to))
+    throw new ConflictError(`The order is ${order.status} and cannot become ${to}`);
   return to;
 }
 
 /** moveOffer checks an offer transition; it throws CONFLICT when the offer's state does not allow it. */
 export function moveOffer(offer: Offer, to: OfferStatus): OfferStatus {
-  if (!OFFER_MOVES[offer.status].includes(to)) throw new ConflictError(`The offer is ${offer.status} and cannot become ${to}`);
+  if (!OFFER_MOVES[offer.status].includes(to))
+    throw new ConflictError(`The offer is ${offer.status} and cannot become ${to}`);
   return to;
 }
 
@@ -99,12 +101,25 @@ export interface OrderStore {
   transaction<T>(caller: Caller, fn: (tx: OrderTx) => Promise<T>): Promise<T>;
   ordersByIds(ids: readonly string[]): Promise<Order[]>;
   offersByIds(ids: readonly string[]): Promise<Offer[]>;
-  /** offersOfOrders gives each order's offers, oldest first; with perOrder, only that many of each; with providerId, only that provider's (the page is taken after that filter). */
+  /**
+   * offersOfOrders gives each order's offers, oldest first; with perOrder, only that many of each; with providerId,
+   * only that provider's (the page is taken after that filter).
+   */
   offersOfOrders(orderIds: readonly string[], perOrder?: number, providerId?: string): Promise<Offer[]>;
   /** The list queries return up to limit + 1 rows after `after`, newest first. */
-  ordersOfCustomer(customerId: string, status: OrderStatus | undefined, limit: number, after: Position | undefined): Promise<Order[]>;
+  ordersOfCustomer(
+    customerId: string,
+    status: OrderStatus | undefined,
+    limit: number,
+    after: Position | undefined,
+  ): Promise<Order[]>;
   offersOfProvider(providerId: string, limit: number, after: Position | undefined): Promise<Offer[]>;
-  openOrdersForServices(serviceIds: readonly string[], excludeCustomer: string, limit: number, after: Position | undefined): Promise<Order[]>;
+  openOrdersForServices(
+    serviceIds: readonly string[],
+    excludeCustomer: string,
+    limit: number,
+    after: Position | undefined,
+  ): Promise<Order[]>;
 }
 
 /** CatalogFacts is what the workflow must know from the catalog subgraph, which owns services and skills. */
@@ -165,12 +180,28 @@ export class OrderService {
     if (description.length < 1 || description.length > MAX_DESCRIPTION) {
       throw new InvalidInputError('input.description', `input.description must be 1 to ${MAX_DESCRIPTION} characters`);
     }
-    if (!(await this.catalog.serviceExists(input.serviceId, caller))) throw new NotFoundError('Service', input.serviceId);
+    if (!(await this.catalog.serviceExists(input.serviceId, caller)))
+      throw new NotFoundError('Service', input.serviceId);
     const now = new Date();
-    const order: Order = { id: newId(), customerId: viewer.id, serviceId: input.serviceId, description, status: 'OPEN', acceptedOfferId: null, createdAt: now, updatedAt: now };
+    const order: Order = {
+      id: newId(),
+      customerId: viewer.id,
+      serviceId: input.serviceId,
+      description,
+      status: 'OPEN',
+      acceptedOfferId: null,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.store.transaction(caller, async (tx) => {
       await tx.insertOrder(order);
-      await tx.record({ action: 'order.created', actorId: viewer.id, targetType: 'Order', targetId: order.id, metadata: { serviceId: order.serviceId } });
+      await tx.record({
+        action: 'order.created',
+        actorId: viewer.id,
+        targetType: 'Order',
+        targetId: order.id,
+        metadata: { serviceId: order.serviceId },
+      });
     });
     return (await this.store.ordersByIds([order.id]))[0]!;
   }
@@ -187,7 +218,11 @@ export class OrderService {
    * provider while it is OPEN and its service is among their skills; the
    * provider of its accepted offer; admins.
    */
-  async maySee(order: Order, caller: Caller, loadOffer: (id: string) => Promise<Offer | null> = this.loadOffer): Promise<boolean> {
+  async maySee(
+    order: Order,
+    caller: Caller,
+    loadOffer: (id: string) => Promise<Offer | null> = this.loadOffer,
+  ): Promise<boolean> {
     const viewer = caller.viewer;
     if (!viewer) return false;
     if (viewer.id === order.customerId || isAdmin(viewer)) return true;
@@ -202,13 +237,21 @@ export class OrderService {
    * see it any more, a limited view (id, status, service); for anyone else
    * NOT_FOUND.
    */
-  async orderOfOffer(offer: Offer, order: Order, caller: Caller, loadOffer: (id: string) => Promise<Offer | null> = this.loadOffer): Promise<OrderView> {
+  async orderOfOffer(
+    offer: Offer,
+    order: Order,
+    caller: Caller,
+    loadOffer: (id: string) => Promise<Offer | null> = this.loadOffer,
+  ): Promise<OrderView> {
     if (await this.maySee(order, caller, loadOffer)) return order;
     if (caller.viewer && caller.viewer.id === offer.providerId) return { ...order, limited: true };
     throw new NotFoundError('Order', order.id);
   }
 
-  /** offersVisibleTo says what the caller may see of an order's offers: its customer and admins all, anyone else signed in their own, nobody else none. */
+  /**
+   * offersVisibleTo says what the caller may see of an order's offers: its customer and admins all, anyone else signed
+   * in their own, nobody else none.
+   */
   offersVisibleTo(order: Order, viewer: Viewer | null): 'all' | 'own' | 'none' {
     if (!viewer) return 'none';
     if (viewer.id === order.customerId || isAdmin(viewer)) return 'all';
@@ -219,26 +262,49 @@ export class OrderService {
   async submitOffer(input: NewOffer, caller: SignedInCaller): Promise<Offer> {
     const viewer = caller.viewer;
     if (!Number.isInteger(input.priceCents) || input.priceCents < 1 || input.priceCents > MAX_PRICE_CENTS) {
-      throw new InvalidInputError('input.priceCents', `input.priceCents must be a whole number from 1 to ${MAX_PRICE_CENTS}`);
+      throw new InvalidInputError(
+        'input.priceCents',
+        `input.priceCents must be a whole number from 1 to ${MAX_PRICE_CENTS}`,
+      );
     }
     const currency = input.currency.toUpperCase();
-    if (!/^[A-Z]{3}$/.test(currency) || !CURRENCIES.has(currency)) throw new InvalidInputError('input.currency', 'input.currency must be an ISO 4217 code such as EUR');
+    if (!/^[A-Z]{3}$/.test(currency) || !CURRENCIES.has(currency))
+      throw new InvalidInputError('input.currency', 'input.currency must be an ISO 4217 code such as EUR');
     const message = input.message?.trim() || null;
-    if (message && message.length > MAX_MESSAGE) throw new InvalidInputError('input.message', `input.message must be at most ${MAX_MESSAGE} characters`);
+    if (message && message.length > MAX_MESSAGE)
+      throw new InvalidInputError('input.message', `input.message must be at most ${MAX_MESSAGE} characters`);
     const skills = await this.catalog.skillsOf(viewer.id, caller);
-    const offer: Offer = { id: newId(), orderId: input.orderId, providerId: viewer.id, priceCents: input.priceCents, currency, message, status: 'PENDING', createdAt: new Date() };
+    const offer: Offer = {
+      id: newId(),
+      orderId: input.orderId,
+      providerId: viewer.id,
+      priceCents: input.priceCents,
+      currency,
+      message,
+      status: 'PENDING',
+      createdAt: new Date(),
+    };
     await this.store.transaction(caller, async (tx) => {
       const order = await tx.orderForUpdate(input.orderId);
       // An order for a service outside the provider's skills does not exist for them.
       if (!order || !skills.includes(order.serviceId)) throw new NotFoundError('Order', input.orderId);
       if (order.customerId === viewer.id) throw new ForbiddenError('You cannot offer on your own order');
-      if (order.status !== 'OPEN') throw new ConflictError(`The order is ${order.status}: offers are taken only while it is OPEN`);
+      if (order.status !== 'OPEN')
+        throw new ConflictError(`The order is ${order.status}: offers are taken only while it is OPEN`);
       // The order row is locked, so two racing submissions cannot both pass this count.
       if ((await tx.offerCount(order.id, viewer.id)) >= this.maxOffersPerProvider) {
-        throw new ConflictError(`You have made ${this.maxOffersPerProvider} offers on this order, withdrawn ones included: no more are taken`);
+        throw new ConflictError(
+          `You have made ${this.maxOffersPerProvider} offers on this order, withdrawn ones included: no more are taken`,
+        );
       }
       await tx.insertOffer(offer);
-      await tx.record({ action: 'offer.submitted', actorId: viewer.id, targetType: 'Offer', targetId: offer.id, metadata: { orderId: order.id, priceCents: offer.priceCents, currency } });
+      await tx.record({
+        action: 'offer.submitted',
+        actorId: viewer.id,
+        targetType: 'Offer',
+        targetId: offer.id,
+        metadata: { orderId: order.id, priceCents: offer.priceCents, currency },
+      });
     });
     return (await this.store.offersByIds([offer.id]))[0]!;
   }
@@ -253,7 +319,13 @@ export class OrderService {
       await tx.orderForUpdate(found.orderId);
       const offer = (await tx.offerForUpdate(offerId))!;
       await tx.setOfferStatus(offer.id, moveOffer(offer, 'WITHDRAWN'));
-      await tx.record({ action: 'offer.withdrawn', actorId: viewer.id, targetType: 'Offer', targetId: offer.id, metadata: { orderId: offer.orderId } });
+      await tx.record({
+        action: 'offer.withdrawn',
+        actorId: viewer.id,
+        targetType: 'Offer',
+        targetId: offer.id,
+        metadata: { orderId: offer.orderId },
+      });
     });
     return (await this.store.offersByIds([offerId]))[0]!;
   }
@@ -273,7 +345,8 @@ export class OrderService {
       if (!order) throw new NotFoundError('Offer', offerId);
       if (order.customerId !== viewer.id) {
         // Whoever may know the offer exists (its provider, or anyone who may see its order) is refused, not misled.
-        if (found.providerId === viewer.id || (await this.maySee(order, caller))) throw new ForbiddenError('Only the order\'s customer may accept an offer');
+        if (found.providerId === viewer.id || (await this.maySee(order, caller)))
+          throw new ForbiddenError("Only the order's customer may accept an offer");
         throw new NotFoundError('Offer', offerId);
       }
       const offer = (await tx.offerForUpdate(offerId))!;
@@ -282,7 +355,13 @@ export class OrderService {
       await tx.setOfferStatus(offer.id, offerStatus);
       await tx.rejectPendingOffers(order.id, offer.id);
       await tx.setOrderStatus(order.id, orderStatus, offer.id);
-      await tx.record({ action: 'offer.accepted', actorId: viewer.id, targetType: 'Offer', targetId: offer.id, metadata: { orderId: order.id, providerId: offer.providerId } });
+      await tx.record({
+        action: 'offer.accepted',
+        actorId: viewer.id,
+        targetType: 'Offer',
+        targetId: offer.id,
+        metadata: { orderId: order.id, providerId: offer.providerId },
+      });
     });
     return (await this.store.ordersByIds([found.orderId]))[0]!;
   }
@@ -298,7 +377,12 @@ export class OrderService {
   }
 
   /** ordersOf lists a customer's orders, newest first. */
-  async ordersOf(customerId: string, status: OrderStatus | undefined, first: number, after: Position | undefined): Promise<Page<Order>> {
+  async ordersOf(
+    customerId: string,
+    status: OrderStatus | undefined,
+    first: number,
+    after: Position | undefined,
+  ): Promise<Page<Order>> {
     return page(await this.store.ordersOfCustomer(customerId, status, first, after), first, after);
   }
 
@@ -307,7 +391,9 @@ export class OrderService {
     return page(await this.store.offersOfProvider(providerId, first, after), first, after);
   }
 
-  /** matchingOrders lists OPEN orders, newest first, for services among the provider's skills (not their own orders). */
+  /**
+   * matchingOrders lists OPEN orders, newest first, for services among the provider's skills (not their own orders).
+   */
   async matchingOrders(caller: SignedInCaller, first: number, after: Position | undefined): Promise<Page<Order>> {
     const viewer = caller.viewer;
     const skills = await this.catalog.skillsOf(viewer.id, caller);
@@ -326,16 +412,28 @@ export class OrderService {
     return this.store.offersOfOrders(orderIds, perOrder, providerId);
   }
 
-  private readonly loadOffer = async (id: string): Promise<Offer | null> => (await this.store.offersByIds([id]))[0] ?? null;
+  private readonly loadOffer = async (id: string): Promise<Offer | null> =>
+    (await this.store.offersByIds([id]))[0] ?? null;
 
-  private async finish(orderId: string, to: 'COMPLETED' | 'CANCELLED', action: string, caller: SignedInCaller): Promise<Order> {
+  private async finish(
+    orderId: string,
+    to: 'COMPLETED' | 'CANCELLED',
+    action: string,
+    caller: SignedInCaller,
+  ): Promise<Order> {
     const viewer = caller.viewer;
     await this.store.transaction(caller, async (tx) => {
       const order = await tx.orderForUpdate(orderId);
       if (!order || order.customerId !== viewer.id) throw new NotFoundError('Order', orderId);
       await tx.setOrderStatus(order.id, moveOrder(order, to));
       if (to === 'CANCELLED') await tx.rejectPendingOffers(order.id, null);
-      await tx.record({ action, actorId: viewer.id, targetType: 'Order', targetId: order.id, metadata: { from: order.status } });
+      await tx.record({
+        action,
+        actorId: viewer.id,
+        targetType: 'Order',
+        targetId: order.id,
+        metadata: { from: order.status },
+      });
     });
     return (await this.store.ordersByIds([orderId]))[0]!;
   }

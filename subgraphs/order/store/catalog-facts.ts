@@ -23,14 +23,28 @@ export class HttpCatalogFacts implements CatalogFacts {
     if (!perRequest) this.skills.set(caller, (perRequest = new Map()));
     let found = perRequest.get(providerId);
     if (!found) {
-      found = internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.timeoutMs, this.credentials).then((r) => r.skills.map((k) => k.serviceId));
+      found = internalGet(
+        this.catalogUrl,
+        providerSkillsRoute,
+        { providerIds: providerId },
+        caller,
+        this.timeoutMs,
+        this.credentials,
+      ).then((r) => r.skills.map((k) => k.serviceId));
       perRequest.set(providerId, found);
     }
     return found;
   }
 
   async serviceExists(serviceId: string, caller: Caller): Promise<boolean> {
-    const { services } = await internalGet(this.catalogUrl, servicesRoute, { ids: serviceId }, caller, this.timeoutMs, this.credentials);
+    const { services } = await internalGet(
+      this.catalogUrl,
+      servicesRoute,
+      { ids: serviceId },
+      caller,
+      this.timeoutMs,
+      this.credentials,
+    );
     return services.some((s) => s.id === serviceId);
   }
 }

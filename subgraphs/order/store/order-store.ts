@@ -36,9 +36,21 @@ export function toOffer(row: OfferRow): Offer {
 }
 
 /** newestFirst orders a list query by creation, newest first, after a position, one row beyond the page. */
-function newestFirst<T extends object>(query: SelectQueryBuilder<T>, alias: string, limit: number, after: Position | undefined): SelectQueryBuilder<T> {
-  query.orderBy(`${alias}.created_at`, 'DESC').addOrderBy(`${alias}.id`, 'DESC').limit(limit + 1);
-  if (after) query.andWhere(`(${alias}.created_at, ${alias}.id) < (:afterAt, :afterId)`, { afterAt: after.createdAt, afterId: after.id });
+function newestFirst<T extends object>(
+  query: SelectQueryBuilder<T>,
+  alias: string,
+  limit: number,
+  after: Position | undefined,
+): SelectQueryBuilder<T> {
+  query
+    .orderBy(`${alias}.created_at`, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .limit(limit + 1);
+  if (after)
+    query.andWhere(`(${alias}.created_at, ${alias}.id) < (:afterAt, :afterId)`, {
+      afterAt: after.createdAt,
+      afterId: after.id,
+    });
   return query;
 }
 
@@ -85,7 +97,8 @@ class PostgresOrderTx implements OrderTx {
         status: offer.status,
       });
     } catch (err) {
-      if (isUniqueViolation(err, 'offers_one_pending_key')) throw new ConflictError('You already have a PENDING offer on this order');
+      if (isUniqueViolation(err, 'offers_one_pending_key'))
+        throw new ConflictError('You already have a PENDING offer on this order');
       throw err;
     }
   }
@@ -135,9 +148,12 @@ export class PostgresOrderStore implements OrderStore {
     if (orderIds.length === 0) return [];
     if (perOrder === undefined) {
       const where = { orderId: anyOf(orderIds), ...(providerId ? { providerId } : {}) };
-      return (await this.dataSource.getRepository(OfferRow).find({ where, order: { createdAt: 'ASC', id: 'ASC' } })).map(toOffer);
+      return (
+        await this.dataSource.getRepository(OfferRow).find({ where, order: { createdAt: 'ASC', id: 'ASC' } })
+      ).map(toOffer);
     }
-    // The first perOrder offers of each order (of the provider's, when given: filtered before the page is taken), in one statement for the whole batch.
+    // The first perOrder offers of each order (of the provider's, when given: filtered before the page is taken), in
+    // one statement for the whole batch.
     const own = providerId ? ' AND provider_id = :providerId' : '';
     const rows = await this.dataSource
       .getRepository(OfferRow)
@@ -152,18 +168,34 @@ export class PostgresOrderStore implements OrderStore {
     return rows.map(toOffer);
   }
 
-  async ordersOfCustomer(customerId: string, status: OrderStatus | undefined, limit: number, after: Position | undefined): Promise<Order[]> {
-    const query = this.dataSource.getRepository(OrderRow).createQueryBuilder('o').where('o.customer_id = :customerId', { customerId });
+  async ordersOfCustomer(
+    customerId: string,
+    status: OrderStatus | undefined,
+    limit: number,
+    after: Position | undefined,
+  ): Promise<Order[]> {
+    const query = this.dataSource
+      .getRepository(OrderRow)
+      .createQueryBuilder('o')
+      .where('o.customer_id = :customerId', { customerId });
     if (status) query.andWhere('o.status = :status', { status });
     return (await newestFirst(query, 'o', limit, after).getMany()).map(toOrder);
   }
 
   async offersOfProvider(providerId: string, limit: number, after: Position | undefined): Promise<Offer[]> {
-    const query = this.dataSource.getRepository(OfferRow).createQueryBuilder('f').where('f.provider_id = :providerId', { providerId });
+    const query = this.dataSource
+      .getRepository(OfferRow)
+      .createQueryBuilder('f')
+      .where('f.provider_id = :providerId', { providerId });
     return (await newestFirst(query, 'f', limit, after).getMany()).map(toOffer);
   }
 
-  async openOrdersForServices(serviceIds: readonly string[], excludeCustomer: string, limit: number, after: Position | undefined): Promise<Order[]> {
+  async openOrdersForServices(
+    serviceIds: readonly string[],
+    excludeCustomer: string,
+    limit: number,
+    after: Position | undefined,
+  ): Promise<Order[]> {
     const query = this.dataSource
       .getRepository(OrderRow)
       .createQueryBuilder('o')

@@ -23,7 +23,9 @@ export function sessionEventsRoute(feed: PostgresSessionFeed, trust: GatewayTrus
     const after = raw && /^\d+$/.test(raw) ? Number(raw) : null;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     const write = (text: string) => (res as ServerResponse).write(text);
-    const subscriber: FeedSubscriber = { send: (event: SessionEvent) => write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`) };
+    const subscriber: FeedSubscriber = {
+      send: (event: SessionEvent) => write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`),
+    };
     const heartbeat = setInterval(() => write(': ping\n\n'), heartbeatMs);
     const ended = new Promise<void>((resolve) => {
       res.on('close', resolve);

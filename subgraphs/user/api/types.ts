@@ -6,7 +6,10 @@ import { Role } from '../../../contracts/caller.js';
 export const RoleEnum = Role.enum;
 registerEnumType(RoleEnum, { name: 'Role', description: 'What a user may act as.' });
 
-/** OWN_ACCOUNT marks a user object handed to the person it belongs to (after sign-up or sign-in), who may read its private fields. */
+/**
+ * OWN_ACCOUNT marks a user object handed to the person it belongs to (after sign-up or sign-in), who may read its
+ * private fields.
+ */
 export const OWN_ACCOUNT = Symbol('ownAccount');
 
 /** UserType is the GraphQL `User` entity, owned by the user subgraph. */
@@ -16,7 +19,10 @@ export class UserType {
   @Field(() => ID, { description: "The user's unique id." })
   id!: string;
 
-  @Field(() => String, { nullable: true, description: 'Visible to the user and to admins; for anyone else an error and null.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Visible to the user and to admins; for anyone else an error and null.',
+  })
   email!: string | null;
 
   @Field({ description: 'The name other users see.' })
@@ -58,7 +64,9 @@ export class SessionType {
 }
 
 /** AuthPayloadType is what sign-up, sign-in and refresh return. */
-@ObjectType('AuthPayload', { description: 'A signed-in session: an access token, the refresh token to renew it, and the user.' })
+@ObjectType('AuthPayload', {
+  description: 'A signed-in session: an access token, the refresh token to renew it, and the user.',
+})
 export class AuthPayloadType {
   @Field({ description: 'A JWT to send as `Authorization: Bearer <accessToken>`.' })
   accessToken!: string;

@@ -44,7 +44,11 @@ describe('accounts under attack, on a real database', () => {
   const password = 'the right password';
 
   before(async () => {
-    db = await createTestDatabase('user', [UserRow, SessionRow, RefreshTokenRow, EmailTokenRow, SessionEventRow], userMigrations);
+    db = await createTestDatabase(
+      'user',
+      [UserRow, SessionRow, RefreshTokenRow, EmailTokenRow, SessionEventRow],
+      userMigrations,
+    );
     const window = 900;
     limiter = new PostgresAttemptLimiter(db.dataSource, {
       perAddress: { points: 100, windowSeconds: window },
@@ -59,7 +63,15 @@ describe('accounts under attack, on a real database', () => {
       mail,
       limiter,
       { publish: async () => {} },
-      { refreshTokenTtlSeconds: 86_400, verifyEmailTtlSeconds: 3600, resetPasswordTtlSeconds: 3600, signInLinkTtlSeconds: 900, sessionMaxAgeSeconds: 30 * 86_400, loginSlowdownMs: 1, appUrl: 'http://app' },
+      {
+        refreshTokenTtlSeconds: 86_400,
+        verifyEmailTtlSeconds: 3600,
+        resetPasswordTtlSeconds: 3600,
+        signInLinkTtlSeconds: 900,
+        sessionMaxAgeSeconds: 30 * 86_400,
+        loginSlowdownMs: 1,
+        appUrl: 'http://app',
+      },
       (err) => {
         throw err;
       },
@@ -91,7 +103,11 @@ describe('accounts under attack, on a real database', () => {
     assert.equal((await limiter.beginLogin('203.0.113.9', email)).slowed, true, 'the account is past its ceiling');
     const signedIn = await accounts.login(email, password, from('203.0.113.9'));
     assert.equal(signedIn.user.email, email, 'the owner, from their own address, gets in');
-    await assert.rejects(accounts.login(email, password, from('198.51.100.1')), (err) => code(err) === 'RATE_LIMITED', 'the address that failed 10 times waits');
+    await assert.rejects(
+      accounts.login(email, password, from('198.51.100.1')),
+      (err) => code(err) === 'RATE_LIMITED',
+      'the address that failed 10 times waits',
+    );
   });
 
   it('a successful login is not counted against the address', async () => {
@@ -101,9 +117,20 @@ describe('accounts under attack, on a real database', () => {
 
   it('an IPv6 attacker is one address per /64', async () => {
     const email = await register();
-    for (let i = 0; i < 10; i++) await assert.rejects(accounts.login(email, 'wrong password!', from(`2001:db8:1:2::${(i + 1).toString(16)}`)), (err) => code(err) === 'UNAUTHENTICATED');
-    await assert.rejects(accounts.login(email, 'wrong password!', from('2001:db8:1:2:ffff::1')), (err) => code(err) === 'RATE_LIMITED');
-    await assert.rejects(accounts.login(email, 'wrong password!', from('2001:db8:1:3::1')), (err) => code(err) === 'UNAUTHENTICATED', 'another /64 is another address');
+    for (let i = 0; i < 10; i++)
+      await assert.rejects(
+        accounts.login(email, 'wrong password!', from(`2001:db8:1:2::${(i + 1).toString(16)}`)),
+        (err) => code(err) === 'UNAUTHENTICATED',
+      );
+    await assert.rejects(
+      accounts.login(email, 'wrong password!', from('2001:db8:1:2:ffff::1')),
+      (err) => code(err) === 'RATE_LIMITED',
+    );
+    await assert.rejects(
+      accounts.login(email, 'wrong password!', from('2001:db8:1:3::1')),
+      (err) => code(err) === 'UNAUTHENTICATED',
+      'another /64 is another address',
+    );
   });
 
   it('a 10,000-character email is BAD_USER_INPUT, never an internal error', async () => {
@@ -113,7 +140,11 @@ describe('accounts under attack, on a real database', () => {
       () => accounts.requestPasswordReset(huge, from('192.0.2.20')),
       () => accounts.register({ email: huge, password, displayName: 'U', role: 'CUSTOMER' }, from('192.0.2.20')),
     ]) {
-      await assert.rejects(attempt(), (err) => code(err) === 'BAD_USER_INPUT' && (err as { details: { field: string } }).details.field.endsWith('email'));
+      await assert.rejects(
+        attempt(),
+        (err) =>
+          code(err) === 'BAD_USER_INPUT' && (err as { details: { field: string } }).details.field.endsWith('email'),
+      );
     }
     // Keys built from long input are hashed to fit the table.
     await limiter.consume('request_reset', '192.0.2.21', 'x'.repeat(10_000));
@@ -121,13 +152,20 @@ describe('accounts under attack, on a real database', () => {
 
   it('resetPassword checks the token before it hashes the new password', async () => {
     const before = hasher.hashes;
-    await assert.rejects(accounts.resetPassword('not a token', 'a brand new password', from('192.0.2.30')), (err) => code(err) === 'BAD_USER_INPUT');
+    await assert.rejects(
+      accounts.resetPassword('not a token', 'a brand new password', from('192.0.2.30')),
+      (err) => code(err) === 'BAD_USER_INPUT',
+    );
     assert.equal(hasher.hashes, before, 'no hash for a bad token');
     const email = await register();
     await accounts.requestPasswordReset(email, from('192.0.2.30'));
     const token = /token=([\w-]+)/.exec(mail.sent.filter((m) => m.to === email).at(-1)!.text)![1]!;
     assert.equal(await accounts.resetPassword(token, 'a brand new password', from('192.0.2.30')), true);
-    await assert.rejects(accounts.resetPassword(token, 'another new password', from('192.0.2.30')), (err) => code(err) === 'BAD_USER_INPUT', 'once');
+    await assert.rejects(
+      accounts.resetPassword(token, 'another new password', from('192.0.2.30')),
+      (err) => code(err) === 'BAD_USER_INPUT',
+      'once',
+    );
     assert.equal((await accounts.login(email, 'a brand new password', from('192.0.2.30'))).user.email, email);
   });
 
@@ -135,7 +173,13 @@ describe('accounts under attack, on a real database', () => {
     const email = await register();
     const first = await accounts.login(email, password, from('192.0.2.40'));
     const second = await accounts.refresh(first.refreshToken, from('192.0.2.40'));
-    await db.dataSource.query(`UPDATE sessions SET created_at = now() - interval '30 days 1 minute' WHERE user_id = $1`, [second.user.id]);
-    await assert.rejects(accounts.refresh(second.refreshToken, from('192.0.2.40')), (err) => code(err) === 'UNAUTHENTICATED');
+    await db.dataSource.query(
+      `UPDATE sessions SET created_at = now() - interval '30 days 1 minute' WHERE user_id = $1`,
+      [second.user.id],
+    );
+    await assert.rejects(
+      accounts.refresh(second.refreshToken, from('192.0.2.40')),
+      (err) => code(err) === 'UNAUTHENTICATED',
+    );
   });
 });

@@ -9,7 +9,16 @@ import {
 } from '../../../foundation/core/errors.js';
 import { newId } from '../../../foundation/core/ids.js';
 import type { Page } from '../../../foundation/core/pagination.js';
-import type { AccountTx, EmailTokenPurpose, Role, SessionInfo, User, UserPosition, UserStore, UserWithPassword } from './users.js';
+import type {
+  AccountTx,
+  EmailTokenPurpose,
+  Role,
+  SessionInfo,
+  User,
+  UserPosition,
+  UserStore,
+  UserWithPassword,
+} from './users.js';
 
 /** PasswordHasher hashes and checks passwords (argon2id in production). */
 export interface PasswordHasher {
@@ -21,7 +30,12 @@ export interface PasswordHasher {
 
 /** AccessTokenIssuer signs access tokens. */
 export interface AccessTokenIssuer {
-  issue(claims: { userId: string; roles: Role[]; tokenVersion: number; sessionId: string }): Promise<{ token: string; expiresAt: Date }>;
+  issue(claims: {
+    userId: string;
+    roles: Role[];
+    tokenVersion: number;
+    sessionId: string;
+  }): Promise<{ token: string; expiresAt: Date }>;
 }
 
 /** Mailer sends one plain-text email. */
@@ -43,7 +57,9 @@ export type CredentialOperation =
 
 /** LoginAttempt is one login under way: whether to slow it, and how it ended. */
 export interface LoginAttempt {
-  /** slowed is true when the account as a whole has failed too often: the answer waits, it is never refused for that. */
+  /**
+   * slowed is true when the account as a whole has failed too often: the answer waits, it is never refused for that.
+   */
   slowed: boolean;
   failed(): Promise<void>;
   succeeded(): Promise<void>;
@@ -71,11 +87,16 @@ export interface AccountsOptions {
   verifyEmailTtlSeconds: number;
   resetPasswordTtlSeconds: number;
   signInLinkTtlSeconds: number;
-  /** sessionMaxAgeSeconds is a session's absolute lifetime: past it no refresh works, however recently it was rotated. */
+  /**
+   * sessionMaxAgeSeconds is a session's absolute lifetime: past it no refresh works, however recently it was rotated.
+   */
   sessionMaxAgeSeconds: number;
   /** loginSlowdownMs is how long a login on an account past its failure ceiling waits before it is answered. */
   loginSlowdownMs: number;
-  /** appUrl is where mailed links point: `<appUrl>/verify-email?token=…`, `<appUrl>/reset-password?token=…`, `<appUrl>/sign-in?token=…`. */
+  /**
+   * appUrl is where mailed links point: `<appUrl>/verify-email?token=…`, `<appUrl>/reset-password?token=…`,
+   * `<appUrl>/sign-in?token=…`.
+   */
   appUrl: string;
 }
 
@@ -129,7 +150,8 @@ const MAX_EMAIL = 254;
 
 function checkEmailLength(email: string, field: string): string {
   const normalized = normalizeEmail(email);
-  if (normalized.length > MAX_EMAIL) throw new InvalidInputError(field, `${field} must be at most ${MAX_EMAIL} characters`);
+  if (normalized.length > MAX_EMAIL)
+    throw new InvalidInputError(field, `${field} must be at most ${MAX_EMAIL} characters`);
   return normalized;
 }
 
@@ -148,7 +170,8 @@ function checkPassword(password: string, field: string): string {
 
 function checkDisplayName(name: string, field: string): string {
   const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 100) throw new InvalidInputError(field, `${field} must be 1 to 100 characters`);
+  if (trimmed.length < 1 || trimmed.length > 100)
+    throw new InvalidInputError(field, `${field} must be 1 to 100 characters`);
   return trimmed;
 }
 
@@ -199,7 +222,14 @@ export class AccountService {
     const passwordHash = await this.hasher.hash(password);
     const verifyToken = randomToken();
     const { user, session, refreshToken } = await this.store.transaction(caller, async (tx) => {
-      const user = await tx.insertUser({ id: newId(), email, displayName, roles: [input.role], passwordHash, emailVerified: false });
+      const user = await tx.insertUser({
+        id: newId(),
+        email,
+        displayName,
+        roles: [input.role],
+        passwordHash,
+        emailVerified: false,
+      });
       await tx.insertEmailToken({
         id: newId(),
         userId: user.id,
@@ -208,7 +238,13 @@ export class AccountService {
         expiresAt: new Date(Date.now() + this.options.verifyEmailTtlSeconds * 1000),
       });
       const { session, refreshToken } = await this.startSession(tx, user.id);
-      await tx.record({ action: 'user.registered', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { role: input.role } });
+      await tx.record({
+        action: 'user.registered',
+        actorId: user.id,
+        targetType: 'User',
+        targetId: user.id,
+        metadata: { role: input.role },
+      });
       return { user, session, refreshToken };
     });
     this.mail(user.email, 'Confirm your email address for Fixup', [
@@ -228,7 +264,8 @@ export class AccountService {
    */
   async login(emailInput: string, password: string, caller: Caller): Promise<SessionTokens> {
     const email = checkEmailLength(emailInput, 'email');
-    // A flood that fills the hashing queue is refused here, before it costs the database anything (the pool is every request's).
+    // A flood that fills the hashing queue is refused here, before it costs the database anything (the pool is every
+    // request's).
     if (this.hasher.full) throw new RateLimitedError(1);
     const attempt = await this.limiter.beginLogin(caller.ip, email);
     if (attempt.slowed) await new Promise((resolve) => setTimeout(resolve, this.options.loginSlowdownMs));
@@ -256,7 +293,13 @@ export class AccountService {
     await attempt.succeeded();
     const { session, refreshToken } = await this.store.transaction(caller, async (tx) => {
       const started = await this.startSession(tx, user.id);
-      await tx.record({ action: 'auth.login_succeeded', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { sessionId: started.session } });
+      await tx.record({
+        action: 'auth.login_succeeded',
+        actorId: user.id,
+        targetType: 'User',
+        targetId: user.id,
+        metadata: { sessionId: started.session },
+      });
       return started;
     });
     return this.tokensFor(user, session, refreshToken);
@@ -275,7 +318,13 @@ export class AccountService {
       if (!session || session.revokedAt) return { kind: 'invalid' as const };
       if (record.usedAt) {
         await tx.revokeSession(session.id, session.userId);
-        await tx.record({ action: 'auth.refresh_reused', actorId: record.userId, targetType: 'Session', targetId: session.id, metadata: { tokenId: record.id } });
+        await tx.record({
+          action: 'auth.refresh_reused',
+          actorId: record.userId,
+          targetType: 'Session',
+          targetId: session.id,
+          metadata: { tokenId: record.id },
+        });
         return { kind: 'reused' as const };
       }
       if (record.expiresAt.getTime() <= Date.now()) return { kind: 'invalid' as const };
@@ -285,7 +334,13 @@ export class AccountService {
       const user = await tx.userById(record.userId, false);
       if (!user) return { kind: 'invalid' as const };
       const next = randomToken();
-      await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId: user.id, hash: hashToken(next), expiresAt: this.refreshExpiry(session.createdAt) });
+      await tx.insertRefreshToken({
+        id: newId(),
+        sessionId: session.id,
+        userId: user.id,
+        hash: hashToken(next),
+        expiresAt: this.refreshExpiry(session.createdAt),
+      });
       return { kind: 'ok' as const, user, session: session.id, refreshToken: next };
     });
     if (outcome.kind === 'reused') await this.feed.publish();
@@ -353,15 +408,23 @@ export class AccountService {
     checkPassword(newPassword, 'newPassword');
     await this.limiter.consume('reset_password', caller.ip, null);
     // The token is checked before the costly hash, so that bad tokens cost nothing; it is checked again, locked, below.
-    const found = await this.store.transaction(caller, (tx) => tx.emailTokenByHash(hashToken(token), 'reset_password', false));
-    if (!found || found.usedAt || found.expiresAt.getTime() <= Date.now()) throw new InvalidInputError('token', 'token is invalid, used or expired');
+    const found = await this.store.transaction(caller, (tx) =>
+      tx.emailTokenByHash(hashToken(token), 'reset_password', false),
+    );
+    if (!found || found.usedAt || found.expiresAt.getTime() <= Date.now())
+      throw new InvalidInputError('token', 'token is invalid, used or expired');
     const passwordHash = await this.hasher.hash(newPassword);
     await this.store.transaction(caller, async (tx) => {
       const record = await this.usableEmailToken(tx, token, 'reset_password');
       await tx.updateUser(record.userId, { passwordHash });
       await tx.revokeUserSessions(record.userId, null);
       await tx.bumpTokenVersion(record.userId);
-      await tx.record({ action: 'user.password_reset', actorId: record.userId, targetType: 'User', targetId: record.userId });
+      await tx.record({
+        action: 'user.password_reset',
+        actorId: record.userId,
+        targetType: 'User',
+        targetId: record.userId,
+      });
     });
     await this.feed.publish();
     return true;
@@ -412,7 +475,13 @@ export class AccountService {
   private async sendSignInLink(email: string, caller: Caller): Promise<void> {
     const user = await this.store.userByEmail(email);
     if (!user) {
-      await this.store.recordAlone(caller, { action: 'auth.link_requested', actorId: null, targetType: 'User', targetId: null, metadata: { account: false } });
+      await this.store.recordAlone(caller, {
+        action: 'auth.link_requested',
+        actorId: null,
+        targetType: 'User',
+        targetId: null,
+        metadata: { account: false },
+      });
       return;
     }
     const token = randomToken();
@@ -425,7 +494,13 @@ export class AccountService {
         hash: hashToken(token),
         expiresAt: new Date(Date.now() + this.options.signInLinkTtlSeconds * 1000),
       });
-      await tx.record({ action: 'auth.link_requested', actorId: null, targetType: 'User', targetId: user.id, metadata: { account: true } });
+      await tx.record({
+        action: 'auth.link_requested',
+        actorId: null,
+        targetType: 'User',
+        targetId: user.id,
+        metadata: { account: true },
+      });
     });
     await this.mailer.send({
       to: user.email,
@@ -455,10 +530,22 @@ export class AccountService {
       if (!user) throw new InvalidInputError('token', 'token is invalid, used or expired');
       if (!user.emailVerified) {
         user = await tx.updateUser(user.id, { emailVerified: true });
-        await tx.record({ action: 'user.email_verified', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { by: 'sign_in_link' } });
+        await tx.record({
+          action: 'user.email_verified',
+          actorId: user.id,
+          targetType: 'User',
+          targetId: user.id,
+          metadata: { by: 'sign_in_link' },
+        });
       }
       const started = await this.startSession(tx, user.id);
-      await tx.record({ action: 'auth.link_signed_in', actorId: user.id, targetType: 'User', targetId: user.id, metadata: { sessionId: started.session } });
+      await tx.record({
+        action: 'auth.link_signed_in',
+        actorId: user.id,
+        targetType: 'User',
+        targetId: user.id,
+        metadata: { sessionId: started.session },
+      });
       return { user, ...started };
     });
     return this.tokensFor(user, session, refreshToken);
@@ -480,7 +567,12 @@ export class AccountService {
       const session = await tx.sessionById(sessionId, true);
       if (!session || session.userId !== viewer.id || session.revokedAt) throw new NotFoundError('Session', sessionId);
       await tx.revokeSession(session.id, session.userId);
-      await tx.record({ action: 'auth.session_revoked', actorId: viewer.id, targetType: 'Session', targetId: session.id });
+      await tx.record({
+        action: 'auth.session_revoked',
+        actorId: viewer.id,
+        targetType: 'Session',
+        targetId: session.id,
+      });
     });
     await this.feed.publish();
     return true;
@@ -492,7 +584,13 @@ export class AccountService {
       const user = await tx.userById(userId, true);
       if (!user) throw new NotFoundError('User', userId);
       const count = await tx.revokeUserSessions(userId, null);
-      await tx.record({ action: 'auth.session_revoked', actorId: null, targetType: 'User', targetId: userId, metadata: { sessions: count, by: 'operator' } });
+      await tx.record({
+        action: 'auth.session_revoked',
+        actorId: null,
+        targetType: 'User',
+        targetId: userId,
+        metadata: { sessions: count, by: 'operator' },
+      });
       return count;
     });
     await this.feed.publish();
@@ -514,13 +612,29 @@ export class AccountService {
     const name = checkDisplayName(displayName, 'displayName');
     const passwordHash = await this.hasher.hash(password);
     return this.store.transaction(caller, async (tx) => {
-      const user = await tx.insertUser({ id: newId(), email, displayName: name, roles: ['ADMIN'], passwordHash, emailVerified: true });
-      await tx.record({ action: 'user.registered', actorId: null, targetType: 'User', targetId: user.id, metadata: { role: 'ADMIN', by: 'operator' } });
+      const user = await tx.insertUser({
+        id: newId(),
+        email,
+        displayName: name,
+        roles: ['ADMIN'],
+        passwordHash,
+        emailVerified: true,
+      });
+      await tx.record({
+        action: 'user.registered',
+        actorId: null,
+        targetType: 'User',
+        targetId: user.id,
+        metadata: { role: 'ADMIN', by: 'operator' },
+      });
       return user;
     });
   }
 
-  /** setRoleAsOperator gives or takes a role with the same rules as an admin's assignRole and revokeRole, the operator acting. */
+  /**
+   * setRoleAsOperator gives or takes a role with the same rules as an admin's assignRole and revokeRole, the operator
+   * acting.
+   */
   setRoleAsOperator(userId: string, role: Role, change: 'assign' | 'revoke', caller: Caller): Promise<User> {
     return this.changeRoles(userId, role, change, null, caller);
   }
@@ -529,7 +643,11 @@ export class AccountService {
   async updateProfile(change: ProfileChange, viewer: Viewer, caller: Caller): Promise<User> {
     const patch: ProfileChange = {};
     if (change.displayName !== undefined) patch.displayName = checkDisplayName(change.displayName, 'input.displayName');
-    if (change.avatarUrl !== undefined) patch.avatarUrl = change.avatarUrl === null || change.avatarUrl === '' ? null : checkAvatarUrl(change.avatarUrl, 'input.avatarUrl');
+    if (change.avatarUrl !== undefined)
+      patch.avatarUrl =
+        change.avatarUrl === null || change.avatarUrl === ''
+          ? null
+          : checkAvatarUrl(change.avatarUrl, 'input.avatarUrl');
     await this.me(viewer);
     return this.store.transaction(caller, (tx) => tx.updateUser(viewer.id, patch));
   }
@@ -573,13 +691,32 @@ export class AccountService {
     const passwordHash = await this.hasher.hash(password);
     const system: Caller = { viewer: null, ip: null, userAgent: 'fixup-user startup', requestId: 'startup' };
     await this.store.transaction(system, async (tx) => {
-      const user = await tx.insertUser({ id: newId(), email, displayName: 'Admin', roles: ['ADMIN'], passwordHash, emailVerified: true });
-      await tx.record({ action: 'user.registered', actorId: null, targetType: 'User', targetId: user.id, metadata: { role: 'ADMIN', by: 'startup' } });
+      const user = await tx.insertUser({
+        id: newId(),
+        email,
+        displayName: 'Admin',
+        roles: ['ADMIN'],
+        passwordHash,
+        emailVerified: true,
+      });
+      await tx.record({
+        action: 'user.registered',
+        actorId: null,
+        targetType: 'User',
+        targetId: user.id,
+        metadata: { role: 'ADMIN', by: 'startup' },
+      });
     });
     return 'created';
   }
 
-  private async changeRoles(userId: string, role: Role, change: 'assign' | 'revoke', actorId: string | null, caller: Caller): Promise<User> {
+  private async changeRoles(
+    userId: string,
+    role: Role,
+    change: 'assign' | 'revoke',
+    actorId: string | null,
+    caller: Caller,
+  ): Promise<User> {
     const user = await this.store.transaction(caller, async (tx) => {
       const target = await tx.userById(userId, true);
       if (!target) throw new NotFoundError('User', userId);
@@ -608,7 +745,13 @@ export class AccountService {
   private async startSession(tx: AccountTx, userId: string) {
     const session = await tx.createSession(userId);
     const refreshToken = randomToken();
-    await tx.insertRefreshToken({ id: newId(), sessionId: session.id, userId, hash: hashToken(refreshToken), expiresAt: this.refreshExpiry(new Date()) });
+    await tx.insertRefreshToken({
+      id: newId(),
+      sessionId: session.id,
+      userId,
+      hash: hashToken(refreshToken),
+      expiresAt: this.refreshExpiry(new Date()),
+    });
     return { session: session.id, refreshToken };
   }
 
@@ -630,8 +773,17 @@ export class AccountService {
     return sessionStart.getTime() + this.options.sessionMaxAgeSeconds * 1000;
   }
 
-  private async tokensFor(user: User | UserWithPassword, sessionId: string, refreshToken: string): Promise<SessionTokens> {
-    const access = await this.tokens.issue({ userId: user.id, roles: user.roles, tokenVersion: user.tokenVersion, sessionId });
+  private async tokensFor(
+    user: User | UserWithPassword,
+    sessionId: string,
+    refreshToken: string,
+  ): Promise<SessionTokens> {
+    const access = await this.tokens.issue({
+      userId: user.id,
+      roles: user.roles,
+      tokenVersion: user.tokenVersion,
+      sessionId,
+    });
     const { passwordHash: _hash, ...plain } = user as UserWithPassword;
     return { accessToken: access.token, refreshToken, accessTokenExpiresAt: access.expiresAt, user: plain };
   }

@@ -99,14 +99,28 @@ export interface AccountTx {
   sessionById(id: string, lock: boolean): Promise<Session | null>;
   /** revokeSession ends one session of a user and tells the gateways. */
   revokeSession(sessionId: string, userId: string): Promise<void>;
-  /** revokeUserSessions ends every live session of a user but `except`, tells the gateways, and says how many it ended. */
+  /**
+   * revokeUserSessions ends every live session of a user but `except`, tells the gateways, and says how many it ended.
+   */
   revokeUserSessions(userId: string, except: string | null): Promise<number>;
   /** touchSession notes that a session was used just now, from the transaction's caller's address and user agent. */
   touchSession(sessionId: string): Promise<void>;
-  insertRefreshToken(token: { id: string; sessionId: string; userId: string; hash: string; expiresAt: Date }): Promise<void>;
+  insertRefreshToken(token: {
+    id: string;
+    sessionId: string;
+    userId: string;
+    hash: string;
+    expiresAt: Date;
+  }): Promise<void>;
   refreshTokenByHash(hash: string, lock: boolean): Promise<RefreshTokenRecord | null>;
   markRefreshTokenUsed(id: string): Promise<void>;
-  insertEmailToken(token: { id: string; userId: string; purpose: EmailTokenPurpose; hash: string; expiresAt: Date }): Promise<void>;
+  insertEmailToken(token: {
+    id: string;
+    userId: string;
+    purpose: EmailTokenPurpose;
+    hash: string;
+    expiresAt: Date;
+  }): Promise<void>;
   emailTokenByHash(hash: string, purpose: EmailTokenPurpose, lock: boolean): Promise<EmailTokenRecord | null>;
   markEmailTokenUsed(id: string): Promise<void>;
   /** invalidateEmailTokens marks every unused token of that purpose used (a new one replaces them). */
@@ -124,7 +138,10 @@ export interface UserStore {
   /** listUsers returns up to limit + 1 users after `after`, newest first. */
   listUsers(limit: number, after: UserPosition | undefined): Promise<User[]>;
   anyAdmin(): Promise<boolean>;
-  /** liveSessions lists a user's sessions that are not ended and still hold a usable refresh token, most recently used first. */
+  /**
+   * liveSessions lists a user's sessions that are not ended and still hold a usable refresh token, most recently used
+   * first.
+   */
   liveSessions(userId: string): Promise<SessionInfo[]>;
   /** recordAlone writes an audit event that goes with no change (a failed login). */
   recordAlone(caller: Caller, entry: AuditEntry): Promise<void>;

@@ -42,7 +42,8 @@ export class PostgresAttemptLimiter implements AttemptLimiter {
   async beginLogin(ip: string | null, account: string): Promise<LoginAttempt> {
     const address = ip ? addressKey(ip) : '-';
     const pair = `login:${account}:${address}`;
-    // Counted before the password is checked, so that parallel attempts cannot all slip under the limit; a success gives it back.
+    // Counted before the password is checked, so that parallel attempts cannot all slip under the limit; a success
+    // gives it back.
     if (ip) await this.perAddress.consume(`login:${address}`);
     try {
       await this.perAccountAddress.consume(pair);

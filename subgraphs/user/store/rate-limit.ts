@@ -18,7 +18,8 @@ export interface LimitPolicy {
 export function addressKey(ip: string): string {
   if (!ipaddr.isValid(ip)) return ip;
   let parsed = ipaddr.parse(ip);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   if (parsed.kind() === 'ipv4') return parsed.toString();
   const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
   return `${parts.join(':')}::/64`;
@@ -59,7 +60,10 @@ function throughTypeOrm(dataSource: DataSource) {
 export class KeyedRateLimiter {
   private readonly limiter: RateLimiterPostgres;
 
-  /** pruneExpired makes this limiter delete expired counts (of every prefix) from time to time; one limiter per table is enough. */
+  /**
+   * pruneExpired makes this limiter delete expired counts (of every prefix) from time to time; one limiter per table is
+   * enough.
+   */
   constructor(
     dataSource: DataSource,
     prefix: string,
@@ -88,7 +92,10 @@ export class KeyedRateLimiter {
     }
   }
 
-  /** refund gives back one attempt counted by consume (an attempt that turned out not to count, such as a successful login). */
+  /**
+   * refund gives back one attempt counted by consume (an attempt that turned out not to count, such as a successful
+   * login).
+   */
   async refund(key: string): Promise<void> {
     await this.limiter.reward(storedKey(key), 1);
   }

@@ -23,7 +23,14 @@ interface Row {
 }
 
 function toEvent(row: Row): SessionEvent {
-  return { seq: Number(row.seq), kind: row.kind, userId: row.user_id, sessionId: row.session_id, tokenVersion: row.token_version, at: row.created_at.toISOString() };
+  return {
+    seq: Number(row.seq),
+    kind: row.kind,
+    userId: row.user_id,
+    sessionId: row.session_id,
+    tokenVersion: row.token_version,
+    at: row.created_at.toISOString(),
+  };
 }
 
 /**
@@ -66,7 +73,10 @@ export class PostgresSessionFeed implements SessionFeed {
       this.logger.warn({ err }, 'session feed listener lost; reconnecting');
       client.end().catch(() => {});
       if (this.listener === client) this.listener = undefined;
-      setTimeout(() => void this.listen().catch((e) => this.logger.error({ err: e }, 'session feed listener failed')), 1000).unref();
+      setTimeout(
+        () => void this.listen().catch((e) => this.logger.error({ err: e }, 'session feed listener failed')),
+        1000,
+      ).unref();
     });
     await client.connect();
     await client.query('LISTEN session_events');
@@ -87,24 +97,31 @@ export class PostgresSessionFeed implements SessionFeed {
     const scope = currentScope();
     if (scope && this.lastSeen > 0) {
       const before = Number(scope.responseHeaders?.[SESSION_SEQ_HEADER] ?? 0);
-      scope.responseHeaders = { ...scope.responseHeaders, [SESSION_SEQ_HEADER]: String(Math.max(before, this.lastSeen)) };
+      scope.responseHeaders = {
+        ...scope.responseHeaders,
+        [SESSION_SEQ_HEADER]: String(Math.max(before, this.lastSeen)),
+      };
     }
   }
 
   private publishPending(): Promise<void> {
-    this.chain = this.chain.then(async () => {
-      const rows: Row[] = await this.dataSource.query(`SELECT * FROM session_events WHERE seq > $1 ORDER BY seq`, [this.lastSeen]);
-      for (const row of rows) {
-        const event = toEvent(row);
-        this.lastSeen = event.seq;
-        for (const [subscriber, state] of this.subscribers) {
-          if (event.seq > state.lastSeq) {
-            subscriber.send(event);
-            state.lastSeq = event.seq;
+    this.chain = this.chain
+      .then(async () => {
+        const rows: Row[] = await this.dataSource.query(`SELECT * FROM session_events WHERE seq > $1 ORDER BY seq`, [
+          this.lastSeen,
+        ]);
+        for (const row of rows) {
+          const event = toEvent(row);
+          this.lastSeen = event.seq;
+          for (const [subscriber, state] of this.subscribers) {
+            if (event.seq > state.lastSeq) {
+              subscriber.send(event);
+              state.lastSeq = event.seq;
+            }
           }
         }
-      }
-    }).catch((err) => this.logger.error({ err }, 'session feed publish failed'));
+      })
+      .catch((err) => this.logger.error({ err }, 'session feed publish failed'));
     return this.chain;
   }
 
@@ -117,8 +134,14 @@ export class PostgresSessionFeed implements SessionFeed {
     const replay = this.chain.then(async () => {
       const rows: Row[] =
         after === null
-          ? await this.dataSource.query(`SELECT * FROM session_events WHERE created_at > now() - make_interval(secs => $1) AND seq <= $2 ORDER BY seq`, [this.replaySeconds, this.lastSeen])
-          : await this.dataSource.query(`SELECT * FROM session_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [after, this.lastSeen]);
+          ? await this.dataSource.query(
+              `SELECT * FROM session_events WHERE created_at > now() - make_interval(secs => $1) AND seq <= $2 ORDER BY seq`,
+              [this.replaySeconds, this.lastSeen],
+            )
+          : await this.dataSource.query(`SELECT * FROM session_events WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [
+              after,
+              this.lastSeen,
+            ]);
       for (const row of rows) subscriber.send(toEvent(row));
       this.subscribers.set(subscriber, { lastSeq: Math.max(after ?? 0, this.lastSeen) });
     });

@@ -75,14 +75,18 @@ class PostgresAccountTx implements AccountTx {
         tokenVersion: 0,
       });
     } catch (err) {
-      if (isUniqueViolation(err, 'users_email_key')) throw new ConflictError('An account with this email already exists');
+      if (isUniqueViolation(err, 'users_email_key'))
+        throw new ConflictError('An account with this email already exists');
       throw err;
     }
     return toUser(await this.manager.findOneByOrFail(UserRow, { id: user.id }));
   }
 
   async userById(id: string, lock: boolean): Promise<UserWithPassword | null> {
-    const row = await this.manager.findOne(UserRow, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    const row = await this.manager.findOne(UserRow, {
+      where: { id },
+      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
     return row ? toUserWithPassword(row) : null;
   }
 
@@ -99,7 +103,10 @@ class PostgresAccountTx implements AccountTx {
 
   async bumpTokenVersion(userId: string): Promise<number> {
     const rows = returnedRows<{ token_version: number }>(
-      await this.manager.query(`UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version`, [userId]),
+      await this.manager.query(
+        `UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version`,
+        [userId],
+      ),
     );
     const version = rows[0]!.token_version;
     await this.sessionEvent('user', userId, null, version);
@@ -107,18 +114,29 @@ class PostgresAccountTx implements AccountTx {
   }
 
   async adminCount(): Promise<number> {
-    const rows: { n: number }[] = await this.manager.query(`SELECT count(*)::int AS n FROM users WHERE 'ADMIN' = ANY (roles)`);
+    const rows: { n: number }[] = await this.manager.query(
+      `SELECT count(*)::int AS n FROM users WHERE 'ADMIN' = ANY (roles)`,
+    );
     return rows[0]!.n;
   }
 
   async createSession(userId: string): Promise<Session> {
     const id = newId();
-    await this.manager.insert(SessionRow, { id, userId, revokedAt: null, ip: this.caller.ip, userAgent: clip(this.caller.userAgent, 1000) });
+    await this.manager.insert(SessionRow, {
+      id,
+      userId,
+      revokedAt: null,
+      ip: this.caller.ip,
+      userAgent: clip(this.caller.userAgent, 1000),
+    });
     return { id, userId, createdAt: new Date(), revokedAt: null };
   }
 
   async sessionById(id: string, lock: boolean): Promise<Session | null> {
-    const row = await this.manager.findOne(SessionRow, { where: { id }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    const row = await this.manager.findOne(SessionRow, {
+      where: { id },
+      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
     return row ? toSession(row) : null;
   }
 
@@ -139,29 +157,75 @@ class PostgresAccountTx implements AccountTx {
   }
 
   async touchSession(sessionId: string): Promise<void> {
-    await this.manager.update(SessionRow, { id: sessionId }, { lastUsedAt: () => 'now()', ip: this.caller.ip, userAgent: clip(this.caller.userAgent, 1000) });
+    await this.manager.update(
+      SessionRow,
+      { id: sessionId },
+      { lastUsedAt: () => 'now()', ip: this.caller.ip, userAgent: clip(this.caller.userAgent, 1000) },
+    );
   }
 
-  async insertRefreshToken(token: { id: string; sessionId: string; userId: string; hash: string; expiresAt: Date }): Promise<void> {
-    await this.manager.insert(RefreshTokenRow, { id: token.id, sessionId: token.sessionId, userId: token.userId, tokenHash: token.hash, expiresAt: token.expiresAt, usedAt: null });
+  async insertRefreshToken(token: {
+    id: string;
+    sessionId: string;
+    userId: string;
+    hash: string;
+    expiresAt: Date;
+  }): Promise<void> {
+    await this.manager.insert(RefreshTokenRow, {
+      id: token.id,
+      sessionId: token.sessionId,
+      userId: token.userId,
+      tokenHash: token.hash,
+      expiresAt: token.expiresAt,
+      usedAt: null,
+    });
   }
 
   async refreshTokenByHash(hash: string, lock: boolean): Promise<RefreshTokenRecord | null> {
-    const row = await this.manager.findOne(RefreshTokenRow, { where: { tokenHash: hash }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
-    return row ? { id: row.id, sessionId: row.sessionId, userId: row.userId, expiresAt: row.expiresAt, usedAt: row.usedAt } : null;
+    const row = await this.manager.findOne(RefreshTokenRow, {
+      where: { tokenHash: hash },
+      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    return row
+      ? { id: row.id, sessionId: row.sessionId, userId: row.userId, expiresAt: row.expiresAt, usedAt: row.usedAt }
+      : null;
   }
 
   async markRefreshTokenUsed(id: string): Promise<void> {
     await this.manager.update(RefreshTokenRow, { id }, { usedAt: () => 'now()' });
   }
 
-  async insertEmailToken(token: { id: string; userId: string; purpose: EmailTokenPurpose; hash: string; expiresAt: Date }): Promise<void> {
-    await this.manager.insert(EmailTokenRow, { id: token.id, userId: token.userId, purpose: token.purpose, tokenHash: token.hash, expiresAt: token.expiresAt, usedAt: null });
+  async insertEmailToken(token: {
+    id: string;
+    userId: string;
+    purpose: EmailTokenPurpose;
+    hash: string;
+    expiresAt: Date;
+  }): Promise<void> {
+    await this.manager.insert(EmailTokenRow, {
+      id: token.id,
+      userId: token.userId,
+      purpose: token.purpose,
+      tokenHash: token.hash,
+      expiresAt: token.expiresAt,
+      usedAt: null,
+    });
   }
 
   async emailTokenByHash(hash: string, purpose: EmailTokenPurpose, lock: boolean): Promise<EmailTokenRecord | null> {
-    const row = await this.manager.findOne(EmailTokenRow, { where: { tokenHash: hash, purpose }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
-    return row ? { id: row.id, userId: row.userId, purpose: row.purpose as EmailTokenPurpose, expiresAt: row.expiresAt, usedAt: row.usedAt } : null;
+    const row = await this.manager.findOne(EmailTokenRow, {
+      where: { tokenHash: hash, purpose },
+      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    return row
+      ? {
+          id: row.id,
+          userId: row.userId,
+          purpose: row.purpose as EmailTokenPurpose,
+          expiresAt: row.expiresAt,
+          usedAt: row.usedAt,
+        }
+      : null;
   }
 
   async markEmailTokenUsed(id: string): Promise<void> {
@@ -176,9 +240,17 @@ class PostgresAccountTx implements AccountTx {
     await recordAuditEvent(this.manager, SUBGRAPH, entry, this.caller);
   }
 
-  private async sessionEvent(kind: 'user' | 'session', userId: string, sessionId: string | null, version: number | null): Promise<void> {
+  private async sessionEvent(
+    kind: 'user' | 'session',
+    userId: string,
+    sessionId: string | null,
+    version: number | null,
+  ): Promise<void> {
     await this.manager.query(`SELECT pg_advisory_xact_lock($1)`, [SESSION_EVENTS_LOCK]);
-    await this.manager.query(`INSERT INTO session_events (kind, user_id, session_id, token_version) VALUES ($1, $2, $3, $4)`, [kind, userId, sessionId, version]);
+    await this.manager.query(
+      `INSERT INTO session_events (kind, user_id, session_id, token_version) VALUES ($1, $2, $3, $4)`,
+      [kind, userId, sessionId, version],
+    );
   }
 }
 
@@ -191,7 +263,11 @@ export class PostgresUserStore implements UserStore {
   }
 
   async userByEmail(email: string): Promise<UserWithPassword | null> {
-    const row = await this.dataSource.getRepository(UserRow).createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email }).getOne();
+    const row = await this.dataSource
+      .getRepository(UserRow)
+      .createQueryBuilder('u')
+      .where('lower(u.email) = lower(:email)', { email })
+      .getOne();
     return row ? toUserWithPassword(row) : null;
   }
 
@@ -222,15 +298,22 @@ export class PostgresUserStore implements UserStore {
   }
 
   async liveSessions(userId: string): Promise<SessionInfo[]> {
-    const rows: { id: string; created_at: Date; last_used_at: Date; ip: string | null; user_agent: string | null }[] = await this.dataSource.query(
-      `SELECT s.id, s.created_at, s.last_used_at, s.ip, s.user_agent FROM sessions s
+    const rows: { id: string; created_at: Date; last_used_at: Date; ip: string | null; user_agent: string | null }[] =
+      await this.dataSource.query(
+        `SELECT s.id, s.created_at, s.last_used_at, s.ip, s.user_agent FROM sessions s
        WHERE s.user_id = $1 AND s.revoked_at IS NULL
          AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id AND r.used_at IS NULL AND r.expires_at > now())
        ORDER BY s.last_used_at DESC, s.id DESC
        LIMIT ${MAX_LISTED_SESSIONS}`,
-      [userId],
-    );
-    return rows.map((r) => ({ id: r.id, createdAt: r.created_at, lastUsedAt: r.last_used_at, ip: r.ip, userAgent: r.user_agent }));
+        [userId],
+      );
+    return rows.map((r) => ({
+      id: r.id,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+      ip: r.ip,
+      userAgent: r.user_agent,
+    }));
   }
 
   async recordAlone(caller: Caller, entry: AuditEntry): Promise<void> {

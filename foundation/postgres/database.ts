@@ -23,6 +23,10 @@ export interface DatabaseOptions {
   poolSize: number;
   applicationName: string;
   statementTimeoutMs: number;
+  /**
+   * connectTimeoutMs is how long a statement waits for a free connection (or a new one) before it fails; default 3000.
+   */
+  connectTimeoutMs?: number;
   /** onStatement, when set, hears every SQL statement (tests count them). */
   onStatement?: (sql: string) => void;
 }
@@ -84,7 +88,15 @@ class PinoTypeormLogger implements TypeormLogger {
  * synchronizes the schema: only the listed migrations change it.
  */
 export function createDataSource(options: DatabaseOptions): DataSource {
-  return new DataSource({
+  // TypeORM makes the pool from the `driver` module it is given (a documented option): this one is pg with a Pool that
+  // remembers which DataSource it serves, so poolOf can read its counts without reaching into the driver.
+  class RegisteredPool extends pg.Pool {
+    constructor(config?: pg.PoolConfig) {
+      super(config);
+      pools.set(dataSource, this);
+    }
+  }
+  const dataSource: DataSource = new DataSource({
     type: 'postgres',
     url: options.url,
     entities: options.entities,
@@ -98,13 +110,22 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     // 'query' lets every statement be counted against its request; the logger prints none of them.
     logging: ['query', 'error', 'warn', 'migration'],
     logger: new PinoTypeormLogger(options.logger, options.onStatement),
+    driver: Object.assign(Object.create(pg) as typeof pg, { Pool: RegisteredPool }),
     extra: {
       Client: TimedClient,
       statement_timeout: options.statementTimeoutMs,
-      connectionTimeoutMillis: 3000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
       idleTimeoutMillis: 30_000,
     },
   });
+  return dataSource;
+}
+
+const pools = new WeakMap<DataSource, pg.Pool>();
+
+/** poolOf gives an initialized DataSource's connection pool (its total, idle and waiting counts), for the metrics. */
+export function poolOf(dataSource: DataSource): pg.Pool | undefined {
+  return pools.get(dataSource);
 }
 
 /** MIGRATION_LOCK is the advisory lock that lets one process at a time migrate a database. */

@@ -13,8 +13,8 @@ import type { ServiceCredentials } from '../http/internal-calls.js';
 import type { Caller } from '../../contracts/caller.js';
 import { observabilitySettings, startProcess } from './process.js';
 import type { Logger } from '../telemetry/logger.js';
-import { Metrics, watchPool, type PoolStats } from '../telemetry/metrics.js';
-import { createDataSource, databaseReadiness, migrate, type MigrationClass } from '../postgres/database.js';
+import { Metrics, watchPool } from '../telemetry/metrics.js';
+import { createDataSource, databaseReadiness, migrate, poolOf, type MigrationClass } from '../postgres/database.js';
 import { OutboxRelay } from '../events/outbox-relay.js';
 import { loadOrCreateSecret } from '../auth/secrets.js';
 import { createSubgraphServer } from '../graphql/subgraph-schema.js';
@@ -115,6 +115,12 @@ export function subgraphSettings(name: SubgraphName, root: string) {
       doc: 'longest a SQL statement may run',
       schema: positiveIntSchema,
       fallback: '10000',
+    }),
+    dbConnectTimeoutMs: setting({
+      env: `${p}_DB_CONNECT_TIMEOUT_MS`,
+      doc: 'longest a request waits for a free database connection; past it the request answers SERVICE_UNAVAILABLE',
+      schema: positiveIntSchema,
+      fallback: '3000',
     }),
     dbMigrate: setting({
       env: `${p}_DB_MIGRATE`,
@@ -275,10 +281,12 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       poolSize: settings.dbPoolSize,
       applicationName: `fixup-${name}`,
       statementTimeoutMs: settings.dbStatementTimeoutMs,
+      connectTimeoutMs: settings.dbConnectTimeoutMs,
       onStatement: () => metrics.countStatement(currentScope() ? 'request' : 'background'),
     });
     await dataSource.initialize();
-    watchPool((dataSource.driver as unknown as { master: PoolStats }).master);
+    const pool = poolOf(dataSource);
+    if (pool) watchPool(pool);
     lifecycle.onShutdown({ name: 'database', stop: () => dataSource.destroy() });
     if (settings.dbMigrate) {
       // Migrations run on a connection of their own, as the database's owner: the service's own role may change rows,

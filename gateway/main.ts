@@ -223,6 +223,13 @@ const spec = {
   rateAddressBurst: setting({ env: 'GATEWAY_RATE_ADDRESS_BURST', doc: 'operations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '200' }),
   rateCreatePerSecond: setting({ env: 'GATEWAY_RATE_CREATE_PER_SECOND', doc: 'creating mutations (sendMessage, submitOffer, createOrder, register, openConversation) a second per user or, signed out, per address', schema: positiveIntSchema, fallback: '1' }),
   rateCreateBurst: setting({ env: 'GATEWAY_RATE_CREATE_BURST', doc: 'creating mutations allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '20' }),
+  rateCredentialsPerMinute: setting({
+    env: 'GATEWAY_RATE_CREDENTIALS_PER_MINUTE',
+    doc: 'credential mutations (login, register, requestPasswordReset, resetPassword, requestSignInLink, signInWithLink) a minute per client address (IPv6 by /64), sustained; past it they are refused at the gateway',
+    schema: positiveIntSchema,
+    fallback: '10',
+  }),
+  rateCredentialsBurst: setting({ env: 'GATEWAY_RATE_CREDENTIALS_BURST', doc: 'credential mutations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '20' }),
   trustProxy: setting({
     env: 'GATEWAY_TRUST_PROXY',
     doc: 'the proxies in front of the gateway, comma-separated: addresses, CIDRs, or loopback, linklocal, uniquelocal. X-Forwarded-For and traceparent are believed only from them; none: the socket address is the client',
@@ -318,6 +325,7 @@ try {
       user: { perSecond: settings.rateUserPerSecond, burst: settings.rateUserBurst },
       address: { perSecond: settings.rateAddressPerSecond, burst: settings.rateAddressBurst },
       create: { perSecond: settings.rateCreatePerSecond, burst: settings.rateCreateBurst },
+      credentials: { perMinute: settings.rateCredentialsPerMinute, burst: settings.rateCredentialsBurst },
     },
   );
   lifecycle.onShutdown({ name: 'rate limits', stop: () => rateLimits.stop() });
@@ -344,7 +352,10 @@ try {
       await rateLimits.consume(scope.caller!);
       const admitted = admission.admit(fields);
       if (isRefused(admitted)) return refuse(admitted.status, admitted.errors);
-      if (admitted.operationType === 'mutation') await rateLimits.consumeCreate(scope.caller!, admitted.rootFields);
+      if (admitted.operationType === 'mutation') {
+        await rateLimits.consumeCredentials(scope.caller!, admitted.rootFields);
+        await rateLimits.consumeCreate(scope.caller!, admitted.rootFields);
+      }
       // Apollo gets the document's text; the id that named it is spent here.
       const { documentId: _documentId, extensions: given, ...rest } = fields;
       const { persistedQuery: _persistedQuery, ...extensions } = given && typeof given === 'object' ? (given as Record<string, unknown>) : {};

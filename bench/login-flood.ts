@@ -17,6 +17,7 @@ const settings = loadSettings(
     duration: setting({ env: 'BENCH_DURATION_SECONDS', doc: 'seconds of each phase', schema: positiveIntSchema, fallback: '10' }),
     attackers: setting({ env: 'BENCH_ATTACKERS', doc: 'addresses sending wrong logins as fast as they can', schema: positiveIntSchema, fallback: '50' }),
     concurrency: setting({ env: 'BENCH_CONCURRENCY', doc: 'legitimate requests in flight at once', schema: positiveIntSchema, fallback: '4' }),
+    nodeArgs: setting({ env: 'BENCH_NODE_ARGS', doc: 'extra node flags for every process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)', schema: z.string(), fallback: '' }),
     databaseUrl: setting({ env: 'DATABASE_URL', doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)', schema: z.string().optional() }),
   },
   process.argv.slice(2),
@@ -92,6 +93,7 @@ try {
   stack = await startBenchStack({
     name: 'logins',
     databaseUrl: settings.databaseUrl,
+    nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', CATALOG_SEED_DEMO: 'true', GATEWAY_TRUST_PROXY: 'loopback' },
   });
   const register = async (email: string, name: string) =>

@@ -227,9 +227,9 @@ const spec = {
     env: 'GATEWAY_RATE_CREDENTIALS_PER_MINUTE',
     doc: 'credential mutations (login, register, requestPasswordReset, resetPassword, requestSignInLink, signInWithLink) a minute per client address (IPv6 by /64), sustained; past it they are refused at the gateway',
     schema: positiveIntSchema,
-    fallback: '10',
+    fallback: '6',
   }),
-  rateCredentialsBurst: setting({ env: 'GATEWAY_RATE_CREDENTIALS_BURST', doc: 'credential mutations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '20' }),
+  rateCredentialsBurst: setting({ env: 'GATEWAY_RATE_CREDENTIALS_BURST', doc: 'credential mutations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '10' }),
   trustProxy: setting({
     env: 'GATEWAY_TRUST_PROXY',
     doc: 'the proxies in front of the gateway, comma-separated: addresses, CIDRs, or loopback, linklocal, uniquelocal. X-Forwarded-For and traceparent are believed only from them; none: the socket address is the client',

@@ -92,11 +92,11 @@ export class GatewayRateLimits {
     this.user = bursty('user', policies.user);
     this.address = bursty('addr', policies.address);
     this.create = bursty('create', policies.create);
+    // The sustained bucket refills one point every 60/perMinute seconds (or perMinute/60 points a second), not
+    // perMinute points at the top of each minute, so that an address spends at most `burst` plus a trickle at once.
     const c = policies.credentials;
-    this.credentials = new BurstyRateLimiter(
-      make('gw_cred', c.perMinute, 60) as never,
-      make('gw_cred_burst', c.burst, Math.max(60, Math.ceil((c.burst / c.perMinute) * 60))) as never,
-    );
+    const sustained = c.perMinute >= 60 ? make('gw_cred', Math.round(c.perMinute / 60), 1) : make('gw_cred', 1, Math.round(60 / c.perMinute));
+    this.credentials = new BurstyRateLimiter(sustained as never, make('gw_cred_burst', c.burst, Math.max(1, Math.ceil((c.burst / c.perMinute) * 60))) as never);
   }
 
   /** open connects to the store and makes the limiter. */

@@ -160,8 +160,11 @@ describe('bounded requests through the gateway', () => {
       assert.equal(answer.json.errors[0].extensions.code, 'UNAUTHENTICATED');
     }
     const before = await subgraphRequests(t);
+    const started = performance.now();
     const refused = await login(4);
     assert.equal(refused.status, 429);
+    // The refusal waited GATEWAY_RATE_CREDENTIALS_REFUSAL_DELAY_MS (default 1000), so that a looping client slows down.
+    assert.ok(performance.now() - started >= 900, `answered after ${performance.now() - started} ms`);
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
     assert.equal(refused.json.errors[0].extensions.code, 'RATE_LIMITED');
     assert.ok(refused.json.errors[0].extensions.retryAfterSeconds >= 1);

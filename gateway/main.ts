@@ -16,6 +16,7 @@ import {
 } from '../foundation/service/config.js';
 import { Supergraph } from '@apollo/federation-internals';
 import { GraphQLError } from 'graphql';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, RateLimitedError } from '../foundation/core/errors.js';
 import { toClientError } from '../foundation/graphql/errors.js';
 import { graphqlRoute, type PrepareRequest } from '../foundation/graphql/http.js';
@@ -229,6 +230,12 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '6',
   }),
+  rateCredentialsRefusalDelayMs: setting({
+    env: 'GATEWAY_RATE_CREDENTIALS_REFUSAL_DELAY_MS',
+    doc: 'how long a credential mutation refused by its address bucket waits before its 429 (at most its Retry-After), so that a client looping on refusals sends a few a second instead of hundreds; 0 answers at once',
+    schema: z.coerce.number().int().min(0),
+    fallback: '1000',
+  }),
   rateCredentialsBurst: setting({ env: 'GATEWAY_RATE_CREDENTIALS_BURST', doc: 'credential mutations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '10' }),
   trustProxy: setting({
     env: 'GATEWAY_TRUST_PROXY',
@@ -353,7 +360,11 @@ try {
       const admitted = admission.admit(fields);
       if (isRefused(admitted)) return refuse(admitted.status, admitted.errors);
       if (admitted.operationType === 'mutation') {
-        await rateLimits.consumeCredentials(scope.caller!, admitted.rootFields);
+        await rateLimits.consumeCredentials(scope.caller!, admitted.rootFields).catch(async (err: unknown) => {
+          // A flooding client waits for its refusal, which costs a timer, so that it does not loop on cheap refusals and crowd out others.
+          if (err instanceof RateLimitedError) await sleep(Math.min(settings.rateCredentialsRefusalDelayMs, Number(err.details.retryAfterSeconds) * 1000));
+          throw err;
+        });
         await rateLimits.consumeCreate(scope.caller!, admitted.rootFields);
       }
       // Apollo gets the document's text; the id that named it is spent here.

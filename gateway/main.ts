@@ -236,7 +236,7 @@ const spec = {
     schema: z.coerce.number().int().min(0),
     fallback: '1000',
   }),
-  rateCredentialsBurst: setting({ env: 'GATEWAY_RATE_CREDENTIALS_BURST', doc: 'credential mutations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '10' }),
+  rateCredentialsBurst: setting({ env: 'GATEWAY_RATE_CREDENTIALS_BURST', doc: 'credential mutations per address allowed at once beyond the sustained rate', schema: positiveIntSchema, fallback: '5' }),
   trustProxy: setting({
     env: 'GATEWAY_TRUST_PROXY',
     doc: 'the proxies in front of the gateway, comma-separated: addresses, CIDRs, or loopback, linklocal, uniquelocal. X-Forwarded-For and traceparent are believed only from them; none: the socket address is the client',

@@ -32,6 +32,12 @@ const settings = loadSettings(
       schema: positiveIntSchema,
       fallback: '4',
     }),
+    nodeArgs: setting({
+      env: 'BENCH_NODE_ARGS',
+      doc: 'extra node flags for every process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)',
+      schema: z.string(),
+      fallback: '',
+    }),
     databaseUrl: setting({
       env: 'DATABASE_URL',
       doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
@@ -134,6 +140,7 @@ try {
   stack = await startBenchStack({
     name: 'logins',
     databaseUrl: settings.databaseUrl,
+    nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', CATALOG_SEED_DEMO: 'true', GATEWAY_TRUST_PROXY: 'loopback' },
   });
   const register = async (email: string, name: string) =>

@@ -139,7 +139,7 @@ const HOSTILE: { limit: string; under: string; over: string }[] = [
 describe('bounded requests through the gateway', () => {
   let t: TestStack;
   before(async () => {
-    t = await startTestStack();
+    t = await startTestStack({ GATEWAY_RATE_CREDENTIALS_PER_MINUTE: '1', GATEWAY_RATE_CREDENTIALS_BURST: '3' });
   });
   after(async () => {
     await t?.stop();
@@ -180,6 +180,41 @@ describe('bounded requests through the gateway', () => {
     const huge = await post(t, { query: `{ categories { name } } # ${'x'.repeat(1024 * 1024)}` });
     assert.equal(huge.status, 413);
     assert.equal(huge.headers.get('connection'), 'close');
+  });
+
+  it('an address past its credentials bucket is refused at the gateway (429, no subgraph asked); its other operations and other addresses go on', async () => {
+    const address = { 'x-forwarded-for': '203.0.113.50' };
+    const login = (n: number, headers = address) =>
+      post(
+        t,
+        {
+          query: 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+          variables: { e: `nobody-${n}@example.com`, p: 'a wrong password' },
+        },
+        headers,
+      );
+    for (let n = 0; n < 4; n++) {
+      const answer = await login(n);
+      assert.equal(answer.status, 200, answer.text.slice(0, 300));
+      assert.equal(answer.json.errors[0].extensions.code, 'UNAUTHENTICATED');
+    }
+    const before = await subgraphRequests(t);
+    const started = performance.now();
+    const refused = await login(4);
+    assert.equal(refused.status, 429);
+    // The refusal waited GATEWAY_RATE_CREDENTIALS_REFUSAL_DELAY_MS (default 1000), so that a looping client slows down.
+    assert.ok(performance.now() - started >= 900, `answered after ${performance.now() - started} ms`);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.equal(refused.json.errors[0].extensions.code, 'RATE_LIMITED');
+    assert.ok(refused.json.errors[0].extensions.retryAfterSeconds >= 1);
+    // Every credential mutation shares the bucket.
+    const reset = await post(t, { query: 'mutation { requestPasswordReset(email: "nobody@example.com") }' }, address);
+    assert.equal(reset.status, 429);
+    assert.equal(await subgraphRequests(t), before, 'no subgraph was asked');
+    const categories = await post(t, { query: '{ categories { id } }' }, address);
+    assert.equal(categories.status, 200);
+    const elsewhere = await login(5, { 'x-forwarded-for': '203.0.113.51' });
+    assert.equal(elsewhere.json.errors[0].extensions.code, 'UNAUTHENTICATED');
   });
 
   it('invalid documents get a capped list of GRAPHQL_VALIDATION_FAILED errors', async () => {

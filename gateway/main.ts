@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { loadSettings, maskSecrets } from '../foundation/service/config.js';
 import { Supergraph } from '@apollo/federation-internals';
 import { GraphQLError } from 'graphql';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, RateLimitedError } from '../foundation/core/errors.js';
 import { toClientError } from '../foundation/graphql/errors.js';
 import { graphqlRoute, type PrepareRequest } from '../foundation/graphql/http.js';
@@ -122,6 +123,7 @@ try {
       user: { perSecond: settings.rateUserPerSecond, burst: settings.rateUserBurst },
       address: { perSecond: settings.rateAddressPerSecond, burst: settings.rateAddressBurst },
       create: { perSecond: settings.rateCreatePerSecond, burst: settings.rateCreateBurst },
+      credentials: { perMinute: settings.rateCredentialsPerMinute, burst: settings.rateCredentialsBurst },
     },
   );
   lifecycle.onShutdown({ name: 'rate limits', stop: () => rateLimits.stop() });
@@ -154,7 +156,16 @@ try {
       await rateLimits.consume(scope.caller!);
       const admitted = admission.admit(fields);
       if (isRefused(admitted)) return refuse(admitted.status, admitted.errors);
-      if (admitted.operationType === 'mutation') await rateLimits.consumeCreate(scope.caller!, admitted.rootFields);
+      if (admitted.operationType === 'mutation') {
+        await rateLimits.consumeCredentials(scope.caller!, admitted.rootFields).catch(async (err: unknown) => {
+          // A flooding client waits for its refusal, which costs a timer, so that it does not loop on cheap refusals
+          // and crowd out others.
+          if (err instanceof RateLimitedError)
+            await sleep(Math.min(settings.rateCredentialsRefusalDelayMs, Number(err.details.retryAfterSeconds) * 1000));
+          throw err;
+        });
+        await rateLimits.consumeCreate(scope.caller!, admitted.rootFields);
+      }
       // Apollo gets the document's text; the id that named it is spent here.
       const { documentId: _documentId, extensions: given, ...rest } = fields;
       const { persistedQuery: _persistedQuery, ...extensions } =

@@ -11,6 +11,7 @@ const POLICIES: RateLimitPolicies = {
   user: { perSecond: 2, burst: 2 },
   address: { perSecond: 1000, burst: 1000 },
   create: { perSecond: 1, burst: 1 },
+  credentials: { perMinute: 1, burst: 1 },
 };
 
 /** spend consumes until refused and gives how many went through (at most limit tries). */
@@ -77,6 +78,22 @@ describe('gateway rate limits', () => {
     await limits.consumeCreate(anonymous, ['register']);
     await limits.consumeCreate(anonymous, ['register']);
     await assert.rejects(limits.consumeCreate(anonymous, ['register']), RateLimitedError);
+    // Credential mutations have a bucket per address, counted by the minute, whoever is signed in; other mutations do
+    // not count there.
+    await limits.consumeCredentials(anonymous, ['logout']);
+    await limits.consumeCredentials(anonymous, ['logout']);
+    await limits.consumeCredentials(anonymous, ['login']);
+    await limits.consumeCredentials({ ip: '198.51.100.2' }, ['requestPasswordReset']);
+    const refused = await limits
+      .consumeCredentials({ ip: '198.51.100.2' }, ['signInWithLink'])
+      .catch((err: unknown) => err);
+    assert.ok(refused instanceof RateLimitedError);
+    assert.ok(Number(refused.details.retryAfterSeconds) > 1, `retry after ${refused.details.retryAfterSeconds}`);
+    await limits.consumeCredentials({ ip: '198.51.100.3' }, ['login']);
+    // IPv6 by /64.
+    await limits.consumeCredentials({ ip: '2001:db8:5:6::1' }, ['login']);
+    await limits.consumeCredentials({ ip: '2001:db8:5:6::2' }, ['resetPassword']);
+    await assert.rejects(limits.consumeCredentials({ ip: '2001:db8:5:6::3' }, ['register']), RateLimitedError);
     await limits.stop();
   });
 

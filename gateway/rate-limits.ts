@@ -27,6 +27,8 @@ export interface RateLimitPolicies {
   address: RatePolicy;
   /** create bounds the mutations that create things, per user or, signed out, per address. */
   create: RatePolicy;
+  /** credentials bounds the credential mutations (CREDENTIAL_MUTATIONS) per client address, counted by the minute. */
+  credentials: { perMinute: number; burst: number };
 }
 
 /** CREATING_MUTATIONS are the root mutations that make new rows, which get the tighter `create` bucket. */
@@ -36,6 +38,20 @@ export const CREATING_MUTATIONS: ReadonlySet<string> = new Set([
   'createOrder',
   'register',
   'openConversation',
+]);
+
+/**
+ * CREDENTIAL_MUTATIONS are the root mutations that check or mail credentials. They get a per-address bucket
+ * of their own, so that an address flooding them is refused here, before any subgraph or database work; the
+ * user subgraph's per-account rules still apply to what passes.
+ */
+export const CREDENTIAL_MUTATIONS: ReadonlySet<string> = new Set([
+  'login',
+  'register',
+  'requestPasswordReset',
+  'resetPassword',
+  'requestSignInLink',
+  'signInWithLink',
 ]);
 
 /** RateLimitStore says where counts live: one process's memory, or PostgreSQL or Redis shared by every gateway. */
@@ -82,6 +98,7 @@ export class GatewayRateLimits {
   private readonly user: BurstyRateLimiter;
   private readonly address: BurstyRateLimiter;
   private readonly create: BurstyRateLimiter;
+  private readonly credentials: BurstyRateLimiter;
 
   private constructor(
     make: (prefix: string, points: number, duration: number) => RateLimiterAbstract,
@@ -96,6 +113,17 @@ export class GatewayRateLimits {
     this.user = bursty('user', policies.user);
     this.address = bursty('addr', policies.address);
     this.create = bursty('create', policies.create);
+    // The sustained bucket refills one point every 60/perMinute seconds (or perMinute/60 points a second), not
+    // perMinute points at the top of each minute, so that an address spends at most `burst` plus a trickle at once.
+    const c = policies.credentials;
+    const sustained =
+      c.perMinute >= 60
+        ? make('gw_cred', Math.round(c.perMinute / 60), 1)
+        : make('gw_cred', 1, Math.round(60 / c.perMinute));
+    this.credentials = new BurstyRateLimiter(
+      sustained as never,
+      make('gw_cred_burst', c.burst, Math.max(1, Math.ceil((c.burst / c.perMinute) * 60))) as never,
+    );
   }
 
   /** open connects to the store and makes the limiter. */
@@ -162,6 +190,15 @@ export class GatewayRateLimits {
   async consumeCreate(caller: Pick<Caller, 'ip' | 'viewer'>, rootMutationFields: readonly string[]): Promise<void> {
     if (!rootMutationFields.some((f) => CREATING_MUTATIONS.has(f))) return;
     await limited(() => this.create.consume(caller.viewer ? `u:${caller.viewer.id}` : `a:${addressKey(caller.ip)}`, 1));
+  }
+
+  /**
+   * consumeCredentials counts a mutation against its address's credentials bucket when one of its root fields is a
+   * credential mutation.
+   */
+  async consumeCredentials(caller: Pick<Caller, 'ip'>, rootMutationFields: readonly string[]): Promise<void> {
+    if (!rootMutationFields.some((f) => CREDENTIAL_MUTATIONS.has(f))) return;
+    await limited(() => this.credentials.consume(addressKey(caller.ip), 1));
   }
 
   /** stop closes the store's connections. */

@@ -430,6 +430,24 @@ export const gatewaySettingsSpec = {
     schema: positiveIntSchema,
     fallback: '20',
   }),
+  rateCredentialsPerMinute: setting({
+    env: 'GATEWAY_RATE_CREDENTIALS_PER_MINUTE',
+    doc: 'credential mutations (login, register, requestPasswordReset, resetPassword, requestSignInLink, signInWithLink) a minute per client address (IPv6 by /64), sustained; past it they are refused at the gateway',
+    schema: positiveIntSchema,
+    fallback: '6',
+  }),
+  rateCredentialsRefusalDelayMs: setting({
+    env: 'GATEWAY_RATE_CREDENTIALS_REFUSAL_DELAY_MS',
+    doc: 'how long a credential mutation refused by its address bucket waits before its 429 (at most its Retry-After), so that a client looping on refusals sends a few a second instead of hundreds; 0 answers at once',
+    schema: z.coerce.number().int().min(0),
+    fallback: '1000',
+  }),
+  rateCredentialsBurst: setting({
+    env: 'GATEWAY_RATE_CREDENTIALS_BURST',
+    doc: 'credential mutations per address allowed at once beyond the sustained rate',
+    schema: positiveIntSchema,
+    fallback: '5',
+  }),
   trustProxy: setting({
     env: 'GATEWAY_TRUST_PROXY',
     doc: 'the proxies in front of the gateway, comma-separated: addresses, CIDRs, or loopback, linklocal, uniquelocal. X-Forwarded-For and traceparent are believed only from them; none: the socket address is the client',

@@ -116,16 +116,20 @@ describe('the whole stack, end to end', () => {
     );
     assert.equal(res.status, 200);
     let traceId = '';
-    await receiver.waitFor((spans) => {
-      const root = spans.find((s) => s.service === 'gateway' && s.attributes['fixup.request_id'] === 'e2e-trace-1');
-      if (!root) return false;
-      traceId = root.traceId;
-      const services = new Set(spans.filter((s) => s.traceId === traceId && s.kind === 2).map((s) => s.service));
-      return (
-        ['gateway', 'order', 'catalog', 'user', 'chat'].every((s) => services.has(s)) &&
-        spans.some((s) => s.traceId === traceId && s.service === 'order' && s.name.startsWith('pg.'))
-      );
-    });
+    let seen = 'no gateway span of the request';
+    await receiver
+      .waitFor((spans) => {
+        const root = spans.find((s) => s.service === 'gateway' && s.attributes['fixup.request_id'] === 'e2e-trace-1');
+        if (!root) return false;
+        traceId = root.traceId;
+        const services = new Set(spans.filter((s) => s.traceId === traceId && s.kind === 2).map((s) => s.service));
+        const sql = spans.some((s) => s.traceId === traceId && s.service === 'order' && s.name.startsWith('pg.'));
+        seen = `server spans from ${[...services].join(', ') || 'none'}; an order SQL span: ${sql}`;
+        return ['gateway', 'order', 'catalog', 'user', 'chat'].every((s) => services.has(s)) && sql;
+      })
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; in the request's trace: ${seen}`);
+      });
     const trace = receiver.spans.filter((s) => s.traceId === traceId);
     const byId = new Map(trace.map((s) => [s.spanId, s]));
     const root = trace.find((s) => s.service === 'gateway' && s.parentSpanId === '')!;

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pg from 'pg';
 import {
   DataSource,
@@ -90,7 +91,10 @@ class PinoTypeormLogger implements TypeormLogger {
 export function createDataSource(options: DatabaseOptions): DataSource {
   // TypeORM makes the pool from the `driver` module it is given (a documented option): this one is pg with a Pool that
   // remembers which DataSource it serves, so poolOf can read its counts without reaching into the driver.
-  class RegisteredPool extends pg.Pool {
+  // Required here, not only imported: the PostgreSQL instrumentation (installed by startTelemetry, after the imports)
+  // patches pg when it is required, as TypeORM would have required it.
+  const pgModule = requirePg('pg') as typeof pg;
+  class RegisteredPool extends pgModule.Pool {
     constructor(config?: pg.PoolConfig) {
       super(config);
       pools.set(dataSource, this);
@@ -110,7 +114,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
     // 'query' lets every statement be counted against its request; the logger prints none of them.
     logging: ['query', 'error', 'warn', 'migration'],
     logger: new PinoTypeormLogger(options.logger, options.onStatement),
-    driver: Object.assign(Object.create(pg) as typeof pg, { Pool: RegisteredPool }),
+    driver: Object.assign(Object.create(pgModule) as typeof pg, { Pool: RegisteredPool }),
     extra: {
       Client: TimedClient,
       statement_timeout: options.statementTimeoutMs,
@@ -122,6 +126,7 @@ export function createDataSource(options: DatabaseOptions): DataSource {
 }
 
 const pools = new WeakMap<DataSource, pg.Pool>();
+const requirePg = createRequire(import.meta.url);
 
 /** poolOf gives an initialized DataSource's connection pool (its total, idle and waiting counts), for the metrics. */
 export function poolOf(dataSource: DataSource): pg.Pool | undefined {

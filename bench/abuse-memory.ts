@@ -8,7 +8,6 @@ import { booleanSchema, loadSettings, positiveIntSchema, setting } from '../foun
 import type { Stack } from '../scripts/stack.js';
 import { startBenchStack } from './bench-stack.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
-import { metricValue } from './readings.js';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { HOSTILE, HOSTILE_SUBSCRIPTION } from './abuse-documents.js';
@@ -72,12 +71,40 @@ try {
     env: { ...GENEROUS_RATE_LIMITS, GATEWAY_TRUST_PROXY: 'loopback', LOG_LEVEL: 'warn', CATALOG_SEED_DEMO: 'false' },
   });
   const gateway = stack.services.find((s) => s.name === 'gateway')!;
+  // The parts of the gateway's memory, from its /metrics: V8's heap (and its young generation), and memory outside it
+  // (Buffers' backing stores).
+  const parts = async () => {
+    const text = await (await fetch(new URL('/metrics', gateway.admin))).text();
+    const mb = (metric: string, labels = '') =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${metric}{`) && l.includes(labels))
+          ?.split(' ')
+          .pop() ?? 0,
+      ) / 1e6;
+    return {
+      heapUsed: mb('nodejs_heap_size_used_bytes'),
+      heapTotal: mb('nodejs_heap_size_total_bytes'),
+      young: mb('nodejs_heap_space_size_total_bytes', 'space="new"'),
+      large: mb('nodejs_heap_space_size_total_bytes', 'space="large_object"'),
+      external: mb('nodejs_external_memory_bytes'),
+    };
+  };
+  let peakParts: Record<string, number> = {};
+  const sampleParts = async () => {
+    const p = await parts().catch(() => ({}) as Record<string, number>);
+    for (const [k, v] of Object.entries(p)) peakParts[k] = Math.max(peakParts[k] ?? 0, v);
+  };
   const report = async (label: string) => {
-    const heap = (await metricValue(gateway.admin, 'nodejs_heap_size_used_bytes')) / 1e6;
-    const total = (await metricValue(gateway.admin, 'nodejs_heap_size_total_bytes')) / 1e6;
+    const p = await parts();
+    const peak = Object.entries(peakParts)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', ');
     process.stdout.write(
-      `${label.padEnd(22)} resident ${residentMb(gateway.pid).toFixed(0)} MB, heap used ${heap.toFixed(0)} MB of ${total.toFixed(0)} MB\n`,
+      `${label.padEnd(22)} resident ${residentMb(gateway.pid).toFixed(0)} MB, heap used ${p.heapUsed.toFixed(0)} of ${p.heapTotal.toFixed(0)} (young ${p.young.toFixed(0)}, large objects ${p.large.toFixed(0)}), external ${p.external.toFixed(0)}${peak ? `; peaks: ${peak}` : ''}\n`,
     );
+    peakParts = {};
   };
   await report('at rest');
   const count = settings.count;
@@ -86,7 +113,10 @@ try {
   for (const i of Array.from({ length: rounds }, () => only).flat()) {
     const query = HOSTILE[i]!;
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, residentMb(gateway.pid))), 50);
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, residentMb(gateway.pid));
+      void sampleParts();
+    }, 100);
     const started = performance.now();
     await Promise.all(
       Array.from({ length: 4 }, async (_, n) => {
@@ -108,7 +138,10 @@ try {
   if (settings.socket) {
     for (let round = 0; round < rounds; round++) {
       let peak = 0;
-      const sampler = setInterval(() => (peak = Math.max(peak, residentMb(gateway.pid))), 50);
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, residentMb(gateway.pid));
+        void sampleParts();
+      }, 100);
       const started = performance.now();
       const client = createClient({
         url: stack.endpoint.replace(/^http/, 'ws'),

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { booleanSchema, loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import type { Stack } from '../scripts/stack.js';
-import { startBenchStack } from './bench-stack.js';
+import { benchStackSettings, startBenchStack } from './bench-stack.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -39,17 +39,7 @@ const settings = loadSettings(
       schema: booleanSchema,
       fallback: 'false',
     }),
-    nodeArgs: setting({
-      env: 'BENCH_NODE_ARGS',
-      doc: 'extra node flags for every process',
-      schema: z.string(),
-      fallback: '',
-    }),
-    databaseUrl: setting({
-      env: 'DATABASE_URL',
-      doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
-      schema: z.string().optional(),
-    }),
+    ...benchStackSettings,
   },
   process.argv.slice(2),
   process.env,
@@ -107,16 +97,28 @@ try {
     peakParts = {};
   };
   await report('at rest');
+  /**
+   * startSampler reads the gateway's resident memory (and heap parts) every 100 ms until stop, which gives the peak.
+   */
+  const startSampler = () => {
+    let peak = 0;
+    const timer = setInterval(() => {
+      peak = Math.max(peak, residentMb(gateway.pid));
+      void sampleParts();
+    }, 100);
+    return {
+      stop: () => {
+        clearInterval(timer);
+        return peak;
+      },
+    };
+  };
   const count = settings.count;
   const rounds = settings.rounds;
   const only = settings.docs ? settings.docs.split(',').map(Number) : HOSTILE.map((_, i) => i);
   for (const i of Array.from({ length: rounds }, () => only).flat()) {
     const query = HOSTILE[i]!;
-    let peak = 0;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, residentMb(gateway.pid));
-      void sampleParts();
-    }, 100);
+    const sampler = startSampler();
     const started = performance.now();
     await Promise.all(
       Array.from({ length: 4 }, async (_, n) => {
@@ -130,18 +132,14 @@ try {
         }
       }),
     );
-    clearInterval(sampler);
+    const peak = sampler.stop();
     await report(
       `doc ${i} (${query.length} B) ${((performance.now() - started) / count).toFixed(1)} ms/req, peak ${peak.toFixed(0)}`,
     );
   }
   if (settings.socket) {
     for (let round = 0; round < rounds; round++) {
-      let peak = 0;
-      const sampler = setInterval(() => {
-        peak = Math.max(peak, residentMb(gateway.pid));
-        void sampleParts();
-      }, 100);
+      const sampler = startSampler();
       const started = performance.now();
       const client = createClient({
         url: stack.endpoint.replace(/^http/, 'ws'),
@@ -157,7 +155,7 @@ try {
         );
       }
       await client.dispose();
-      clearInterval(sampler);
+      const peak = sampler.stop();
       await report(
         `socket (${HOSTILE_SUBSCRIPTION.length} B) ${((performance.now() - started) / count).toFixed(1)} ms/msg, peak ${peak.toFixed(0)}`,
       );

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import type { Stack } from '../scripts/stack.js';
-import { startBenchStack } from './bench-stack.js';
+import { benchStackSettings, startBenchStack } from './bench-stack.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 import { HOSTILE, HOSTILE_SUBSCRIPTION } from './abuse-documents.js';
 
@@ -20,7 +20,7 @@ const settings = loadSettings(
   {
     duration: setting({
       env: 'BENCH_DURATION_SECONDS',
-      doc: 'seconds of each phase',
+      doc: 'seconds of each phase (legitimate traffic alone, then under abuse)',
       schema: positiveIntSchema,
       fallback: '10',
     }),
@@ -42,17 +42,7 @@ const settings = loadSettings(
       schema: z.coerce.number().int().min(0),
       fallback: '1',
     }),
-    nodeArgs: setting({
-      env: 'BENCH_NODE_ARGS',
-      doc: 'extra node flags for every process (e.g. --max-semi-space-size=32)',
-      schema: z.string(),
-      fallback: '',
-    }),
-    databaseUrl: setting({
-      env: 'DATABASE_URL',
-      doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
-      schema: z.string().optional(),
-    }),
+    ...benchStackSettings,
   },
   process.argv.slice(2),
   process.env,

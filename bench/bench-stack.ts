@@ -2,7 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { setting } from '../foundation/service/config.js';
 import { freePort, startStack, type Stack, type StackOptions } from '../scripts/stack.js';
+
+/** benchStackSettings are the settings of every benchmark's stack: extra node flags, and an existing PostgreSQL. */
+export const benchStackSettings = {
+  nodeArgs: setting({
+    env: 'BENCH_NODE_ARGS',
+    doc: 'extra node flags for every process, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)',
+    schema: z.string(),
+    fallback: '',
+  }),
+  databaseUrl: setting({
+    env: 'DATABASE_URL',
+    doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
+    schema: z.string().optional(),
+  }),
+};
 
 /** BenchStackOptions is what a benchmark sets of its throwaway stack; the rest is the same for every benchmark. */
 export interface BenchStackOptions extends Pick<StackOptions, 'env' | 'nodeArgs' | 'instances'> {

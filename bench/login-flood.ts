@@ -7,16 +7,15 @@
 // milliseconds per legitimate request summed over every Node process.
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import type { Stack } from '../scripts/stack.js';
-import { startBenchStack } from './bench-stack.js';
+import { benchStackSettings, startBenchStack } from './bench-stack.js';
 
 const settings = loadSettings(
   {
     duration: setting({
       env: 'BENCH_DURATION_SECONDS',
-      doc: 'seconds of each phase',
+      doc: 'seconds of each phase (alone, then under the flood)',
       schema: positiveIntSchema,
       fallback: '10',
     }),
@@ -32,17 +31,7 @@ const settings = loadSettings(
       schema: positiveIntSchema,
       fallback: '4',
     }),
-    nodeArgs: setting({
-      env: 'BENCH_NODE_ARGS',
-      doc: 'extra node flags for every process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)',
-      schema: z.string(),
-      fallback: '',
-    }),
-    databaseUrl: setting({
-      env: 'DATABASE_URL',
-      doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
-      schema: z.string().optional(),
-    }),
+    ...benchStackSettings,
   },
   process.argv.slice(2),
   process.env,

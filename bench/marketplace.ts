@@ -11,11 +11,10 @@
 // each one's share, SQL statements per request, and each process's resident memory.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import type { Stack } from '../scripts/stack.js';
-import { startBenchStack } from './bench-stack.js';
+import { benchStackSettings, startBenchStack } from './bench-stack.js';
 import { CpuMeter, describeCpu, describeMemory, quantiles, summarize, type MeasuredProcess } from './process-stats.js';
 import { metricValue } from './readings.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
@@ -37,17 +36,7 @@ const settings = loadSettings(
       schema: positiveIntSchema,
       fallback: '8',
     }),
-    nodeArgs: setting({
-      env: 'BENCH_NODE_ARGS',
-      doc: 'extra node flags for every service, space-separated (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)',
-      schema: z.string(),
-      fallback: '',
-    }),
-    databaseUrl: setting({
-      env: 'DATABASE_URL',
-      doc: 'PostgreSQL superuser URL (default: an embedded server made for the run)',
-      schema: z.string().optional(),
-    }),
+    ...benchStackSettings,
   },
   process.argv.slice(2),
   process.env,

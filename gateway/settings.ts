@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
   booleanSchema,
-  environmentSchema,
+  environmentSetting,
   optionalUrlSchema,
   portSchema,
   positiveIntSchema,
@@ -39,12 +39,7 @@ export const subgraphUrlsSchema = z.string().transform((text, ctx) => {
  * documentation (`node dist/gateway/main.js --help` prints them); main.ts reads them once at start.
  */
 export const gatewaySettingsSpec = {
-  environment: setting({
-    env: 'NODE_ENV',
-    doc: 'development, test or production',
-    schema: environmentSchema,
-    fallback: 'development',
-  }),
+  environment: environmentSetting(),
   httpHost: setting({
     env: 'GATEWAY_HTTP_HOST',
     doc: 'interface to listen on',

@@ -24,6 +24,16 @@ export function gatewayAudience(subgraph: string): string {
 /** DEFAULT_GATEWAY_TOKEN_TTL_SECONDS keeps an internal token useless soon after the request it was made for. */
 export const DEFAULT_GATEWAY_TOKEN_TTL_SECONDS = 60;
 
+/** callerClaims are the claims that state a caller to a subgraph: roles, session, address and user agent. */
+export function callerClaims(caller: Caller) {
+  return {
+    roles: caller.viewer?.roles ?? [],
+    sid: caller.viewer?.sessionId ?? undefined,
+    ip: caller.ip ?? undefined,
+    ua: caller.userAgent ?? undefined,
+  };
+}
+
 /**
  * signGatewayToken states the caller to one subgraph, signed by the gateway.
  * It says who calls and from where, never which request (that is the request
@@ -36,20 +46,12 @@ export async function signGatewayToken(
   subgraph: string,
   ttlSeconds = DEFAULT_GATEWAY_TOKEN_TTL_SECONDS,
 ): Promise<string> {
-  const { token } = await signer.sign(
-    {
-      roles: caller.viewer?.roles ?? [],
-      sid: caller.viewer?.sessionId ?? undefined,
-      ip: caller.ip ?? undefined,
-      ua: caller.userAgent ?? undefined,
-    },
-    {
-      issuer: GATEWAY_TOKEN_ISSUER,
-      audience: gatewayAudience(subgraph),
-      subject: caller.viewer?.id,
-      ttlSeconds,
-    },
-  );
+  const { token } = await signer.sign(callerClaims(caller), {
+    issuer: GATEWAY_TOKEN_ISSUER,
+    audience: gatewayAudience(subgraph),
+    subject: caller.viewer?.id,
+    ttlSeconds,
+  });
   return token;
 }
 

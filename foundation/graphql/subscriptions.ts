@@ -4,7 +4,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { useServer } from 'graphql-ws/use/ws';
 import { toClientError } from './errors.js';
 import type { RequestScope } from '../http/server.js';
-import { GATEWAY_TOKEN_ISSUER, gatewayAudience, type GatewayTrust } from '../auth/identity.js';
+import { callerClaims, GATEWAY_TOKEN_ISSUER, gatewayAudience, type GatewayTrust } from '../auth/identity.js';
 import type { Caller } from '../../contracts/caller.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TokenSigner } from '../auth/tokens.js';
@@ -60,10 +60,7 @@ export async function signSubscribeStatement(
 ): Promise<string> {
   const { token } = await signer.sign(
     {
-      roles: caller.viewer?.roles ?? [],
-      sid: caller.viewer?.sessionId ?? undefined,
-      ip: caller.ip ?? undefined,
-      ua: caller.userAgent ?? undefined,
+      ...callerClaims(caller),
       rid: caller.requestId,
       [GATEWAY_ID_CLAIM]: options.gatewayId,
     },

@@ -22,6 +22,12 @@ export interface ServiceCredentials {
   secret: string;
 }
 
+/** InternalCall is how a subgraph calls others' internal routes: its own credentials, and how long it waits. */
+export interface InternalCall {
+  credentials: ServiceCredentials;
+  timeoutMs: number;
+}
+
 /**
  * internalGet calls another subgraph's internal route (declared in
  * contracts/internal-routes.ts) on behalf of the caller: it sends this
@@ -33,8 +39,7 @@ export async function internalGet<R extends z.ZodType>(
   route: InternalGetRoute<z.ZodObject, R>,
   query: Record<string, string>,
   caller: Caller,
-  timeoutMs: number,
-  credentials: ServiceCredentials,
+  { credentials, timeoutMs }: InternalCall,
 ): Promise<z.output<R>> {
   const url = new URL(route.path, baseUrl);
   for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);

@@ -58,6 +58,16 @@ export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug',
 /** environmentSchema is the deployment kind: development turns on conveniences that production forbids. */
 export const environmentSchema = z.enum(['development', 'production', 'test']);
 
+/** environmentSetting is every process's NODE_ENV setting: development unless told. */
+export function environmentSetting() {
+  return setting({
+    env: 'NODE_ENV',
+    doc: 'development, test or production',
+    schema: environmentSchema,
+    fallback: 'development',
+  });
+}
+
 /**
  * parseSettings reads every setting of spec from argv flags and env, a flag
  * winning over the variable and the variable over the default. It reports every

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { booleanSchema, environmentSchema, portSchema, positiveIntSchema, setting, type Settings } from './config.js';
+import { booleanSchema, environmentSetting, portSchema, positiveIntSchema, setting, type Settings } from './config.js';
 import { graphqlRoute } from '../graphql/http.js';
 import type { ScopedContext } from '../graphql/errors.js';
 import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
@@ -44,12 +44,7 @@ export function subgraphSettings(name: SubgraphName, root: string) {
   const p = name.toUpperCase();
   const role = dbRole('fixup', name);
   return {
-    environment: setting({
-      env: 'NODE_ENV',
-      doc: 'development, test or production',
-      schema: environmentSchema,
-      fallback: 'development',
-    }),
+    environment: environmentSetting(),
     httpHost: setting({
       env: `${p}_HTTP_HOST`,
       doc: 'interface to listen on',

@@ -86,7 +86,10 @@ await runSubgraph<ChatContext>({
     watchListen(wakeups);
     const chat = new ConversationService(
       new PostgresChatStore(dataSource, { announcements: settings.broker === 'nats' }),
-      new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, settings.internalTimeoutMs, internal),
+      new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, {
+        credentials: internal,
+        timeoutMs: settings.internalTimeoutMs,
+      }),
       wakeups instanceof NatsMessageWakeups ? wakeups : undefined,
     );
     return {

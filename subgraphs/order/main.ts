@@ -47,7 +47,7 @@ await runSubgraph<OrderContext>({
   async wire(dataSource, _logger, _trust, internal) {
     const orders = new OrderService(
       new PostgresOrderStore(dataSource),
-      new HttpCatalogFacts(settings.catalogUrl, settings.catalogTimeoutMs, internal),
+      new HttpCatalogFacts(settings.catalogUrl, { credentials: internal, timeoutMs: settings.catalogTimeoutMs }),
       settings.maxOffersPerProvider,
     );
     return {

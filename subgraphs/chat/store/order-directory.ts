@@ -1,6 +1,6 @@
 import type { Caller } from '../../../contracts/caller.js';
 import { orderFactsRoute, providerSkillsRoute, type OrderFacts } from '../../../contracts/internal-routes.js';
-import { internalGet, type ServiceCredentials } from '../../../foundation/http/internal-calls.js';
+import { internalGet, type InternalCall } from '../../../foundation/http/internal-calls.js';
 import type { OrderDirectory } from '../business/conversations.js';
 
 /**
@@ -12,19 +12,11 @@ export class HttpOrderDirectory implements OrderDirectory {
   constructor(
     private readonly orderUrl: string,
     private readonly catalogUrl: string,
-    private readonly timeoutMs: number,
-    private readonly credentials: ServiceCredentials,
+    private readonly call: InternalCall,
   ) {}
 
   async orderFacts(orderId: string, caller: Caller): Promise<OrderFacts | null> {
-    const { orders } = await internalGet(
-      this.orderUrl,
-      orderFactsRoute,
-      { ids: orderId },
-      caller,
-      this.timeoutMs,
-      this.credentials,
-    );
+    const { orders } = await internalGet(this.orderUrl, orderFactsRoute, { ids: orderId }, caller, this.call);
     return orders[0] ?? null;
   }
 
@@ -34,8 +26,7 @@ export class HttpOrderDirectory implements OrderDirectory {
       providerSkillsRoute,
       { providerIds: providerId },
       caller,
-      this.timeoutMs,
-      this.credentials,
+      this.call,
     );
     return skills.map((k) => k.serviceId);
   }

@@ -1,6 +1,6 @@
 import type { Caller } from '../../../contracts/caller.js';
 import { providerSkillsRoute, servicesRoute } from '../../../contracts/internal-routes.js';
-import { internalGet, type ServiceCredentials } from '../../../foundation/http/internal-calls.js';
+import { internalGet, type InternalCall } from '../../../foundation/http/internal-calls.js';
 import type { CatalogFacts } from '../business/orders.js';
 
 /**
@@ -14,8 +14,7 @@ export class HttpCatalogFacts implements CatalogFacts {
 
   constructor(
     private readonly catalogUrl: string,
-    private readonly timeoutMs: number,
-    private readonly credentials: ServiceCredentials,
+    private readonly call: InternalCall,
   ) {}
 
   skillsOf(providerId: string, caller: Caller): Promise<readonly string[]> {
@@ -23,28 +22,16 @@ export class HttpCatalogFacts implements CatalogFacts {
     if (!perRequest) this.skills.set(caller, (perRequest = new Map()));
     let found = perRequest.get(providerId);
     if (!found) {
-      found = internalGet(
-        this.catalogUrl,
-        providerSkillsRoute,
-        { providerIds: providerId },
-        caller,
-        this.timeoutMs,
-        this.credentials,
-      ).then((r) => r.skills.map((k) => k.serviceId));
+      found = internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.call).then(
+        (r) => r.skills.map((k) => k.serviceId),
+      );
       perRequest.set(providerId, found);
     }
     return found;
   }
 
   async serviceExists(serviceId: string, caller: Caller): Promise<boolean> {
-    const { services } = await internalGet(
-      this.catalogUrl,
-      servicesRoute,
-      { ids: serviceId },
-      caller,
-      this.timeoutMs,
-      this.credentials,
-    );
+    const { services } = await internalGet(this.catalogUrl, servicesRoute, { ids: serviceId }, caller, this.call);
     return services.some((s) => s.id === serviceId);
   }
 }

@@ -168,16 +168,18 @@ export class PostgresOrderStore implements OrderStore {
     return rows.map(toOffer);
   }
 
+  /** orderQuery starts a query over orders, aliased `o`. */
+  private orderQuery() {
+    return this.dataSource.getRepository(OrderRow).createQueryBuilder('o');
+  }
+
   async ordersOfCustomer(
     customerId: string,
     status: OrderStatus | undefined,
     limit: number,
     after: Position | undefined,
   ): Promise<Order[]> {
-    const query = this.dataSource
-      .getRepository(OrderRow)
-      .createQueryBuilder('o')
-      .where('o.customer_id = :customerId', { customerId });
+    const query = this.orderQuery().where('o.customer_id = :customerId', { customerId });
     if (status) query.andWhere('o.status = :status', { status });
     return (await newestFirst(query, 'o', limit, after).getMany()).map(toOrder);
   }
@@ -196,9 +198,7 @@ export class PostgresOrderStore implements OrderStore {
     limit: number,
     after: Position | undefined,
   ): Promise<Order[]> {
-    const query = this.dataSource
-      .getRepository(OrderRow)
-      .createQueryBuilder('o')
+    const query = this.orderQuery()
       .where(`o.status = 'OPEN'`)
       .andWhere('o.service_id IN (:...serviceIds)', { serviceIds })
       .andWhere('o.customer_id <> :excludeCustomer', { excludeCustomer });

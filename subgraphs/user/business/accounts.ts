@@ -611,11 +611,16 @@ export class AccountService {
     checkPassword(password, 'password');
     const name = checkDisplayName(displayName, 'displayName');
     const passwordHash = await this.hasher.hash(password);
+    return this.insertAdmin(caller, email, name, passwordHash, 'operator');
+  }
+
+  /** insertAdmin makes a verified admin account and audits it as registered by an operator or at startup. */
+  private insertAdmin(caller: Caller, email: string, displayName: string, passwordHash: string, by: string) {
     return this.store.transaction(caller, async (tx) => {
       const user = await tx.insertUser({
         id: newId(),
         email,
-        displayName: name,
+        displayName,
         roles: ['ADMIN'],
         passwordHash,
         emailVerified: true,
@@ -625,7 +630,7 @@ export class AccountService {
         actorId: null,
         targetType: 'User',
         targetId: user.id,
-        metadata: { role: 'ADMIN', by: 'operator' },
+        metadata: { role: 'ADMIN', by },
       });
       return user;
     });
@@ -690,23 +695,7 @@ export class AccountService {
     checkPassword(password, 'ADMIN_PASSWORD');
     const passwordHash = await this.hasher.hash(password);
     const system: Caller = { viewer: null, ip: null, userAgent: 'fixup-user startup', requestId: 'startup' };
-    await this.store.transaction(system, async (tx) => {
-      const user = await tx.insertUser({
-        id: newId(),
-        email,
-        displayName: 'Admin',
-        roles: ['ADMIN'],
-        passwordHash,
-        emailVerified: true,
-      });
-      await tx.record({
-        action: 'user.registered',
-        actorId: null,
-        targetType: 'User',
-        targetId: user.id,
-        metadata: { role: 'ADMIN', by: 'startup' },
-      });
-    });
+    await this.insertAdmin(system, email, 'Admin', passwordHash, 'startup');
     return 'created';
   }
 

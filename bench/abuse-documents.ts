@@ -4,7 +4,7 @@
 export const HOSTILE = [
   `{ ${Array.from({ length: 1500 }, (_, i) => `a${i}: categories { name }`).join(' ')} }`,
   `{ categories { name ${'@include(if: true) '.repeat(3000)} } }`,
-  `{ services { category { services { category { services { category { services { category { services { category { services { category { services { category { name } } } } } } } } } } } } } }`,
+  `{ services { category { services { category { services { category { services { category { services { category { services { category { services { category { name } } } } } } } } } } } } }`,
   `{ services { providers(first: 100) { skills { providers(first: 100) { skills { name } } } } } }`,
   `{ categories { ${'name '.repeat(20000)}} }`,
 ];

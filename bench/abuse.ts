@@ -1,4 +1,4 @@
-// npm run bench:abuse -- [--duration=10] [--rate=2] [--abusers=4] [--socket-abusers=1]
+// npm run bench:abuse -- [--duration=30] [--rate=10] [--abusers=4] [--socket-abusers=1]
 // Legitimate CustomerDashboard and MatchingOrders traffic at a fixed rate, first
 // alone, then while other clients send over-limit documents as fast as they can
 // over HTTP and the socket. Prints the legitimate traffic's p50/p99 in both
@@ -9,10 +9,11 @@ import { readFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
+import { booleanSchema, loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import type { Stack } from '../scripts/stack.js';
 import { benchStackSettings, startBenchStack } from './bench-stack.js';
+import { percentile } from './process-stats.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 import { HOSTILE, HOSTILE_SUBSCRIPTION } from './abuse-documents.js';
 
@@ -22,13 +23,13 @@ const settings = loadSettings(
       env: 'BENCH_DURATION_SECONDS',
       doc: 'seconds of each phase (legitimate traffic alone, then under abuse)',
       schema: positiveIntSchema,
-      fallback: '10',
+      fallback: '30',
     }),
     rate: setting({
       env: 'BENCH_RATE',
-      doc: 'legitimate requests per second',
+      doc: 'legitimate requests per second (half CustomerDashboard, half MatchingOrders); 10 for 30 s gives 300 latencies, so that the 99th percentile is not one slow request',
       schema: positiveIntSchema,
-      fallback: '2',
+      fallback: '10',
     }),
     abusers: setting({
       env: 'BENCH_ABUSERS',
@@ -41,6 +42,12 @@ const settings = loadSettings(
       doc: 'socket clients sending over-limit subscriptions back to back',
       schema: z.coerce.number().int().min(0),
       fallback: '1',
+    }),
+    holdRefusals: setting({
+      env: 'BENCH_HOLD_REFUSALS',
+      doc: "true: the gateway's refusals bucket at its defaults, so that an abuser is held off after its burst (the product as it ships); false: raised like the other buckets, so that every hostile document reaches the checker",
+      schema: booleanSchema,
+      fallback: 'true',
     }),
     ...benchStackSettings,
   },
@@ -90,14 +97,21 @@ interface Phase {
   p50: number;
   p99: number;
   legit: number;
+  slowest: { ms: number; at: number; name: string }[];
   legitErrors: number;
   abusive: number;
   cpuMsPerLegit: number;
   peakMb: Record<string, number>;
 }
 
-async function phase(stack: Stack, tokens: { customer: string; provider: string }, abuse: boolean): Promise<Phase> {
+async function phase(
+  stack: Stack,
+  tokens: { customer: string; provider: string; abuser: string },
+  abuse: boolean,
+): Promise<Phase> {
   const latencies: number[] = [];
+  const slowest: { ms: number; at: number; name: string }[] = [];
+  const phaseStart = performance.now();
   let legitErrors = 0;
   let abusive = 0;
   const peakMb: Record<string, number> = {};
@@ -124,7 +138,8 @@ async function phase(stack: Stack, tokens: { customer: string; provider: string 
             url: stack.endpoint.replace(/^http/, 'ws'),
             webSocketImpl: WebSocket,
             retryAttempts: 0,
-            connectionParams: { authorization: `Bearer ${tokens.customer}` },
+            // An account of its own: the abuser is not the customer whose dashboard is measured.
+            connectionParams: { authorization: `Bearer ${tokens.abuser}` },
           });
           while (running) {
             await new Promise<void>((resolve) =>
@@ -157,6 +172,11 @@ async function phase(stack: Stack, tokens: { customer: string; provider: string 
           '192.0.2.10',
         );
         latencies.push(performance.now() - started);
+        slowest.push({
+          ms: performance.now() - started,
+          at: (started - phaseStart) / 1000,
+          name: dashboard ? 'CustomerDashboard' : 'MatchingOrders',
+        });
         if (res.json.errors) legitErrors++;
       })(),
     );
@@ -169,11 +189,12 @@ async function phase(stack: Stack, tokens: { customer: string; provider: string 
   sample();
   const cpu = totalCpu(stack) - cpuBefore;
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  const q = (p: number) => percentile(latencies, p);
   return {
     p50: q(0.5),
     p99: q(0.99),
     legit: latencies.length,
+    slowest: slowest.sort((a, b) => b.ms - a.ms).slice(0, 3),
     legitErrors,
     abusive,
     cpuMsPerLegit: cpu / latencies.length,
@@ -184,14 +205,17 @@ async function phase(stack: Stack, tokens: { customer: string; provider: string 
 let stack: Stack | undefined;
 try {
   say(
-    'Starting Fixup for the abuse benchmark (rate limits raised, so that every hostile document reaches the checker)…',
+    settings.holdRefusals
+      ? 'Starting Fixup for the abuse benchmark (rate limits raised but the refusals bucket at its defaults, so that abusers are held off after their burst)…'
+      : 'Starting Fixup for the abuse benchmark (rate limits raised, the refusals bucket too, so that every hostile document reaches the checker)…',
   );
+  const { GATEWAY_RATE_REFUSALS_PER_MINUTE: _raised, ...generous } = GENEROUS_RATE_LIMITS;
   stack = await startBenchStack({
     name: 'abuse',
     databaseUrl: settings.databaseUrl,
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     env: {
-      ...GENEROUS_RATE_LIMITS,
+      ...(settings.holdRefusals ? generous : GENEROUS_RATE_LIMITS),
       GATEWAY_TRUST_PROXY: 'loopback',
       LOG_LEVEL: 'warn',
       CATALOG_SEED_DEMO: 'false',
@@ -209,6 +233,7 @@ try {
   };
   const customer = await register('CUSTOMER');
   const provider = await register('PROVIDER');
+  const abuser = await register('CUSTOMER');
   await sql(stack.adminUrl, db('catalog'), `INSERT INTO categories (id, name) VALUES (gen_random_uuid(), 'Bench')`);
   await sql(
     stack.adminUrl,
@@ -236,9 +261,14 @@ try {
     `INSERT INTO offers (id, order_id, provider_id, price_cents, currency) SELECT gen_random_uuid(), id, $1, 1000, 'EUR' FROM orders`,
     [provider.id],
   );
-  const atRest: Record<string, number> = Object.fromEntries(stack.services.map((s) => [s.name, residentMb(s.pid)]));
-  const tokens = { customer: customer.token, provider: provider.token };
+  const resident = () => Object.fromEntries(stack!.services.map((s) => [s.name, residentMb(s.pid)]));
+  const started = resident();
+  const tokens = { customer: customer.token, provider: provider.token, abuser: abuser.token };
   await phase(stack, tokens, false); // warm-up: plans, caches, JIT
+  // At rest is a warmed-up process with nothing to do: it has served the legitimate traffic once (its plans, caches
+  // and compiled code are made, its heap sized for that traffic) and then idled.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const atRest: Record<string, number> = resident();
   say(`Phase 1: legitimate traffic alone, ${settings.rate} req/s for ${settings.duration} s…`);
   const alone = await phase(stack, tokens, false);
   say(
@@ -259,12 +289,22 @@ try {
       `| ${name} | ${p.legit} | ${p.legitErrors} | ${p.p50.toFixed(1)} ms | ${p.p99.toFixed(1)} ms | ${p.abusive} | ${p.cpuMsPerLegit.toFixed(1)} |`,
     );
   }
+  for (const [name, p] of [
+    ['alone', alone],
+    ['under abuse', attacked],
+  ] as const)
+    say(
+      `slowest ${name}: ${p.slowest.map((r) => `${r.ms.toFixed(1)} ms (${r.name}, sent at ${r.at.toFixed(1)} s)`).join(', ')}`,
+    );
   say(`p99 under abuse / alone: ${(attacked.p99 / alone.p99).toFixed(2)} (target at most 1.5)`);
   say(
     `memory growth past rest (MB, peak during abuse − at rest; target at most 50): ${stack.services.map((s) => `${s.name} ${(attacked.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`,
   );
   say(
     `for comparison, legitimate traffic alone (MB, peak − at rest): ${stack.services.map((s) => `${s.name} ${(alone.peakMb[s.name]! - atRest[s.name]!).toFixed(0)}`).join(', ')}`,
+  );
+  say(
+    `resident memory (MB) just after start → at rest after the warm-up → peak alone → peak under abuse: ${stack.services.map((s) => `${s.name} ${started[s.name]!.toFixed(0)} → ${atRest[s.name]!.toFixed(0)} → ${alone.peakMb[s.name]!.toFixed(0)} → ${attacked.peakMb[s.name]!.toFixed(0)}`).join(', ')}`,
   );
 } finally {
   await stack?.stop();

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
-import { descendantsCpuMs } from './process-stats.js';
+import { descendantsCpuMs, percentile } from './process-stats.js';
 import { metricValue } from './readings.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
@@ -391,8 +391,7 @@ try {
   const slowReceived = [...slowSubscribers].reduce((sum, s) => sum + (seen[s]?.size ?? 0), 0);
   const fastReceived = received - slowReceived;
   latencies.sort((a, b) => a - b);
-  const q = (p: number) =>
-    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(1) : '-';
+  const q = (p: number) => (latencies.length ? percentile(latencies, p).toFixed(1) : '-');
   const cpu = cpuEnd.servers - cpuStart.servers;
   say('');
   say(

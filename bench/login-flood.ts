@@ -10,6 +10,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import type { Stack } from '../scripts/stack.js';
 import { benchStackSettings, startBenchStack } from './bench-stack.js';
+import { percentile } from './process-stats.js';
 
 const settings = loadSettings(
   {
@@ -62,10 +63,6 @@ async function cpuSeconds(stack: Stack): Promise<number> {
     total += Number(found[1]);
   }
   return total;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 interface Phase {
@@ -162,12 +159,12 @@ try {
     say(`| ${label} | ${a.toFixed(1)} ${unit} | ${b.toFixed(1)} ${unit} | ${(b / a).toFixed(2)}× |`);
   say(`| measure | alone | with ${settings.attackers} addresses sending wrong logins | ratio |`);
   say('| --- | --- | --- | --- |');
-  row('Me p50 (a bystander)', percentile(quiet.me, 50), percentile(flood.me, 50));
-  row('Me p99 (a bystander)', percentile(quiet.me, 99), percentile(flood.me, 99));
-  row("Me p50 (the attacked account's owner)", percentile(quiet.victim, 50), percentile(flood.victim, 50));
-  row("Me p99 (the attacked account's owner)", percentile(quiet.victim, 99), percentile(flood.victim, 99));
-  row('categories p50', percentile(quiet.catalog, 50), percentile(flood.catalog, 50));
-  row('categories p99', percentile(quiet.catalog, 99), percentile(flood.catalog, 99));
+  row('Me p50 (a bystander)', percentile(quiet.me, 0.5), percentile(flood.me, 0.5));
+  row('Me p99 (a bystander)', percentile(quiet.me, 0.99), percentile(flood.me, 0.99));
+  row("Me p50 (the attacked account's owner)", percentile(quiet.victim, 0.5), percentile(flood.victim, 0.5));
+  row("Me p99 (the attacked account's owner)", percentile(quiet.victim, 0.99), percentile(flood.victim, 0.99));
+  row('categories p50', percentile(quiet.catalog, 0.5), percentile(flood.catalog, 0.5));
+  row('categories p99', percentile(quiet.catalog, 0.99), percentile(flood.catalog, 0.99));
   row('CPU per legitimate request, all Node processes', quiet.cpuMsPerRequest, flood.cpuMsPerRequest);
   const count = (p: Phase) => p.me.length + p.victim.length + p.catalog.length;
   say(`\nlegitimate requests: ${count(quiet)} alone, ${count(flood)} under the flood`);

@@ -148,11 +148,19 @@ export interface LatencySummary {
   p99: number;
 }
 
+/**
+ * percentile gives the nearest-rank percentile (p from 0 to 1) of numbers sorted ascending: the smallest value with
+ * at least p of them at or below it, so the 99th of 100 values is the second largest, not the largest; NaN when empty.
+ */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
 /** summarize sorts latencies (milliseconds) and gives their count, median and 99th percentile. */
 export function summarize(latencies: number[]): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-  return { count: sorted.length, p50: q(0.5), p99: q(0.99) };
+  return { count: sorted.length, p50: percentile(sorted, 0.5) || 0, p99: percentile(sorted, 0.99) || 0 };
 }
 
 /** quantiles gives the minimum, median and maximum of a list of numbers. */

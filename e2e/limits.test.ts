@@ -337,6 +337,9 @@ describe('registered mode, rate limits and socket caps', () => {
       GATEWAY_RATE_USER_PER_SECOND: '1',
       GATEWAY_RATE_USER_BURST: '3',
       GATEWAY_WS_SOCKETS_PER_USER: '2',
+      GATEWAY_RATE_REFUSALS_PER_MINUTE: '1',
+      GATEWAY_RATE_REFUSALS_BURST: '2',
+      GATEWAY_RATE_REFUSALS_DELAY_MS: '500',
     });
   });
   after(async () => {
@@ -431,6 +434,63 @@ describe('registered mode, rate limits and socket caps', () => {
       assert.equal(codes.filter((c) => c === 4029).length, 1, `close codes: ${codes.join(',')}`);
     } finally {
       await Promise.all(clients.map((c) => c.dispose()));
+    }
+  });
+
+  it('holds off a caller whose documents keep being refused: a delayed 429 for everything it sends, over HTTP and the socket', async () => {
+    const address = { 'x-forwarded-for': '203.0.113.90' };
+    // One sustained point and a burst of two: the fourth refused document puts the address on hold.
+    for (let i = 0; i < 4; i++) {
+      const refused = await post(t, { query: `{ categories { id n${i}: name } }` }, address);
+      assert.equal(refused.json.errors[0].extensions.code, 'OPERATION_NOT_REGISTERED');
+    }
+    const before = await subgraphRequests(t);
+    const started = performance.now();
+    const held = await post(t, { documentId: `sha256:${op('Categories').id}` }, address);
+    assert.equal(held.status, 429, held.text.slice(0, 300));
+    assert.ok(performance.now() - started >= 450, `answered after ${performance.now() - started} ms`);
+    assert.equal(held.json.errors[0].extensions.code, 'RATE_LIMITED');
+    assert.ok(Number(held.headers.get('retry-after')) >= 1);
+    assert.equal(await subgraphRequests(t), before, 'no subgraph was asked');
+    // An unknown persisted-query id is how automatic persisted queries start, not a refusal that counts.
+    const other = { 'x-forwarded-for': '203.0.113.91' };
+    for (let i = 0; i < 4; i++) {
+      const unknown = await post(
+        t,
+        { extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } },
+        other,
+      );
+      assert.equal(unknown.json.errors[0].extensions.code, 'PERSISTED_QUERY_NOT_FOUND');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the address bucket (1 a second, burst 3) refills
+    const fine = await post(t, { documentId: `sha256:${op('Categories').id}` }, other);
+    assert.ok(fine.json.data?.categories, fine.text.slice(0, 300));
+    // On the socket a signed-in caller is held by user: its subscribe gets RATE_LIMITED, its socket stays open.
+    const token = await register();
+    const client = createClient({
+      url: t.stack.endpoint.replace(/^http/, 'ws'),
+      // An address of its own, so that the address bucket (1 a second) is this test's alone.
+      webSocketImpl: class extends WebSocket {
+        constructor(url: string, protocols: string | string[]) {
+          super(url, protocols, { headers: { 'x-forwarded-for': '203.0.113.92' } });
+        }
+      },
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${token}` },
+    });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const refused = await refusedOnSocket(client, { query: MESSAGE_ADDED, variables: { c: 'x' } });
+        assert.equal(refused[0]!.extensions?.code, 'OPERATION_NOT_REGISTERED');
+      }
+      const asked = performance.now();
+      const onHold = await refusedOnSocket(client, { query: MESSAGE_ADDED, variables: { c: 'x' } });
+      // Held, not merely over the address bucket (which answers at once): the error waited the refusal delay.
+      assert.ok(performance.now() - asked >= 450, `answered after ${performance.now() - asked} ms`);
+      assert.equal(onHold[0]!.extensions?.code, 'RATE_LIMITED');
+      assert.ok(Number(onHold[0]!.extensions?.retryAfterSeconds) >= 1);
+    } finally {
+      await client.dispose();
     }
   });
 });

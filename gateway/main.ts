@@ -22,7 +22,7 @@ import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
 import { idePage, ideRoutes, wantsIde } from './ide.js';
 import { applyCors, preflight, type CorsPolicy } from './cors.js';
-import { isRefused, loadManifest, OperationAdmission } from './operation-admission.js';
+import { countsAsRefusal, isRefused, loadManifest, OperationAdmission } from './operation-admission.js';
 import { DocumentChecker, type OperationLimits } from './operation-limits.js';
 import { GatewayRateLimits } from './rate-limits.js';
 import { gatewayMetrics } from './metrics.js';
@@ -124,6 +124,7 @@ try {
       address: { perSecond: settings.rateAddressPerSecond, burst: settings.rateAddressBurst },
       create: { perSecond: settings.rateCreatePerSecond, burst: settings.rateCreateBurst },
       credentials: { perMinute: settings.rateCredentialsPerMinute, burst: settings.rateCredentialsBurst },
+      refusals: { perMinute: settings.rateRefusalsPerMinute, burst: settings.rateRefusalsBurst },
     },
   );
   lifecycle.onShutdown({ name: 'rate limits', stop: () => rateLimits.stop() });
@@ -153,9 +154,19 @@ try {
       return { status, headers, body: { errors: errors.map((e) => toClientError(e.toJSON(), e)) } };
     };
     try {
+      const held = rateLimits.penalty(scope.caller!);
+      if (held > 0) {
+        // A caller whose documents keep being refused waits for its 429, so that a flood of them costs timers here
+        // instead of parsing, and the legitimate traffic beside it keeps its latency (npm run bench:abuse).
+        await sleep(Math.min(settings.rateRefusalsDelayMs, held));
+        throw new RateLimitedError(Math.max(1, Math.ceil(held / 1000)));
+      }
       await rateLimits.consume(scope.caller!);
       const admitted = admission.admit(fields);
-      if (isRefused(admitted)) return refuse(admitted.status, admitted.errors);
+      if (isRefused(admitted)) {
+        if (countsAsRefusal(admitted.errors)) await rateLimits.countRefusal(scope.caller!);
+        return refuse(admitted.status, admitted.errors);
+      }
       if (admitted.operationType === 'mutation') {
         await rateLimits.consumeCredentials(scope.caller!, admitted.rootFields).catch(async (err: unknown) => {
           // A flooding client waits for its refusal, which costs a timer, so that it does not loop on cheap refusals
@@ -274,6 +285,7 @@ try {
     maxBufferedBytes: settings.wsMaxBufferedBytes,
     admission,
     rateLimits,
+    refusalsDelayMs: settings.rateRefusalsDelayMs,
     trust,
     caps: {
       socketsPerUser: settings.wsSocketsPerUser,

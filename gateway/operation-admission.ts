@@ -188,6 +188,14 @@ export class OperationAdmission {
   }
 }
 
+/**
+ * countsAsRefusal tells whether a refusal counts against the caller's refusals bucket: every refused document does,
+ * except an unknown persisted-query id, which is how automatic persisted queries ask for the full text.
+ */
+export function countsAsRefusal(errors: readonly GraphQLError[]): boolean {
+  return errors.some((e) => e.extensions.code !== 'PERSISTED_QUERY_NOT_FOUND');
+}
+
 /** isRefused tells a refusal from an admitted request. */
 export function isRefused(result: Admitted | Refused): result is Refused {
   return 'errors' in result;

@@ -12,6 +12,7 @@ const POLICIES: RateLimitPolicies = {
   address: { perSecond: 1000, burst: 1000 },
   create: { perSecond: 1, burst: 1 },
   credentials: { perMinute: 1, burst: 1 },
+  refusals: { perMinute: 1, burst: 2 },
 };
 
 /** spend consumes until refused and gives how many went through (at most limit tries). */
@@ -94,6 +95,27 @@ describe('gateway rate limits', () => {
     await limits.consumeCredentials({ ip: '2001:db8:5:6::1' }, ['login']);
     await limits.consumeCredentials({ ip: '2001:db8:5:6::2' }, ['resetPassword']);
     await assert.rejects(limits.consumeCredentials({ ip: '2001:db8:5:6::3' }, ['register']), RateLimitedError);
+    await limits.stop();
+  });
+
+  it('holds off a caller whose refused documents ran past the refusals bucket, and only that caller', async () => {
+    const limits = await GatewayRateLimits.open({ kind: 'memory' }, POLICIES);
+    const anonymous = { ip: '2001:db8:7:8::1', viewer: null };
+    const user = { ip: '2001:db8:7:8::1', viewer: { id: 'u-refused', roles: [], sessionId: null } };
+    assert.equal(limits.penalty(anonymous), 0);
+    // The sustained point and the burst of two go through without a hold.
+    for (let i = 0; i < 3; i++) {
+      await limits.countRefusal({ ip: `2001:db8:7:8::${i + 2}`, viewer: null });
+      assert.equal(limits.penalty(anonymous), 0, `after refusal ${i + 1}`);
+    }
+    await limits.countRefusal(anonymous);
+    const held = limits.penalty(anonymous);
+    // One point a minute: the hold lasts until the next point, about a minute, at least a second.
+    assert.ok(held >= 1000 && held <= 60_000, `held ${held} ms`);
+    // Another address of the same /64 is the same caller; another /64 and a signed-in user are not.
+    assert.ok(limits.penalty({ ip: '2001:db8:7:8::99', viewer: null }) > 0);
+    assert.equal(limits.penalty({ ip: '2001:db8:7:9::1', viewer: null }), 0);
+    assert.equal(limits.penalty(user), 0);
     await limits.stop();
   });
 

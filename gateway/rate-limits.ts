@@ -28,8 +28,22 @@ export interface RateLimitPolicies {
   /** create bounds the mutations that create things, per user or, signed out, per address. */
   create: RatePolicy;
   /** credentials bounds the credential mutations (CREDENTIAL_MUTATIONS) per client address, counted by the minute. */
-  credentials: { perMinute: number; burst: number };
+  credentials: PerMinutePolicy;
+  /**
+   * refusals bounds the documents a caller may have refused (over a limit, not parsing, not valid, not registered),
+   * per user or, signed out, per address, counted by the minute. Past it the caller is held off (`penalty`).
+   */
+  refusals: PerMinutePolicy;
 }
+
+/** PerMinutePolicy is a sustained rate a minute with a burst on top. */
+export interface PerMinutePolicy {
+  perMinute: number;
+  burst: number;
+}
+
+/** PENALTY_BOX_SIZE bounds how many held-off callers one gateway remembers (the oldest is forgotten first). */
+const PENALTY_BOX_SIZE = 10_000;
 
 /** CREATING_MUTATIONS are the root mutations that make new rows, which get the tighter `create` bucket. */
 export const CREATING_MUTATIONS: ReadonlySet<string> = new Set([
@@ -77,6 +91,11 @@ export function addressKey(ip: string | null): string {
     .join(':')}::/64`;
 }
 
+/** callerKey keys a caller by user when signed in, else by address (the create and refusals buckets). */
+function callerKey(caller: Pick<Caller, 'ip' | 'viewer'>): string {
+  return caller.viewer ? `u:${caller.viewer.id}` : `a:${addressKey(caller.ip)}`;
+}
+
 /** limited turns rate-limiter-flexible's refusal into the contract's RATE_LIMITED. */
 async function limited(work: () => Promise<unknown>): Promise<void> {
   try {
@@ -99,12 +118,24 @@ export class GatewayRateLimits {
   private readonly address: BurstyRateLimiter;
   private readonly create: BurstyRateLimiter;
   private readonly credentials: BurstyRateLimiter;
+  private readonly refusals: BurstyRateLimiter;
+  /** penalized holds, by refusal key, until when (ms since the epoch) a caller whose refusals ran out is held off. */
+  private readonly penalized = new Map<string, number>();
 
   private constructor(
     make: (prefix: string, points: number, duration: number) => RateLimiterAbstract,
     policies: RateLimitPolicies,
     private readonly close: () => Promise<void>,
   ) {
+    // The sustained bucket of a per-minute policy refills one point every 60/perMinute seconds (or perMinute/60 points
+    // a second), not perMinute points at the top of each minute, so that a key spends at most `burst` plus a trickle.
+    const perMinute = (name: string, p: PerMinutePolicy) =>
+      new BurstyRateLimiter(
+        (p.perMinute >= 60
+          ? make(`gw_${name}`, Math.round(p.perMinute / 60), 1)
+          : make(`gw_${name}`, 1, Math.round(60 / p.perMinute))) as never,
+        make(`gw_${name}_burst`, p.burst, Math.max(1, Math.ceil((p.burst / p.perMinute) * 60))) as never,
+      );
     const bursty = (name: string, p: RatePolicy) =>
       new BurstyRateLimiter(
         make(`gw_${name}`, p.perSecond, 1) as never,
@@ -113,19 +144,9 @@ export class GatewayRateLimits {
     this.user = bursty('user', policies.user);
     this.address = bursty('addr', policies.address);
     this.create = bursty('create', policies.create);
-    // The sustained bucket refills one point every 60/perMinute seconds (or perMinute/60 points a second), not
-    // perMinute points at the top of each minute, so that an address spends at most `burst` plus a trickle at once.
-    const c = policies.credentials;
-    const sustained =
-      c.perMinute >= 60
-        ? make('gw_cred', Math.round(c.perMinute / 60), 1)
-        : make('gw_cred', 1, Math.round(60 / c.perMinute));
-    this.credentials = new BurstyRateLimiter(
-      sustained as never,
-      make('gw_cred_burst', c.burst, Math.max(1, Math.ceil((c.burst / c.perMinute) * 60))) as never,
-    );
+    this.credentials = perMinute('cred', policies.credentials);
+    this.refusals = perMinute('refusals', policies.refusals);
   }
-
   /** open connects to the store and makes the limiter. */
   static async open(store: RateLimitStore, policies: RateLimitPolicies): Promise<GatewayRateLimits> {
     if (store.kind === 'memory') {
@@ -189,7 +210,7 @@ export class GatewayRateLimits {
   /** consumeCreate counts a mutation against the create bucket when one of its root fields creates something. */
   async consumeCreate(caller: Pick<Caller, 'ip' | 'viewer'>, rootMutationFields: readonly string[]): Promise<void> {
     if (!rootMutationFields.some((f) => CREATING_MUTATIONS.has(f))) return;
-    await limited(() => this.create.consume(caller.viewer ? `u:${caller.viewer.id}` : `a:${addressKey(caller.ip)}`, 1));
+    await limited(() => this.create.consume(callerKey(caller), 1));
   }
 
   /**
@@ -199,6 +220,37 @@ export class GatewayRateLimits {
   async consumeCredentials(caller: Pick<Caller, 'ip'>, rootMutationFields: readonly string[]): Promise<void> {
     if (!rootMutationFields.some((f) => CREDENTIAL_MUTATIONS.has(f))) return;
     await limited(() => this.credentials.consume(addressKey(caller.ip), 1));
+  }
+
+  /**
+   * penalty gives how long (ms) the caller is still held off because its refused documents ran past the refusals
+   * bucket; 0 when it is not. It asks no store: each gateway remembers the callers it found past the bucket.
+   */
+  penalty(caller: Pick<Caller, 'ip' | 'viewer'>): number {
+    if (this.penalized.size === 0) return 0;
+    const key = callerKey(caller);
+    const until = this.penalized.get(key);
+    if (until === undefined) return 0;
+    const left = until - Date.now();
+    if (left > 0) return left;
+    this.penalized.delete(key);
+    return 0;
+  }
+
+  /**
+   * countRefusal counts one refused document against the caller's refusals bucket; past it the caller is held off
+   * until the bucket has a point again.
+   */
+  async countRefusal(caller: Pick<Caller, 'ip' | 'viewer'>): Promise<void> {
+    const key = callerKey(caller);
+    try {
+      await this.refusals.consume(key, 1);
+    } catch (err) {
+      if (!(err instanceof RateLimiterRes)) throw err;
+      this.penalized.delete(key);
+      if (this.penalized.size >= PENALTY_BOX_SIZE) this.penalized.delete(this.penalized.keys().next().value!);
+      this.penalized.set(key, Date.now() + Math.max(1000, err.msBeforeNext));
+    }
   }
 
   /** stop closes the store's connections. */

@@ -443,6 +443,24 @@ export const gatewaySettingsSpec = {
     schema: positiveIntSchema,
     fallback: '5',
   }),
+  rateRefusalsPerMinute: setting({
+    env: 'GATEWAY_RATE_REFUSALS_PER_MINUTE',
+    doc: 'refused documents (over a limit, not parsing, not valid, not registered) a minute per user or, signed out, per client address, sustained; past it and the burst, every request of that caller is refused with RATE_LIMITED until the bucket refills',
+    schema: positiveIntSchema,
+    fallback: '60',
+  }),
+  rateRefusalsBurst: setting({
+    env: 'GATEWAY_RATE_REFUSALS_BURST',
+    doc: 'refused documents per user or address allowed at once beyond the sustained rate',
+    schema: positiveIntSchema,
+    fallback: '30',
+  }),
+  rateRefusalsDelayMs: setting({
+    env: 'GATEWAY_RATE_REFUSALS_DELAY_MS',
+    doc: 'how long a request from a caller held off for its refused documents waits before its 429 (or a socket its error), at most until the hold ends, so that a client looping on refusals sends one a second instead of thousands; 0 answers at once',
+    schema: z.coerce.number().int().min(0),
+    fallback: '1000',
+  }),
   trustProxy: setting({
     env: 'GATEWAY_TRUST_PROXY',
     doc: 'the proxies in front of the gateway, comma-separated: addresses, CIDRs, or loopback, linklocal, uniquelocal. X-Forwarded-For and traceparent are believed only from them; none: the socket address is the client',

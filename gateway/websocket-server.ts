@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../foundation/core/errors.js';
@@ -11,7 +12,12 @@ import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { WebSocketEndpoint } from '../foundation/http/websocket.js';
 import { clientIp, type Authenticator, type ProxyTrust } from './auth.js';
-import { isRefused, type GraphQLRequestFields, type OperationAdmission } from './operation-admission.js';
+import {
+  countsAsRefusal,
+  isRefused,
+  type GraphQLRequestFields,
+  type OperationAdmission,
+} from './operation-admission.js';
 import { addressKey, type GatewayRateLimits } from './rate-limits.js';
 import type { GatewayContext } from './gateway.js';
 import type { SessionRevocations } from './session-revocations.js';
@@ -92,6 +98,8 @@ export function serveGatewaySubscriptions(options: {
   maxBufferedBytes: number;
   admission: OperationAdmission;
   rateLimits: GatewayRateLimits;
+  /** refusalsDelayMs is how long a subscribe from a caller held off for its refusals waits for its error. */
+  refusalsDelayMs: number;
   caps: SocketCaps;
   trust: ProxyTrust;
   logger: Logger;
@@ -184,6 +192,11 @@ export function serveGatewaySubscriptions(options: {
       onSubscribe: async (ctx, _id, payload) => {
         const caller = ctx.extra.caller!;
         try {
+          const held = options.rateLimits.penalty(caller);
+          if (held > 0) {
+            await sleep(Math.min(options.refusalsDelayMs, held));
+            throw new RateLimitedError(Math.max(1, Math.ceil(held / 1000)));
+          }
           await subscribes.consume(socketIds.get(ctx.extra.socket) ?? 'unknown', 1).catch((res: unknown) => {
             if (res instanceof RateLimiterRes)
               throw new RateLimitedError(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
@@ -203,7 +216,10 @@ export function serveGatewaySubscriptions(options: {
           ];
         }
         const admitted = options.admission.admit(payload as GraphQLRequestFields);
-        if (isRefused(admitted)) return admitted.errors;
+        if (isRefused(admitted)) {
+          if (countsAsRefusal(admitted.errors)) await options.rateLimits.countRefusal(caller);
+          return admitted.errors;
+        }
         if (admitted.operationType !== OperationTypeNode.SUBSCRIPTION) {
           return [
             refusalOf('Send queries and mutations over HTTP; this socket serves subscriptions', {

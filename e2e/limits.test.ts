@@ -450,6 +450,7 @@ describe('registered mode, rate limits and socket caps', () => {
     assert.equal(held.status, 429, held.text.slice(0, 300));
     assert.ok(performance.now() - started >= 450, `answered after ${performance.now() - started} ms`);
     assert.equal(held.json.errors[0].extensions.code, 'RATE_LIMITED');
+    assert.match(held.json.errors[0].message, /refused documents/);
     assert.ok(Number(held.headers.get('retry-after')) >= 1);
     assert.equal(await subgraphRequests(t), before, 'no subgraph was asked');
     // An unknown persisted-query id is how automatic persisted queries start, not a refusal that counts.

@@ -24,7 +24,7 @@ import { idePage, ideRoutes, wantsIde } from './ide.js';
 import { applyCors, preflight, type CorsPolicy } from './cors.js';
 import { countsAsRefusal, isRefused, loadManifest, OperationAdmission } from './operation-admission.js';
 import { DocumentChecker, type OperationLimits } from './operation-limits.js';
-import { GatewayRateLimits } from './rate-limits.js';
+import { GatewayRateLimits, HELD_OFF_MESSAGE } from './rate-limits.js';
 import { gatewayMetrics } from './metrics.js';
 
 import { gatewaySettingsSpec as spec } from './settings.js';
@@ -159,7 +159,7 @@ try {
         // A caller whose documents keep being refused waits for its 429, so that a flood of them costs timers here
         // instead of parsing, and the legitimate traffic beside it keeps its latency (npm run bench:abuse).
         await sleep(Math.min(settings.rateRefusalsDelayMs, held));
-        throw new RateLimitedError(Math.max(1, Math.ceil(held / 1000)));
+        throw new RateLimitedError(Math.max(1, Math.ceil(held / 1000)), HELD_OFF_MESSAGE);
       }
       await rateLimits.consume(scope.caller!);
       const admitted = admission.admit(fields);

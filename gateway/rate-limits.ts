@@ -42,6 +42,9 @@ export interface PerMinutePolicy {
   burst: number;
 }
 
+/** HELD_OFF_MESSAGE is what a caller held off for its refused documents is told. */
+export const HELD_OFF_MESSAGE = 'Too many refused documents: fix the operation, then retry after the delay given';
+
 /** PENALTY_BOX_SIZE bounds how many held-off callers one gateway remembers (the oldest is forgotten first). */
 const PENALTY_BOX_SIZE = 10_000;
 

@@ -18,7 +18,7 @@ import {
   type GraphQLRequestFields,
   type OperationAdmission,
 } from './operation-admission.js';
-import { addressKey, type GatewayRateLimits } from './rate-limits.js';
+import { addressKey, HELD_OFF_MESSAGE, type GatewayRateLimits } from './rate-limits.js';
 import type { GatewayContext } from './gateway.js';
 import type { SessionRevocations } from './session-revocations.js';
 import type { FederatedSubscriptions } from './subscriptions.js';
@@ -195,7 +195,7 @@ export function serveGatewaySubscriptions(options: {
           const held = options.rateLimits.penalty(caller);
           if (held > 0) {
             await sleep(Math.min(options.refusalsDelayMs, held));
-            throw new RateLimitedError(Math.max(1, Math.ceil(held / 1000)));
+            throw new RateLimitedError(Math.max(1, Math.ceil(held / 1000)), HELD_OFF_MESSAGE);
           }
           await subscribes.consume(socketIds.get(ctx.extra.socket) ?? 'unknown', 1).catch((res: unknown) => {
             if (res instanceof RateLimiterRes)

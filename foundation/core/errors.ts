@@ -134,7 +134,7 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
 
 /** RateLimitedError says the caller sent too many requests and when to retry. */
 export class RateLimitedError extends AppError {
-  constructor(retryAfterSeconds: number) {
-    super('RATE_LIMITED', 'Too many requests', { retryAfterSeconds });
+  constructor(retryAfterSeconds: number, message = 'Too many requests') {
+    super('RATE_LIMITED', message, { retryAfterSeconds });
   }
 }

@@ -22,6 +22,7 @@ import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
 import { descendantsCpuMs, percentile } from './process-stats.js';
 import { metricValue } from './readings.js';
+import { benchStackSettings } from './bench-stack.js';
 import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
 const settings = loadSettings(
@@ -74,6 +75,7 @@ const settings = loadSettings(
       schema: z.coerce.number().int().min(0),
       fallback: '0',
     }),
+    nodeArgs: benchStackSettings.nodeArgs,
     databaseUrl: setting({
       env: 'DATABASE_URL',
       doc: 'PostgreSQL superuser URL (default: an embedded server made for the run, whose CPU is then counted too)',
@@ -111,6 +113,7 @@ try {
     persistent: false,
     prefix: `benchchat${randomBytes(3).toString('hex')}`,
     ports: {},
+    nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     env: {
       ...GENEROUS_RATE_LIMITS,
       LOG_LEVEL: 'warn',

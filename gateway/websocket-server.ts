@@ -11,6 +11,7 @@ import { toClientError } from '../foundation/graphql/errors.js';
 import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { WebSocketEndpoint } from '../foundation/http/websocket.js';
+import { requestScope } from '../foundation/http/server.js';
 import { clientIp, type Authenticator, type ProxyTrust } from './auth.js';
 import {
   countsAsRefusal,
@@ -181,8 +182,10 @@ export function serveGatewaySubscriptions(options: {
       context: (ctx, id) => {
         const requestId = `${ctx.extra.requestId}:${id}`;
         const caller = ctx.extra.caller!;
+        const scope = requestScope(requestId, options.logger);
+        scope.caller = caller;
         return {
-          scope: { requestId, logger: options.logger.child({ requestId }), caller },
+          scope,
           caller,
           socket: ctx.extra.socket,
         } satisfies GatewayContext & { socket: unknown } as never;

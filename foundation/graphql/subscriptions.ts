@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { toClientError } from './errors.js';
-import type { RequestScope } from '../http/server.js';
+import { requestScope, type RequestScope } from '../http/server.js';
 import { callerClaims, GATEWAY_TOKEN_ISSUER, gatewayAudience, type GatewayTrust } from '../auth/identity.js';
 import type { Caller } from '../../contracts/caller.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TokenSigner } from '../auth/tokens.js';
 import { WebSocketEndpoint } from '../http/websocket.js';
+import { CheckedDocuments } from './documents.js';
 
 /**
  * SUBSCRIBE_STATEMENT_EXTENSION is the key, in a graphql-ws `subscribe`
@@ -112,6 +113,7 @@ export function serveSubgraphSubscriptions<C>(options: {
       return client;
     });
   const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })];
+  const documents = new CheckedDocuments(options.schema);
   useServer<Record<string, unknown>, { state: SocketState }>(
     {
       schema: options.schema,
@@ -139,20 +141,25 @@ export function serveSubgraphSubscriptions<C>(options: {
         }
         const requestId = typeof claims.rid === 'string' ? claims.rid : `${ctx.extra.state!.gatewayId}:${id}`;
         const since = payload.extensions?.[RESUME_SINCE_EXTENSION];
+        const document = documents.get(payload.query);
+        if (Array.isArray(document)) return document as GraphQLError[];
         ctx.extra.state!.callers.set(id, {
           ...statement.caller,
           requestId,
           ...(typeof since === 'number' && Number.isFinite(since) ? { resumeSince: since } : {}),
         });
-        return undefined;
+        return {
+          schema: options.schema,
+          document: document as DocumentNode,
+          operationName: payload.operationName ?? undefined,
+          variableValues: payload.variables ?? undefined,
+        };
       },
       context: (ctx, id) => {
         const { resumeSince, ...caller } = ctx.extra.state!.callers.get(id)!;
-        return options.context(caller, {
-          requestId: caller.requestId,
-          logger: options.logger.child({ requestId: caller.requestId }),
-          resumeSince,
-        }) as never;
+        const scope = requestScope(caller.requestId, options.logger);
+        if (resumeSince !== undefined) scope.resumeSince = resumeSince;
+        return options.context(caller, scope) as never;
       },
       onComplete: (ctx, id) => {
         ctx.extra.state!.callers.delete(id);

@@ -45,6 +45,11 @@ class Scope {
   }
 }
 
+/** requestScope makes the scope of a request or subscription, its child logger made when first used. */
+export function requestScope(requestId: string, logger: Logger): RequestScope {
+  return new Scope(requestId, logger);
+}
+
 /** RouteHandler answers one HTTP route. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, scope: RequestScope) => Promise<void> | void;
 
@@ -183,7 +188,7 @@ export class HttpService {
       parent,
     );
     const base = this.options.logger;
-    const scope: RequestScope = new Scope(requestId, base);
+    const scope = requestScope(requestId, base);
     this.inFlight++;
     await context.with(trace.setSpan(parent, span), () =>
       runInScope(scope, async () => {

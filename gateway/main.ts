@@ -164,7 +164,11 @@ try {
       await rateLimits.consume(scope.caller!);
       const admitted = admission.admit(fields);
       if (isRefused(admitted)) {
-        if (countsAsRefusal(admitted.errors)) await rateLimits.countRefusal(scope.caller!);
+        // A store that fails to count does not turn the refusal into an error.
+        if (countsAsRefusal(admitted.errors))
+          await rateLimits
+            .countRefusal(scope.caller!)
+            .catch((err: unknown) => scope.logger.warn({ err }, 'refused document not counted'));
         return refuse(admitted.status, admitted.errors);
       }
       if (admitted.operationType === 'mutation') {

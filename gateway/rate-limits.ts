@@ -150,6 +150,7 @@ export class GatewayRateLimits {
     this.credentials = perMinute('cred', policies.credentials);
     this.refusals = perMinute('refusals', policies.refusals);
   }
+
   /** open connects to the store and makes the limiter. */
   static async open(store: RateLimitStore, policies: RateLimitPolicies): Promise<GatewayRateLimits> {
     if (store.kind === 'memory') {

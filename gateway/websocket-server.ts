@@ -220,7 +220,10 @@ export function serveGatewaySubscriptions(options: {
         }
         const admitted = options.admission.admit(payload as GraphQLRequestFields);
         if (isRefused(admitted)) {
-          if (countsAsRefusal(admitted.errors)) await options.rateLimits.countRefusal(caller);
+          if (countsAsRefusal(admitted.errors))
+            await options.rateLimits
+              .countRefusal(caller)
+              .catch((err: unknown) => options.logger.warn({ err }, 'refused subscription not counted'));
           return admitted.errors;
         }
         if (admitted.operationType !== OperationTypeNode.SUBSCRIPTION) {

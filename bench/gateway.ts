@@ -7,7 +7,9 @@
 // Each gateway runs pinned to one core (taskset, when there is one), one after
 // the other, per query, repeated for some rounds; every response is checked
 // against the expected answer. It prints each gateway's requests/s, p50, p99,
-// the gateway's CPU per request and its resident memory, and the ratios to stock.
+// the gateway's CPU per request and its resident memory, and the ratios to stock; then
+// the small query one request at a time through each gateway and to its one subgraph
+// directly, for what a gateway adds to a request.
 // Fixup's gateway runs with production settings (token checks, NODE_ENV=production),
 // and, with --tracing, again with spans exported to an OTLP sink at the default
 // sampling ratio and at 100%.
@@ -162,16 +164,20 @@ interface Result {
   wrong: number;
 }
 
-/** load sends one query to one gateway from `connections` clients at once for a while and checks every answer. */
+/**
+ * load sends one query to one gateway (or subgraph) from `connections` clients at once for a while and checks every
+ * answer.
+ */
 async function load(
   gateway: Gateway,
   query: string,
   seconds: number,
   headers: Record<string, string>,
   expected: string | null,
+  connections = settings.connections,
 ): Promise<{ latencies: number[]; seconds: number; bytes: number; wrong: number; sample: string; firstWrong: string }> {
   const origin = new URL(gateway.url);
-  const pool = new Pool(origin.origin, { connections: settings.connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const pool = new Pool(origin.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const body = JSON.stringify({ query });
   const latencies: number[] = [];
   let wrong = 0;
@@ -198,7 +204,7 @@ async function load(
     }
   };
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: settings.connections }, worker));
+  await Promise.all(Array.from({ length: connections }, worker));
   const elapsed = (performance.now() - t0) / 1000;
   await pool.close();
   return { latencies, seconds: elapsed, bytes, wrong, sample, firstWrong };
@@ -232,6 +238,8 @@ try {
 
   // The subgraphs, unless a supergraph names running ones.
   let supergraphPath = settings.supergraphPath;
+  // The small query's one subgraph, called directly to measure what a gateway adds (only with the helper subgraphs).
+  let smallSubgraphUrl: string | undefined;
   if (!supergraphPath) {
     const { child, line } = await started(
       'subgraphs',
@@ -241,6 +249,7 @@ try {
     );
     children.push(child);
     const urls = (JSON.parse(line) as { subgraphs: Record<string, string> }).subgraphs;
+    smallSubgraphUrl = urls.products;
     const composed = composeServices(
       Object.entries(SUBGRAPHS).map(([name, s]) => ({ name, url: urls[name]!, typeDefs: parse(s.typeDefs) })),
     );
@@ -409,6 +418,28 @@ try {
           (runs.some((r) => r.wrong > 0) ? ' WRONG ANSWERS |' : ''),
       );
     }
+  }
+  // What a gateway adds to one request: the small query one at a time, through each gateway and to its one subgraph
+  // directly (issue 17: Fixup's p50 at most 1 ms over the direct call).
+  if (smallSubgraphUrl && settings.queries.includes('small')) {
+    const direct: Gateway = { name: 'products subgraph', url: smallSubgraphUrl, pid: 0, child: undefined as never };
+    say('\nOverhead on the small query, one request at a time (p50 ms; the subgraph called directly is the base):');
+    const p50s: Record<string, number> = {};
+    for (const target of [direct, ...gateways]) {
+      await load(target, QUERIES.small!, settings.warmup, headers, null, 1);
+      const run = await load(target, QUERIES.small!, settings.duration, headers, expected.small!, 1);
+      p50s[target.name] = summarize(run.latencies).p50;
+      if (run.wrong > 0) {
+        process.exitCode = 1;
+        say(`  ${target.name}: ${run.wrong} WRONG ANSWERS, first: ${run.firstWrong.slice(0, 300)}`);
+      }
+    }
+    const base = p50s[direct.name]!;
+    for (const [name, p50] of Object.entries(p50s))
+      say(
+        `  ${name.padEnd(18)} p50 ${p50.toFixed(2).padStart(6)} ms` +
+          (name === direct.name ? '' : `  (+${(p50 - base).toFixed(2)} ms over the subgraph)`),
+      );
   }
   for (const gateway of gateways) {
     const { peak } = residentMbOf(gateway.pid);

@@ -145,6 +145,17 @@ export class OperationAdmission {
     return this.adHoc(query, variables, operationName);
   }
 
+  /**
+   * namesRegistered tells whether a request names a registered operation, by id or by its full text: one that runs
+   * without being parsed or checked, so a caller held off for its refused documents may still send it.
+   */
+  namesRegistered(request: GraphQLRequestFields): boolean {
+    const id = this.idOf(request);
+    if (id === 'malformed') return false;
+    if (id !== undefined) return this.registered.has(id);
+    return typeof request.query === 'string' && this.byBody.has(request.query);
+  }
+
   private idOf(request: GraphQLRequestFields): string | undefined | 'malformed' {
     if (request.documentId !== undefined) {
       const match = typeof request.documentId === 'string' ? /^sha256:([0-9a-f]{64})$/.exec(request.documentId) : null;

@@ -195,11 +195,6 @@ export function serveGatewaySubscriptions(options: {
       onSubscribe: async (ctx, _id, payload) => {
         const caller = ctx.extra.caller!;
         try {
-          const held = options.rateLimits.penalty(caller);
-          if (held > 0) {
-            await sleep(Math.min(options.refusalsDelayMs, held));
-            throw new RateLimitedError(Math.max(1, Math.ceil(held / 1000)), HELD_OFF_MESSAGE);
-          }
           await subscribes.consume(socketIds.get(ctx.extra.socket) ?? 'unknown', 1).catch((res: unknown) => {
             if (res instanceof RateLimiterRes)
               throw new RateLimitedError(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
@@ -218,10 +213,19 @@ export function serveGatewaySubscriptions(options: {
             }),
           ];
         }
-        const admitted = options.admission.admit(payload as GraphQLRequestFields);
+        // A caller held off for its refused documents waits for its error, after the socket's own caps (so that the
+        // waiting subscribes are as bounded as any), unless it names a registered operation, which is not parsed.
+        const fields = payload as GraphQLRequestFields;
+        const held = options.admission.namesRegistered(fields) ? 0 : options.rateLimits.penalty(caller);
+        if (held > 0) {
+          await sleep(Math.min(options.refusalsDelayMs, held));
+          const err = new RateLimitedError(Math.max(1, Math.ceil(held / 1000)), HELD_OFF_MESSAGE);
+          return [refusalOf(err.message, { code: err.code, retryAfterSeconds: err.details.retryAfterSeconds })];
+        }
+        const admitted = options.admission.admit(fields);
         if (isRefused(admitted)) {
           if (countsAsRefusal(admitted.errors))
-            await options.rateLimits
+            void options.rateLimits
               .countRefusal(caller)
               .catch((err: unknown) => options.logger.warn({ err }, 'refused subscription not counted'));
           return admitted.errors;

@@ -445,7 +445,7 @@ export const gatewaySettingsSpec = {
   }),
   rateRefusalsPerMinute: setting({
     env: 'GATEWAY_RATE_REFUSALS_PER_MINUTE',
-    doc: 'refused documents (over a limit, not parsing, not valid, not registered) a minute per user or, signed out, per client address, sustained; past it and the burst, every request of that caller is refused with RATE_LIMITED until the bucket refills',
+    doc: 'refused documents (over a limit, not parsing, not valid, not registered) a minute per user or, signed out, per client address, sustained; past it and the burst, every document of that caller but registered operations is refused with RATE_LIMITED until the bucket refills',
     schema: positiveIntSchema,
     fallback: '60',
   }),

@@ -157,6 +157,33 @@ describe('least privilege in every database', () => {
     }
   });
 
+  it("a subgraph's roles reach no other subgraph's database", async () => {
+    const { adminUrl } = await testDatabaseServer();
+    const [a, b] = ['reach_a', 'reach_b'].map((prefix) => {
+      const name = uniqueName(prefix);
+      return {
+        database: name,
+        role: name,
+        password: randomBytes(9).toString('hex'),
+        migratorPassword: randomBytes(9).toString('hex'),
+      } satisfies DatabaseGrant;
+    });
+    await provisionDatabases(adminUrl, [a!, b!], { lockDownServer: false });
+    try {
+      // a's runtime and migrating roles, pointed at b's database.
+      for (const url of [databaseUrl(adminUrl, a!), migratorUrl(adminUrl, a!)]) {
+        const elsewhere = new URL(url);
+        elsewhere.pathname = `/${b!.database}`;
+        await assert.rejects(connect(elsewhere.toString()), /permission denied for database/);
+      }
+      // Each still reaches its own.
+      const own = await connect(databaseUrl(adminUrl, a!));
+      await own.end();
+    } finally {
+      await dropDatabases(adminUrl, [a!, b!]);
+    }
+  });
+
   it('moves a database made before the owner role existed to the owner, keeping the runtime role to the rows it had', async () => {
     const { adminUrl } = await testDatabaseServer();
     const name = uniqueName('legacy');

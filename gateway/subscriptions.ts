@@ -353,6 +353,8 @@ interface PreparedSubscription {
   primary: FetchNode;
   eventPlan: QueryPlan;
   resumable: Resumable | undefined;
+  /** operationContext is what executeQueryPlan needs of the client's operation, made once per document. */
+  operationContext: ReturnType<typeof buildOperationContext>;
 }
 
 /**
@@ -374,6 +376,8 @@ export class FederatedSubscriptions {
   private readonly schema: GraphQLSchema;
   private readonly supergraphSchema: GraphQLSchema;
   private readonly prepared = new Map<string, PreparedSubscription>();
+  /** preparedByDocument finds a prepared subscription by its document object (and operation name), weakly held. */
+  private readonly preparedByDocument = new WeakMap<DocumentNode, Map<string | undefined, PreparedSubscription>>();
   private readonly sockets = new Map<string, SubgraphSockets>();
   /** batched are the data sources of events' follow-up fetches: the real ones behind an EntityBatcher each. */
   private readonly batched: ServiceMap;
@@ -419,8 +423,7 @@ export class FederatedSubscriptions {
     context: GatewayContext,
     options: SubscribeOptions,
   ): AsyncGenerator<ExecutionResult> {
-    const { primary, eventPlan, resumable } = this.prepare(document, operationName);
-    const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
+    const { primary, eventPlan, resumable, operationContext } = this.prepare(document, operationName);
     const primaryVariables = Object.fromEntries(
       (primary.variableUsages ?? []).filter((v) => v in variables).map((v) => [v, variables[v]]),
     );
@@ -500,6 +503,11 @@ export class FederatedSubscriptions {
    * a look-up.
    */
   private prepare(document: DocumentNode, operationName: string | undefined): PreparedSubscription {
+    // The gateway's checker gives one document object per distinct text, so most subscriptions are found by identity
+    // without printing their document.
+    const byName = this.preparedByDocument.get(document);
+    const known = byName?.get(operationName);
+    if (known) return known;
     const key = `${operationName ?? ''}\n${print(document)}`;
     let prepared = this.prepared.get(key);
     if (!prepared) {
@@ -513,10 +521,13 @@ export class FederatedSubscriptions {
           node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary,
         },
         resumable: resumableQuery(primary.operation, this.schema),
+        operationContext: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }),
       };
       if (this.prepared.size >= 500) this.prepared.delete(this.prepared.keys().next().value!);
       this.prepared.set(key, prepared);
     }
+    if (byName) byName.set(operationName, prepared);
+    else this.preparedByDocument.set(document, new Map([[operationName, prepared]]));
     return prepared;
   }
 }

@@ -10,11 +10,10 @@
 // every server process (gateway, subgraphs, PostgreSQL), and what became of a
 // few deliberately slow readers.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
-import { SignJWT, importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
@@ -23,7 +22,7 @@ import { freePort, startStack, type Stack } from '../scripts/stack.js';
 import { descendantsCpuMs, percentile } from './process-stats.js';
 import { metricValue } from './readings.js';
 import { benchStackSettings } from './bench-stack.js';
-import { GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
+import { devAccessTokens, GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
 const settings = loadSettings(
   {
@@ -163,19 +162,8 @@ try {
   );
 
   // Load generation signs access tokens with the development key instead of hashing a password per user.
-  const key = (JSON.parse(readFileSync(join(dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
-    .keys[0]!;
-  const signingKey = await importJWK(key, 'EdDSA');
-  const token = (id: string, role: string) =>
-    new SignJWT({ roles: [role], ver: 0 })
-      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid! })
-      .setIssuer('fixup-user')
-      .setAudience('fixup')
-      .setSubject(id)
-      .setIssuedAt()
-      .setJti(randomUUID())
-      .setExpirationTime('2h')
-      .sign(signingKey);
+  const sign = await devAccessTokens(dataDir);
+  const token = (id: string, role: string) => sign(id, role, 2 * 3600);
 
   const wsUrl = stack.endpoint.replace(/^http/, 'ws');
   const query =

@@ -6,6 +6,13 @@ import { z } from 'zod';
 export const Role = z.enum(['CUSTOMER', 'PROVIDER', 'ADMIN']);
 export type Role = z.infer<typeof Role>;
 
+/**
+ * ACCESS_TOKEN_ISSUER and ACCESS_TOKEN_AUDIENCE are the default `iss` and `aud` of the access tokens the user subgraph
+ * signs and the gateway checks (each may be set otherwise, to the same value on both sides).
+ */
+export const ACCESS_TOKEN_ISSUER = 'fixup-user';
+export const ACCESS_TOKEN_AUDIENCE = 'fixup';
+
 /** ROLES lists every Role, in the contract's order. */
 export const ROLES: readonly Role[] = Role.options;
 

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
-import { SignJWT, importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
-import { startTestStack, type TestStack } from './harness.js';
+import { devAccessTokens, startTestStack, type AccessTokenSigner, type TestStack } from './harness.js';
 
 const FOLLOW =
   'subscription Batched($c: ID!) { messageAdded(conversationId: $c) { id body sender { id displayName } conversation { id order { id status } } } }';
@@ -42,11 +39,14 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
   const orders = customers.map(() => randomUUID());
   const conversations = customers.map(() => randomUUID());
   const clients: Client[] = [];
+  /** signFor makes an access token as the user subgraph would, with its development key. */
+  let signFor: AccessTokenSigner;
 
   before(async () => {
     // A wide window, so that the test does not depend on how fast this machine is: the events of one commit fall into
     // it.
     t = await startTestStack({ LOG_LEVEL: 'warn', GATEWAY_SUBSCRIPTIONS_BATCH_MS: '1000' });
+    signFor = await devAccessTokens(t.dataDir);
     const users = `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@batching.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`;
     await t.sql('user', users, [customers, 'CUSTOMER']);
     await t.sql('user', users, [[provider], 'PROVIDER']);
@@ -65,22 +65,6 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
     for (const c of clients) await c.dispose();
     await t?.stop();
   });
-
-  /** signFor makes an access token as the user subgraph would, with its development key. */
-  const signFor = async (id: string, role: string) => {
-    const key = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
-      .keys[0]!;
-    const signingKey = await importJWK(key, 'EdDSA');
-    return new SignJWT({ roles: [role], ver: 0 })
-      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid! })
-      .setIssuer('fixup-user')
-      .setAudience('fixup')
-      .setSubject(id)
-      .setIssuedAt()
-      .setJti(randomUUID())
-      .setExpirationTime('1h')
-      .sign(signingKey);
-  };
 
   it('N events within the window cost one _entities fetch per subgraph for one caller, and one per other caller', async () => {
     const token = signFor;
@@ -173,7 +157,9 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
       url: t.stack.endpoint.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,
       retryAttempts: 0,
-      connectionParams: { authorization: `Bearer ${await signFor(customers[0]!, 'CUSTOMER')}` },
+      connectionParams: {
+        authorization: `Bearer ${await signFor(customers[0]!, 'CUSTOMER')}`,
+      },
     });
     clients.push(client);
     const bodies: string[] = [];

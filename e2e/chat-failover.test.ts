@@ -4,11 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
-import { SignJWT, importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/identity.js';
 import { TokenSigner } from '../foundation/auth/tokens.js';
-import { startTestStack, type TestStack } from './harness.js';
+import { devAccessTokens, startTestStack, type TestStack } from './harness.js';
 
 const FOLLOW =
   'subscription MessageAdded($conversationId: ID!, $after: ID) { messageAdded(conversationId: $conversationId, after: $after) { id body sender { id displayName } } }';
@@ -92,26 +91,13 @@ describe('chat failover: two chat instances, and a gateway restart', () => {
       `INSERT INTO conversations (id, order_id, customer_id, provider_id) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[])`,
       [conversations, orders, customers, providers],
     );
-    const key = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
-      .keys[0]!;
-    const signingKey = await importJWK(key, 'EdDSA');
+    const sign = await devAccessTokens(t.dataDir);
     for (const [ids, role] of [
       [customers, 'CUSTOMER'],
       [providers, 'PROVIDER'],
     ] as const) {
       for (const id of ids) {
-        tokens.set(
-          id,
-          await new SignJWT({ roles: [role], ver: 0 })
-            .setProtectedHeader({ alg: 'EdDSA', kid: key.kid! })
-            .setIssuer('fixup-user')
-            .setAudience('fixup')
-            .setSubject(id)
-            .setIssuedAt()
-            .setJti(randomUUID())
-            .setExpirationTime('1h')
-            .sign(signingKey),
-        );
+        tokens.set(id, await sign(id, role));
       }
     }
   });

@@ -4,14 +4,12 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createClient } from 'graphql-ws';
 import { connect } from 'nats';
-import WebSocket from 'ws';
 import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/identity.js';
 import type { Caller, Role } from '../contracts/caller.js';
-import { signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
+import { signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
 import { TokenSigner } from '../foundation/auth/tokens.js';
-import { startTestStack, type TestStack } from './harness.js';
+import { socketAsGateway, startTestStack, type TestStack } from './harness.js';
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -80,14 +78,7 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
       requestId: `nats-${randomUUID()}`,
     });
     const gatewayId = 'nats-test-gateway';
-    const client = createClient({
-      url: second!.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: async () => ({
-        gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }),
-      }),
-    });
+    const client = socketAsGateway(second!, signer, gatewayId);
     const follow = async (afterId: string | null, into: string[]) =>
       client.subscribe<{ messageAdded: { id: string; body: string } }>(
         {
@@ -147,14 +138,7 @@ describe('chat with the NATS JetStream broker', { skip }, () => {
       requestId: `nats-${randomUUID()}`,
     };
     const gatewayId = 'nats-relay-test-gateway';
-    const client = createClient({
-      url: second.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: async () => ({
-        gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }),
-      }),
-    });
+    const client = socketAsGateway(second, signer, gatewayId);
     const live: string[] = [];
     client.subscribe<{ messageAdded: { body: string } }>(
       {

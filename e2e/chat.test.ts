@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
-import { SignJWT, importJWK, type JWK } from 'jose';
 import WebSocket from 'ws';
 import { GATEWAY_TOKEN_HEADER, signGatewayToken } from '../foundation/auth/identity.js';
-import { signSocketToken, signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
+import { signSubscribeStatement } from '../foundation/graphql/subscriptions.js';
 import { TokenSigner } from '../foundation/auth/tokens.js';
 import type { Role } from '../contracts/caller.js';
-import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
+import {
+  devAccessTokens,
+  socketAsGateway,
+  startTestStack,
+  type GraphQLResponse,
+  type Session,
+  type TestStack,
+} from './harness.js';
 
 const CHAT = readFileSync(new URL('../../schema/operations/chat.graphql', import.meta.url), 'utf8');
 const MESSAGE_ADDED = CHAT.slice(CHAT.indexOf('subscription MessageAdded'));
@@ -308,14 +313,7 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     const second = await t.stack.startReplica('chat');
     const received: string[] = [];
     const gatewayId = 'test-gateway';
-    const client = createClient({
-      url: second.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: async () => ({
-        gatewayToken: await signSocketToken(signer, { gatewayId, subgraph: 'chat', ttlSeconds: 60 }),
-      }),
-    });
+    const client = socketAsGateway(second, signer, gatewayId);
     const statement = (viewer: { id: string; roles: Role[] }, options: { gatewayId: string; subgraph: string }) =>
       signSubscribeStatement(
         signer,
@@ -393,20 +391,8 @@ describe('chat: conversations and federated subscriptions through the gateway', 
   });
 
   it('refuses an expired token at connection_init, and closes the socket when the token expires (4001)', async () => {
-    const userKey = (JSON.parse(readFileSync(join(t.dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
-      .keys[0]!;
-    const sign = async (expiresIn: number) => {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({ roles: ['CUSTOMER'], ver: 0 })
-        .setProtectedHeader({ alg: 'EdDSA', kid: userKey.kid! })
-        .setIssuer('fixup-user')
-        .setAudience('fixup')
-        .setSubject(customer.id)
-        .setIssuedAt(now - 10)
-        .setJti(randomUUID())
-        .setExpirationTime(now + expiresIn)
-        .sign(await importJWK(userKey, 'EdDSA'));
-    };
+    const signer = await devAccessTokens(t.dataDir);
+    const sign = (expiresIn: number) => signer(customer.id, 'CUSTOMER', expiresIn);
     assert.equal(
       await follower(await sign(-30))
         .follow(conversationId)

@@ -1,6 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import { importJWK, SignJWT, type JWK } from 'jose';
+import WebSocket from 'ws';
+import type { TokenSigner } from '../foundation/auth/tokens.js';
+import { signSocketToken } from '../foundation/graphql/subscriptions.js';
 import { adminQuery, dropDatabases } from '../foundation/postgres/admin.js';
 import { testDatabaseServer, uniqueName } from '../foundation/testkit/databases.js';
 import { startStack, type Stack } from '../scripts/stack.js';
@@ -184,4 +190,44 @@ export async function waitForMail(t: TestStack, to: string, count: number): Prom
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`no mail #${count} to ${to}`);
+}
+
+/** AccessTokenSigner signs a user's access token; expiresInSeconds defaults to an hour. */
+export type AccessTokenSigner = (id: string, role: string, expiresInSeconds?: number) => Promise<string>;
+
+/**
+ * devAccessTokens signs access tokens as the user subgraph would, with the development key in a stack's data folder,
+ * so that load generation and tests of many users need not register each one and hash a password.
+ */
+export async function devAccessTokens(dataDir: string): Promise<AccessTokenSigner> {
+  const key = (JSON.parse(readFileSync(join(dataDir, 'keys', 'user-jwt.jwks.json'), 'utf8')) as { keys: JWK[] })
+    .keys[0]!;
+  const signingKey = await importJWK(key, 'EdDSA');
+  return (id, role, expiresInSeconds = 3600) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ roles: [role], ver: 0 })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid! })
+      .setIssuer('fixup-user')
+      .setAudience('fixup')
+      .setSubject(id)
+      .setIssuedAt(now - 10)
+      .setJti(randomUUID())
+      .setExpirationTime(now + expiresInSeconds)
+      .sign(signingKey);
+  };
+}
+
+/**
+ * socketAsGateway opens a graphql-ws client to a subgraph instance as a gateway process would: its connection token
+ * names the gateway process (gatewayId), and each subscribe must then carry a statement of its caller.
+ */
+export function socketAsGateway(url: string, signer: TokenSigner, gatewayId: string, subgraph = 'chat'): Client {
+  return createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: async () => ({
+      gatewayToken: await signSocketToken(signer, { gatewayId, subgraph, ttlSeconds: 60 }),
+    }),
+  });
 }

@@ -1,3 +1,4 @@
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../contracts/caller.js';
 import { sessionEventsRoute } from '../contracts/internal-routes.js';
 import { DEFAULT_PORTS, serviceUrl } from '../contracts/services.js';
 import { join } from 'node:path';
@@ -128,13 +129,13 @@ export const gatewaySettingsSpec = {
     env: 'GATEWAY_JWT_ISSUER',
     doc: 'the iss access tokens must have',
     schema: z.string().min(1),
-    fallback: 'fixup-user',
+    fallback: ACCESS_TOKEN_ISSUER,
   }),
   jwtAudience: setting({
     env: 'GATEWAY_JWT_AUDIENCE',
     doc: 'the aud access tokens must have',
     schema: z.string().min(1),
-    fallback: 'fixup',
+    fallback: ACCESS_TOKEN_AUDIENCE,
   }),
   sessionEventsUrl: setting({
     env: 'GATEWAY_SESSION_EVENTS_URL',

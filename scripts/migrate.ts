@@ -2,7 +2,8 @@
 // Kubernetes runs it as a Job, as the subgraph's migrating role (whose sessions act as the database's owner), before
 // the Deployment rolls out.
 import { z } from 'zod';
-import { loadSettings, logLevelSchema, setting } from '../foundation/service/config.js';
+import { loadSettings, setting } from '../foundation/service/config.js';
+import { observabilitySettings } from '../foundation/service/process.js';
 import { createLogger } from '../foundation/telemetry/logger.js';
 import { createDataSource, migrate, type MigrationClass } from '../foundation/postgres/database.js';
 import { SUBGRAPHS } from './services.js';
@@ -20,12 +21,7 @@ const spec = {
     schema: z.url(),
     fallback: 'postgres://fixup_user_migrator@127.0.0.1:54329/fixup_user',
   }),
-  logLevel: setting({
-    env: 'LOG_LEVEL',
-    doc: 'fatal, error, warn, info, debug, trace or silent',
-    schema: logLevelSchema,
-    fallback: 'info',
-  }),
+  logLevel: observabilitySettings().logLevel,
 };
 const settings = loadSettings(
   spec,

@@ -1,3 +1,4 @@
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../../contracts/caller.js';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
@@ -27,13 +28,13 @@ export function userSettingsSpec(root: string) {
       env: 'USER_JWT_ISSUER',
       doc: 'iss of access tokens (the gateway must expect the same)',
       schema: z.string().min(1),
-      fallback: 'fixup-user',
+      fallback: ACCESS_TOKEN_ISSUER,
     }),
     jwtAudience: setting({
       env: 'USER_JWT_AUDIENCE',
       doc: 'aud of access tokens (the gateway must expect the same)',
       schema: z.string().min(1),
-      fallback: 'fixup',
+      fallback: ACCESS_TOKEN_AUDIENCE,
     }),
     jwtAccessTtlSeconds: setting({
       env: 'USER_JWT_ACCESS_TTL_SECONDS',

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
-import { descendantsCpuMs, percentile } from './process-stats.js';
+import { CpuMeter, describeCpu, percentile, type MeasuredProcess } from './process-stats.js';
 import { metricValue } from './readings.js';
 import { benchStackSettings } from './bench-stack.js';
 import { devAccessTokens, GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
@@ -242,7 +242,11 @@ try {
       return subscriber;
     });
 
-  const cpuBefore = () => ({ servers: descendantsCpuMs(process.pid), at: performance.now() });
+  const processes: MeasuredProcess[] = [
+    ...stack.services.map((s) => ({ name: s.name, pid: s.pid })),
+    ...(stack.postgresPid ? [{ name: 'postgres', pid: stack.postgresPid, tree: true }] : []),
+  ];
+  const cpuMeter = new CpuMeter(processes);
   await sleep(2000);
   const rest = { gateway: await resident(stack, 'gateway'), chat: await resident(stack, 'chat') };
   say(`At rest: gateway ${(rest.gateway / 1024).toFixed(0)} MB, chat ${(rest.chat / 1024).toFixed(0)} MB resident.`);
@@ -345,14 +349,14 @@ try {
     Promise.all(
       ['user', 'order'].map((name) =>
         metricValue(
-          stack!.services.find((s) => s.name === name)!.url,
+          stack!.services.find((s) => s.name === name)!.admin,
           'fixup_graphql_operation_duration_seconds_count',
           'operation="anonymous",outcome="ok"',
         ),
       ),
     );
   const fetchesStart = await fetches();
-  const cpuStart = cpuBefore();
+  cpuMeter.begin();
   const started = performance.now();
   const big = 'x'.repeat(3900);
   while (performance.now() - started < settings.duration * 1000) {
@@ -374,7 +378,8 @@ try {
   const deadline = Date.now() + 15_000;
   const expected = (sent - failed) * (2 + watchers);
   while (received < expected && Date.now() < deadline) await sleep(200);
-  const cpuEnd = cpuBefore();
+  const cpuReading = cpuMeter.end();
+  const cpuSeconds = (performance.now() - started) / 1000;
   const fetchesEnd = await fetches();
   await sleep(500);
   const slowClosedCount = slowClosed.filter((c) => c === 4008).length;
@@ -383,7 +388,7 @@ try {
   const fastReceived = received - slowReceived;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies.length ? percentile(latencies, p).toFixed(1) : '-');
-  const cpu = cpuEnd.servers - cpuStart.servers;
+  const cpu = cpuReading.totalMs;
   say('');
   say(
     `machine: ${settings.conversations} conversations, ${2 * n + watchers * n} subscriptions (${watchers} watchers), broker ${settings.broker}, batch ${settings.batchMs} ms; shared 2-core machine (other work ran at the same time), load average ${loadavg()
@@ -397,8 +402,9 @@ try {
     `delivery latency after sendMessage returned: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.length ? latencies[latencies.length - 1]!.toFixed(1) : '-'} ms`,
   );
   say(
-    `CPU over every server process: ${cpu.toFixed(0)} ms in ${((cpuEnd.at - cpuStart.at) / 1000).toFixed(1)} s, ${(cpu / Math.max(1, fastReceived)).toFixed(2)} ms per delivered message${settings.databaseUrl ? ' (PostgreSQL at DATABASE_URL not counted)' : ''}`,
+    `CPU over every server process: ${cpu.toFixed(0)} ms in ${cpuSeconds.toFixed(1)} s, ${(cpu / Math.max(1, fastReceived)).toFixed(2)} ms per delivered message${settings.databaseUrl ? ' (PostgreSQL at DATABASE_URL not counted)' : ''}`,
   );
+  say(`  per delivered message, ${describeCpu(cpuReading, fastReceived).replace('CPU per request ', '')}`);
   say(
     `follow-up fetches while sending: user ${fetchesEnd[0]! - fetchesStart[0]!}, order ${fetchesEnd[1]! - fetchesStart[1]!} (${((fetchesEnd[0]! - fetchesStart[0]! + fetchesEnd[1]! - fetchesStart[1]!) / Math.max(1, fastReceived)).toFixed(2)} per delivered message)`,
   );

@@ -33,9 +33,11 @@ export interface OrderDirectory {
 export interface ChatTx {
   /** insertConversation returns the existing conversation when the order already has one with that provider. */
   insertConversation(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }>;
-  /** nextPosition locks the conversation and takes its next message position. */
-  nextPosition(conversationId: string): Promise<number>;
-  insertMessage(message: Message): Promise<void>;
+  /**
+   * appendMessage takes the conversation's next position (locking it until the transaction ends) and stores the
+   * message there; it returns the message as stored, with its position and the database's time.
+   */
+  appendMessage(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message>;
   record(entry: AuditEntry): Promise<void>;
 }
 
@@ -74,6 +76,36 @@ function isAdmin(viewer: Viewer | null): boolean {
   return !!viewer?.roles.includes('ADMIN');
 }
 
+/**
+ * SharedPages lets the followers of one conversation that are woken by the same
+ * message share one read of the store: a read may be joined only by a follower
+ * whose last wake-up (or, before any, its start of listening) came before the
+ * read began, so the read sees everything that follower was told of. Ticks
+ * order wake-ups and reads within the process; a wake-up arrives only after
+ * its message was committed.
+ */
+class SharedPages {
+  private clock = 0;
+  private readonly reading = new Map<string, { startedAt: number; page: Promise<Message[]> }>();
+
+  /** tick is the moment now, to compare a wake-up with the start of a read. */
+  tick(): number {
+    return ++this.clock;
+  }
+
+  read(key: string, wokenAt: number, load: () => Promise<Message[]>): Promise<Message[]> {
+    const shared = this.reading.get(key);
+    if (shared && shared.startedAt > wokenAt) return shared.page;
+    const entry = { startedAt: this.tick(), page: load() };
+    this.reading.set(key, entry);
+    const done = () => {
+      if (this.reading.get(key) === entry) this.reading.delete(key);
+    };
+    entry.page.then(done, done);
+    return entry.page;
+  }
+}
+
 /** ConversationService holds chat's rules: who may talk about an order, who may read, and what a message may be. */
 export class ConversationService {
   constructor(
@@ -81,6 +113,8 @@ export class ConversationService {
     private readonly directory: OrderDirectory,
     private readonly announcer?: MessageAnnouncer,
   ) {}
+
+  private readonly pages = new SharedPages();
 
   /**
    * openConversation starts (or returns) the conversation about an order: a
@@ -150,22 +184,12 @@ export class ConversationService {
     const conversation = await this.conversation(conversationId, viewer);
     if (viewer.id !== conversation.customerId && viewer.id !== conversation.providerId)
       throw new ForbiddenError('Only the two participants may send messages');
-    const message = await this.store.transaction(caller, async (tx) => {
-      const position = await tx.nextPosition(conversation.id);
-      const created: Message = {
-        id: newId(),
-        conversationId: conversation.id,
-        position,
-        senderId: viewer.id,
-        body: text,
-        sentAt: new Date(),
-      };
-      await tx.insertMessage(created);
-      return created;
-    });
+    const message = await this.store.transaction(caller, (tx) =>
+      tx.appendMessage({ id: newId(), conversationId: conversation.id, senderId: viewer.id, body: text }),
+    );
     // Announced once committed: a follower woken earlier would not find the message yet.
     await this.announcer?.announce(message.conversationId, message.position);
-    return (await this.store.messagesByIds([message.id]))[0]!;
+    return message;
   }
 
   /**
@@ -238,19 +262,26 @@ export class ConversationService {
     let last = start;
     let woken = true;
     let notify: (() => void) | undefined;
+    let wokenAt = 0;
     const stop = wakeups.listen(conversationId, (position) => {
       if (position > last) {
         woken = true;
+        wokenAt = this.pages.tick();
         notify?.();
       }
     });
+    // Listening began before this tick: the first read must not be one that began before it.
+    wokenAt = this.pages.tick();
     try {
       for (;;) {
         if (!woken) await new Promise<void>((resolve) => (notify = resolve));
         woken = false;
         notify = undefined;
         for (;;) {
-          const page = await this.store.messagesAfter(conversationId, last, pageSize);
+          const from = last;
+          const page = await this.pages.read(`${conversationId}\n${from}\n${pageSize}`, wokenAt, () =>
+            this.store.messagesAfter(conversationId, from, pageSize),
+          );
           for (const message of page) {
             last = message.position;
             yield message;

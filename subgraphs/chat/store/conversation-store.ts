@@ -54,31 +54,27 @@ class PostgresChatTx implements ChatTx {
     return { conversation: toConversation(row), created: inserted.length > 0 };
   }
 
-  async nextPosition(conversationId: string): Promise<number> {
-    const rows = returnedRows<{ last_position: string }>(
+  async appendMessage(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message> {
+    // One statement: the conversation's row stays locked by the UPDATE until the transaction ends, so positions are
+    // taken in commit order.
+    const [row] = returnedRows<{ position: string; sent_at: Date }>(
       await this.manager.query(
-        `UPDATE conversations SET last_position = last_position + 1 WHERE id = $1 RETURNING last_position`,
-        [conversationId],
+        `WITH taken AS (UPDATE conversations SET last_position = last_position + 1 WHERE id = $2 RETURNING last_position)
+         INSERT INTO messages (id, conversation_id, position, sender_id, body)
+         SELECT $1, $2, last_position, $3, $4 FROM taken RETURNING position, sent_at`,
+        [message.id, message.conversationId, message.senderId, message.body],
       ),
     );
-    return Number(rows[0]!.last_position);
-  }
-
-  async insertMessage(message: Message): Promise<void> {
-    await this.manager.insert(MessageRow, {
-      id: message.id,
-      conversationId: message.conversationId,
-      position: String(message.position),
-      senderId: message.senderId,
-      body: message.body,
-    });
+    if (!row) throw new Error(`conversation ${message.conversationId} vanished while a message was added`);
+    const stored: Message = { ...message, position: Number(row.position), sentAt: row.sent_at };
     // Committed with the message: whoever publishes the announcement removes it (NatsMessageWakeups).
     if (this.announcements) {
       await this.manager.query(`INSERT INTO message_announcements (conversation_id, position) VALUES ($1, $2)`, [
-        message.conversationId,
-        message.position,
+        stored.conversationId,
+        stored.position,
       ]);
     }
+    return stored;
   }
 
   async record(entry: AuditEntry): Promise<void> {

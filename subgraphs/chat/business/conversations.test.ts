@@ -1,0 +1,152 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { SignedInCaller } from '../../../contracts/caller.js';
+import type { OrderFacts } from '../../../contracts/internal-routes.js';
+import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
+import { chatMigrations } from '../../../migrations/chat/index.js';
+import { ConversationRow, MessageRow } from '../store/entities.js';
+import { PostgresChatStore } from '../store/conversation-store.js';
+import { ConversationService, type Message, type MessageWakeups, type OrderDirectory } from './conversations.js';
+
+function caller(id = randomUUID()): SignedInCaller {
+  return {
+    viewer: { id, roles: ['CUSTOMER'], sessionId: null },
+    ip: '192.0.2.1',
+    userAgent: 'test',
+    requestId: randomUUID(),
+  };
+}
+
+/** OpenOrders stands for the order subgraph: every order is OPEN and the provider offered on it. */
+class OpenOrders implements OrderDirectory {
+  constructor(
+    private readonly customerId: string,
+    private readonly providerId: string,
+  ) {}
+  async orderFacts(orderId: string): Promise<OrderFacts> {
+    return {
+      id: orderId,
+      status: 'OPEN',
+      customerId: this.customerId,
+      serviceId: randomUUID(),
+      offerProviderIds: [this.providerId],
+    };
+  }
+  async providerSkills(): Promise<readonly string[]> {
+    return [];
+  }
+}
+
+/** CountingStore is the real store that counts reads of new messages and can hold them until released. */
+class CountingStore extends PostgresChatStore {
+  reads = 0;
+  held: (() => void)[] = [];
+  hold = false;
+  override async messagesAfter(conversationId: string, position: number, limit: number): Promise<Message[]> {
+    this.reads++;
+    const page = await super.messagesAfter(conversationId, position, limit);
+    if (this.hold) await new Promise<void>((release) => this.held.push(release));
+    return page;
+  }
+}
+
+/** Announcements wakes followers by hand, as the broker does after a commit. */
+class Announcements implements MessageWakeups {
+  private readonly listeners = new Set<(position: number) => void>();
+  listen(_conversationId: string, wake: (position: number) => void): () => void {
+    this.listeners.add(wake);
+    return () => this.listeners.delete(wake);
+  }
+  announce(position: number): void {
+    for (const wake of this.listeners) wake(position);
+  }
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+describe('following a conversation on a real database', () => {
+  let db: TestDatabase;
+  let store: CountingStore;
+  let chat: ConversationService;
+  const customer = caller();
+  const provider = caller();
+
+  before(async () => {
+    db = await createTestDatabase('chat', [ConversationRow, MessageRow], chatMigrations);
+    store = new CountingStore(db.dataSource);
+    chat = new ConversationService(store, new OpenOrders(customer.viewer.id, provider.viewer.id));
+  });
+  after(() => db.drop());
+
+  async function conversation(): Promise<string> {
+    return (await chat.openConversation(randomUUID(), provider.viewer.id, customer)).id;
+  }
+
+  function collect(stream: AsyncGenerator<Message>): string[] {
+    const bodies: string[] = [];
+    void (async () => {
+      for await (const message of stream) bodies.push(message.body);
+    })();
+    return bodies;
+  }
+
+  it('stores each message at the next position with the database time', async () => {
+    const id = await conversation();
+    const before = Date.now();
+    const first = await chat.sendMessage(id, ' one ', customer);
+    const second = await chat.sendMessage(id, 'two', customer);
+    assert.deepEqual([first.position, second.position, first.body], [1, 2, 'one']);
+    assert.ok(first.sentAt instanceof Date && first.sentAt.getTime() >= before - 1000);
+    assert.deepEqual(await store.messagesByIds([second.id]), [second]);
+  });
+
+  it('gives the followers woken by one message one read of the store between them', async () => {
+    const id = await conversation();
+    const wakeups = new Announcements();
+    const followers = await Promise.all([customer, provider, customer].map((c) => chat.follow(id, null, c, wakeups)));
+    const seen = followers.map(collect);
+    await settle();
+    for (let i = 1; i <= 5; i++) {
+      const readsBefore = store.reads;
+      const sent = await chat.sendMessage(id, `message ${i}`, customer);
+      wakeups.announce(sent.position);
+      await settle();
+      assert.equal(store.reads - readsBefore, 1, `message ${i} was read once for three followers`);
+    }
+    for (const bodies of seen)
+      assert.deepEqual(bodies, ['message 1', 'message 2', 'message 3', 'message 4', 'message 5']);
+  });
+
+  it('never hands a follower a read that began before it was told of a message', async () => {
+    const id = await conversation();
+    const wakeups = new Announcements();
+    const first = await chat.sendMessage(id, 'first', customer);
+    const early = await chat.follow(id, first.id, customer, wakeups);
+    const earlySeen = collect(early);
+    await settle();
+    // The early follower reads after `first` and is held there while a second message commits.
+    store.hold = true;
+    const second = await chat.sendMessage(id, 'second', customer);
+    wakeups.announce(second.position);
+    await settle();
+    assert.equal(store.held.length, 1);
+    const third = await chat.sendMessage(id, 'third', customer);
+    // A follower starting after `first` now asks for the same page; the held read began before `third` committed.
+    const late = await chat.follow(id, first.id, provider, wakeups);
+    const lateSeen = collect(late);
+    await settle();
+    store.hold = false;
+    assert.equal(store.held.length, 2, 'the late follower read for itself');
+    for (const release of store.held.splice(0)) release();
+    await settle();
+    // Nobody announced `third`: the early follower has not been told of it yet; the late one read after it committed.
+    assert.deepEqual(earlySeen, ['second']);
+    assert.deepEqual(lateSeen, ['second', 'third']);
+    wakeups.announce(third.position);
+    await settle();
+    assert.deepEqual(earlySeen, ['second', 'third']);
+    assert.deepEqual(lateSeen, ['second', 'third']);
+  });
+});

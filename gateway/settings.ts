@@ -255,7 +255,7 @@ export const gatewaySettingsSpec = {
   }),
   subscriptionsBatchMs: setting({
     env: 'GATEWAY_SUBSCRIPTIONS_BATCH_MS',
-    doc: "how long an event's follow-up entity fetch waits for those of other events with the same caller, to share one _entities call per subgraph (0: none)",
+    doc: "how long an event's follow-up entity fetch waits for those of other events with the same caller (any caller for the shared fields of contracts/shared-entities.ts), to share one _entities call per subgraph (0: none)",
     schema: z.coerce.number().int().min(0).max(1000),
     fallback: '3',
   }),

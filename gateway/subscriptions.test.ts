@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSchema } from 'graphql';
-import { resumableQuery } from './subscriptions.js';
+import { resumableQuery, selectsOnly } from './subscriptions.js';
 
 const schema = buildSchema(`
   type Query { ok: Boolean }
@@ -45,4 +45,24 @@ describe('resumableQuery', () => {
   it('leaves a field without after alone', () => {
     assert.equal(resumableQuery('subscription { ticks { at } }', schema), undefined);
   });
+});
+
+describe('selectsOnly', () => {
+  const shared = { User: ['id', 'displayName'] };
+  const cases: [string, boolean][] = [
+    ['query($representations:[_Any!]!){_entities(representations:$representations){...on User{displayName}}}', true],
+    ['query($r:[_Any!]!){_entities(representations:$r){__typename ...on User{id name:displayName __typename}}}', true],
+    ['query($r:[_Any!]!){_entities(representations:$r){...on User{displayName email}}}', false],
+    ['query($r:[_Any!]!){_entities(representations:$r){...on Order{id}}}', false],
+    ['query($r:[_Any!]!){_entities(representations:$r){...on User{displayName @include(if: true)}}}', false],
+    ['query($r:[_Any!]!){_entities(representations:$r){...on User{orders(first: 1){id}}}}', false],
+    ['query($r:[_Any!]!){_entities(representations:$r){...U}} fragment U on User{displayName}', false],
+    ['query($r:[_Any!]!){_entities(representations:$r){...on User{displayName}} me{id}}', false],
+    ['mutation($r:[_Any!]!){_entities(representations:$r){...on User{displayName}}}', false],
+    ['query($r:[_Any!]!){_entities(representations:$r){...{displayName}}}', false],
+    ['{ not a document', false],
+  ];
+  for (const [query, expected] of cases)
+    it(`${expected ? 'shares' : 'does not share'} ${query.slice(query.indexOf('{_entities'))}`, () =>
+      assert.equal(selectsOnly(query, shared), expected));
 });

@@ -21,10 +21,12 @@ import {
   type FieldNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionNode,
 } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Caller } from '../contracts/caller.js';
+import { SHARED_ENTITY_FIELDS } from '../contracts/shared-entities.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import {
   RESUME_SINCE_EXTENSION,
@@ -63,8 +65,8 @@ export interface SubscriptionSettings {
   /** tokenTtlSeconds is the lifetime of each statement of a caller to a subgraph. */
   tokenTtlSeconds: number;
   /**
-   * batchMs is how long a follow-up entity fetch of an event waits for others of the same caller to share one
-   * `_entities` call (0: no batching).
+   * batchMs is how long a follow-up entity fetch of an event waits for others (of the same caller, or of any caller for
+   * shared fields) to share one `_entities` call (0: no batching).
    */
   batchMs: number;
   /** batchMaxEntities bounds the representations of one shared `_entities` call; a full batch is sent at once. */
@@ -120,25 +122,39 @@ interface Batch {
  * EntityBatcher is a subgraph's data source for the follow-up fetches of
  * subscription events (the sender from user, the order's status from order):
  * `_entities` fetches that arrive within `windowMs` of each other with the
- * same caller statement, the same operation and the same variables but the
- * representations are sent as one fetch, whose representations are the
- * union (each distinct one once), and each event gets its own slice of the
- * answer. Only fetches of the same caller are merged: the subgraph answers
- * with that caller's rights exactly as it would answer each fetch alone (an
- * entity is resolved and authorised on its own, whatever else the fetch
- * holds); fetches of different callers are never merged, because what a
- * caller may see of an entity is the subgraph's rule (an order reached by
- * reference obeys the caller's visibility, a user's email its owner's), which
- * the gateway cannot read.
+ * same operation and the same variables but the representations are sent as
+ * one fetch, whose representations are the union (each distinct one once),
+ * and each event gets its own slice of the answer. A fetch is merged with
+ * fetches of other callers only when it selects nothing but the subgraph's
+ * shared fields (contracts/shared-entities.ts: fields every signed-in caller
+ * gets the same answer for, as the sender's name); any other fetch is merged
+ * only with fetches of the same caller, because what a caller may see of an
+ * entity is the subgraph's rule (an order reached by reference obeys the
+ * caller's visibility, a user's email its owner's), which the gateway cannot
+ * read. A merged fetch of shared fields goes with its first caller's
+ * statement.
  */
 export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
   private readonly pending = new Map<string, Batch>();
+  /** sharedQueries remembers, per fetch operation, whether it selects shared fields only (plans are few). */
+  private readonly sharedQueries = new Map<string, boolean>();
 
   constructor(
     private readonly real: GraphQLDataSource<GatewayContext>,
     private readonly windowMs: number,
     private readonly maxEntities: number,
+    private readonly sharedFields: Readonly<Record<string, readonly string[]>> = {},
   ) {}
+
+  private selectsSharedOnly(query: string): boolean {
+    let known = this.sharedQueries.get(query);
+    if (known === undefined) {
+      known = selectsOnly(query, this.sharedFields);
+      if (this.sharedQueries.size >= 1000) this.sharedQueries.clear();
+      this.sharedQueries.set(query, known);
+    }
+    return known;
+  }
 
   process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<DataSourceResponse> {
     const variables = options.request.variables ?? {};
@@ -146,7 +162,9 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
     if (this.windowMs <= 0 || !Array.isArray(representations) || !options.context?.caller)
       return this.real.process(options);
     const rest = Object.entries(variables).filter(([name]) => name !== 'representations');
-    const key = `${callerStatementKey(options.context.caller)}\n${options.request.operationName ?? ''}\n${options.request.query ?? ''}\n${JSON.stringify(rest)}`;
+    const query = options.request.query ?? '';
+    const who = this.selectsSharedOnly(query) ? 'every signed-in caller' : callerStatementKey(options.context.caller);
+    const key = `${who}\n${options.request.operationName ?? ''}\n${query}\n${JSON.stringify(rest)}`;
     return new Promise<DataSourceResponse>((resolve, reject) => {
       let batch = this.pending.get(key);
       if (!batch) {
@@ -193,6 +211,38 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
         (err: unknown) => parts.forEach((part) => part.reject(err)),
       );
   }
+}
+
+/**
+ * selectsOnly tells whether an `_entities` fetch selects nothing but the given
+ * fields of the given types (and `__typename`): no argument, directive,
+ * fragment spread or nested selection, so its answer is what those fields say.
+ */
+export function selectsOnly(query: string, fields: Readonly<Record<string, readonly string[]>>): boolean {
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch {
+    return false;
+  }
+  const [operation, ...others] = document.definitions;
+  if (others.length > 0 || operation?.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'query')
+    return false;
+  const [root, ...moreRoots] = operation.selectionSet.selections;
+  if (moreRoots.length > 0 || root?.kind !== Kind.FIELD || root.name.value !== '_entities' || root.directives?.length)
+    return false;
+  const plain = (field: SelectionNode, allowed: readonly string[]) =>
+    field.kind === Kind.FIELD &&
+    !field.selectionSet &&
+    !field.arguments?.length &&
+    !field.directives?.length &&
+    (field.name.value === '__typename' || allowed.includes(field.name.value));
+  return (root.selectionSet?.selections ?? []).every((selection) => {
+    if (selection.kind !== Kind.INLINE_FRAGMENT) return plain(selection, []);
+    const allowed =
+      selection.typeCondition && !selection.directives?.length && fields[selection.typeCondition.name.value];
+    return !!allowed && selection.selectionSet.selections.every((field) => plain(field, allowed));
+  });
 }
 
 /**
@@ -400,7 +450,12 @@ export class FederatedSubscriptions {
     this.batched = Object.fromEntries(
       Object.entries(services).map(([name, source]) => [
         name,
-        new EntityBatcher(source as GraphQLDataSource<GatewayContext>, settings.batchMs, settings.batchMaxEntities),
+        new EntityBatcher(
+          source as GraphQLDataSource<GatewayContext>,
+          settings.batchMs,
+          settings.batchMaxEntities,
+          SHARED_ENTITY_FIELDS[name],
+        ),
       ]),
     );
   }

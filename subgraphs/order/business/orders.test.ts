@@ -163,4 +163,45 @@ describe('order workflow on a real database', () => {
       { code: 'NOT_FOUND' },
     );
   });
+
+  it('open orders for a set of services come newest first across services, page by page, never the excluded ones', async () => {
+    const services = [randomUUID(), randomUUID(), randomUUID()];
+    const me = randomUUID();
+    const values: string[] = [];
+    const params: unknown[] = [];
+    for (let i = 0; i < 60; i++) {
+      const status = i % 7 === 0 ? 'CANCELLED' : 'OPEN';
+      const customer = i % 11 === 0 ? me : randomUUID();
+      // Service 0 is popular, the others rare; equal times on some rows test the tie on id.
+      const service = services[i % 5 === 0 ? 1 + (i % 2) : 0]!;
+      params.push(randomUUID(), customer, service, status, Math.floor(i / 2));
+      const k = params.length;
+      values.push(`($${k - 4}, $${k - 3}, $${k - 2}, 'x', $${k - 1}, now() - make_interval(secs => $${k}))`);
+    }
+    await db.dataSource.query(
+      `INSERT INTO orders (id, customer_id, service_id, description, status, created_at) VALUES ${values.join(', ')}`,
+      params,
+    );
+    const expected = (
+      await db.dataSource.query(
+        `SELECT id FROM orders WHERE status = 'OPEN' AND service_id = ANY($1) AND customer_id <> $2
+         ORDER BY created_at DESC, id DESC`,
+        [services, me],
+      )
+    ).map((r: { id: string }) => r.id);
+    assert.ok(expected.length > 30);
+    const store = new PostgresOrderStore(db.dataSource);
+    const seen: string[] = [];
+    let after: { createdAt: Date; id: string } | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const rows = await store.openOrdersForServices([...services, services[0]!], me, 7, after);
+      assert.ok(rows.length <= 8, 'at most a page and one more');
+      seen.push(...rows.slice(0, 7).map((o) => o.id));
+      if (rows.length <= 7) break;
+      const last = rows[6]!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    assert.deepEqual(seen, expected);
+    assert.deepEqual(await store.openOrdersForServices([], me, 7, undefined), []);
+  });
 });

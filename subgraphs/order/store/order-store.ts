@@ -198,10 +198,24 @@ export class PostgresOrderStore implements OrderStore {
     limit: number,
     after: Position | undefined,
   ): Promise<Order[]> {
-    const query = this.orderQuery()
-      .where(`o.status = 'OPEN'`)
-      .andWhere('o.service_id IN (:...serviceIds)', { serviceIds })
-      .andWhere('o.customer_id <> :excludeCustomer', { excludeCustomer });
-    return (await newestFirst(query, 'o', limit, after).getMany()).map(toOrder);
+    if (serviceIds.length === 0) return [];
+    // The newest of each service from its own index range, then the newest of those: an index scan of at most
+    // limit + 1 rows per service. `service_id IN (…) ORDER BY created_at` cannot use the index's order across
+    // services, so it read and sorted every open order of popular services (8,606 rows, 9.7 ms, for six services).
+    const cursor = after ? 'AND (o.created_at, o.id) < ($4::timestamptz, $5::uuid)' : '';
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `SELECT o.id, o.customer_id AS "customerId", o.service_id AS "serviceId", o.description, o.status,
+              o.accepted_offer_id AS "acceptedOfferId", o.created_at AS "createdAt", o.updated_at AS "updatedAt"
+         FROM unnest($1::uuid[]) AS s(service_id)
+        CROSS JOIN LATERAL (
+          SELECT * FROM orders o
+           WHERE o.status = 'OPEN' AND o.service_id = s.service_id AND o.customer_id <> $2 ${cursor}
+           ORDER BY o.created_at DESC, o.id DESC
+           LIMIT $3) o
+        ORDER BY o.created_at DESC, o.id DESC
+        LIMIT $3`,
+      [[...new Set(serviceIds)], excludeCustomer, limit + 1, ...(after ? [after.createdAt, after.id] : [])],
+    );
+    return rows.map(toOrder);
   }
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
 import { catalogMigrations } from '../../../migrations/catalog/index.js';
@@ -73,5 +74,34 @@ describe('catalog store', () => {
     );
     await db.dataSource.query('RESET enable_seqscan');
     assert.match(plan.map((r) => r['QUERY PLAN']).join('\n'), /services_search_idx/);
+  });
+
+  it("gives each service's first providers by when they added the skill, however popular the service", async () => {
+    const [popular, rare] = (await catalog.services({})).slice(0, 2).map((s) => s.id);
+    const providers = Array.from({ length: 40 }, () => randomUUID());
+    // 40 providers on the popular service, 3 on the rare one, added one second apart (some at the same second).
+    await db.dataSource.query(
+      `INSERT INTO skills (provider_id, service_id, created_at)
+       SELECT p, $2::uuid, now() - make_interval(secs => 100 - i / 2) FROM unnest($1::uuid[]) WITH ORDINALITY AS x(p, i)
+       UNION ALL
+       SELECT p, $3::uuid, now() - make_interval(secs => 100 - i) FROM unnest($1::uuid[]) WITH ORDINALITY AS x(p, i) WHERE i <= 3`,
+      [providers, popular, rare],
+    );
+    const store = new PostgresCatalogStore(db.dataSource);
+    const plain = await store.skillsOfServices([popular!, rare!]);
+    const firsts = await store.skillsOfServices([popular!, rare!, popular!], 5);
+    const expected = [popular, rare].flatMap((service) => plain.filter((k) => k.serviceId === service).slice(0, 5));
+    const order = (list: { providerId: string; serviceId: string }[]) =>
+      list.map((k) => `${k.serviceId}/${k.providerId}`).sort();
+    assert.deepEqual(order(firsts), order(expected));
+    assert.equal(firsts.filter((k) => k.serviceId === popular).length, 5);
+    assert.equal(firsts.filter((k) => k.serviceId === rare).length, 3);
+    // Oldest skill first, across services, as without the bound.
+    const rank = new Map(plain.map((k, i) => [`${k.serviceId}/${k.providerId}`, i]));
+    const ranks = firsts.map((k) => rank.get(`${k.serviceId}/${k.providerId}`)!);
+    assert.deepEqual(
+      ranks,
+      [...ranks].sort((a, b) => a - b),
+    );
   });
 });

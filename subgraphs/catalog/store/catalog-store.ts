@@ -120,15 +120,17 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async skillsOfServices(serviceIds: readonly string[], perService?: number): Promise<Skill[]> {
     if (serviceIds.length === 0) return [];
-    // With perService, only the first that many of each service, in one statement for the whole batch.
+    // With perService, only the first that many of each service, in one statement for the whole batch: each service's
+    // first ones are a range of skills_service_added_idx (ranking every provider of a popular service cost far more).
     const rows: { provider_id: string; service_id: string }[] = await this.dataSource.query(
       perService === undefined
         ? `SELECT provider_id, service_id FROM skills WHERE service_id = ANY($1::uuid[]) ORDER BY created_at, provider_id`
-        : `SELECT provider_id, service_id FROM (
-             SELECT provider_id, service_id, created_at, row_number() OVER (PARTITION BY service_id ORDER BY created_at, provider_id) AS n
-             FROM skills WHERE service_id = ANY($1::uuid[])
-           ) ranked WHERE n <= $2 ORDER BY created_at, provider_id`,
-      perService === undefined ? [serviceIds] : [serviceIds, perService],
+        : `SELECT k.provider_id, k.service_id FROM unnest($1::uuid[]) AS s(service_id)
+           CROSS JOIN LATERAL (
+             SELECT provider_id, service_id, created_at FROM skills
+              WHERE service_id = s.service_id ORDER BY created_at, provider_id LIMIT $2) k
+           ORDER BY k.created_at, k.provider_id`,
+      perService === undefined ? [serviceIds] : [[...new Set(serviceIds)], perService],
     );
     return rows.map((r) => ({ providerId: r.provider_id, serviceId: r.service_id }));
   }

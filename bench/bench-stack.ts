@@ -22,7 +22,7 @@ export const benchStackSettings = {
 };
 
 /** BenchStackOptions is what a benchmark sets of its throwaway stack; the rest is the same for every benchmark. */
-export interface BenchStackOptions extends Pick<StackOptions, 'env' | 'nodeArgs' | 'instances'> {
+export interface BenchStackOptions extends Pick<StackOptions, 'env' | 'nodeArgs' | 'instances' | 'production'> {
   /** name prefixes the data folder and the databases (`fixup-bench-<name>-…`, `<name>1a2b3c_order`). */
   name: string;
   /** databaseUrl is a PostgreSQL superuser URL (DATABASE_URL); none starts an embedded server for the run. */
@@ -54,6 +54,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Stack
       env: options.env,
       nodeArgs: options.nodeArgs,
       instances: options.instances,
+      production: options.production,
     });
   } catch (err) {
     removeData();

@@ -113,6 +113,8 @@ try {
     prefix: `benchchat${randomBytes(3).toString('hex')}`,
     ports: {},
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
+    // Production settings, as issue 14's and 17's targets say: NODE_ENV=production in every process.
+    production: {},
     env: {
       ...GENEROUS_RATE_LIMITS,
       LOG_LEVEL: 'warn',

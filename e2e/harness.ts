@@ -9,7 +9,7 @@ import type { TokenSigner } from '../foundation/auth/tokens.js';
 import { signSocketToken } from '../foundation/graphql/subscriptions.js';
 import { adminQuery, dropDatabases } from '../foundation/postgres/admin.js';
 import { testDatabaseServer, uniqueName } from '../foundation/testkit/databases.js';
-import { startStack, type Stack } from '../scripts/stack.js';
+import { startStack, type Stack, type StackOptions } from '../scripts/stack.js';
 
 /** GraphQLResponse is a gateway answer as a frontend reads it. */
 export interface GraphQLResponse {
@@ -77,7 +77,7 @@ function reportErrors(logDir: string): void {
  */
 export async function startTestStack(
   env: Record<string, string> = {},
-  options: { instances?: Record<string, number> } = {},
+  options: Pick<StackOptions, 'instances' | 'production'> = {},
 ): Promise<TestStack> {
   const { adminUrl } = await testDatabaseServer();
   const dataDir = mkdtempSync(join(tmpdir(), 'fixup-e2e-'));
@@ -93,6 +93,7 @@ export async function startTestStack(
     ports: {},
     admin,
     instances: options.instances,
+    production: options.production,
     env: {
       LOG_LEVEL: 'info',
       CATALOG_SEED_DEMO: 'true',

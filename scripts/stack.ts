@@ -12,6 +12,7 @@ import {
   type DatabaseGrant,
 } from '../foundation/postgres/admin.js';
 import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
+import { loadKeySet } from '../foundation/auth/tokens.js';
 import { dbRole } from '../foundation/service/subgraph-service.js';
 import { sessionEventsRoute } from '../contracts/internal-routes.js';
 import { ADMIN_PORTS, GATEWAY_PORT, SUBGRAPHS } from './services.js';
@@ -52,6 +53,12 @@ export interface StackOptions {
    * listed to the gateway as `chat=url1|url2`.
    */
   instances?: Record<string, number>;
+  /**
+   * production runs every process with NODE_ENV=production, as benchmarks must: the keys are made before the
+   * processes start (production never makes them), the shared secrets are read from their files, and account mail
+   * goes to `smtpUrl` (default: a port where nothing listens, for runs that send none).
+   */
+  production?: { smtpUrl?: string };
 }
 
 /** RunningService is one started process of the stack. */
@@ -247,13 +254,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const mailDir = options.mailDir || join(options.dataDir, 'mail');
     const gatewayUrl = `http://localhost:${ports.gateway}`;
     const userUrl = `http://localhost:${ports.user}`;
-    const auditSecret = loadOrCreateSecret(join(options.dataDir, 'secrets', 'audit-ingest.secret'));
-    const internalSecret = loadOrCreateSecret(join(options.dataDir, 'secrets', 'internal-call.secret'));
+    const auditSecretFile = join(options.dataDir, 'secrets', 'audit-ingest.secret');
+    const internalSecretFile = join(options.dataDir, 'secrets', 'internal-call.secret');
+    const auditSecret = loadOrCreateSecret(auditSecretFile);
+    const internalSecret = loadOrCreateSecret(internalSecretFile);
+    const production: Record<string, string> = options.production
+      ? {
+          NODE_ENV: 'production',
+          AUDIT_INGEST_SECRET_FILE: auditSecretFile,
+          INTERNAL_CALL_SECRET_FILE: internalSecretFile,
+        }
+      : {};
+    if (options.production) {
+      for (const file of ['user-jwt.jwks.json', 'gateway-internal.jwks.json'])
+        await loadKeySet({ file: join(keys, file), createIfMissing: true });
+    }
     const own: Record<string, Record<string, string>> = {
       user: {
         USER_JWT_KEYS_FILE: join(keys, 'user-jwt.jwks.json'),
         MAIL_DIR: mailDir,
         USER_APP_URL: gatewayUrl,
+        ...(options.production ? { SMTP_URL: options.production.smtpUrl ?? 'smtp://127.0.0.1:9' } : {}),
         ...(options.admin ? { ADMIN_EMAIL: options.admin.email, ADMIN_PASSWORD: options.admin.password } : {}),
       },
       order: { ORDER_CATALOG_URL: `http://localhost:${ports.catalog}` },
@@ -281,6 +302,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,
           AUDIT_INGEST_SECRET: auditSecret,
           INTERNAL_CALL_SECRET: internalSecret,
+          ...production,
           ...own[s.name],
         };
         specs.set(name, { entry: `subgraphs/${s.name}/main.js`, env, port, adminPort });
@@ -302,6 +324,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       GATEWAY_JWKS_URL: `${userUrl}/.well-known/jwks.json`,
       GATEWAY_SESSION_EVENTS_URL: `${userUrl}${sessionEventsRoute.path}`,
       GATEWAY_INTERNAL_KEYS_FILE: join(keys, 'gateway-internal.jwks.json'),
+      ...production,
     };
     specs.set('gateway', {
       entry: 'gateway/main.js',

@@ -23,13 +23,6 @@ if (settings.environment === 'production' && !settings.smtpUrl) {
   );
   process.exit(2);
 }
-if (settings.environment === 'production' && !settings.smtpUrl) {
-  // Links written to a folder are for development: in production they would reach no one, or the wrong hands.
-  process.stderr.write(
-    'Fixup user subgraph: invalid settings\n  - SMTP_URL (--smtp-url): not set: production sends account mail through SMTP\n',
-  );
-  process.exit(2);
-}
 
 await runSubgraph<UserContext>({
   name: 'user',

@@ -149,6 +149,8 @@ export function serveGatewaySubscriptions(options: {
           return false;
         }
         if (!auth.caller.viewer) return false;
+        // graphql-ws keeps the connection parameters for the socket's life; the token has done its work.
+        delete (ctx.connectionParams as Record<string, unknown> | undefined)?.authorization;
         ctx.extra.caller = auth.caller;
         ctx.extra.requestId = requestId;
         const socket = ctx.extra.socket;
@@ -165,9 +167,10 @@ export function serveGatewaySubscriptions(options: {
           () => end('Access token expired: reconnect with a fresh token'),
           Math.max(0, (auth.expiresAt ?? 0) - Date.now()),
         );
-        const { tokenVersion } = auth;
+        // The closures below keep the caller, not the whole authentication (its token and claims).
+        const { tokenVersion, caller } = auth;
         const unlisten = options.revocations.onChange((event) => {
-          if (event.userId === userId && !options.authenticator.stillValid(auth.caller, tokenVersion))
+          if (event.userId === userId && !options.authenticator.stillValid(caller, tokenVersion))
             end('Session ended: reconnect with a fresh token');
         });
         const closed = gatewayMetrics.socketOpened();
@@ -237,6 +240,8 @@ export function serveGatewaySubscriptions(options: {
             }),
           ];
         }
+        // graphql-ws keeps the subscribe message for the subscription's life: the admitted document holds the text.
+        (payload as { query: string }).query = admitted.document.loc?.source.body ?? payload.query;
         return {
           schema: options.subscriptions.apiGraphQLSchema,
           document: admitted.document,

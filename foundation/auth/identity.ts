@@ -102,12 +102,17 @@ export class GatewayTrust {
 
   /**
    * statementOf verifies a gateway token and gives its caller with the token's claims (for claims beyond the caller's,
-   * such as a socket's gateway id).
+   * such as a socket's gateway id). `once` marks a token made for one use (a socket's, a subscription's), which is
+   * not remembered.
    */
-  async statementOf(token: unknown, requestId: string): Promise<{ caller: Caller; claims: JWTPayload } | null> {
+  async statementOf(
+    token: unknown,
+    requestId: string,
+    options: { once?: boolean } = {},
+  ): Promise<{ caller: Caller; claims: JWTPayload } | null> {
     if (typeof token !== 'string' || token.length === 0) return null;
     try {
-      const claims = await this.verifier.verify(token);
+      const claims = await this.verifier.verify(token, options);
       return { caller: callerFromClaims(claims, requestId), claims };
     } catch {
       return null;

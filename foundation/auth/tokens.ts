@@ -259,13 +259,15 @@ export class VerifiedTokens {
 
   /**
    * verify gives a token's claims, checking its signature only when it was not checked before (or has expired since).
+   * A token made for one use (a subscription's statement) is checked without being remembered: kept, thousands of
+   * them would hold memory for nothing and push out the tokens that do come back.
    */
-  async verify(token: string): Promise<JWTPayload> {
+  async verify(token: string, options: { once?: boolean } = {}): Promise<JWTPayload> {
     const found = this.verified.get(token);
     if (found && found.expiresAt > Date.now()) return found.claims;
     if (found) this.verified.delete(token);
     const claims = await this.verifier.verify(token);
-    if (typeof claims.exp === 'number') {
+    if (typeof claims.exp === 'number' && !options.once) {
       if (this.verified.size >= this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(token, { claims, expiresAt: claims.exp * 1000 });
     }

@@ -118,7 +118,9 @@ export function serveSubgraphSubscriptions<C>(options: {
     {
       schema: options.schema,
       onConnect: async (ctx) => {
-        const statement = await options.trust.statementOf(ctx.connectionParams?.gatewayToken, `ws-${randomUUID()}`);
+        const statement = await options.trust.statementOf(ctx.connectionParams?.gatewayToken, `ws-${randomUUID()}`, {
+          once: true,
+        });
         const gatewayId = statement?.claims[GATEWAY_ID_CLAIM];
         if (
           !statement ||
@@ -130,7 +132,9 @@ export function serveSubgraphSubscriptions<C>(options: {
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
-        const statement = await options.trust.statementOf(payload.extensions?.[SUBSCRIBE_STATEMENT_EXTENSION], id);
+        const statement = await options.trust.statementOf(payload.extensions?.[SUBSCRIBE_STATEMENT_EXTENSION], id, {
+          once: true,
+        });
         if (!statement) return refuse("Each subscription must carry the gateway's statement of its caller");
         const { claims } = statement;
         if (
@@ -143,6 +147,11 @@ export function serveSubgraphSubscriptions<C>(options: {
         const since = payload.extensions?.[RESUME_SINCE_EXTENSION];
         const document = documents.get(payload.query);
         if (Array.isArray(document)) return document as GraphQLError[];
+        // graphql-ws keeps the subscribe message for the subscription's life: keep neither the statement (checked
+        // above) nor a text of its own (the checked document holds one for every subscription of that text).
+        const message = payload as { query: string; extensions?: unknown };
+        message.query = (document as DocumentNode).loc?.source.body ?? message.query;
+        delete message.extensions;
         ctx.extra.state!.callers.set(id, {
           ...statement.caller,
           requestId,

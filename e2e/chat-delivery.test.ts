@@ -31,7 +31,19 @@ async function fetchesOf(t: TestStack, subgraph: string): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-describe('chat delivery: shared follow-up fetches, and resuming before the first event', () => {
+/** slowConsumerCloses reads how many sockets the gateway has closed with 4008. */
+async function slowConsumerCloses(t: TestStack): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', t.stack.adminOf('gateway')))).text();
+  return Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith('fixup_gateway_slow_consumer_closes_total'))
+      ?.split(' ')
+      .pop() ?? 0,
+  );
+}
+
+describe('chat delivery: shared follow-up fetches, resuming before the first event, slow readers', () => {
   let t: TestStack;
   const n = 10;
   const provider = randomUUID();
@@ -197,5 +209,84 @@ describe('chat delivery: shared follow-up fetches, and resuming before the first
     await sleep(500);
     assert.deepEqual(bodies, ['while down', 'after']);
     assert.deepEqual(errors, []);
+  });
+
+  it('a reader that stops reading is closed with 4008 once its unsent data passes the bound; the others go on', async () => {
+    const url = t.stack.endpoint.replace(/^http/, 'ws');
+    const open = async (id: string, role: string, onClosed: (code: number) => void, onOpen = (_: WebSocket) => {}) => {
+      const client = createClient({
+        url,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${await signFor(id, role)}` },
+        on: { closed: (e) => onClosed((e as { code: number }).code), opened: (s) => onOpen(s as WebSocket) },
+      });
+      clients.push(client);
+      return client;
+    };
+    // A conversation of its own: the earlier tests' subscribers follow the others, and 12 MB at once would be more
+    // than their bound too.
+    const conversation = randomUUID();
+    const order = randomUUID();
+    await t.sql(
+      'order',
+      `INSERT INTO orders (id, customer_id, service_id, description) VALUES ($1, $2, gen_random_uuid(), 'Slow reader')`,
+      [order, customers[1]],
+    );
+    await t.sql('chat', `INSERT INTO conversations (id, order_id, customer_id, provider_id) VALUES ($1, $2, $3, $4)`, [
+      conversation,
+      order,
+      customers[1],
+      provider,
+    ]);
+    const slowCodes: number[] = [];
+    let slowSocket: WebSocket | undefined;
+    const slow = await open(
+      provider,
+      'PROVIDER',
+      (code) => slowCodes.push(code),
+      (s) => (slowSocket = s),
+    );
+    const fastCodes: number[] = [];
+    const fast = await open(customers[1]!, 'CUSTOMER', (code) => fastCodes.push(code));
+    const slowIds: string[] = [];
+    const fastIds: string[] = [];
+    const follow = (client: Client, query: string, ids: string[]) =>
+      client.subscribe<{ messageAdded: { id: string } }>(
+        { query, variables: { c: conversation } },
+        { next: (v) => v.data && ids.push(v.data.messageAdded.id), error: () => {}, complete: () => {} },
+      );
+    follow(slow, 'subscription($c: ID!) { messageAdded(conversationId: $c) { id body } }', slowIds);
+    follow(fast, 'subscription($c: ID!) { messageAdded(conversationId: $c) { id } }', fastIds);
+    const commit = (count: number, size: number) =>
+      t.sql(
+        'chat',
+        `WITH c AS (UPDATE conversations SET last_position = last_position + $2 WHERE id = $1
+                    RETURNING id, customer_id, last_position - $2 AS before)
+         INSERT INTO messages (id, conversation_id, position, sender_id, body)
+         SELECT gen_random_uuid(), c.id, c.before + k, c.customer_id, repeat('x', $3) FROM c, generate_series(1, $2) k`,
+        [conversation, count, size],
+      );
+    for (let round = 0; (slowIds.length === 0 || fastIds.length === 0) && round < 20; round++) {
+      await commit(1, 10);
+      await sleep(1000);
+    }
+    assert.ok(slowIds.length > 0 && fastIds.length > 0, 'both subscriptions live');
+    const before = await slowConsumerCloses(t);
+    // The slow reader stops reading; 3,000 messages of 4,000 characters (12 MB) go to it (the kernel's buffers take a
+    // few MB before any unsent data shows), and their ids to the other subscriber.
+    (slowSocket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const fastBefore = fastIds.length;
+    await commit(3000, 4000);
+    const deadline = Date.now() + 60_000;
+    while ((fastIds.length < fastBefore + 3000 || (await slowConsumerCloses(t)) === before) && Date.now() < deadline)
+      await sleep(250);
+    assert.equal(fastIds.length, fastBefore + 3000, 'the other subscriber received every message');
+    assert.equal((await slowConsumerCloses(t)) - before, 1, 'the gateway closed the slow socket as a slow consumer');
+    // Reading again, the slow client finds the close frame after what had been sent: 4008.
+    (slowSocket as unknown as { _socket: { resume(): void } })._socket.resume();
+    while (slowCodes.length === 0 && Date.now() < deadline) await sleep(100);
+    assert.deepEqual(slowCodes, [4008]);
+    assert.deepEqual(fastCodes, [], 'the other socket stayed open');
   });
 });

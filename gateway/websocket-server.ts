@@ -258,17 +258,19 @@ export function serveGatewaySubscriptions(options: {
           args.contextValue as GatewayContext,
           {
             slowConsumer: () => {
+              if (socket.readyState !== socket.OPEN) return;
               gatewayMetrics.slowConsumer();
-              if (socket.readyState === socket.OPEN)
-                socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
+              socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
             },
           },
         );
       },
       onNext: (ctx, _id, _payload, _args, result) => {
-        if (ctx.extra.socket.bufferedAmount > options.maxBufferedBytes) {
+        // Counted and closed once: events already under way still pass here while the socket closes.
+        const socket = ctx.extra.socket;
+        if (socket.bufferedAmount > options.maxBufferedBytes && socket.readyState === socket.OPEN) {
           gatewayMetrics.slowConsumer();
-          ctx.extra.socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
+          socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
         }
         return result.errors ? { ...result, errors: format(result.errors) } : undefined;
       },

@@ -60,6 +60,8 @@ describe('selectsOnly', () => {
     ['query($r:[_Any!]!){_entities(representations:$r){...on User{displayName}} me{id}}', false],
     ['mutation($r:[_Any!]!){_entities(representations:$r){...on User{displayName}}}', false],
     ['query($r:[_Any!]!){_entities(representations:$r){...{displayName}}}', false],
+    ['query($r:[_Any!]!){all:_entities(representations:$r){...on User{displayName}}}', false],
+    ['query($r:[_Any!]!){_entities(representations:$r){...on constructor{displayName}}}', false],
     ['{ not a document', false],
   ];
   for (const [query, expected] of cases)

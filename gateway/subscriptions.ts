@@ -229,7 +229,14 @@ export function selectsOnly(query: string, fields: Readonly<Record<string, reado
   if (others.length > 0 || operation?.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'query')
     return false;
   const [root, ...moreRoots] = operation.selectionSet.selections;
-  if (moreRoots.length > 0 || root?.kind !== Kind.FIELD || root.name.value !== '_entities' || root.directives?.length)
+  // An alias on _entities would hide the list that each part's slice is cut from.
+  if (
+    moreRoots.length > 0 ||
+    root?.kind !== Kind.FIELD ||
+    root.name.value !== '_entities' ||
+    root.alias ||
+    root.directives?.length
+  )
     return false;
   const plain = (field: SelectionNode, allowed: readonly string[]) =>
     field.kind === Kind.FIELD &&
@@ -239,8 +246,8 @@ export function selectsOnly(query: string, fields: Readonly<Record<string, reado
     (field.name.value === '__typename' || allowed.includes(field.name.value));
   return (root.selectionSet?.selections ?? []).every((selection) => {
     if (selection.kind !== Kind.INLINE_FRAGMENT) return plain(selection, []);
-    const allowed =
-      selection.typeCondition && !selection.directives?.length && fields[selection.typeCondition.name.value];
+    const type = selection.typeCondition?.name.value;
+    const allowed = type && !selection.directives?.length && Object.hasOwn(fields, type) && fields[type];
     return !!allowed && selection.selectionSet.selections.every((field) => plain(field, allowed));
   });
 }

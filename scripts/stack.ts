@@ -300,9 +300,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           [`${prefix}_ADMIN_PORT`]: String(adminPort),
           [`${prefix}_GATEWAY_JWKS_URL`]: `${gatewayUrl}/.well-known/gateway-jwks.json`,
           [`${prefix}_AUDIT_URL`]: `http://localhost:${ports.audit}`,
-          AUDIT_INGEST_SECRET: auditSecret,
-          INTERNAL_CALL_SECRET: internalSecret,
-          ...production,
+          // In production the secrets come from their files only, as a deployment gives them.
+          ...(options.production
+            ? production
+            : { AUDIT_INGEST_SECRET: auditSecret, INTERNAL_CALL_SECRET: internalSecret }),
           ...own[s.name],
         };
         specs.set(name, { entry: `subgraphs/${s.name}/main.js`, env, port, adminPort });

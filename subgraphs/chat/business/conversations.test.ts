@@ -44,10 +44,15 @@ class CountingStore extends PostgresChatStore {
   reads = 0;
   held: (() => void)[] = [];
   hold = false;
+  /** failing makes the next read fail (after its hold), as a statement timeout would. */
+  failing = false;
   override async messagesAfter(conversationId: string, position: number, limit: number): Promise<Message[]> {
     this.reads++;
+    const fail = this.failing;
+    this.failing = false;
     const page = await super.messagesAfter(conversationId, position, limit);
     if (this.hold) await new Promise<void>((release) => this.held.push(release));
+    if (fail) throw new Error('canceling statement due to statement timeout');
     return page;
   }
 }
@@ -84,11 +89,12 @@ describe('following a conversation on a real database', () => {
     return (await chat.openConversation(randomUUID(), provider.viewer.id, customer)).id;
   }
 
+  /** collect gathers a stream's bodies and, if it ends with an error, the error's message last. */
   function collect(stream: AsyncGenerator<Message>): string[] {
     const bodies: string[] = [];
     void (async () => {
       for await (const message of stream) bodies.push(message.body);
-    })();
+    })().catch((err: Error) => bodies.push(`error: ${err.message}`));
     return bodies;
   }
 
@@ -148,5 +154,24 @@ describe('following a conversation on a real database', () => {
     await settle();
     assert.deepEqual(earlySeen, ['second', 'third']);
     assert.deepEqual(lateSeen, ['second', 'third']);
+  });
+
+  it('a failed read ends the stream of the follower who made it, not of those who joined it', async () => {
+    const id = await conversation();
+    const wakeups = new Announcements();
+    const [first, second] = await Promise.all([customer, provider].map((c) => chat.follow(id, null, c, wakeups)));
+    const [firstSeen, secondSeen] = [first!, second!].map(collect);
+    await settle();
+    store.hold = true;
+    store.failing = true;
+    const sent = await chat.sendMessage(id, 'through a failure', customer);
+    wakeups.announce(sent.position);
+    await settle();
+    assert.equal(store.held.length, 1, 'one read for both');
+    store.hold = false;
+    for (const release of store.held.splice(0)) release();
+    await settle();
+    assert.deepEqual(firstSeen, ['error: canceling statement due to statement timeout']);
+    assert.deepEqual(secondSeen, ['through a failure']);
   });
 });

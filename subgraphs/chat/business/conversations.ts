@@ -95,7 +95,8 @@ class SharedPages {
 
   read(key: string, wokenAt: number, load: () => Promise<Message[]>): Promise<Message[]> {
     const shared = this.reading.get(key);
-    if (shared && shared.startedAt > wokenAt) return shared.page;
+    // A follower that joined another's read and saw it fail reads for itself: one failure ends one stream, as before.
+    if (shared && shared.startedAt > wokenAt) return shared.page.catch(load);
     const entry = { startedAt: this.tick(), page: load() };
     this.reading.set(key, entry);
     const done = () => {

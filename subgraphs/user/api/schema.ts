@@ -21,6 +21,8 @@ export async function buildUserSchema(accounts?: AccountService): Promise<GraphQ
         ])
       : undefined,
     references: {
+      // The same user for every caller: contracts/shared-entities.ts (fields the gateway fetches once for many callers)
+      // relies on it. A rule about who may reach a user belongs on its fields, in permissions.ts.
       User: (ref, ctx) => (isId(ref.id) ? ctx.loaders.user.load(ref.id) : null),
     },
   });

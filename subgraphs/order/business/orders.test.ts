@@ -204,4 +204,41 @@ describe('order workflow on a real database', () => {
     assert.deepEqual(seen, expected);
     assert.deepEqual(await store.openOrdersForServices([], me, 7, undefined), []);
   });
+
+  it("each order's first offers, of everyone's or one provider's, come oldest first as the plain statement gives them", async () => {
+    const orders = [randomUUID(), randomUUID(), randomUUID()];
+    const busy = randomUUID();
+    await db.dataSource.query(
+      `INSERT INTO orders (id, customer_id, service_id, description) SELECT o, gen_random_uuid(), $2, 'x' FROM unnest($1::uuid[]) o`,
+      [orders, SERVICE],
+    );
+    // Seven offers on the first order, two on the second, none on the third; the busy provider on both, withdrawn
+    // ones included; some at the same time, so that the tie on id counts.
+    await db.dataSource.query(
+      `INSERT INTO offers (id, order_id, provider_id, price_cents, currency, status, created_at)
+       SELECT gen_random_uuid(), $1::uuid, CASE WHEN i % 3 = 0 THEN $3::uuid ELSE gen_random_uuid() END, 100 + i, 'EUR',
+              CASE WHEN i % 3 = 0 AND i > 0 THEN 'WITHDRAWN' ELSE 'PENDING' END, now() - make_interval(secs => i / 2)
+         FROM generate_series(0, 6) i
+       UNION ALL
+       SELECT gen_random_uuid(), $2::uuid, CASE WHEN i = 0 THEN $3::uuid ELSE gen_random_uuid() END, 200 + i, 'EUR', 'PENDING', now()
+         FROM generate_series(0, 1) i`,
+      [orders[0], orders[1], busy],
+    );
+    const plain = async (providerId?: string) =>
+      (await db.dataSource.query(
+        `SELECT id, order_id FROM offers WHERE order_id = ANY($1) ${providerId ? 'AND provider_id = $2' : ''}
+           ORDER BY created_at, id`,
+        providerId ? [orders, providerId] : [orders],
+      )) as { id: string; order_id: string }[];
+    const firstOfEach = (rows: { id: string; order_id: string }[], n: number) =>
+      rows.filter((r, i) => rows.slice(0, i).filter((o) => o.order_id === r.order_id).length < n).map((r) => r.id);
+    const store = new PostgresOrderStore(db.dataSource);
+    const ids = (offers: Offer[]) => offers.map((o) => o.id);
+    assert.deepEqual(ids(await store.offersOfOrders([...orders, orders[0]!], 4)), firstOfEach(await plain(), 4));
+    assert.deepEqual(ids(await store.offersOfOrders(orders, 2, busy)), firstOfEach(await plain(busy), 2));
+    assert.equal((await store.offersOfOrders(orders, 100)).length, 9);
+    const [one] = await store.offersOfOrders([orders[1]!], 1);
+    assert.equal(one!.priceCents, 200);
+    assert.equal(one!.currency, 'EUR');
+  });
 });

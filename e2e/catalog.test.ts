@@ -90,6 +90,45 @@ describe('catalog', () => {
     assert.equal(code(await t.gql(REMOVE_SKILL, { serviceId: leak.id }, { token: provider.accessToken })), 'CONFLICT');
   });
 
+  it("a service's providers come a page at a time, in the order they added it, pages of several sizes in one request", async () => {
+    const [service] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
+    const [other] = await t.sql('catalog', `SELECT id FROM services WHERE name <> 'Leak repair' ORDER BY name LIMIT 1`);
+    const providers = Array.from({ length: 25 }, () => randomUUID());
+    await t.sql(
+      'catalog',
+      `INSERT INTO skills (provider_id, service_id, created_at)
+       SELECT p, s, now() - make_interval(secs => 100 - i)
+         FROM unnest($1::uuid[]) WITH ORDINALITY AS x(p, i), unnest(ARRAY[$2::uuid, $3::uuid]) AS y(s)`,
+      [providers, service.id, other.id],
+    );
+    const res = await t.gql(
+      `{ services { id one: providers(first: 1) { id } three: providers(first: 3) { id } all: providers { id } } }`,
+    );
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    const byId = new Map(
+      (
+        res.data?.services as { id: string; one: { id: string }[]; three: { id: string }[]; all: { id: string }[] }[]
+      ).map((s) => [s.id, s]),
+    );
+    for (const id of [service.id, other.id]) {
+      const pages = byId.get(id)!;
+      assert.deepEqual(
+        pages.one.map((p) => p.id),
+        providers.slice(0, 1),
+      );
+      assert.deepEqual(
+        pages.three.map((p) => p.id),
+        providers.slice(0, 3),
+      );
+      assert.deepEqual(
+        pages.all.map((p) => p.id),
+        providers.slice(0, 20),
+        'the default page is 20',
+      );
+    }
+    await t.sql('catalog', `DELETE FROM skills WHERE provider_id = ANY($1::uuid[])`, [providers]);
+  });
+
   it('who may do what in catalog', async () => {
     const [leak] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
     const [category] = await t.sql('catalog', `SELECT id FROM categories LIMIT 1`);

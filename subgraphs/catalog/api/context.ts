@@ -1,6 +1,5 @@
 import type DataLoader from 'dataloader';
 import { byIdLoader, groupLoader } from '../../../foundation/graphql/loaders.js';
-import { MAX_PAGE_SIZE } from '../../../foundation/core/pagination.js';
 import type { CallerContext } from '../../../foundation/graphql/permissions.js';
 import type { CatalogService, Category, Service, Skill } from '../business/catalog.js';
 
@@ -10,7 +9,13 @@ export interface CatalogLoaders {
   service: DataLoader<string, Service | null>;
   servicesOfCategory: DataLoader<string, Service[]>;
   skillsOfProvider: DataLoader<string, Skill[]>;
-  skillsOfService: DataLoader<string, Skill[]>;
+  /** skillsOfService gives a service's first providers, keyed by servicePage(service, first). */
+  skillsOfService: DataLoader<string, { page: string; skill: Skill }[]>;
+}
+
+/** servicePage keys one page of a service's providers: the first `first` of them. */
+export function servicePage(serviceId: string, first: number): string {
+  return `${first}:${serviceId}`;
 }
 
 /** CatalogContext is the per-request GraphQL context of the catalog subgraph. */
@@ -33,10 +38,30 @@ export function createLoaders(catalog: CatalogService): CatalogLoaders {
       (ids) => catalog.skillsOfProviders(ids),
       (k) => k.providerId,
     ),
+    // One statement per page size asked for in the request (as a rule one): each service's page, not
+    // MAX_PAGE_SIZE rows of it to slice.
     skillsOfService: groupLoader(
       'skillsOfService',
-      (ids) => catalog.skillsOfServices(ids, MAX_PAGE_SIZE),
-      (k) => k.serviceId,
+      async (pages: readonly string[]) => {
+        const bySize = new Map<number, string[]>();
+        for (const page of pages) {
+          const at = page.indexOf(':');
+          const first = Number(page.slice(0, at));
+          const ids = bySize.get(first);
+          if (ids) ids.push(page.slice(at + 1));
+          else bySize.set(first, [page.slice(at + 1)]);
+        }
+        const loaded = await Promise.all(
+          [...bySize].map(async ([first, ids]) =>
+            (await catalog.skillsOfServices(ids, first)).map((skill) => ({
+              page: servicePage(skill.serviceId, first),
+              skill,
+            })),
+          ),
+        );
+        return loaded.flat();
+      },
+      (row) => row.page,
     ),
   };
 }

@@ -5,7 +5,7 @@ import { pageSize } from '../../../foundation/core/pagination.js';
 import { InvalidInputError } from '../../../foundation/core/errors.js';
 import { parseId } from '../../../foundation/core/ids.js';
 import type { CatalogService, Category, Service } from '../business/catalog.js';
-import type { CatalogContext } from './context.js';
+import { servicePage, type CatalogContext } from './context.js';
 import { CategoryType, CreateServiceInputType, ServiceType, UserType } from './types.js';
 
 /** servicesOf loads the services of skills, in the skills' order, batched. */
@@ -75,7 +75,9 @@ export class ServiceResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number | null,
   ): Promise<UserType[]> {
     const size = pageSize(first, 'first');
-    return (await ctx.loaders.skillsOfService.load(service.id)).slice(0, size).map((k) => ({ id: k.providerId }));
+    return (await ctx.loaders.skillsOfService.load(servicePage(service.id, size))).map((r) => ({
+      id: r.skill.providerId,
+    }));
   }
 
   @Mutation(() => ServiceType, {

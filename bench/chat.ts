@@ -114,7 +114,7 @@ try {
     ports: {},
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     // Production settings, as issue 14's and 17's targets say: NODE_ENV=production in every process.
-    production: {},
+    production: true,
     env: {
       ...GENEROUS_RATE_LIMITS,
       LOG_LEVEL: 'warn',

@@ -130,7 +130,7 @@ try {
     databaseUrl: settings.databaseUrl,
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     // Production settings, as issue 17's targets say: NODE_ENV=production in every process.
-    production: {},
+    production: true,
     env: {
       ...GENEROUS_RATE_LIMITS,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',

@@ -54,6 +54,26 @@ describe('chat delivery: shared follow-up fetches, resuming before the first eve
   /** signFor makes an access token as the user subgraph would, with its development key. */
   let signFor: AccessTokenSigner;
 
+  /** connect opens a client's socket to the gateway as that user, closed after the tests. */
+  const connect = async (
+    id: string,
+    role: string,
+    on: { closed?: (code: number) => void; opened?: (socket: WebSocket) => void } = {},
+  ): Promise<Client> => {
+    const client = createClient({
+      url: t.stack.endpoint.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${await signFor(id, role)}` },
+      on: {
+        closed: (e) => on.closed?.((e as { code: number }).code),
+        opened: (socket) => on.opened?.(socket as WebSocket),
+      },
+    });
+    clients.push(client);
+    return client;
+  };
+
   before(async () => {
     // A wide window, so that the test does not depend on how fast this machine is: the events of one commit fall into
     // it.
@@ -79,17 +99,6 @@ describe('chat delivery: shared follow-up fetches, resuming before the first eve
   });
 
   it('N events within the window cost one _entities fetch for shared fields, and per caller for the rest', async () => {
-    const token = signFor;
-    const connect = async (id: string, role: string) => {
-      const client = createClient({
-        url: t.stack.endpoint.replace(/^http/, 'ws'),
-        webSocketImpl: WebSocket,
-        retryAttempts: 0,
-        connectionParams: { authorization: `Bearer ${await token(id, role)}` },
-      });
-      clients.push(client);
-      return client;
-    };
     const received = new Map<string, Delivery[]>();
     const errors: unknown[] = [];
     const follow = (client: Client, who: string, conversation: string) => {
@@ -167,15 +176,7 @@ describe('chat delivery: shared follow-up fetches, resuming before the first eve
   it('a subscription resumed before its first event loses nothing committed meanwhile', async () => {
     // Messages sent before the subscription starts (more than CHAT_RESUME_MARGIN_MS before) are not its business.
     await sleep(2500);
-    const client = createClient({
-      url: t.stack.endpoint.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: {
-        authorization: `Bearer ${await signFor(customers[0]!, 'CUSTOMER')}`,
-      },
-    });
-    clients.push(client);
+    const client = await connect(customers[0]!, 'CUSTOMER');
     const bodies: string[] = [];
     const errors: unknown[] = [];
     client.subscribe<{ messageAdded: Delivery }>(
@@ -212,18 +213,6 @@ describe('chat delivery: shared follow-up fetches, resuming before the first eve
   });
 
   it('a reader that stops reading is closed with 4008 once its unsent data passes the bound; the others go on', async () => {
-    const url = t.stack.endpoint.replace(/^http/, 'ws');
-    const open = async (id: string, role: string, onClosed: (code: number) => void, onOpen = (_: WebSocket) => {}) => {
-      const client = createClient({
-        url,
-        webSocketImpl: WebSocket,
-        retryAttempts: 0,
-        connectionParams: { authorization: `Bearer ${await signFor(id, role)}` },
-        on: { closed: (e) => onClosed((e as { code: number }).code), opened: (s) => onOpen(s as WebSocket) },
-      });
-      clients.push(client);
-      return client;
-    };
     // A conversation of its own: the earlier tests' subscribers follow the others, and 12 MB at once would be more
     // than their bound too.
     const conversation = randomUUID();
@@ -241,14 +230,12 @@ describe('chat delivery: shared follow-up fetches, resuming before the first eve
     ]);
     const slowCodes: number[] = [];
     let slowSocket: WebSocket | undefined;
-    const slow = await open(
-      provider,
-      'PROVIDER',
-      (code) => slowCodes.push(code),
-      (s) => (slowSocket = s),
-    );
+    const slow = await connect(provider, 'PROVIDER', {
+      closed: (code) => slowCodes.push(code),
+      opened: (socket) => (slowSocket = socket),
+    });
     const fastCodes: number[] = [];
-    const fast = await open(customers[1]!, 'CUSTOMER', (code) => fastCodes.push(code));
+    const fast = await connect(customers[1]!, 'CUSTOMER', { closed: (code) => fastCodes.push(code) });
     const slowIds: string[] = [];
     const fastIds: string[] = [];
     const follow = (client: Client, query: string, ids: string[]) =>

@@ -9,7 +9,7 @@ import { startTestStack, type TestStack } from './harness.js';
 describe('the stack with production settings', () => {
   let t: TestStack;
   before(async () => {
-    t = await startTestStack({}, { production: {} });
+    t = await startTestStack({}, { production: true });
   });
   after(() => t?.stop());
 

@@ -56,9 +56,9 @@ export interface StackOptions {
   /**
    * production runs every process with NODE_ENV=production, as benchmarks must: the keys are made before the
    * processes start (production never makes them), the shared secrets are read from their files, and account mail
-   * goes to `smtpUrl` (default: a port where nothing listens, for runs that send none).
+   * goes to an SMTP port where nothing listens (the runs send none).
    */
-  production?: { smtpUrl?: string };
+  production?: boolean;
 }
 
 /** RunningService is one started process of the stack. */
@@ -274,7 +274,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         USER_JWT_KEYS_FILE: join(keys, 'user-jwt.jwks.json'),
         MAIL_DIR: mailDir,
         USER_APP_URL: gatewayUrl,
-        ...(options.production ? { SMTP_URL: options.production.smtpUrl ?? 'smtp://127.0.0.1:9' } : {}),
+        ...(options.production ? { SMTP_URL: 'smtp://127.0.0.1:9' } : {}),
         ...(options.admin ? { ADMIN_EMAIL: options.admin.email, ADMIN_PASSWORD: options.admin.password } : {}),
       },
       order: { ORDER_CATALOG_URL: `http://localhost:${ports.catalog}` },

@@ -3,9 +3,11 @@ import pg from 'pg';
 import {
   DataSource,
   Raw,
+  type EntityTarget,
   type FindOperator,
   type Logger as TypeormLogger,
   type MigrationInterface,
+  type ObjectLiteral,
   type QueryRunner,
 } from 'typeorm';
 import type { Logger } from '../telemetry/logger.js';
@@ -237,4 +239,15 @@ let anyOfCounter = 0;
 export function anyOf(values: readonly string[]): FindOperator<string> {
   const name = `anyOf${(anyOfCounter = (anyOfCounter + 1) % 1_000_000)}`;
   return Raw((alias) => `${alias} = ANY(:${name})`, { [name]: [...values] });
+}
+
+/**
+ * entityColumns is the select list of an entity's columns under a table alias, each named as the entity's property
+ * (`o.customer_id AS "customerId"`), for a raw statement whose rows become entity rows without a list written twice.
+ */
+export function entityColumns(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string): string {
+  return dataSource
+    .getMetadata(entity)
+    .columns.map((column) => `${alias}.${column.databaseName} AS "${column.propertyName}"`)
+    .join(', ');
 }

@@ -61,10 +61,17 @@ async function gql(
   return (await res.json()) as { data?: any; errors?: unknown[] };
 }
 
+/**
+ * statementsBySubgraph reads each subgraph's count of statements sent serving requests; where statements are not
+ * counted per request (the default before Node 24), the unattributed ones, which may include a little background work
+ * (the session feed's reads, say; the outbox relay's polls are marked as background).
+ */
 async function statementsBySubgraph(stack: Stack): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const s of stack.services.filter((s) => s.name !== 'gateway'))
-    out[s.name] = await metricValue(s.admin, 'fixup_db_statements_total', 'origin="request"');
+    out[s.name] =
+      (await metricValue(s.admin, 'fixup_db_statements_total', 'origin="request"')) +
+      (await metricValue(s.admin, 'fixup_db_statements_total', 'origin="unattributed"'));
   return out;
 }
 

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { TokenSigner } from '../foundation/auth/tokens.js';
 import { signSocketToken } from '../foundation/graphql/subscriptions.js';
 import { adminQuery, dropDatabases } from '../foundation/postgres/admin.js';
+import { SUBGRAPH_NAMES } from '../contracts/services.js';
 import { testDatabaseServer, uniqueName } from '../foundation/testkit/databases.js';
 import { startStack, type Stack, type StackOptions } from '../scripts/stack.js';
 
@@ -58,6 +59,11 @@ export const GENEROUS_RATE_LIMITS: Record<string, string> = {
   GATEWAY_WS_SOCKETS_PER_ADDRESS: '100000',
   GATEWAY_WS_SUBSCRIBES_PER_SECOND: '100000',
 };
+
+/** STATEMENTS_PER_REQUEST has every subgraph count each request's SQL statements: its log line says how many. */
+export const STATEMENTS_PER_REQUEST: Record<string, string> = Object.fromEntries(
+  SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_DB_STATEMENTS_PER_REQUEST`, 'true']),
+);
 
 /** reportErrors prints every error or fatal line the services logged, so that a failed run shows its cause. */
 function reportErrors(logDir: string): void {

@@ -1,3 +1,4 @@
+import { asyncContextIsBuiltIn } from '../foundation/http/request-context.js';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -162,6 +163,11 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
       'statements are labelled by verb and table',
     );
     assert.ok(sample(scrapes.user!, 'fixup_outbox_oldest_event_age_seconds')! >= 0);
+    // Statements are told apart by request only where following a request through its awaits is cheap (Node 24+).
+    const counted = asyncContextIsBuiltIn ? 'request' : 'unattributed';
+    const notCounted = asyncContextIsBuiltIn ? 'unattributed' : 'request';
+    assert.ok(sample(scrapes.catalog!, 'fixup_db_statements_total', { origin: counted })! >= 1, counted);
+    assert.equal(sample(scrapes.catalog!, 'fixup_db_statements_total', { origin: notCounted }), undefined, notCounted);
   });
 
   it('counts audit events as they are relayed and ingested', async () => {

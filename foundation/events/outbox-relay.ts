@@ -4,7 +4,7 @@ import { AUDIT_TOPIC, type AuditEventMessage } from '../../contracts/audit.js';
 import { auditIngestRoute } from '../../contracts/internal-routes.js';
 import type { Logger } from '../telemetry/logger.js';
 import { OutboxMetrics } from '../telemetry/metrics.js';
-import { returnedRows } from '../postgres/database.js';
+import { markBackground, returnedRows } from '../postgres/database.js';
 
 /** RelayOptions configures an outbox relay. */
 export interface RelayOptions {
@@ -60,7 +60,7 @@ export class OutboxRelay {
 
   /** deliverOnce sends one batch and reports how many events were delivered (tests and shutdown use it). */
   async deliverOnce(): Promise<number> {
-    const runner = this.dataSource.createQueryRunner();
+    const runner = markBackground(this.dataSource.createQueryRunner());
     await runner.connect();
     try {
       await runner.startTransaction();

@@ -112,8 +112,7 @@ export type ContextFactory<C extends BaseContext> = (req: IncomingMessage, scope
  * streaming it when Apollo answers in chunks. A body over the limit (by its
  * Content-Length, or once read past it), a body that is not JSON and a content
  * type that is not JSON are refused with 413, 400 and 415 and the connection
- * closed. prepare, when given, sees every request's GraphQL fields first. The
- * scope's responseHeaders, set while the operation ran, go with the answer.
+ * closed. prepare, when given, sees every request's GraphQL fields first.
  */
 export function graphqlRoute<C extends BaseContext>(
   apollo: ApolloServer<C>,
@@ -175,7 +174,6 @@ export function graphqlRoute<C extends BaseContext>(
       context: () => contextFactory(req, scope),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
-    for (const [key, value] of Object.entries(scope.responseHeaders ?? {})) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       res.end(response.body.string);

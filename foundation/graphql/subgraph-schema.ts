@@ -232,7 +232,10 @@ export function subgraphSdl(schema: GraphQLSchema): string {
  * plugin: no field carries a cache hint, and the plugin's hook ran on every
  * resolved field, scalars included.
  */
-export function createSubgraphServer<C extends ScopedContext>(schema: GraphQLSchema): ApolloServer<C> {
+export function createSubgraphServer<C extends ScopedContext>(
+  schema: GraphQLSchema,
+  answerHeaders?: AnswerHeaders,
+): ApolloServer<C> {
   return new ApolloServer<C>({
     schema,
     formatError: toClientError,
@@ -245,6 +248,26 @@ export function createSubgraphServer<C extends ScopedContext>(schema: GraphQLSch
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginCacheControlDisabled(),
+      ...(answerHeaders ? [answerHeadersPlugin<C>(answerHeaders)] : []),
     ],
   });
+}
+
+/**
+ * AnswerHeaders names headers a subgraph adds to an operation's answer once it ran, given the operation's type (the
+ * user subgraph marks a mutation's answer with the session feed's sequence number).
+ */
+export type AnswerHeaders = (operation: 'query' | 'mutation' | 'subscription' | undefined) => Record<string, string>;
+
+function answerHeadersPlugin<C extends ScopedContext>(answerHeaders: AnswerHeaders): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ operation, response }) {
+          for (const [key, value] of Object.entries(answerHeaders(operation?.operation)))
+            response.http.headers.set(key, value);
+        },
+      };
+    },
+  };
 }

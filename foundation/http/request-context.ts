@@ -23,13 +23,21 @@ export interface RequestScope {
    * nothing yet.
    */
   resumeSince?: number;
-  /** responseHeaders are headers a layer below the route adds to the answer (graphqlRoute writes them). */
-  responseHeaders?: Record<string, string>;
 }
 
 const storage = new AsyncLocalStorage<RequestScope>();
 
-/** runInScope runs fn with scope as the current request's scope, for everything it awaits. */
+/**
+ * asyncContextIsBuiltIn tells whether this Node keeps AsyncLocalStorage in its own async context frames (Node 24 and
+ * later). Before that, the first runInScope installs a hook that runs on every promise the process makes: about a tenth
+ * of a subgraph's CPU per request (docs/performance.md, lever 20), so nothing uses it there unless a setting asks.
+ */
+export const asyncContextIsBuiltIn = Number(process.versions.node.split('.')[0]) >= 24;
+
+/**
+ * runInScope runs fn with scope as the current request's scope, for everything it awaits. Only code that cannot be
+ * handed the scope reads it back (counting a request's SQL statements); everything else is passed the scope.
+ */
 export function runInScope<T>(scope: RequestScope, fn: () => T): T {
   return storage.run(scope, fn);
 }

@@ -30,8 +30,11 @@ export interface DatabaseOptions {
    * connectTimeoutMs is how long a statement waits for a free connection (or a new one) before it fails; default 3000.
    */
   connectTimeoutMs?: number;
-  /** onStatement, when set, hears every SQL statement (tests count them). */
-  onStatement?: (sql: string) => void;
+  /**
+   * onStatement, when set, hears every SQL statement (tests count them), and whether it was sent on a query runner
+   * marked as background work (markBackground).
+   */
+  onStatement?: (sql: string, background: boolean) => void;
 }
 
 /** MIGRATIONS_TABLE is where each database records the migrations it has run. */
@@ -64,12 +67,13 @@ class TimedClient extends pg.Client {
 class PinoTypeormLogger implements TypeormLogger {
   constructor(
     private readonly logger: Logger,
-    private readonly onStatement?: (sql: string) => void,
+    private readonly onStatement?: (sql: string, background: boolean) => void,
   ) {}
-  logQuery(query: string): void {
-    const scope = currentScope();
+  logQuery(query: string, _parameters?: unknown[], queryRunner?: QueryRunner): void {
+    const background = queryRunner?.data?.[BACKGROUND] === true;
+    const scope = background ? undefined : currentScope();
     if (scope) scope.statements = (scope.statements ?? 0) + 1;
-    this.onStatement?.(query);
+    this.onStatement?.(query, background);
   }
   logQueryError(error: string | Error, query: string): void {
     this.logger.debug({ err: error, query }, 'query failed');
@@ -84,6 +88,17 @@ class PinoTypeormLogger implements TypeormLogger {
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     if (level === 'warn') this.logger.warn({ message }, 'typeorm');
   }
+}
+
+const BACKGROUND = 'fixup.background';
+
+/**
+ * markBackground marks a query runner's statements as background work (an outbox relay's polls, say), so that they are
+ * counted apart from requests' whether or not requests are followed through their awaits.
+ */
+export function markBackground(runner: QueryRunner): QueryRunner {
+  runner.data = { ...runner.data, [BACKGROUND]: true };
+  return runner;
 }
 
 /**

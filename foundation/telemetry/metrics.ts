@@ -87,7 +87,7 @@ const graphqlErrors = () =>
 const statements = () =>
   counter(
     'fixup_db_statements_total',
-    'SQL statements sent, by origin: serving a request, or background work (outbox relay, feeds)',
+    'SQL statements sent, by origin: serving a request, or background work (outbox relay, feeds), or unattributed when the subgraph does not count per request (<SUBGRAPH>_DB_STATEMENTS_PER_REQUEST)',
     ['origin'],
   );
 const statementDuration = () =>
@@ -142,7 +142,7 @@ export class Metrics {
   }
 
   /** countStatement records one SQL statement. */
-  countStatement(origin: 'request' | 'background'): void {
+  countStatement(origin: 'request' | 'background' | 'unattributed'): void {
     this.statements.inc({ origin });
   }
 

@@ -63,6 +63,7 @@ await runSubgraph<UserContext>({
     return {
       schema: await buildUserSchema(accounts),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(accounts) }),
+      answerHeaders: (operation) => feed.answerHeaders(operation),
       routes: {
         'GET /.well-known/jwks.json': jwksRoute(() => publicJwks(keys)),
         [`GET ${sessionEventsContract.path}`]: sessionEventsRoute(feed, trust),

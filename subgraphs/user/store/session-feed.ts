@@ -2,7 +2,6 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { SESSION_SEQ_HEADER, type SessionFeedEvent } from '../../../contracts/session-events.js';
-import { currentScope } from '../../../foundation/http/request-context.js';
 import type { SessionFeed } from '../business/accounts.js';
 
 /** SessionEvent is one entry of the feed the gateways follow. */
@@ -87,21 +86,21 @@ export class PostgresSessionFeed implements SessionFeed {
 
   /**
    * publish sends every event committed since the last one to every subscriber,
-   * in order. Called by a request after its transaction committed, it marks the
-   * request's answer with the feed's sequence number now (at or past every
-   * event the request wrote): the gateway waits for its feed to reach it before
-   * answering the client.
+   * in order. A request calls it after its transaction committed: once it
+   * returns, the feed's sequence number (answerHeaders) is at or past every
+   * event the request wrote.
    */
   async publish(): Promise<void> {
     await this.publishPending();
-    const scope = currentScope();
-    if (scope && this.lastSeen > 0) {
-      const before = Number(scope.responseHeaders?.[SESSION_SEQ_HEADER] ?? 0);
-      scope.responseHeaders = {
-        ...scope.responseHeaders,
-        [SESSION_SEQ_HEADER]: String(Math.max(before, this.lastSeen)),
-      };
-    }
+  }
+
+  /**
+   * answerHeaders marks a mutation's answer with the feed's sequence number, at or past every event the mutation
+   * published: the gateway waits for its feed to reach it before answering the client. A number past the mutation's own
+   * events (another request's, published meanwhile) only names an event that exists.
+   */
+  answerHeaders(operation: string | undefined): Record<string, string> {
+    return operation === 'mutation' && this.lastSeen > 0 ? { [SESSION_SEQ_HEADER]: String(this.lastSeen) } : {};
   }
 
   private publishPending(): Promise<void> {

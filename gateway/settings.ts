@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import {
+  nonNegativeIntSchema,
   booleanSchema,
   environmentSetting,
   optionalUrlSchema,
@@ -435,7 +436,7 @@ export const gatewaySettingsSpec = {
   rateCredentialsRefusalDelayMs: setting({
     env: 'GATEWAY_RATE_CREDENTIALS_REFUSAL_DELAY_MS',
     doc: 'how long a credential mutation refused by its address bucket waits before its 429 (at most its Retry-After), so that a client looping on refusals sends a few a second instead of hundreds; 0 answers at once',
-    schema: z.coerce.number().int().min(0),
+    schema: nonNegativeIntSchema,
     fallback: '1000',
   }),
   rateCredentialsBurst: setting({
@@ -459,7 +460,7 @@ export const gatewaySettingsSpec = {
   rateRefusalsDelayMs: setting({
     env: 'GATEWAY_RATE_REFUSALS_DELAY_MS',
     doc: 'how long a request from a caller held off for its refused documents waits before its 429 (or a socket its error), at most until the hold ends, so that a client looping on refusals sends one a second instead of thousands; 0 answers at once',
-    schema: z.coerce.number().int().min(0),
+    schema: nonNegativeIntSchema,
     fallback: '1000',
   }),
   trustProxy: setting({

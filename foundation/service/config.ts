@@ -45,6 +45,9 @@ export const portSchema = z.coerce.number().int().min(0).max(65535);
 /** positiveIntSchema parses a whole number above zero. */
 export const positiveIntSchema = z.coerce.number().int().positive();
 
+/** nonNegativeIntSchema parses a whole number, 0 or more. */
+export const nonNegativeIntSchema = z.coerce.number().int().min(0);
+
 /** optionalUrlSchema parses an absent or empty value as undefined and anything else as a URL. */
 export const optionalUrlSchema = z
   .string()

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { positiveIntSchema, setting, type Settings } from '../../foundation/service/config.js';
+import { nonNegativeIntSchema, positiveIntSchema, setting, type Settings } from '../../foundation/service/config.js';
 import { EmailSender } from './mail.js';
 import { Argon2Hasher, BoundedHasher } from './business/passwords.js';
 import { subgraphSettings } from '../../foundation/service/subgraph-service.js';
@@ -129,7 +129,7 @@ export function userSettingsSpec(root: string) {
     loginSlowdownMs: setting({
       env: 'USER_LOGIN_SLOWDOWN_MS',
       doc: 'how long a login on an account past its ceiling waits before it is answered',
-      schema: z.coerce.number().int().min(0),
+      schema: nonNegativeIntSchema,
       fallback: '1000',
     }),
     hashConcurrency: setting({
@@ -141,7 +141,7 @@ export function userSettingsSpec(root: string) {
     hashQueue: setting({
       env: 'USER_PASSWORD_HASH_QUEUE',
       doc: 'password hashes that may wait for a slot; past it the request is RATE_LIMITED',
-      schema: z.coerce.number().int().min(0),
+      schema: nonNegativeIntSchema,
       fallback: '8',
     }),
     sessionMaxAgeDays: setting({

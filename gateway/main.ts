@@ -1,3 +1,5 @@
+// First, so that @apollo/gateway and the query planner load @apollo/federation-internals' exports as plain values.
+import './flat-exports.js';
 import { readFileSync } from 'node:fs';
 import { loadSettings, maskSecrets } from '../foundation/service/config.js';
 import { Supergraph } from '@apollo/federation-internals';

@@ -178,13 +178,16 @@ try {
   let errors = 0;
   let firstError = '';
   const warmed = new Set<number>();
-  // A socket's end arrives as a CloseEvent (code and reason), which JSON shows as {}.
+  // A socket's end arrives as a CloseEvent (code and reason) and its failure as an ErrorEvent (type and message), which
+  // JSON shows as {}.
   const describeError = (err: unknown) =>
     err && typeof err === 'object' && 'code' in err
       ? `socket closed ${(err as { code: number }).code} ${(err as { reason?: string }).reason ?? ''}`.trim()
       : err instanceof Error
         ? err.message
-        : JSON.stringify(err).slice(0, 300);
+        : err && typeof err === 'object' && 'type' in err
+          ? `socket ${String((err as { type: unknown }).type)}: ${String((err as { message?: unknown }).message ?? '')}`
+          : JSON.stringify(err).slice(0, 300);
   const connect = (jwt: string, onClosed?: (code: number) => void, onOpen?: (socket: WebSocket) => void) => {
     const client = createClient({
       url: wsUrl,

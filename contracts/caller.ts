@@ -39,6 +39,8 @@ export const callerSchema = z.object({
   requestId: z.string(),
   /** gatewayToken is the token a subgraph was sent, for the internal calls it makes on the same caller's behalf. */
   gatewayToken: z.string().optional(),
+  /** traceparent is the request's W3C trace context here: audit events name its trace, internal calls continue it. */
+  traceparent: z.string().optional(),
 });
 export type Caller = z.infer<typeof callerSchema>;
 

@@ -292,6 +292,22 @@ describe('audit: every action recorded exactly once, even through outages', () =
     assert.equal(actor.actor?.displayName, 'Admin', 'the actor is resolved through federation');
   });
 
+  it("names the client's trace in every process's request line, with no span exporter (no context manager)", async () => {
+    const { res, traceId } = await as('{ categories { id name } }', undefined, undefined, '198.51.100.77');
+    assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    await new Promise((r) => setTimeout(r, 300));
+    for (const service of ['gateway', 'catalog']) {
+      const lines = readFileSync(join(t.stack.logDir, `${service}.log`), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(traceId))
+        .map((l) => JSON.parse(l) as { msg: string; traceId?: string });
+      assert.ok(
+        lines.some((l) => l.msg === 'request' && l.traceId === traceId),
+        `${service} logged the request under the client's trace`,
+      );
+    }
+  });
+
   it('filters by actor, action, target and time, newest first, in pages', async () => {
     const all = await events({ actorId: admin.id });
     assert.ok(all.length >= 4);

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { Pool } from 'undici';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { context as otelContext, propagation } from '@opentelemetry/api';
+import { propagateTrace } from '../foundation/telemetry/tracing.js';
 import type { ScopedContext } from '../foundation/graphql/errors.js';
 import { REQUEST_ID_HEADER } from '../foundation/http/server.js';
 import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
@@ -141,7 +141,7 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       [GATEWAY_TOKEN_HEADER]: await this.options.tokens.tokenFor(context.caller, this.options.name),
       [REQUEST_ID_HEADER]: context.scope.requestId,
     };
-    propagation.inject(otelContext.active(), headers);
+    propagateTrace(headers, context.scope.traceparent);
     const body = JSON.stringify({
       query: request.query,
       variables: request.variables,

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { context, propagation } from '@opentelemetry/api';
+import { propagateTrace } from '../telemetry/tracing.js';
 import { Pool } from 'undici';
 import type { z } from 'zod';
 import type { Caller } from '../../contracts/caller.js';
@@ -68,7 +68,7 @@ export async function internalGet<R extends z.ZodType>(
     [REQUEST_ID_HEADER]: caller.requestId,
     accept: 'application/json',
   };
-  propagation.inject(context.active(), headers);
+  propagateTrace(headers, caller.traceparent);
   let status: number;
   let body: unknown;
   try {

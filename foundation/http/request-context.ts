@@ -8,6 +8,11 @@ import type { Logger } from '../telemetry/logger.js';
  */
 export interface RequestScope {
   requestId: string;
+  /**
+   * traceparent is the W3C trace context of the request's server span: its log lines, the audit events it records and
+   * the calls it makes name that trace, whether or not spans are recorded (no context manager carries it then).
+   */
+  traceparent?: string;
   logger: Logger;
   /** caller is who the request acts for, once verified (by the gateway, or by a subgraph from the gateway's token). */
   caller?: Caller;

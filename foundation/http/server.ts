@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { logFieldsOnly, type Logger } from '../telemetry/logger.js';
+import { traceIdOf, traceparentOf } from '../telemetry/tracing.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { runInScope, type RequestScope } from './request-context.js';
 
@@ -34,10 +35,15 @@ class Scope {
   constructor(
     readonly requestId: string,
     private readonly base: Logger,
+    readonly traceparent?: string,
   ) {}
 
   get logger(): Logger {
-    return (this.ownLogger ??= this.base.child({ requestId: this.requestId }));
+    return (this.ownLogger ??= this.base.child(
+      this.traceparent
+        ? { requestId: this.requestId, traceId: traceIdOf(this.traceparent), spanId: this.traceparent.split('-')[2] }
+        : { requestId: this.requestId },
+    ));
   }
 
   set logger(value: Logger) {
@@ -45,9 +51,12 @@ class Scope {
   }
 }
 
-/** requestScope makes the scope of a request or subscription, its child logger made when first used. */
-export function requestScope(requestId: string, logger: Logger): RequestScope {
-  return new Scope(requestId, logger);
+/**
+ * requestScope makes the scope of a request or subscription, its child logger made when first used; traceparent names
+ * its trace.
+ */
+export function requestScope(requestId: string, logger: Logger, traceparent?: string): RequestScope {
+  return new Scope(requestId, logger, traceparent);
 }
 
 /** RouteHandler answers one HTTP route. */
@@ -193,7 +202,8 @@ export class HttpService {
       parent,
     );
     const base = this.options.logger;
-    const scope = requestScope(requestId, base);
+    const traceparent = traceparentOf(span.spanContext());
+    const scope = requestScope(requestId, base, traceparent);
     this.inFlight++;
     const serve = async () => {
       try {
@@ -215,6 +225,7 @@ export class HttpService {
         const probe = url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics';
         const line = {
           requestId,
+          traceId: traceIdOf(traceparent),
           method: req.method,
           path: url.pathname,
           status,

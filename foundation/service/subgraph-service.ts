@@ -352,7 +352,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
           errors: [{ message: 'Requests must come through the gateway', extensions: { code: 'UNAUTHENTICATED' } }],
         });
       }
-      scope.caller = caller;
+      scope.caller = scope.traceparent ? { ...caller, traceparent: scope.traceparent } : caller;
       return execute(req, res, scope);
     };
     const http = new HttpService({

@@ -1,4 +1,3 @@
-import { trace } from '@opentelemetry/api';
 import { pino, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger } from 'pino';
@@ -12,7 +11,8 @@ export interface LoggerOptions {
 
 /**
  * createLogger makes the service's structured JSON logger. Every line carries
- * the service name and, inside a traced request, its trace and span ids.
+ * the service name; a request's lines (its scope's logger, its one `request`
+ * line) carry its request id and its trace and span ids.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? pino.destination({ sync: false });
@@ -20,12 +20,6 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { service: options.service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
-    mixin() {
-      const span = trace.getActiveSpan();
-      if (!span) return {};
-      const { traceId, spanId } = span.spanContext();
-      return { traceId, spanId };
-    },
   };
   const logger = pino(
     {

@@ -1,3 +1,4 @@
+import { context, propagation, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -74,7 +75,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     spanProcessors,
     sampler: exporting ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }) : new AlwaysOffSampler(),
   });
-  provider.register();
+  // Without an exporter no context manager: on Node 20 and 22 it hooks every promise the process makes, only to carry
+  // spans nobody records. The trace id travels in the request's scope instead (traceparentOf, propagateTrace).
+  provider.register(exporting ? {} : { contextManager: null });
   const unregister = exporting
     ? registerInstrumentations({
         tracerProvider: provider,
@@ -87,4 +90,24 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       await provider.shutdown();
     },
   };
+}
+
+/** traceparentOf writes a span's context as a W3C `traceparent` header value. */
+export function traceparentOf(span: SpanContext): string {
+  return `00-${span.traceId}-${span.spanId}-${(span.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00'}`;
+}
+
+/** traceIdOf gives the trace id of a `traceparent` value, or null. */
+export function traceIdOf(traceparent: string | undefined): string | null {
+  return traceparent?.split('-')[1] ?? null;
+}
+
+/**
+ * propagateTrace adds the trace to an outgoing request's headers: the active span's where spans are recorded (a
+ * resolver's span, say, under the request's), else the request's own traceparent, carried in its scope or caller.
+ */
+export function propagateTrace(headers: Record<string, string>, traceparent: string | undefined): void {
+  const active = context.active();
+  if (trace.getSpanContext(active)) propagation.inject(active, headers);
+  else if (traceparent) headers.traceparent = traceparent;
 }

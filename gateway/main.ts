@@ -34,7 +34,7 @@ import { gatewaySettingsSpec as spec } from './settings.js';
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup gateway');
 if (!settings.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
 
-const { logger, lifecycle, failedToStart } = startProcess('gateway', settings, maskSecrets(spec, settings));
+const { logger, lifecycle, failedToStart, started } = startProcess('gateway', settings, maskSecrets(spec, settings));
 
 try {
   const supergraphSdl = readFileSync(settings.supergraphPath, 'utf8');
@@ -306,6 +306,7 @@ try {
     logger,
   });
   lifecycle.onShutdown({ name: 'websockets', stop: () => sockets.close() });
+  started();
   const port = await http.listen();
   // The feed is followed once the gateway listens: the user subgraph checks the feed request against this gateway's
   // JWKS.

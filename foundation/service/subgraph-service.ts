@@ -273,7 +273,7 @@ export function withPassword(url: string, passwordFile: string): string {
  */
 export async function runSubgraph<C extends ScopedContext>(definition: SubgraphDefinition<C>): Promise<void> {
   const { name, settings } = definition;
-  const { logger, lifecycle, failedToStart } = startProcess(name, settings, definition.printable);
+  const { logger, lifecycle, failedToStart, started } = startProcess(name, settings, definition.printable);
   const metrics = new Metrics(name);
   try {
     const dataSource = createDataSource({
@@ -382,6 +382,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       lifecycle.onShutdown({ name: 'websockets', stop: () => sockets.close() });
     }
     if (wiring.stop) lifecycle.onShutdown({ name: 'streams', stop: wiring.stop });
+    started();
     const port = await http.listen();
     logger.info(
       { url: `http://${settings.httpHost}:${port}/graphql`, admin: `http://${settings.adminHost}:${http.adminPort}` },

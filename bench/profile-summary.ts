@@ -1,4 +1,4 @@
-// node dist/bench/profile-summary.js <file.cpuprofile> [--top=25] [--from=<seconds>]
+// node dist/bench/profile-summary.js <file.cpuprofile> [--top=25] [--from=<seconds>] [--to=<seconds>]
 // Summarizes a V8 CPU profile (node --cpu-prof) by where the time is spent:
 // self time per package (or Node internals, garbage collection, idle) and
 // the functions with the most self time, as shares of the busy time.
@@ -34,6 +34,7 @@ const file = process.argv[2];
 const top = Number(/--top=(\d+)/.exec(process.argv.join(' '))?.[1] ?? 25);
 if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [--top=25]');
 const from = Number(/--from=([\d.]+)/.exec(process.argv.join(' '))?.[1] ?? 0) * 1e6;
+const to = Number(/--to=([\d.]+)/.exec(process.argv.join(' '))?.[1] ?? Infinity) * 1e6;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as {
   nodes: ProfileNode[];
   samples: number[];
@@ -42,9 +43,11 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as {
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const self = new Map<number, number>();
 let clock = 0;
+// A sample stands for the time until the next one (as Chrome's DevTools count it).
 profile.samples.forEach((id, i) => {
   clock += profile.timeDeltas[i] ?? 0;
-  if (clock >= from) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  const spent = profile.timeDeltas[i + 1] ?? 0;
+  if (clock >= from && clock <= to) self.set(id, (self.get(id) ?? 0) + spent);
 });
 const areas = new Map<string, number>();
 const functions = new Map<string, number>();
@@ -61,7 +64,7 @@ for (const [id, us] of self) {
 }
 const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
 process.stdout.write(
-  `profile ${(clock / 1e6).toFixed(1)} s, counted from ${(from / 1e6).toFixed(1)} s: busy ${(busy / 1000).toFixed(0)} ms\n\nself time by area:\n`,
+  `profile ${(clock / 1e6).toFixed(1)} s, counted from ${(from / 1e6).toFixed(1)} s${Number.isFinite(to) ? ` to ${(to / 1e6).toFixed(1)} s` : ''}: busy ${(busy / 1000).toFixed(0)} ms\n\nself time by area:\n`,
 );
 for (const [area, us] of [...areas].sort((a, b) => b[1] - a[1]).slice(0, top))
   process.stdout.write(`  ${pct(us)}  ${area}\n`);

@@ -13,7 +13,7 @@ import {
   positiveIntSchema,
   setting,
 } from '../foundation/service/config.js';
-import { observabilitySettings } from '../foundation/service/process.js';
+import { processSettings } from '../foundation/service/process.js';
 import { proxyTrust } from './auth.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -480,7 +480,7 @@ export const gatewaySettingsSpec = {
     }),
     fallback: '',
   }),
-  ...observabilitySettings(),
+  ...processSettings(),
   shutdownTimeoutMs: setting({
     env: 'GATEWAY_SHUTDOWN_TIMEOUT_MS',
     doc: 'longest each shutdown step (such as draining requests) may take',

@@ -3,7 +3,7 @@
 // the Deployment rolls out.
 import { z } from 'zod';
 import { loadSettings, setting } from '../foundation/service/config.js';
-import { observabilitySettings } from '../foundation/service/process.js';
+import { processSettings } from '../foundation/service/process.js';
 import { createLogger } from '../foundation/telemetry/logger.js';
 import { createDataSource, migrate, type MigrationClass } from '../foundation/postgres/database.js';
 import { SUBGRAPHS } from './services.js';
@@ -21,7 +21,7 @@ const spec = {
     schema: z.url(),
     fallback: 'postgres://fixup_user_migrator@127.0.0.1:54329/fixup_user',
   }),
-  logLevel: observabilitySettings().logLevel,
+  logLevel: processSettings().logLevel,
 };
 const settings = loadSettings(
   spec,

@@ -1,4 +1,4 @@
-import { traceIdOf } from '../telemetry/tracing.js';
+import { traceIdsOf } from '../telemetry/tracing.js';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { scrubMetadata, type AuditEntry } from './audit-entry.js';
 import { AUDIT_TOPIC, type AuditEventMessage } from '../../contracts/audit.js';
@@ -41,7 +41,7 @@ export async function recordAuditEvent(
     targetId: entry.targetId,
     ip: caller.ip,
     userAgent: caller.userAgent,
-    traceId: traceIdOf(caller.traceparent),
+    traceId: traceIdsOf(caller.traceparent)?.traceId ?? null,
     metadata: scrubMetadata(entry.metadata ?? {}),
   };
   await manager.query(`INSERT INTO outbox (id, topic, payload) VALUES ($1, $2, $3)`, [

@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { logFieldsOnly, type Logger } from '../telemetry/logger.js';
-import { traceIdOf, traceparentOf } from '../telemetry/tracing.js';
+import { traceIdsOf, traceparentOf } from '../telemetry/tracing.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { runInScope, type RequestScope } from './request-context.js';
 
@@ -39,11 +39,7 @@ class Scope {
   ) {}
 
   get logger(): Logger {
-    return (this.ownLogger ??= this.base.child(
-      this.traceparent
-        ? { requestId: this.requestId, traceId: traceIdOf(this.traceparent), spanId: this.traceparent.split('-')[2] }
-        : { requestId: this.requestId },
-    ));
+    return (this.ownLogger ??= this.base.child({ requestId: this.requestId, ...traceIdsOf(this.traceparent) }));
   }
 
   set logger(value: Logger) {
@@ -225,7 +221,7 @@ export class HttpService {
         const probe = url.pathname === '/healthz' || url.pathname === '/readyz' || url.pathname === '/metrics';
         const line = {
           requestId,
-          traceId: traceIdOf(traceparent),
+          traceId: traceIdsOf(traceparent)?.traceId ?? null,
           method: req.method,
           path: url.pathname,
           status,

@@ -5,8 +5,11 @@ import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../
 import { logLevelSchema, nonNegativeIntSchema, optionalUrlSchema, setting } from './config.js';
 import { Lifecycle } from './lifecycle.js';
 
-/** observabilitySettings are the logging and tracing settings every process has, under the ecosystem's shared names. */
-export function observabilitySettings() {
+/**
+ * processSettings are the settings of a process's basics that every process has (logging, tracing, V8's heap growth),
+ * under the ecosystem's shared names.
+ */
+export function processSettings() {
   return {
     logLevel: setting({
       env: 'LOG_LEVEL',

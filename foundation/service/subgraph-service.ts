@@ -11,7 +11,7 @@ import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../
 import { GatewayTrust } from '../auth/identity.js';
 import type { ServiceCredentials } from '../http/internal-calls.js';
 import type { Caller } from '../../contracts/caller.js';
-import { observabilitySettings, startProcess } from './process.js';
+import { processSettings, startProcess } from './process.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Metrics, watchPool } from '../telemetry/metrics.js';
 import { createDataSource, databaseReadiness, migrate, poolOf, type MigrationClass } from '../postgres/database.js';
@@ -129,7 +129,7 @@ export function subgraphSettings(name: SubgraphName, root: string) {
       schema: booleanSchema,
       fallback: 'true',
     }),
-    ...observabilitySettings(),
+    ...processSettings(),
     gatewayJwksUrl: setting({
       env: `${p}_GATEWAY_JWKS_URL`,
       doc: "the gateway's public keys, which sign the token every request from the gateway carries",

@@ -97,9 +97,10 @@ export function traceparentOf(span: SpanContext): string {
   return `00-${span.traceId}-${span.spanId}-${(span.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00'}`;
 }
 
-/** traceIdOf gives the trace id of a `traceparent` value, or null. */
-export function traceIdOf(traceparent: string | undefined): string | null {
-  return traceparent?.split('-')[1] ?? null;
+/** traceIdsOf reads the trace and span ids of a `traceparent` value (as traceparentOf writes it). */
+export function traceIdsOf(traceparent: string | undefined): { traceId: string; spanId: string } | undefined {
+  const [, traceId, spanId] = traceparent?.split('-') ?? [];
+  return traceId && spanId ? { traceId, spanId } : undefined;
 }
 
 /**

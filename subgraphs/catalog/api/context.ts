@@ -18,6 +18,12 @@ export function servicePage(serviceId: string, first: number): string {
   return `${first}:${serviceId}`;
 }
 
+/** pageOfKey reads a key servicePage made. */
+function pageOfKey(key: string): { serviceId: string; first: number } {
+  const at = key.indexOf(':');
+  return { first: Number(key.slice(0, at)), serviceId: key.slice(at + 1) };
+}
+
 /** CatalogContext is the per-request GraphQL context of the catalog subgraph. */
 export interface CatalogContext extends CallerContext {
   loaders: CatalogLoaders;
@@ -44,12 +50,11 @@ export function createLoaders(catalog: CatalogService): CatalogLoaders {
       'skillsOfService',
       async (pages: readonly string[]) => {
         const bySize = new Map<number, string[]>();
-        for (const page of pages) {
-          const at = page.indexOf(':');
-          const first = Number(page.slice(0, at));
+        for (const key of pages) {
+          const { serviceId, first } = pageOfKey(key);
           const ids = bySize.get(first);
-          if (ids) ids.push(page.slice(at + 1));
-          else bySize.set(first, [page.slice(at + 1)]);
+          if (ids) ids.push(serviceId);
+          else bySize.set(first, [serviceId]);
         }
         const loaded = await Promise.all(
           [...bySize].map(async ([first, ids]) =>

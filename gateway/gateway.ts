@@ -1,10 +1,11 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloGateway, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { requestScopePlugin, toClientError } from '../foundation/graphql/errors.js';
 import type { Readiness } from '../foundation/http/server.js';
 import type { TokenSigner } from '../foundation/auth/tokens.js';
 import { InternalTokenCache } from './internal-tokens.js';
+import { PlanExecutor } from './execution.js';
 import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';
 import { gatewayMetrics } from './metrics.js';
@@ -111,20 +112,31 @@ export function createGateway(options: GatewayOptions): {
     ]),
   );
   gatewayMetrics.nameSubgraphs(subgraphs);
+  // Each fetch is measured (duration, errors by code, in flight) around the pooled fetcher.
+  const services: Record<string, GraphQLDataSource> = Object.fromEntries(
+    Object.keys(subgraphs).map((name) => [
+      name,
+      {
+        process: (request: GraphQLDataSourceProcessOptions) =>
+          gatewayMetrics.timeFetch(name, () =>
+            fetchers[name]!.process(request as GraphQLDataSourceProcessOptions<GatewayContext>),
+          ),
+      },
+    ]),
+  );
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
     experimental_didResolveQueryPlan: ({ requestContext }) => gatewayMetrics.planned(requestContext.context),
-    // Each fetch is measured (duration, errors by code, in flight) around the pooled fetcher.
-    buildService: ({ name }) => ({
-      process: (request) =>
-        gatewayMetrics.timeFetch(name, () =>
-          fetchers[name]!.process(request as GraphQLDataSourceProcessOptions<GatewayContext>),
-        ),
-    }),
+    buildService: ({ name }) => services[name]!,
   });
   gatewayMetrics.watchPlanCache(gateway);
+  // Query plans run in gateway/execution.ts; what it does not run, @apollo/gateway's executor does.
+  const executor = new PlanExecutor(gateway, services, {
+    planned: (requestContext) => gatewayMetrics.planned(requestContext.context),
+    planCacheHit: () => gatewayMetrics.planCacheHit(),
+  });
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: executor.wrap(),
     formatError: options.suggestions
       ? toClientError
       : (formatted, error) => {

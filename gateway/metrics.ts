@@ -190,6 +190,11 @@ export class GatewayMetrics {
     };
   }
 
+  /** planCacheHit counts a plan found among the executor's prepared operations (gateway/execution.ts). */
+  planCacheHit(): void {
+    this.planCache.inc({ result: 'hit' });
+  }
+
   /** finished counts a finished request's refusal, if it was one. */
   finished(request: FinishedRequest): void {
     if (request.refusal) return this.refused(request.refusal);

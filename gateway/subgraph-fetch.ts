@@ -8,9 +8,12 @@ import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
 import type { Caller } from '../contracts/caller.js';
 import { SESSION_SEQ_HEADER } from '../contracts/session-events.js';
 import type { InternalTokenCache } from './internal-tokens.js';
-
-/** GatewayGraphQLResponse is a subgraph's answer as the gateway merges it. */
-type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+import {
+  distinctRepresentations,
+  entitiesAt,
+  requestBody,
+  type DataSourceResponse as GatewayGraphQLResponse,
+} from './representations.js';
 
 /** UNAVAILABLE_MESSAGE is all a client learns of a subgraph that is down or too slow: never its name or address. */
 export const UNAVAILABLE_MESSAGE = 'A service this request needs is unavailable or too slow; retry later';
@@ -142,12 +145,10 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       [REQUEST_ID_HEADER]: context.scope.requestId,
     };
     propagateTrace(headers, context.scope.traceparent);
-    const body = JSON.stringify({
-      query: request.query,
-      variables: request.variables,
-      operationName: request.operationName,
-      extensions: request.extensions,
-    });
+    // Each distinct entity representation is sent once (gateway/representations.ts).
+    const representations = request.variables?.representations;
+    const distinct = Array.isArray(representations) ? distinctRepresentations(representations) : undefined;
+    const body = requestBody(request, distinct?.texts);
     let status: number;
     let text: string;
     let cacheControl: string | string[] | undefined;
@@ -195,7 +196,7 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
         { restrict?: (hint: object) => void } | undefined;
       policy?.restrict?.(cacheHintOf(cacheControl));
     }
-    return parsed;
+    return distinct && distinct.texts.length < distinct.places.length ? entitiesAt(parsed, distinct.places) : parsed;
   }
 
   /** close ends the pool's connections (at shutdown). */

@@ -38,6 +38,7 @@ import type { TokenSigner } from '../foundation/auth/tokens.js';
 import type { GatewayContext } from './gateway.js';
 import { callerStatementKey } from './internal-tokens.js';
 import { gatewayMetrics } from './metrics.js';
+import { entitiesAt, type DataSourceResponse } from './representations.js';
 
 /**
  * SubgraphSocket is a WebSocket to a subgraph without per-message compression, whose zlib state per socket costs more
@@ -99,8 +100,6 @@ class EventSource implements GraphQLDataSource<GatewayContext> {
   }
 }
 
-type DataSourceResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
-
 /** BatchPart is one event's follow-up fetch waiting in a batch. */
 interface BatchPart {
   options: GraphQLDataSourceProcessOptions<GatewayContext>;
@@ -123,7 +122,7 @@ interface Batch {
  * subscription events (the sender from user, the order's status from order):
  * `_entities` fetches that arrive within `windowMs` of each other with the
  * same operation and the same variables but the representations are sent as
- * one fetch, whose representations are the union (each distinct one once),
+ * one fetch, whose representations are the union (each distinct one sent once),
  * and each event gets its own slice of the answer. A fetch is merged with
  * fetches of other callers only when it selects nothing but the subgraph's
  * shared fields (contracts/shared-entities.ts: fields every signed-in caller
@@ -186,20 +185,10 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
       this.real.process(only.options).then(only.resolve, only.reject);
       return;
     }
-    // Each distinct representation is asked for once; each part remembers where its own ones went.
-    const index = new Map<string, number>();
+    // One list of every part's representations (the fetcher sends each distinct one once); each part remembers where
+    // its own ones went.
     const merged: unknown[] = [];
-    const places = parts.map((part) =>
-      part.representations.map((representation) => {
-        const text = JSON.stringify(representation);
-        let at = index.get(text);
-        if (at === undefined) {
-          index.set(text, (at = merged.length));
-          merged.push(representation);
-        }
-        return at;
-      }),
-    );
+    const places = parts.map((part) => part.representations.map((representation) => merged.push(representation) - 1));
     const first = parts[0]!.options;
     this.real
       .process({
@@ -207,7 +196,7 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
         request: { ...first.request, variables: { ...first.request.variables, representations: merged } },
       })
       .then(
-        (response) => parts.forEach((part, i) => part.resolve(sliceEntities(response, places[i]!))),
+        (response) => parts.forEach((part, i) => part.resolve(entitiesAt(response, places[i]!))),
         (err: unknown) => parts.forEach((part) => part.reject(err)),
       );
   }
@@ -250,32 +239,6 @@ export function selectsOnly(query: string, fields: Readonly<Record<string, reado
     const allowed = type && !selection.directives?.length && Object.hasOwn(fields, type) && fields[type];
     return !!allowed && selection.selectionSet.selections.every((field) => plain(field, allowed));
   });
-}
-
-/**
- * sliceEntities is one part's answer out of a shared `_entities` answer: its entities, in its order, and the errors
- * about them.
- */
-function sliceEntities(response: DataSourceResponse, places: number[]): DataSourceResponse {
-  const entities = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
-  const errors: NonNullable<DataSourceResponse['errors']>[number][] = [];
-  for (const error of response.errors ?? []) {
-    const path = error.path;
-    if (path?.[0] === '_entities' && typeof path[1] === 'number') {
-      places.forEach((at, i) => {
-        if (at === path[1]) errors.push({ ...error, path: ['_entities', i, ...path.slice(2)] } as typeof error);
-      });
-    } else {
-      errors.push(error);
-    }
-  }
-  return {
-    ...response,
-    data: Array.isArray(entities)
-      ? { ...response.data, _entities: places.map((at) => entities[at] ?? null) }
-      : response.data,
-    errors: errors.length > 0 ? errors : undefined,
-  };
 }
 
 /** Upstream is one pooled graphql-ws connection to one subgraph instance. */

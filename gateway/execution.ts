@@ -1,0 +1,413 @@
+import { createHash } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import {
+  buildOperationContext,
+  type ApolloGateway,
+  type GraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+} from '@apollo/gateway';
+import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites.js';
+import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types.js';
+import { generateHydratedPaths } from '@apollo/gateway/dist/executeQueryPlan.js';
+import { deepMerge } from '@apollo/gateway/dist/utilities/deepMerge.js';
+import { errorCodeDef, ERRORS, operationFromDocument, type Operation, type Schema } from '@apollo/federation-internals';
+import {
+  evaluateCondition,
+  type FetchNode,
+  type PlanNode,
+  type QueryPlan,
+  type QueryPlanSelectionNode,
+} from '@apollo/query-planner';
+import {
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import { shaperFor, type Shaper } from './result-shaping.js';
+
+type Load = ApolloGateway['load'];
+type Executor = Awaited<ReturnType<Load>>['executor'];
+type RequestContext = Parameters<Executor>[0];
+type ExecutionResult = Awaited<ReturnType<Executor>>;
+type OperationContext = ReturnType<typeof buildOperationContext>;
+type ResponsePath = (string | number)[];
+
+/** GatewayInternals is the part of @apollo/gateway's state the executor reads (checked, not assumed). */
+interface GatewayInternals {
+  apiSchema?: Schema;
+  supergraphSchema?: GraphQLSchema;
+  queryPlanStore?: { get(key: string): Promise<QueryPlan | undefined> };
+}
+
+/** Prepared is what one planned operation needs on every request, made on its first request after planning. */
+interface Prepared {
+  schema: GraphQLSchema;
+  plan: QueryPlan;
+  operationContext: OperationContext;
+  /** operation is the operation as federation-internals reads it (its variables' defaults, for conditions). */
+  operation: Operation;
+  shaper: Shaper;
+}
+
+/** ExecutionHooks are what the gateway measures of an execution. */
+export interface ExecutionHooks {
+  /** planned: the request's query plan is known (@apollo/gateway's didResolveQueryPlan). */
+  planned(requestContext: RequestContext): void;
+  /** planCacheHit: a plan was found among the prepared operations, without asking the plan store. */
+  planCacheHit(): void;
+}
+
+/**
+ * PlanExecutor runs query plans for @apollo/gateway: the gateway still validates, plans and keeps plans, and this runs
+ * them. Per planned operation it keeps what every request would otherwise rebuild (the operation's context, the
+ * operation as federation-internals reads it, a shaper of its answer: gateway/result-shaping.ts), found by the parsed
+ * document Apollo Server keeps per query; each fetch asks for each entity object once (an entity reached along several
+ * paths of the answer, as the same product under many reviews, is one object after its first fetch), and the walk
+ * of the answer to the entities at a plan path allocates one list, not one per level and element. What it does not
+ * do is left to @apollo/gateway's own executor, with the same answer: a request whose spans are recorded (so traces
+ * keep @apollo/gateway's plan, fetch and post-processing spans), Apollo usage traces, a plan with @defer or a
+ * subscription, an operation with introspection fields, a request asking for its query plan, and a plan not yet made
+ * (the stock executor makes and stores it; the next request runs here).
+ */
+export class PlanExecutor {
+  private readonly prepared = new WeakMap<DocumentNode, Map<string, Prepared | false>>();
+
+  constructor(
+    private readonly gateway: ApolloGateway,
+    private readonly services: Record<string, GraphQLDataSource>,
+    private readonly hooks: ExecutionHooks,
+  ) {}
+
+  /** load loads the gateway and gives Apollo Server this executor in place of the gateway's. */
+  wrap(): Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'> {
+    const gateway = this.gateway;
+    return {
+      load: async (options) => {
+        const loaded = await gateway.load(options);
+        const stock = loaded.executor;
+        return { ...loaded, executor: (requestContext) => this.execute(requestContext, stock) };
+      },
+      onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
+      stop: () => gateway.stop(),
+    };
+  }
+
+  private async execute(requestContext: RequestContext, stock: Executor): Promise<ExecutionResult> {
+    if (requestContext.metrics?.captureTraces || trace.getActiveSpan()?.isRecording()) return stock(requestContext);
+    const prepared = await this.preparedFor(requestContext);
+    if (!prepared || requestContext.request.http?.headers.get('Apollo-Query-Plan-Experimental'))
+      return stock(requestContext);
+    const { operationContext, operation, plan, shaper } = prepared;
+    const definitions = operationContext.operation.variableDefinitions;
+    if (definitions?.length) {
+      const { errors } = getVariableValues(
+        operationContext.schema,
+        definitions,
+        requestContext.request.variables ?? {},
+      );
+      if (errors) return { errors };
+    }
+    this.hooks.planned(requestContext);
+    const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    const run: Run = {
+      requestContext,
+      operation,
+      services: this.services,
+      schema: this.internals.supergraphSchema!,
+      root: data,
+      errors: [],
+    };
+    if (plan.node) await runNode(run, plan.node as PlanNode, [], data);
+    const variables = requestContext.request.variables;
+    let shaped: ReturnType<Shaper['shape']>;
+    try {
+      shaped = shaper.shape(data, variables);
+    } catch (error) {
+      if (error instanceof GraphQLError) return { errors: [error] };
+      return { errors: [new GraphQLError((error as Error).message, { originalError: error as Error })] };
+    }
+    if (run.errors.length === 0 && shaped.errors.length > 0)
+      return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
+    return run.errors.length === 0 ? { data: shaped.data } : { errors: run.errors, data: shaped.data };
+  }
+
+  private get internals(): GatewayInternals {
+    return this.gateway as unknown as GatewayInternals;
+  }
+
+  /**
+   * preparedFor finds the request's prepared operation: by the parsed document (Apollo Server keeps one per query) and
+   * operation name; else from the gateway's plan store, keyed as its executor keys it; else nothing (the stock
+   * executor plans it).
+   */
+  private async preparedFor(requestContext: RequestContext): Promise<Prepared | undefined> {
+    const { document, request, queryHash } = requestContext;
+    const schema = this.gateway.schema;
+    const { apiSchema, supergraphSchema, queryPlanStore } = this.internals;
+    if (!schema || !apiSchema || !supergraphSchema || !queryPlanStore) return undefined;
+    const name = request.operationName ?? '';
+    let byName = this.prepared.get(document);
+    const known = byName?.get(name);
+    if (known === false) return undefined;
+    if (known && known.schema === schema) {
+      this.hooks.planCacheHit();
+      return known;
+    }
+    const key = request.operationName
+      ? createHash('sha256').update(queryHash).update(request.operationName).digest('hex')
+      : queryHash;
+    const plan = await queryPlanStore.get(key);
+    if (!plan) return undefined;
+    let made: Prepared | false = false;
+    if (!hasUnsupportedNode(plan.node)) {
+      const operationContext = buildOperationContext({
+        schema,
+        operationDocument: document,
+        operationName: request.operationName,
+      });
+      const operation = operationFromDocument(
+        apiSchema,
+        {
+          kind: Kind.DOCUMENT,
+          definitions: [operationContext.operation, ...Object.values(operationContext.fragments)],
+        },
+        { validate: false },
+      );
+      const shaper = shaperFor(operation);
+      if (!('unsupported' in shaper)) made = { schema, plan, operationContext, operation, shaper };
+    }
+    if (!byName) this.prepared.set(document, (byName = new Map()));
+    byName.set(name, made);
+    return made || undefined;
+  }
+}
+
+/** hasUnsupportedNode: a plan node this executor leaves to @apollo/gateway's (@defer, subscriptions). */
+function hasUnsupportedNode(node: PlanNode | undefined | { kind: string }): boolean {
+  if (!node) return false;
+  switch (node.kind) {
+    case 'Sequence':
+    case 'Parallel':
+      return (node as { nodes: PlanNode[] }).nodes.some(hasUnsupportedNode);
+    case 'Flatten':
+      return hasUnsupportedNode((node as { node: PlanNode }).node);
+    case 'Condition': {
+      const c = node as { ifClause?: PlanNode; elseClause?: PlanNode };
+      return hasUnsupportedNode(c.ifClause) || hasUnsupportedNode(c.elseClause);
+    }
+    case 'Fetch':
+      return false;
+    default:
+      return true;
+  }
+}
+
+/** Run is one request's execution. */
+interface Run {
+  requestContext: RequestContext;
+  operation: Operation;
+  services: Record<string, GraphQLDataSource>;
+  /** schema is the supergraph's, for the plan's rewrites and type conditions. */
+  schema: GraphQLSchema;
+  /** root is the data gathered so far, from the top: errors about entities are placed from it. */
+  root: Record<string, unknown>;
+  errors: GraphQLError[];
+}
+
+async function runNode(run: Run, node: PlanNode, path: ResponsePath, data: unknown): Promise<void> {
+  switch (node.kind) {
+    case 'Sequence':
+      for (const child of node.nodes) await runNode(run, child, path, data);
+      return;
+    case 'Parallel':
+      await Promise.all(node.nodes.map((child) => runNode(run, child, path, data)));
+      return;
+    case 'Flatten': {
+      const at = valuesAt(data, node.path);
+      if (at === undefined || at === null) return;
+      await runNode(run, node.node, path.concat(node.path), at);
+      return;
+    }
+    case 'Fetch':
+      try {
+        await runFetch(run, node, path, data);
+      } catch (error) {
+        run.errors.push(error as GraphQLError);
+      }
+      return;
+    case 'Condition': {
+      const picked = evaluateCondition(node, run.operation.variableDefinitions, run.requestContext.request.variables)
+        ? node.ifClause
+        : node.elseClause;
+      if (picked) await runNode(run, picked, path, data);
+      return;
+    }
+    default:
+      throw new Error(`query plan node ${node.kind} is not run here`);
+  }
+}
+
+/**
+ * valuesAt is @apollo/gateway's flattenResultsAtPath: the value at a plan path (`@` steps into each element of a
+ * list), a list of every value reached when the path crosses a list, in one pass.
+ */
+export function valuesAt(value: unknown, path: readonly (string | number)[]): unknown {
+  if (path.length === 0) return value;
+  let values: unknown[] = [value];
+  let listed = false;
+  for (const step of path) {
+    const next: unknown[] = [];
+    for (const each of values) {
+      if (each === undefined || each === null) {
+        next.push(each);
+      } else if (step === '@') {
+        if (!Array.isArray(each)) throw new Error(`Expected a list at ${path.join('.')}`);
+        for (const element of each) next.push(element);
+      } else {
+        if (typeof step !== 'string') throw new Error(`Unexpected ${typeof step} found in path`);
+        if (Array.isArray(each)) throw new Error(`Unexpected array in result for path element ${step}`);
+        next.push(Object.hasOwn(each, step) ? (each as Record<string, unknown>)[step] : undefined);
+      }
+    }
+    if (step === '@') listed = true;
+    values = next;
+  }
+  return listed ? values : values[0];
+}
+
+async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: unknown): Promise<void> {
+  const service = run.services[fetch.serviceName];
+  if (!service) throw new Error(`Couldn't find service with name "${fetch.serviceName}"`);
+  const all = (Array.isArray(data) ? data : [data]).filter((e) => e !== null && e !== undefined) as Record<
+    string,
+    unknown
+  >[];
+  if (all.length === 0) return;
+  const variables = Object.create(null) as Record<string, unknown>;
+  const provided = run.requestContext.request.variables;
+  if (fetch.variableUsages && provided) {
+    for (const name of fetch.variableUsages)
+      if (Object.hasOwn(provided, name) && provided[name] !== undefined) variables[name] = provided[name];
+  }
+  // An entity object reached along several paths is asked for and merged once.
+  const entities = all.length > 1 ? [...new Set(all)] : all;
+  const representations: Record<string, unknown>[] = [];
+  const owners: Record<string, unknown>[] = [];
+  const send = async (vars: Record<string, unknown>) => {
+    const response = await service.process({
+      kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
+      request: { query: fetch.operation, variables: vars, operationName: fetch.operationName },
+      incomingRequestContext: run.requestContext,
+      context: run.requestContext.context,
+      document: fetch.operationDocumentNode,
+      pathInIncomingRequest: path,
+    } as unknown as GraphQLDataSourceProcessOptions);
+    if (response.errors) {
+      const metrics = run.requestContext.metrics as { nonFtv1ErrorPaths?: { subgraph: string; path: unknown }[] };
+      for (const error of response.errors) {
+        for (const errorPath of placesOf(error.path))
+          run.errors.push(downstreamError(error, fetch.serviceName, errorPath));
+      }
+      if (!response.extensions?.ftv1 && metrics)
+        (metrics.nonFtv1ErrorPaths ??= []).push(
+          ...response.errors.map((error) => ({ subgraph: fetch.serviceName, path: error.path })),
+        );
+    }
+    return response.data;
+  };
+
+  if (!fetch.requires) {
+    const received = await send(variables);
+    if (received) applyRewrites(run.schema, fetch.outputRewrites, received);
+    for (const entity of entities) deepMerge(entity, received);
+    return;
+  }
+  for (const entity of entities) {
+    const representation = selectionOf(run.schema, entity, fetch.requires);
+    if (representation && representation.__typename) {
+      applyRewrites(run.schema, fetch.inputRewrites, representation);
+      representations.push(representation);
+      owners.push(entity);
+    }
+  }
+  if (representations.length === 0) return;
+  if ('representations' in variables) throw new Error('Variables cannot contain key "representations"');
+  const received = await send({ ...variables, representations });
+  if (!received) return;
+  const list = (received as { _entities?: unknown })._entities;
+  if (!Array.isArray(list)) throw new Error('Expected "data._entities" in response to be an array');
+  if (list.length !== representations.length)
+    throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
+  for (let i = 0; i < list.length; i++) {
+    const entity = list[i] as Record<string, unknown> | null;
+    const owner = owners[i]!;
+    if (entity && !entity.__typename) entity.__typename = owner.__typename;
+    if (entity) applyRewrites(run.schema, fetch.outputRewrites, entity);
+    deepMerge(owner, entity);
+  }
+
+  /**
+   * placesOf places a subgraph's error in the client's answer: an error about the i-th entity of an `_entities` fetch
+   * is about every place in the answer where that entity object stands (@apollo/gateway places it at each place its
+   * representation was asked for, one per place); any other is under the fetch's path.
+   */
+  function placesOf(errorPath: readonly (string | number)[] | undefined): (ResponsePath | undefined)[] {
+    if (!errorPath) return [undefined];
+    if (!fetch.requires || typeof errorPath[1] !== 'number') return [[...path, ...errorPath]];
+    const owner = owners[errorPath[1]];
+    const hydrated: ResponsePath[] = [];
+    generateHydratedPaths([], path, run.root, hydrated);
+    const places: ResponsePath[] = [];
+    all.forEach((entity, k) => {
+      if (entity === owner) places.push([...(hydrated[k] ?? []), ...errorPath.slice(2)]);
+    });
+    return places.length > 0 ? places : [[...errorPath.slice(2)]];
+  }
+}
+
+/** downstreamError is @apollo/gateway's downstreamServiceError: a subgraph's error as the client gets it. */
+function downstreamError(
+  original: GraphQLFormattedError,
+  serviceName: string,
+  path: ResponsePath | undefined,
+): GraphQLError {
+  const message = original.message || `Error while fetching subquery from service "${serviceName}"`;
+  const options = {
+    originalError: original as unknown as Error,
+    path,
+    extensions: { ...original.extensions, serviceName },
+  };
+  const codeDef = errorCodeDef(original);
+  if (!codeDef && original.extensions?.code) return new GraphQLError(message, options);
+  return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);
+}
+
+/** selectionOf is @apollo/gateway's executeSelectionSet: an entity's representation for a fetch's `requires`. */
+function selectionOf(
+  schema: GraphQLSchema,
+  source: Record<string, unknown> | null,
+  selections: readonly QueryPlanSelectionNode[],
+): Record<string, unknown> | null {
+  if (source === null) return null;
+  const result = Object.create(null) as Record<string, unknown>;
+  for (const selection of selections) {
+    if (selection.kind === Kind.FIELD) {
+      const name = selection.alias ?? selection.name;
+      const sub = selection.selections;
+      if (!Object.hasOwn(source, name) || source[name] === undefined) return null;
+      const value = source[name];
+      if (Array.isArray(value))
+        result[name] = value.map((v) => (sub ? selectionOf(schema, v as Record<string, unknown> | null, sub) : v));
+      else if (sub) result[name] = selectionOf(schema, value as Record<string, unknown> | null, sub);
+      else result[name] = value;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      if (!selection.typeCondition) continue;
+      if (isObjectOfType(schema, source, selection.typeCondition))
+        deepMerge(result, selectionOf(schema, source, selection.selections));
+    }
+  }
+  return result;
+}

@@ -8,6 +8,8 @@ import { ApolloServer } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { execute, GraphQLError, parse } from 'graphql';
 import { PlanExecutor, valuesAt } from './execution.js';
+import type { InternalTokenCache } from './internal-tokens.js';
+import { SubgraphFetcher } from './subgraph-fetch.js';
 
 // Four subgraphs with what @apollo/gateway's executor must get right: entities across subgraphs, @requires, an
 // interface and a union, an enum, non-null fields, errors inside entity fetches; and a subgraph that answers what the
@@ -33,16 +35,29 @@ const REVIEWS = [
   { id: 'r5', body: 'odd', authorId: 'bad', upc: 'p1' },
 ];
 
+/**
+ * last is the mutation that last ended (in either subgraph); mark ends one after waitMs, answering the one before it:
+ * mutations run in parallel would answer otherwise. A row ends with a tick, so each starts from one.
+ */
+let last = 'tick';
+async function mark(name: string, waitMs: number): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  const before = last;
+  last = name;
+  return before;
+}
+
 const SUBGRAPHS = {
   accounts: {
     typeDefs: `${LINK}
-      type Query { users: [User!]!  suspects: [User]  user(id: ID!): User  search(term: String!): [Result!]!  node(id: ID!): Node }
-      type Mutation { echo(text: String!): String! }
+      type Query { users: [User!]!  suspects: [User]  user(id: ID!): User  search(term: String!): [Result!]!  node(id: ID!): Node
+        echoAll(texts: [String!]!): [String!]! }
+      type Mutation { echo(text: String!): String!  tick: String }
       interface Node { id: ID! }
       type Admin implements Node { id: ID!  level: Int }
       union Result = User | Admin
       enum Role { ADMIN MEMBER }
-      type User implements Node @key(fields: "id") { id: ID!  name: String!  role: Role  tags: [[String!]] }`,
+      type User implements Node @key(fields: "id") { id: ID!  name: String!  role: Role  tags: [[String!]]  manager: User }`,
     resolvers: {
       Query: {
         users: () => USERS.filter((u) => ['u1', 'u2', 'bad'].includes(u.id)),
@@ -54,23 +69,33 @@ const SUBGRAPHS = {
         ],
         node: (_: unknown, { id }: { id: string }) =>
           id === 'a1' ? { id, level: 3, kind: 'Admin' } : { ...USERS.find((u) => u.id === id), kind: 'User' },
+        echoAll: (_: unknown, { texts }: { texts: string[] }) => texts,
       },
-      Mutation: { echo: (_: unknown, { text }: { text: string }) => text },
+      Mutation: { echo: (_: unknown, { text }: { text: string }) => text, tick: () => mark('tick', 20) },
       Node: { __resolveType: (o: { kind: string }) => o.kind },
       Result: { __resolveType: (o: { kind: string }) => o.kind },
       User: {
         __resolveReference: (ref: { id: string }) => USERS.find((u) => u.id === ref.id),
         tags: (u: { id: string }) => [[u.id, 'x'], null, []],
+        manager: (u: { id: string }) => ({ id: { u1: 'u2', u2: 'u1', bad: 'u1', u3: 'u2' }[u.id] ?? 'u4' }),
       },
     },
   },
   products: {
     typeDefs: `${LINK}
       type Query { topProducts(first: Int = 5): [Product] }
-      type Product @key(fields: "upc") { upc: String!  name: String  price: Int  weight: Int }`,
+      type Mutation { tock: String }
+      type Product @key(fields: "upc") { upc: String!  name: String  price: Int  weight: Int  stock: Int }`,
     resolvers: {
       Query: { topProducts: (_: unknown, { first }: { first: number }) => PRODUCTS.slice(0, first) },
-      Product: { __resolveReference: (ref: { upc: string }) => PRODUCTS.find((p) => p.upc === ref.upc) },
+      Mutation: { tock: () => mark('tock', 0) },
+      Product: {
+        __resolveReference: (ref: { upc: string }) => PRODUCTS.find((p) => p.upc === ref.upc),
+        stock: (p: { upc: string }) => {
+          if (p.upc === 'p1') throw new GraphQLError('stock of p1 is unknown', { extensions: { code: 'UNKNOWN' } });
+          return 7;
+        },
+      },
     },
   },
   inventory: {
@@ -86,7 +111,7 @@ const SUBGRAPHS = {
   reviews: {
     typeDefs: `${LINK}
       type Review { id: ID!  body: String  author: User  product: Product }
-      type User @key(fields: "id") { id: ID!  reviews: [Review!] }
+      type User @key(fields: "id") { id: ID!  reviews(body: String): [Review!] }
       type Product @key(fields: "upc") { upc: String!  reviews: [Review] }`,
     resolvers: {
       Review: {
@@ -95,10 +120,10 @@ const SUBGRAPHS = {
       },
       User: {
         __resolveReference: (ref: { id: string }) => ref,
-        reviews: (u: { id: string }) => {
+        reviews: (u: { id: string }, { body }: { body?: string }) => {
           if (u.id === 'bad')
             throw new GraphQLError('reviews of bad are sealed', { extensions: { code: 'FORBIDDEN' } });
-          return REVIEWS.filter((r) => r.authorId === u.id);
+          return REVIEWS.filter((r) => r.authorId === u.id && (body === undefined || r.body === body));
         },
       },
       Product: {
@@ -120,15 +145,43 @@ function tamper(text: string): string {
     .replaceAll('"__typename":"User","id":"u4"', '"__typename":"Ghost","id":"u4"');
 }
 
+/** SubgraphAnswer is a subgraph's JSON answer, as a row's `alter` sees it. */
+interface SubgraphAnswer {
+  data?: Record<string, unknown> | null;
+  errors?: unknown;
+}
+
+/** SubgraphRequest is what a subgraph was asked. */
+interface SubgraphRequest {
+  query: string;
+  variables?: Record<string, unknown>;
+}
+
+/** Alter changes a subgraph's answer before it leaves (for both gateways): what a misbehaving subgraph would send. */
+type Alter = (subgraph: string, request: SubgraphRequest, answer: SubgraphAnswer) => void;
+
+/** asked says whether a request is an `_entities` fetch of the given type. */
+function asked(request: SubgraphRequest, typename: string): boolean {
+  const representations = request.variables?.representations as { __typename?: string }[] | undefined;
+  return Array.isArray(representations) && representations[0]?.__typename === typename;
+}
+
+/** entitiesOf is the `_entities` list of an answer. */
+function entitiesOf(answer: SubgraphAnswer): Record<string, unknown>[] {
+  return (answer.data as { _entities: Record<string, unknown>[] })._entities;
+}
+
 /**
  * OPERATIONS are compared one by one; `plannedWith` are variables the operation is first planned with, when its own
- * do not fit.
+ * do not fit; `alter` changes the subgraphs' answers while the row runs.
  */
 const OPERATIONS: {
   name: string;
   query: string;
   variables?: Record<string, unknown>;
   plannedWith?: Record<string, unknown>;
+  operationName?: string;
+  alter?: Alter;
 }[] = [
   {
     name: 'entities across every subgraph, with @requires',
@@ -190,13 +243,139 @@ const OPERATIONS: {
   },
   { name: 'a mutation', query: `mutation M { echo(text: "hi") }` },
   {
+    name: 'mutations across subgraphs, one after another',
+    query: `mutation T { a: tick b: tock c: tick d: echo(text: "x") }`,
+  },
+  {
+    name: 'names Object.prototype knows along the paths of entity fetches',
+    query: `{ constructor: topProducts { hasOwnProperty: reviews { valueOf: author { toString: name } } }
+      toString: users { __defineGetter__: reviews { isPrototypeOf: product { name } } } }`,
+  },
+  {
+    name: 'a client variable named representations, in an _entities fetch',
+    query: `query R($representations: String) { users { id reviews(body: $representations) { body } } }`,
+    variables: { representations: 'good' },
+  },
+  {
+    name: 'a null element in a non-null list, a wrong leaf in a list of lists',
+    query: `{ suspects { id tags } users { id tags } }`,
+    alter: (subgraph, _, answer) => {
+      const users = answer.data?.users as Record<string, unknown>[] | undefined;
+      if (subgraph === 'accounts' && users) users[1] = null as never;
+      const suspects = answer.data?.suspects as { tags: unknown[][] }[] | undefined;
+      if (subgraph === 'accounts' && suspects) suspects[0]!.tags[0]![1] = 3;
+    },
+  },
+  {
+    name: 'named fragments spread under @skip and @include, one of them a fetch',
+    query: `query G($no: Boolean = false, $yes: Boolean = true) {
+      users { ...Names @skip(if: $no) ...Reviews @include(if: $yes) ...Reviews @skip(if: $yes) }
+      search(term: "x") { ...Names @include(if: $no) ... on Admin { ...Level } } }
+      fragment Names on User { id n: name }
+      fragment Reviews on User { reviews { body product { name } } }
+      fragment Level on Admin { level id }`,
+  },
+  {
+    name: 'the second operation of a document, by name',
+    query: `query A { users { id } } query B { topProducts { name reviews { body } } }`,
+    operationName: 'B',
+  },
+  {
+    name: 'nothing but __typename, aliased too',
+    query: `query Q { __typename t: __typename }`,
+  },
+  {
+    name: 'a subgraph answering a made-up __typename at the root, after a fragment on the root type was shaped here',
+    query: `query F($id: ID!) { ... on Query { user(id: $id) { id t: __typename } } }`,
+    plannedWith: { id: 'u1' },
+    variables: { id: 'u2' },
+    alter: (subgraph, request, answer) => {
+      if (subgraph === 'accounts' && request.variables?.id === 'u2') answer.data!.__typename = '\0Query';
+    },
+  },
+  {
+    name: 'a subgraph answering __typename null',
+    query: `{ users { id reviews { body } } }`,
+    alter: (subgraph, _, answer) => {
+      if (subgraph === 'accounts') (answer.data!.users as Record<string, unknown>[])[0]!.__typename = null;
+    },
+  },
+  {
+    name: 'a subgraph answering a __typename that is not a string',
+    query: `{ users { id reviews { body } } }`,
+    alter: (subgraph, _, answer) => {
+      if (subgraph === 'accounts') (answer.data!.users as Record<string, unknown>[])[0]!.__typename = 5;
+    },
+  },
+  {
+    name: 'a subgraph answering a list for an object, read under a name Array.prototype knows',
+    query: `{ user(id: "u1") { at: role values: role } }`,
+    alter: (subgraph, _, answer) => {
+      if (subgraph === 'accounts') answer.data!.user = [];
+    },
+  },
+  {
+    name: 'a @skip variable given null, on a field no subgraph is asked',
+    query: `query N($s: Boolean = false) { __typename @skip(if: $s) users { id } }`,
+    variables: { s: null },
+  },
+  {
+    name: 'a client variable named representations, in a fetch that is not an _entities fetch',
+    query: `query E($representations: [String!]!) { echoAll(texts: $representations) }`,
+    variables: { representations: ['a', 'a', 'b'] },
+  },
+  {
+    name: 'a subgraph answering an object for a list a later fetch goes through',
+    query: `{ topProducts(first: 1) { upc reviews { body } } }`,
+    alter: (subgraph, _, answer) => {
+      if (subgraph === 'products' && Array.isArray(answer.data?.topProducts))
+        answer.data.topProducts = (answer.data.topProducts as unknown[])[0];
+    },
+  },
+  {
+    name: 'a subgraph answering errors that are not a list',
+    query: `{ users { id } }`,
+    alter: (subgraph, _, answer) => {
+      if (subgraph === 'accounts') answer.errors = 'ab';
+    },
+  },
+  {
+    name: 'a subgraph answering fewer entities than it was asked for (some asked twice)',
+    query: `{ topProducts { reviews { author { name } } } }`,
+    alter: (subgraph, request, answer) => {
+      if (subgraph === 'accounts' && asked(request, 'User')) entitiesOf(answer).pop();
+    },
+  },
+  {
+    name: 'a subgraph answering an error about an entity it was not asked for (some asked twice)',
+    query: `{ topProducts { reviews { author { name } } } }`,
+    alter: (subgraph, request, answer) => {
+      if (subgraph === 'accounts' && asked(request, 'User'))
+        answer.errors = [{ message: 'lost', path: ['_entities', 99, 'name'] }];
+    },
+  },
+  {
+    name: 'errors about an entity whose objects are shared, in the order of their places',
+    query: `{ topProducts { reviews { author { manager { reviews { product { upc stock } } } } } } }`,
+  },
+  {
     name: 'introspection (left to the stock executor)',
     query: `{ __schema { queryType { name } } users { id } }`,
   },
 ];
 
+/** CONTEXT is what Fixup's fetcher reads of a request's context: the caller (for its token) and the request's scope. */
+const CONTEXT = {
+  caller: { kind: 'anonymous' },
+  scope: { requestId: 'differential', traceparent: undefined, logger: { warn: () => {} } },
+};
+
+/** alter is the change the running row makes to the subgraphs' answers. */
+let alter: Alter | undefined;
+
 describe('PlanExecutor', () => {
   const servers: Server[] = [];
+  const fetchers: SubgraphFetcher[] = [];
   let stock: ApolloServer;
   let fixup: ApolloServer;
   let ran = 0;
@@ -209,9 +388,11 @@ describe('PlanExecutor', () => {
         let text = '';
         req.on('data', (c: Buffer) => (text += c.toString()));
         req.on('end', async () => {
-          const body = JSON.parse(text) as { query: string; variables?: Record<string, unknown> };
+          const body = JSON.parse(text) as SubgraphRequest;
           const result = await execute({ schema, document: parse(body.query), variableValues: body.variables });
-          const answer = JSON.stringify(result);
+          const altered = JSON.parse(JSON.stringify(result)) as SubgraphAnswer;
+          alter?.(name, body, altered);
+          const answer = JSON.stringify(altered);
           res.writeHead(200, { 'content-type': 'application/json' }).end(name === 'accounts' ? tamper(answer) : answer);
         });
       });
@@ -224,48 +405,70 @@ describe('PlanExecutor', () => {
     );
     if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('; '));
     const supergraphSdl = composed.supergraphSdl;
-    stock = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl }) });
+    stock = new ApolloServer({
+      gateway: new ApolloGateway({
+        supergraphSdl,
+        buildService: ({ url }) => new RemoteGraphQLDataSource({ url }),
+      }),
+      includeStacktraceInErrorResponses: false,
+    });
     const services: Record<string, GraphQLDataSource> = Object.fromEntries(
-      Object.entries(urls).map(([name, url]) => [name, new RemoteGraphQLDataSource({ url })]),
+      // Fixup's own fetcher, as in production: each distinct representation sent once, the answer expanded back.
+      Object.entries(urls).map(([name, url]) => {
+        const fetcher = new SubgraphFetcher({
+          name,
+          url,
+          timeoutMs: 10_000,
+          connections: 4,
+          tokens: { tokenFor: async () => 'token' } as unknown as InternalTokenCache,
+        });
+        fetchers.push(fetcher);
+        return [name, fetcher as unknown as GraphQLDataSource];
+      }),
     );
     const gateway = new ApolloGateway({ supergraphSdl, buildService: ({ name }) => services[name]! });
     const executor = new PlanExecutor(gateway, services, { planned: () => void ran++, planCacheHit: () => {} });
-    fixup = new ApolloServer({ gateway: executor.wrap() });
+    fixup = new ApolloServer({ gateway: executor.wrap(), includeStacktraceInErrorResponses: false });
     await Promise.all([stock.start(), fixup.start()]);
   });
 
   after(async () => {
-    await Promise.all([stock.stop(), fixup.stop()]);
+    await Promise.all([stock.stop(), fixup.stop(), ...fetchers.map((f) => f.close())]);
     for (const server of servers) server.close();
   });
 
-  /** answerOf is what a client reads of an answer: its data, errors and extensions, keys in order. */
+  /**
+   * answerOf is what a client reads of an answer: its HTTP status, data, errors (message, path, extensions) and
+   * extensions, keys in order.
+   */
   async function answerOf(
     server: ApolloServer,
-    op: Pick<(typeof OPERATIONS)[number], 'query' | 'variables'>,
+    op: Pick<(typeof OPERATIONS)[number], 'query' | 'variables' | 'operationName'>,
   ): Promise<string> {
-    const response = await server.executeOperation({ query: op.query, variables: op.variables });
+    const { query, variables, operationName } = op;
+    const response = await server.executeOperation(
+      { query, variables, operationName },
+      { contextValue: CONTEXT as never },
+    );
     assert.equal(response.body.kind, 'single');
     const { data, errors, extensions } = (response.body as unknown as { singleResult: unknown }).singleResult as {
       data?: unknown;
-      errors?: { message: string; path?: unknown; extensions?: Record<string, unknown> }[];
+      errors?: unknown[];
       extensions?: unknown;
     };
-    return JSON.stringify({
-      data,
-      errors: errors?.map((e) => ({ message: e.message, path: e.path, code: e.extensions?.code })),
-      extensions,
-    });
+    return JSON.stringify({ status: response.http.status, data, errors, extensions });
   }
 
   for (const op of OPERATIONS) {
-    it(`answers as @apollo/gateway does: ${op.name}`, async () => {
+    it(`answers as @apollo/gateway does: ${op.name}`, async (t) => {
+      alter = op.alter;
+      t.after(() => void (alter = undefined));
       const expected = await answerOf(stock, op);
       if (op.plannedWith) {
         // Variables that do not fit are refused before planning: the operation is planned, then run here with them.
-        await answerOf(fixup, { query: op.query, variables: op.plannedWith });
+        await answerOf(fixup, { ...op, variables: op.plannedWith });
         const before = ran;
-        await answerOf(fixup, { query: op.query, variables: op.plannedWith });
+        await answerOf(fixup, { ...op, variables: op.plannedWith });
         assert.equal(ran - before, 1, 'the operation runs here');
         assert.equal(await answerOf(fixup, op), expected);
         return;
@@ -292,8 +495,13 @@ describe('PlanExecutor', () => {
         OPERATIONS.find((o) => o.name.startsWith(name))!,
       );
     assert.match(await byName('entities across'), /"shippingEstimate":5/);
-    const errors = JSON.parse(await byName('an error inside')) as { errors: { path: unknown[]; code: string }[] };
-    assert.ok(errors.errors.filter((e) => e.code === 'FORBIDDEN').length >= 2, 'one error per place of the entity');
+    const errors = JSON.parse(await byName('an error inside')) as {
+      errors: { path: unknown[]; extensions: { code: string } }[];
+    };
+    assert.ok(
+      errors.errors.filter((e) => e.extensions.code === 'FORBIDDEN').length >= 2,
+      'one error per place of the entity',
+    );
     const completion = await byName('null in a non-null');
     assert.match(completion, /valueCompletion/);
     assert.match(completion, /Cannot return null for non-nullable field User.name/);

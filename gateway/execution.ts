@@ -30,8 +30,8 @@ import { shaperFor, type Shaper } from './result-shaping.js';
 
 type Load = ApolloGateway['load'];
 type Executor = Awaited<ReturnType<Load>>['executor'];
-type RequestContext = Parameters<Executor>[0];
-type ExecutionResult = Awaited<ReturnType<Executor>>;
+export type RequestContext = Parameters<Executor>[0];
+export type ExecutionResult = Awaited<ReturnType<Executor>>;
 type OperationContext = ReturnType<typeof buildOperationContext>;
 type ResponsePath = (string | number)[];
 
@@ -43,13 +43,9 @@ interface GatewayInternals {
 }
 
 /** Prepared is what one planned operation needs on every request, made on its first request after planning. */
-interface Prepared {
+interface Prepared extends PreparedPlan {
   schema: GraphQLSchema;
-  plan: QueryPlan;
   operationContext: OperationContext;
-  /** operation is the operation as federation-internals reads it (its variables' defaults, for conditions). */
-  operation: Operation;
-  shaper: Shaper;
 }
 
 /** ExecutionHooks are what the gateway measures of an execution. */
@@ -100,7 +96,7 @@ export class PlanExecutor {
     const prepared = await this.preparedFor(requestContext);
     if (!prepared || requestContext.request.http?.headers.get('Apollo-Query-Plan-Experimental'))
       return stock(requestContext);
-    const { operationContext, operation, plan, shaper } = prepared;
+    const { operationContext } = prepared;
     const definitions = operationContext.operation.variableDefinitions;
     if (definitions?.length) {
       const { errors } = getVariableValues(
@@ -111,27 +107,7 @@ export class PlanExecutor {
       if (errors) return { errors };
     }
     this.hooks.planned(requestContext);
-    const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-    const run: Run = {
-      requestContext,
-      operation,
-      services: this.services,
-      schema: this.internals.supergraphSchema!,
-      root: data,
-      errors: [],
-    };
-    if (plan.node) await runNode(run, plan.node as PlanNode, [], data);
-    const variables = requestContext.request.variables;
-    let shaped: ReturnType<Shaper['shape']>;
-    try {
-      shaped = shaper.shape(data, variables);
-    } catch (error) {
-      if (error instanceof GraphQLError) return { errors: [error] };
-      return { errors: [new GraphQLError((error as Error).message, { originalError: error as Error })] };
-    }
-    if (run.errors.length === 0 && shaped.errors.length > 0)
-      return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
-    return run.errors.length === 0 ? { data: shaped.data } : { errors: run.errors, data: shaped.data };
+    return executePlan(prepared, this.services, requestContext, this.internals.supergraphSchema!);
   }
 
   private get internals(): GatewayInternals {
@@ -161,28 +137,73 @@ export class PlanExecutor {
       : queryHash;
     const plan = await queryPlanStore.get(key);
     if (!plan) return undefined;
-    let made: Prepared | false = false;
-    if (!hasUnsupportedNode(plan.node)) {
-      const operationContext = buildOperationContext({
-        schema,
-        operationDocument: document,
-        operationName: request.operationName,
-      });
-      const operation = operationFromDocument(
-        apiSchema,
-        {
-          kind: Kind.DOCUMENT,
-          definitions: [operationContext.operation, ...Object.values(operationContext.fragments)],
-        },
-        { validate: false },
-      );
-      const shaper = shaperFor(operation);
-      if (!('unsupported' in shaper)) made = { schema, plan, operationContext, operation, shaper };
-    }
+    const operationContext = buildOperationContext({
+      schema,
+      operationDocument: document,
+      operationName: request.operationName,
+    });
+    const operation = operationFromDocument(
+      apiSchema,
+      { kind: Kind.DOCUMENT, definitions: [operationContext.operation, ...Object.values(operationContext.fragments)] },
+      { validate: false },
+    );
+    const runnable = preparedPlan(plan, operation);
+    const made: Prepared | false = runnable ? { ...runnable, schema, operationContext } : false;
     if (!byName) this.prepared.set(document, (byName = new Map()));
     byName.set(name, made);
     return made || undefined;
   }
+}
+
+/** PreparedPlan is what running a plan needs, made once per planned operation. */
+export interface PreparedPlan {
+  plan: QueryPlan;
+  /** operation is the operation as federation-internals reads it (its variables' defaults, for conditions). */
+  operation: Operation;
+  shaper: Shaper;
+}
+
+/**
+ * executePlan runs a query plan whose operation runsHere (no @defer, no introspection): its fetches through the given
+ * data sources, its answer shaped as @apollo/gateway shapes it, with the subgraphs' errors and, when there are none,
+ * the shaping's errors as `extensions.valueCompletion`.
+ */
+export async function executePlan(
+  prepared: PreparedPlan,
+  services: Record<string, GraphQLDataSource>,
+  requestContext: RequestContext,
+  supergraphSchema: GraphQLSchema,
+): Promise<ExecutionResult> {
+  const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  const run: Run = {
+    requestContext,
+    operation: prepared.operation,
+    services,
+    schema: supergraphSchema,
+    root: data,
+    errors: [],
+  };
+  if (prepared.plan.node) await runNode(run, prepared.plan.node as PlanNode, [], data);
+  let shaped: ReturnType<Shaper['shape']>;
+  try {
+    shaped = prepared.shaper.shape(data, requestContext.request.variables);
+  } catch (error) {
+    if (error instanceof GraphQLError) return { errors: [error] };
+    return { errors: [new GraphQLError((error as Error).message, { originalError: error as Error })] };
+  }
+  if (run.errors.length === 0 && shaped.errors.length > 0)
+    return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
+  return run.errors.length === 0 ? { data: shaped.data } : { errors: run.errors, data: shaped.data };
+}
+
+/**
+ * preparedPlan makes what running a plan needs, or nothing when the plan or operation is left to @apollo/gateway's
+ * executor (@defer, a subscription node, introspection fields, a response name `__proto__`).
+ */
+export function preparedPlan(plan: QueryPlan, operation: Operation): PreparedPlan | undefined {
+  if (hasUnsupportedNode(plan.node)) return undefined;
+  const shaper = shaperFor(operation);
+  return 'unsupported' in shaper ? undefined : { plan, operation, shaper };
 }
 
 /** hasUnsupportedNode: a plan node this executor leaves to @apollo/gateway's (@defer, subscriptions). */
@@ -264,7 +285,8 @@ export function valuesAt(value: unknown, path: readonly (string | number)[]): un
       if (each === undefined || each === null) {
         next.push(each);
       } else if (step === '@') {
-        if (!Array.isArray(each)) throw new Error(`Expected a list at ${path.join('.')}`);
+        // As @apollo/gateway's value.flatMap(…) fails on anything but a list.
+        if (!Array.isArray(each)) throw new TypeError('value.flatMap is not a function');
         for (const element of each) next.push(element);
       } else {
         if (typeof step !== 'string') throw new Error(`Unexpected ${typeof step} found in path`);
@@ -292,10 +314,22 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     for (const name of fetch.variableUsages)
       if (Object.hasOwn(provided, name) && provided[name] !== undefined) variables[name] = provided[name];
   }
-  // An entity object reached along several paths is asked for and merged once.
-  const entities = all.length > 1 ? [...new Set(all)] : all;
   const representations: Record<string, unknown>[] = [];
-  const owners: Record<string, unknown>[] = [];
+  /** places[i] is the place in `all` the i-th representation was made for. */
+  const places: number[] = [];
+  let hydrated: ResponsePath[] | undefined;
+  /**
+   * placeOf places a subgraph's error in the client's answer: an error about the i-th representation of an
+   * `_entities` fetch at the place that representation was asked for (hydrated once per fetch, and only on an error);
+   * any other under the fetch's path.
+   */
+  const placeOf = (errorPath: readonly (string | number)[] | undefined): ResponsePath | undefined => {
+    if (!errorPath) return undefined;
+    if (!fetch.requires || typeof errorPath[1] !== 'number') return [...path, ...errorPath];
+    if (!hydrated) generateHydratedPaths([], path, run.root, (hydrated = []));
+    const k = places[errorPath[1]];
+    return [...((k === undefined ? undefined : hydrated[k]) ?? []), ...errorPath.slice(2)];
+  };
   const send = async (vars: Record<string, unknown>) => {
     const response = await service.process({
       kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
@@ -307,10 +341,9 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     } as unknown as GraphQLDataSourceProcessOptions);
     if (response.errors) {
       const metrics = run.requestContext.metrics as { nonFtv1ErrorPaths?: { subgraph: string; path: unknown }[] };
-      for (const error of response.errors) {
-        for (const errorPath of placesOf(error.path))
-          run.errors.push(downstreamError(error, fetch.serviceName, errorPath));
-      }
+      // All placed before any is kept, and read as a list, as @apollo/gateway reads them.
+      const placed = response.errors.map((error) => downstreamError(error, fetch.serviceName, placeOf(error.path)));
+      run.errors.push(...placed);
       if (!response.extensions?.ftv1 && metrics)
         (metrics.nonFtv1ErrorPaths ??= []).push(
           ...response.errors.map((error) => ({ subgraph: fetch.serviceName, path: error.path })),
@@ -322,15 +355,25 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
   if (!fetch.requires) {
     const received = await send(variables);
     if (received) applyRewrites(run.schema, fetch.outputRewrites, received);
-    for (const entity of entities) deepMerge(entity, received);
+    for (const entity of all.length > 1 ? new Set(all) : all) deepMerge(entity, received);
     return;
   }
-  for (const entity of entities) {
-    const representation = selectionOf(run.schema, entity, fetch.requires);
-    if (representation && representation.__typename) {
-      applyRewrites(run.schema, fetch.inputRewrites, representation);
+  // An entity object reached along several paths (the same product under many reviews, after its first fetch) is
+  // made a representation once and merged once; the representation is asked for at each place, as @apollo/gateway
+  // asks, and the fetcher sends each distinct one once (gateway/representations.ts).
+  const made = new Map<Record<string, unknown>, Record<string, unknown> | null>();
+  for (let k = 0; k < all.length; k++) {
+    const entity = all[k]!;
+    let representation = made.get(entity);
+    if (representation === undefined) {
+      representation = selectionOf(run.schema, entity, fetch.requires);
+      if (representation && representation.__typename) applyRewrites(run.schema, fetch.inputRewrites, representation);
+      else representation = null;
+      made.set(entity, representation);
+    }
+    if (representation) {
       representations.push(representation);
-      owners.push(entity);
+      places.push(k);
     }
   }
   if (representations.length === 0) return;
@@ -341,30 +384,15 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
   if (!Array.isArray(list)) throw new Error('Expected "data._entities" in response to be an array');
   if (list.length !== representations.length)
     throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
+  const merged = new Set<Record<string, unknown>>();
   for (let i = 0; i < list.length; i++) {
+    const owner = all[places[i]!]!;
+    if (merged.has(owner)) continue;
+    merged.add(owner);
     const entity = list[i] as Record<string, unknown> | null;
-    const owner = owners[i]!;
     if (entity && !entity.__typename) entity.__typename = owner.__typename;
     if (entity) applyRewrites(run.schema, fetch.outputRewrites, entity);
     deepMerge(owner, entity);
-  }
-
-  /**
-   * placesOf places a subgraph's error in the client's answer: an error about the i-th entity of an `_entities` fetch
-   * is about every place in the answer where that entity object stands (@apollo/gateway places it at each place its
-   * representation was asked for, one per place); any other is under the fetch's path.
-   */
-  function placesOf(errorPath: readonly (string | number)[] | undefined): (ResponsePath | undefined)[] {
-    if (!errorPath) return [undefined];
-    if (!fetch.requires || typeof errorPath[1] !== 'number') return [[...path, ...errorPath]];
-    const owner = owners[errorPath[1]];
-    const hydrated: ResponsePath[] = [];
-    generateHydratedPaths([], path, run.root, hydrated);
-    const places: ResponsePath[] = [];
-    all.forEach((entity, k) => {
-      if (entity === owner) places.push([...(hydrated[k] ?? []), ...errorPath.slice(2)]);
-    });
-    return places.length > 0 ? places : [[...errorPath.slice(2)]];
   }
 }
 

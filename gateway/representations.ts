@@ -28,14 +28,21 @@ export interface DistinctRepresentations {
  */
 export function distinctRepresentations(representations: readonly unknown[]): DistinctRepresentations {
   const index = new Map<string, number>();
+  // The executor asks one representation object at every place of the same entity: those are known without JSON.
+  const seen = new Map<unknown, number>();
   const texts: string[] = [];
   const places = new Array<number>(representations.length);
   for (let i = 0; i < representations.length; i++) {
-    const text = JSON.stringify(representations[i]) ?? 'null';
-    let at = index.get(text);
+    const representation = representations[i];
+    let at = seen.get(representation);
     if (at === undefined) {
-      index.set(text, (at = texts.length));
-      texts.push(text);
+      const text = JSON.stringify(representation) ?? 'null';
+      at = index.get(text);
+      if (at === undefined) {
+        index.set(text, (at = texts.length));
+        texts.push(text);
+      }
+      seen.set(representation, at);
     }
     places[i] = at;
   }
@@ -54,7 +61,7 @@ export function requestBody(request: FetchRequest, representationTexts?: readonl
       operationName: request.operationName,
       extensions: request.extensions,
     });
-  const others: Record<string, unknown> = {};
+  const others = Object.create(null) as Record<string, unknown>;
   for (const [name, value] of Object.entries(request.variables ?? {}))
     if (name !== 'representations') others[name] = value;
   const rest = JSON.stringify(others);
@@ -68,19 +75,26 @@ export function requestBody(request: FetchRequest, representationTexts?: readonl
 /**
  * entitiesAt is the answer for the representations at `places` of a fetch whose representations were asked for as
  * one list: its entities in that order (the same entity object at each place that asked for it), and each error about
- * an entity once for every place that asked for it, its path naming that place.
+ * an entity once for every place that asked for it, its path naming that place. Given how many were asked (`asked`),
+ * an error about an entity beyond them is kept as it is.
  */
-export function entitiesAt(response: DataSourceResponse, places: readonly number[]): DataSourceResponse {
+export function entitiesAt(
+  response: DataSourceResponse,
+  places: readonly number[],
+  asked?: number,
+): DataSourceResponse {
   const entities = (response.data as { _entities?: unknown[] } | null | undefined)?._entities;
   let errors: NonNullable<DataSourceResponse['errors']>[number][] | undefined;
   if (response.errors) {
     errors = [];
     for (const error of response.errors) {
       const path = error.path;
-      if (path?.[0] === '_entities' && typeof path[1] === 'number') {
+      const at = path?.[1];
+      // An error about an entity nothing was asked for (asked: how many were) stays as the subgraph gave it, as
+      // @apollo/gateway keeps it.
+      if (path?.[0] === '_entities' && typeof at === 'number' && (asked === undefined || (at >= 0 && at < asked))) {
         for (let i = 0; i < places.length; i++)
-          if (places[i] === path[1])
-            errors.push({ ...error, path: ['_entities', i, ...path.slice(2)] } as typeof error);
+          if (places[i] === at) errors.push({ ...error, path: ['_entities', i, ...path.slice(2)] } as typeof error);
       } else {
         errors.push(error);
       }

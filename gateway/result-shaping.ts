@@ -47,7 +47,10 @@ interface FieldStep {
   kind: 'field';
   skip?: Skip;
   responseName: string;
-  /** own: the response name is also a property of Object.prototype, so it is read only as an object's own. */
+  /**
+   * own: the response name is also a property of Object.prototype or Array.prototype (a subgraph may send a list where
+   * an object belongs), so it is read only as an object's own.
+   */
   own: boolean;
   typename: boolean;
   shape: Shape;
@@ -58,8 +61,8 @@ interface FragmentStep {
   kind: 'fragment';
   skip?: Skip;
   typeCondition?: CompositeType;
-  /** applies remembers, per runtime type name, whether the type condition holds. */
-  applies: Map<string, boolean>;
+  /** applies remembers, per runtime type name (or parent type, when there is none), whether the condition holds. */
+  applies: Map<string | CompositeType, boolean>;
   selections: Step[];
 }
 
@@ -114,20 +117,22 @@ export function shaperFor(operation: Operation): Shaper | { unsupported: string 
     return { kind: 'leaf', leaf: leafOf(type), text };
   };
 
-  const skipOf = (element: {
-    appliedDirectivesOf(d: unknown): readonly { arguments(): Record<string, unknown> }[];
-  }): Skip | undefined => {
-    const skip = element.appliedDirectivesOf(schema.skipDirective())[0]?.arguments().if;
-    const include = element.appliedDirectivesOf(schema.includeDirective())[0]?.arguments().if;
+  type Applied = { arguments(): Record<string, unknown>; toString(): string };
+  const skipOf = (element: { appliedDirectivesOf(d: unknown): readonly Applied[] }): Skip | undefined => {
+    const skip = element.appliedDirectivesOf(schema.skipDirective())[0];
+    const include = element.appliedDirectivesOf(schema.includeDirective())[0];
     if (skip === undefined && include === undefined) return undefined;
-    const valueOf = (arg: unknown) =>
-      arg instanceof Variable
+    const valueOf = (directive: Applied) => {
+      const arg = directive.arguments().if;
+      return arg instanceof Variable
         ? (variables: Record<string, unknown>) => {
             const value = variables[arg.name];
-            if (typeof value !== 'boolean') throw new Error(`Unexpected value ${String(value)} for variable ${arg}`);
+            if (typeof value !== 'boolean')
+              throw new Error(`Unexpected value ${String(value)} for variable ${arg} of ${directive}`);
             return value;
           }
         : () => arg === true;
+    };
     const skipIf = skip === undefined ? undefined : valueOf(skip);
     const includeIf = include === undefined ? undefined : valueOf(include);
     return (variables) =>
@@ -150,7 +155,7 @@ export function shaperFor(operation: Operation): Shaper | { unsupported: string 
           kind: 'field',
           skip: skipOf(field),
           responseName,
-          own: responseName in Object.prototype,
+          own: responseName in Object.prototype || responseName in Array.prototype,
           typename: field.name === '__typename',
           shape: shapeOf(field.definition.type!),
           selections: sub ? compile(sub) : undefined,
@@ -245,15 +250,13 @@ function applySteps(
 function fragmentApplies(schema: Schema, step: FragmentStep, typename: string | undefined, parentType: CompositeType) {
   const condition = step.typeCondition;
   if (!condition) return true;
-  const key = typename ?? `\0${parentType.name}`;
+  const key = typename ?? parentType;
   let applies = step.applies.get(key);
   if (applies === undefined) {
-    if (typename) {
-      const type = schema.type(typename);
-      applies = !!type && isSubtype(condition, type);
-    } else {
-      applies = isSubtype(condition, parentType);
-    }
+    const type = typename ? schema.type(typename) : parentType;
+    // Only the schema's own types are remembered: a type name a subgraph made up is not kept.
+    if (!type) return false;
+    applies = isSubtype(condition, type);
     step.applies.set(key, applies);
   }
   return applies;
@@ -335,9 +338,9 @@ function updateValue(
       const input = inputValue as Record<string, unknown>;
       const inputTypename = input.__typename;
       let objectType = shape.type;
+      if (inputTypename !== undefined && typeof inputTypename !== 'string')
+        throw new Error(`Invalid non-string value ${String(inputTypename)} for __typename at ${run.path.join(',')}`);
       if (inputTypename) {
-        if (typeof inputTypename !== 'string')
-          throw new Error(`Invalid non-string value for __typename at ${run.path}`);
         const type = run.schema.type(inputTypename);
         if (!type || !isCompositeType(type)) {
           run.errors.push(

@@ -146,8 +146,12 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
     };
     propagateTrace(headers, context.scope.traceparent);
     // Each distinct entity representation is sent once (gateway/representations.ts).
+    // Only a planned `_entities` fetch declares `[_Any!]!`: a client's own variable of that name is left alone.
     const representations = request.variables?.representations;
-    const distinct = Array.isArray(representations) ? distinctRepresentations(representations) : undefined;
+    const distinct =
+      Array.isArray(representations) && request.query?.includes('$representations:[_Any!]!')
+        ? distinctRepresentations(representations)
+        : undefined;
     const body = requestBody(request, distinct?.texts);
     let status: number;
     let text: string;
@@ -196,7 +200,11 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
         { restrict?: (hint: object) => void } | undefined;
       policy?.restrict?.(cacheHintOf(cacheControl));
     }
-    return distinct && distinct.texts.length < distinct.places.length ? entitiesAt(parsed, distinct.places) : parsed;
+    if (!distinct || distinct.texts.length === distinct.places.length) return parsed;
+    const entities = (parsed.data as { _entities?: unknown } | null | undefined)?._entities;
+    if (Array.isArray(entities) && entities.length !== distinct.texts.length)
+      throw new Error(`Expected "data._entities" to contain ${distinct.places.length} elements`);
+    return entitiesAt(parsed, distinct.places, distinct.texts.length);
   }
 
   /** close ends the pool's connections (at shutdown). */

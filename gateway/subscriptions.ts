@@ -39,6 +39,7 @@ import type { GatewayContext } from './gateway.js';
 import { callerStatementKey } from './internal-tokens.js';
 import { gatewayMetrics } from './metrics.js';
 import { entitiesAt, type DataSourceResponse } from './representations.js';
+import { executePlan, preparedPlan, type PreparedPlan } from './execution.js';
 
 /**
  * SubgraphSocket is a WebSocket to a subgraph without per-message compression, whose zlib state per socket costs more
@@ -375,6 +376,11 @@ interface PreparedSubscription {
   resumable: Resumable | undefined;
   /** operationContext is what executeQueryPlan needs of the client's operation, made once per document. */
   operationContext: ReturnType<typeof buildOperationContext>;
+  /**
+   * runnable is the event plan as gateway/execution.ts runs it (its answer's shaper made once, not an operation per
+   * event); absent when that executor leaves the operation to @apollo/gateway's.
+   */
+  runnable: PreparedPlan | undefined;
 }
 
 /**
@@ -448,7 +454,7 @@ export class FederatedSubscriptions {
     context: GatewayContext,
     options: SubscribeOptions,
   ): AsyncGenerator<ExecutionResult> {
-    const { primary, eventPlan, resumable, operationContext } = this.prepare(document, operationName);
+    const { primary, eventPlan, resumable, operationContext, runnable } = this.prepare(document, operationName);
     const primaryVariables = Object.fromEntries(
       (primary.variableUsages ?? []).filter((v) => v in variables).map((v) => [v, variables[v]]),
     );
@@ -482,19 +488,22 @@ export class FederatedSubscriptions {
         };
         // Follow-up fetches take the caller's token for each subgraph from the fetchers' per-subgraph cache.
         const eventContext: GatewayContext = { ...context };
-        const result = await executeQueryPlan(
-          eventPlan,
-          services,
-          {
-            request: { query: '', variables, operationName },
-            context: eventContext,
-            logger: this.logger,
-            metrics: {},
-          } as never,
-          operationContext,
-          this.supergraphSchema,
-          this.apiSchema,
-        );
+        const requestContext = {
+          request: { query: '', variables, operationName },
+          context: eventContext,
+          logger: this.logger,
+          metrics: {},
+        } as never;
+        const result = runnable
+          ? await executePlan(runnable, services, requestContext, this.supergraphSchema)
+          : await executeQueryPlan(
+              eventPlan,
+              services,
+              requestContext,
+              operationContext,
+              this.supergraphSchema,
+              this.apiSchema,
+            );
         gatewayMetrics.delivered(primary.serviceName);
         yield result as ExecutionResult;
       }
@@ -536,17 +545,20 @@ export class FederatedSubscriptions {
     const key = `${operationName ?? ''}\n${print(document)}`;
     let prepared = this.prepared.get(key);
     if (!prepared) {
-      const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+      const operation = operationFromDocument(this.apiSchema, document, { operationName });
+      const plan = this.planner.buildQueryPlan(operation);
       if (plan.node?.kind !== 'Subscription') throw new Error('not a subscription plan');
       const { primary, rest } = plan.node;
+      const eventPlan: QueryPlan = {
+        kind: 'QueryPlan',
+        node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary,
+      };
       prepared = {
         primary,
-        eventPlan: {
-          kind: 'QueryPlan',
-          node: rest ? ({ kind: 'Sequence', nodes: [primary, rest] } as PlanNode) : primary,
-        },
+        eventPlan,
         resumable: resumableQuery(primary.operation, this.schema),
         operationContext: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }),
+        runnable: preparedPlan(eventPlan, operation),
       };
       if (this.prepared.size >= 500) this.prepared.delete(this.prepared.keys().next().value!);
       this.prepared.set(key, prepared);

@@ -420,7 +420,8 @@ function selectionOf(
   selections: readonly QueryPlanSelectionNode[],
 ): Record<string, unknown> | null {
   if (source === null) return null;
-  const result = Object.create(null) as Record<string, unknown>;
+  // A plain object (quick to fill and to write as JSON): its keys are the plan's field names, never `__proto__`.
+  const result: Record<string, unknown> = {};
   for (const selection of selections) {
     if (selection.kind === Kind.FIELD) {
       const name = selection.alias ?? selection.name;

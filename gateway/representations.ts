@@ -28,21 +28,14 @@ export interface DistinctRepresentations {
  */
 export function distinctRepresentations(representations: readonly unknown[]): DistinctRepresentations {
   const index = new Map<string, number>();
-  // The executor asks one representation object at every place of the same entity: those are known without JSON.
-  const seen = new Map<unknown, number>();
   const texts: string[] = [];
   const places = new Array<number>(representations.length);
   for (let i = 0; i < representations.length; i++) {
-    const representation = representations[i];
-    let at = seen.get(representation);
+    const text = JSON.stringify(representations[i]) ?? 'null';
+    let at = index.get(text);
     if (at === undefined) {
-      const text = JSON.stringify(representation) ?? 'null';
-      at = index.get(text);
-      if (at === undefined) {
-        index.set(text, (at = texts.length));
-        texts.push(text);
-      }
-      seen.set(representation, at);
+      index.set(text, (at = texts.length));
+      texts.push(text);
     }
     places[i] = at;
   }

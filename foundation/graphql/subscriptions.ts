@@ -81,6 +81,7 @@ function audienceIncludes(aud: unknown, name: string): boolean {
 
 interface SocketState {
   gatewayId: string;
+  /** callers holds each subscription's verified caller from its subscribe message until its context is made. */
   callers: Map<string, Caller & { resumeSince?: number }>;
 }
 
@@ -165,7 +166,10 @@ export function serveSubgraphSubscriptions<C>(options: {
         };
       },
       context: (ctx, id) => {
-        const { resumeSince, ...caller } = ctx.extra.state!.callers.get(id)!;
+        // Read once, for the one context of this subscription: the context keeps the caller from here on.
+        const callers = ctx.extra.state!.callers;
+        const { resumeSince, ...caller } = callers.get(id)!;
+        callers.delete(id);
         const scope = requestScope(caller.requestId, options.logger);
         if (resumeSince !== undefined) scope.resumeSince = resumeSince;
         return options.context(caller, scope) as never;

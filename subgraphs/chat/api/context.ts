@@ -16,14 +16,23 @@ export interface ChatContext extends CallerContext {
   follow: (conversationId: string, afterMessageId: string | null) => Promise<AsyncIterable<Message>>;
 }
 
-/** createLoaders makes a request's loaders. */
+/**
+ * createLoaders makes a request's loaders, each on its first use: a subscription's context lives as long as the
+ * subscription (10,000 at once per chat instance), and most never load a conversation by order.
+ */
 export function createLoaders(conversations: ConversationService): ChatLoaders {
+  let conversation: ChatLoaders['conversation'] | undefined;
+  let conversationsOfOrder: ChatLoaders['conversationsOfOrder'] | undefined;
   return {
-    conversation: byIdLoader('conversation', (ids) => conversations.conversationsByIds(ids)),
-    conversationsOfOrder: groupLoader(
-      'conversationsOfOrder',
-      (ids) => conversations.conversationsByOrderIds(ids),
-      (c) => c.orderId,
-    ),
+    get conversation() {
+      return (conversation ??= byIdLoader('conversation', (ids) => conversations.conversationsByIds(ids)));
+    },
+    get conversationsOfOrder() {
+      return (conversationsOfOrder ??= groupLoader(
+        'conversationsOfOrder',
+        (ids) => conversations.conversationsByOrderIds(ids),
+        (c) => c.orderId,
+      ));
+    },
   };
 }

@@ -27,6 +27,7 @@ import { SignJWT, importJWK } from 'jose';
 import { Pool } from 'undici';
 import { z } from 'zod';
 import { booleanSchema, loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
+import { withYoungGenerationBound } from '../foundation/service/process.js';
 import { DEFAULT_SAMPLING_RATIO } from '../foundation/telemetry/tracing.js';
 import { loadKeySet, publicJwks } from '../foundation/auth/tokens.js';
 import { freePort } from '../scripts/stack.js';
@@ -297,8 +298,9 @@ try {
     const port = await freePort();
     const { child } = await started(
       name,
+      // As the stack and the image start it: with V8's young generation bounded (a no-op on Node 20).
       pinned(0, process.execPath, [
-        ...settings.gatewayNodeArgs.split(' ').filter(Boolean),
+        ...withYoungGenerationBound(settings.gatewayNodeArgs.split(' ').filter(Boolean)),
         join(DIST, 'gateway/main.js'),
         '--supergraph-path',
         supergraphPath!,

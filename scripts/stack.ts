@@ -13,6 +13,7 @@ import {
 } from '../foundation/postgres/admin.js';
 import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
 import { loadKeySet } from '../foundation/auth/tokens.js';
+import { withYoungGenerationBound } from '../foundation/service/process.js';
 import { dbRole } from '../foundation/service/subgraph-service.js';
 import { sessionEventsRoute } from '../contracts/internal-routes.js';
 import { ADMIN_PORTS, GATEWAY_PORT, SUBGRAPHS } from './services.js';
@@ -164,7 +165,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const specs = new Map<string, { entry: string; env: Record<string, string>; port: number; adminPort: number }>();
   let postgres: Child | undefined;
   const spawnService = (name: string, entry: string, env: Record<string, string>): Child => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(DIST, entry)], {
+    // Every service runs with V8's young generation bounded (foundation/service/process.ts); a given size wins.
+    const child = spawn(process.execPath, [...withYoungGenerationBound(options.nodeArgs), join(DIST, entry)], {
       env: { ...process.env, ...options.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,

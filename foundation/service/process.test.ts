@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { getHeapStatistics } from 'node:v8';
-import { collectStartGarbage } from './process.js';
+import { collectStartGarbage, withYoungGenerationBound, YOUNG_GENERATION_FLAG } from './process.js';
 
 describe('collectStartGarbage', () => {
   it("collects the start's garbage at once, and leaves no gc function behind", () => {
@@ -18,5 +19,30 @@ describe('collectStartGarbage', () => {
       `a full collection ran (${(before / 1e6).toFixed(0)} -> ${(after / 1e6).toFixed(0)} MB)`,
     );
     assert.equal((globalThis as { gc?: unknown }).gc, undefined);
+  });
+});
+
+describe('withYoungGenerationBound', () => {
+  it('starts a process with the bound first, unless its flags set a size of their own', () => {
+    assert.deepEqual(withYoungGenerationBound(), [YOUNG_GENERATION_FLAG]);
+    assert.deepEqual(withYoungGenerationBound(['--cpu-prof']), [YOUNG_GENERATION_FLAG, '--cpu-prof']);
+    assert.deepEqual(withYoungGenerationBound(['--max-semi-space-size=64']), ['--max-semi-space-size=64']);
+  });
+
+  it("keeps a started process's new space at 32 MB however much short-lived garbage it makes, on this Node", () => {
+    // Node 22 and 24 grow it to 128 MB here without the flag; Node 20 stops at 32 MB either way.
+    const script = `
+      const v8 = require('node:v8');
+      let keep = [], max = 0;
+      for (let i = 0; i < 2e6; i++) {
+        keep.push({ i, s: 'x' + i });
+        if (keep.length > 200000) keep = [];
+        if (i % 50000 === 0) max = Math.max(max, v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);
+      }
+      process.stdout.write(String(max));`;
+    const run = spawnSync(process.execPath, [...withYoungGenerationBound(), '-e', script], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const maxMb = Number(run.stdout) / 2 ** 20;
+    assert.ok(maxMb > 0 && maxMb <= 32, `new space reached ${maxMb} MB`);
   });
 });

@@ -60,9 +60,9 @@ export interface ExecutionHooks {
  * PlanExecutor runs query plans for @apollo/gateway: the gateway still validates, plans and keeps plans, and this runs
  * them. Per planned operation it keeps what every request would otherwise rebuild (the operation's context, the
  * operation as federation-internals reads it, a shaper of its answer: gateway/result-shaping.ts), found by the parsed
- * document Apollo Server keeps per query; each fetch asks for each entity object once (an entity reached along several
- * paths of the answer, as the same product under many reviews, is one object after its first fetch), and the walk
- * of the answer to the entities at a plan path allocates one list, not one per level and element. What it does not
+ * document Apollo Server keeps per query; a fetch makes each entity object's representation once and merges each object
+ * once (the fetcher sends each distinct representation once: gateway/representations.ts), and the walk of the answer
+ * to the entities at a plan path allocates one list, not one per level and element. What it does not
  * do is left to @apollo/gateway's own executor, with the same answer: a request whose spans are recorded (so traces
  * keep @apollo/gateway's plan, fetch and post-processing spans), Apollo usage traces, a plan with @defer or a
  * subscription, an operation with introspection fields, a request asking for its query plan, and a plan not yet made
@@ -164,7 +164,7 @@ export interface PreparedPlan {
 }
 
 /**
- * executePlan runs a query plan whose operation runsHere (no @defer, no introspection): its fetches through the given
+ * executePlan runs a prepared plan (preparedPlan: no @defer, no introspection): its fetches through the given
  * data sources, its answer shaped as @apollo/gateway shapes it, with the subgraphs' errors and, when there are none,
  * the shaping's errors as `extensions.valueCompletion`.
  */

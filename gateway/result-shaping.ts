@@ -26,8 +26,8 @@ import type { GraphQLError } from 'graphql';
  * the leaf's validity, and returns a fresh object per value; on the heavy benchmark query it was a fifth of the
  * gateway's busy time and much of its garbage. Here each selection is a plain record read in a loop, and answers are
  * written into plain objects (fast to fill and to serialize) rather than prototype-less dictionaries: a response name
- * that Object.prototype knows is read as an own property only, and an operation that answers `__proto__` is not
- * shaped here (shapeable says which).
+ * that Object.prototype or Array.prototype knows is read as an own property only, and an operation that answers
+ * `__proto__` is not shaped here (shaperFor says which).
  */
 
 /** Skip is a selection's @skip/@include, read against the request's variables. */

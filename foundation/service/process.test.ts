@@ -29,7 +29,7 @@ describe('withYoungGenerationBound', () => {
     assert.deepEqual(withYoungGenerationBound(['--max-semi-space-size=64']), ['--max-semi-space-size=64']);
   });
 
-  it("keeps a started process's new space at 32 MB however much short-lived garbage it makes, on this Node", () => {
+  it("keeps a started process's new space near 32 MB however much short-lived garbage it makes, on this Node", () => {
     // Node 22 and 24 grow it to 128 MB here without the flag; Node 20 stops at 32 MB either way.
     const script = `
       const v8 = require('node:v8');
@@ -43,6 +43,7 @@ describe('withYoungGenerationBound', () => {
     const run = spawnSync(process.execPath, [...withYoungGenerationBound(), '-e', script], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     const maxMb = Number(run.stdout) / 2 ** 20;
-    assert.ok(maxMb > 0 && maxMb <= 32, `new space reached ${maxMb} MB`);
+    // 32 MB and a page or two of V8's rounding (32.5 MB seen on Node 24); unbounded it is 128 MB.
+    assert.ok(maxMb > 0 && maxMb <= 40, `new space reached ${maxMb} MB`);
   });
 });

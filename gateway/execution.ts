@@ -77,7 +77,7 @@ export class PlanExecutor {
     private readonly hooks: ExecutionHooks,
   ) {}
 
-  /** load loads the gateway and gives Apollo Server this executor in place of the gateway's. */
+  /** wrap is the gateway as Apollo Server takes it: its load gives this executor in place of the gateway's own. */
   wrap(): Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'> {
     const gateway = this.gateway;
     return {

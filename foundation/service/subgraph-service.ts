@@ -4,7 +4,15 @@ import { readFileSync } from 'node:fs';
 import type { GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { booleanSchema, environmentSetting, portSchema, positiveIntSchema, setting, type Settings } from './config.js';
+import {
+  booleanSchema,
+  environmentSetting,
+  nonNegativeIntSchema,
+  portSchema,
+  positiveIntSchema,
+  setting,
+  type Settings,
+} from './config.js';
 import { graphqlRoute } from '../graphql/http.js';
 import type { ScopedContext } from '../graphql/errors.js';
 import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
@@ -116,6 +124,12 @@ export function subgraphSettings(name: SubgraphName, root: string) {
       doc: 'longest a request waits for a free database connection; past it the request answers SERVICE_UNAVAILABLE',
       schema: positiveIntSchema,
       fallback: '3000',
+    }),
+    dbPreparedStatements: setting({
+      env: `${p}_DB_PREPARED_STATEMENTS`,
+      doc: 'how many distinct parameterized SQL statements are sent as named prepared statements, which each connection has PostgreSQL parse and plan once; 0 sends every statement unnamed, as PgBouncer in transaction mode before 1.21 needs',
+      schema: nonNegativeIntSchema,
+      fallback: '200',
     }),
     dbStatementsPerRequest: setting({
       env: `${p}_DB_STATEMENTS_PER_REQUEST`,
@@ -285,6 +299,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       applicationName: `fixup-${name}`,
       statementTimeoutMs: settings.dbStatementTimeoutMs,
       connectTimeoutMs: settings.dbConnectTimeoutMs,
+      preparedStatements: settings.dbPreparedStatements,
       onStatement: settings.dbStatementsPerRequest
         ? (_sql, background) => metrics.countStatement(background || !currentScope() ? 'background' : 'request')
         : (_sql, background) => metrics.countStatement(background ? 'background' : 'unattributed'),

@@ -114,6 +114,7 @@ export async function createTestDatabase(
     poolSize: 5,
     applicationName: 'fixup-test',
     statementTimeoutMs: 10_000,
+    preparedStatements: 200, // as the services run: each parameterized statement a named prepared statement
     onStatement: (sql) => statements.push(sql),
   });
   await dataSource.initialize();

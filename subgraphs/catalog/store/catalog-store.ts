@@ -4,7 +4,7 @@ import { ConflictError } from '../../../foundation/core/errors.js';
 import type { Caller } from '../../../contracts/caller.js';
 import { newId } from '../../../foundation/core/ids.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
-import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
+import { EntityReader, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
 import type {
   CatalogStore,
   CatalogTx,
@@ -79,10 +79,14 @@ class PostgresCatalogTx implements CatalogTx {
 export class PostgresCatalogStore implements CatalogStore {
   private readonly categories: Repository<CategoryRow>;
   private readonly services: Repository<ServiceRow>;
+  private readonly categoryRows: EntityReader<CategoryRow>;
+  private readonly serviceRows: EntityReader<ServiceRow>;
 
   constructor(private readonly dataSource: DataSource) {
     this.categories = dataSource.getRepository(CategoryRow);
     this.services = dataSource.getRepository(ServiceRow);
+    this.categoryRows = new EntityReader(dataSource, CategoryRow, 'c');
+    this.serviceRows = new EntityReader(dataSource, ServiceRow, 's');
   }
 
   transaction<T>(caller: Caller, fn: (tx: CatalogTx) => Promise<T>): Promise<T> {
@@ -141,7 +145,7 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async categoriesByIds(ids: readonly string[]): Promise<Category[]> {
     if (ids.length === 0) return [];
-    return (await this.categories.findBy({ id: anyOf(ids) })).map(toCategory);
+    return (await this.categoryRows.rows('WHERE c.id = ANY($1::uuid[])', [ids])).map(toCategory);
   }
 
   async categoryByName(name: string): Promise<Category | null> {
@@ -163,14 +167,14 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async servicesByIds(ids: readonly string[]): Promise<Service[]> {
     if (ids.length === 0) return [];
-    return (await this.services.findBy({ id: anyOf(ids) })).map(toService);
+    return (await this.serviceRows.rows('WHERE s.id = ANY($1::uuid[])', [ids])).map(toService);
   }
 
   async servicesByCategoryIds(categoryIds: readonly string[]): Promise<Service[]> {
     if (categoryIds.length === 0) return [];
-    return (await this.services.find({ where: { categoryId: anyOf(categoryIds) }, order: { name: 'ASC' } })).map(
-      toService,
-    );
+    return (
+      await this.serviceRows.rows('WHERE s.category_id = ANY($1::uuid[]) ORDER BY s.name, s.id', [categoryIds])
+    ).map(toService);
   }
 
   async ensureCategory(category: NewCategory): Promise<Category> {

@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import type { Caller } from '../../../contracts/caller.js';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
-import { anyOf, returnedRows } from '../../../foundation/postgres/database.js';
+import { EntityReader, returnedRows } from '../../../foundation/postgres/database.js';
 import type { ChatStore, ChatTx, Conversation, Message, MessageWakeups } from '../business/conversations.js';
 import { ConversationRow, MessageRow } from './entities.js';
 import { WakeupListeners } from './wakeup-listeners.js';
@@ -88,10 +88,16 @@ class PostgresChatTx implements ChatTx {
  * to be announced, in its own transaction.
  */
 export class PostgresChatStore implements ChatStore {
+  private readonly conversations: EntityReader<ConversationRow>;
+  private readonly messages: EntityReader<MessageRow>;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: { announcements?: boolean } = {},
-  ) {}
+  ) {
+    this.conversations = new EntityReader(dataSource, ConversationRow, 'c');
+    this.messages = new EntityReader(dataSource, MessageRow, 'm');
+  }
 
   transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) =>
@@ -101,15 +107,13 @@ export class PostgresChatStore implements ChatStore {
 
   async conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {
     if (ids.length === 0) return [];
-    return (await this.dataSource.getRepository(ConversationRow).findBy({ id: anyOf(ids) })).map(toConversation);
+    return (await this.conversations.rows('WHERE c.id = ANY($1::uuid[])', [ids])).map(toConversation);
   }
 
   async conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]> {
     if (orderIds.length === 0) return [];
     return (
-      await this.dataSource
-        .getRepository(ConversationRow)
-        .find({ where: { orderId: anyOf(orderIds) }, order: { createdAt: 'ASC', id: 'ASC' } })
+      await this.conversations.rows('WHERE c.order_id = ANY($1::uuid[]) ORDER BY c.created_at, c.id', [orderIds])
     ).map(toConversation);
   }
 
@@ -145,7 +149,7 @@ export class PostgresChatStore implements ChatStore {
 
   async messagesByIds(ids: readonly string[]): Promise<Message[]> {
     if (ids.length === 0) return [];
-    return (await this.dataSource.getRepository(MessageRow).findBy({ id: anyOf(ids) })).map(toMessage);
+    return (await this.messages.rows('WHERE m.id = ANY($1::uuid[])', [ids])).map(toMessage);
   }
 }
 

@@ -3,7 +3,7 @@ import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import { ConflictError } from '../../../foundation/core/errors.js';
 import type { Caller } from '../../../contracts/caller.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
-import { anyOf, entityColumns, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
+import { EntityReader, entityColumns, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
 import type { Offer, OfferStatus, Order, OrderStatus, OrderStore, OrderTx, Position } from '../business/orders.js';
 import { OfferRow, OrderRow } from './entities.js';
 
@@ -128,7 +128,13 @@ class PostgresOrderTx implements OrderTx {
 
 /** PostgresOrderStore is the order subgraph's storage on its own database. */
 export class PostgresOrderStore implements OrderStore {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly orders: EntityReader<OrderRow>;
+  private readonly offers: EntityReader<OfferRow>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.orders = new EntityReader(dataSource, OrderRow, 'o');
+    this.offers = new EntityReader(dataSource, OfferRow, 'f');
+  }
 
   transaction<T>(caller: Caller, fn: (tx: OrderTx) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) => fn(new PostgresOrderTx(manager, caller)));
@@ -136,20 +142,22 @@ export class PostgresOrderStore implements OrderStore {
 
   async ordersByIds(ids: readonly string[]): Promise<Order[]> {
     if (ids.length === 0) return [];
-    return (await this.dataSource.getRepository(OrderRow).findBy({ id: anyOf(ids) })).map(toOrder);
+    return (await this.orders.rows('WHERE o.id = ANY($1::uuid[])', [ids])).map(toOrder);
   }
 
   async offersByIds(ids: readonly string[]): Promise<Offer[]> {
     if (ids.length === 0) return [];
-    return (await this.dataSource.getRepository(OfferRow).findBy({ id: anyOf(ids) })).map(toOffer);
+    return (await this.offers.rows('WHERE f.id = ANY($1::uuid[])', [ids])).map(toOffer);
   }
 
   async offersOfOrders(orderIds: readonly string[], perOrder?: number, providerId?: string): Promise<Offer[]> {
     if (orderIds.length === 0) return [];
     if (perOrder === undefined) {
-      const where = { orderId: anyOf(orderIds), ...(providerId ? { providerId } : {}) };
       return (
-        await this.dataSource.getRepository(OfferRow).find({ where, order: { createdAt: 'ASC', id: 'ASC' } })
+        await this.offers.rows(
+          `WHERE f.order_id = ANY($1::uuid[]) ${providerId ? 'AND f.provider_id = $2' : ''} ORDER BY f.created_at, f.id`,
+          providerId ? [orderIds, providerId] : [orderIds],
+        )
       ).map(toOffer);
     }
     // The first perOrder offers of each order (of the provider's, when given: filtered before the page is taken), in

@@ -4,7 +4,7 @@ import { ConflictError } from '../../../foundation/core/errors.js';
 import type { Caller } from '../../../contracts/caller.js';
 import { newId } from '../../../foundation/core/ids.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
-import { anyOf, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
+import { EntityReader, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
 import type {
   AccountTx,
   EmailTokenPurpose,
@@ -256,7 +256,11 @@ class PostgresAccountTx implements AccountTx {
 
 /** PostgresUserStore is the user subgraph's storage on its own database. */
 export class PostgresUserStore implements UserStore {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly users: EntityReader<UserRow>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.users = new EntityReader(dataSource, UserRow, 'u');
+  }
 
   transaction<T>(caller: Caller, fn: (tx: AccountTx) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) => fn(new PostgresAccountTx(manager, caller)));
@@ -278,7 +282,7 @@ export class PostgresUserStore implements UserStore {
 
   async usersByIds(ids: readonly string[]): Promise<User[]> {
     if (ids.length === 0) return [];
-    return (await this.dataSource.getRepository(UserRow).findBy({ id: anyOf(ids) })).map(toUser);
+    return (await this.users.rows('WHERE u.id = ANY($1::uuid[])', [ids])).map(toUser);
   }
 
   async listUsers(limit: number, after: UserPosition | undefined): Promise<User[]> {

@@ -258,6 +258,7 @@ try {
     },
     headersTimeoutMs: settings.httpHeadersTimeoutMs,
     requestTimeoutMs: settings.httpRequestTimeoutMs,
+    backlog: settings.listenBacklog,
     routes: {
       'OPTIONS /graphql': (req, res) => preflight(req, res, cors),
       'POST /graphql': graphql,

@@ -290,6 +290,12 @@ export const gatewaySettingsSpec = {
     schema: positiveIntSchema,
     fallback: '10000',
   }),
+  listenBacklog: setting({
+    env: 'GATEWAY_LISTEN_BACKLOG',
+    doc: "connections the kernel may hold for the gateway before it accepts them (Linux caps it at net.core.somaxconn); past it a connecting client's handshake is dropped, retried after a second or more, and at last reset, as when thousands of chat clients reconnect at once",
+    schema: positiveIntSchema,
+    fallback: '4096',
+  }),
   httpRequestTimeoutMs: setting({
     env: 'GATEWAY_HTTP_REQUEST_TIMEOUT_MS',
     doc: 'longest a client may take to send a whole request',

@@ -80,6 +80,8 @@ export interface HttpServiceOptions {
    */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** backlog is the public listener's queue of connections not yet accepted (Node's default, 511, when not given). */
+  backlog?: number;
   /** trustTraceContext tells whether to continue the request's `traceparent`; without it every request's is. */
   trustTraceContext?: (req: IncomingMessage) => boolean;
   /**
@@ -128,7 +130,7 @@ export class HttpService {
    */
   async listen(): Promise<number> {
     await listenOn(this.adminServer, this.options.admin.port, this.options.admin.host);
-    await listenOn(this.server, this.options.port, this.options.host);
+    await listenOn(this.server, this.options.port, this.options.host, this.options.backlog);
     return (this.server.address() as AddressInfo).port;
   }
 
@@ -296,10 +298,10 @@ export class HttpService {
 }
 
 /** listenOn binds a server and resolves once it listens. */
-function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+function listenOn(server: http.Server, port: number, host: string, backlog?: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(backlog === undefined ? {} : { backlog }) }, () => {
       server.off('error', reject);
       resolve();
     });

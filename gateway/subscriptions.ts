@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../foundation/core/ids.js';
 import {
   buildOperationContext,
   executeQueryPlan,
@@ -408,7 +408,7 @@ export class FederatedSubscriptions {
   /** batched are the data sources of events' follow-up fetches: the real ones behind an EntityBatcher each. */
   private readonly batched: ServiceMap;
   /** gatewayId names this gateway process to subgraphs: a socket it opened takes its statements only. */
-  readonly gatewayId = randomUUID();
+  readonly gatewayId = newId();
 
   constructor(
     supergraphSdl: string,

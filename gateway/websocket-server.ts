@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../foundation/core/ids.js';
 import type { IncomingMessage, Server } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -124,7 +124,7 @@ export function serveGatewaySubscriptions(options: {
   const socketIds = new WeakMap<object, string>();
   // Registered before graphql-ws's own handler, so a socket past the address cap is closed before it is served.
   endpoint.wss.on('connection', (socket, req: IncomingMessage) => {
-    socketIds.set(socket, randomUUID());
+    socketIds.set(socket, newId());
     const address = addressKey(clientIp(req, options.trust));
     if (!byAddress.take(address, caps.socketsPerAddress)) {
       socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many sockets from this address: retry later');
@@ -139,7 +139,7 @@ export function serveGatewaySubscriptions(options: {
       schema: options.subscriptions.apiGraphQLSchema,
       connectionInitWaitTimeout: caps.initTimeoutMs,
       onConnect: async (ctx) => {
-        const requestId = randomUUID();
+        const requestId = newId();
         const authorization =
           typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
         let auth;

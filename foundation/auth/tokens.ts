@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../core/ids.js';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -145,7 +145,7 @@ export class TokenSigner {
       .setAudience(options.audience)
       .setIssuedAt(now)
       .setExpirationTime(exp)
-      .setJti(randomUUID());
+      .setJti(newId());
     if (options.subject) jwt.setSubject(options.subject);
     return { token: await jwt.sign(this.imported.get(kid)!), expiresAt: new Date(exp * 1000) };
   }

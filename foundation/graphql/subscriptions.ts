@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../core/ids.js';
 import type { Server } from 'node:http';
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -119,7 +119,7 @@ export function serveSubgraphSubscriptions<C>(options: {
     {
       schema: options.schema,
       onConnect: async (ctx) => {
-        const statement = await options.trust.statementOf(ctx.connectionParams?.gatewayToken, `ws-${randomUUID()}`, {
+        const statement = await options.trust.statementOf(ctx.connectionParams?.gatewayToken, `ws-${newId()}`, {
           once: true,
         });
         const gatewayId = statement?.claims[GATEWAY_ID_CLAIM];

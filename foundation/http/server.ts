@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../core/ids.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -180,7 +180,7 @@ export class HttpService {
   private async handle(req: IncomingMessage, res: ServerResponse, admin: boolean): Promise<void> {
     const started = process.hrtime.bigint();
     const incomingId = req.headers[REQUEST_ID_HEADER];
-    const requestId = typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : randomUUID();
+    const requestId = typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : newId();
     res.setHeader(REQUEST_ID_HEADER, requestId);
     if (this.closing) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://localhost');

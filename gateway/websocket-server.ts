@@ -149,8 +149,8 @@ export function serveGatewaySubscriptions(options: {
           return false;
         }
         if (!auth.caller.viewer) return false;
-        // graphql-ws keeps the connection parameters and the upgrade request (headers and all) for the socket's life; the
-        // token and the request have done their work.
+        // graphql-ws keeps the connection parameters and the upgrade request (headers and all) for the socket's
+        // life; the token and the request have done their work.
         delete (ctx.connectionParams as Record<string, unknown> | undefined)?.authorization;
         delete (ctx.extra as { request?: IncomingMessage }).request;
         ctx.extra.caller = auth.caller;

@@ -157,6 +157,32 @@ describe('least privilege in every database', () => {
     }
   });
 
+  it('catalog: the runtime role may read and add services and categories, never change or remove them', async () => {
+    const db = opened.find((d) => d.grant.database.endsWith('_catalog'))!;
+    const runtime = await connect(databaseUrl(db.adminUrl, db.grant));
+    try {
+      for (const table of ['services', 'categories']) {
+        for (const [privilege, held] of [
+          ['SELECT', true],
+          ['INSERT', true],
+          ['UPDATE', false],
+          ['DELETE', false],
+          ['TRUNCATE', false],
+        ] as const) {
+          const { rows } = await runtime.query<{ has: boolean }>(`SELECT has_table_privilege($1, $2) AS has`, [
+            table,
+            privilege,
+          ]);
+          assert.equal(rows[0]!.has, held, `${privilege} on ${table}`);
+        }
+        await assert.rejects(runtime.query(`UPDATE ${table} SET name = name`), /permission denied/);
+        await assert.rejects(runtime.query(`DELETE FROM ${table}`), /permission denied/);
+      }
+    } finally {
+      await runtime.end();
+    }
+  });
+
   it("a subgraph's roles reach no other subgraph's database", async () => {
     const { adminUrl } = await testDatabaseServer();
     const [a, b] = ['reach_a', 'reach_b'].map((prefix) => {

@@ -2,10 +2,12 @@ import type { MigrationClass } from '../../foundation/postgres/database.js';
 import { CreateCatalog1732300000000 } from './1732300000000-create-catalog.js';
 import { Skills1732400000000 } from './1732400000000-skills.js';
 import { SkillsByService1764547200000 } from './1764547200000-skills-by-service.js';
+import { ServicesAndCategoriesNeverChange1764633600000 } from './1764633600000-services-and-categories-never-change.js';
 
 /** catalogMigrations lists the catalog database's migrations in the order they run. */
 export const catalogMigrations: MigrationClass[] = [
   CreateCatalog1732300000000,
   Skills1732400000000,
   SkillsByService1764547200000,
+  ServicesAndCategoriesNeverChange1764633600000,
 ];

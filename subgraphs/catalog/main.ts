@@ -1,6 +1,12 @@
 import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
-import { booleanSchema, loadSettings, maskSecrets, setting } from '../../foundation/service/config.js';
+import {
+  booleanSchema,
+  loadSettings,
+  maskSecrets,
+  nonNegativeIntSchema,
+  setting,
+} from '../../foundation/service/config.js';
 import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
 import { catalogMigrations } from '../../migrations/catalog/index.js';
 import { createLoaders, type CatalogContext } from './api/context.js';
@@ -20,6 +26,12 @@ const spec = {
     schema: booleanSchema,
     fallback: 'false',
   }),
+  keptRows: setting({
+    env: 'CATALOG_KEPT_ROWS',
+    doc: 'services, and as many categories, kept in memory once read: they never change once made (the runtime role may only read and add them); 0 reads them every time',
+    schema: nonNegativeIntSchema,
+    fallback: '10000',
+  }),
 };
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup catalog subgraph');
 
@@ -31,7 +43,7 @@ await runSubgraph<CatalogContext>({
   outbox: true,
   migrations: catalogMigrations,
   async wire(dataSource, _logger, _trust, internal) {
-    const catalog = new CatalogService(new PostgresCatalogStore(dataSource));
+    const catalog = new CatalogService(new PostgresCatalogStore(dataSource, settings.keptRows));
     return {
       schema: await buildCatalogSchema(catalog),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(catalog) }),

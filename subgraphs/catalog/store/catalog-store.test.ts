@@ -34,6 +34,34 @@ describe('catalog store', () => {
     );
   });
 
+  it('keeps services and categories once read, and reads only the ones it does not have', async () => {
+    const services = await catalog.services({});
+    const store = new PostgresCatalogStore(db.dataSource, 100);
+    const ids = services.slice(0, 3).map((s) => s.id);
+    const before = db.statements.length;
+    const first = await store.servicesByIds(ids);
+    assert.equal(db.statements.length, before + 1);
+    assert.deepEqual(new Set(first.map((s) => s.name)), new Set(services.slice(0, 3).map((s) => s.name)));
+    assert.deepEqual(await store.servicesByIds([...ids].reverse()), [...first].reverse());
+    assert.equal(db.statements.length, before + 1, 'a second read of the same services sends nothing');
+    const more = await store.servicesByIds([ids[0]!, services[3]!.id]);
+    assert.equal(db.statements.length, before + 2);
+    assert.deepEqual(more.map((s) => s.id).sort(), [ids[0]!, services[3]!.id].sort());
+    // Each read gets its own copies: what one request adds to them, no other sees.
+    (more[0] as { __typename?: string }).__typename = 'Service';
+    const again = await store.servicesByIds([ids[0]!]);
+    assert.equal((again[0] as { __typename?: string }).__typename, undefined);
+    const categoryIds = [...new Set(services.map((s) => s.categoryId))];
+    await store.categoriesByIds(categoryIds);
+    assert.equal((await store.categoriesByIds(categoryIds)).length, categoryIds.length);
+    assert.equal(db.statements.length, before + 3);
+    // Without keeping, every read is a statement.
+    const reading = new PostgresCatalogStore(db.dataSource, 0);
+    await reading.servicesByIds(ids);
+    await reading.servicesByIds(ids);
+    assert.equal(db.statements.length, before + 5);
+  });
+
   it('searches name and description ignoring case, and treats LIKE wildcards literally', async () => {
     const byName = await catalog.services({ search: 'LEAK' });
     assert.deepEqual(

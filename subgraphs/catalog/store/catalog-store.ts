@@ -75,14 +75,51 @@ class PostgresCatalogTx implements CatalogTx {
   }
 }
 
+/**
+ * KeptRows keeps rows that never change once made, by id, up to a bound (the first kept go first): services and
+ * categories, on which the runtime role holds only SELECT and INSERT (migration 1764633600000). Each read gets copies:
+ * what reads them may add to them (@apollo/subgraph writes `__typename` on the objects it resolves).
+ */
+class KeptRows<T extends { id: string }> {
+  private readonly rows = new Map<string, T>();
+
+  constructor(private readonly max: number) {}
+
+  async byIds(ids: readonly string[], load: (ids: readonly string[]) => Promise<T[]>): Promise<T[]> {
+    if (this.max === 0) return load(ids);
+    const found: T[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const row = this.rows.get(id);
+      if (row) found.push({ ...row });
+      else missing.push(id);
+    }
+    if (missing.length === 0) return found;
+    const loaded = await load(missing);
+    for (const row of loaded) {
+      if (this.rows.size >= this.max) this.rows.delete(this.rows.keys().next().value!);
+      this.rows.set(row.id, { ...row });
+    }
+    return found.concat(loaded);
+  }
+}
+
 /** PostgresCatalogStore is the catalog's storage on its own database. */
 export class PostgresCatalogStore implements CatalogStore {
   private readonly categories: Repository<CategoryRow>;
   private readonly services: Repository<ServiceRow>;
   private readonly categoryRows: EntityReader<CategoryRow>;
   private readonly serviceRows: EntityReader<ServiceRow>;
+  private readonly keptCategories: KeptRows<Category>;
+  private readonly keptServices: KeptRows<Service>;
 
-  constructor(private readonly dataSource: DataSource) {
+  /** keptRows is how many services and how many categories, once read, are kept in memory; 0 reads every time. */
+  constructor(
+    private readonly dataSource: DataSource,
+    keptRows = 10_000,
+  ) {
+    this.keptCategories = new KeptRows(keptRows);
+    this.keptServices = new KeptRows(keptRows);
     this.categories = dataSource.getRepository(CategoryRow);
     this.services = dataSource.getRepository(ServiceRow);
     this.categoryRows = new EntityReader(dataSource, CategoryRow, 'c');
@@ -145,7 +182,9 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async categoriesByIds(ids: readonly string[]): Promise<Category[]> {
     if (ids.length === 0) return [];
-    return (await this.categoryRows.rows('WHERE c.id = ANY($1::uuid[])', [ids])).map(toCategory);
+    return this.keptCategories.byIds(ids, async (missing) =>
+      (await this.categoryRows.rows('WHERE c.id = ANY($1::uuid[])', [missing])).map(toCategory),
+    );
   }
 
   async categoryByName(name: string): Promise<Category | null> {
@@ -167,7 +206,9 @@ export class PostgresCatalogStore implements CatalogStore {
 
   async servicesByIds(ids: readonly string[]): Promise<Service[]> {
     if (ids.length === 0) return [];
-    return (await this.serviceRows.rows('WHERE s.id = ANY($1::uuid[])', [ids])).map(toService);
+    return this.keptServices.byIds(ids, async (missing) =>
+      (await this.serviceRows.rows('WHERE s.id = ANY($1::uuid[])', [missing])).map(toService),
+    );
   }
 
   async servicesByCategoryIds(categoryIds: readonly string[]): Promise<Service[]> {

@@ -34,6 +34,8 @@ class Reader {
       shouldRetry: () => retry,
       connectionParams: { authorization: `Bearer ${token}` },
       on: { closed: (event) => this.closes.push((event as { code: number }).code) },
+      // The close is recorded above; graphql-ws would also print it (its default onNonLazyError is console.error).
+      onNonLazyError: () => {},
     });
   }
 

@@ -49,6 +49,8 @@ class Follower {
       retryAttempts: 0,
       connectionParams: token ? { authorization: `Bearer ${token}` } : {},
       on: { closed: (event) => (this.closeCode = (event as { code: number }).code) },
+      // The close is recorded above; graphql-ws would also print it (its default onNonLazyError is console.error).
+      onNonLazyError: () => {},
     });
   }
 

@@ -61,6 +61,8 @@ function socket(t: TestStack, token: string, onClose?: (code: number) => void): 
     retryAttempts: 0,
     connectionParams: { authorization: `Bearer ${token}` },
     on: { closed: (event) => onClose?.((event as { code: number }).code) },
+    // The close is recorded above; graphql-ws would also print it (its default onNonLazyError is console.error).
+    onNonLazyError: () => {},
   });
 }
 

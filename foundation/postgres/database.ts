@@ -285,17 +285,6 @@ export function anyOf(values: readonly string[]): FindOperator<string> {
 }
 
 /**
- * entityColumns is the select list of an entity's columns under a table alias, each named as the entity's property
- * (`o.customer_id AS "customerId"`), for a raw statement whose rows become entity rows without a list written twice.
- */
-export function entityColumns(dataSource: DataSource, entity: EntityTarget<ObjectLiteral>, alias: string): string {
-  return dataSource
-    .getMetadata(entity)
-    .columns.map((column) => `${alias}.${column.databaseName} AS "${column.propertyName}"`)
-    .join(', ');
-}
-
-/**
  * EntityReader reads an entity's rows with one raw statement whose columns carry the entity's property names, so the
  * rows come back in the entity's shape with none of TypeORM's query building or entity hydration: for batched reads by
  * id those were a seventh of the user subgraph's time under the dashboard (docs/performance.md, lever 27). Each call
@@ -303,6 +292,7 @@ export function entityColumns(dataSource: DataSource, entity: EntityTarget<Objec
  * once.
  */
 export class EntityReader<T extends ObjectLiteral> {
+  private list?: string;
   private select?: string;
 
   constructor(
@@ -311,11 +301,20 @@ export class EntityReader<T extends ObjectLiteral> {
     private readonly alias: string,
   ) {}
 
+  /**
+   * columns is the select list of the entity's columns under the reader's alias, each named as its property
+   * (`o.customer_id AS "customerId"`), for a statement of another shape whose rows are the entity's.
+   */
+  get columns(): string {
+    return (this.list ??= this.dataSource
+      .getMetadata(this.entity)
+      .columns.map((column) => `${this.alias}.${column.databaseName} AS "${column.propertyName}"`)
+      .join(', '));
+  }
+
   /** rows runs `SELECT <the entity's columns> FROM <its table> <alias> <rest>` with the parameters ($1, $2, …). */
   rows(rest: string, parameters: unknown[]): Promise<T[]> {
-    this.select ??= `SELECT ${entityColumns(this.dataSource, this.entity, this.alias)} FROM ${
-      this.dataSource.getMetadata(this.entity).tablePath
-    } ${this.alias} `;
+    this.select ??= `SELECT ${this.columns} FROM ${this.dataSource.getMetadata(this.entity).tablePath} ${this.alias} `;
     return this.dataSource.query<T[]>(this.select + rest, parameters);
   }
 }

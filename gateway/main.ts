@@ -213,7 +213,7 @@ try {
       deadline: performance.now() + settings.operationTimeoutMs,
     }),
     settings.httpBodyLimitBytes,
-    prepare,
+    { prepare },
   );
   // The token is checked before anything is parsed or planned.
   const graphql: RouteHandler = async (req, res, scope) => {

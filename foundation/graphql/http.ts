@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type BaseContext, type GraphQLRequest } from '@apollo/server';
 import { BodyTooLargeError, readBody, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
 
 /** GraphQLFields are the named parts of a GraphQL request, from a POST body or GET's query string. */
@@ -106,30 +106,72 @@ function isJsonType(type: string): boolean {
 /** ContextFactory builds a request's GraphQL context, fresh each time, from its HTTP request and scope. */
 export type ContextFactory<C extends BaseContext> = (req: IncomingMessage, scope: RequestScope) => Promise<C>;
 
+/** GraphQLRouteOptions tune graphqlRoute. */
+export interface GraphQLRouteOptions {
+  /** prepare, when given, sees every request's GraphQL fields first. */
+  prepare?: PrepareRequest;
+  /**
+   * direct runs POST bodies through Apollo Server's operation pipeline without its HTTP layer: for a subgraph, whose
+   * one caller is the gateway and always asks for application/json, so the per-request content negotiation, header
+   * copy and body checks of that layer are done once here or not at all. GET requests still go through the HTTP layer.
+   */
+  direct?: boolean;
+}
+
+/**
+ * directRequestOf checks a POST body's GraphQL fields as Apollo Server's HTTP layer does (same messages), and gives
+ * the request to run, or what is wrong with it.
+ */
+export function directRequestOf(body: Record<string, unknown>): GraphQLRequest | string {
+  if (Object.keys(body).length === 0) return 'POST body missing, invalid Content-Type, or JSON object has no keys.';
+  const { query, variables, extensions, operationName } = body;
+  if (query && typeof query !== 'string') {
+    return isRecord(query) && query.kind === 'Document'
+      ? "GraphQL queries must be strings. It looks like you're sending the internal graphql-js representation of a parsed query in your request instead of a request in the GraphQL query language. You can convert an AST to a string using the `print` function from `graphql`, or use a client like `apollo-client` which converts the internal representation to a string for you."
+      : 'GraphQL queries must be strings.';
+  }
+  if (typeof variables === 'string')
+    return '`variables` in a POST body should be provided as an object, not a recursively JSON-encoded string.';
+  if (typeof extensions === 'string')
+    return '`extensions` in a POST body should be provided as an object, not a recursively JSON-encoded string.';
+  if (extensions !== undefined && extensions !== null && !isRecord(extensions))
+    return '`extensions` in a POST body must be an object if provided.';
+  if (variables !== undefined && variables !== null && !isRecord(variables))
+    return '`variables` in a POST body must be an object if provided.';
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string')
+    return '`operationName` in a POST body must be a string if provided.';
+  return {
+    query: typeof query === 'string' ? query : undefined,
+    operationName: typeof operationName === 'string' ? operationName : undefined,
+    variables: isRecord(variables) ? variables : undefined,
+    extensions: isRecord(extensions) ? extensions : undefined,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
  * graphqlRoute hands GET and POST /graphql to Apollo Server: it reads the body
  * (bounded by bodyLimitBytes), runs the operation, and writes the response,
  * streaming it when Apollo answers in chunks. A body over the limit (by its
  * Content-Length, or once read past it), a body that is not JSON and a content
  * type that is not JSON are refused with 413, 400 and 415 and the connection
- * closed. prepare, when given, sees every request's GraphQL fields first.
+ * closed. With `direct`, a POST runs through `executeOperation` (see
+ * GraphQLRouteOptions).
  */
 export function graphqlRoute<C extends BaseContext>(
   apollo: ApolloServer<C>,
   contextFactory: ContextFactory<C>,
   bodyLimitBytes: number,
-  prepare?: PrepareRequest,
+  { prepare, direct = false }: GraphQLRouteOptions = {},
 ): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse, scope: RequestScope) => {
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
     let body: unknown = undefined;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    let search = url.search;
+    const contentType = req.headers['content-type'] ?? '';
     if (req.method === 'POST') {
-      if (!isJsonType(headers.get('content-type') ?? '')) {
+      if (!isJsonType(contentType)) {
         return earlyRefusal(req, res, scope, 415, 'Send the operation as application/json');
       }
       const declared = Number(req.headers['content-length']);
@@ -148,10 +190,13 @@ export function graphqlRoute<C extends BaseContext>(
       } catch {
         return earlyRefusal(req, res, scope, 400, 'Request body is not valid JSON');
       }
+      if (direct) return runDirect(apollo, contextFactory, req, res, scope, body);
     }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let search = url.search;
     if (prepare) {
       const isPost = req.method === 'POST';
-      if (isPost && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+      if (isPost && !isRecord(body)) {
         return earlyRefusal(
           req,
           res,
@@ -169,6 +214,10 @@ export function graphqlRoute<C extends BaseContext>(
       if (isPost) body = prepared.fields;
       else search = searchOfFields(prepared.fields);
     }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
       context: () => contextFactory(req, scope),
@@ -182,4 +231,43 @@ export function graphqlRoute<C extends BaseContext>(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
+}
+
+/**
+ * runDirect runs one POST's operation through Apollo Server's operation pipeline (parsing and validation kept per
+ * document, plugins, formatError) and writes its single JSON answer.
+ */
+async function runDirect<C extends BaseContext>(
+  apollo: ApolloServer<C>,
+  contextFactory: ContextFactory<C>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  scope: RequestScope,
+  body: unknown,
+): Promise<void> {
+  const request = isRecord(body)
+    ? directRequestOf(body)
+    : Array.isArray(body)
+      ? 'Operation batching disabled.'
+      : 'POST body missing, invalid Content-Type, or JSON object has no keys.';
+  if (typeof request === 'string') {
+    scope.outcome = 'rejected';
+    return sendJson(res, 400, { errors: [{ message: request, extensions: { code: 'BAD_REQUEST' } }] });
+  }
+  const contextValue = await contextFactory(req, scope);
+  const response = await apollo.executeOperation(request, { contextValue });
+  if (response.body.kind !== 'single') {
+    // Only @defer or @stream answer in parts; a subgraph's schema has neither, so this is not reached.
+    scope.outcome = 'rejected';
+    return sendJson(res, 406, {
+      errors: [{ message: 'This endpoint answers in one part only', extensions: { code: 'BAD_REQUEST' } }],
+    });
+  }
+  const text = JSON.stringify(response.body.singleResult);
+  for (const [key, value] of response.http.headers) res.setHeader(key, value);
+  res.writeHead(response.http.status ?? 200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
 }

@@ -94,16 +94,19 @@ function nulCharacterAt(value: unknown, path: string): string | null {
 }
 
 /**
- * nulTextArgument names the first argument, as `argument.field.field`, whose
- * text holds a NUL character: a string literal in the document, or the value
- * (or, when none was sent, the default) of a variable used there. It reads the
- * document and the variables once per request instead of every field's
- * arguments as they resolve.
+ * NulCheck is one place of a document where an argument's text may hold a NUL
+ * character: a variable used there (and, when it is not sent, what its default
+ * finds), or a string literal that holds one.
  */
-export function nulTextArgument(
-  document: DocumentNode,
-  variables: Readonly<Record<string, unknown>> | undefined,
-): string | null {
+type NulCheck = { literal: string } | { variable: string; path: string; byDefault: string | null };
+
+/** nulChecks are each document's checks in document order, found once per document (Apollo keeps parsed documents). */
+const nulChecks = new WeakMap<DocumentNode, readonly NulCheck[]>();
+
+/** nulChecksOf reads a document's arguments once: literals are checked here, variables listed for each request. */
+function nulChecksOf(document: DocumentNode): readonly NulCheck[] {
+  const known = nulChecks.get(document);
+  if (known) return known;
   const defaults = new Map<string, ValueNode>();
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
@@ -111,25 +114,27 @@ export function nulTextArgument(
       if (variable.defaultValue) defaults.set(variable.variable.name.value, variable.defaultValue);
     }
   }
-  const valueAt = (node: ValueNode, path: string): string | null => {
+  const checks: NulCheck[] = [];
+  // literalAt is the first path under node whose literal text holds a NUL character; it lists the variables before it.
+  const literalAt = (node: ValueNode, path: string): string | null => {
     switch (node.kind) {
       case Kind.STRING:
         return node.value.includes('\u0000') ? path : null;
       case Kind.VARIABLE: {
         const name = node.name.value;
-        if (variables && name in variables) return nulCharacterAt(variables[name], path);
         const fallback = defaults.get(name);
-        return fallback ? valueAt(fallback, path) : null;
+        checks.push({ variable: name, path, byDefault: fallback ? defaultAt(fallback, path) : null });
+        return null;
       }
       case Kind.LIST:
         for (const item of node.values) {
-          const found = valueAt(item, path);
+          const found = literalAt(item, path);
           if (found) return found;
         }
         return null;
       case Kind.OBJECT:
         for (const field of node.fields) {
-          const found = valueAt(field.value, `${path}.${field.name.value}`);
+          const found = literalAt(field.value, `${path}.${field.name.value}`);
           if (found) return found;
         }
         return null;
@@ -137,14 +142,61 @@ export function nulTextArgument(
         return null;
     }
   };
-  let found: string | null = null;
+  // defaultAt reads a variable's default value, which holds literals only.
+  const defaultAt = (node: ValueNode, path: string): string | null => {
+    switch (node.kind) {
+      case Kind.STRING:
+        return node.value.includes('\u0000') ? path : null;
+      case Kind.LIST:
+        for (const item of node.values) {
+          const found = defaultAt(item, path);
+          if (found) return found;
+        }
+        return null;
+      case Kind.OBJECT:
+        for (const field of node.fields) {
+          const found = defaultAt(field.value, `${path}.${field.name.value}`);
+          if (found) return found;
+        }
+        return null;
+      default:
+        return null;
+    }
+  };
   visit(document, {
     Argument(node) {
-      found = valueAt(node.value, node.name.value);
-      return found ? BREAK : false;
+      const found = literalAt(node.value, node.name.value);
+      if (!found) return false;
+      // Nothing after a literal that always fails is ever read.
+      checks.push({ literal: found });
+      return BREAK;
     },
   });
-  return found;
+  nulChecks.set(document, checks);
+  return checks;
+}
+
+/**
+ * nulTextArgument names the first argument, as `argument.field.field`, whose
+ * text holds a NUL character: a string literal in the document, or the value
+ * (or, when none was sent, the default) of a variable used there. The document
+ * is read once (its checks are kept with it); each request reads only the
+ * variables the document's arguments use, instead of every field's arguments
+ * as they resolve.
+ */
+export function nulTextArgument(
+  document: DocumentNode,
+  variables: Readonly<Record<string, unknown>> | undefined,
+): string | null {
+  for (const check of nulChecksOf(document)) {
+    if ('literal' in check) return check.literal;
+    const found =
+      variables && check.variable in variables
+        ? nulCharacterAt(variables[check.variable], check.path)
+        : check.byDefault;
+    if (found) return found;
+  }
+  return null;
 }
 
 /**

@@ -321,14 +321,47 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 /** BodyTooLargeError says a request body passed the configured limit. */
 export class BodyTooLargeError extends Error {}
 
-/** readBody reads a request body up to limitBytes. */
-export async function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) throw new BodyTooLargeError(`request body over ${limitBytes} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * readBody reads a request body up to limitBytes. It listens for the stream's events rather than iterating it: an async
+ * iterator costs a promise per chunk and a finished-stream watcher per request, on every request.
+ */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        cleanup();
+        // The rest stays unread: the caller answers and closes the connection.
+        req.pause();
+        reject(new BodyTooLargeError(`request body over ${limitBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('request closed before its body ended'));
+    };
+    if (req.readableEnded) return resolve('');
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }

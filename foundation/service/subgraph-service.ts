@@ -357,6 +357,8 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       apollo,
       async (_req, scope) => wiring.context(scope.caller!, scope),
       settings.httpBodyLimitBytes,
+      // The gateway is the one caller (its token is checked below) and asks for JSON only.
+      { direct: true },
     );
     // Only the gateway may call: every request, _service and _entities included, must carry its signed token.
     const graphql: RouteHandler = async (req, res, scope) => {

@@ -24,6 +24,7 @@ import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray 
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './errors.js';
 import { spansExported } from '../telemetry/tracing.js';
+import { compiledExecution, type CompiledExecution } from './compiled-execution.js';
 
 /** FEDERATION_LINK opts a subgraph into Federation 2 and imports the directives Fixup uses. */
 export const FEDERATION_LINK =
@@ -277,19 +278,29 @@ export function subgraphSdl(schema: GraphQLSchema): string {
   return printSubgraphSchema(schema).trim() + '\n';
 }
 
+/** SubgraphServerOptions tune a subgraph's Apollo Server. */
+export interface SubgraphServerOptions {
+  /** answerHeaders names headers added to an operation's answer once it ran. */
+  answerHeaders?: AnswerHeaders;
+  /** compiled runs operations compiled by graphql-jit (compiled-execution.ts); false runs them on graphql-js. */
+  compiled?: boolean;
+  /** execution is the executor seam to use (made from schema and compiled when not given). */
+  execution?: CompiledExecution;
+}
+
 /**
  * createSubgraphServer makes the Apollo Server of a subgraph: errors mapped
  * once to the contract's codes, unexpected ones logged in full, no landing
- * page, no inline traces (tracing is OpenTelemetry's job), and no cache-control
- * plugin: no field carries a cache hint, and the plugin's hook ran on every
- * resolved field, scalars included.
+ * page, no inline traces (tracing is OpenTelemetry's job), no cache-control
+ * plugin (no field carries a cache hint, and the plugin's hook ran on every
+ * resolved field, scalars included), and operations run compiled.
  */
 export function createSubgraphServer<C extends ScopedContext>(
   schema: GraphQLSchema,
-  answerHeaders?: AnswerHeaders,
+  { answerHeaders, compiled = true, execution = compiledExecution(schema, compiled) }: SubgraphServerOptions = {},
 ): ApolloServer<C> {
   return new ApolloServer<C>({
-    schema,
+    gateway: execution,
     formatError: toClientError,
     includeStacktraceInErrorResponses: false,
     // The process's Lifecycle owns signals and stops Apollo in order.

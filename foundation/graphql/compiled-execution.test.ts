@@ -163,7 +163,7 @@ const silent = createLogger({
 
 describe('compiled execution answers as graphql-js does', () => {
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
-  const execution = compiledExecution(schema, true);
+  const execution = compiledExecution(schema);
   const compiled = createSubgraphServer<ScopedContext>(schema, { execution });
   const plain = createSubgraphServer<ScopedContext>(schema, { compiled: false });
   before(async () => {

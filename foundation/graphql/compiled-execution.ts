@@ -75,13 +75,12 @@ export interface CompiledExecution extends GatewayInterface {
  * operation, instead of graphql-js's walk of the document for every object of the answer. Apollo Server still parses,
  * validates (once per document), runs its plugins and formats errors; graphql-shield, type-graphql and
  * @apollo/subgraph's resolvers run as they are. This is the executor seam Apollo Server 4 and 5 offer (its `gateway`
- * option: `load` gives the schema and the executor). With `compiled` false every operation runs on graphql-js, as
- * Apollo Server would run it.
+ * option: `load` gives the schema and the executor).
  */
-export function compiledExecution(schema: GraphQLSchema, compiled: boolean): CompiledExecution {
+export function compiledExecution(schema: GraphQLSchema): CompiledExecution {
   const executions = { compiled: 0, graphqlJs: 0 };
   const executor: GatewayExecutor = async ({ document, operation, operationName, request, context }) => {
-    const query = compiled ? compiledOperation(schema, document, operation, operationName) : null;
+    const query = compiledOperation(schema, document, operation, operationName);
     if (query) {
       executions.compiled++;
       const result = await query.query(undefined, context, request.variables ?? {});

@@ -284,7 +284,7 @@ export interface SubgraphServerOptions {
   answerHeaders?: AnswerHeaders;
   /** compiled runs operations compiled by graphql-jit (compiled-execution.ts); false runs them on graphql-js. */
   compiled?: boolean;
-  /** execution is the executor seam to use (made from schema and compiled when not given). */
+  /** execution is the compiled executor seam to use (one is made from the schema when compiled and none is given). */
   execution?: CompiledExecution;
 }
 
@@ -297,10 +297,13 @@ export interface SubgraphServerOptions {
  */
 export function createSubgraphServer<C extends ScopedContext>(
   schema: GraphQLSchema,
-  { answerHeaders, compiled = true, execution = compiledExecution(schema, compiled) }: SubgraphServerOptions = {},
+  { answerHeaders, compiled = true, execution }: SubgraphServerOptions = {},
 ): ApolloServer<C> {
+  // Apollo Server's own executor unless operations run compiled (given an executor seam, Apollo runs graphql-js
+  // operations markedly slower than on its own: measured in docs/performance.md, lever 30).
+  const seam = execution ?? (compiled ? compiledExecution(schema) : undefined);
   return new ApolloServer<C>({
-    gateway: execution,
+    ...(seam ? { gateway: seam } : { schema }),
     formatError: toClientError,
     includeStacktraceInErrorResponses: false,
     // The process's Lifecycle owns signals and stops Apollo in order.

@@ -24,7 +24,6 @@ import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray 
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './errors.js';
 import { spansExported } from '../telemetry/tracing.js';
-import { compiledExecution, type CompiledExecution } from './compiled-execution.js';
 
 /** FEDERATION_LINK opts a subgraph into Federation 2 and imports the directives Fixup uses. */
 export const FEDERATION_LINK =
@@ -124,7 +123,8 @@ function nulChecksOf(document: DocumentNode): readonly NulCheck[] {
       case Kind.VARIABLE: {
         const name = node.name.value;
         const fallback = defaults.get(name);
-        checks.push({ variable: name, path, byDefault: fallback ? defaultAt(fallback, path) : null });
+        // A default value is constant (no variables in it), so reading it adds no check.
+        checks.push({ variable: name, path, byDefault: fallback ? literalAt(fallback, path) : null });
         return null;
       }
       case Kind.LIST:
@@ -136,27 +136,6 @@ function nulChecksOf(document: DocumentNode): readonly NulCheck[] {
       case Kind.OBJECT:
         for (const field of node.fields) {
           const found = literalAt(field.value, `${path}.${field.name.value}`);
-          if (found) return found;
-        }
-        return null;
-      default:
-        return null;
-    }
-  };
-  // defaultAt reads a variable's default value, which holds literals only.
-  const defaultAt = (node: ValueNode, path: string): string | null => {
-    switch (node.kind) {
-      case Kind.STRING:
-        return node.value.includes('\u0000') ? path : null;
-      case Kind.LIST:
-        for (const item of node.values) {
-          const found = defaultAt(item, path);
-          if (found) return found;
-        }
-        return null;
-      case Kind.OBJECT:
-        for (const field of node.fields) {
-          const found = defaultAt(field.value, `${path}.${field.name.value}`);
           if (found) return found;
         }
         return null;
@@ -278,32 +257,19 @@ export function subgraphSdl(schema: GraphQLSchema): string {
   return printSubgraphSchema(schema).trim() + '\n';
 }
 
-/** SubgraphServerOptions tune a subgraph's Apollo Server. */
-export interface SubgraphServerOptions {
-  /** answerHeaders names headers added to an operation's answer once it ran. */
-  answerHeaders?: AnswerHeaders;
-  /** compiled runs operations compiled by graphql-jit (compiled-execution.ts); false runs them on graphql-js. */
-  compiled?: boolean;
-  /** execution is the compiled executor seam to use (one is made from the schema when compiled and none is given). */
-  execution?: CompiledExecution;
-}
-
 /**
  * createSubgraphServer makes the Apollo Server of a subgraph: errors mapped
  * once to the contract's codes, unexpected ones logged in full, no landing
- * page, no inline traces (tracing is OpenTelemetry's job), no cache-control
- * plugin (no field carries a cache hint, and the plugin's hook ran on every
- * resolved field, scalars included), and operations run compiled.
+ * page, no inline traces (tracing is OpenTelemetry's job), and no cache-control
+ * plugin: no field carries a cache hint, and the plugin's hook ran on every
+ * resolved field, scalars included.
  */
 export function createSubgraphServer<C extends ScopedContext>(
   schema: GraphQLSchema,
-  { answerHeaders, compiled = true, execution }: SubgraphServerOptions = {},
+  answerHeaders?: AnswerHeaders,
 ): ApolloServer<C> {
-  // Apollo Server's own executor unless operations run compiled (given an executor seam, Apollo runs graphql-js
-  // operations markedly slower than on its own: measured in docs/performance.md, lever 30).
-  const seam = execution ?? (compiled ? compiledExecution(schema) : undefined);
   return new ApolloServer<C>({
-    ...(seam ? { gateway: seam } : { schema }),
+    schema,
     formatError: toClientError,
     includeStacktraceInErrorResponses: false,
     // The process's Lifecycle owns signals and stops Apollo in order.

@@ -137,12 +137,6 @@ export function subgraphSettings(name: SubgraphName, root: string) {
       schema: booleanSchema,
       fallback: String(asyncContextIsBuiltIn),
     }),
-    graphqlCompiled: setting({
-      env: `${p}_GRAPHQL_COMPILED`,
-      doc: 'run each operation compiled by graphql-jit (a document is compiled on its first run and kept while Apollo keeps it parsed); false runs every operation on graphql-js',
-      schema: booleanSchema,
-      fallback: 'true',
-    }),
     dbMigrate: setting({
       env: `${p}_DB_MIGRATE`,
       doc: `run pending migrations at start, as ${p}_DB_MIGRATE_URL`,
@@ -356,10 +350,7 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
       secret: internalCallSecret(settings),
     });
     await wiring.startup?.();
-    const apollo = createSubgraphServer<C>(wiring.schema, {
-      answerHeaders: wiring.answerHeaders,
-      compiled: settings.graphqlCompiled,
-    });
+    const apollo = createSubgraphServer<C>(wiring.schema, wiring.answerHeaders);
     await apollo.start();
     lifecycle.onShutdown({ name: 'graphql', stop: () => apollo.stop() });
     const execute = graphqlRoute(

@@ -55,14 +55,26 @@ export async function signGatewayToken(
   return token;
 }
 
+/**
+ * statedCallers keeps the caller each verified claims object states (all of a Caller but its request id): the
+ * verifier hands the same claims object for every request that reuses a token, so their schema is checked once.
+ */
+const statedCallers = new WeakMap<JWTPayload, Omit<Caller, 'requestId'>>();
+
 function callerFromClaims(claims: JWTPayload, requestId: string): Caller {
-  const { sub, roles, sid, ip, ua } = gatewayClaimsSchema.parse(claims);
-  return {
-    viewer: sub !== undefined ? { id: sub, roles, sessionId: sid ?? null } : null,
-    ip: ip ?? null,
-    userAgent: ua ?? null,
-    requestId,
-  };
+  let stated = statedCallers.get(claims);
+  if (!stated) {
+    const { sub, roles, sid, ip, ua } = gatewayClaimsSchema.parse(claims);
+    // Requests that reuse a token share its viewer, so nothing may change it.
+    Object.freeze(roles);
+    stated = {
+      viewer: sub !== undefined ? Object.freeze({ id: sub, roles, sessionId: sid ?? null }) : null,
+      ip: ip ?? null,
+      userAgent: ua ?? null,
+    };
+    statedCallers.set(claims, stated);
+  }
+  return { ...stated, requestId };
 }
 
 /**

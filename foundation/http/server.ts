@@ -338,8 +338,11 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<stri
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limitBytes) {
-        cleanup();
-        // The rest stays unread: the caller answers and closes the connection.
+        // The rest stays unread (the caller answers, and drains or closes); an error of the request's stream still has a
+        // listener until then.
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('close', onClose);
         req.pause();
         reject(new BodyTooLargeError(`request body over ${limitBytes} bytes`));
         return;

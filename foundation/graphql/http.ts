@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type GraphQLRequest } from '@apollo/server';
 import { BodyTooLargeError, readBody, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
+import { INTERNAL_MESSAGE } from './errors.js';
 
 /** GraphQLFields are the named parts of a GraphQL request, from a POST body or GET's query string. */
 export type GraphQLFields = Record<string, unknown>;
@@ -255,7 +256,17 @@ async function runDirect<C extends BaseContext>(
     return sendJson(res, 400, { errors: [{ message: request, extensions: { code: 'BAD_REQUEST' } }] });
   }
   const contextValue = await contextFactory(req, scope);
-  const response = await apollo.executeOperation(request, { contextValue });
+  let response: Awaited<ReturnType<ApolloServer<C>['executeOperation']>>;
+  try {
+    response = await apollo.executeOperation(request, { contextValue });
+  } catch (err) {
+    // What Apollo's HTTP layer answers when its pipeline fails (a server stopping, say): a masked GraphQL error.
+    scope.outcome = 'error';
+    scope.logger.error({ err }, 'operation pipeline failed');
+    return sendJson(res, 500, {
+      errors: [{ message: INTERNAL_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
+  }
   if (response.body.kind !== 'single') {
     // Only @defer or @stream answer in parts; a subgraph's schema has neither, so this is not reached.
     scope.outcome = 'rejected';

@@ -338,12 +338,12 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<stri
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limitBytes) {
-        // The rest stays unread (the caller answers, and drains or closes); an error of the request's stream still has a
-        // listener until then.
+        // The rest flows on unkept (a caller may count it while it answers and closes the connection); an error of the
+        // request's stream still has a listener.
         req.off('data', onData);
         req.off('end', onEnd);
         req.off('close', onClose);
-        req.pause();
+        chunks.length = 0;
         reject(new BodyTooLargeError(`request body over ${limitBytes} bytes`));
         return;
       }
@@ -362,6 +362,8 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<stri
       reject(new Error('request closed before its body ended'));
     };
     if (req.readableEnded) return resolve('');
+    // A request closed before its body was read (the client went away while its token was checked) has no events left.
+    if (req.destroyed) return reject(req.errored ?? new Error('request closed before its body ended'));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);

@@ -27,6 +27,8 @@ export function ingestRoute(log: AuditLog, secret: string, bodyLimitBytes: numbe
     try {
       body = JSON.parse(await readBody(req, bodyLimitBytes));
     } catch (err) {
+      // Past the limit the rest of the body is not read: the connection closes after the answer.
+      if (err instanceof BodyTooLargeError) res.setHeader('connection', 'close');
       return sendJson(res, err instanceof BodyTooLargeError ? 413 : 400, {
         error: 'the body must be JSON within the size limit',
       });

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { BodyTooLargeError, readBody, sendJson } from './server.js';
+
+describe('readBody', () => {
+  let server: Server;
+  let port: number;
+  const outcomes: string[] = [];
+  // held is a request the handler keeps without reading, to read after its client went away.
+  let held: Promise<IncomingMessage>;
+  let hold: (req: IncomingMessage) => void;
+  before(async () => {
+    held = new Promise((resolve) => (hold = resolve));
+    server = createServer((req, res) => {
+      if (req.url === '/hold') return hold(req);
+      readBody(req, 1024).then(
+        (text) => sendJson(res, 200, { length: text.length, text: text.slice(0, 8) }),
+        (err: unknown) => {
+          outcomes.push(err instanceof BodyTooLargeError ? 'too large' : String(err));
+          if (err instanceof BodyTooLargeError) res.setHeader('connection', 'close');
+          sendJson(res, 413, { error: 'too large' });
+        },
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => server.close());
+
+  const post = (path: string, body: Buffer | string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ port, host: '127.0.0.1', path, method: 'POST' }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('reads a body in pieces, multi-byte characters across them included', async () => {
+    const text = 'é'.repeat(500);
+    const res = await post('/', text);
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(res.body), { length: 500, text: 'éééééééé' });
+  });
+
+  it('refuses a body past the limit, answers, and lets the rest flow away', async () => {
+    const res = await post('/', Buffer.alloc(256 * 1024, 'x'));
+    assert.equal(res.status, 413);
+    assert.deepEqual(outcomes, ['too large']);
+  });
+
+  it('rejects for a request whose client went away before its body was read', async () => {
+    const client = request({ port, host: '127.0.0.1', path: '/hold', method: 'POST' });
+    client.on('error', () => {});
+    client.write('{"partial":');
+    const req = await held;
+    client.destroy();
+    await new Promise((resolve) => req.once('close', resolve));
+    await assert.rejects(
+      Promise.race([
+        readBody(req, 1024),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('still waiting')), 2000)),
+      ]),
+      (err: Error) => err.message !== 'still waiting',
+    );
+  });
+});

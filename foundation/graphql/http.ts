@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type GraphQLRequest } from '@apollo/server';
-import { BodyTooLargeError, readBody, sendJson, type RequestScope, type RouteHandler } from '../http/server.js';
-import { INTERNAL_MESSAGE } from './errors.js';
+import {
+  answerUnread,
+  BodyTooLargeError,
+  readBody,
+  sendJson,
+  type RequestScope,
+  type RouteHandler,
+} from '../http/server.js';
+import { toClientError } from './errors.js';
 
 /** GraphQLFields are the named parts of a GraphQL request, from a POST body or GET's query string. */
 export type GraphQLFields = Record<string, unknown>;
@@ -56,19 +63,12 @@ function searchOfFields(fields: GraphQLFields): string {
   return `?${search.toString()}`;
 }
 
-/**
- * DRAIN_BYTES and DRAIN_MS bound how much of a refused body is read and dropped so that its sender can read the answer.
- */
-const DRAIN_BYTES = 8 * 1024 * 1024;
-const DRAIN_MS = 2000;
+/** badRequest is the body of a request refused before it ran, in GraphQL's error shape. */
+function badRequest(message: string) {
+  return { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] };
+}
 
-/**
- * earlyRefusal answers before (or instead of) reading the whole body, and
- * closes the connection: the unread rest of the body would otherwise be taken
- * for the next request. The rest of the body is first read and dropped (up to
- * DRAIN_BYTES or DRAIN_MS), since closing on a client still sending makes it
- * meet a reset instead of the answer.
- */
+/** earlyRefusal refuses a request before (or instead of) reading its whole body: see answerUnread. */
 function earlyRefusal(
   req: IncomingMessage,
   res: ServerResponse,
@@ -77,25 +77,7 @@ function earlyRefusal(
   message: string,
 ): void {
   scope.outcome = 'rejected';
-  res.statusCode = status;
-  res.setHeader('connection', 'close');
-  let answered = false;
-  const answer = () => {
-    if (answered) return;
-    answered = true;
-    clearTimeout(timer);
-    sendJson(res, status, { errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
-  };
-  const timer = setTimeout(answer, DRAIN_MS);
-  if (req.readableEnded || req.destroyed) return answer();
-  let seen = 0;
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > DRAIN_BYTES) answer();
-  });
-  req.once('end', answer);
-  req.once('error', answer);
-  req.resume();
+  answerUnread(req, res, status, badRequest(message));
 }
 
 /** isJsonType tells whether a POST's content type is one a GraphQL request may have. */
@@ -253,26 +235,23 @@ async function runDirect<C extends BaseContext>(
       : 'POST body missing, invalid Content-Type, or JSON object has no keys.';
   if (typeof request === 'string') {
     scope.outcome = 'rejected';
-    return sendJson(res, 400, { errors: [{ message: request, extensions: { code: 'BAD_REQUEST' } }] });
+    return sendJson(res, 400, badRequest(request));
   }
   const contextValue = await contextFactory(req, scope);
   let response: Awaited<ReturnType<ApolloServer<C>['executeOperation']>>;
   try {
     response = await apollo.executeOperation(request, { contextValue });
   } catch (err) {
-    // What Apollo's HTTP layer answers when its pipeline fails (a server stopping, say): a masked GraphQL error.
+    // What Apollo's HTTP layer answers when its pipeline fails (a server stopping, say): the error as the one mapping
+    // shows it to a client.
     scope.outcome = 'error';
     scope.logger.error({ err }, 'operation pipeline failed');
-    return sendJson(res, 500, {
-      errors: [{ message: INTERNAL_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-    });
+    return sendJson(res, 500, { errors: [toClientError({ message: String(err) }, err)] });
   }
   if (response.body.kind !== 'single') {
     // Only @defer or @stream answer in parts; a subgraph's schema has neither, so this is not reached.
     scope.outcome = 'rejected';
-    return sendJson(res, 406, {
-      errors: [{ message: 'This endpoint answers in one part only', extensions: { code: 'BAD_REQUEST' } }],
-    });
+    return sendJson(res, 406, badRequest('This endpoint answers in one part only'));
   }
   const text = JSON.stringify(response.body.singleResult);
   for (const [key, value] of response.http.headers) res.setHeader(key, value);

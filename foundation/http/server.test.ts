@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { BodyTooLargeError, readBody, sendJson } from './server.js';
+import { answerUnread, BodyTooLargeError, readBody, sendJson } from './server.js';
 
-describe('readBody', () => {
+describe('readBody and answerUnread', () => {
   let server: Server;
   let port: number;
   const outcomes: string[] = [];
+  // settled says, for each refused request, whether the rest of its body was read to its end and dropped, rather than
+  // left unread on an open connection.
+  const settled: Promise<string>[] = [];
   // held is a request the handler keeps without reading, to read after its client went away.
   let held: Promise<IncomingMessage>;
   let hold: (req: IncomingMessage) => void;
@@ -19,8 +22,14 @@ describe('readBody', () => {
         (text) => sendJson(res, 200, { length: text.length, text: text.slice(0, 8) }),
         (err: unknown) => {
           outcomes.push(err instanceof BodyTooLargeError ? 'too large' : String(err));
-          if (err instanceof BodyTooLargeError) res.setHeader('connection', 'close');
-          sendJson(res, 413, { error: 'too large' });
+          settled.push(
+            new Promise((resolve) => {
+              if (req.readableEnded) return resolve('read to its end');
+              req.once('end', () => resolve('read to its end'));
+              setTimeout(() => resolve('still unread after 3 s'), 3000).unref();
+            }),
+          );
+          answerUnread(req, res, 413, { error: 'too large' });
         },
       );
     });
@@ -47,10 +56,11 @@ describe('readBody', () => {
     assert.deepEqual(JSON.parse(res.body), { length: 500, text: 'éééééééé' });
   });
 
-  it('refuses a body past the limit, answers, and lets the rest flow away', async () => {
+  it('refuses a body past the limit, drops the rest, and answers', async () => {
     const res = await post('/', Buffer.alloc(256 * 1024, 'x'));
     assert.equal(res.status, 413);
     assert.deepEqual(outcomes, ['too large']);
+    assert.equal(await settled[0], 'read to its end');
   });
 
   it('rejects for a request whose client went away before its body was read', async () => {

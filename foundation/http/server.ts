@@ -318,6 +318,40 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/**
+ * DRAIN_BYTES and DRAIN_MS bound how much of a refused body is read and dropped so that its sender can read the answer.
+ */
+const DRAIN_BYTES = 8 * 1024 * 1024;
+const DRAIN_MS = 2000;
+
+/**
+ * answerUnread answers a request whose body was not (all) read (refused by its size, type or first bytes), and
+ * closes the connection: the unread rest of the body would otherwise be taken for the next request. The rest is first
+ * read and dropped (up to DRAIN_BYTES or DRAIN_MS), since closing on a client still sending makes it meet a reset
+ * instead of the answer.
+ */
+export function answerUnread(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('connection', 'close');
+  let answered = false;
+  const answer = () => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(timer);
+    sendJson(res, status, body);
+  };
+  const timer = setTimeout(answer, DRAIN_MS);
+  if (req.readableEnded || req.destroyed) return answer();
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > DRAIN_BYTES) answer();
+  });
+  req.once('end', answer);
+  req.once('error', answer);
+  req.resume();
+}
+
 /** BodyTooLargeError says a request body passed the configured limit. */
 export class BodyTooLargeError extends Error {}
 
@@ -338,8 +372,8 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<stri
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limitBytes) {
-        // The rest flows on unkept (a caller may count it while it answers and closes the connection); an error of the
-        // request's stream still has a listener.
+        // The rest is the caller's to drop or cut (answerUnread); an error of the request's stream still has a
+        // listener.
         req.off('data', onData);
         req.off('end', onEnd);
         req.off('close', onClose);

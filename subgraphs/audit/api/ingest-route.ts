@@ -1,7 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import { auditIngestRoute } from '../../../contracts/internal-routes.js';
-import { BodyTooLargeError, readBody, sendJson, type RouteHandler } from '../../../foundation/http/server.js';
+import {
+  answerUnread,
+  BodyTooLargeError,
+  readBody,
+  sendJson,
+  type RouteHandler,
+} from '../../../foundation/http/server.js';
 import type { AuditLog } from '../business/audit-log.js';
 import { countIngest } from '../metrics.js';
 
@@ -27,11 +33,10 @@ export function ingestRoute(log: AuditLog, secret: string, bodyLimitBytes: numbe
     try {
       body = JSON.parse(await readBody(req, bodyLimitBytes));
     } catch (err) {
-      // Past the limit the rest of the body is not read: the connection closes after the answer.
-      if (err instanceof BodyTooLargeError) res.setHeader('connection', 'close');
-      return sendJson(res, err instanceof BodyTooLargeError ? 413 : 400, {
-        error: 'the body must be JSON within the size limit',
-      });
+      const answer = { error: 'the body must be JSON within the size limit' };
+      // Past the limit the rest of the body is unread: it is dropped, and the connection closed, with the answer.
+      if (err instanceof BodyTooLargeError) return answerUnread(req, res, 413, answer);
+      return sendJson(res, 400, answer);
     }
     const parsed = auditIngestRoute.request.safeParse(body);
     if (!parsed.success)

@@ -52,4 +52,37 @@ describe('planning registered operations at start', () => {
       assert.equal(await store.get(queryHash), plan, `${op.name} sent without its name finds the same plan`);
     }
   });
+
+  it("starts a query that asks `me` only for the order subgraph's fields at order (Query.me is shareable)", async () => {
+    const operations = [...loadManifest(`${root}schema/persisted-query-manifest.json`).values()];
+    const store = (made.gateway as unknown as { queryPlanStore: { get(key: string): Promise<unknown> } })
+      .queryPlanStore;
+    await planRegisteredOperations(
+      made.gateway,
+      operations.map((op) => ({
+        ...op,
+        type: op.document.definitions.find((d) => d.kind === 'OperationDefinition')?.operation,
+      })),
+    );
+    const fetchesOf = async (name: string) => {
+      const op = operations.find((o) => o.name === name)!;
+      const queryHash = createHash('sha256').update(op.body).digest('hex');
+      const plan = await store.get(createHash('sha256').update(queryHash).update(name).digest('hex'));
+      const services: string[] = [];
+      const visit = (node: unknown): void => {
+        if (!node || typeof node !== 'object') return;
+        const n = node as { kind?: string; serviceName?: string; node?: unknown; nodes?: unknown[] };
+        if (n.kind === 'Fetch') services.push(n.serviceName!);
+        if (n.node) visit(n.node);
+        for (const child of n.nodes ?? []) visit(child);
+      };
+      visit(plan);
+      return services;
+    };
+    assert.deepEqual(await fetchesOf('MyOffers'), ['order'], 'one fetch, no trip to user for the id');
+    assert.deepEqual((await fetchesOf('MatchingOrders')).sort(), ['catalog', 'order', 'user']);
+    assert.equal((await fetchesOf('MatchingOrders'))[0], 'order', 'MatchingOrders starts at order');
+    // A query that needs user's own fields still starts there.
+    assert.ok((await fetchesOf('CustomerDashboard')).includes('user'));
+  });
 });

@@ -28,7 +28,7 @@ const wholeOrder = rule('wholeOrder', { cache: 'no_cache' })((order: { id: strin
  * layer's rule: what one may not see is NOT_FOUND.
  */
 export const orderPermissions = {
-  Query: { order: isSignedIn },
+  Query: { order: isSignedIn, me: isSignedIn },
   Mutation: {
     createOrder: hasRole('CUSTOMER'),
     submitOffer: hasRole('PROVIDER'),

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { SignedInCaller } from '../../../contracts/caller.js';
 import { SignedIn } from '../../../foundation/graphql/permissions.js';
 import { toConnection, type ConnectionShape } from '../../../foundation/graphql/connection.js';
@@ -151,6 +151,19 @@ export class OfferResolver {
 @Resolver(() => UserType)
 export class UserOrdersResolver {
   constructor(private readonly workflow: OrderService) {}
+
+  /**
+   * me is the signed-in user as a reference, the same field as the user
+   * subgraph's (`@shareable` in both): a query that asks `me` only for its id
+   * and this subgraph's fields (`MatchingOrders`, `MyOffers`) is planned as
+   * one fetch here instead of a fetch to user first. Both answer the caller's
+   * id from the token the gateway checked (users are never deleted).
+   */
+  @Query(() => UserType, { nullable: true, description: 'The signed-in user.' })
+  @Directive('@shareable')
+  me(@SignedIn() caller: SignedInCaller): UserType {
+    return { id: caller.viewer.id };
+  }
 
   @FieldResolver(() => OrderConnection, {
     nullable: true,

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { SignedInCaller } from '../../../contracts/caller.js';
 import { SignedIn } from '../../../foundation/graphql/permissions.js';
 import { InvalidInputError } from '../../../foundation/core/errors.js';
@@ -136,7 +136,9 @@ function cursorOf(user: User): string {
 export class UserResolver {
   constructor(private readonly accounts: AccountService) {}
 
+  // Shareable: the order subgraph answers `me` too, so the planner starts there when only its fields are asked.
   @Query(() => UserType, { nullable: true, description: 'The signed-in user.' })
+  @Directive('@shareable')
   me(@SignedIn() caller: SignedInCaller): Promise<User> {
     return this.accounts.me(caller.viewer);
   }

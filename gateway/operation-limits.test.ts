@@ -9,6 +9,7 @@ import {
   DocumentChecker,
   isRefusal,
   measureDocument,
+  sizingVariables,
   surelyOverTokens,
   withoutSuggestions,
   type OperationLimits,
@@ -99,6 +100,36 @@ describe('operation limits', () => {
     passes(text, { n: 5 });
     assert.equal(over(text, { n: 100 }).extensions.limit, 'cost');
     assert.equal(over(text, { n: 1_000_000 }).extensions.limit, 'cost');
+  });
+
+  it('a checked document keeps its measures per page size: each size asked gives its own figure', () => {
+    const one = checker();
+    const text =
+      'query($n: Int, $m: Int) { me { orders(first: $n) { edges { node { ...Offers } } } } }\n' +
+      'fragment Offers on Order { offers(first: $m) { provider { offers(first: $n) { edges { node { id } } } } } }';
+    assert.deepEqual(sizingVariables(parse(text)).sort(), ['m', 'n'], "a fragment's page sizes count");
+    const sizes = [
+      { n: 5, m: 5 },
+      { n: 100, m: 100 },
+      { n: 5, m: 100 },
+      { n: 5 },
+      { n: 5, m: null },
+      { n: 5, m: 5 },
+      { n: 100, m: 100 },
+      { n: '100', m: 100 },
+    ];
+    for (const variables of [...sizes, ...sizes]) {
+      const expected = measureDocument(schema, parse(text), variables, LIMITS);
+      const result = one.check(text, variables);
+      const label = JSON.stringify(variables);
+      if (expected.cost > LIMITS.maxCost) {
+        assert.ok(isRefusal(result), label);
+        assert.equal(result.errors[0]!.extensions.limit, 'cost', label);
+      } else {
+        assert.ok(!isRefusal(result), label);
+        assert.deepEqual(result.measures, expected, label);
+      }
+    }
   });
 
   // Each limit just under and just over: the answer is one error naming the limit and its value.

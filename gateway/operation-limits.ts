@@ -364,7 +364,7 @@ export interface DocumentRefusal {
  * checked once.
  */
 export class DocumentChecker {
-  private readonly passed = new Map<string, DocumentNode>();
+  private readonly passed = new Map<string, PassedDocument>();
   private readonly rules;
 
   constructor(
@@ -377,31 +377,41 @@ export class DocumentChecker {
 
   /** check gives the parsed document or why it is refused. Variables size the lists whose `first` is a variable. */
   check(text: string, variables: Record<string, unknown> = {}): CheckedDocument | DocumentRefusal {
-    let document = this.passed.get(text);
-    const known = document !== undefined;
-    if (!document) {
-      if (surelyOverTokens(text, this.limits.maxTokens))
-        return { errors: [operationTooComplex('tokens', this.limits.maxTokens)] };
-      try {
-        document = parse(text, { maxTokens: this.limits.maxTokens, noLocation: false });
-      } catch (err) {
-        const error = err as GraphQLError;
-        if (isTokenLimitError(error)) return { errors: [operationTooComplex('tokens', this.limits.maxTokens)] };
-        return { errors: [this.coded(error, 'GRAPHQL_PARSE_FAILED')] };
+    const known = this.passed.get(text);
+    if (known) {
+      // A document that passed is measured again only for list sizes it has not been measured with.
+      const key = sizingKey(known.sizing, variables);
+      let measures = key === undefined ? undefined : known.measures.get(key);
+      if (!measures) {
+        measures = measureDocument(this.schema, known.document, variables, this.limits);
+        if (key !== undefined && known.measures.size < MEASURES_PER_DOCUMENT) known.measures.set(key, measures);
       }
+      const over = this.overLimit(measures);
+      if (over) return { errors: [over] };
+      return { document: known.document, measures };
+    }
+    if (surelyOverTokens(text, this.limits.maxTokens))
+      return { errors: [operationTooComplex('tokens', this.limits.maxTokens)] };
+    let document: DocumentNode;
+    try {
+      document = parse(text, { maxTokens: this.limits.maxTokens, noLocation: false });
+    } catch (err) {
+      const error = err as GraphQLError;
+      if (isTokenLimitError(error)) return { errors: [operationTooComplex('tokens', this.limits.maxTokens)] };
+      return { errors: [this.coded(error, 'GRAPHQL_PARSE_FAILED')] };
     }
     const measures = measureDocument(this.schema, document, variables, this.limits);
     const over = this.overLimit(measures);
     if (over) return { errors: [over] };
-    if (!known) {
-      const errors = validate(this.schema, document, this.rules, { maxErrors: this.limits.maxErrors });
-      if (errors.length > 0)
-        return {
-          errors: errors.slice(0, this.limits.maxErrors).map((e) => this.coded(e, 'GRAPHQL_VALIDATION_FAILED')),
-        };
-      if (this.passed.size >= (this.options.cacheSize ?? 1000)) this.passed.delete(this.passed.keys().next().value!);
-      this.passed.set(text, document);
-    }
+    const errors = validate(this.schema, document, this.rules, { maxErrors: this.limits.maxErrors });
+    if (errors.length > 0)
+      return {
+        errors: errors.slice(0, this.limits.maxErrors).map((e) => this.coded(e, 'GRAPHQL_VALIDATION_FAILED')),
+      };
+    if (this.passed.size >= (this.options.cacheSize ?? 1000)) this.passed.delete(this.passed.keys().next().value!);
+    const sizing = sizingVariables(document);
+    const key = sizingKey(sizing, variables);
+    this.passed.set(text, { document, sizing, measures: new Map(key === undefined ? [] : [[key, measures]]) });
     return { document, measures };
   }
 
@@ -425,6 +435,52 @@ export class DocumentChecker {
       extensions: { code },
     });
   }
+}
+
+/** PassedDocument is a document that parsed and validated, with its measures per list size asked. */
+interface PassedDocument {
+  document: DocumentNode;
+  /** sizing names the variables that give a `first` or `last` argument: the only inputs of its measures. */
+  sizing: readonly string[];
+  /** measures by the sizing variables' values (sizingKey); at most MEASURES_PER_DOCUMENT of them. */
+  measures: Map<string, OperationMeasures>;
+}
+
+/** MEASURES_PER_DOCUMENT bounds the page sizes kept per document: past it, each request is measured again. */
+const MEASURES_PER_DOCUMENT = 16;
+
+/**
+ * sizingVariables lists the variables a document passes to `first` or `last`, in fragments too: measureOperation
+ * reads no other variable, so equal values of these give equal measures.
+ */
+export function sizingVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  const visitSet = (set: SelectionSetNode | undefined): void => {
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD)
+        for (const arg of selection.arguments ?? [])
+          if ((arg.name.value === 'first' || arg.name.value === 'last') && arg.value.kind === Kind.VARIABLE)
+            names.add(arg.value.name.value);
+      if (selection.kind !== Kind.FRAGMENT_SPREAD) visitSet(selection.selectionSet);
+    }
+  };
+  for (const d of document.definitions)
+    if (d.kind === Kind.OPERATION_DEFINITION || d.kind === Kind.FRAGMENT_DEFINITION) visitSet(d.selectionSet);
+  return [...names];
+}
+
+/**
+ * sizingKey names the values of the sizing variables, or is undefined when one is neither a number, null nor absent
+ * (such a request is measured every time; validation or the subgraph refuses it).
+ */
+function sizingKey(sizing: readonly string[], variables: Record<string, unknown>): string | undefined {
+  let key = '';
+  for (const name of sizing) {
+    const value = variables[name];
+    if (value !== undefined && value !== null && typeof value !== 'number') return undefined;
+    key += `${String(value)},`;
+  }
+  return key;
 }
 
 /** isRefusal tells a refusal from a checked document. */

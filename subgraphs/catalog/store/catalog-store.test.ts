@@ -104,6 +104,61 @@ describe('catalog store', () => {
     assert.match(plan.map((r) => r['QUERY PLAN']).join('\n'), /services_search_idx/);
   });
 
+  it("gives providers' skills in their services' order, as PostgreSQL sorts names, with one statement once ranked", async () => {
+    const categories = await catalog.categories();
+    const category = categories[0]!;
+    const services = await catalog.services({});
+    const providers = Array.from({ length: 3 }, () => randomUUID());
+    // Names PostgreSQL's collation orders, whatever it is: case, accents, digits, and two services of one name.
+    const names = ['zeta', 'Zeta', 'éclair', 'eclair', '10 things', '9 things', 'Same', 'Same'];
+    const added: string[] = [];
+    for (const [i, name] of names.entries()) {
+      const id = randomUUID();
+      await db.dataSource.query(`INSERT INTO services (id, category_id, name, description) VALUES ($1, $2, $3, 'x')`, [
+        id,
+        categories[i % 2]!.id,
+        name,
+      ]);
+      added.push(id);
+    }
+    const skills = (p: number) => [...added, ...services.map((x) => x.id)].filter((_, i) => i % 3 !== p);
+    for (const [p, provider] of providers.entries())
+      for (const serviceId of skills(p).reverse())
+        await db.dataSource.query(`INSERT INTO skills (provider_id, service_id) VALUES ($1, $2)`, [
+          provider,
+          serviceId,
+        ]);
+    const inSql = await new PostgresCatalogStore(db.dataSource, 0).skillsOfProviders(providers);
+    const store = new PostgresCatalogStore(db.dataSource);
+    const byProvider = (list: { providerId: string; serviceId: string }[]) =>
+      providers.map((p) => list.filter((k) => k.providerId === p).map((k) => k.serviceId));
+    assert.deepEqual(byProvider(await store.skillsOfProviders(providers)), byProvider(inSql));
+    const before = db.statements.length;
+    assert.deepEqual(byProvider(await store.skillsOfProviders(providers)), byProvider(inSql));
+    assert.equal(db.statements.length, before + 1, 'once ranked, one statement, no join');
+    assert.doesNotMatch(db.statements.at(-1)!, /JOIN/);
+    // A service made after the ranks were read (by this instance or another) is ranked on first sight.
+    const late = randomUUID();
+    await db.dataSource.query(`INSERT INTO services (id, category_id, name, description) VALUES ($1, $2, 'Aaa', 'x')`, [
+      late,
+      category.id,
+    ]);
+    await db.dataSource.query(`INSERT INTO skills (provider_id, service_id) VALUES ($1, $2)`, [providers[0], late]);
+    const withLate = await store.skillsOfProviders(providers);
+    assert.deepEqual(
+      byProvider(withLate),
+      byProvider(await new PostgresCatalogStore(db.dataSource, 0).skillsOfProviders(providers)),
+    );
+    // With more services than it may rank, it sorts in SQL, as before.
+    const few = new PostgresCatalogStore(db.dataSource, 3);
+    await few.skillsOfProviders(providers);
+    const sent = db.statements.length;
+    assert.deepEqual(byProvider(await few.skillsOfProviders(providers)), byProvider(withLate));
+    assert.equal(db.statements.length, sent + 1);
+    assert.match(db.statements.at(-1)!, /JOIN services/);
+    await db.dataSource.query(`DELETE FROM skills WHERE provider_id = ANY($1::uuid[])`, [providers]);
+  });
+
   it("gives each service's first providers by when they added the skill, however popular the service", async () => {
     const [popular, rare] = (await catalog.services({})).slice(0, 2).map((s) => s.id);
     const providers = Array.from({ length: 40 }, () => randomUUID());

@@ -104,6 +104,44 @@ class KeptRows<T extends { id: string }> {
   }
 }
 
+/**
+ * ServiceOrder ranks every service by name, then id, as PostgreSQL orders them (`ORDER BY name, id`, in the
+ * database's collation), so that a batch of providers' skills is read from the primary key alone and put in that order
+ * here, without a join and a sort per read. Services never change once made, so the ranks stay true until one is added:
+ * an id they lack reloads them (one load at a time). With more services than `max`, or `max` 0, there are no ranks and
+ * the caller sorts in SQL.
+ */
+class ServiceOrder {
+  private ranks: Map<string, number> | undefined;
+  private loading: Promise<Map<string, number> | undefined> | undefined;
+  /** tooMany is set once more than `max` services exist: services are never removed, so it stays true. */
+  tooMany: boolean;
+
+  constructor(
+    private readonly max: number,
+    private readonly load: (limit: number) => Promise<string[]>,
+  ) {
+    this.tooMany = max === 0;
+  }
+
+  /** ranksOf gives ranks that know every one of the ids, or undefined when the caller must sort in SQL. */
+  async ranksOf(ids: readonly string[]): Promise<Map<string, number> | undefined> {
+    if (this.tooMany) return undefined;
+    if (this.ranks && ids.every((id) => this.ranks!.has(id))) return this.ranks;
+    this.loading ??= this.load(this.max + 1)
+      .then((ordered) => {
+        if (ordered.length > this.max) this.tooMany = true;
+        else this.ranks = new Map(ordered.map((id, i) => [id, i]));
+        return this.ranks;
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    const ranks = this.tooMany ? undefined : await this.loading;
+    return ranks && ids.every((id) => ranks.has(id)) ? ranks : undefined;
+  }
+}
+
 /** PostgresCatalogStore is the catalog's storage on its own database. */
 export class PostgresCatalogStore implements CatalogStore {
   private readonly categories: Repository<CategoryRow>;
@@ -112,6 +150,7 @@ export class PostgresCatalogStore implements CatalogStore {
   private readonly serviceRows: EntityReader<ServiceRow>;
   private readonly keptCategories: KeptRows<Category>;
   private readonly keptServices: KeptRows<Service>;
+  private readonly serviceOrder: ServiceOrder;
 
   /** keptRows is how many services and how many categories, once read, are kept in memory; 0 reads every time. */
   constructor(
@@ -120,6 +159,11 @@ export class PostgresCatalogStore implements CatalogStore {
   ) {
     this.keptCategories = new KeptRows(keptRows);
     this.keptServices = new KeptRows(keptRows);
+    this.serviceOrder = new ServiceOrder(keptRows, async (limit) =>
+      ((await dataSource.query(`SELECT id FROM services ORDER BY name, id LIMIT $1`, [limit])) as { id: string }[]).map(
+        (r) => r.id,
+      ),
+    );
     this.categories = dataSource.getRepository(CategoryRow);
     this.services = dataSource.getRepository(ServiceRow);
     this.categoryRows = new EntityReader(dataSource, CategoryRow, 'c');
@@ -150,8 +194,22 @@ export class PostgresCatalogStore implements CatalogStore {
     return rows.length > 0;
   }
 
+  /** skillsOfProviders gives the providers' skills in their services' order (by name, then id). */
   async skillsOfProviders(providerIds: readonly string[]): Promise<Skill[]> {
     if (providerIds.length === 0) return [];
+    if (!this.serviceOrder.tooMany) {
+      // The primary key alone; the services' ranks put the rows in order (a join and a sort here were half of
+      // PostgreSQL's time for a dashboard that lists 200 providers' skills).
+      const rows: { provider_id: string; service_id: string }[] = await this.dataSource.query(
+        `SELECT provider_id, service_id FROM skills WHERE provider_id = ANY($1::uuid[])`,
+        [providerIds],
+      );
+      const ranks = await this.serviceOrder.ranksOf(rows.map((r) => r.service_id));
+      if (ranks)
+        return rows
+          .sort((a, b) => ranks.get(a.service_id)! - ranks.get(b.service_id)!)
+          .map((r) => ({ providerId: r.provider_id, serviceId: r.service_id }));
+    }
     const rows: { provider_id: string; service_id: string }[] = await this.dataSource.query(
       `SELECT k.provider_id, k.service_id FROM skills k JOIN services s ON s.id = k.service_id WHERE k.provider_id = ANY($1::uuid[]) ORDER BY s.name, s.id`,
       [providerIds],

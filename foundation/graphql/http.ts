@@ -208,7 +208,10 @@ export function graphqlRoute<C extends BaseContext>(
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      res.end(response.body.string);
+      // Encoded once: Node would otherwise measure the string for Content-Length, then encode it as it writes.
+      const bytes = Buffer.from(response.body.string);
+      res.setHeader('content-length', bytes.length);
+      res.end(bytes);
       return;
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
@@ -253,11 +256,11 @@ async function runDirect<C extends BaseContext>(
     scope.outcome = 'rejected';
     return sendJson(res, 406, badRequest('This endpoint answers in one part only'));
   }
-  const text = JSON.stringify(response.body.singleResult);
+  const bytes = Buffer.from(JSON.stringify(response.body.singleResult));
   for (const [key, value] of response.http.headers) res.setHeader(key, value);
   res.writeHead(response.http.status ?? 200, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
+    'content-length': bytes.length,
   });
-  res.end(text);
+  res.end(bytes);
 }

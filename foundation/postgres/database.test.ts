@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createDataSource } from './database.js';
+import type { DataSource } from 'typeorm';
+import { createDataSource, poolOf } from './database.js';
+import { parseTimestamptz, TIMESTAMPTZ } from './timestamps.js';
 import { createTestDatabase, type TestDatabase } from '../testkit/databases.js';
 import { createLogger } from '../telemetry/logger.js';
 
@@ -17,7 +19,7 @@ describe('prepared statements', () => {
   /** withOneConnection runs fn on a data source of one connection that names at most `limit` statements. */
   async function withOneConnection<T>(
     limit: number,
-    fn: (query: (sql: string, p?: unknown[]) => Promise<unknown[]>) => Promise<T>,
+    fn: (query: (sql: string, p?: unknown[]) => Promise<unknown[]>, dataSource: DataSource) => Promise<T>,
   ): Promise<T> {
     const dataSource = createDataSource({
       url: database.url,
@@ -31,7 +33,7 @@ describe('prepared statements', () => {
     });
     await dataSource.initialize();
     try {
-      return await fn((sql, p) => dataSource.query(sql, p));
+      return await fn((sql, p) => dataSource.query(sql, p), dataSource);
     } finally {
       await dataSource.destroy();
     }
@@ -52,6 +54,28 @@ describe('prepared statements', () => {
         { name: 'fixup_0', statement: texts[0] },
         { name: 'fixup_1', statement: texts[1] },
       ]);
+    });
+  });
+
+  it('reads timestamptz with its own parser, to the millisecond in any session time zone', async () => {
+    await withOneConnection(10, async (query, dataSource) => {
+      const client = await poolOf(dataSource)!.connect();
+      try {
+        assert.equal(client.getTypeParser(TIMESTAMPTZ, 'text'), parseTimestamptz);
+      } finally {
+        client.release();
+      }
+      for (const zone of ['UTC', 'Asia/Kolkata', 'America/St_Johns', 'Europe/Amsterdam', 'Pacific/Chatham']) {
+        await query(`SET TIME ZONE '${zone}'`);
+        const rows = (await query(
+          `SELECT t, floor(extract(epoch FROM t) * 1000)::text AS ms FROM unnest(ARRAY[
+             now(), '2026-12-02 04:25:12.123456+00', '2026-06-01 12:00:00.5 Asia/Kolkata',
+             '1850-01-01 00:00:00 Europe/Amsterdam', '1000-01-01 00:00:00.999+00', 'infinity'
+           ]::timestamptz[]) AS t`,
+        )) as { t: Date | number; ms: string }[];
+        for (const row of rows)
+          assert.equal(row.t instanceof Date ? row.t.getTime() : row.t, Number(row.ms), `${zone}: ${row.ms}`);
+      }
     });
   });
 

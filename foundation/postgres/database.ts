@@ -13,6 +13,7 @@ import {
 import type { Logger } from '../telemetry/logger.js';
 import { observeStatement } from '../telemetry/metrics.js';
 import { currentScope } from '../http/request-context.js';
+import { pgTypes } from './timestamps.js';
 
 /** MigrationClass is a TypeORM migration listed explicitly by a subgraph. */
 export type MigrationClass = new () => MigrationInterface;
@@ -162,6 +163,8 @@ export function createDataSource(options: DatabaseOptions): DataSource {
         pgModule,
         options.preparedStatements ? new StatementNames(options.preparedStatements) : undefined,
       ),
+      // timestamptz read straight from its characters (foundation/postgres/timestamps.ts); pg's parsers for the rest.
+      types: pgTypes,
       statement_timeout: options.statementTimeoutMs,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
       idleTimeoutMillis: 30_000,

@@ -377,10 +377,12 @@ describe('orders: the workflow through the gateway', () => {
       assert.equal(code(asCustomer), 'FORBIDDEN');
       assert.equal(asCustomer.data?.me?.id, customer.id, 'the rest of the response survives');
       assert.equal(code(await run(op('MyOffers'), { first: 10 }, customer)), 'FORBIDDEN');
-      // Both start at the order subgraph's `me` (shareable with user's): signed out is UNAUTHENTICATED there too.
-      for (const name of ['MatchingOrders', 'MyOffers']) {
+      // These start at the order subgraph's `me` (shareable with user's), the dashboard at both in parallel:
+      // signed out, each is one UNAUTHENTICATED error.
+      for (const name of ['MatchingOrders', 'MyOffers', 'MyOrders', 'CustomerDashboard']) {
         const anonymous = await run(op(name), { first: 10 });
         assert.equal(code(anonymous), 'UNAUTHENTICATED', name);
+        assert.equal(anonymous.errors?.length, 1, `${name}: ${JSON.stringify(anonymous.errors)}`);
         assert.equal(anonymous.data?.me ?? null, null, name);
       }
     });

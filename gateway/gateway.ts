@@ -48,6 +48,33 @@ export interface GatewayOptions {
 }
 
 /**
+ * oneErrorPerPlace reports identical errors (message, path and code) once. A shareable root field answered by two
+ * subgraphs in parallel (`me`, from user and order, in `CustomerDashboard`) fails in both the same way when the caller
+ * is signed out; the client is told once.
+ */
+function oneErrorPerPlace(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          if (response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors;
+          if (!errors || errors.length < 2) return;
+          const seen = new Set<string>();
+          const distinct = errors.filter((e) => {
+            const key = JSON.stringify([e.message, e.path, e.extensions?.code]);
+            if (seen.has(key)) return false;
+            seen.add(key);
+            return true;
+          });
+          if (distinct.length < errors.length) response.body.singleResult.errors = distinct;
+        },
+      };
+    },
+  };
+}
+
+/**
  * readYourWrites holds a response whose subgraph fetches wrote session events
  * (a role change, a logout, an ended session) until this gateway's session
  * feed has applied them, so that the client's next request with an old token
@@ -155,6 +182,7 @@ export function createGateway(options: GatewayOptions): {
       requestScopePlugin<GatewayContext>(),
       gatewayMetrics.plugin<GatewayContext>(),
       ApolloServerPluginLandingPageDisabled(),
+      oneErrorPerPlace(),
       ...(options.readYourWrites ? [readYourWrites(options.readYourWrites.feed, options.readYourWrites.waitMs)] : []),
     ],
   });

@@ -64,10 +64,15 @@ describe('planning registered operations at start', () => {
         type: op.document.definitions.find((d) => d.kind === 'OperationDefinition')?.operation,
       })),
     );
-    const fetchesOf = async (name: string) => {
+    const planOf = async (name: string) => {
       const op = operations.find((o) => o.name === name)!;
       const queryHash = createHash('sha256').update(op.body).digest('hex');
-      const plan = await store.get(createHash('sha256').update(queryHash).update(name).digest('hex'));
+      return (await store.get(createHash('sha256').update(queryHash).update(name).digest('hex'))) as {
+        node?: { kind: string; nodes?: { kind: string; serviceName?: string }[] };
+      };
+    };
+    const fetchesOf = async (name: string) => {
+      const plan = await planOf(name);
       const services: string[] = [];
       const visit = (node: unknown): void => {
         if (!node || typeof node !== 'object') return;
@@ -82,7 +87,12 @@ describe('planning registered operations at start', () => {
     assert.deepEqual(await fetchesOf('MyOffers'), ['order'], 'one fetch, no trip to user for the id');
     assert.deepEqual((await fetchesOf('MatchingOrders')).sort(), ['catalog', 'order', 'user']);
     assert.equal((await fetchesOf('MatchingOrders'))[0], 'order', 'MatchingOrders starts at order');
-    // A query that needs user's own fields still starts there.
-    assert.ok((await fetchesOf('CustomerDashboard')).includes('user'));
+    // A query that needs user's own fields asks user for them, beside order for the rest (the same `me`).
+    const dashboard = (await planOf('CustomerDashboard')).node!;
+    assert.equal(dashboard.kind, 'Parallel');
+    assert.deepEqual(
+      dashboard.nodes!.map((n) => (n.kind === 'Fetch' ? n.serviceName : n.kind)),
+      ['user', 'Sequence'],
+    );
   });
 });

@@ -28,7 +28,7 @@ const spec = {
   }),
   keptRows: setting({
     env: 'CATALOG_KEPT_ROWS',
-    doc: 'services, and as many categories, kept in memory once read: they never change once made (the runtime role may only read and add them); 0 reads them every time',
+    doc: 'services, and as many categories, kept in memory once read: they never change once made (the runtime role may only read and add them); also the most services ranked by name to order skills (past it, PostgreSQL sorts them); 0 reads them every time',
     schema: nonNegativeIntSchema,
     fallback: '10000',
   }),

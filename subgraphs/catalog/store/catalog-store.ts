@@ -108,8 +108,8 @@ class KeptRows<T extends { id: string }> {
  * ServiceOrder ranks every service by name, then id, as PostgreSQL orders them (`ORDER BY name, id`, in the
  * database's collation), so that a batch of providers' skills is read from the primary key alone and put in that order
  * here, without a join and a sort per read. Services never change once made, so the ranks stay true until one is added:
- * an id they lack reloads them (one load at a time). With more services than `max`, or `max` 0, there are no ranks and
- * the caller sorts in SQL.
+ * an id they lack reloads them (one load at a time). With more services than `max`, or `max` 0, or when a load fails,
+ * there are no ranks and the caller sorts in SQL.
  */
 class ServiceOrder {
   private ranks: Map<string, number> | undefined;
@@ -137,7 +137,8 @@ class ServiceOrder {
       .finally(() => {
         this.loading = undefined;
       });
-    const ranks = this.tooMany ? undefined : await this.loading;
+    // A failed load leaves the order to SQL for this read (whose own statement reports what is wrong).
+    const ranks = this.tooMany ? undefined : await this.loading.catch(() => undefined);
     return ranks && ids.every((id) => ranks.has(id)) ? ranks : undefined;
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { setting } from '../foundation/service/config.js';
 import { freePort, startStack, type Stack, type StackOptions } from '../scripts/stack.js';
+import { dropDatabases } from '../foundation/postgres/admin.js';
 
 /** benchStackSettings are the settings of every benchmark's stack: extra node flags, and an existing PostgreSQL. */
 export const benchStackSettings = {
@@ -32,7 +33,8 @@ export interface BenchStackOptions extends Pick<StackOptions, 'env' | 'nodeArgs'
 /**
  * startBenchStack starts a throwaway Fixup for a benchmark: a data folder of
  * its own, databases under a fresh prefix, free ports. Its stop also removes
- * the data folder (BENCH_KEEP=1 keeps it, and says where).
+ * the data folder and, on a DATABASE_URL server, the run's databases and roles (BENCH_KEEP=1 keeps them, and says
+ * where the folder is).
  */
 export async function startBenchStack(options: BenchStackOptions): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), `fixup-bench-${options.name}-`));
@@ -63,8 +65,14 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Stack
   const stop = stack.stop.bind(stack);
   return Object.assign(stack, {
     stop: async () => {
-      await stop();
-      removeData();
+      try {
+        await stop();
+        // On a server of one's own (DATABASE_URL) the run's databases and roles go too; an embedded one goes with the
+        // folder.
+        if (options.databaseUrl && !process.env.BENCH_KEEP) await dropDatabases(options.databaseUrl, stack.grants);
+      } finally {
+        removeData();
+      }
     },
   });
 }

@@ -17,7 +17,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
-import { adminQuery as sql } from '../foundation/postgres/admin.js';
+import { adminQuery as sql, dropDatabases } from '../foundation/postgres/admin.js';
 import { freePort, startStack, type Stack } from '../scripts/stack.js';
 import { CpuMeter, describeCpu, percentile, type MeasuredProcess } from './process-stats.js';
 import { metricValue } from './readings.js';
@@ -266,16 +266,16 @@ try {
                 firstError ||= JSON.stringify(v.errors).slice(0, 300);
                 return;
               }
-              // A delivery whose follow-up fields failed (the sender, the order) still arrived; it is counted apart.
-              if (v.errors?.length) {
-                partial++;
-                firstPartial ||= JSON.stringify(v.errors).slice(0, 300);
-              }
               const { id, body } = v.data.messageAdded;
               if (body.startsWith('warm-up')) return void warmed.add(subscriber);
               if (seen[subscriber]!.has(id)) return void duplicated++;
               seen[subscriber]!.add(id);
               received++;
+              // A received delivery whose follow-up fields failed (the sender, the order) is counted apart too.
+              if (v.errors?.length) {
+                partial++;
+                firstPartial ||= JSON.stringify(v.errors).slice(0, 300);
+              }
               const at = sentAt.get(id);
               if (at !== undefined) latencies.push(Math.max(0, performance.now() - at));
             },
@@ -451,7 +451,7 @@ try {
       .join(' ')}`,
   );
   say(
-    `sent ${sent} in ${settings.duration} s (${failed} failed); deliveries expected ${expected}, received ${fastReceived}, lost ${Math.max(0, expected - fastReceived)}, duplicated ${duplicated}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}; deliveries with errors ${partial}${firstPartial ? ` (first: ${firstPartial})` : ''}`,
+    `sent ${sent} in ${settings.duration} s (${failed} failed); deliveries expected ${expected}, received ${fastReceived}, lost ${Math.max(0, expected - fastReceived)}, duplicated ${duplicated}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}; received with errors ${partial}${firstPartial ? ` (first: ${firstPartial})` : ''}`,
   );
   say(
     `delivery latency after sendMessage returned: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.length ? latencies[latencies.length - 1]!.toFixed(1) : '-'} ms`,
@@ -469,6 +469,11 @@ try {
   say(`memory per subscription: gateway ${perSubscription('gateway')} KB, chat ${perSubscription('chat')} KB`);
 } finally {
   await Promise.all(clients.map((c) => c.dispose()));
-  await stack?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  try {
+    await stack?.stop();
+    // On a server of one's own (DATABASE_URL) the run's databases and roles go too.
+    if (stack && settings.databaseUrl) await dropDatabases(settings.databaseUrl, stack.grants);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

@@ -48,9 +48,9 @@ export interface GatewayOptions {
 }
 
 /**
- * oneErrorPerPlace reports identical errors (message, path and code) once. A shareable root field answered by two
- * subgraphs in parallel (`me`, from user and order, in `CustomerDashboard`) fails in both the same way when the caller
- * is signed out; the client is told once.
+ * oneErrorPerPlace reports identical errors (the same message, path, locations and extensions) once. A shareable root
+ * field answered by two subgraphs in parallel (`me`, from user and order, in `CustomerDashboard`) fails in both the
+ * same way when the caller is signed out; the client is told once.
  */
 function oneErrorPerPlace(): ApolloServerPlugin<GatewayContext> {
   return {
@@ -62,7 +62,8 @@ function oneErrorPerPlace(): ApolloServerPlugin<GatewayContext> {
           if (!errors || errors.length < 2) return;
           const seen = new Set<string>();
           const distinct = errors.filter((e) => {
-            const key = JSON.stringify([e.message, e.path, e.extensions?.code]);
+            // The whole error as the client sees it: only errors no client could tell apart are merged.
+            const key = JSON.stringify(e);
             if (seen.has(key)) return false;
             seen.add(key);
             return true;

@@ -227,16 +227,17 @@ describe('npm run schema:check', { concurrency: 4 }, () => {
 
   it("fails with composition's own message when the subgraphs do not compose", async () => {
     const dir = await copyRepository();
-    edit(dir, 'schema/order.graphql', 'type Query {\n', 'type Query {\n  me: Int\n');
+    // user's `users` is not shareable (`me` is, and order has it).
+    edit(dir, 'schema/order.graphql', 'type Query {\n', 'type Query {\n  users: Int\n');
     const { code, report: r } = await report(['--dir', dir, '--files']);
     assert.equal(code, 1);
     const mismatch = r.composition.errors.find((e) => e.code === 'FIELD_TYPE_MISMATCH');
-    assert.match(mismatch!.message, /Type of field "Query.me" is incompatible across subgraphs/);
+    assert.match(mismatch!.message, /Type of field "Query.users" is incompatible across subgraphs/);
     assert.deepEqual(mismatch!.locations.map((l) => l.subgraph).sort(), ['order', 'user']);
     assert.deepEqual(r.changes, []);
 
     const text = await check(['--dir', dir, '--files']);
-    assert.match(text.stdout, /Caused by:\n {4}FIELD_TYPE_MISMATCH: Type of field "Query.me"/);
+    assert.match(text.stdout, /Caused by:\n {4}FIELD_TYPE_MISMATCH: Type of field "Query.users"/);
     assert.match(text.stdout, /at schema\/order\.graphql:\d+ \(order\)/);
     assert.match(text.stdout, /FAIL: the proposed subgraphs do not compose/);
   });

@@ -30,13 +30,16 @@ export interface BenchStackOptions extends Pick<StackOptions, 'env' | 'nodeArgs'
   databaseUrl?: string;
 }
 
+/** BenchStack is a benchmark's stack, with its data folder (its development keys sign tokens for load generators). */
+export type BenchStack = Stack & { dataDir: string };
+
 /**
  * startBenchStack starts a throwaway Fixup for a benchmark: a data folder of
  * its own, databases under a fresh prefix, free ports. Its stop also removes
  * the data folder and, on a DATABASE_URL server, the run's databases and roles (BENCH_KEEP=1 keeps them, and says
  * where the folder is).
  */
-export async function startBenchStack(options: BenchStackOptions): Promise<Stack> {
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), `fixup-bench-${options.name}-`));
   // As root the embedded server runs as the postgres user, who must be able to enter the folder.
   chmodSync(dataDir, 0o755);
@@ -64,6 +67,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Stack
   }
   const stop = stack.stop.bind(stack);
   return Object.assign(stack, {
+    dataDir,
     stop: async () => {
       try {
         await stop();

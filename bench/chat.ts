@@ -10,18 +10,16 @@
 // every server process (gateway, subgraphs, PostgreSQL), and what became of a
 // few deliberately slow readers.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
-import { adminQuery as sql, dropDatabases } from '../foundation/postgres/admin.js';
-import { freePort, startStack, type Stack } from '../scripts/stack.js';
+import { adminQuery as sql } from '../foundation/postgres/admin.js';
+import type { Stack } from '../scripts/stack.js';
 import { CpuMeter, describeCpu, percentile, type MeasuredProcess } from './process-stats.js';
 import { metricValue } from './readings.js';
-import { benchStackSettings } from './bench-stack.js';
+import { benchStackSettings, startBenchStack, type BenchStack } from './bench-stack.js';
 import { devAccessTokens, GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
 const settings = loadSettings(
@@ -98,20 +96,13 @@ class BenchSocket extends WebSocket {
 const resident = async (stack: Stack, name: string) =>
   (await metricValue(stack.adminOf(name), 'process_resident_memory_bytes')) / 1024;
 
-const dataDir = mkdtempSync(join(tmpdir(), 'fixup-bench-chat-'));
-chmodSync(dataDir, 0o755);
-
-let stack: Stack | undefined;
+let stack: BenchStack | undefined;
 const clients: Client[] = [];
 try {
   say(`Starting Fixup for the chat benchmark (broker: ${settings.broker})…`);
-  stack = await startStack({
-    dataDir,
-    adminUrl: settings.databaseUrl,
-    postgresPort: await freePort(),
-    persistent: false,
-    prefix: `benchchat${randomBytes(3).toString('hex')}`,
-    ports: {},
+  stack = await startBenchStack({
+    name: 'benchchat',
+    databaseUrl: settings.databaseUrl,
     nodeArgs: settings.nodeArgs.split(' ').filter(Boolean),
     // Production settings, as issue 14's and 17's targets say: NODE_ENV=production in every process.
     production: true,
@@ -198,7 +189,7 @@ try {
   );
 
   // Load generation signs access tokens with the development key instead of hashing a password per user.
-  const sign = await devAccessTokens(dataDir);
+  const sign = await devAccessTokens(stack.dataDir);
   const token = (id: string, role: string) => sign(id, role, 2 * 3600);
 
   const wsUrl = stack.endpoint.replace(/^http/, 'ws');
@@ -469,11 +460,5 @@ try {
   say(`memory per subscription: gateway ${perSubscription('gateway')} KB, chat ${perSubscription('chat')} KB`);
 } finally {
   await Promise.all(clients.map((c) => c.dispose()));
-  try {
-    await stack?.stop();
-    // On a server of one's own (DATABASE_URL) the run's databases and roles go too.
-    if (stack && settings.databaseUrl) await dropDatabases(settings.databaseUrl, stack.grants);
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  await stack?.stop();
 }

@@ -208,10 +208,8 @@ export function graphqlRoute<C extends BaseContext>(
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      // Encoded once: Node would otherwise measure the string for Content-Length, then encode it as it writes.
-      const bytes = Buffer.from(response.body.string);
-      res.setHeader('content-length', bytes.length);
-      res.end(bytes);
+      // Encoded once (Node sets a Buffer's length as Content-Length): a string would be measured, then encoded.
+      res.end(Buffer.from(response.body.string));
       return;
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
@@ -256,11 +254,6 @@ async function runDirect<C extends BaseContext>(
     scope.outcome = 'rejected';
     return sendJson(res, 406, badRequest('This endpoint answers in one part only'));
   }
-  const bytes = Buffer.from(JSON.stringify(response.body.singleResult));
   for (const [key, value] of response.http.headers) res.setHeader(key, value);
-  res.writeHead(response.http.status ?? 200, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': bytes.length,
-  });
-  res.end(bytes);
+  sendJson(res, response.http.status ?? 200, response.body.singleResult);
 }

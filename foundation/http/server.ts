@@ -308,7 +308,7 @@ function listenOn(server: http.Server, port: number, host: string, backlog?: num
   });
 }
 
-/** sendJson writes a JSON response. */
+/** sendJson writes a JSON response, encoded once and sent with its byte length. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const bytes = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': bytes.length });

@@ -115,13 +115,18 @@ class ServiceOrder {
   private ranks: Map<string, number> | undefined;
   private loading: Promise<Map<string, number> | undefined> | undefined;
   /** tooMany is set once more than `max` services exist: services are never removed, so it stays true. */
-  tooMany: boolean;
+  private tooMany: boolean;
 
   constructor(
     private readonly max: number,
     private readonly load: (limit: number) => Promise<string[]>,
   ) {
     this.tooMany = max === 0;
+  }
+
+  /** sortsInSql says the ranks are not kept (more services than `max`, or `max` 0): order in SQL from the start. */
+  get sortsInSql(): boolean {
+    return this.tooMany;
   }
 
   /** ranksOf gives ranks that know every one of the ids, or undefined when the caller must sort in SQL. */
@@ -198,7 +203,7 @@ export class PostgresCatalogStore implements CatalogStore {
   /** skillsOfProviders gives the providers' skills in their services' order (by name, then id). */
   async skillsOfProviders(providerIds: readonly string[]): Promise<Skill[]> {
     if (providerIds.length === 0) return [];
-    if (!this.serviceOrder.tooMany) {
+    if (!this.serviceOrder.sortsInSql) {
       // The primary key alone; the services' ranks put the rows in order (a join and a sort here were half of
       // PostgreSQL's time for a dashboard that lists 200 providers' skills).
       const rows: { provider_id: string; service_id: string }[] = await this.dataSource.query(

@@ -155,7 +155,7 @@ export class UserOrdersResolver {
   /**
    * me is the signed-in user as a reference, the same field as the user
    * subgraph's (`@shareable` in both): a query that asks `me` only for its id
-   * and this subgraph's fields (`MatchingOrders`, `MyOffers`) is planned as
+   * and this subgraph's fields (`MatchingOrders`, `MyOffers`, `MyOrders`) is planned as
    * one fetch here instead of a fetch to user first. Both answer the caller's
    * id from the token the gateway checked (users are never deleted).
    */

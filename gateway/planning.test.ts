@@ -10,6 +10,20 @@ import { planRegisteredOperations } from './planning.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+/** registeredOperations are the manifest's operations with their type, as the gateway plans them at start. */
+function registeredOperations() {
+  return [...loadManifest(`${root}schema/persisted-query-manifest.json`).values()].map((op) => ({
+    ...op,
+    type: op.document.definitions.find((d) => d.kind === 'OperationDefinition')?.operation,
+  }));
+}
+
+/** hashOf is the key the gateway's plan store uses for a document's text, and with an operation name, for that one. */
+function hashOf(body: string, name?: string): string {
+  const queryHash = createHash('sha256').update(body).digest('hex');
+  return name === undefined ? queryHash : createHash('sha256').update(queryHash).update(name).digest('hex');
+}
+
 describe('planning registered operations at start', () => {
   let made: ReturnType<typeof createGateway>;
   before(async () => {
@@ -31,46 +45,30 @@ describe('planning registered operations at start', () => {
     await made.apollo.stop();
     await made.close();
   });
+  /** store is the gateway's query plan store, which its executor reads. */
+  const store = () =>
+    (made.gateway as unknown as { queryPlanStore: { get(key: string): Promise<unknown> } }).queryPlanStore;
 
   it('plans every registered query and mutation into the store the gateway reads, under the keys its executor uses', async () => {
-    const operations = [...loadManifest(`${root}schema/persisted-query-manifest.json`).values()].map((op) => ({
-      ...op,
-      type: op.document.definitions.find((d) => d.kind === 'OperationDefinition')?.operation,
-    }));
-    const store = (made.gateway as unknown as { queryPlanStore: { get(key: string): Promise<unknown> } })
-      .queryPlanStore;
+    const operations = registeredOperations();
     const first = operations.find((op) => op.type === 'query')!;
-    const hash = createHash('sha256').update(first.body).digest('hex');
-    assert.equal(await store.get(hash), undefined, 'nothing is planned before');
+    assert.equal(await store().get(hashOf(first.body)), undefined, 'nothing is planned before');
     const planned = await planRegisteredOperations(made.gateway, operations);
     assert.equal(planned, operations.filter((op) => op.type !== 'subscription').length);
     for (const op of operations.filter((o) => o.type !== 'subscription')) {
-      const queryHash = createHash('sha256').update(op.body).digest('hex');
-      const plan = (await store.get(createHash('sha256').update(queryHash).update(op.name).digest('hex'))) as
-        { kind?: string } | undefined;
+      const plan = (await store().get(hashOf(op.body, op.name))) as { kind?: string } | undefined;
       assert.equal(plan?.kind, 'QueryPlan', `${op.name} is planned`);
-      assert.equal(await store.get(queryHash), plan, `${op.name} sent without its name finds the same plan`);
+      assert.equal(await store().get(hashOf(op.body)), plan, `${op.name} sent without its name finds the same plan`);
     }
   });
 
   it("starts a query that asks `me` only for the order subgraph's fields at order (Query.me is shareable)", async () => {
-    const operations = [...loadManifest(`${root}schema/persisted-query-manifest.json`).values()];
-    const store = (made.gateway as unknown as { queryPlanStore: { get(key: string): Promise<unknown> } })
-      .queryPlanStore;
-    await planRegisteredOperations(
-      made.gateway,
-      operations.map((op) => ({
-        ...op,
-        type: op.document.definitions.find((d) => d.kind === 'OperationDefinition')?.operation,
-      })),
-    );
-    const planOf = async (name: string) => {
-      const op = operations.find((o) => o.name === name)!;
-      const queryHash = createHash('sha256').update(op.body).digest('hex');
-      return (await store.get(createHash('sha256').update(queryHash).update(name).digest('hex'))) as {
+    const operations = registeredOperations();
+    await planRegisteredOperations(made.gateway, operations);
+    const planOf = async (name: string) =>
+      (await store().get(hashOf(operations.find((o) => o.name === name)!.body, name))) as {
         node?: { kind: string; nodes?: { kind: string; serviceName?: string }[] };
       };
-    };
     const fetchesOf = async (name: string) => {
       const plan = await planOf(name);
       const services: string[] = [];

@@ -3,12 +3,15 @@ import { z } from 'zod';
 /**
  * sessionFeedEventSchema is one entry of the user subgraph's session feed, as
  * it travels to the gateways (GET /internal/session-events, server-sent
- * events): a user's token version went up (their older access tokens are
- * stale), or a session ended.
+ * events): a user's token version went up (`user`: their older access tokens
+ * are stale), a session ended (`session`), or a user's shared fields
+ * (contracts/shared-entities.ts: display name, avatar) changed (`profile`:
+ * what a gateway keeps of them is dropped). A gateway deployed before a kind
+ * existed skips that kind's events, so gateways are upgraded first.
  */
 export const sessionFeedEventSchema = z.object({
   seq: z.number().int(),
-  kind: z.enum(['user', 'session']),
+  kind: z.enum(['user', 'session', 'profile']),
   userId: z.string(),
   sessionId: z.string().nullable(),
   tokenVersion: z.number().int().nullable(),

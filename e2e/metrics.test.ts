@@ -40,6 +40,7 @@ const EXPECTED: Record<string, string[]> = {
     'fixup_gateway_subgraph_fetches_in_flight',
     'fixup_gateway_phase_duration_seconds',
     'fixup_gateway_plan_cache_lookups_total',
+    'fixup_gateway_entity_cache_lookups_total',
     'fixup_gateway_refusals_total',
     'fixup_gateway_websocket_connections',
     'fixup_gateway_slow_consumer_closes_total',

@@ -388,6 +388,52 @@ describe('orders: the workflow through the gateway', () => {
     });
   });
 
+  it("keeps users' and services' names between requests, and shows a changed name at once", async () => {
+    const order = await createOrder(otherCustomer, leak, 'Names kept by the gateway');
+    const cached = async (subgraph: string, result: 'hit' | 'miss') => {
+      const text = await (await fetch(new URL('/metrics', t.stack.adminOf('gateway')))).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('fixup_gateway_entity_cache_lookups_total{') &&
+            l.includes(`subgraph="${subgraph}"`) &&
+            l.includes(`result="${result}"`),
+        );
+      return Number(line?.split(' ').pop() ?? 0);
+    };
+    const customerSeen = async () => {
+      const res = await run(op('MatchingOrders'), { first: 100 }, p1);
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      const node = res.data!.me.matchingOrders.edges.find((e: any) => e.node.id === order.id).node;
+      assert.equal(node.service.name, 'Leak repair');
+      return node.customer.displayName as string;
+    };
+    assert.equal(await customerSeen(), 'Otto');
+    const [userHits, catalogHits] = [await cached('user', 'hit'), await cached('catalog', 'hit')];
+    assert.equal(await customerSeen(), 'Otto');
+    assert.ok((await cached('user', 'hit')) > userHits, "the customer's name came from the gateway's cache");
+    assert.ok((await cached('catalog', 'hit')) > catalogHits, "the service's name came from the gateway's cache");
+
+    // The mutation answers once this gateway's copy of the user feed has the change: the next request sees it.
+    const renamed = await t.gql(
+      `mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { id displayName } }`,
+      { input: { displayName: 'Otto Renamed' } },
+      { token: otherCustomer.accessToken },
+    );
+    assert.equal(renamed.errors, undefined, JSON.stringify(renamed.errors));
+    assert.equal(await customerSeen(), 'Otto Renamed');
+    const misses = await cached('user', 'miss');
+    assert.equal(await customerSeen(), 'Otto Renamed');
+    assert.equal(await cached('user', 'miss'), misses, 'the new name is kept in turn');
+    await t.gql(
+      `mutation($input: UpdateProfileInput!) { updateProfile(input: $input) { id } }`,
+      { input: { displayName: 'Otto' } },
+      { token: otherCustomer.accessToken },
+    );
+    assert.equal(await customerSeen(), 'Otto');
+  });
+
   it('CustomerDashboard costs the same SQL statements per subgraph with 5 orders and with 100', async () => {
     const big = await t.register('CUSTOMER', 'Bea');
     const providers = [p1, p2];
@@ -431,6 +477,9 @@ describe('orders: the workflow through the gateway', () => {
       }
       return counts;
     };
+    // The gateway keeps users' names and services' names (gateway/entity-cache.ts): one request first, so that both
+    // counted requests find the same entities kept and differ only in how many orders they read.
+    await statements(100);
     const five = await statements(5);
     const hundred = await statements(100);
     assert.deepEqual(hundred, five);

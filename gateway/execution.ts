@@ -26,6 +26,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
+import type { SharedEntityCache } from './entity-cache.js';
 import { shaperFor, type Shaper } from './result-shaping.js';
 
 type Load = ApolloGateway['load'];
@@ -75,6 +76,7 @@ export class PlanExecutor {
     private readonly gateway: ApolloGateway,
     private readonly services: Record<string, GraphQLDataSource>,
     private readonly hooks: ExecutionHooks,
+    private readonly cache?: SharedEntityCache,
   ) {}
 
   /** wrap is the gateway as Apollo Server takes it: its load gives this executor in place of the gateway's own. */
@@ -107,7 +109,7 @@ export class PlanExecutor {
       if (errors) return { errors };
     }
     this.hooks.planned(requestContext);
-    return executePlan(prepared, this.services, requestContext, this.internals.supergraphSchema!);
+    return executePlan(prepared, this.services, requestContext, this.internals.supergraphSchema!, this.cache);
   }
 
   private get internals(): GatewayInternals {
@@ -166,13 +168,15 @@ export interface PreparedPlan {
 /**
  * executePlan runs a prepared plan (preparedPlan: no @defer, no introspection): its fetches through the given
  * data sources, its answer shaped as @apollo/gateway shapes it, with the subgraphs' errors and, when there are none,
- * the shaping's errors as `extensions.valueCompletion`.
+ * the shaping's errors as `extensions.valueCompletion`. With a cache, fetches of shared entity fields ask only for the
+ * entities it does not keep (gateway/entity-cache.ts).
  */
 export async function executePlan(
   prepared: PreparedPlan,
   services: Record<string, GraphQLDataSource>,
   requestContext: RequestContext,
   supergraphSchema: GraphQLSchema,
+  cache?: SharedEntityCache,
 ): Promise<ExecutionResult> {
   const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const run: Run = {
@@ -182,6 +186,7 @@ export async function executePlan(
     schema: supergraphSchema,
     root: data,
     errors: [],
+    cache,
   };
   if (prepared.plan.node) await runNode(run, prepared.plan.node as PlanNode, [], data);
   let shaped: ReturnType<Shaper['shape']>;
@@ -236,6 +241,7 @@ interface Run {
   /** root is the data gathered so far, from the top: errors about entities are placed from it. */
   root: Record<string, unknown>;
   errors: GraphQLError[];
+  cache: SharedEntityCache | undefined;
 }
 
 async function runNode(run: Run, node: PlanNode, path: ResponsePath, data: unknown): Promise<void> {
@@ -314,9 +320,9 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     for (const name of fetch.variableUsages)
       if (Object.hasOwn(provided, name) && provided[name] !== undefined) variables[name] = provided[name];
   }
-  const representations: Record<string, unknown>[] = [];
-  /** places[i] is the place in `all` the i-th representation was made for. */
-  const places: number[] = [];
+  let representations: Record<string, unknown>[] = [];
+  /** places[i] is the place in `all` the i-th representation sent was made for. */
+  let places: number[] = [];
   let hydrated: ResponsePath[] | undefined;
   /**
    * placeOf places a subgraph's error in the client's answer: an error about the i-th representation of an
@@ -378,22 +384,48 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
   }
   if (representations.length === 0) return;
   if ('representations' in variables) throw new Error('Variables cannot contain key "representations"');
+  const merged = new Set<Record<string, unknown>>();
+  // A fetch of shared entity fields answers the entities the cache keeps and asks only for the others.
+  const cache = fetch.outputRewrites?.length ? undefined : run.cache;
+  const kept = cache?.fetchOf(fetch.serviceName, fetch.operation);
+  if (kept) {
+    const found = cache!.lookup(kept, representations);
+    const asked: Record<string, unknown>[] = [];
+    const askedPlaces: number[] = [];
+    for (let i = 0; i < representations.length; i++) {
+      const answer = found[i];
+      if (!answer) {
+        asked.push(representations[i]!);
+        askedPlaces.push(places[i]!);
+        continue;
+      }
+      const owner = all[places[i]!]!;
+      if (merged.has(owner)) continue;
+      merged.add(owner);
+      deepMerge(owner, answer);
+    }
+    if (asked.length === 0) return;
+    representations = asked;
+    places = askedPlaces;
+  }
+  const ticket = kept && cache!.ticket();
+  const errorsBefore = run.errors.length;
   const received = await send({ ...variables, representations });
   if (!received) return;
   const list = (received as { _entities?: unknown })._entities;
   if (!Array.isArray(list)) throw new Error('Expected "data._entities" in response to be an array');
   if (list.length !== representations.length)
     throw new Error(`Expected "data._entities" to contain ${representations.length} elements`);
-  const merged = new Set<Record<string, unknown>>();
   for (let i = 0; i < list.length; i++) {
     const owner = all[places[i]!]!;
-    if (merged.has(owner)) continue;
-    merged.add(owner);
     const entity = list[i] as Record<string, unknown> | null;
     if (entity && !entity.__typename) entity.__typename = owner.__typename;
+    if (merged.has(owner)) continue;
+    merged.add(owner);
     if (entity) applyRewrites(run.schema, fetch.outputRewrites, entity);
     deepMerge(owner, entity);
   }
+  if (kept && ticket && run.errors.length === errorsBefore) cache!.keep(kept, ticket, representations, list);
 }
 
 /** downstreamError is @apollo/gateway's downstreamServiceError: a subgraph's error as the client gets it. */

@@ -5,6 +5,7 @@ import { requestScopePlugin, toClientError } from '../foundation/graphql/errors.
 import type { Readiness } from '../foundation/http/server.js';
 import type { TokenSigner } from '../foundation/auth/tokens.js';
 import { InternalTokenCache } from './internal-tokens.js';
+import type { SharedEntityCache } from './entity-cache.js';
 import { PlanExecutor } from './execution.js';
 import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';
@@ -45,6 +46,8 @@ export interface GatewayOptions {
    * anyway and logs a warning).
    */
   readYourWrites?: { feed: Pick<SessionRevocations, 'waitFor'>; waitMs: number };
+  /** entityCache keeps shared entity fields between requests (gateway/entity-cache.ts). */
+  entityCache?: SharedEntityCache;
 }
 
 /**
@@ -159,10 +162,15 @@ export function createGateway(options: GatewayOptions): {
   });
   gatewayMetrics.watchPlanCache(gateway);
   // Query plans run in gateway/execution.ts; what it does not run, @apollo/gateway's executor does.
-  const executor = new PlanExecutor(gateway, services, {
-    planned: (requestContext) => gatewayMetrics.planned(requestContext.context),
-    planCacheHit: () => gatewayMetrics.planCacheHit(),
-  });
+  const executor = new PlanExecutor(
+    gateway,
+    services,
+    {
+      planned: (requestContext) => gatewayMetrics.planned(requestContext.context),
+      planCacheHit: () => gatewayMetrics.planCacheHit(),
+    },
+    options.entityCache,
+  );
   const apollo = new ApolloServer<GatewayContext>({
     gateway: executor.wrap(),
     formatError: options.suggestions

@@ -19,6 +19,7 @@ import { Authenticator, fromTrustedProxy, proxyTrust, refusal } from './auth.js'
 import { createGateway, subgraphReadiness, subgraphsOf, type GatewayContext } from './gateway.js';
 import { planRegisteredOperations } from './planning.js';
 import { instanceUrls } from './subgraph-fetch.js';
+import { SharedEntityCache } from './entity-cache.js';
 import { SessionRevocations } from './session-revocations.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
@@ -70,6 +71,11 @@ try {
     settings.sessionWindowSeconds * 1000,
     logger,
   );
+  const entityCache = new SharedEntityCache(
+    { maxEntries: settings.entityCacheMaxEntries, ttlMs: settings.entityCacheTtlSeconds * 1000 },
+    revocations,
+    { lookups: (subgraph, hits, misses) => gatewayMetrics.entityLookups(subgraph, hits, misses) },
+  );
   const trust = proxyTrust(settings.trustProxy);
   const authenticator = new Authenticator(
     new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience),
@@ -98,6 +104,7 @@ try {
     suggestions,
     maxTokens: settings.limitTokens,
     readYourWrites: { feed: revocations, waitMs: settings.sessionWaitMs },
+    entityCache,
   });
   const limits: OperationLimits = {
     maxTokens: settings.limitTokens,
@@ -282,6 +289,7 @@ try {
       batchMaxEntities: settings.subscriptionsBatchMaxEntities,
     },
     logger,
+    entityCache,
   );
   lifecycle.onShutdown({ name: 'subgraph sockets', stop: () => subscriptions.close() });
   const sockets = serveGatewaySubscriptions({

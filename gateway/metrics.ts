@@ -51,6 +51,11 @@ export class GatewayMetrics {
     'Query plan cache look-ups by result (hit, miss)',
     ['result'],
   );
+  private readonly entityCache = counter(
+    'fixup_gateway_entity_cache_lookups_total',
+    "Entities of shared-field fetches answered from the gateway's cache (hit) or asked of the subgraph (miss), by subgraph",
+    ['subgraph', 'result'],
+  );
   private readonly refusals = counter(
     'fixup_gateway_refusals_total',
     'Requests refused before running, by reason (a limit, the rate limit, not registered, invalid, unauthenticated)',
@@ -193,6 +198,12 @@ export class GatewayMetrics {
   /** planCacheHit counts a plan found among the executor's prepared operations (gateway/execution.ts). */
   planCacheHit(): void {
     this.planCache.inc({ result: 'hit' });
+  }
+
+  /** entityLookups counts one fetch's entities found in the entity cache and not (gateway/entity-cache.ts). */
+  entityLookups(subgraph: string, hits: number, misses: number): void {
+    if (hits > 0) this.entityCache.inc({ subgraph, result: 'hit' }, hits);
+    if (misses > 0) this.entityCache.inc({ subgraph, result: 'miss' }, misses);
   }
 
   /** finished counts a finished request's refusal, if it was one. */

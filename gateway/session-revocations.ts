@@ -1,5 +1,6 @@
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { sessionFeedEventSchema, type SessionFeedEvent as SessionEvent } from '../contracts/session-events.js';
+import type { UserFeed } from './entity-cache.js';
 
 /** TokenState is what the feed says of an access token. */
 export type TokenState = 'live' | 'stale' | 'revoked';
@@ -9,11 +10,15 @@ export type TokenState = 'live' | 'stale' | 'revoked';
  * events) and answers, for any access token, whether a role change or reset
  * made it stale or its session ended. It keeps only what can still matter: an
  * event older than the longest access-token lifetime concerns no live token.
+ * It also tells the gateway's entity cache which users' shared fields changed
+ * (`profile` events) and when the feed was out of sync (UserFeed).
  */
-export class SessionRevocations {
+export class SessionRevocations implements UserFeed {
   private readonly versions = new Map<string, { version: number; at: number }>();
   private readonly revoked = new Map<string, number>();
   private readonly listeners = new Set<(event: { userId: string; sessionId: string | null }) => void>();
+  private readonly profileListeners = new Set<(userId: string) => void>();
+  private outageCount = 0;
   private lastSeq: number | null = null;
   private readonly waiters = new Set<{ seq: number; done: (reached: boolean) => void }>();
   private synced = false;
@@ -39,7 +44,18 @@ export class SessionRevocations {
     return this.synced;
   }
 
-  /** onChange hears every event (open subscriptions use it to end sessions at once). */
+  /** outages counts the times the stream was lost after being in sync. */
+  get outages(): number {
+    return this.outageCount;
+  }
+
+  /** onProfileChange hears each `profile` event's user. */
+  onProfileChange(listener: (userId: string) => void): () => void {
+    this.profileListeners.add(listener);
+    return () => this.profileListeners.delete(listener);
+  }
+
+  /** onChange hears every `user` and `session` event (open subscriptions use it to end sessions at once). */
   onChange(listener: (event: { userId: string; sessionId: string | null }) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -91,6 +107,7 @@ export class SessionRevocations {
         if (this.stopped) break;
         this.logger.warn({ err, retryInMs: delay }, 'session feed unavailable');
       }
+      if (this.synced) this.outageCount++;
       this.synced = false;
       if (this.stopped) break;
       await new Promise((resolve) => setTimeout(resolve, delay).unref());
@@ -150,7 +167,8 @@ export class SessionRevocations {
       this.revoked.set(e.sessionId, at);
     }
     this.lastSeq = e.seq;
-    for (const listener of this.listeners) listener({ userId: e.userId, sessionId: e.sessionId });
+    if (e.kind === 'profile') for (const listener of this.profileListeners) listener(e.userId);
+    else for (const listener of this.listeners) listener({ userId: e.userId, sessionId: e.sessionId });
     for (const waiter of this.waiters) if (waiter.seq <= e.seq) waiter.done(true);
   }
 

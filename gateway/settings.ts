@@ -278,6 +278,18 @@ export const gatewaySettingsSpec = {
     schema: positiveIntSchema,
     fallback: '10000',
   }),
+  entityCacheMaxEntries: setting({
+    env: 'GATEWAY_ENTITY_CACHE_MAX_ENTRIES',
+    doc: "entities whose shared fields (contracts/shared-entities.ts: users' names and avatars, services' and categories' names) the gateway keeps between requests, at most; the oldest go first (0: none kept)",
+    schema: z.coerce.number().int().min(0).max(10_000_000),
+    fallback: '100000',
+  }),
+  entityCacheTtlSeconds: setting({
+    env: 'GATEWAY_ENTITY_CACHE_TTL_SECONDS',
+    doc: "how long a kept entity is used at most; a user's are also dropped at once when the user feed says they changed",
+    schema: positiveIntSchema,
+    fallback: '600',
+  }),
   internalTokenCacheSize: setting({
     env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE',
     doc: 'callers whose internal tokens are kept for reuse, at most (least recently used go first)',

@@ -39,6 +39,7 @@ import type { GatewayContext } from './gateway.js';
 import { callerStatementKey } from './internal-tokens.js';
 import { gatewayMetrics } from './metrics.js';
 import { entitiesAt, type DataSourceResponse } from './representations.js';
+import type { SharedEntityCache } from './entity-cache.js';
 import { executePlan, preparedPlan, type PreparedPlan } from './execution.js';
 
 /**
@@ -417,6 +418,7 @@ export class FederatedSubscriptions {
     private readonly signer: TokenSigner,
     private readonly settings: SubscriptionSettings,
     private readonly logger: Logger,
+    private readonly entityCache?: SharedEntityCache,
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
     this.planner = new QueryPlanner(supergraph);
@@ -495,7 +497,7 @@ export class FederatedSubscriptions {
           metrics: {},
         } as never;
         const result = runnable
-          ? await executePlan(runnable, services, requestContext, this.supergraphSchema)
+          ? await executePlan(runnable, services, requestContext, this.supergraphSchema, this.entityCache)
           : await executeQueryPlan(
               eventPlan,
               services,

@@ -654,7 +654,10 @@ export class AccountService {
           ? null
           : checkAvatarUrl(change.avatarUrl, 'input.avatarUrl');
     await this.me(viewer);
-    return this.store.transaction(caller, (tx) => tx.updateUser(viewer.id, patch));
+    const user = await this.store.transaction(caller, (tx) => tx.updateUser(viewer.id, patch));
+    // Published before the answer, which names the feed's position: the gateway drops what it kept of this user first.
+    await this.feed.publish();
+    return user;
   }
 
   /** me is the signed-in user's own account. */

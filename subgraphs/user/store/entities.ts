@@ -101,7 +101,7 @@ export class SessionEventRow {
   seq!: string;
 
   @Column('text')
-  kind!: 'user' | 'session';
+  kind!: 'user' | 'session' | 'profile';
 
   @Column('uuid', { name: 'user_id' })
   userId!: string;

@@ -14,7 +14,7 @@ export interface FeedSubscriber {
 
 interface Row {
   seq: string;
-  kind: 'user' | 'session';
+  kind: 'user' | 'session' | 'profile';
   user_id: string;
   session_id: string | null;
   token_version: number | null;

@@ -98,6 +98,9 @@ class PostgresAccountTx implements AccountTx {
     if (patch.passwordHash !== undefined) values.passwordHash = patch.passwordHash;
     if (patch.emailVerified !== undefined) values.emailVerified = patch.emailVerified;
     if (Object.keys(values).length > 0) await this.manager.update(UserRow, { id }, values);
+    // The gateways keep users' shared fields (contracts/shared-entities.ts) and drop them on this event.
+    if (patch.displayName !== undefined || patch.avatarUrl !== undefined)
+      await this.sessionEvent('profile', id, null, null);
     return toUser(await this.manager.findOneByOrFail(UserRow, { id }));
   }
 
@@ -241,7 +244,7 @@ class PostgresAccountTx implements AccountTx {
   }
 
   private async sessionEvent(
-    kind: 'user' | 'session',
+    kind: 'user' | 'session' | 'profile',
     userId: string,
     sessionId: string | null,
     version: number | null,

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SharedEntityCache, type UserFeed } from './entity-cache.js';
+
+const USER_NAMES =
+  'query($representations:[_Any!]!){_entities(representations:$representations){...on User{displayName}}}';
+const USER_AVATARS =
+  'query($representations:[_Any!]!){_entities(representations:$representations){...on User{__typename id avatarUrl}}}';
+const USER_EMAILS = 'query($representations:[_Any!]!){_entities(representations:$representations){...on User{email}}}';
+const SERVICE_NAMES =
+  'query($representations:[_Any!]!){_entities(representations:$representations){...on Service{id name}}}';
+
+/** FakeFeed is the gateway's copy of the user feed as a test drives it. */
+class FakeFeed implements UserFeed {
+  isSynced = true;
+  outages = 0;
+  private listener: ((userId: string) => void) | undefined;
+  onProfileChange(listener: (userId: string) => void): () => void {
+    this.listener = listener;
+    return () => (this.listener = undefined);
+  }
+  profileChanged(userId: string): void {
+    this.listener?.(userId);
+  }
+  lose(): void {
+    this.isSynced = false;
+    this.outages++;
+  }
+}
+
+const user = (id: string) => ({ __typename: 'User', id });
+const named = (id: string, displayName: string) => ({ __typename: 'User', displayName, id });
+
+function made(settings: { maxEntries?: number; ttlMs?: number } = {}, feed: UserFeed | null = new FakeFeed()) {
+  let clock = 1_000;
+  const counted = { hits: 0, misses: 0 };
+  const cache = new SharedEntityCache(
+    { maxEntries: settings.maxEntries ?? 100, ttlMs: settings.ttlMs ?? 60_000 },
+    feed ?? undefined,
+    {
+      lookups: (_subgraph, hits, misses) => {
+        counted.hits += hits;
+        counted.misses += misses;
+      },
+    },
+    () => clock,
+  );
+  return { cache, counted, advance: (ms: number) => (clock += ms) };
+}
+
+describe('SharedEntityCache', () => {
+  it('keeps only fetches that select shared fields of a subgraph it can keep', () => {
+    const { cache } = made();
+    assert.ok(cache.fetchOf('user', USER_NAMES));
+    assert.ok(cache.fetchOf('user', USER_AVATARS));
+    assert.ok(cache.fetchOf('catalog', SERVICE_NAMES));
+    assert.equal(cache.fetchOf('user', USER_EMAILS), undefined, 'email is the owner’s');
+    assert.equal(cache.fetchOf('order', USER_NAMES), undefined, 'order keeps nothing shared');
+    assert.equal(cache.fetchOf('user', '{ me { id displayName } }'), undefined, 'not an entity fetch');
+    assert.notEqual(cache.fetchOf('user', USER_NAMES)!.slot, cache.fetchOf('user', USER_AVATARS)!.slot);
+
+    const withoutFeed = made({}, null).cache;
+    assert.equal(withoutFeed.fetchOf('user', USER_NAMES), undefined, 'users are kept only with a feed of changes');
+    assert.ok(withoutFeed.fetchOf('catalog', SERVICE_NAMES), 'services never change');
+    assert.equal(made({ maxEntries: 0 }).cache.fetchOf('catalog', SERVICE_NAMES), undefined, '0 keeps nothing');
+  });
+
+  it('answers what a fetch of the same text kept, per entity, and counts hits and misses', () => {
+    const { cache, counted } = made();
+    const names = cache.fetchOf('user', USER_NAMES)!;
+    const avatars = cache.fetchOf('user', USER_AVATARS)!;
+    cache.keep(names, cache.ticket(), [user('a'), user('b'), user('c')], [named('a', 'Ann'), null, named('c', 'Cy')]);
+    const found = cache.lookup(names, [user('a'), user('b'), user('c'), user('d')]);
+    assert.deepEqual(found, [named('a', 'Ann'), undefined, named('c', 'Cy'), undefined], 'a null answer is not kept');
+    assert.deepEqual(counted, { hits: 2, misses: 2 });
+    assert.deepEqual(cache.lookup(avatars, [user('a')]), [undefined], 'another selection is not answered');
+    const other = { __typename: 'User', id: 'a', extra: 1 };
+    cache.keep(names, cache.ticket(), [other], [named('a', 'Other')]);
+    assert.deepEqual(cache.lookup(names, [user('a')]), [named('a', 'Ann')], 'only { __typename, id } is a key');
+  });
+
+  it('uses an entity until its time is up, and drops the oldest past its bound', () => {
+    const { cache, advance } = made({ maxEntries: 2, ttlMs: 1_000 });
+    const services = cache.fetchOf('catalog', SERVICE_NAMES)!;
+    const service = (id: string) => ({ __typename: 'Service', id });
+    cache.keep(services, cache.ticket(), [service('s1'), service('s2')], [{ id: 's1' }, { id: 's2' }]);
+    advance(500);
+    cache.keep(services, cache.ticket(), [service('s3')], [{ id: 's3' }]);
+    assert.equal(cache.size, 2);
+    assert.deepEqual(cache.lookup(services, [service('s1'), service('s2'), service('s3')]), [
+      undefined,
+      { id: 's2' },
+      { id: 's3' },
+    ]);
+    advance(600);
+    assert.deepEqual(cache.lookup(services, [service('s2'), service('s3')]), [undefined, { id: 's3' }]);
+    assert.equal(cache.size, 1);
+  });
+
+  it("drops a user on the feed's profile event, and keeps nothing fetched while one arrived", () => {
+    const feed = new FakeFeed();
+    const { cache } = made({}, feed);
+    const names = cache.fetchOf('user', USER_NAMES)!;
+    cache.keep(names, cache.ticket(), [user('a'), user('b')], [named('a', 'Ann'), named('b', 'Bo')]);
+    feed.profileChanged('a');
+    assert.deepEqual(cache.lookup(names, [user('a'), user('b')]), [undefined, named('b', 'Bo')]);
+
+    // A fetch in flight when a change arrives may have read the row before it changed.
+    const ticket = cache.ticket();
+    feed.profileChanged('z');
+    cache.keep(names, ticket, [user('a')], [named('a', 'Ann (old)')]);
+    assert.deepEqual(cache.lookup(names, [user('a')]), [undefined]);
+    cache.keep(names, cache.ticket(), [user('a')], [named('a', 'Ann (new)')]);
+    assert.deepEqual(cache.lookup(names, [user('a')]), [named('a', 'Ann (new)')]);
+  });
+
+  it('keeps and answers no user while the feed is out of sync, and forgets every user kept before an outage', () => {
+    const feed = new FakeFeed();
+    const { cache } = made({}, feed);
+    const names = cache.fetchOf('user', USER_NAMES)!;
+    const services = cache.fetchOf('catalog', SERVICE_NAMES)!;
+    cache.keep(names, cache.ticket(), [user('a')], [named('a', 'Ann')]);
+    cache.keep(services, cache.ticket(), [{ __typename: 'Service', id: 's' }], [{ id: 's' }]);
+    const ticket = cache.ticket();
+    feed.lose();
+    assert.deepEqual(cache.lookup(names, [user('a')]), [undefined]);
+    cache.keep(names, cache.ticket(), [user('b')], [named('b', 'Bo')]);
+    feed.isSynced = true;
+    assert.deepEqual(cache.lookup(names, [user('a'), user('b')]), [undefined, undefined]);
+    cache.keep(names, ticket, [user('c')], [named('c', 'Cy')]);
+    assert.deepEqual(cache.lookup(names, [user('c')]), [undefined], 'fetched before the outage');
+    assert.deepEqual(cache.lookup(services, [{ __typename: 'Service', id: 's' }]), [{ id: 's' }], 'services stay');
+  });
+});

@@ -8,7 +8,8 @@ export interface CatalogLoaders {
   category: DataLoader<string, Category | null>;
   service: DataLoader<string, Service | null>;
   servicesOfCategory: DataLoader<string, Service[]>;
-  skillsOfProvider: DataLoader<string, Skill[]>;
+  /** servicesOfProvider gives the services a provider offers, in the skills' order. */
+  servicesOfProvider: DataLoader<string, { providerId: string; service: Service }[]>;
   /** skillsOfService gives a service's first providers, keyed by servicePage(service, first). */
   skillsOfService: DataLoader<string, { page: string; skill: Skill }[]>;
 }
@@ -39,9 +40,9 @@ export function createLoaders(catalog: CatalogService): CatalogLoaders {
       (ids) => catalog.servicesByCategoryIds(ids),
       (s) => s.categoryId,
     ),
-    skillsOfProvider: groupLoader(
-      'skillsOfProvider',
-      (ids) => catalog.skillsOfProviders(ids),
+    servicesOfProvider: groupLoader(
+      'servicesOfProvider',
+      (ids) => catalog.servicesOfProviders(ids),
       (k) => k.providerId,
     ),
     // One statement per page size asked for in the request (as a rule one): each service's page, not

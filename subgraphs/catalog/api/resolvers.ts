@@ -8,12 +8,6 @@ import type { CatalogService, Category, Service } from '../business/catalog.js';
 import { servicePage, type CatalogContext } from './context.js';
 import { CategoryType, CreateServiceInputType, ServiceType, UserType } from './types.js';
 
-/** servicesOf loads the services of skills, in the skills' order, batched. */
-async function servicesOf(skills: { serviceId: string }[], ctx: CatalogContext): Promise<Service[]> {
-  const services = await ctx.loaders.service.loadMany(skills.map((k) => k.serviceId));
-  return services.filter((s): s is Service => !!s && !(s instanceof Error));
-}
-
 /** MAX_SEARCH_LENGTH bounds the search text. */
 const MAX_SEARCH_LENGTH = 100;
 
@@ -102,7 +96,7 @@ export class SkillResolver {
 
   @FieldResolver(() => [ServiceType], { description: 'The services this user offers as a provider.' })
   async skills(@Root() user: UserType, @Ctx() ctx: CatalogContext): Promise<Service[]> {
-    return servicesOf(await ctx.loaders.skillsOfProvider.load(user.id), ctx);
+    return (await ctx.loaders.servicesOfProvider.load(user.id)).map((k) => k.service);
   }
 
   @Mutation(() => UserType, { description: "Adds a service to the calling provider's skills." })

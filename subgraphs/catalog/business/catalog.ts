@@ -139,6 +139,23 @@ export class CatalogService {
     return this.store.skillsOfProviders(providerIds);
   }
 
+  /**
+   * servicesOfProviders loads the services a batch of providers offer, each with its provider, in the skills' order:
+   * the skills in one read and their services in one more (kept in memory once read), not one look-up per skill.
+   */
+  async servicesOfProviders(providerIds: readonly string[]): Promise<{ providerId: string; service: Service }[]> {
+    const skills = await this.store.skillsOfProviders(providerIds);
+    if (skills.length === 0) return [];
+    const ids = [...new Set(skills.map((k) => k.serviceId))];
+    const services = new Map((await this.store.servicesByIds(ids)).map((s) => [s.id, s]));
+    const found: { providerId: string; service: Service }[] = [];
+    for (const { providerId, serviceId } of skills) {
+      const service = services.get(serviceId);
+      if (service) found.push({ providerId, service });
+    }
+    return found;
+  }
+
   /** skillsOfServices loads who offers each of a batch of services. */
   skillsOfServices(serviceIds: readonly string[], perService?: number): Promise<Skill[]> {
     return this.store.skillsOfServices(serviceIds, perService);

@@ -68,7 +68,9 @@ interface Entry {
  * only answers of fetches without errors are kept.
  */
 export class SharedEntityCache {
-  private readonly entries = new Map<string, Entry>();
+  /** kinds holds the kept entities per subgraph and type (`subgraph\ntypename`), by id: no key is built per look-up. */
+  private readonly kinds = new Map<string, Map<string, Entry>>();
+  private count = 0;
   private readonly fetches = new Map<string, KeptFetch | null>();
   private changes = 0;
   private outagesSeen = 0;
@@ -86,7 +88,7 @@ export class SharedEntityCache {
 
   /** size is how many entities are kept. */
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** fetchOf says whether a fetch's answers may be kept: the fetch's description, or undefined. */
@@ -126,11 +128,14 @@ export class SharedEntityCache {
     if (this.usable(fetch)) {
       const now = this.now();
       for (let i = 0; i < representations.length; i++) {
-        const key = entityKey(fetch.subgraph, representations[i]!);
-        const entry = key === undefined ? undefined : this.entries.get(key);
+        const representation = representations[i]!;
+        const id = idOf(representation);
+        const kind = id === undefined ? undefined : this.kindOf(fetch.subgraph, representation.__typename as string);
+        const entry = kind?.get(id!);
         if (!entry) continue;
         if (entry.expires <= now) {
-          this.entries.delete(key!);
+          kind!.delete(id!);
+          this.count--;
           continue;
         }
         const answer = entry.answers.get(fetch.slot);
@@ -160,12 +165,15 @@ export class SharedEntityCache {
     for (let i = 0; i < representations.length; i++) {
       const entity = entities[i];
       if (entity === null || typeof entity !== 'object') continue;
-      const key = entityKey(fetch.subgraph, representations[i]!);
-      if (key === undefined) continue;
-      let entry = this.entries.get(key);
+      const representation = representations[i]!;
+      const id = idOf(representation);
+      if (id === undefined) continue;
+      const kind = this.kindOf(fetch.subgraph, representation.__typename as string, true)!;
+      let entry = kind.get(id);
       if (!entry) {
-        if (this.entries.size >= this.settings.maxEntries) this.evictOldest();
-        this.entries.set(key, (entry = { expires, answers: new Map() }));
+        if (this.count >= this.settings.maxEntries) this.evictOldest();
+        kind.set(id, (entry = { expires, answers: new Map() }));
+        this.count++;
       }
       entry.answers.set(fetch.slot, entity as Record<string, unknown>);
     }
@@ -174,7 +182,20 @@ export class SharedEntityCache {
   /** forget drops what is kept of one entity, and keeps no answer of a fetch in flight meanwhile. */
   forget(subgraph: string, typename: string, id: string): void {
     this.changes++;
-    this.entries.delete(`${subgraph}\n${typename}\n${id}`);
+    if (this.kindOf(subgraph, typename)?.delete(id)) this.count--;
+  }
+
+  private lastKind: { subgraph: string; typename: string; kind: Map<string, Entry> } | undefined;
+
+  /** kindOf finds (or, with make, makes) the kept entities of one subgraph's type; a fetch asks for one type again. */
+  private kindOf(subgraph: string, typename: string, make = false): Map<string, Entry> | undefined {
+    const last = this.lastKind;
+    if (last && last.subgraph === subgraph && last.typename === typename) return last.kind;
+    const key = `${subgraph}\n${typename}`;
+    let kind = this.kinds.get(key);
+    if (!kind && make) this.kinds.set(key, (kind = new Map()));
+    if (kind) this.lastKind = { subgraph, typename, kind };
+    return kind;
   }
 
   /**
@@ -186,22 +207,33 @@ export class SharedEntityCache {
     const feed = this.feed!;
     if (feed.outages !== this.outagesSeen) {
       this.outagesSeen = feed.outages;
-      for (const [key] of this.entries) if (key.startsWith(`${fetch.subgraph}\n`)) this.entries.delete(key);
+      for (const [key, kind] of this.kinds)
+        if (key.startsWith(`${fetch.subgraph}\n`)) {
+          this.count -= kind.size;
+          this.kinds.delete(key);
+          this.lastKind = undefined;
+        }
     }
     return feed.isSynced;
   }
 
   private evictOldest(): void {
-    const oldest = this.entries.keys().next();
-    if (!oldest.done) this.entries.delete(oldest.value);
+    // The oldest kept of the first type kept: each type's entities go in the order they came.
+    for (const kind of this.kinds.values()) {
+      const oldest = kind.keys().next();
+      if (oldest.done) continue;
+      kind.delete(oldest.value);
+      this.count--;
+      return;
+    }
   }
 }
 
-/** entityKey names the entity a representation `{ __typename, id }` stands for, or undefined for any other shape. */
-function entityKey(subgraph: string, representation: Record<string, unknown>): string | undefined {
+/** idOf gives the id of a representation `{ __typename, id }` with a string id, or undefined for any other shape. */
+function idOf(representation: Record<string, unknown>): string | undefined {
   const { __typename: typename, id } = representation;
   if (typeof typename !== 'string' || typeof id !== 'string') return undefined;
   let keys = 0;
   for (const _ in representation) keys++;
-  return keys === 2 ? `${subgraph}\n${typename}\n${id}` : undefined;
+  return keys === 2 ? id : undefined;
 }

@@ -26,3 +26,9 @@ export type SessionFeedEvent = z.infer<typeof sessionFeedEventSchema>;
  * answers the client (read-your-writes), and never forwards the header.
  */
 export const SESSION_SEQ_HEADER = 'x-fixup-session-seq';
+
+/**
+ * SESSION_FEED_HEARTBEAT_MS is how often the user subgraph writes a comment line to each open feed stream; a gateway
+ * that hears nothing for three of them takes the stream as lost and follows the feed again.
+ */
+export const SESSION_FEED_HEARTBEAT_MS = 15_000;

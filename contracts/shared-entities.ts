@@ -20,7 +20,7 @@ export const SHARED_ENTITY_FIELDS: Readonly<Record<string, Readonly<Record<strin
  * it fetched (gateway/entity-cache.ts):
  * - `never`: the subgraph never changes these fields once the entity exists
  *   (catalog's services and categories: its runtime role may not update or
- *   delete them). Kept until evicted.
+ *   delete them). Kept until the gateway's time to live or eviction.
  * - `user-feed`: the subgraph writes a `profile` event to the user feed
  *   (contracts/session-events.ts) in the transaction that changes one, and a
  *   mutation's answer names the feed's position (read-your-writes). Kept only

@@ -29,7 +29,11 @@ class FakeFeed implements UserFeed {
 }
 
 const user = (id: string) => ({ __typename: 'User', id });
-const named = (id: string, displayName: string) => ({ __typename: 'User', displayName, id });
+/** named is a user's answer to a fetch of names, as the subgraph and the cache give it. */
+const named = (_id: string, displayName: string) => ({ __typename: 'User', displayName });
+/** service is a service as a representation's answer to SERVICE_NAMES. */
+const service = (id: string) => ({ __typename: 'Service', id, name: id.toUpperCase() });
+const serviceRef = (id: string) => ({ __typename: 'Service', id });
 
 function made(settings: { maxEntries?: number; ttlMs?: number } = {}, feed: UserFeed | null = new FakeFeed()) {
   let clock = 1_000;
@@ -57,12 +61,29 @@ describe('SharedEntityCache', () => {
     assert.equal(cache.fetchOf('user', USER_EMAILS), undefined, 'email is the owner’s');
     assert.equal(cache.fetchOf('order', USER_NAMES), undefined, 'order keeps nothing shared');
     assert.equal(cache.fetchOf('user', '{ me { id displayName } }'), undefined, 'not an entity fetch');
-    assert.notEqual(cache.fetchOf('user', USER_NAMES)!.slot, cache.fetchOf('user', USER_AVATARS)!.slot);
 
     const withoutFeed = made({}, null).cache;
     assert.equal(withoutFeed.fetchOf('user', USER_NAMES), undefined, 'users are kept only with a feed of changes');
     assert.ok(withoutFeed.fetchOf('catalog', SERVICE_NAMES), 'services never change');
     assert.equal(made({ maxEntries: 0 }).cache.fetchOf('catalog', SERVICE_NAMES), undefined, '0 keeps nothing');
+  });
+
+  it('keeps per entity the values of its shared fields only, whatever documents ask', () => {
+    const { cache } = made();
+    const aliased =
+      'query($representations:[_Any!]!){_entities(representations:$representations){...on User{n: displayName}}}';
+    assert.equal(cache.fetchOf('user', aliased), undefined, 'an aliased fetch is not kept');
+    const both =
+      'query($representations:[_Any!]!){_entities(representations:$representations){...on User{displayName avatarUrl}}}';
+    const names = cache.fetchOf('user', USER_NAMES)!;
+    const avatars = cache.fetchOf('user', USER_AVATARS)!;
+    cache.keep(names, cache.ticket(), [user('a')], [named('a', 'Ann')]);
+    assert.deepEqual(cache.lookup(cache.fetchOf('user', both)!, [user('a')]), [undefined], 'avatarUrl is not kept yet');
+    cache.keep(avatars, cache.ticket(), [user('a')], [{ __typename: 'User', id: 'a', avatarUrl: null }]);
+    assert.deepEqual(cache.lookup(cache.fetchOf('user', both)!, [user('a')]), [
+      { __typename: 'User', displayName: 'Ann', avatarUrl: null },
+    ]);
+    assert.equal(cache.size, 1);
   });
 
   it('answers what a fetch of the same text kept, per entity, and counts hits and misses', () => {
@@ -82,19 +103,34 @@ describe('SharedEntityCache', () => {
   it('uses an entity until its time is up, and drops the oldest past its bound', () => {
     const { cache, advance } = made({ maxEntries: 2, ttlMs: 1_000 });
     const services = cache.fetchOf('catalog', SERVICE_NAMES)!;
-    const service = (id: string) => ({ __typename: 'Service', id });
-    cache.keep(services, cache.ticket(), [service('s1'), service('s2')], [{ id: 's1' }, { id: 's2' }]);
+    cache.keep(services, cache.ticket(), [serviceRef('s1'), serviceRef('s2')], [service('s1'), service('s2')]);
     advance(500);
-    cache.keep(services, cache.ticket(), [service('s3')], [{ id: 's3' }]);
+    cache.keep(services, cache.ticket(), [serviceRef('s3')], [service('s3')]);
     assert.equal(cache.size, 2);
-    assert.deepEqual(cache.lookup(services, [service('s1'), service('s2'), service('s3')]), [
+    assert.deepEqual(cache.lookup(services, [serviceRef('s1'), serviceRef('s2'), serviceRef('s3')]), [
       undefined,
-      { id: 's2' },
-      { id: 's3' },
+      service('s2'),
+      service('s3'),
     ]);
     advance(600);
-    assert.deepEqual(cache.lookup(services, [service('s2'), service('s3')]), [undefined, { id: 's3' }]);
+    assert.deepEqual(cache.lookup(services, [serviceRef('s2'), serviceRef('s3')]), [undefined, service('s3')]);
     assert.equal(cache.size, 1);
+  });
+
+  it('drops past its bound from the most numerous type, so the few services stay', () => {
+    const { cache } = made({ maxEntries: 3 });
+    const services = cache.fetchOf('catalog', SERVICE_NAMES)!;
+    const names = cache.fetchOf('user', USER_NAMES)!;
+    cache.keep(services, cache.ticket(), [serviceRef('s1')], [service('s1')]);
+    cache.keep(names, cache.ticket(), [user('a'), user('b')], [named('a', 'Ann'), named('b', 'Bo')]);
+    cache.keep(names, cache.ticket(), [user('c')], [named('c', 'Cy')]);
+    assert.equal(cache.size, 3);
+    assert.deepEqual(cache.lookup(names, [user('a'), user('b'), user('c')]), [
+      undefined,
+      named('b', 'Bo'),
+      named('c', 'Cy'),
+    ]);
+    assert.deepEqual(cache.lookup(services, [serviceRef('s1')]), [service('s1')]);
   });
 
   it("drops a user on the feed's profile event, and keeps nothing fetched while one arrived", () => {
@@ -120,7 +156,7 @@ describe('SharedEntityCache', () => {
     const names = cache.fetchOf('user', USER_NAMES)!;
     const services = cache.fetchOf('catalog', SERVICE_NAMES)!;
     cache.keep(names, cache.ticket(), [user('a')], [named('a', 'Ann')]);
-    cache.keep(services, cache.ticket(), [{ __typename: 'Service', id: 's' }], [{ id: 's' }]);
+    cache.keep(services, cache.ticket(), [serviceRef('s')], [service('s')]);
     const ticket = cache.ticket();
     feed.lose();
     assert.deepEqual(cache.lookup(names, [user('a')]), [undefined]);
@@ -129,6 +165,6 @@ describe('SharedEntityCache', () => {
     assert.deepEqual(cache.lookup(names, [user('a'), user('b')]), [undefined, undefined]);
     cache.keep(names, ticket, [user('c')], [named('c', 'Cy')]);
     assert.deepEqual(cache.lookup(names, [user('c')]), [undefined], 'fetched before the outage');
-    assert.deepEqual(cache.lookup(services, [{ __typename: 'Service', id: 's' }]), [{ id: 's' }], 'services stay');
+    assert.deepEqual(cache.lookup(services, [serviceRef('s')]), [service('s')], 'services stay');
   });
 });

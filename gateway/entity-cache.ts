@@ -1,9 +1,10 @@
+import { Kind, parse, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { SHARED_ENTITY_CHANGES, SHARED_ENTITY_FIELDS } from '../contracts/shared-entities.js';
 import { selectsOnly } from './subscriptions.js';
 
 /** EntityCacheSettings bound what the gateway keeps of shared entity fields. */
 export interface EntityCacheSettings {
-  /** maxEntries bounds the entities kept (0: nothing is kept); past it the oldest kept goes first. */
+  /** maxEntries bounds the entities kept (0: nothing is kept); past it the oldest of the most numerous type goes. */
   maxEntries: number;
   /** ttlMs is how long an entity is kept at most, whatever the feed says. */
   ttlMs: number;
@@ -25,13 +26,12 @@ export interface CacheCounters {
 }
 
 /**
- * KeptFetch is one `_entities` fetch the cache may answer: a subgraph and a query that selects only shared fields of
- * that subgraph.
+ * KeptFetch is one `_entities` fetch the cache may answer: a subgraph, and per entity type the fields the fetch selects
+ * (shared fields only, none aliased).
  */
 export interface KeptFetch {
   readonly subgraph: string;
-  /** slot tells this fetch's answers apart from other queries' answers about the same entity. */
-  readonly slot: number;
+  readonly fields: ReadonlyMap<string, readonly string[]>;
   readonly viaFeed: boolean;
 }
 
@@ -43,37 +43,34 @@ export interface Ticket {
 
 interface Entry {
   expires: number;
-  /** answers holds, per fetch slot, the entity as that fetch answered it. */
-  answers: Map<number, Record<string, unknown>>;
+  /** values holds the entity's shared fields fetched so far, by field name (at most its type's few shared fields). */
+  values: Record<string, unknown>;
 }
 
 /**
- * SharedEntityCache keeps the answers of `_entities` fetches that select only
- * an entity's shared fields (contracts/shared-entities.ts: the same answer for
- * every caller), so a later request asks the subgraph only for the entities it
- * has not kept. What may be kept and for how long is the subgraph's
- * SHARED_ENTITY_CHANGES:
- * - `never` (catalog's services and categories): kept until the TTL or
- *   eviction.
- * - `user-feed` (users' names and avatars): kept only while the gateway's copy
- *   of the user feed is in sync; a `profile` event drops that user, and an
- *   outage of the feed drops every user (a change may have been missed). An
- *   answer is kept only if no change arrived while its fetch was in flight (a
- *   fetch may have read the row before the change committed). The mutation
- *   that changed a profile answers only once this gateway's feed has its event
- *   (gateway.ts, read-your-writes), so its caller sees the change at once;
- *   another gateway sees it when its feed does, within milliseconds.
- * An answer is used again only for the same fetch text (its aliases and
- * fields), only for representations `{ __typename, id }` with a string id, and
- * only answers of fetches without errors are kept.
+ * SharedEntityCache keeps the shared fields of entities (contracts/shared-entities.ts: the same answer for every
+ * caller) that `_entities` fetches selecting only such fields brought, so a later fetch asks the subgraph only for
+ * the entities it has not kept. What may be kept and for how long is the subgraph's SHARED_ENTITY_CHANGES:
+ * - `never` (catalog's services and categories): kept until the TTL or eviction.
+ * - `user-feed` (users' names and avatars): kept only while the gateway's copy of the user feed is in sync; a
+ *   `profile` event drops that user, and an outage of the feed drops every user (a change may have been missed). An
+ *   answer is kept only if no change arrived while its fetch was in flight (a fetch may have read the row before the
+ *   change committed). The mutation that changed a profile answers only once the serving gateway's feed has its event
+ *   (gateway.ts, read-your-writes, up to GATEWAY_SESSION_WAIT_MS), so its caller sees the change on their next
+ *   request through that gateway; other gateways drop it when their feed delivers it.
+ * What is kept per entity is the values of its shared fields, by name, so an entity holds at most its type's few
+ * shared fields whatever documents ask; a fetch is answered from them when every field it selects is kept. Only
+ * fetches without aliases, representations `{ __typename, id }` with a string id, and fetches without errors are
+ * kept.
  */
 export class SharedEntityCache {
   /** kinds holds the kept entities per subgraph and type (`subgraph\ntypename`), by id: no key is built per look-up. */
   private readonly kinds = new Map<string, Map<string, Entry>>();
   private count = 0;
-  private readonly fetches = new Map<string, KeptFetch | null>();
+  private readonly fetches = new Map<string, Map<string, KeptFetch | null>>();
   private changes = 0;
   private outagesSeen = 0;
+  private lastKind: { subgraph: string; typename: string; kind: Map<string, Entry> } | undefined;
 
   constructor(
     private readonly settings: EntityCacheSettings,
@@ -94,19 +91,21 @@ export class SharedEntityCache {
   /** fetchOf says whether a fetch's answers may be kept: the fetch's description, or undefined. */
   fetchOf(subgraph: string, query: string): KeptFetch | undefined {
     if (this.settings.maxEntries <= 0) return undefined;
-    const key = `${subgraph}\n${query}`;
-    let known = this.fetches.get(key);
+    // By the fetch's text first: a plan's text is one string object, whose hash V8 keeps.
+    let bySubgraph = this.fetches.get(query);
+    let known = bySubgraph?.get(subgraph);
     if (known === undefined) {
       const changes = this.changesOf[subgraph];
       const fields = this.shared[subgraph];
       const keepable = !!changes && !!fields && (changes === 'never' || this.feed !== undefined);
-      known =
-        keepable && selectsOnly(query, fields)
-          ? { subgraph, slot: this.fetches.size, viaFeed: changes === 'user-feed' }
-          : null;
-      // Plans are few; a flood of ad-hoc fetch texts only costs their look-up again.
-      if (this.fetches.size >= 10_000) this.fetches.clear();
-      this.fetches.set(key, known);
+      const selected = keepable && selectsOnly(query, fields) ? fieldsOf(query) : undefined;
+      known = selected ? { subgraph, fields: selected, viaFeed: changes === 'user-feed' } : null;
+      if (!bySubgraph) {
+        // Plans are few; a flood of ad-hoc fetch texts only costs their look-up again.
+        if (this.fetches.size >= 10_000) this.fetches.clear();
+        this.fetches.set(query, (bySubgraph = new Map()));
+      }
+      bySubgraph.set(subgraph, known);
     }
     return known ?? undefined;
   }
@@ -130,15 +129,17 @@ export class SharedEntityCache {
       for (let i = 0; i < representations.length; i++) {
         const representation = representations[i]!;
         const id = idOf(representation);
-        const kind = id === undefined ? undefined : this.kindOf(fetch.subgraph, representation.__typename as string);
-        const entry = kind?.get(id!);
+        if (id === undefined) continue;
+        const typename = representation.__typename as string;
+        const kind = this.kindOf(fetch.subgraph, typename);
+        const entry = kind?.get(id);
         if (!entry) continue;
         if (entry.expires <= now) {
-          kind!.delete(id!);
+          kind!.delete(id);
           this.count--;
           continue;
         }
-        const answer = entry.answers.get(fetch.slot);
+        const answer = answerOf(entry.values, typename, fetch.fields);
         if (answer) {
           found[i] = answer;
           hits++;
@@ -150,8 +151,8 @@ export class SharedEntityCache {
   }
 
   /**
-   * keep stores a fetch's answers (entities[i] answers representations[i]; a null one is not kept), unless a change or
-   * an outage of the feed came after the ticket was taken. The caller must not change a kept answer afterwards.
+   * keep stores the values of the fields a fetch selects from its answers (entities[i] answers representations[i]; a
+   * null one is not kept), unless a change or an outage of the feed came after the ticket was taken.
    */
   keep(
     fetch: KeptFetch,
@@ -168,14 +169,20 @@ export class SharedEntityCache {
       const representation = representations[i]!;
       const id = idOf(representation);
       if (id === undefined) continue;
-      const kind = this.kindOf(fetch.subgraph, representation.__typename as string, true)!;
+      const typename = representation.__typename as string;
+      const names = fetch.fields.get(typename);
+      if (!names) continue;
+      const kind = this.kindOf(fetch.subgraph, typename, true)!;
       let entry = kind.get(id);
       if (!entry) {
-        if (this.count >= this.settings.maxEntries) this.evictOldest();
-        kind.set(id, (entry = { expires, answers: new Map() }));
+        if (this.count >= this.settings.maxEntries) this.evictOne();
+        kind.set(id, (entry = { expires, values: Object.create(null) as Record<string, unknown> }));
         this.count++;
       }
-      entry.answers.set(fetch.slot, entity as Record<string, unknown>);
+      for (const name of names) {
+        const value = (entity as Record<string, unknown>)[name];
+        if (value !== undefined) entry.values[name] = value;
+      }
     }
   }
 
@@ -184,8 +191,6 @@ export class SharedEntityCache {
     this.changes++;
     if (this.kindOf(subgraph, typename)?.delete(id)) this.count--;
   }
-
-  private lastKind: { subgraph: string; typename: string; kind: Map<string, Entry> } | undefined;
 
   /** kindOf finds (or, with make, makes) the kept entities of one subgraph's type; a fetch asks for one type again. */
   private kindOf(subgraph: string, typename: string, make = false): Map<string, Entry> | undefined {
@@ -200,32 +205,31 @@ export class SharedEntityCache {
 
   /**
    * usable: a fetch of a `never` subgraph always; one of a `user-feed` subgraph while the feed is in sync, after
-   * dropping what was kept before an outage.
+   * dropping what every `user-feed` subgraph had kept before an outage.
    */
   private usable(fetch: KeptFetch): boolean {
     if (!fetch.viaFeed) return true;
     const feed = this.feed!;
     if (feed.outages !== this.outagesSeen) {
       this.outagesSeen = feed.outages;
-      for (const [key, kind] of this.kinds)
-        if (key.startsWith(`${fetch.subgraph}\n`)) {
-          this.count -= kind.size;
-          this.kinds.delete(key);
-          this.lastKind = undefined;
-        }
+      for (const [key, kind] of this.kinds) {
+        if (this.changesOf[key.slice(0, key.indexOf('\n'))] !== 'user-feed') continue;
+        this.count -= kind.size;
+        this.kinds.delete(key);
+      }
+      this.lastKind = undefined;
     }
     return feed.isSynced;
   }
 
-  private evictOldest(): void {
-    // The oldest kept of the first type kept: each type's entities go in the order they came.
-    for (const kind of this.kinds.values()) {
-      const oldest = kind.keys().next();
-      if (oldest.done) continue;
-      kind.delete(oldest.value);
-      this.count--;
-      return;
-    }
+  /** evictOne drops the oldest kept entity of the most numerous type (users before the few services and categories). */
+  private evictOne(): void {
+    let largest: Map<string, Entry> | undefined;
+    for (const kind of this.kinds.values()) if (!largest || kind.size > largest.size) largest = kind;
+    const oldest = largest?.keys().next();
+    if (!largest || !oldest || oldest.done) return;
+    largest.delete(oldest.value);
+    this.count--;
   }
 }
 
@@ -236,4 +240,41 @@ function idOf(representation: Record<string, unknown>): string | undefined {
   let keys = 0;
   for (const _ in representation) keys++;
   return keys === 2 ? id : undefined;
+}
+
+/**
+ * fieldsOf reads the fields an `_entities` fetch selects per type (the fetch passed selectsOnly: inline fragments of
+ * plain fields), or undefined when one is aliased.
+ */
+function fieldsOf(query: string): Map<string, string[]> | undefined {
+  const operation = parse(query).definitions[0] as OperationDefinitionNode;
+  const root = operation.selectionSet.selections[0] as FieldNode;
+  const fields = new Map<string, string[]>();
+  for (const selection of root.selectionSet?.selections ?? []) {
+    if (selection.kind !== Kind.INLINE_FRAGMENT) continue;
+    const type = selection.typeCondition!.name.value;
+    const names = fields.get(type) ?? [];
+    for (const field of selection.selectionSet.selections as FieldNode[]) {
+      if (field.alias) return undefined;
+      if (field.name.value !== '__typename' && !names.includes(field.name.value)) names.push(field.name.value);
+    }
+    fields.set(type, names);
+  }
+  return fields;
+}
+
+/** answerOf makes an entity's answer to a fetch from its kept values; undefined when a field it selects is not kept. */
+function answerOf(
+  values: Record<string, unknown>,
+  typename: string,
+  fields: ReadonlyMap<string, readonly string[]>,
+): Record<string, unknown> | undefined {
+  const names = fields.get(typename);
+  if (!names) return undefined;
+  const answer: Record<string, unknown> = { __typename: typename };
+  for (const name of names) {
+    if (!(name in values)) return undefined;
+    answer[name] = values[name];
+  }
+  return answer;
 }

@@ -85,3 +85,43 @@ describe('SessionRevocations.waitFor', () => {
     assert.equal(await revocations.waitFor(101, 5_000), false, 'a stopped follower answers at once');
   });
 });
+
+describe('SessionRevocations as the entity cache reads it', () => {
+  it('hears profile events apart, and takes a silent stream as an outage and follows again', async () => {
+    let connections = 0;
+    const server = createServer((_req, res) => {
+      connections++;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const profile: SessionFeedEvent = { ...event(connections), kind: 'profile', sessionId: null };
+      res.write(`id: ${connections}\ndata: ${JSON.stringify(profile)}\n\n`);
+      res.write('event: synced\ndata: {}\n\n');
+      // Then nothing, not even a heartbeat: a peer gone without closing the connection.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const revocations = new SessionRevocations(
+      `http://127.0.0.1:${port}/feed`,
+      async () => 'token',
+      60_000,
+      createLogger({ service: 'test', level: 'silent' }),
+      300,
+    );
+    const profiles: string[] = [];
+    const sessions: unknown[] = [];
+    revocations.onProfileChange((userId) => profiles.push(userId));
+    revocations.onChange((e) => sessions.push(e));
+    try {
+      revocations.start();
+      for (let i = 0; i < 400 && revocations.outages < 1; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(revocations.outages, 1, 'the silent stream was taken as lost');
+      for (let i = 0; i < 400 && connections < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(connections >= 2, 'and followed again');
+      assert.deepEqual(profiles.slice(0, 1), ['u1']);
+      assert.deepEqual(sessions, [], 'a profile event ends no session');
+    } finally {
+      revocations.stop();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -1,5 +1,9 @@
 import type { Logger } from '../foundation/telemetry/logger.js';
-import { sessionFeedEventSchema, type SessionFeedEvent as SessionEvent } from '../contracts/session-events.js';
+import {
+  SESSION_FEED_HEARTBEAT_MS,
+  sessionFeedEventSchema,
+  type SessionFeedEvent as SessionEvent,
+} from '../contracts/session-events.js';
 import type { UserFeed } from './entity-cache.js';
 
 /** TokenState is what the feed says of an access token. */
@@ -31,6 +35,7 @@ export class SessionRevocations implements UserFeed {
     private readonly gatewayToken: () => Promise<string>,
     private readonly windowMs: number,
     private readonly logger: Logger,
+    private readonly silenceMs = 3 * SESSION_FEED_HEARTBEAT_MS,
   ) {}
 
   /** start follows the feed until stop, reconnecting from the last event seen. */
@@ -126,13 +131,24 @@ export class SessionRevocations implements UserFeed {
     if (!res.ok || !res.body) throw new Error(`session feed answered HTTP ${res.status}`);
     const decoder = new TextDecoder();
     let buffer = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        this.handle(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
+    // A stream silent for three heartbeats is lost (a peer gone without closing the connection): follow again, and
+    // count an outage, so nothing kept on the feed's word outlives it.
+    const abort = this.abort;
+    const silence = () => setTimeout(() => abort.abort(new Error('session feed silent')), this.silenceMs).unref();
+    let timer = silence();
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        clearTimeout(timer);
+        timer = silence();
+        buffer += decoder.decode(chunk, { stream: true });
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          this.handle(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
       }
+    } finally {
+      clearTimeout(timer);
     }
     throw new Error('session feed closed');
   }

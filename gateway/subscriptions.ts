@@ -127,7 +127,7 @@ interface Batch {
  * one fetch, whose representations are the union (each distinct one sent once),
  * and each event gets its own slice of the answer. A fetch is merged with
  * fetches of other callers only when it selects nothing but the subgraph's
- * shared fields (contracts/shared-entities.ts: fields every signed-in caller
+ * shared fields (contracts/shared-entities.ts: fields every caller
  * gets the same answer for, as the sender's name); any other fetch is merged
  * only with fetches of the same caller, because what a caller may see of an
  * entity is the subgraph's rule (an order reached by reference obeys the
@@ -164,7 +164,7 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
       return this.real.process(options);
     const rest = Object.entries(variables).filter(([name]) => name !== 'representations');
     const query = options.request.query ?? '';
-    const who = this.selectsSharedOnly(query) ? 'every signed-in caller' : callerStatementKey(options.context.caller);
+    const who = this.selectsSharedOnly(query) ? 'every caller' : callerStatementKey(options.context.caller);
     const key = `${who}\n${options.request.operationName ?? ''}\n${query}\n${JSON.stringify(rest)}`;
     return new Promise<DataSourceResponse>((resolve, reject) => {
       let batch = this.pending.get(key);

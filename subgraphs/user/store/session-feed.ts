@@ -10,6 +10,8 @@ export type SessionEvent = SessionFeedEvent;
 /** FeedSubscriber receives events in sequence order, each once. */
 export interface FeedSubscriber {
   send(event: SessionEvent): void;
+  /** end closes the subscriber's stream: the feed can no longer promise every event (its listener is lost). */
+  end(): void;
 }
 
 interface Row {
@@ -71,17 +73,41 @@ export class PostgresSessionFeed implements SessionFeed {
     client.on('error', (err) => {
       this.logger.warn({ err }, 'session feed listener lost; reconnecting');
       client.end().catch(() => {});
-      if (this.listener === client) this.listener = undefined;
-      setTimeout(
-        () => void this.listen().catch((e) => this.logger.error({ err: e }, 'session feed listener failed')),
-        1000,
-      ).unref();
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      // Events other instances commit meanwhile would not reach these streams: end them (each gateway counts an
+      // outage and follows again, here once the listener is back, or on another instance).
+      for (const subscriber of this.subscribers.keys()) subscriber.end();
+      this.subscribers.clear();
+      this.relisten();
     });
-    await client.connect();
-    await client.query('LISTEN session_events');
+    try {
+      await client.connect();
+      await client.query('LISTEN session_events');
+    } catch (err) {
+      client.end().catch(() => {});
+      throw err;
+    }
     this.listener = client;
     // Events committed while no one listened are picked up now.
     await this.publishPending();
+  }
+
+  /** relisten tries to listen again every second until it does (or the feed closes). */
+  private relisten(): void {
+    setTimeout(
+      () =>
+        void this.listen().catch((err) => {
+          this.logger.error({ err }, 'session feed listener failed; trying again');
+          this.relisten();
+        }),
+      1000,
+    ).unref();
+  }
+
+  /** listening tells whether the feed hears every instance's events; a stream is only served while it does. */
+  get listening(): boolean {
+    return this.listener !== undefined;
   }
 
   /**

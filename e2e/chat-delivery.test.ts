@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { devAccessTokens, startTestStack, type AccessTokenSigner, type TestStack } from './harness.js';
+import { devAccessTokens, metricSample, startTestStack, type AccessTokenSigner, type TestStack } from './harness.js';
 
 const FOLLOW =
   'subscription Batched($c: ID!) { messageAdded(conversationId: $c) { id body sender { id displayName } conversation { id order { id status } } } }';
@@ -32,15 +32,8 @@ async function fetchesOf(t: TestStack, subgraph: string): Promise<number> {
 }
 
 /** slowConsumerCloses reads how many sockets the gateway has closed with 4008. */
-async function slowConsumerCloses(t: TestStack): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', t.stack.adminOf('gateway')))).text();
-  return Number(
-    text
-      .split('\n')
-      .find((l) => l.startsWith('fixup_gateway_slow_consumer_closes_total'))
-      ?.split(' ')
-      .pop() ?? 0,
-  );
+function slowConsumerCloses(t: TestStack): Promise<number> {
+  return metricSample(t, 'gateway', 'fixup_gateway_slow_consumer_closes_total');
 }
 
 describe('chat delivery: shared follow-up fetches, resuming before the first event, slow readers', () => {

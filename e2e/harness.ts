@@ -78,6 +78,24 @@ function reportErrors(logDir: string): void {
 }
 
 /**
+ * metricSample reads, from a process's own /metrics, the value of the first series of a metric whose labels include
+ * every given pair (0 when none does yet).
+ */
+export async function metricSample(
+  t: TestStack,
+  process: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', t.stack.adminOf(process)))).text();
+  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+    const found = match[1] ?? '';
+    if (Object.entries(labels).every(([k, v]) => found.includes(`${k}="${v}"`))) return Number(match[2]);
+  }
+  return 0;
+}
+
+/**
  * startTestStack starts every process of Fixup on free ports, against the
  * test PostgreSQL, with databases of its own, and an admin account.
  */

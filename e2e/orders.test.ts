@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  metricSample,
   STATEMENTS_PER_REQUEST,
   startTestStack,
   type GraphQLResponse,
@@ -390,18 +391,8 @@ describe('orders: the workflow through the gateway', () => {
 
   it("keeps users' and services' names between requests, and shows a changed name at once", async () => {
     const order = await createOrder(otherCustomer, leak, 'Names kept by the gateway');
-    const cached = async (subgraph: string, result: 'hit' | 'miss') => {
-      const text = await (await fetch(new URL('/metrics', t.stack.adminOf('gateway')))).text();
-      const line = text
-        .split('\n')
-        .find(
-          (l) =>
-            l.startsWith('fixup_gateway_entity_cache_lookups_total{') &&
-            l.includes(`subgraph="${subgraph}"`) &&
-            l.includes(`result="${result}"`),
-        );
-      return Number(line?.split(' ').pop() ?? 0);
-    };
+    const cached = (subgraph: string, result: 'hit' | 'miss') =>
+      metricSample(t, 'gateway', 'fixup_gateway_entity_cache_lookups_total', { subgraph, result });
     const customerSeen = async () => {
       const res = await run(op('MatchingOrders'), { first: 100 }, p1);
       assert.equal(res.errors, undefined, JSON.stringify(res.errors));

@@ -20,7 +20,13 @@ import {
   type GraphQLSchema,
   type ValueNode,
 } from 'graphql';
-import { buildSchema, createResolversMap, type MiddlewareFn, type NonEmptyArray } from 'type-graphql';
+import {
+  buildSchema,
+  createResolversMap,
+  getMetadataStorage,
+  type MiddlewareFn,
+  type NonEmptyArray,
+} from 'type-graphql';
 import { DateTimeScalar } from './scalars.js';
 import { requestScopePlugin, toClientError, type ScopedContext } from './errors.js';
 import { spansExported } from '../telemetry/tracing.js';
@@ -213,6 +219,7 @@ export function textArgumentsPlugin<C extends BaseContext>(): ApolloServerPlugin
  */
 export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>): Promise<GraphQLSchema> {
   const instances = options.instances ?? new Map<Function, object>();
+  readPlainFieldsAsProperties();
   const schema = await buildSchema({
     resolvers: options.resolvers,
     orphanedTypes: options.orphanedTypes,
@@ -250,6 +257,18 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
   const subgraph = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   assertValidSchema(subgraph);
   return subgraph;
+}
+
+/**
+ * readPlainFieldsAsProperties marks every field declared as a class property (`@Field`), with no middleware or role
+ * of its own, as type-graphql's `simple`: graphql's default resolver reads it. type-graphql's basic resolver made an
+ * object and a closure for each read, and ran the global middlewares (spans, when exported) around a property read.
+ * A field with a `@FieldResolver` keeps its resolver (type-graphql prefers it to `simple`).
+ */
+function readPlainFieldsAsProperties(): void {
+  for (const field of getMetadataStorage().fields) {
+    if (field.simple === undefined && !field.middlewares?.length && !field.roles?.length) field.simple = true;
+  }
 }
 
 /** subgraphSdl prints a subgraph schema as composition reads it (what `_service { sdl }` answers). */

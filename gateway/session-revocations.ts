@@ -112,7 +112,11 @@ export class SessionRevocations implements UserFeed {
         if (this.stopped) break;
         this.logger.warn({ err, retryInMs: delay }, 'session feed unavailable');
       }
-      if (this.synced) this.outageCount++;
+      if (this.synced) {
+        // A stream that was in sync ended: follow again soon, whatever the backoff had grown to before.
+        this.outageCount++;
+        delay = 250;
+      }
       this.synced = false;
       if (this.stopped) break;
       await new Promise((resolve) => setTimeout(resolve, delay).unref());
@@ -128,7 +132,10 @@ export class SessionRevocations implements UserFeed {
       headers: { accept: 'text/event-stream', 'x-fixup-gateway-token': await this.gatewayToken() },
       signal: this.abort.signal,
     });
-    if (!res.ok || !res.body) throw new Error(`session feed answered HTTP ${res.status}`);
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => {});
+      throw new Error(`session feed answered HTTP ${res.status}`);
+    }
     const decoder = new TextDecoder();
     let buffer = '';
     // A stream silent for three heartbeats is lost (a peer gone without closing the connection): follow again, and

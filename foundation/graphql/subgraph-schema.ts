@@ -266,8 +266,20 @@ export async function buildFederatedSchema<C>(options: SubgraphSchemaOptions<C>)
  * A field with a `@FieldResolver` keeps its resolver (type-graphql prefers it to `simple`).
  */
 function readPlainFieldsAsProperties(): void {
-  for (const field of getMetadataStorage().fields) {
-    if (field.simple === undefined && !field.middlewares?.length && !field.roles?.length) field.simple = true;
+  const storage = getMetadataStorage();
+  // A field's middlewares and roles reach its FieldMetadata only when the schema is built: read them where their
+  // decorators put them (on the field, or on its whole class).
+  const guarded = new Set<Function>([
+    ...storage.resolverMiddlewares.map((m) => m.target),
+    ...storage.authorizedResolver.map((a) => a.target),
+  ]);
+  const guardedFields = new Set<string>();
+  for (const { target, fieldName } of [...storage.middlewares, ...storage.authorizedFields])
+    guardedFields.add(`${target.name}\n${fieldName}`);
+  for (const field of storage.fields) {
+    if (field.simple !== undefined || field.middlewares?.length || field.roles?.length) continue;
+    if (guarded.has(field.target) || guardedFields.has(`${field.target.name}\n${field.name}`)) continue;
+    field.simple = true;
   }
 }
 

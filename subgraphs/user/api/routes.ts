@@ -28,20 +28,32 @@ export function sessionEventsRoute(
     const after = raw && /^\d+$/.test(raw) ? Number(raw) : null;
     if (!feed.listening) return sendJson(res, 503, { error: 'the session feed is not listening; try again' });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    const write = (text: string) => (res as ServerResponse).write(text);
-    const subscriber: FeedSubscriber = {
-      send: (event: SessionEvent) => write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`),
-      end: () => res.end(),
+    // The headers go now: the gateway's silence timer starts with them, before a long replay.
+    res.flushHeaders();
+    const write = (text: string) => {
+      if (!res.writableEnded) (res as ServerResponse).write(text);
     };
     const heartbeat = setInterval(() => write(': ping\n\n'), heartbeatMs);
+    const subscriber: FeedSubscriber = {
+      send: (event: SessionEvent) => write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`),
+      end: () => {
+        clearInterval(heartbeat);
+        res.end();
+      },
+    };
     const ended = new Promise<void>((resolve) => {
       res.on('close', resolve);
     });
-    await feed.subscribe(subscriber, after);
-    write('event: synced\ndata: {}\n\n');
-    scope.outcome = 'stream';
-    await ended;
-    clearInterval(heartbeat);
-    feed.unsubscribe(subscriber);
+    try {
+      await feed.subscribe(subscriber, after);
+      // Ended during the replay (the feed's listener was lost): no `synced`, the gateway follows again.
+      if (res.writableEnded) return;
+      write('event: synced\ndata: {}\n\n');
+      scope.outcome = 'stream';
+      await ended;
+    } finally {
+      clearInterval(heartbeat);
+      feed.unsubscribe(subscriber);
+    }
   });
 }

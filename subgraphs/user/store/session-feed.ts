@@ -68,7 +68,12 @@ export class PostgresSessionFeed implements SessionFeed {
 
   private async listen(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.listenUrl, application_name: 'fixup-user-session-feed' });
+    // keepAlive: a listener whose peer vanished without closing is found by TCP and reported as an error.
+    const client = new pg.Client({
+      connectionString: this.listenUrl,
+      application_name: 'fixup-user-session-feed',
+      keepAlive: true,
+    });
     client.on('notification', () => void this.publishPending());
     client.on('error', (err) => {
       this.logger.warn({ err }, 'session feed listener lost; reconnecting');
@@ -87,6 +92,11 @@ export class PostgresSessionFeed implements SessionFeed {
     } catch (err) {
       client.end().catch(() => {});
       throw err;
+    }
+    if (this.closed) {
+      // Closed while this listener connected (a retry during shutdown).
+      await client.end().catch(() => {});
+      return;
     }
     this.listener = client;
     // Events committed while no one listened are picked up now.
@@ -168,6 +178,11 @@ export class PostgresSessionFeed implements SessionFeed {
               this.lastSeen,
             ]);
       for (const row of rows) subscriber.send(toEvent(row));
+      if (!this.listener) {
+        // The listener was lost during the replay: this stream could not promise every event.
+        subscriber.end();
+        return;
+      }
       this.subscribers.set(subscriber, { lastSeq: Math.max(after ?? 0, this.lastSeen) });
     });
     this.chain = replay.catch(() => {});

@@ -67,6 +67,43 @@ describe('a subgraph that is down or too slow', () => {
     assert.equal(again.data!.order.id, orderId);
   });
 
+  it("answers the services' names the gateway keeps while catalog is down, and SERVICE_UNAVAILABLE for the others", async () => {
+    const ORDER_SERVICE = `query($id: ID!) { order(id: $id) { id service { id name } } }`;
+    const services = (await t.gql(`{ services { id name } }`)).data!.services as { id: string; name: string }[];
+    const place = async (service: { id: string }) => {
+      const created = await t.gql(
+        `mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }`,
+        { i: { serviceId: service.id, description: 'Kept names' } },
+        { token: customer.accessToken },
+      );
+      assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+      return created.data!.createOrder.id as string;
+    };
+    const [seen, unseen] = [services.at(-1)!, services.at(-2)!];
+    const [seenOrder, unseenOrder] = [await place(seen), await place(unseen)];
+    // Twice: an operation's first request is the one that plans it, on @apollo/gateway's own executor.
+    for (let i = 0; i < 2; i++) {
+      const first = await t.gql(ORDER_SERVICE, { id: seenOrder }, { token: customer.accessToken });
+      assert.equal(first.data!.order.service.name, seen.name, JSON.stringify(first.errors));
+    }
+
+    await t.stack.stopService('catalog');
+    try {
+      const kept = await t.gql(ORDER_SERVICE, { id: seenOrder }, { token: customer.accessToken });
+      assert.equal(kept.errors, undefined, JSON.stringify(kept.errors));
+      assert.deepEqual(kept.data!.order.service, { id: seen.id, name: seen.name });
+      const notKept = await t.gql(ORDER_SERVICE, { id: unseenOrder }, { token: customer.accessToken });
+      assert.deepEqual(
+        notKept.errors?.map((e) => e.extensions?.code),
+        ['SERVICE_UNAVAILABLE'],
+      );
+    } finally {
+      await t.stack.startService('catalog');
+    }
+    const back = await t.gql(ORDER_SERVICE, { id: unseenOrder }, { token: customer.accessToken });
+    assert.equal(back.data!.order.service.name, unseen.name, JSON.stringify(back.errors));
+  });
+
   it('gives SERVICE_UNAVAILABLE on the fields of a stopped subgraph, and answers in full once it is back', async () => {
     await t.stack.stopService('order');
     assertUnavailable(await t.gql(ME_AND_ORDER, { id: orderId }, { token: customer.accessToken }), customer, orderUrl);

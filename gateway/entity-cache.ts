@@ -1,6 +1,12 @@
-import { Kind, parse, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind,
+  parse,
+  type DocumentNode,
+  type FieldNode,
+  type OperationDefinitionNode,
+  type SelectionNode,
+} from 'graphql';
 import { SHARED_ENTITY_CHANGES, SHARED_ENTITY_FIELDS } from '../contracts/shared-entities.js';
-import { selectsOnly } from './subscriptions.js';
 
 /** EntityCacheSettings bound what the gateway keeps of shared entity fields. */
 export interface EntityCacheSettings {
@@ -277,4 +283,43 @@ function answerOf(
     answer[name] = values[name];
   }
   return answer;
+}
+
+/**
+ * selectsOnly tells whether an `_entities` fetch selects nothing but the given
+ * fields of the given types (and `__typename`): no argument, directive,
+ * fragment spread or nested selection, so its answer is what those fields say.
+ */
+export function selectsOnly(query: string, fields: Readonly<Record<string, readonly string[]>>): boolean {
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch {
+    return false;
+  }
+  const [operation, ...others] = document.definitions;
+  if (others.length > 0 || operation?.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'query')
+    return false;
+  const [root, ...moreRoots] = operation.selectionSet.selections;
+  // An alias on _entities would hide the list that each part's slice is cut from.
+  if (
+    moreRoots.length > 0 ||
+    root?.kind !== Kind.FIELD ||
+    root.name.value !== '_entities' ||
+    root.alias ||
+    root.directives?.length
+  )
+    return false;
+  const plain = (field: SelectionNode, allowed: readonly string[]) =>
+    field.kind === Kind.FIELD &&
+    !field.selectionSet &&
+    !field.arguments?.length &&
+    !field.directives?.length &&
+    (field.name.value === '__typename' || allowed.includes(field.name.value));
+  return (root.selectionSet?.selections ?? []).every((selection) => {
+    if (selection.kind !== Kind.INLINE_FRAGMENT) return plain(selection, []);
+    const type = selection.typeCondition?.name.value;
+    const allowed = type && !selection.directives?.length && Object.hasOwn(fields, type) && fields[type];
+    return !!allowed && selection.selectionSet.selections.every((field) => plain(field, allowed));
+  });
 }

@@ -384,7 +384,14 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
   }
   if (representations.length === 0) return;
   if ('representations' in variables) throw new Error('Variables cannot contain key "representations"');
+  /** mergeOnce merges an entity's answer into the object it was asked for, once per object. */
   const merged = new Set<Record<string, unknown>>();
+  const mergeOnce = (owner: Record<string, unknown>, entity: Record<string, unknown> | null) => {
+    if (merged.has(owner)) return;
+    merged.add(owner);
+    if (entity) applyRewrites(run.schema, fetch.outputRewrites, entity);
+    deepMerge(owner, entity);
+  };
   // A fetch of shared entity fields answers the entities the cache keeps and asks only for the others.
   const cache = fetch.outputRewrites?.length ? undefined : run.cache;
   const kept = cache?.fetchOf(fetch.serviceName, fetch.operation);
@@ -394,21 +401,18 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     const askedPlaces: number[] = [];
     for (let i = 0; i < representations.length; i++) {
       const answer = found[i];
-      if (!answer) {
+      if (answer) {
+        mergeOnce(all[places[i]!]!, answer);
+      } else {
         asked.push(representations[i]!);
         askedPlaces.push(places[i]!);
-        continue;
       }
-      const owner = all[places[i]!]!;
-      if (merged.has(owner)) continue;
-      merged.add(owner);
-      deepMerge(owner, answer);
     }
     if (asked.length === 0) return;
     representations = asked;
     places = askedPlaces;
   }
-  const ticket = kept && cache!.ticket();
+  const ticket = kept ? cache!.ticket() : undefined;
   const errorsBefore = run.errors.length;
   const received = await send({ ...variables, representations });
   if (!received) return;
@@ -420,10 +424,7 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     const owner = all[places[i]!]!;
     const entity = list[i] as Record<string, unknown> | null;
     if (entity && !entity.__typename) entity.__typename = owner.__typename;
-    if (merged.has(owner)) continue;
-    merged.add(owner);
-    if (entity) applyRewrites(run.schema, fetch.outputRewrites, entity);
-    deepMerge(owner, entity);
+    mergeOnce(owner, entity);
   }
   if (kept && ticket && run.errors.length === errorsBefore) cache!.keep(kept, ticket, representations, list);
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSchema } from 'graphql';
-import { resumableQuery, selectsOnly } from './subscriptions.js';
+import { selectsOnly } from './entity-cache.js';
+import { resumableQuery } from './subscriptions.js';
 
 const schema = buildSchema(`
   type Query { ok: Boolean }

@@ -21,7 +21,6 @@ import {
   type FieldNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type SelectionNode,
 } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -39,7 +38,7 @@ import type { GatewayContext } from './gateway.js';
 import { callerStatementKey } from './internal-tokens.js';
 import { gatewayMetrics } from './metrics.js';
 import { entitiesAt, type DataSourceResponse } from './representations.js';
-import type { SharedEntityCache } from './entity-cache.js';
+import { selectsOnly, type SharedEntityCache } from './entity-cache.js';
 import { executePlan, preparedPlan, type PreparedPlan } from './execution.js';
 
 /**
@@ -202,45 +201,6 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
         (err: unknown) => parts.forEach((part) => part.reject(err)),
       );
   }
-}
-
-/**
- * selectsOnly tells whether an `_entities` fetch selects nothing but the given
- * fields of the given types (and `__typename`): no argument, directive,
- * fragment spread or nested selection, so its answer is what those fields say.
- */
-export function selectsOnly(query: string, fields: Readonly<Record<string, readonly string[]>>): boolean {
-  let document: DocumentNode;
-  try {
-    document = parse(query);
-  } catch {
-    return false;
-  }
-  const [operation, ...others] = document.definitions;
-  if (others.length > 0 || operation?.kind !== Kind.OPERATION_DEFINITION || operation.operation !== 'query')
-    return false;
-  const [root, ...moreRoots] = operation.selectionSet.selections;
-  // An alias on _entities would hide the list that each part's slice is cut from.
-  if (
-    moreRoots.length > 0 ||
-    root?.kind !== Kind.FIELD ||
-    root.name.value !== '_entities' ||
-    root.alias ||
-    root.directives?.length
-  )
-    return false;
-  const plain = (field: SelectionNode, allowed: readonly string[]) =>
-    field.kind === Kind.FIELD &&
-    !field.selectionSet &&
-    !field.arguments?.length &&
-    !field.directives?.length &&
-    (field.name.value === '__typename' || allowed.includes(field.name.value));
-  return (root.selectionSet?.selections ?? []).every((selection) => {
-    if (selection.kind !== Kind.INLINE_FRAGMENT) return plain(selection, []);
-    const type = selection.typeCondition?.name.value;
-    const allowed = type && !selection.directives?.length && Object.hasOwn(fields, type) && fields[type];
-    return !!allowed && selection.selectionSet.selections.every((field) => plain(field, allowed));
-  });
 }
 
 /** Upstream is one pooled graphql-ws connection to one subgraph instance. */

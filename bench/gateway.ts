@@ -312,6 +312,8 @@ try {
         GATEWAY_INTERNAL_KEYS_FILE: join(work, 'gateway-internal.jwks.json'),
         GATEWAY_JWKS_URL: `${auxUrl}/jwks`,
         GATEWAY_SESSION_EVENTS_URL: `${auxUrl}/feed`,
+        // The benchmark's supergraph has no catalog: no feed of skills to follow.
+        GATEWAY_CATALOG_EVENTS_URL: '',
         OTEL_EXPORTER_OTLP_ENDPOINT: '',
         GATEWAY_OPERATIONS_MANIFEST_PATH: emptyManifest,
         // One user at one address sends all the load: the rate limits stay on but cannot bite,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { auditEventSchema } from './audit.js';
 import { idSchema } from './ids.js';
+import { catalogFeedEventSchema } from './catalog-events.js';
 import { sessionFeedEventSchema } from './session-events.js';
 
 /** MAX_INTERNAL_IDS bounds the ids of one internal look-up. */
@@ -87,4 +88,10 @@ export const auditIngestRoute = {
 export const sessionEventsRoute = {
   path: '/internal/session-events',
   event: sessionFeedEventSchema,
+};
+
+/** catalog: GET /internal/catalog-events — the catalog's change feed (skills) as server-sent events (feeds.ts). */
+export const catalogEventsRoute = {
+  path: '/internal/catalog-events',
+  event: catalogFeedEventSchema,
 };

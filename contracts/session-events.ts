@@ -1,13 +1,12 @@
 import { z } from 'zod';
 
 /**
- * sessionFeedEventSchema is one entry of the user subgraph's session feed, as
- * it travels to the gateways (GET /internal/session-events, server-sent
- * events): a user's token version went up (`user`: their older access tokens
- * are stale), a session ended (`session`), or a user's shared fields
+ * sessionFeedEventSchema is one entry of the user subgraph's session feed, a
+ * change feed (contracts/feeds.ts) at GET /internal/session-events: a user's
+ * token version went up (`user`: their older access tokens are stale), a
+ * session ended (`session`), or a user's shared fields
  * (contracts/shared-entities.ts: display name, avatar) changed (`profile`:
- * what a gateway keeps of them is dropped). A gateway deployed before a kind
- * existed skips that kind's events, so gateways are upgraded first.
+ * what a gateway keeps of them is dropped).
  */
 export const sessionFeedEventSchema = z.object({
   seq: z.number().int(),
@@ -26,9 +25,3 @@ export type SessionFeedEvent = z.infer<typeof sessionFeedEventSchema>;
  * answers the client (read-your-writes), and never forwards the header.
  */
 export const SESSION_SEQ_HEADER = 'x-fixup-session-seq';
-
-/**
- * SESSION_FEED_HEARTBEAT_MS is how often the user subgraph writes a comment line to each open feed stream; a gateway
- * that hears nothing for three of them takes the stream as lost and follows the feed again.
- */
-export const SESSION_FEED_HEARTBEAT_MS = 15_000;

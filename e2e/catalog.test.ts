@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
+import { metricSample, startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
 const CREATE_CATEGORY = `mutation CreateCategory($name: String!) { createCategory(name: $name) { id name } }`;
 const CREATE_SERVICE = `mutation CreateService($input: CreateServiceInput!) { createService(input: $input) { id name description category { id name } } }`;
@@ -88,6 +88,36 @@ describe('catalog', () => {
     const removed = await t.gql(REMOVE_SKILL, { serviceId: leak.id }, { token: provider.accessToken });
     assert.deepEqual(removed.data?.removeSkill.skills, []);
     assert.equal(code(await t.gql(REMOVE_SKILL, { serviceId: leak.id }, { token: provider.accessToken })), 'CONFLICT');
+  });
+
+  it("the gateway keeps a provider's skills, and a change shows on the provider's next request", async () => {
+    const kept = () =>
+      metricSample(t, 'gateway', 'fixup_gateway_entity_cache_lookups_total', { subgraph: 'catalog', result: 'hit' });
+    const skillsSeen = async () => {
+      const res = await t.gql(ME, undefined, { token: provider.accessToken });
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      return (res.data!.me.skills as { name: string }[]).map((s) => s.name);
+    };
+    const [leak, other] = await t.sql(
+      'catalog',
+      `SELECT id, name FROM services ORDER BY name = 'Leak repair' DESC, name LIMIT 2`,
+    );
+    await t.gql(ADD_SKILL, { serviceId: leak.id }, { token: provider.accessToken });
+    assert.deepEqual(await skillsSeen(), ['Leak repair']);
+    const hits = await kept();
+    assert.deepEqual(await skillsSeen(), ['Leak repair']);
+    assert.ok((await kept()) > hits, "the skills came from the gateway's cache");
+
+    // Each mutation answers once this gateway's copy of the catalog's feed has its event: the next request sees it.
+    await t.gql(ADD_SKILL, { serviceId: other.id }, { token: provider.accessToken });
+    assert.deepEqual((await skillsSeen()).sort(), [other.name, 'Leak repair'].sort());
+    await t.gql(REMOVE_SKILL, { serviceId: leak.id }, { token: provider.accessToken });
+    assert.deepEqual(await skillsSeen(), [other.name]);
+    await t.gql(REMOVE_SKILL, { serviceId: other.id }, { token: provider.accessToken });
+    assert.deepEqual(await skillsSeen(), []);
+    const again = await kept();
+    assert.deepEqual(await skillsSeen(), []);
+    assert.ok((await kept()) > again, 'no skills is kept too');
   });
 
   it("a service's providers come a page at a time, in the order they added it, pages of several sizes in one request", async () => {

@@ -6,7 +6,8 @@ import {
   type OperationDefinitionNode,
   type SelectionNode,
 } from 'graphql';
-import { SHARED_ENTITY_CHANGES, SHARED_ENTITY_FIELDS } from '../contracts/shared-entities.js';
+import { SHARED_ENTITY_CHANGES, SHARED_ENTITY_FIELDS, SHARED_ENTITY_REFERENCES } from '../contracts/shared-entities.js';
+import type { EntityFeed } from './feed-follower.js';
 
 /** EntityCacheSettings bound what the gateway keeps of shared entity fields. */
 export interface EntityCacheSettings {
@@ -16,29 +17,36 @@ export interface EntityCacheSettings {
   ttlMs: number;
 }
 
-/** UserFeed is what the cache reads of the gateway's copy of the user feed (gateway/session-revocations.ts). */
-export interface UserFeed {
-  /** isSynced: the feed's replay is read and its stream is up, so every change reaches the gateway. */
-  readonly isSynced: boolean;
-  /** outages counts the times the feed went out of sync: what was kept before one may have missed a change. */
-  readonly outages: number;
-  /** onProfileChange hears each `profile` event: the user's shared fields changed. */
-  onProfileChange(listener: (userId: string) => void): () => void;
-}
-
 /** CacheCounters count look-ups by subgraph (metrics). */
 export interface CacheCounters {
   lookups(subgraph: string, hits: number, misses: number): void;
 }
 
+/** ListedField is a shared field listing entities of its subgraph (SHARED_ENTITY_REFERENCES), as a fetch selects it. */
+interface ListedField {
+  /** typename is the type of the entities listed. */
+  readonly typename: string;
+  /** fields are the listed entities' fields the fetch selects (shared fields of theirs, `__typename` apart). */
+  readonly fields: readonly string[];
+  /** withTypename: the fetch selects the listed entities' `__typename`. */
+  readonly withTypename: boolean;
+}
+
+/** SelectedField is one field a kept fetch selects of an entity: a scalar, or a list of references. */
+interface SelectedField {
+  readonly name: string;
+  readonly list?: ListedField;
+}
+
 /**
  * KeptFetch is one `_entities` fetch the cache may answer: a subgraph, and per entity type the fields the fetch selects
- * (shared fields only, none aliased).
+ * (shared fields only, none aliased); feed is the subgraph's change feed when a type it selects is kept on the feed's
+ * word.
  */
 export interface KeptFetch {
   readonly subgraph: string;
-  readonly fields: ReadonlyMap<string, readonly string[]>;
-  readonly viaFeed: boolean;
+  readonly fields: ReadonlyMap<string, readonly SelectedField[]>;
+  readonly feed: EntityFeed | undefined;
 }
 
 /** A Ticket is taken before a fetch is sent: its answers are kept only if nothing changed in between. */
@@ -49,25 +57,30 @@ export interface Ticket {
 
 interface Entry {
   expires: number;
-  /** values holds the entity's shared fields fetched so far, by field name (at most its type's few shared fields). */
+  /**
+   * values holds the entity's shared fields fetched so far, by field name (at most its type's few shared fields); a
+   * list of references holds the listed entities' ids, their fields being kept as theirs.
+   */
   values: Record<string, unknown>;
 }
 
 /**
  * SharedEntityCache keeps the shared fields of entities (contracts/shared-entities.ts: the same answer for every
  * caller) that `_entities` fetches selecting only such fields brought, so a later fetch asks the subgraph only for
- * the entities it has not kept. What may be kept and for how long is the subgraph's SHARED_ENTITY_CHANGES:
+ * the entities it has not kept. What may be kept and for how long is the type's SHARED_ENTITY_CHANGES:
  * - `never` (catalog's services and categories): kept until the TTL or eviction.
- * - `user-feed` (users' names and avatars): kept only while the gateway's copy of the user feed is in sync; a
- *   `profile` event drops that user, and an outage of the feed drops every user (a change may have been missed). An
- *   answer is kept only if no change arrived while its fetch was in flight (a fetch may have read the row before the
- *   change committed). The mutation that changed a profile answers only once the serving gateway's feed has its event
- *   (gateway.ts, read-your-writes, up to GATEWAY_SESSION_WAIT_MS), so its caller sees the change on their next
- *   request through that gateway; other gateways drop it when their feed delivers it.
+ * - `feed` (users' names and avatars, from user's session feed; providers' skills, from catalog's feed): kept only
+ *   while the gateway's copy of the subgraph's change feed is in sync; the entity's event drops it, and an outage of
+ *   the feed drops every entity kept on its word (a change may have been missed). An answer is kept only if no change
+ *   arrived while its fetch was in flight (a fetch may have read the row before the change committed). The mutation
+ *   that made the change answers only once the serving gateway's feed has its event (gateway.ts, read-your-writes, up
+ *   to GATEWAY_SESSION_WAIT_MS), so its caller sees the change on their next request through that gateway; other
+ *   gateways drop it when their feed delivers it.
  * What is kept per entity is the values of its shared fields, by name, so an entity holds at most its type's few
- * shared fields whatever documents ask; a fetch is answered from them when every field it selects is kept. Only
- * fetches without aliases, representations `{ __typename, id }` with a string id, and fetches without errors are
- * kept.
+ * shared fields whatever documents ask; a fetch is answered from them when every field it selects is kept. A list of
+ * references (`User.skills`) is kept as the listed entities' ids, and their fields as those entities' own, so it is
+ * answered when every listed entity's selected fields are kept too. Only fetches without aliases, representations
+ * `{ __typename, id }` with a string id, and fetches without errors are kept.
  */
 export class SharedEntityCache {
   /** kinds holds the kept entities per subgraph and type (`subgraph\ntypename`), by id: no key is built per look-up. */
@@ -75,18 +88,22 @@ export class SharedEntityCache {
   private count = 0;
   private readonly fetches = new Map<string, Map<string, KeptFetch | null>>();
   private changes = 0;
-  private outagesSeen = 0;
+  private readonly outagesSeen = new Map<EntityFeed, number>();
   private lastKind: { subgraph: string; typename: string; kind: Map<string, Entry> } | undefined;
 
   constructor(
     private readonly settings: EntityCacheSettings,
-    private readonly feed: UserFeed | undefined,
+    private readonly feeds: Readonly<Record<string, EntityFeed>>,
     private readonly counters?: CacheCounters,
     private readonly now: () => number = () => performance.now(),
     private readonly shared = SHARED_ENTITY_FIELDS,
+    private readonly references = SHARED_ENTITY_REFERENCES,
     private readonly changesOf = SHARED_ENTITY_CHANGES,
   ) {
-    feed?.onProfileChange((userId) => this.forget('user', 'User', userId));
+    for (const [subgraph, feed] of Object.entries(feeds)) {
+      this.outagesSeen.set(feed, feed.outages);
+      feed.onEntityChange((typename, id) => this.forget(subgraph, typename, id));
+    }
   }
 
   /** size is how many entities are kept. */
@@ -101,11 +118,7 @@ export class SharedEntityCache {
     let bySubgraph = this.fetches.get(query);
     let known = bySubgraph?.get(subgraph);
     if (known === undefined) {
-      const changes = this.changesOf[subgraph];
-      const fields = this.shared[subgraph];
-      const keepable = !!changes && !!fields && (changes === 'never' || this.feed !== undefined);
-      const selected = keepable && selectsOnly(query, fields) ? fieldsOf(query) : undefined;
-      known = selected ? { subgraph, fields: selected, viaFeed: changes === 'user-feed' } : null;
+      known = this.describe(subgraph, query) ?? null;
       if (!bySubgraph) {
         // Plans are few; a flood of ad-hoc fetch texts only costs their look-up again.
         if (this.fetches.size >= 10_000) this.fetches.clear();
@@ -116,9 +129,30 @@ export class SharedEntityCache {
     return known ?? undefined;
   }
 
+  /** describe reads a fetch that selects only shared fields of types that may be kept; undefined for any other. */
+  private describe(subgraph: string, query: string): KeptFetch | undefined {
+    const changes = this.changesOf[subgraph];
+    const fields = this.shared[subgraph];
+    if (!changes || !fields || !selectsOnly(query, fields, this.references[subgraph])) return undefined;
+    const selected = fieldsOf(query, this.references[subgraph] ?? {});
+    if (!selected) return undefined;
+    let viaFeed = false;
+    for (const [typename, names] of selected) {
+      const types = [typename, ...names.flatMap((f) => (f.list ? [f.list.typename] : []))];
+      for (const type of types) {
+        const change = changes[type];
+        if (change === 'feed') viaFeed = true;
+        else if (change !== 'never') return undefined;
+      }
+    }
+    const feed = this.feeds[subgraph];
+    if (viaFeed && !feed) return undefined;
+    return { subgraph, fields: selected, feed: viaFeed ? feed : undefined };
+  }
+
   /** ticket is taken before sending a fetch whose answers may be kept. */
-  ticket(): Ticket {
-    return { changes: this.changes, outages: this.feed?.outages ?? 0 };
+  ticket(fetch: KeptFetch): Ticket {
+    return { changes: this.changes, outages: fetch.feed?.outages ?? 0 };
   }
 
   /**
@@ -137,15 +171,9 @@ export class SharedEntityCache {
         const id = idOf(representation);
         if (id === undefined) continue;
         const typename = representation.__typename as string;
-        const kind = this.kindOf(fetch.subgraph, typename);
-        const entry = kind?.get(id);
-        if (!entry) continue;
-        if (entry.expires <= now) {
-          kind!.delete(id);
-          this.count--;
-          continue;
-        }
-        const answer = answerOf(entry.values, typename, fetch.fields);
+        const names = fetch.fields.get(typename);
+        const values = names && this.valuesOf(fetch.subgraph, typename, id, now);
+        const answer = values && this.answerOf(fetch.subgraph, values, typename, names, now);
         if (answer) {
           found[i] = answer;
           hits++;
@@ -167,7 +195,7 @@ export class SharedEntityCache {
     entities: readonly unknown[],
   ): void {
     if (!this.usable(fetch)) return;
-    if (fetch.viaFeed && (ticket.changes !== this.changes || ticket.outages !== this.outagesSeen)) return;
+    if (fetch.feed && (ticket.changes !== this.changes || ticket.outages !== fetch.feed.outages)) return;
     const expires = this.now() + this.settings.ttlMs;
     for (let i = 0; i < representations.length; i++) {
       const entity = entities[i];
@@ -178,24 +206,106 @@ export class SharedEntityCache {
       const typename = representation.__typename as string;
       const names = fetch.fields.get(typename);
       if (!names) continue;
-      const kind = this.kindOf(fetch.subgraph, typename, true)!;
-      let entry = kind.get(id);
-      if (!entry) {
-        if (this.count >= this.settings.maxEntries) this.evictOne();
-        kind.set(id, (entry = { expires, values: Object.create(null) as Record<string, unknown> }));
-        this.count++;
-      }
-      for (const name of names) {
+      const values = this.entryOf(fetch.subgraph, typename, id, expires).values;
+      for (const { name, list } of names) {
         const value = (entity as Record<string, unknown>)[name];
-        if (value !== undefined) entry.values[name] = value;
+        if (value === undefined) continue;
+        if (!list) {
+          values[name] = value;
+          continue;
+        }
+        const ids = this.keepListed(fetch.subgraph, list, value, expires);
+        if (ids) values[name] = ids;
       }
     }
+  }
+
+  /**
+   * keepListed keeps the entities of a list of references (each its selected fields) and gives their ids, or undefined
+   * when the value is not a list of such entities with ids.
+   */
+  private keepListed(subgraph: string, list: ListedField, value: unknown, expires: number): string[] | undefined {
+    if (!Array.isArray(value)) return undefined;
+    const ids: string[] = [];
+    for (const item of value) {
+      const id = item !== null && typeof item === 'object' ? (item as Record<string, unknown>).id : undefined;
+      if (typeof id !== 'string') return undefined;
+      ids.push(id);
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const values = this.entryOf(subgraph, list.typename, ids[i]!, expires).values;
+      for (const name of list.fields) {
+        const field = (value[i] as Record<string, unknown>)[name];
+        if (field !== undefined) values[name] = field;
+      }
+    }
+    return ids;
   }
 
   /** forget drops what is kept of one entity, and keeps no answer of a fetch in flight meanwhile. */
   forget(subgraph: string, typename: string, id: string): void {
     this.changes++;
     if (this.kindOf(subgraph, typename)?.delete(id)) this.count--;
+  }
+
+  /** entryOf finds or makes the kept entry of one entity (making one may evict another). */
+  private entryOf(subgraph: string, typename: string, id: string, expires: number): Entry {
+    const kind = this.kindOf(subgraph, typename, true)!;
+    let entry = kind.get(id);
+    if (!entry) {
+      if (this.count >= this.settings.maxEntries) this.evictOne();
+      kind.set(id, (entry = { expires, values: Object.create(null) as Record<string, unknown> }));
+      this.count++;
+    }
+    return entry;
+  }
+
+  /** valuesOf gives the kept values of one entity, dropping it when its time is up. */
+  private valuesOf(subgraph: string, typename: string, id: string, now: number): Record<string, unknown> | undefined {
+    const kind = this.kindOf(subgraph, typename);
+    const entry = kind?.get(id);
+    if (!entry) return undefined;
+    if (entry.expires <= now) {
+      kind!.delete(id);
+      this.count--;
+      return undefined;
+    }
+    return entry.values;
+  }
+
+  /**
+   * answerOf makes an entity's answer to a fetch from its kept values (and, for a list of references, the listed
+   * entities'); undefined when a field it selects is not kept.
+   */
+  private answerOf(
+    subgraph: string,
+    values: Record<string, unknown>,
+    typename: string,
+    names: readonly SelectedField[],
+    now: number,
+  ): Record<string, unknown> | undefined {
+    const answer: Record<string, unknown> = { __typename: typename };
+    for (const { name, list } of names) {
+      if (!(name in values)) return undefined;
+      if (!list) {
+        answer[name] = values[name];
+        continue;
+      }
+      const ids = values[name] as readonly string[];
+      const items = new Array<Record<string, unknown>>(ids.length);
+      for (let i = 0; i < ids.length; i++) {
+        const listed = this.valuesOf(subgraph, list.typename, ids[i]!, now);
+        if (!listed) return undefined;
+        const item: Record<string, unknown> = list.withTypename ? { __typename: list.typename } : {};
+        for (const field of list.fields) {
+          if (!(field in listed)) return undefined;
+          item[field] = listed[field];
+        }
+        items[i] = item;
+      }
+      answer[name] = items;
+    }
+    return answer;
   }
 
   /** kindOf finds (or, with make, makes) the kept entities of one subgraph's type; a fetch asks for one type again. */
@@ -210,16 +320,17 @@ export class SharedEntityCache {
   }
 
   /**
-   * usable: a fetch of a `never` subgraph always; one of a `user-feed` subgraph while the feed is in sync, after
-   * dropping what every `user-feed` subgraph had kept before an outage.
+   * usable: a fetch of `never` types always; one that reads a feed while that feed is in sync, after dropping what its
+   * subgraph had kept on the feed's word before an outage.
    */
   private usable(fetch: KeptFetch): boolean {
-    if (!fetch.viaFeed) return true;
-    const feed = this.feed!;
-    if (feed.outages !== this.outagesSeen) {
-      this.outagesSeen = feed.outages;
+    const feed = fetch.feed;
+    if (!feed) return true;
+    if (feed.outages !== this.outagesSeen.get(feed)) {
+      this.outagesSeen.set(feed, feed.outages);
+      const prefix = `${fetch.subgraph}\n`;
       for (const [key, kind] of this.kinds) {
-        if (this.changesOf[key.slice(0, key.indexOf('\n'))] !== 'user-feed') continue;
+        if (!key.startsWith(prefix) || this.changesOf[fetch.subgraph]?.[key.slice(prefix.length)] !== 'feed') continue;
         this.count -= kind.size;
         this.kinds.delete(key);
       }
@@ -250,47 +361,59 @@ function idOf(representation: Record<string, unknown>): string | undefined {
 
 /**
  * fieldsOf reads the fields an `_entities` fetch selects per type (the fetch passed selectsOnly: inline fragments of
- * plain fields), or undefined when one is aliased.
+ * plain fields, and lists of references with plain fields), or undefined when one is aliased or a list is selected
+ * twice.
  */
-function fieldsOf(query: string): Map<string, string[]> | undefined {
+function fieldsOf(
+  query: string,
+  references: Readonly<Record<string, Readonly<Record<string, string>>>>,
+): Map<string, SelectedField[]> | undefined {
   const operation = parse(query).definitions[0] as OperationDefinitionNode;
   const root = operation.selectionSet.selections[0] as FieldNode;
-  const fields = new Map<string, string[]>();
+  const fields = new Map<string, SelectedField[]>();
   for (const selection of root.selectionSet?.selections ?? []) {
     if (selection.kind !== Kind.INLINE_FRAGMENT) continue;
     const type = selection.typeCondition!.name.value;
     const names = fields.get(type) ?? [];
     for (const field of selection.selectionSet.selections as FieldNode[]) {
+      const name = field.name.value;
       if (field.alias) return undefined;
-      if (field.name.value !== '__typename' && !names.includes(field.name.value)) names.push(field.name.value);
+      if (name === '__typename') continue;
+      const known = names.find((f) => f.name === name);
+      if (!field.selectionSet) {
+        if (!known) names.push({ name });
+        continue;
+      }
+      if (known) return undefined;
+      const listed = field.selectionSet.selections as FieldNode[];
+      if (listed.some((f) => f.alias)) return undefined;
+      const inner = [...new Set(listed.map((f) => f.name.value).filter((n) => n !== '__typename'))];
+      names.push({
+        name,
+        list: {
+          typename: references[type]![name]!,
+          fields: inner,
+          withTypename: listed.some((f) => f.name.value === '__typename'),
+        },
+      });
     }
     fields.set(type, names);
   }
   return fields;
 }
 
-/** answerOf makes an entity's answer to a fetch from its kept values; undefined when a field it selects is not kept. */
-function answerOf(
-  values: Record<string, unknown>,
-  typename: string,
-  fields: ReadonlyMap<string, readonly string[]>,
-): Record<string, unknown> | undefined {
-  const names = fields.get(typename);
-  if (!names) return undefined;
-  const answer: Record<string, unknown> = { __typename: typename };
-  for (const name of names) {
-    if (!(name in values)) return undefined;
-    answer[name] = values[name];
-  }
-  return answer;
-}
-
 /**
  * selectsOnly tells whether an `_entities` fetch selects nothing but the given
- * fields of the given types (and `__typename`): no argument, directive,
- * fragment spread or nested selection, so its answer is what those fields say.
+ * fields of the given types (and `__typename`): no argument, directive or
+ * fragment spread, and a nested selection only under a list of references
+ * (SHARED_ENTITY_REFERENCES) and only of the listed type's own shared fields,
+ * so its answer is what those fields say.
  */
-export function selectsOnly(query: string, fields: Readonly<Record<string, readonly string[]>>): boolean {
+export function selectsOnly(
+  query: string,
+  fields: Readonly<Record<string, readonly string[]>>,
+  references: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+): boolean {
   let document: DocumentNode;
   try {
     document = parse(query);
@@ -310,16 +433,23 @@ export function selectsOnly(query: string, fields: Readonly<Record<string, reado
     root.directives?.length
   )
     return false;
+  const bare = (field: SelectionNode): field is FieldNode =>
+    field.kind === Kind.FIELD && !field.arguments?.length && !field.directives?.length;
   const plain = (field: SelectionNode, allowed: readonly string[]) =>
-    field.kind === Kind.FIELD &&
-    !field.selectionSet &&
-    !field.arguments?.length &&
-    !field.directives?.length &&
-    (field.name.value === '__typename' || allowed.includes(field.name.value));
+    bare(field) && !field.selectionSet && (field.name.value === '__typename' || allowed.includes(field.name.value));
+  const listOf = (field: SelectionNode, type: string, allowed: readonly string[]) => {
+    if (!bare(field) || !field.selectionSet || !allowed.includes(field.name.value)) return false;
+    const target = Object.hasOwn(references, type) ? references[type]![field.name.value] : undefined;
+    const inner = target && Object.hasOwn(fields, target) ? fields[target]! : undefined;
+    return !!inner && field.selectionSet.selections.every((f) => plain(f, inner));
+  };
   return (root.selectionSet?.selections ?? []).every((selection) => {
     if (selection.kind !== Kind.INLINE_FRAGMENT) return plain(selection, []);
     const type = selection.typeCondition?.name.value;
     const allowed = type && !selection.directives?.length && Object.hasOwn(fields, type) && fields[type];
-    return !!allowed && selection.selectionSet.selections.every((field) => plain(field, allowed));
+    return (
+      !!allowed &&
+      selection.selectionSet.selections.every((field) => plain(field, allowed) || listOf(field, type, allowed))
+    );
   });
 }

@@ -412,7 +412,7 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     representations = asked;
     places = askedPlaces;
   }
-  const ticket = kept ? cache!.ticket() : undefined;
+  const ticket = kept ? cache!.ticket(kept) : undefined;
   const errorsBefore = run.errors.length;
   const received = await send({ ...variables, representations });
   if (!received) return;

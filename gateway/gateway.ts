@@ -10,7 +10,7 @@ import { PlanExecutor } from './execution.js';
 import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';
 import { gatewayMetrics } from './metrics.js';
-import type { SessionRevocations } from './session-revocations.js';
+import type { FeedFollower } from './feed-follower.js';
 
 /**
  * GatewayContext is the per-request context of the gateway: the verified
@@ -41,11 +41,11 @@ export interface GatewayOptions {
   /** maxTokens stops the parser, behind the gateway's own check of each document. */
   maxTokens: number;
   /**
-   * readYourWrites makes an answer that changed sessions wait for feed, the
-   * gateway's follower of the session feed, at most waitMs (then it answers
-   * anyway and logs a warning).
+   * readYourWrites makes an answer whose mutation wrote a feed's events (its subgraph named the feed's sequence in
+   * header, FEED_SEQ_HEADERS) wait for the gateway's follower of that feed, at most waitMs (then it answers anyway and
+   * logs a warning).
    */
-  readYourWrites?: { feed: Pick<SessionRevocations, 'waitFor'>; waitMs: number };
+  readYourWrites?: { feeds: readonly FeedWait[]; waitMs: number };
   /** entityCache keeps shared entity fields between requests (gateway/entity-cache.ts). */
   entityCache?: SharedEntityCache;
 }
@@ -78,26 +78,36 @@ function oneErrorPerPlace(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
+/** FeedWait pairs a feed's answer header with the gateway's follower of that feed. */
+export interface FeedWait {
+  header: string;
+  feed: Pick<FeedFollower<{ seq: number }>, 'waitFor'>;
+}
+
 /**
- * readYourWrites holds a response whose subgraph fetches wrote session events
- * (a role change, a logout, an ended session) until this gateway's session
- * feed has applied them, so that the client's next request with an old token
- * is refused here. Bounded by waitMs: then the answer goes anyway, with a warning.
+ * readYourWrites holds a response whose subgraph fetches wrote feed events (a role change, a logout, an ended session,
+ * a new display name on the session feed; a provider's skills on the catalog's) until this gateway's followers of
+ * those feeds have applied them, so that the client's next request with an old token is refused here and sees the
+ * change in what the gateway keeps. Bounded by waitMs: then the answer goes anyway, with a warning.
  */
-function readYourWrites(feed: Pick<SessionRevocations, 'waitFor'>, waitMs: number): ApolloServerPlugin<GatewayContext> {
+function readYourWrites(feeds: readonly FeedWait[], waitMs: number): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue }) {
-          const seq = contextValue.sessionSeq;
-          if (seq === undefined) return;
+          const seqs = contextValue.feedSeqs;
+          if (seqs === undefined) return;
           const started = performance.now();
-          if (!(await feed.waitFor(seq, waitMs))) {
-            contextValue.scope.logger.warn(
-              { sessionSeq: seq, waitedMs: Math.round(performance.now() - started) },
-              "session feed did not reach this request's changes in time; answering anyway",
-            );
-          }
+          await Promise.all(
+            feeds.map(async ({ header, feed }) => {
+              const seq = seqs[header];
+              if (seq === undefined || (await feed.waitFor(seq, waitMs))) return;
+              contextValue.scope.logger.warn(
+                { feedHeader: header, seq, waitedMs: Math.round(performance.now() - started) },
+                "a feed did not reach this request's changes in time; answering anyway",
+              );
+            }),
+          );
         },
       };
     },
@@ -192,7 +202,7 @@ export function createGateway(options: GatewayOptions): {
       gatewayMetrics.plugin<GatewayContext>(),
       ApolloServerPluginLandingPageDisabled(),
       oneErrorPerPlace(),
-      ...(options.readYourWrites ? [readYourWrites(options.readYourWrites.feed, options.readYourWrites.waitMs)] : []),
+      ...(options.readYourWrites ? [readYourWrites(options.readYourWrites.feeds, options.readYourWrites.waitMs)] : []),
     ],
   });
   return {

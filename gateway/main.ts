@@ -21,6 +21,8 @@ import { planRegisteredOperations } from './planning.js';
 import { instanceUrls } from './subgraph-fetch.js';
 import { SharedEntityCache } from './entity-cache.js';
 import { SessionRevocations } from './session-revocations.js';
+import { CatalogFeed } from './catalog-feed.js';
+import { FEED_SEQ_HEADERS } from './subgraph-fetch.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
 import { idePage, ideRoutes, wantsIde } from './ide.js';
@@ -71,9 +73,22 @@ try {
     settings.sessionWindowSeconds * 1000,
     logger,
   );
+  // Without the catalog's feed (GATEWAY_CATALOG_EVENTS_URL=''), providers' skills are not kept.
+  const catalogFeed = settings.catalogEventsUrl
+    ? new CatalogFeed(
+        settings.catalogEventsUrl,
+        () =>
+          signGatewayToken(
+            signer,
+            { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'catalog-feed' },
+            'catalog',
+          ),
+        logger,
+      )
+    : undefined;
   const entityCache = new SharedEntityCache(
     { maxEntries: settings.entityCacheMaxEntries, ttlMs: settings.entityCacheTtlSeconds * 1000 },
-    revocations,
+    { user: revocations, ...(catalogFeed ? { catalog: catalogFeed } : {}) },
     { lookups: (subgraph, hits, misses) => gatewayMetrics.entityLookups(subgraph, hits, misses) },
   );
   const trust = proxyTrust(settings.trustProxy);
@@ -103,7 +118,13 @@ try {
     introspection,
     suggestions,
     maxTokens: settings.limitTokens,
-    readYourWrites: { feed: revocations, waitMs: settings.sessionWaitMs },
+    readYourWrites: {
+      feeds: [
+        { header: FEED_SEQ_HEADERS[0], feed: revocations },
+        ...(catalogFeed ? [{ header: FEED_SEQ_HEADERS[1], feed: catalogFeed }] : []),
+      ],
+      waitMs: settings.sessionWaitMs,
+    },
     entityCache,
   });
   const limits: OperationLimits = {
@@ -260,7 +281,11 @@ try {
       feedReadOnce ||= revocations.isSynced;
       return {
         ready: feedReadOnce,
-        checks: { ...graph.checks, sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync' },
+        checks: {
+          ...graph.checks,
+          sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync',
+          ...(catalogFeed ? { catalogFeed: catalogFeed.isSynced ? 'in sync' : 'not in sync' } : {}),
+        },
       };
     },
     headersTimeoutMs: settings.httpHeadersTimeoutMs,
@@ -321,6 +346,8 @@ try {
   // JWKS.
   revocations.start();
   lifecycle.onShutdown({ name: 'session feed', stop: async () => revocations.stop() });
+  catalogFeed?.start();
+  if (catalogFeed) lifecycle.onShutdown({ name: 'catalog feed', stop: async () => catalogFeed.stop() });
   logger.info(
     {
       url: `http://${settings.httpHost}:${port}/graphql`,

@@ -108,7 +108,7 @@ describe('SessionRevocations as the entity cache reads it', () => {
     );
     const profiles: string[] = [];
     const sessions: unknown[] = [];
-    revocations.onProfileChange((userId) => profiles.push(userId));
+    revocations.onEntityChange((typename, id) => profiles.push(`${typename}:${id}`));
     revocations.onChange((e) => sessions.push(e));
     try {
       revocations.start();
@@ -116,7 +116,7 @@ describe('SessionRevocations as the entity cache reads it', () => {
       assert.equal(revocations.outages, 1, 'the silent stream was taken as lost');
       for (let i = 0; i < 400 && connections < 2; i++) await new Promise((r) => setTimeout(r, 5));
       assert.ok(connections >= 2, 'and followed again');
-      assert.deepEqual(profiles.slice(0, 1), ['u1']);
+      assert.deepEqual(profiles.slice(0, 1), ['User:u1']);
       assert.deepEqual(sessions, [], 'a profile event ends no session');
     } finally {
       revocations.stop();

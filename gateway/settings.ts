@@ -1,5 +1,5 @@
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../contracts/caller.js';
-import { sessionEventsRoute } from '../contracts/internal-routes.js';
+import { catalogEventsRoute, sessionEventsRoute } from '../contracts/internal-routes.js';
 import { DEFAULT_PORTS, serviceUrl } from '../contracts/services.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -144,9 +144,15 @@ export const gatewaySettingsSpec = {
     schema: z.url(),
     fallback: `${serviceUrl('user')}${sessionEventsRoute.path}`,
   }),
+  catalogEventsUrl: setting({
+    env: 'GATEWAY_CATALOG_EVENTS_URL',
+    doc: "the catalog subgraph's feed of changed skills, which lets the gateway keep providers' skills ('' : not followed, skills are fetched every time)",
+    schema: z.union([z.literal(''), z.url()]),
+    fallback: `${serviceUrl('catalog')}${catalogEventsRoute.path}`,
+  }),
   sessionWaitMs: setting({
     env: 'GATEWAY_SESSION_WAIT_MS',
-    doc: "longest an answer that changed sessions or roles waits for this gateway's session feed to apply the change (then it answers anyway and logs a warning)",
+    doc: "longest an answer that changed sessions, roles, a profile or skills waits for this gateway's copy of the feed to apply the change (then it answers anyway and logs a warning)",
     schema: positiveIntSchema,
     fallback: '2000',
   }),
@@ -280,13 +286,13 @@ export const gatewaySettingsSpec = {
   }),
   entityCacheMaxEntries: setting({
     env: 'GATEWAY_ENTITY_CACHE_MAX_ENTRIES',
-    doc: "entities whose shared fields (contracts/shared-entities.ts: users' names and avatars, services' and categories' names) the gateway keeps between requests, at most (about 370 bytes each); past it the oldest of the most numerous type go first (0: none kept)",
+    doc: "entities whose shared fields (contracts/shared-entities.ts: users' names and avatars, providers' skills, services' and categories' names) the gateway keeps between requests, at most (about 370 bytes each); past it the oldest of the most numerous type go first (0: none kept)",
     schema: z.coerce.number().int().min(0).max(10_000_000),
     fallback: '50000',
   }),
   entityCacheTtlSeconds: setting({
     env: 'GATEWAY_ENTITY_CACHE_TTL_SECONDS',
-    doc: "how long a kept entity is used at most; a user's are also dropped at once when the user feed says they changed",
+    doc: "how long a kept entity is used at most; a user's name and a provider's skills are also dropped at once when the user's or the catalog's feed says they changed",
     schema: positiveIntSchema,
     fallback: '600',
   }),

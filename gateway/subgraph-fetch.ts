@@ -7,6 +7,7 @@ import { REQUEST_ID_HEADER } from '../foundation/http/server.js';
 import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
 import type { Caller } from '../contracts/caller.js';
 import { SESSION_SEQ_HEADER } from '../contracts/session-events.js';
+import { CATALOG_SEQ_HEADER } from '../contracts/catalog-events.js';
 import type { InternalTokenCache } from './internal-tokens.js';
 import {
   distinctRepresentations,
@@ -14,6 +15,12 @@ import {
   requestBody,
   type DataSourceResponse as GatewayGraphQLResponse,
 } from './representations.js';
+
+/**
+ * FEED_SEQ_HEADERS are the answer headers by which subgraphs name their change feed's sequence after a mutation wrote
+ * events (contracts/feeds.ts): the user's session feed and the catalog's feed.
+ */
+export const FEED_SEQ_HEADERS = [SESSION_SEQ_HEADER, CATALOG_SEQ_HEADER] as const;
 
 /** UNAVAILABLE_MESSAGE is all a client learns of a subgraph that is down or too slow: never its name or address. */
 export const UNAVAILABLE_MESSAGE = 'A service this request needs is unavailable or too slow; retry later';
@@ -24,10 +31,10 @@ export interface FetchContext extends ScopedContext {
   /** deadline is when the whole operation must be answered (performance.now() milliseconds); no fetch outlives it. */
   deadline?: number;
   /**
-   * sessionSeq is the highest session-feed sequence a subgraph's answer named (SESSION_SEQ_HEADER): the gateway answers
-   * once its feed reached it.
+   * feedSeqs holds, per feed's answer header (FEED_SEQ_HEADERS), the highest sequence a subgraph's answer named: the
+   * gateway answers once its copy of that feed reached it (read-your-writes).
    */
-  sessionSeq?: number;
+  feedSeqs?: Record<string, number>;
 }
 
 /** SubgraphFetchOptions configures the fetches to one subgraph. */
@@ -160,8 +167,13 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       const res = await this.send(body, headers, timeout);
       status = res.statusCode;
       cacheControl = res.headers['cache-control'];
-      const seq = Number(res.headers[SESSION_SEQ_HEADER]);
-      if (Number.isSafeInteger(seq) && seq > (context.sessionSeq ?? 0)) context.sessionSeq = seq;
+      for (const header of FEED_SEQ_HEADERS) {
+        const raw = res.headers[header];
+        if (raw === undefined) continue;
+        const seq = Number(raw);
+        if (Number.isSafeInteger(seq) && seq > (context.feedSeqs?.[header] ?? 0))
+          (context.feedSeqs ??= {})[header] = seq;
+      }
       text = await res.body.text();
     } catch (err) {
       context.scope?.logger.warn(

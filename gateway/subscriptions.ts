@@ -25,7 +25,7 @@ import {
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Caller } from '../contracts/caller.js';
-import { SHARED_ENTITY_FIELDS } from '../contracts/shared-entities.js';
+import { SHARED_ENTITY_FIELDS, SHARED_ENTITY_REFERENCES } from '../contracts/shared-entities.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import {
   RESUME_SINCE_EXTENSION,
@@ -144,12 +144,13 @@ export class EntityBatcher implements GraphQLDataSource<GatewayContext> {
     private readonly windowMs: number,
     private readonly maxEntities: number,
     private readonly sharedFields: Readonly<Record<string, readonly string[]>> = {},
+    private readonly sharedReferences: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
   ) {}
 
   private selectsSharedOnly(query: string): boolean {
     let known = this.sharedQueries.get(query);
     if (known === undefined) {
-      known = selectsOnly(query, this.sharedFields);
+      known = selectsOnly(query, this.sharedFields, this.sharedReferences);
       if (this.sharedQueries.size >= 1000) this.sharedQueries.clear();
       this.sharedQueries.set(query, known);
     }
@@ -393,6 +394,7 @@ export class FederatedSubscriptions {
           settings.batchMs,
           settings.batchMaxEntities,
           SHARED_ENTITY_FIELDS[name],
+          SHARED_ENTITY_REFERENCES[name],
         ),
       ]),
     );

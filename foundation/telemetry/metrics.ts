@@ -199,6 +199,16 @@ export function watchPool(pool: PoolStats): void {
   });
 }
 
+/**
+ * watchFeedSubscribers reports, at each scrape, how many followers (gateways) a change feed has: a gauge of its own
+ * name per feed (`fixup_user_session_feed_subscribers`), 0 on an instance no gateway follows.
+ */
+export function watchFeedSubscribers(name: string, help: string, feed: { readonly subscriberCount: number }): void {
+  gauge(name, help, [], function () {
+    this.set(feed.subscriberCount);
+  });
+}
+
 const statementLabels = new BoundedLabel(150, 'other', /^[A-Z]+( [a-z_][a-z0-9_]*)?$/);
 
 /**

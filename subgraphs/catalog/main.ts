@@ -7,15 +7,19 @@ import {
   nonNegativeIntSchema,
   setting,
 } from '../../foundation/service/config.js';
-import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
+import { runSubgraph, subgraphSettings, withPassword } from '../../foundation/service/subgraph-service.js';
+import { changeFeedRoute } from '../../foundation/http/change-feed-route.js';
+import { catalogEventsRoute } from '../../contracts/internal-routes.js';
 import { catalogMigrations } from '../../migrations/catalog/index.js';
 import { createLoaders, type CatalogContext } from './api/context.js';
 import { catalogInternalRoutes } from './api/internal-routes.js';
 import { buildCatalogSchema } from './api/schema.js';
 import { CatalogService } from './business/catalog.js';
 import { DEMO_CATALOG } from './business/demo-catalog.js';
+import { PostgresCatalogFeed } from './store/catalog-feed.js';
 import { PostgresCatalogStore } from './store/catalog-store.js';
 import { CategoryRow, ServiceRow } from './store/entities.js';
+import { watchCatalogFeed } from './metrics.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
@@ -42,13 +46,21 @@ await runSubgraph<CatalogContext>({
   entities: [CategoryRow, ServiceRow],
   outbox: true,
   migrations: catalogMigrations,
-  async wire(dataSource, _logger, _trust, internal) {
-    const catalog = new CatalogService(new PostgresCatalogStore(dataSource, settings.keptRows));
+  async wire(dataSource, logger, trust, internal) {
+    const feed = new PostgresCatalogFeed(dataSource, withPassword(settings.dbUrl, settings.dbPasswordFile), logger);
+    await feed.start();
+    watchCatalogFeed(feed);
+    const catalog = new CatalogService(new PostgresCatalogStore(dataSource, settings.keptRows), feed);
     return {
       schema: await buildCatalogSchema(catalog),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(catalog) }),
-      routes: catalogInternalRoutes(catalog, internal),
+      answerHeaders: (operation) => feed.answerHeaders(operation),
+      routes: {
+        ...catalogInternalRoutes(catalog, internal),
+        [`GET ${catalogEventsRoute.path}`]: changeFeedRoute(feed, trust),
+      },
       startup: settings.seedDemo ? () => catalog.seed(DEMO_CATALOG) : undefined,
+      stop: () => feed.close(),
     };
   },
 });

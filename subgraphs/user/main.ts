@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { loadSettings, maskSecrets } from '../../foundation/service/config.js';
 import { sessionEventsRoute as sessionEventsContract } from '../../contracts/internal-routes.js';
 import { runSubgraph, withPassword } from '../../foundation/service/subgraph-service.js';
+import { changeFeedRoute } from '../../foundation/http/change-feed-route.js';
 import { loadKeySet, publicJwks, TokenSigner, watchKeySet } from '../../foundation/auth/tokens.js';
 import { userMigrations } from '../../migrations/user/index.js';
 import { createLoaders, type UserContext } from './api/context.js';
-import { jwksRoute, sessionEventsRoute } from './api/routes.js';
+import { jwksRoute } from './api/routes.js';
 import { buildUserSchema } from './api/schema.js';
 import { EmailTokenRow, RefreshTokenRow, SessionEventRow, SessionRow, UserRow } from './store/entities.js';
 import { PostgresSessionFeed } from './store/session-feed.js';
@@ -66,7 +67,7 @@ await runSubgraph<UserContext>({
       answerHeaders: (operation) => feed.answerHeaders(operation),
       routes: {
         'GET /.well-known/jwks.json': jwksRoute(() => publicJwks(keys)),
-        [`GET ${sessionEventsContract.path}`]: sessionEventsRoute(feed, trust),
+        [`GET ${sessionEventsContract.path}`]: changeFeedRoute(feed, trust),
       },
       startup: async () => {
         if (settings.adminEmail && settings.adminPassword) {

@@ -1,13 +1,10 @@
-import { gauge } from '../../foundation/telemetry/metrics.js';
+import { watchFeedSubscribers } from '../../foundation/telemetry/metrics.js';
 
 /** watchSessionFeed reports, at each scrape, how many gateways follow the session feed. */
 export function watchSessionFeed(feed: { readonly subscriberCount: number }): void {
-  gauge(
+  watchFeedSubscribers(
     'fixup_user_session_feed_subscribers',
     'Gateways following the session feed (stale tokens, ended sessions)',
-    [],
-    function () {
-      this.set(feed.subscriberCount);
-    },
+    feed,
   );
 }

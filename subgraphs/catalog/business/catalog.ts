@@ -51,7 +51,10 @@ export interface CatalogTx {
 /** CatalogStore is the storage the catalog needs; the store layer implements it. */
 export interface CatalogStore {
   transaction<T>(caller: Caller, fn: (tx: CatalogTx) => Promise<T>): Promise<T>;
-  /** addSkill and removeSkill report whether anything changed. */
+  /**
+   * addSkill and removeSkill report whether anything changed; a change writes, in its own transaction, a `skills` event
+   * of the catalog feed for the provider.
+   */
   addSkill(skill: Skill): Promise<boolean>;
   removeSkill(skill: Skill): Promise<boolean>;
   skillsOfProviders(providerIds: readonly string[]): Promise<Skill[]>;
@@ -68,6 +71,18 @@ export interface CatalogStore {
   ensureService(service: NewService): Promise<Service>;
 }
 
+/**
+ * CatalogFeed tells every gateway at once that a provider's skills changed (the catalog's change feed, whose events the
+ * store writes with each change): the gateways drop what they kept of `User.skills`.
+ */
+export interface CatalogFeed {
+  /**
+   * publish sends the events committed so far to the feed's followers; the answer then names the feed's position. It
+   * never rejects: a mutation that committed is not failed for a feed that could not send (the next publish does).
+   */
+  publish(): Promise<void>;
+}
+
 const MAX_NAME = 100;
 const MAX_DESCRIPTION = 2000;
 
@@ -80,7 +95,10 @@ function checkText(value: string, field: string, max: number): string {
 
 /** CatalogService holds the catalog's rules: what is listed, how it is found, who creates it, and providers' skills. */
 export class CatalogService {
-  constructor(private readonly store: CatalogStore) {}
+  constructor(
+    private readonly store: CatalogStore,
+    private readonly feed: CatalogFeed,
+  ) {}
 
   /** createCategory adds a category (admins); names are unique whatever their case. */
   createCategory(name: string, admin: Viewer, caller: Caller): Promise<Category> {
@@ -126,12 +144,15 @@ export class CatalogService {
     if (!service) throw new NotFoundError('Service', serviceId);
     if (!(await this.store.addSkill({ providerId: provider.id, serviceId })))
       throw new ConflictError('This service is already among your skills');
+    // Published before the answer, which names the feed's position: gateways drop what they kept of these skills first.
+    await this.feed.publish();
   }
 
   /** removeSkill says the provider no longer offers a service. */
   async removeSkill(serviceId: string, provider: Viewer): Promise<void> {
     if (!(await this.store.removeSkill({ providerId: provider.id, serviceId })))
       throw new ConflictError('This service is not among your skills');
+    await this.feed.publish();
   }
 
   /** skillsOfProviders loads the skills of a batch of providers. */

@@ -15,7 +15,7 @@ describe('catalog store', () => {
 
   before(async () => {
     db = await createTestDatabase('catalog', [CategoryRow, ServiceRow], catalogMigrations);
-    catalog = new CatalogService(new PostgresCatalogStore(db.dataSource));
+    catalog = new CatalogService(new PostgresCatalogStore(db.dataSource), { publish: async () => {} });
     await catalog.seed(DEMO_CATALOG);
   });
   after(() => db.drop());

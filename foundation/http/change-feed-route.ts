@@ -1,0 +1,52 @@
+import type { ServerResponse } from 'node:http';
+import { FEED_HEARTBEAT_MS } from '../../contracts/feeds.js';
+import { gatewayOnly, type GatewayTrust } from '../auth/identity.js';
+import type { ChangeFeed, FeedSubscriber } from '../postgres/change-feed.js';
+import { sendJson, type RouteHandler } from './server.js';
+
+/**
+ * changeFeedRoute streams a change feed (contracts/feeds.ts) to a gateway as server-sent events: `id` is the sequence
+ * number to resume after (Last-Event-ID or `?after=`), a `synced` event marks the end of the replay, and a comment line
+ * comes every heartbeatMs so that the gateway can tell a quiet feed from a lost stream. While the feed does not hear
+ * every instance's events it answers 503: a stream it served then could miss some.
+ */
+export function changeFeedRoute<E extends { seq: number }>(
+  feed: ChangeFeed<E>,
+  trust: GatewayTrust,
+  heartbeatMs = FEED_HEARTBEAT_MS,
+): RouteHandler {
+  return gatewayOnly(trust, async (req, res, scope) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const raw = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after');
+    const after = raw && /^\d+$/.test(raw) ? Number(raw) : null;
+    if (!feed.listening) return sendJson(res, 503, { error: `the ${feed.name} is not listening; try again` });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    // The headers go now: the gateway's silence timer starts with them, before a long replay.
+    res.flushHeaders();
+    const write = (text: string) => {
+      if (!res.writableEnded) (res as ServerResponse).write(text);
+    };
+    const heartbeat = setInterval(() => write(': ping\n\n'), heartbeatMs);
+    const subscriber: FeedSubscriber<E> = {
+      send: (event: E) => write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`),
+      end: () => {
+        clearInterval(heartbeat);
+        res.end();
+      },
+    };
+    const ended = new Promise<void>((resolve) => {
+      res.on('close', resolve);
+    });
+    try {
+      await feed.subscribe(subscriber, after);
+      // Ended during the replay (the feed's listener was lost): no `synced`, the gateway follows again.
+      if (res.writableEnded) return;
+      write('event: synced\ndata: {}\n\n');
+      scope.outcome = 'stream';
+      await ended;
+    } finally {
+      clearInterval(heartbeat);
+      feed.unsubscribe(subscriber);
+    }
+  });
+}

@@ -1,0 +1,235 @@
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../telemetry/logger.js';
+
+/** FeedSubscriber receives a change feed's events in sequence order, each once. */
+export interface FeedSubscriber<E> {
+  send(event: E): void;
+  /** end closes the subscriber's stream: the feed can no longer promise every event (its listener is lost). */
+  end(): void;
+}
+
+/**
+ * ChangeFeed is what serves a change feed (contracts/feeds.ts) to its followers: the route of
+ * foundation/http/change-feed-route.ts needs no more.
+ */
+export interface ChangeFeed<E> {
+  /** name names the feed in log lines and answers ("session feed"). */
+  readonly name: string;
+  /** listening tells whether the feed hears every instance's events; a stream is only served while it does. */
+  readonly listening: boolean;
+  subscribe(subscriber: FeedSubscriber<E>, after: number | null): Promise<void>;
+  unsubscribe(subscriber: FeedSubscriber<E>): void;
+}
+
+/** ChangeFeedOptions say which table a PostgresChangeFeed serves, and how. */
+export interface ChangeFeedOptions<E extends { seq: number }, R> {
+  /**
+   * table holds the events: a `seq` bigserial, a `created_at` timestamptz, and a trigger that NOTIFYs `channel` after
+   * each insert. A constant of the code, never input (it is written into SQL).
+   */
+  table: string;
+  /** channel is the NOTIFY channel of the table's trigger; a constant of the code as well. */
+  channel: string;
+  /** applicationName names the listening connection in pg_stat_activity (`fixup-user-session-feed`). */
+  applicationName: string;
+  /** toEvent turns a row of the table (every column, as pg reads it) into the event the followers get. */
+  toEvent: (row: R) => E;
+  /** seqHeader is the answer header that names the feed's sequence after a mutation (read-your-writes). */
+  seqHeader: string;
+  /**
+   * replaySeconds is how far back a new follower (one that names no sequence) is replayed: the events younger than
+   * that; 0 replays nothing, the follower starts at the present.
+   */
+  replaySeconds: number;
+  /** name names the feed in log lines and answers ("session feed"). */
+  name: string;
+  logger: Logger;
+}
+
+/** SQL_NAME is what a table or channel name must look like: they are written into SQL as they are. */
+const SQL_NAME = /^[a-z_]+$/;
+
+/** RELISTEN_MS is how long a feed whose listener is lost waits before each try to listen again. */
+const RELISTEN_MS = 1000;
+
+/**
+ * PostgresChangeFeed serves a table of events to subscribers: first what they missed, then each new event as it
+ * commits. It wakes on LISTEN/NOTIFY (so events written by any instance reach every instance's subscribers) and when
+ * told directly, which lets a mutation publish before it answers. Writers must commit the table's sequence numbers in
+ * order (a transaction-scoped advisory lock around the insert): the feed reads past the last sequence it saw, and a
+ * number committed late behind it would never be sent.
+ */
+export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, unknown>> implements ChangeFeed<E> {
+  private readonly subscribers = new Map<FeedSubscriber<E>, { lastSeq: number }>();
+  private lastSeen = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private listener: pg.Client | undefined;
+  private closed = false;
+
+  /** name names the feed in log lines and answers. */
+  readonly name: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly listenUrl: string,
+    private readonly options: ChangeFeedOptions<E, R>,
+  ) {
+    if (!SQL_NAME.test(options.table)) throw new Error(`change feed table ${options.table} is not a plain name`);
+    if (!SQL_NAME.test(options.channel)) throw new Error(`change feed channel ${options.channel} is not a plain name`);
+    this.name = options.name;
+  }
+
+  /** subscriberCount is how many followers the feed has now. */
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** start listens for new events and remembers where the feed is now. */
+  async start(): Promise<void> {
+    const rows: { seq: string | null }[] = await this.dataSource.query(
+      `SELECT max(seq) AS seq FROM ${this.options.table}`,
+    );
+    this.lastSeen = Number(rows[0]?.seq ?? 0);
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const { logger, name } = this.options;
+    // keepAlive: a listener whose peer vanished without closing is found by TCP and reported as an error.
+    const client = new pg.Client({
+      connectionString: this.listenUrl,
+      application_name: this.options.applicationName,
+      keepAlive: true,
+    });
+    client.on('notification', () => void this.publishPending());
+    client.on('error', (err) => {
+      logger.warn({ err }, `${name} listener lost; reconnecting`);
+      client.end().catch(() => {});
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      // Events other instances commit meanwhile would not reach these streams: end them (each gateway counts an
+      // outage and follows again, here once the listener is back, or on another instance).
+      for (const subscriber of this.subscribers.keys()) subscriber.end();
+      this.subscribers.clear();
+      this.relisten();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.options.channel}`);
+    } catch (err) {
+      client.end().catch(() => {});
+      throw err;
+    }
+    if (this.closed) {
+      // Closed while this listener connected (a retry during shutdown).
+      await client.end().catch(() => {});
+      return;
+    }
+    this.listener = client;
+    // Events committed while no one listened are picked up now.
+    await this.publishPending();
+  }
+
+  /** relisten tries to listen again every second until it does (or the feed closes). */
+  private relisten(): void {
+    setTimeout(
+      () =>
+        void this.listen().catch((err) => {
+          this.options.logger.error({ err }, `${this.options.name} listener failed; trying again`);
+          this.relisten();
+        }),
+      RELISTEN_MS,
+    ).unref();
+  }
+
+  /** listening tells whether the feed hears every instance's events; a stream is only served while it does. */
+  get listening(): boolean {
+    return this.listener !== undefined;
+  }
+
+  /**
+   * publish sends every event committed since the last one to every subscriber, in order. A request calls it after its
+   * transaction committed: once it returns, the feed's sequence number (answerHeaders) is at or past every event the
+   * request wrote. It never rejects: a failure is logged, and the next publish or notification sends what this one
+   * could not (a mutation that committed is not failed for it).
+   */
+  async publish(): Promise<void> {
+    await this.publishPending();
+  }
+
+  /**
+   * answerHeaders marks a mutation's answer with the feed's sequence number, at or past every event the mutation
+   * published: the gateway waits for its feed to reach it before answering the client. A number past the mutation's own
+   * events (another request's, published meanwhile) only names an event that exists.
+   */
+  answerHeaders(operation: string | undefined): Record<string, string> {
+    return operation === 'mutation' && this.lastSeen > 0 ? { [this.options.seqHeader]: String(this.lastSeen) } : {};
+  }
+
+  private publishPending(): Promise<void> {
+    this.chain = this.chain
+      .then(async () => {
+        const rows: R[] = await this.dataSource.query(
+          `SELECT * FROM ${this.options.table} WHERE seq > $1 ORDER BY seq`,
+          [this.lastSeen],
+        );
+        for (const row of rows) {
+          const event = this.options.toEvent(row);
+          this.lastSeen = event.seq;
+          for (const [subscriber, state] of this.subscribers) {
+            if (event.seq > state.lastSeq) {
+              subscriber.send(event);
+              state.lastSeq = event.seq;
+            }
+          }
+        }
+      })
+      .catch((err) => this.options.logger.error({ err }, `${this.options.name} publish failed`));
+    return this.chain;
+  }
+
+  /**
+   * subscribe replays the events after `after` (or, for a new subscriber, those younger than the feed's replaySeconds)
+   * and then delivers new ones; it resolves once the replay is sent.
+   */
+  subscribe(subscriber: FeedSubscriber<E>, after: number | null): Promise<void> {
+    const { table, replaySeconds } = this.options;
+    const replay = this.chain.then(async () => {
+      const rows: R[] =
+        after !== null
+          ? await this.dataSource.query(`SELECT * FROM ${table} WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [
+              after,
+              this.lastSeen,
+            ])
+          : replaySeconds > 0
+            ? await this.dataSource.query(
+                `SELECT * FROM ${table} WHERE created_at > now() - make_interval(secs => $1) AND seq <= $2 ORDER BY seq`,
+                [replaySeconds, this.lastSeen],
+              )
+            : [];
+      for (const row of rows) subscriber.send(this.options.toEvent(row));
+      if (!this.listener) {
+        // The listener was lost during the replay: this stream could not promise every event.
+        subscriber.end();
+        return;
+      }
+      this.subscribers.set(subscriber, { lastSeq: Math.max(after ?? 0, this.lastSeen) });
+    });
+    this.chain = replay.catch(() => {});
+    return replay;
+  }
+
+  /** unsubscribe stops sending to a subscriber. */
+  unsubscribe(subscriber: FeedSubscriber<E>): void {
+    this.subscribers.delete(subscriber);
+  }
+
+  /** close stops listening. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+    await this.listener?.end().catch(() => {});
+  }
+}

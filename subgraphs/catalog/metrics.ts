@@ -1,0 +1,10 @@
+import { watchFeedSubscribers } from '../../foundation/telemetry/metrics.js';
+
+/** watchCatalogFeed reports, at each scrape, how many gateways follow the catalog feed. */
+export function watchCatalogFeed(feed: { readonly subscriberCount: number }): void {
+  watchFeedSubscribers(
+    'fixup_catalog_feed_subscribers',
+    "Gateways following the catalog feed (providers' skills)",
+    feed,
+  );
+}

@@ -1,0 +1,37 @@
+import type { DataSource } from 'typeorm';
+import type { Logger } from '../../../foundation/telemetry/logger.js';
+import { PostgresChangeFeed } from '../../../foundation/postgres/change-feed.js';
+import { CATALOG_SEQ_HEADER, type CatalogFeedEvent } from '../../../contracts/catalog-events.js';
+import type { CatalogFeed } from '../business/catalog.js';
+
+/** Row is a row of catalog_events as pg reads it. */
+interface Row {
+  seq: string;
+  kind: 'skills';
+  provider_id: string;
+  created_at: Date;
+}
+
+function toEvent(row: Row): CatalogFeedEvent {
+  return { seq: Number(row.seq), kind: row.kind, providerId: row.provider_id, at: row.created_at.toISOString() };
+}
+
+/**
+ * PostgresCatalogFeed is the catalog subgraph's change feed: `catalog_events` (written under CATALOG_EVENTS_LOCK by
+ * PostgresCatalogStore), served by the generic PostgresChangeFeed. A new follower is replayed nothing: a gateway that
+ * starts keeps nothing of the catalog yet, so it needs only what changes from then on.
+ */
+export class PostgresCatalogFeed extends PostgresChangeFeed<CatalogFeedEvent, Row> implements CatalogFeed {
+  constructor(dataSource: DataSource, listenUrl: string, logger: Logger) {
+    super(dataSource, listenUrl, {
+      table: 'catalog_events',
+      channel: 'catalog_events',
+      applicationName: 'fixup-catalog-feed',
+      toEvent,
+      seqHeader: CATALOG_SEQ_HEADER,
+      replaySeconds: 0,
+      name: 'catalog feed',
+      logger,
+    });
+  }
+}

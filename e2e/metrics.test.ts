@@ -50,7 +50,7 @@ const EXPECTED: Record<string, string[]> = {
     'fixup_gateway_subgraph_up',
   ],
   user: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX, 'fixup_user_session_feed_subscribers'],
-  catalog: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX],
+  catalog: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX, 'fixup_catalog_feed_subscribers'],
   order: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX],
   chat: [
     ...EVERY_PROCESS,
@@ -157,6 +157,7 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
       1,
       'the gateway follows the session feed',
     );
+    assert.equal(sample(scrapes.catalog!, 'fixup_catalog_feed_subscribers'), 1, "the gateway follows the catalog's feed");
     assert.equal(sample(scrapes.chat!, 'fixup_chat_listen_connected'), 1);
     assert.equal(sample(scrapes.catalog!, 'fixup_db_pool_max_connections'), 10);
     assert.ok(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SharedEntityCache } from './entity-cache.js';
+import { MAX_KEPT_LIST, SharedEntityCache } from './entity-cache.js';
 import type { EntityFeed } from './feed-follower.js';
 
 const USER_NAMES =
@@ -241,5 +241,25 @@ describe('SharedEntityCache', () => {
     assert.deepEqual(cache.lookup(skills, [user('p')]), [kept]);
     cache.forget('catalog', 'Service', 's2');
     assert.deepEqual(cache.lookup(skills, [user('p')]), [undefined], 'asked again, not answered without s2');
+  });
+
+  it('keeps nothing fetched while the feed was out of sync, nor a list longer than its bound', () => {
+    const catalog = new FakeFeed();
+    const { cache } = made({}, new FakeFeed(), catalog);
+    const skills = cache.fetchOf('catalog', SKILLS)!;
+    const kept = { __typename: 'User', skills: [{ id: 's1', name: 'S1' }] };
+    catalog.isSynced = false;
+    const ticket = cache.ticket(skills);
+    // In sync again without an outage counted (a follower's first sync): the fetch may have read a row whose event
+    // the feed will never send.
+    catalog.isSynced = true;
+    cache.keep(skills, ticket, [user('p')], [kept]);
+    assert.deepEqual(cache.lookup(skills, [user('p')]), [undefined]);
+
+    const many = Array.from({ length: MAX_KEPT_LIST + 1 }, (_, i) => ({ id: `s${i}`, name: `S${i}` }));
+    cache.keep(skills, cache.ticket(skills), [user('q')], [{ __typename: 'User', skills: many }]);
+    assert.deepEqual(cache.lookup(skills, [user('q')]), [undefined]);
+    cache.keep(skills, cache.ticket(skills), [user('q')], [{ __typename: 'User', skills: many.slice(1) }]);
+    assert.equal(cache.lookup(skills, [user('q')])[0]?.skills instanceof Array, true, 'at the bound it is kept');
   });
 });

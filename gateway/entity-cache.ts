@@ -49,11 +49,21 @@ export interface KeptFetch {
   readonly feed: EntityFeed | undefined;
 }
 
-/** A Ticket is taken before a fetch is sent: its answers are kept only if nothing changed in between. */
+/**
+ * A Ticket is taken before a fetch is sent: its answers are kept only if the feed was in sync then and nothing changed
+ * in between (a fetch sent while the feed was out of sync may have read a row whose change the feed never delivers).
+ */
 export interface Ticket {
   readonly changes: number;
   readonly outages: number;
+  readonly synced: boolean;
 }
+
+/**
+ * MAX_KEPT_LIST bounds a kept list of references: a longer one (a provider with more skills) is fetched every time, so
+ * an entity's entry stays a few hundred bytes.
+ */
+export const MAX_KEPT_LIST = 50;
 
 interface Entry {
   expires: number;
@@ -152,7 +162,7 @@ export class SharedEntityCache {
 
   /** ticket is taken before sending a fetch whose answers may be kept. */
   ticket(fetch: KeptFetch): Ticket {
-    return { changes: this.changes, outages: fetch.feed?.outages ?? 0 };
+    return { changes: this.changes, outages: fetch.feed?.outages ?? 0, synced: fetch.feed?.isSynced ?? true };
   }
 
   /**
@@ -195,7 +205,8 @@ export class SharedEntityCache {
     entities: readonly unknown[],
   ): void {
     if (!this.usable(fetch)) return;
-    if (fetch.feed && (ticket.changes !== this.changes || ticket.outages !== fetch.feed.outages)) return;
+    if (fetch.feed && (!ticket.synced || ticket.changes !== this.changes || ticket.outages !== fetch.feed.outages))
+      return;
     const expires = this.now() + this.settings.ttlMs;
     for (let i = 0; i < representations.length; i++) {
       const entity = entities[i];
@@ -222,10 +233,11 @@ export class SharedEntityCache {
 
   /**
    * keepListed keeps the entities of a list of references (each its selected fields) and gives their ids, or undefined
-   * when the value is not a list of such entities with ids.
+   * when the value is not a list of at most MAX_KEPT_LIST such entities with ids (a fetch that does not select the
+   * listed entities' `id` is not kept: the registered operations all select it).
    */
   private keepListed(subgraph: string, list: ListedField, value: unknown, expires: number): string[] | undefined {
-    if (!Array.isArray(value)) return undefined;
+    if (!Array.isArray(value) || value.length > MAX_KEPT_LIST) return undefined;
     const ids: string[] = [];
     for (const item of value) {
       const id = item !== null && typeof item === 'object' ? (item as Record<string, unknown>).id : undefined;

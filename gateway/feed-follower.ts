@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../foundation/telemetry/logger.js';
-import { FEED_HEARTBEAT_MS } from '../contracts/feeds.js';
+import { FEED_HEARTBEAT_MS, feedSyncedSchema } from '../contracts/feeds.js';
 
 /** EntityFeed is what the gateway's entity cache (gateway/entity-cache.ts) reads of one subgraph's change feed. */
 export interface EntityFeed {
@@ -171,6 +171,10 @@ export abstract class FeedFollower<E extends { seq: number }> implements EntityF
       else if (line.startsWith('data: ')) data += line.slice(6);
     }
     if (event === 'synced') {
+      // The feed's position: a follower that has seen no event yet resumes from it, and a wait for a sequence the
+      // replay did not need to send (a mutation that wrote no event) ends.
+      const position = feedSyncedSchema.safeParse(data ? JSON.parse(data) : {});
+      if (position.success && position.data.seq > (this.lastSeq ?? -1)) this.reached(position.data.seq);
       if (!this.synced) this.feed.logger.info({ lastSeq: this.lastSeq }, `${this.feed.name} in sync`);
       this.synced = true;
       return;
@@ -185,8 +189,15 @@ export abstract class FeedFollower<E extends { seq: number }> implements EntityF
       return;
     }
     const e = parsed.data;
-    this.apply(e);
+    // The position first: an event whose applying fails is not replayed again and again.
     this.lastSeq = e.seq;
-    for (const waiter of this.waiters) if (waiter.seq <= e.seq) waiter.done(true);
+    this.apply(e);
+    this.reached(e.seq);
+  }
+
+  /** reached records the feed's position and ends the waits it satisfies. */
+  private reached(seq: number): void {
+    this.lastSeq = seq;
+    for (const waiter of this.waiters) if (waiter.seq <= seq) waiter.done(true);
   }
 }

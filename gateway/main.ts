@@ -120,8 +120,8 @@ try {
     maxTokens: settings.limitTokens,
     readYourWrites: {
       feeds: [
-        { header: FEED_SEQ_HEADERS[0], feed: revocations },
-        ...(catalogFeed ? [{ header: FEED_SEQ_HEADERS[1], feed: catalogFeed }] : []),
+        { header: FEED_SEQ_HEADERS.user!, feed: revocations },
+        ...(catalogFeed ? [{ header: FEED_SEQ_HEADERS.catalog!, feed: catalogFeed }] : []),
       ],
       waitMs: settings.sessionWaitMs,
     },

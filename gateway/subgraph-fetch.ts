@@ -18,9 +18,12 @@ import {
 
 /**
  * FEED_SEQ_HEADERS are the answer headers by which subgraphs name their change feed's sequence after a mutation wrote
- * events (contracts/feeds.ts): the user's session feed and the catalog's feed.
+ * events (contracts/feeds.ts), by the subgraph that owns the feed: only that subgraph's answer is read for it.
  */
-export const FEED_SEQ_HEADERS = [SESSION_SEQ_HEADER, CATALOG_SEQ_HEADER] as const;
+export const FEED_SEQ_HEADERS: Readonly<Record<string, string>> = {
+  user: SESSION_SEQ_HEADER,
+  catalog: CATALOG_SEQ_HEADER,
+};
 
 /** UNAVAILABLE_MESSAGE is all a client learns of a subgraph that is down or too slow: never its name or address. */
 export const UNAVAILABLE_MESSAGE = 'A service this request needs is unavailable or too slow; retry later';
@@ -90,8 +93,11 @@ function cacheHintOf(header: string | string[] | undefined): { maxAge: number; s
 export class SubgraphFetcher<C extends FetchContext = FetchContext> implements GraphQLDataSource<C> {
   private readonly instances: { pool: Pool; path: string }[];
   private turn = 0;
+  /** feedSeqHeader is the header that names this subgraph's feed sequence (FEED_SEQ_HEADERS), if it has a feed. */
+  private readonly feedSeqHeader: string | undefined;
 
   constructor(private readonly options: SubgraphFetchOptions) {
+    this.feedSeqHeader = Object.hasOwn(FEED_SEQ_HEADERS, options.name) ? FEED_SEQ_HEADERS[options.name] : undefined;
     this.instances = instanceUrls(options.url).map((each) => {
       const url = new URL(each);
       const pool = new Pool(url.origin, {
@@ -167,12 +173,12 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       const res = await this.send(body, headers, timeout);
       status = res.statusCode;
       cacheControl = res.headers['cache-control'];
-      for (const header of FEED_SEQ_HEADERS) {
-        const raw = res.headers[header];
-        if (raw === undefined) continue;
+      const header = this.feedSeqHeader;
+      const raw = header === undefined ? undefined : res.headers[header];
+      if (raw !== undefined) {
         const seq = Number(raw);
-        if (Number.isSafeInteger(seq) && seq > (context.feedSeqs?.[header] ?? 0))
-          (context.feedSeqs ??= {})[header] = seq;
+        if (Number.isSafeInteger(seq) && seq > (context.feedSeqs?.[header!] ?? 0))
+          (context.feedSeqs ??= {})[header!] = seq;
       }
       text = await res.body.text();
     } catch (err) {

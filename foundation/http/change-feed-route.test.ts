@@ -21,11 +21,15 @@ class FakeFeed implements ChangeFeed<Event> {
   readonly subscribers = new Set<FeedSubscriber<Event>>();
   readonly afters: (number | null)[] = [];
 
-  async subscribe(subscriber: FeedSubscriber<Event>, after: number | null): Promise<void> {
+  async subscribe(subscriber: FeedSubscriber<Event>, after: number | null): Promise<number | null> {
     this.afters.push(after);
     for (let seq = (after ?? 0) + 1; seq <= this.last; seq++) subscriber.send({ seq });
-    if (this.endDuringReplay) return subscriber.end();
+    if (this.endDuringReplay) {
+      subscriber.end();
+      return null;
+    }
     this.subscribers.add(subscriber);
+    return Math.max(after ?? 0, this.last);
   }
 
   unsubscribe(subscriber: FeedSubscriber<Event>): void {
@@ -100,7 +104,10 @@ describe('changeFeedRoute', () => {
     for (const subscriber of feed.subscribers) subscriber.send({ seq: 3 });
     const stream = await following;
     assert.equal(stream.status, 200);
-    assert.ok(stream.text.startsWith('id: 2\ndata: {"seq":2}\n\nevent: synced\ndata: {}\n\nid: 3\n'), stream.text);
+    assert.ok(
+      stream.text.startsWith('id: 2\ndata: {"seq":2}\n\nevent: synced\ndata: {"seq":2}\n\nid: 3\n'),
+      stream.text,
+    );
     assert.equal(feed.subscribers.size, 1);
     stream.close();
     for (let i = 0; i < 100 && feed.subscribers.size > 0; i++) await new Promise((r) => setTimeout(r, 10));

@@ -1,12 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import { FEED_HEARTBEAT_MS } from '../../contracts/feeds.js';
+import { FEED_HEARTBEAT_MS, type FeedSynced } from '../../contracts/feeds.js';
 import { gatewayOnly, type GatewayTrust } from '../auth/identity.js';
 import type { ChangeFeed, FeedSubscriber } from '../postgres/change-feed.js';
 import { sendJson, type RouteHandler } from './server.js';
 
 /**
  * changeFeedRoute streams a change feed (contracts/feeds.ts) to a gateway as server-sent events: `id` is the sequence
- * number to resume after (Last-Event-ID or `?after=`), a `synced` event marks the end of the replay, and a comment line
+ * number to resume after (Last-Event-ID or `?after=`), a `synced` event marks the end of the replay with the feed's
+ * position (so a follower that saw no event yet resumes from there), and a comment line
  * comes every heartbeatMs so that the gateway can tell a quiet feed from a lost stream. While the feed does not hear
  * every instance's events it answers 503: a stream it served then could miss some.
  */
@@ -38,10 +39,11 @@ export function changeFeedRoute<E extends { seq: number }>(
       res.on('close', resolve);
     });
     try {
-      await feed.subscribe(subscriber, after);
+      const position = await feed.subscribe(subscriber, after);
       // Ended during the replay (the feed's listener was lost): no `synced`, the gateway follows again.
-      if (res.writableEnded) return;
-      write('event: synced\ndata: {}\n\n');
+      if (position === null || res.writableEnded) return;
+      const synced: FeedSynced = { seq: position };
+      write(`event: synced\ndata: ${JSON.stringify(synced)}\n\n`);
       scope.outcome = 'stream';
       await ended;
     } finally {

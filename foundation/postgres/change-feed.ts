@@ -18,7 +18,8 @@ export interface ChangeFeed<E> {
   readonly name: string;
   /** listening tells whether the feed hears every instance's events; a stream is only served while it does. */
   readonly listening: boolean;
-  subscribe(subscriber: FeedSubscriber<E>, after: number | null): Promise<void>;
+  /** subscribe replays what the subscriber missed, then follows; it gives the feed's position, or null if it ended. */
+  subscribe(subscriber: FeedSubscriber<E>, after: number | null): Promise<number | null>;
   unsubscribe(subscriber: FeedSubscriber<E>): void;
 }
 
@@ -192,9 +193,10 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
 
   /**
    * subscribe replays the events after `after` (or, for a new subscriber, those younger than the feed's replaySeconds)
-   * and then delivers new ones; it resolves once the replay is sent.
+   * and then delivers new ones; it resolves once the replay is sent, with the feed's position then (every event up to
+   * it is sent or was before `after`), or null when the stream was ended instead.
    */
-  subscribe(subscriber: FeedSubscriber<E>, after: number | null): Promise<void> {
+  subscribe(subscriber: FeedSubscriber<E>, after: number | null): Promise<number | null> {
     const { table, replaySeconds } = this.options;
     const replay = this.chain.then(async () => {
       const rows: R[] =
@@ -213,11 +215,16 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
       if (!this.listener) {
         // The listener was lost during the replay: this stream could not promise every event.
         subscriber.end();
-        return;
+        return null;
       }
-      this.subscribers.set(subscriber, { lastSeq: Math.max(after ?? 0, this.lastSeen) });
+      const position = Math.max(after ?? 0, this.lastSeen);
+      this.subscribers.set(subscriber, { lastSeq: position });
+      return position;
     });
-    this.chain = replay.catch(() => {});
+    this.chain = replay.then(
+      () => {},
+      () => {},
+    );
     return replay;
   }
 

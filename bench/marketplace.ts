@@ -1,17 +1,19 @@
-// npm run bench -- [--duration=15] [--concurrency=8]
+// npm run bench -- [--duration=15] [--concurrency=8] [--warmup=3]
 // Loads a marketplace (10,000 users of whom 2,500 providers, each with 3-8
 // services of their own; 200 services whose popularity is skewed, a few
 // popular and a long tail; 50,000 orders spread over services the same way,
 // with up to 2 offers each from providers who have the service, and a
 // customer with 20 orders of up to 10 offers each), prints what it loaded,
 // then runs the contract's CustomerDashboard and MatchingOrders through the
-// gateway under concurrent load. For each it prints what one answer holds
+// gateway under concurrent load, after a few seconds of the same load that are
+// not measured (the processes compile the operation's code paths then, as a
+// running service has long done). For each it prints what one answer holds
 // (objects and bytes), requests per second, p50/p99 latency, CPU milliseconds
 // per request summed over every process (gateway, subgraphs, PostgreSQL) with
 // each one's share, SQL statements per request, and each process's resident memory.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
+import { loadSettings, nonNegativeIntSchema, positiveIntSchema, setting } from '../foundation/service/config.js';
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import type { Stack } from '../scripts/stack.js';
 import { benchStackSettings, startBenchStack } from './bench-stack.js';
@@ -35,6 +37,12 @@ const settings = loadSettings(
       doc: 'requests in flight at once',
       schema: positiveIntSchema,
       fallback: '8',
+    }),
+    warmup: setting({
+      env: 'BENCH_WARMUP_SECONDS',
+      doc: "seconds of the same load before each operation's measured run, not counted (JIT compilation of its paths)",
+      schema: nonNegativeIntSchema,
+      fallback: '3',
     }),
     ...benchStackSettings,
   },
@@ -108,21 +116,26 @@ async function load(
   say(
     `${name}: one answer holds ${objectsIn(sample.data)} objects, ${(Buffer.byteLength(sampleText) / 1024).toFixed(1)} KB${sample.errors ? `, errors: ${JSON.stringify(sample.errors).slice(0, 300)}` : ''}`,
   );
-  const before = await statementsBySubgraph(stack);
-  const cpu = new CpuMeter(processes);
-  cpu.begin();
-  const deadline = Date.now() + settings.duration * 1000;
+  // The warm-up: the same load, unmeasured (its errors still count).
+  let deadline = Date.now() + settings.warmup * 1000;
+  let measured = false;
   const worker = async () => {
     while (Date.now() < deadline) {
       const started = performance.now();
       const res = await gql(stack, registered(name), variables, token, name);
-      latencies.push(performance.now() - started);
+      if (measured) latencies.push(performance.now() - started);
       if (res.errors) {
         errors++;
         firstError ??= res.errors[0];
       }
     }
   };
+  await Promise.all(Array.from({ length: settings.concurrency }, worker));
+  measured = true;
+  const before = await statementsBySubgraph(stack);
+  const cpu = new CpuMeter(processes);
+  cpu.begin();
+  deadline = Date.now() + settings.duration * 1000;
   const started = Date.now();
   await Promise.all(Array.from({ length: settings.concurrency }, worker));
   const seconds = (Date.now() - started) / 1000;
@@ -292,7 +305,7 @@ try {
     ...(stack.postgresPid ? [{ name: 'postgres', pid: stack.postgresPid, tree: true }] : []),
   ];
   say(
-    `Load: ${settings.concurrency} concurrent requests, ${settings.duration} s per operation${stack.postgresPid ? '' : ' (PostgreSQL is external: its CPU is not counted)'}\n`,
+    `Load: ${settings.concurrency} concurrent requests, ${settings.duration} s per operation after ${settings.warmup} s of warm-up${stack.postgresPid ? '' : ' (PostgreSQL is external: its CPU is not counted)'}\n`,
   );
   await load(stack, 'CustomerDashboard', { first: 20 }, customer.token, processes);
   await load(stack, 'MatchingOrders', { first: 20 }, provider.token, processes);

@@ -1,4 +1,4 @@
-import { type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { type DataSource, type EntityManager, type ObjectLiteral } from 'typeorm';
 import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import { ConflictError } from '../../../foundation/core/errors.js';
 import type { Caller } from '../../../contracts/caller.js';
@@ -35,23 +35,25 @@ export function toOffer(row: OfferRow): Offer {
   };
 }
 
-/** newestFirst orders a list query by creation, newest first, after a position, one row beyond the page. */
-function newestFirst<T extends object>(
-  query: SelectQueryBuilder<T>,
+/**
+ * newestFirst reads the rows that match `where` (its parameters $1…$n) newest first, after a position, one row beyond
+ * the page: one statement of fixed text, no query builder per request (TypeORM's built and hydrated each page anew).
+ */
+function newestFirst<T extends ObjectLiteral>(
+  reader: EntityReader<T>,
   alias: string,
+  where: string,
+  parameters: unknown[],
   limit: number,
   after: Position | undefined,
-): SelectQueryBuilder<T> {
-  query
-    .orderBy(`${alias}.created_at`, 'DESC')
-    .addOrderBy(`${alias}.id`, 'DESC')
-    .limit(limit + 1);
-  if (after)
-    query.andWhere(`(${alias}.created_at, ${alias}.id) < (:afterAt, :afterId)`, {
-      afterAt: after.createdAt,
-      afterId: after.id,
-    });
-  return query;
+): Promise<T[]> {
+  const n = parameters.length;
+  const cursor = after ? ` AND (${alias}.created_at, ${alias}.id) < ($${n + 2}::timestamptz, $${n + 3}::uuid)` : '';
+  return reader.rows(`WHERE ${where}${cursor} ORDER BY ${alias}.created_at DESC, ${alias}.id DESC LIMIT $${n + 1}`, [
+    ...parameters,
+    limit + 1,
+    ...(after ? [after.createdAt, after.id] : []),
+  ]);
 }
 
 class PostgresOrderTx implements OrderTx {
@@ -176,28 +178,20 @@ export class PostgresOrderStore implements OrderStore {
     return rows.map(toOffer);
   }
 
-  /** orderQuery starts a query over orders, aliased `o`. */
-  private orderQuery() {
-    return this.dataSource.getRepository(OrderRow).createQueryBuilder('o');
-  }
-
   async ordersOfCustomer(
     customerId: string,
     status: OrderStatus | undefined,
     limit: number,
     after: Position | undefined,
   ): Promise<Order[]> {
-    const query = this.orderQuery().where('o.customer_id = :customerId', { customerId });
-    if (status) query.andWhere('o.status = :status', { status });
-    return (await newestFirst(query, 'o', limit, after).getMany()).map(toOrder);
+    const rows = status
+      ? await newestFirst(this.orders, 'o', 'o.customer_id = $1 AND o.status = $2', [customerId, status], limit, after)
+      : await newestFirst(this.orders, 'o', 'o.customer_id = $1', [customerId], limit, after);
+    return rows.map(toOrder);
   }
 
   async offersOfProvider(providerId: string, limit: number, after: Position | undefined): Promise<Offer[]> {
-    const query = this.dataSource
-      .getRepository(OfferRow)
-      .createQueryBuilder('f')
-      .where('f.provider_id = :providerId', { providerId });
-    return (await newestFirst(query, 'f', limit, after).getMany()).map(toOffer);
+    return (await newestFirst(this.offers, 'f', 'f.provider_id = $1', [providerId], limit, after)).map(toOffer);
   }
 
   async openOrdersForServices(

@@ -2,13 +2,15 @@ import { z } from 'zod';
 
 /**
  * catalogFeedEventSchema is one entry of the catalog subgraph's feed, a change feed (contracts/feeds.ts) at GET
- * /internal/catalog-events: a provider's skills changed (`skills`: what a gateway keeps of `User.skills` for that
- * provider is dropped). Services and categories never change once made, so they have no events.
+ * /internal/catalog-events: a provider added or removed a service of their skills (`skills`: what a gateway keeps of
+ * that provider's `User.skills` and of that service's `Service.providers` is dropped). Services and categories never
+ * change otherwise once made, so they have no events of their own.
  */
 export const catalogFeedEventSchema = z.object({
   seq: z.number().int(),
   kind: z.enum(['skills']),
   providerId: z.string(),
+  serviceId: z.string(),
   at: z.string(),
 });
 export type CatalogFeedEvent = z.infer<typeof catalogFeedEventSchema>;

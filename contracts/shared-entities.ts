@@ -11,35 +11,51 @@
  * Each subgraph named here has a test that its entry holds; a field whose
  * answer comes to depend on the caller must leave this list in the same change.
  */
-export const SHARED_ENTITY_FIELDS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
-  user: { User: ['id', 'displayName', 'avatarUrl'] },
-  catalog: { Service: ['id', 'name', 'description'], Category: ['id', 'name'], User: ['skills'] },
-};
+export const SHARED_ENTITY_FIELDS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> =
+  Object.fromEntries(
+    Object.entries(sharedEntityChanges()).map(([subgraph, types]) => [
+      subgraph,
+      Object.fromEntries(Object.entries(types).map(([type, fields]) => [type, Object.keys(fields)])),
+    ]),
+  );
 
 /**
- * SHARED_ENTITY_REFERENCES names, per subgraph, the shared fields that are lists of the same subgraph's entities
- * (without arguments): `User.skills` is a list of catalog's `Service`. A fetch may select such a field only with
- * shared fields of the entity it lists; the gateway keeps the listed entities' ids, and their fields as that
- * entity's own.
+ * SHARED_ENTITY_REFERENCES names, per subgraph, the shared fields that are references to the same subgraph's entities,
+ * one or a list: `User.skills` lists catalog's `Service`, `Service.category` is a `Category`, `Service.providers` lists
+ * catalog's `User`. A fetch may select such a field only without arguments (`providers`: its default page) and only
+ * with shared fields of the entity it references; the gateway keeps the referenced entities' ids, and their fields as
+ * that entity's own.
  */
 export const SHARED_ENTITY_REFERENCES: Readonly<
   Record<string, Readonly<Record<string, Readonly<Record<string, string>>>>>
 > = {
-  catalog: { User: { skills: 'Service' } },
+  catalog: { User: { skills: 'Service' }, Service: { category: 'Category', providers: 'User' } },
 };
 
 /**
- * SHARED_ENTITY_CHANGES says, per subgraph and type of SHARED_ENTITY_FIELDS, how the gateway learns that a shared
- * field changed, and so whether it may keep what it fetched (gateway/entity-cache.ts):
- * - `never`: the subgraph never changes these fields once the entity exists (catalog's services and categories: its
- *   runtime role may not update or delete them). Kept until the gateway's time to live or eviction.
- * - `feed`: the subgraph writes an event to its change feed (contracts/feeds.ts) in the transaction that changes one
- *   (user: a `profile` event of the session feed, contracts/session-events.ts; catalog: a `skills` event,
- *   contracts/catalog-events.ts), and a mutation's answer names the feed's position (read-your-writes). Kept only while
- *   the gateway's copy of that subgraph's feed is in sync, and dropped on the event.
- * A type not named here is never kept.
+ * SHARED_ENTITY_CHANGES says, per subgraph, type and shared field (SHARED_ENTITY_FIELDS is made of its names), how the
+ * gateway learns that the field changed, and so whether it may keep what it fetched (gateway/entity-cache.ts):
+ * - `never`: the subgraph never changes the field once the entity exists (catalog's services and categories: its
+ *   runtime role may not update or delete them; ids). Kept until the gateway's time to live or eviction.
+ * - `feed`: the subgraph writes an event to its change feed (contracts/feeds.ts) in the transaction that changes it
+ *   (user: a `profile` event of the session feed, contracts/session-events.ts, for a name or an avatar; catalog: a
+ *   `skills` event, contracts/catalog-events.ts, which changes the provider's `skills` and the service's `providers`),
+ *   and a mutation's answer names the feed's position (read-your-writes). Kept only while the gateway's copy of that
+ *   subgraph's feed is in sync, and dropped on the event.
+ * A field not named here is never kept.
  */
-export const SHARED_ENTITY_CHANGES: Readonly<Record<string, Readonly<Record<string, 'never' | 'feed'>>>> = {
-  user: { User: 'feed' },
-  catalog: { Service: 'never', Category: 'never', User: 'feed' },
-};
+export const SHARED_ENTITY_CHANGES: Readonly<
+  Record<string, Readonly<Record<string, Readonly<Record<string, 'never' | 'feed'>>>>>
+> = sharedEntityChanges();
+
+/** sharedEntityChanges is SHARED_ENTITY_CHANGES's value (a function: SHARED_ENTITY_FIELDS, above it, is made of it). */
+function sharedEntityChanges(): Record<string, Record<string, Record<string, 'never' | 'feed'>>> {
+  return {
+    user: { User: { id: 'never', displayName: 'feed', avatarUrl: 'feed' } },
+    catalog: {
+      Service: { id: 'never', name: 'never', description: 'never', category: 'never', providers: 'feed' },
+      Category: { id: 'never', name: 'never' },
+      User: { id: 'never', skills: 'feed' },
+    },
+  };
+}

@@ -120,6 +120,41 @@ describe('catalog', () => {
     assert.ok((await kept()) > again, 'no skills is kept too');
   });
 
+  it("the gateway keeps a service's default page of providers, and a provider's new skill shows in it at once", async () => {
+    const [service] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
+    const order = await t.gql(
+      `mutation($input: CreateOrderInput!) { createOrder(input: $input) { id } }`,
+      { input: { serviceId: service.id, description: 'A dripping tap in the kitchen' } },
+      { token: customer.accessToken },
+    );
+    assert.equal(order.errors, undefined, JSON.stringify(order.errors));
+    const providersSeen = async () => {
+      const res = await t.gql(
+        `query { me { orders(first: 1) { edges { node { service { id name providers { id } } } } } } }`,
+        undefined,
+        { token: customer.accessToken },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      const node = res.data!.me.orders.edges[0].node;
+      assert.equal(node.service.name, 'Leak repair');
+      return (node.service.providers as { id: string }[]).map((p) => p.id);
+    };
+    // An ad-hoc document's first request runs on Apollo's own executor, which keeps nothing: the second one keeps.
+    await providersSeen();
+    const before = await providersSeen();
+    assert.ok(!before.includes(provider.id));
+    const kept = () =>
+      metricSample(t, 'gateway', 'fixup_gateway_entity_cache_lookups_total', { subgraph: 'catalog', result: 'hit' });
+    const hits = await kept();
+    assert.deepEqual(await providersSeen(), before);
+    assert.ok((await kept()) > hits, "the service's providers came from the gateway's cache");
+
+    await t.gql(ADD_SKILL, { serviceId: service.id }, { token: provider.accessToken });
+    assert.ok((await providersSeen()).includes(provider.id), 'the next request sees the new provider');
+    await t.gql(REMOVE_SKILL, { serviceId: service.id }, { token: provider.accessToken });
+    assert.deepEqual(await providersSeen(), before);
+  });
+
   it("a service's providers come a page at a time, in the order they added it, pages of several sizes in one request", async () => {
     const [service] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
     const [other] = await t.sql('catalog', `SELECT id FROM services WHERE name <> 'Leak repair' ORDER BY name LIMIT 1`);

@@ -4,7 +4,8 @@ import { FeedFollower } from './feed-follower.js';
 
 /**
  * CatalogFeed follows the catalog subgraph's change feed (contracts/catalog-events.ts) for the gateway's entity cache:
- * a `skills` event drops what the gateway keeps of that provider's `User.skills`. The gateway that served the
+ * a `skills` event drops what the gateway keeps of that provider's `User.skills` and of that service (its
+ * `providers`). The gateway that served the
  * mutation answers once this feed reached the mutation's events (read-your-writes, CATALOG_SEQ_HEADER).
  */
 export class CatalogFeed extends FeedFollower<CatalogFeedEvent> {
@@ -13,6 +14,8 @@ export class CatalogFeed extends FeedFollower<CatalogFeedEvent> {
   }
 
   protected apply(e: CatalogFeedEvent): void {
-    if (e.kind === 'skills') this.changed('User', e.providerId);
+    if (e.kind !== 'skills') return;
+    this.changed('User', e.providerId);
+    this.changed('Service', e.serviceId);
   }
 }

@@ -23,6 +23,9 @@ class FakeFeed implements EntityFeed {
   profileChanged(userId: string): void {
     this.listener?.('User', userId);
   }
+  changed(typename: string, id: string): void {
+    this.listener?.(typename, id);
+  }
   lose(): void {
     this.isSynced = false;
     this.outages++;
@@ -261,5 +264,66 @@ describe('SharedEntityCache', () => {
     assert.deepEqual(cache.lookup(skills, [user('q')]), [undefined]);
     cache.keep(skills, cache.ticket(skills), [user('q')], [{ __typename: 'User', skills: many.slice(1) }]);
     assert.equal(cache.lookup(skills, [user('q')])[0]?.skills instanceof Array, true, 'at the bound it is kept');
+  });
+
+  it("answers a service's category and default page of providers, drops the page on its service's event, and keeps the names through an outage", () => {
+    const catalog = new FakeFeed();
+    const { cache } = made({}, new FakeFeed(), catalog);
+    const details = cache.fetchOf(
+      'catalog',
+      'query($representations:[_Any!]!){_entities(representations:$representations){...on Service{name category{id name} providers{__typename id}}}}',
+    )!;
+    assert.ok(details.feed, 'providers follow the feed');
+    const entities = (body: string) =>
+      `query($representations:[_Any!]!){_entities(representations:$representations){...on Service{${body}}}}`;
+    assert.equal(cache.fetchOf('catalog', entities('providers(first: 5){id}')), undefined, 'only the default page');
+    const services = cache.fetchOf('catalog', SERVICE_NAMES)!;
+    assert.equal(services.feed, undefined, 'names do not');
+    const answer = (id: string, providers: string[]) => ({
+      __typename: 'Service',
+      name: id.toUpperCase(),
+      category: { id: 'c1', name: 'Plumbing' },
+      providers: providers.map((p) => ({ __typename: 'User', id: p })),
+    });
+    cache.keep(
+      details,
+      cache.ticket(details),
+      [serviceRef('s1'), serviceRef('s2')],
+      [answer('s1', ['p', 'q']), answer('s2', [])],
+    );
+    assert.deepEqual(cache.lookup(details, [serviceRef('s1'), serviceRef('s2')]), [
+      answer('s1', ['p', 'q']),
+      answer('s2', []),
+    ]);
+
+    catalog.changed('Service', 's1');
+    assert.deepEqual(cache.lookup(details, [serviceRef('s1'), serviceRef('s2')]), [undefined, answer('s2', [])]);
+
+    cache.keep(details, cache.ticket(details), [serviceRef('s1')], [answer('s1', ['p'])]);
+    catalog.lose();
+    assert.deepEqual(cache.lookup(details, [serviceRef('s1')]), [undefined], 'not while the feed is lost');
+    assert.deepEqual(
+      cache.lookup(services, [serviceRef('s1')]),
+      [undefined],
+      'SERVICE_NAMES asks for the id too, which no fetch brought',
+    );
+    catalog.isSynced = true;
+    assert.deepEqual(
+      cache.lookup(details, [serviceRef('s1'), serviceRef('s2')]),
+      [undefined, undefined],
+      'the pages went',
+    );
+    const names = cache.fetchOf(
+      'catalog',
+      'query($representations:[_Any!]!){_entities(representations:$representations){...on Service{name}}}',
+    )!;
+    assert.deepEqual(
+      cache.lookup(names, [serviceRef('s1'), serviceRef('s2')]),
+      [
+        { __typename: 'Service', name: 'S1' },
+        { __typename: 'Service', name: 'S2' },
+      ],
+      'the names stay',
+    );
   });
 });

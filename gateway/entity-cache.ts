@@ -22,9 +22,9 @@ export interface CacheCounters {
   lookups(subgraph: string, hits: number, misses: number): void;
 }
 
-/** ListedField is a shared field listing entities of its subgraph (SHARED_ENTITY_REFERENCES), as a fetch selects it. */
-interface ListedField {
-  /** typename is the type of the entities listed. */
+/** Reference is a shared field that references entities of its subgraph (SHARED_ENTITY_REFERENCES), as selected. */
+interface Reference {
+  /** typename is the type of the entities referenced. */
   readonly typename: string;
   /** fields are the listed entities' fields the fetch selects (shared fields of theirs, `__typename` apart). */
   readonly fields: readonly string[];
@@ -32,10 +32,10 @@ interface ListedField {
   readonly withTypename: boolean;
 }
 
-/** SelectedField is one field a kept fetch selects of an entity: a scalar, or a list of references. */
+/** SelectedField is one field a kept fetch selects of an entity: a scalar, or a reference (one or a list). */
 interface SelectedField {
   readonly name: string;
-  readonly list?: ListedField;
+  readonly ref?: Reference;
 }
 
 /**
@@ -69,7 +69,7 @@ interface Entry {
   expires: number;
   /**
    * values holds the entity's shared fields fetched so far, by field name (at most its type's few shared fields); a
-   * list of references holds the listed entities' ids, their fields being kept as theirs.
+   * reference holds the referenced entity's id (a list, their ids), their fields being kept as theirs.
    */
   values: Record<string, unknown>;
 }
@@ -78,18 +78,20 @@ interface Entry {
  * SharedEntityCache keeps the shared fields of entities (contracts/shared-entities.ts: the same answer for every
  * caller) that `_entities` fetches selecting only such fields brought, so a later fetch asks the subgraph only for
  * the entities it has not kept. What may be kept and for how long is the type's SHARED_ENTITY_CHANGES:
- * - `never` (catalog's services and categories): kept until the TTL or eviction.
- * - `feed` (users' names and avatars, from user's session feed; providers' skills, from catalog's feed): kept only
- *   while the gateway's copy of the subgraph's change feed is in sync; the entity's event drops it, and an outage of
- *   the feed drops every entity kept on its word (a change may have been missed). An answer is kept only if no change
+ * - `never` (services' names and categories, categories' names, ids): kept until the TTL or eviction.
+ * - `feed` (users' names and avatars, from user's session feed; providers' skills and services' default pages of
+ *   providers, from catalog's feed): kept only while the gateway's copy of the subgraph's change feed is in sync; the
+ *   entity's event drops it, and an outage of the feed drops every such field (a change may have been missed).
+ *   What is per field: the kept entries' `never` fields stay. An answer is kept only if no change
  *   arrived while its fetch was in flight (a fetch may have read the row before the change committed). The mutation
  *   that made the change answers only once the serving gateway's feed has its event (gateway.ts, read-your-writes, up
  *   to GATEWAY_SESSION_WAIT_MS), so its caller sees the change on their next request through that gateway; other
  *   gateways drop it when their feed delivers it.
  * What is kept per entity is the values of its shared fields, by name, so an entity holds at most its type's few
- * shared fields whatever documents ask; a fetch is answered from them when every field it selects is kept. A list of
- * references (`User.skills`) is kept as the listed entities' ids, and their fields as those entities' own, so it is
- * answered when every listed entity's selected fields are kept too. Only fetches without aliases, representations
+ * shared fields whatever documents ask; a fetch is answered from them when every field it selects is kept. A
+ * reference (`Service.category`) or a list of them (`User.skills`, `Service.providers`) is kept as the referenced
+ * entities' ids, and their fields as those entities' own, so it is answered when every referenced entity's selected
+ * fields are kept too. Only fetches without aliases, representations
  * `{ __typename, id }` with a string id, and fetches without errors are kept.
  */
 export class SharedEntityCache {
@@ -147,12 +149,15 @@ export class SharedEntityCache {
     const selected = fieldsOf(query, this.references[subgraph] ?? {});
     if (!selected) return undefined;
     let viaFeed = false;
+    const known = (type: string, field: string) => {
+      const change = changes[type]?.[field];
+      if (change === 'feed') viaFeed = true;
+      return change === 'feed' || change === 'never';
+    };
     for (const [typename, names] of selected) {
-      const types = [typename, ...names.flatMap((f) => (f.list ? [f.list.typename] : []))];
-      for (const type of types) {
-        const change = changes[type];
-        if (change === 'feed') viaFeed = true;
-        else if (change !== 'never') return undefined;
+      for (const { name, ref } of names) {
+        if (!known(typename, name)) return undefined;
+        if (ref && !ref.fields.every((field) => known(ref.typename, field))) return undefined;
       }
     }
     const feed = this.feeds[subgraph];
@@ -218,15 +223,18 @@ export class SharedEntityCache {
       const names = fetch.fields.get(typename);
       if (!names) continue;
       const values = this.entryOf(fetch.subgraph, typename, id, expires).values;
-      for (const { name, list } of names) {
+      for (const { name, ref } of names) {
         const value = (entity as Record<string, unknown>)[name];
         if (value === undefined) continue;
-        if (!list) {
+        if (!ref) {
           values[name] = value;
           continue;
         }
-        const ids = this.keepListed(fetch.subgraph, list, value, expires);
-        if (ids) values[name] = ids;
+        // One or a list, as the answer has it (the fetch's text does not say).
+        const ids = Array.isArray(value)
+          ? this.keepListed(fetch.subgraph, ref, value, expires)
+          : this.keepOne(fetch.subgraph, ref, value, expires);
+        if (ids !== undefined) values[name] = ids;
       }
     }
   }
@@ -236,7 +244,7 @@ export class SharedEntityCache {
    * when the value is not a list of at most MAX_KEPT_LIST such entities with ids (a fetch that does not select the
    * listed entities' `id` is not kept: the registered operations all select it).
    */
-  private keepListed(subgraph: string, list: ListedField, value: unknown, expires: number): string[] | undefined {
+  private keepListed(subgraph: string, ref: Reference, value: unknown, expires: number): string[] | undefined {
     if (!Array.isArray(value) || value.length > MAX_KEPT_LIST) return undefined;
     const ids: string[] = [];
     for (const item of value) {
@@ -245,13 +253,33 @@ export class SharedEntityCache {
       ids.push(id);
     }
     for (let i = 0; i < ids.length; i++) {
-      const values = this.entryOf(subgraph, list.typename, ids[i]!, expires).values;
-      for (const name of list.fields) {
-        const field = (value[i] as Record<string, unknown>)[name];
-        if (field !== undefined) values[name] = field;
-      }
+      this.keepFields(subgraph, ref, ids[i]!, value[i] as Record<string, unknown>, expires);
     }
     return ids;
+  }
+
+  /** keepOne keeps one referenced entity and gives its id (null for none), or undefined for any other shape. */
+  private keepOne(subgraph: string, ref: Reference, value: unknown, expires: number): string | null | undefined {
+    if (value === null) return null;
+    const id = typeof value === 'object' ? (value as Record<string, unknown>).id : undefined;
+    if (typeof id !== 'string') return undefined;
+    this.keepFields(subgraph, ref, id, value as Record<string, unknown>, expires);
+    return id;
+  }
+
+  /** keepFields keeps the selected fields of a referenced entity as its own. */
+  private keepFields(
+    subgraph: string,
+    ref: Reference,
+    id: string,
+    answer: Record<string, unknown>,
+    expires: number,
+  ): void {
+    const values = this.entryOf(subgraph, ref.typename, id, expires).values;
+    for (const name of ref.fields) {
+      const field = answer[name];
+      if (field !== undefined) values[name] = field;
+    }
   }
 
   /** forget drops what is kept of one entity, and keeps no answer of a fetch in flight meanwhile. */
@@ -286,7 +314,7 @@ export class SharedEntityCache {
   }
 
   /**
-   * answerOf makes an entity's answer to a fetch from its kept values (and, for a list of references, the listed
+   * answerOf makes an entity's answer to a fetch from its kept values (and, for a reference, the referenced
    * entities'); undefined when a field it selects is not kept.
    */
   private answerOf(
@@ -297,27 +325,41 @@ export class SharedEntityCache {
     now: number,
   ): Record<string, unknown> | undefined {
     const answer: Record<string, unknown> = { __typename: typename };
-    for (const { name, list } of names) {
+    for (const { name, ref } of names) {
       if (!(name in values)) return undefined;
-      if (!list) {
-        answer[name] = values[name];
+      const value = values[name];
+      if (!ref || value === null) {
+        answer[name] = value;
         continue;
       }
-      const ids = values[name] as readonly string[];
+      if (!Array.isArray(value)) {
+        const one = this.referenced(subgraph, ref, value as string, now);
+        if (!one) return undefined;
+        answer[name] = one;
+        continue;
+      }
+      const ids = value as readonly string[];
       const items = new Array<Record<string, unknown>>(ids.length);
       for (let i = 0; i < ids.length; i++) {
-        const listed = this.valuesOf(subgraph, list.typename, ids[i]!, now);
-        if (!listed) return undefined;
-        const item: Record<string, unknown> = list.withTypename ? { __typename: list.typename } : {};
-        for (const field of list.fields) {
-          if (!(field in listed)) return undefined;
-          item[field] = listed[field];
-        }
+        const item = this.referenced(subgraph, ref, ids[i]!, now);
+        if (!item) return undefined;
         items[i] = item;
       }
       answer[name] = items;
     }
     return answer;
+  }
+
+  /** referenced makes a referenced entity's answer from its kept fields; undefined when one is not kept. */
+  private referenced(subgraph: string, ref: Reference, id: string, now: number): Record<string, unknown> | undefined {
+    const kept = this.valuesOf(subgraph, ref.typename, id, now);
+    if (!kept) return undefined;
+    const item: Record<string, unknown> = ref.withTypename ? { __typename: ref.typename } : {};
+    for (const field of ref.fields) {
+      if (!(field in kept)) return undefined;
+      item[field] = kept[field];
+    }
+    return item;
   }
 
   /** kindOf finds (or, with make, makes) the kept entities of one subgraph's type; a fetch asks for one type again. */
@@ -342,9 +384,18 @@ export class SharedEntityCache {
       this.outagesSeen.set(feed, feed.outages);
       const prefix = `${fetch.subgraph}\n`;
       for (const [key, kind] of this.kinds) {
-        if (!key.startsWith(prefix) || this.changesOf[fetch.subgraph]?.[key.slice(prefix.length)] !== 'feed') continue;
-        this.count -= kind.size;
-        this.kinds.delete(key);
+        if (!key.startsWith(prefix)) continue;
+        const changes = Object.entries(this.changesOf[fetch.subgraph]?.[key.slice(prefix.length)] ?? {});
+        const followed = changes.filter(([, change]) => change === 'feed').map(([field]) => field);
+        if (followed.length === 0) continue;
+        if (changes.every(([field, change]) => change === 'feed' || field === 'id')) {
+          // Nothing but the id would stay (users' names, providers' skills): the type goes.
+          this.count -= kind.size;
+          this.kinds.delete(key);
+          continue;
+        }
+        // The fields that never change stay (services' names, kept while catalog itself is down).
+        for (const entry of kind.values()) for (const field of followed) delete entry.values[field];
       }
       this.lastKind = undefined;
     }
@@ -373,7 +424,7 @@ function idOf(representation: Record<string, unknown>): string | undefined {
 
 /**
  * fieldsOf reads the fields an `_entities` fetch selects per type (the fetch passed selectsOnly: inline fragments of
- * plain fields, and lists of references with plain fields), or undefined when one is aliased or a list is selected
+ * plain fields, and references with plain fields), or undefined when one is aliased or a reference is selected
  * twice.
  */
 function fieldsOf(
@@ -402,7 +453,7 @@ function fieldsOf(
       const inner = [...new Set(listed.map((f) => f.name.value).filter((n) => n !== '__typename'))];
       names.push({
         name,
-        list: {
+        ref: {
           typename: references[type]![name]!,
           fields: inner,
           withTypename: listed.some((f) => f.name.value === '__typename'),
@@ -417,7 +468,7 @@ function fieldsOf(
 /**
  * selectsOnly tells whether an `_entities` fetch selects nothing but the given
  * fields of the given types (and `__typename`): no argument, directive or
- * fragment spread, and a nested selection only under a list of references
+ * fragment spread, and a nested selection only under a reference, one or a list
  * (SHARED_ENTITY_REFERENCES) and only of the listed type's own shared fields,
  * so its answer is what those fields say.
  */

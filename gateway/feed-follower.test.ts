@@ -10,6 +10,7 @@ const skills = (seq: number, providerId: string): CatalogFeedEvent => ({
   seq,
   kind: 'skills',
   providerId,
+  serviceId: 's1',
   at: new Date().toISOString(),
 });
 
@@ -61,7 +62,7 @@ describe('FeedFollower (the catalog feed)', () => {
     const waiting = feed.waitFor(8, 5_000);
     stream!.write(`id: 8\ndata: ${JSON.stringify(skills(8, 'p1'))}\n\n`);
     assert.equal(await waiting, true);
-    assert.deepEqual(changed, ['User:p1']);
+    assert.deepEqual(changed, ['User:p1', 'Service:s1']);
   });
 
   it('follows again from the last position after a lost stream, so nothing committed meanwhile is missed', async () => {

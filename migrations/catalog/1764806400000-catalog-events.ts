@@ -3,7 +3,7 @@ import { forEachGrantee } from '../../foundation/postgres/privileges.js';
 
 /**
  * CatalogEvents1764806400000 adds the catalog's change feed (contracts/catalog-events.ts): `catalog_events`, one row
- * per change of a shared field (a provider's skills), a NOTIFY on `catalog_events` after each insert so that every
+ * per change of shared fields (a provider's skills, and so the service's providers), a NOTIFY on `catalog_events` after each insert so that every
  * catalog instance serves it at once, and an index on created_at (events found by age, as session_events has). The
  * runtime role may only add and read events (UPDATE and DELETE, which default privileges give, are taken back, and
  * TRUNCATE for good measure): a gateway that follows the feed trusts that a sequence number, once read, names the same
@@ -18,6 +18,7 @@ export class CatalogEvents1764806400000 implements MigrationInterface {
         seq bigserial PRIMARY KEY,
         kind text NOT NULL CHECK (kind IN ('skills')),
         provider_id uuid NOT NULL,
+        service_id uuid NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE INDEX catalog_events_created_idx ON catalog_events (created_at)`);

@@ -56,8 +56,8 @@ describe('the catalog feed (real PostgreSQL)', () => {
     );
     // Published by the time addSkill returned: no waiting for the notification.
     assert.deepEqual(
-      received.map(({ seq, kind, providerId }) => ({ seq, kind, providerId })),
-      [{ seq: Number(events[0]!.seq), kind: 'skills', providerId: who.id }],
+      received.map(({ seq, kind, providerId, serviceId }) => ({ seq, kind, providerId, serviceId })),
+      [{ seq: Number(events[0]!.seq), kind: 'skills', providerId: who.id, serviceId: serviceIds[0] }],
     );
     assert.ok(!Number.isNaN(Date.parse(received[0]!.at)));
     const named = Number(feed.answerHeaders('mutation')[CATALOG_SEQ_HEADER]);

@@ -9,11 +9,18 @@ interface Row {
   seq: string;
   kind: 'skills';
   provider_id: string;
+  service_id: string;
   created_at: Date;
 }
 
 function toEvent(row: Row): CatalogFeedEvent {
-  return { seq: Number(row.seq), kind: row.kind, providerId: row.provider_id, at: row.created_at.toISOString() };
+  return {
+    seq: Number(row.seq),
+    kind: row.kind,
+    providerId: row.provider_id,
+    serviceId: row.service_id,
+    at: row.created_at.toISOString(),
+  };
 }
 
 /**

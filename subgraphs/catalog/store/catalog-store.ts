@@ -43,9 +43,12 @@ const CATALOG_EVENTS_LOCK = 0x6361746576; // "catev"
  * feed: the change and its event commit together or not at all. The lock, held until commit, makes the events commit
  * in sequence order, which the feed relies on (foundation/postgres/change-feed.ts).
  */
-async function skillsChanged(manager: EntityManager, providerId: string): Promise<void> {
+async function skillsChanged(manager: EntityManager, skill: Skill): Promise<void> {
   await manager.query(`SELECT pg_advisory_xact_lock($1)`, [CATALOG_EVENTS_LOCK]);
-  await manager.query(`INSERT INTO catalog_events (kind, provider_id) VALUES ('skills', $1)`, [providerId]);
+  await manager.query(`INSERT INTO catalog_events (kind, provider_id, service_id) VALUES ('skills', $1, $2)`, [
+    skill.providerId,
+    skill.serviceId,
+  ]);
 }
 
 class PostgresCatalogTx implements CatalogTx {
@@ -202,7 +205,7 @@ export class PostgresCatalogStore implements CatalogStore {
         ),
       );
       if (rows.length === 0) return false;
-      await skillsChanged(manager, skill.providerId);
+      await skillsChanged(manager, skill);
       return true;
     });
   }
@@ -216,7 +219,7 @@ export class PostgresCatalogStore implements CatalogStore {
         ]),
       );
       if (rows.length === 0) return false;
-      await skillsChanged(manager, skill.providerId);
+      await skillsChanged(manager, skill);
       return true;
     });
   }

@@ -116,7 +116,7 @@ async function load(
   say(
     `${name}: one answer holds ${objectsIn(sample.data)} objects, ${(Buffer.byteLength(sampleText) / 1024).toFixed(1)} KB${sample.errors ? `, errors: ${JSON.stringify(sample.errors).slice(0, 300)}` : ''}`,
   );
-  // The warm-up: the same load, unmeasured (its errors still count).
+  // The warm-up: the same load, unmeasured (its errors are reported apart).
   let deadline = Date.now() + settings.warmup * 1000;
   let measured = false;
   const worker = async () => {
@@ -131,6 +131,8 @@ async function load(
     }
   };
   await Promise.all(Array.from({ length: settings.concurrency }, worker));
+  const warmupErrors = errors;
+  errors = 0;
   measured = true;
   const before = await statementsBySubgraph(stack);
   const cpu = new CpuMeter(processes);
@@ -146,7 +148,7 @@ async function load(
     .map(([k, v]) => `${k} ${((v - before[k]!) / count).toFixed(1)}`)
     .join(', ');
   say(
-    `  ${count} requests in ${seconds.toFixed(1)} s = ${(count / seconds).toFixed(0)} req/s; p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; errors ${errors}${firstError ? ` (first: ${JSON.stringify(firstError).slice(0, 200)})` : ''}`,
+    `  ${count} requests in ${seconds.toFixed(1)} s = ${(count / seconds).toFixed(0)} req/s; p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; errors ${errors}${warmupErrors ? ` (and ${warmupErrors} during the warm-up)` : ''}${firstError ? ` (first: ${JSON.stringify(firstError).slice(0, 200)})` : ''}`,
   );
   say(`  ${describeCpu(reading, count)}`);
   say(`  SQL statements per request: ${perRequest}`);

@@ -7,7 +7,8 @@
  * one `_entities` call when each selects only these fields (and `__typename`),
  * and keeps their values between requests (SHARED_ENTITY_CHANGES); every other
  * fetch is merged only with fetches of the same caller. A field is a scalar
- * without arguments, or a list of references named in SHARED_ENTITY_REFERENCES.
+ * without arguments, or a reference (one or a list) named in
+ * SHARED_ENTITY_REFERENCES, kept only when fetched without arguments.
  * Each subgraph named here has a test that its entry holds; a field whose
  * answer comes to depend on the caller must leave this list in the same change.
  */

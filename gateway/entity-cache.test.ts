@@ -302,11 +302,6 @@ describe('SharedEntityCache', () => {
     cache.keep(details, cache.ticket(details), [serviceRef('s1')], [answer('s1', ['p'])]);
     catalog.lose();
     assert.deepEqual(cache.lookup(details, [serviceRef('s1')]), [undefined], 'not while the feed is lost');
-    assert.deepEqual(
-      cache.lookup(services, [serviceRef('s1')]),
-      [undefined],
-      'SERVICE_NAMES asks for the id too, which no fetch brought',
-    );
     catalog.isSynced = true;
     assert.deepEqual(
       cache.lookup(details, [serviceRef('s1'), serviceRef('s2')]),

@@ -394,7 +394,8 @@ export class SharedEntityCache {
           this.kinds.delete(key);
           continue;
         }
-        // The fields that never change stay (services' names, kept while catalog itself is down).
+        // The fields that never change stay (services' names: still answered, while catalog itself is down, to a
+        // fetch that selects no followed field).
         for (const entry of kind.values()) for (const field of followed) delete entry.values[field];
       }
       this.lastKind = undefined;

@@ -73,4 +73,13 @@ describe('FeedFollower (the catalog feed)', () => {
     assert.equal(new URL(urls[1]!, 'http://x').searchParams.get('after'), '8');
     assert.equal(new URL(urls[0]!, 'http://x').searchParams.get('after'), null, 'a new follower names none');
   });
+
+  it('takes an event its contract does not allow as an outage, and still ends the wait for its position', async () => {
+    const outages = feed.outages;
+    const waiting = feed.waitFor(9, 5_000);
+    stream!.write(`id: 9\ndata: ${JSON.stringify({ ...skills(9, 'p2'), kind: 'prices' })}\n\n`);
+    assert.equal(await waiting, true);
+    assert.equal(feed.outages, outages + 1, 'what the gateway kept on the feed may be stale');
+    assert.ok(!changed.includes('User:p2'));
+  });
 });

@@ -184,8 +184,13 @@ export abstract class FeedFollower<E extends { seq: number }> implements EntityF
     if (!parsed.success) {
       this.feed.logger.warn(
         { issues: parsed.error.issues.slice(0, 3) },
-        `${this.feed.name} sent an event its contract does not allow; skipped`,
+        `${this.feed.name} sent an event its contract does not allow; what it kept on the feed's word is dropped`,
       );
+      // What the event changed cannot be known (a kind of a newer subgraph, say): counted as an outage, so nothing
+      // kept on this feed's word outlives it; its position still counts, so a wait for it ends.
+      this.outageCount++;
+      const seq = (JSON.parse(data) as { seq?: unknown }).seq;
+      if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq > (this.lastSeq ?? -1)) this.reached(seq);
       return;
     }
     const e = parsed.data;

@@ -286,7 +286,7 @@ export const gatewaySettingsSpec = {
   }),
   entityCacheMaxEntries: setting({
     env: 'GATEWAY_ENTITY_CACHE_MAX_ENTRIES',
-    doc: "entities whose shared fields (contracts/shared-entities.ts: users' names and avatars, providers' skills, services with their categories and first providers, categories' names) the gateway keeps between requests, at most (about 370 bytes each); past it the oldest of the most numerous type go first (0: none kept)",
+    doc: "entities whose shared fields (contracts/shared-entities.ts: users' names and avatars, providers' skills, services with their categories and first providers, categories' names) the gateway keeps between requests, at most (about 370 bytes each, and about 60 more per entity a kept list names); past it the oldest of the most numerous type go first (0: none kept)",
     schema: z.coerce.number().int().min(0).max(10_000_000),
     fallback: '50000',
   }),

@@ -72,8 +72,9 @@ export interface CatalogStore {
 }
 
 /**
- * CatalogFeed tells every gateway at once that a provider's skills changed (the catalog's change feed, whose events the
- * store writes with each change): the gateways drop what they kept of `User.skills`.
+ * CatalogFeed tells every gateway at once that a provider's skills changed (the catalog's change feed, whose events a
+ * trigger on `skills` writes with each change): the gateways drop what they kept of that provider's `User.skills` and
+ * of that service's `Service.providers`.
  */
 export interface CatalogFeed {
   /**

@@ -110,6 +110,32 @@ describe('the catalog feed (real PostgreSQL)', () => {
     assert.deepEqual(await eventsOf(who.id), []);
   });
 
+  it('writes the event of any write to skills, by hand too, in its statement', async () => {
+    const [one, other] = [provider(), provider()];
+    await db.dataSource.query(`INSERT INTO skills (provider_id, service_id) VALUES ($1, $2), ($3, $2)`, [
+      one.id,
+      serviceIds[3],
+      other.id,
+    ]);
+    await db.dataSource.query(`UPDATE skills SET service_id = $1 WHERE provider_id = $2`, [serviceIds[4], one.id]);
+    await db.dataSource.query(`DELETE FROM skills WHERE provider_id = $1`, [other.id]);
+    const events: { provider_id: string; service_id: string }[] = await db.dataSource.query(
+      `SELECT provider_id, service_id FROM catalog_events WHERE provider_id = ANY($1::uuid[]) ORDER BY seq`,
+      [[one.id, other.id]],
+    );
+    assert.deepEqual(
+      events.map((e) => [e.provider_id === one.id ? 'one' : 'other', serviceIds.indexOf(e.service_id)]),
+      [
+        ['one', 3],
+        ['other', 3],
+        ['one', 3],
+        ['one', 4],
+        ['other', 3],
+      ],
+      'an insert, an update (the old row and the new) and a delete, each an event of its provider and service',
+    );
+  });
+
   it('lets the runtime role add and read events, never change or remove them', async () => {
     for (const sql of [
       `UPDATE catalog_events SET kind = kind`,

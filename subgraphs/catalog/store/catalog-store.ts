@@ -35,22 +35,6 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
-/** CATALOG_EVENTS_LOCK serializes writers of catalog_events so that their sequence numbers commit in order. */
-const CATALOG_EVENTS_LOCK = 0x6361746576; // "catev"
-
-/**
- * skillsChanged writes, inside the transaction that changed a provider's skills, the `skills` event of the catalog
- * feed: the change and its event commit together or not at all. The lock, held until commit, makes the events commit
- * in sequence order, which the feed relies on (foundation/postgres/change-feed.ts).
- */
-async function skillsChanged(manager: EntityManager, skill: Skill): Promise<void> {
-  await manager.query(`SELECT pg_advisory_xact_lock($1)`, [CATALOG_EVENTS_LOCK]);
-  await manager.query(`INSERT INTO catalog_events (kind, provider_id, service_id) VALUES ('skills', $1, $2)`, [
-    skill.providerId,
-    skill.serviceId,
-  ]);
-}
-
 class PostgresCatalogTx implements CatalogTx {
   constructor(
     private readonly manager: EntityManager,
@@ -196,32 +180,26 @@ export class PostgresCatalogStore implements CatalogStore {
     return this.dataSource.transaction((manager) => fn(new PostgresCatalogTx(manager, caller)));
   }
 
+  // A changed row of `skills` writes its `skills` event of the catalog feed in the same statement: the table's trigger
+  // (migrations/catalog/1764806400000-catalog-events.ts), so that no write, here or by hand, skips the feed.
   async addSkill(skill: Skill): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows = returnedRows(
-        await manager.query(
-          `INSERT INTO skills (provider_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING provider_id`,
-          [skill.providerId, skill.serviceId],
-        ),
-      );
-      if (rows.length === 0) return false;
-      await skillsChanged(manager, skill);
-      return true;
-    });
+    const rows = returnedRows(
+      await this.dataSource.query(
+        `INSERT INTO skills (provider_id, service_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING provider_id`,
+        [skill.providerId, skill.serviceId],
+      ),
+    );
+    return rows.length > 0;
   }
 
   async removeSkill(skill: Skill): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows = returnedRows(
-        await manager.query(`DELETE FROM skills WHERE provider_id = $1 AND service_id = $2 RETURNING provider_id`, [
-          skill.providerId,
-          skill.serviceId,
-        ]),
-      );
-      if (rows.length === 0) return false;
-      await skillsChanged(manager, skill);
-      return true;
-    });
+    const rows = returnedRows(
+      await this.dataSource.query(
+        `DELETE FROM skills WHERE provider_id = $1 AND service_id = $2 RETURNING provider_id`,
+        [skill.providerId, skill.serviceId],
+      ),
+    );
+    return rows.length > 0;
   }
 
   /** skillsOfProviders gives the providers' skills in their services' order (by name, then id). */

@@ -205,6 +205,59 @@ describe('order workflow on a real database', () => {
     assert.deepEqual(await store.openOrdersForServices([], me, 7, undefined), []);
   });
 
+  it("a customer's orders and a provider's offers come newest first, page by page, by status too, ties broken by id", async () => {
+    const customer = randomUUID();
+    const provider = randomUUID();
+    const values: string[] = [];
+    const params: unknown[] = [];
+    for (let i = 0; i < 23; i++) {
+      // Pairs of equal times test the tie on id.
+      params.push(randomUUID(), customer, SERVICE, i % 3 === 0 ? 'CANCELLED' : 'OPEN', Math.floor(i / 2));
+      const k = params.length;
+      values.push(`($${k - 4}, $${k - 3}, $${k - 2}, 'x', $${k - 1}, now() - make_interval(secs => $${k}))`);
+    }
+    const made: { id: string }[] = await db.dataSource.query(
+      `INSERT INTO orders (id, customer_id, service_id, description, status, created_at) VALUES ${values.join(', ')} RETURNING id`,
+      params,
+    );
+    await db.dataSource.query(
+      `INSERT INTO offers (id, order_id, provider_id, price_cents, currency, created_at)
+       SELECT gen_random_uuid(), id, $1, 1000, 'EUR', created_at FROM orders WHERE id = ANY($2::uuid[])`,
+      [provider, made.map((o) => o.id)],
+    );
+    const store = new PostgresOrderStore(db.dataSource);
+    const newest = async (sql: string, args: unknown[]) =>
+      ((await db.dataSource.query(`${sql} ORDER BY created_at DESC, id DESC`, args)) as { id: string }[]).map(
+        (r) => r.id,
+      );
+    const pages = async (
+      read: (after: { createdAt: Date; id: string } | undefined) => Promise<{ id: string; createdAt: Date }[]>,
+    ) => {
+      const seen: string[] = [];
+      let after: { createdAt: Date; id: string } | undefined;
+      for (let n = 0; n < 20; n++) {
+        const rows = await read(after);
+        assert.ok(rows.length <= 5, 'at most a page and one more');
+        seen.push(...rows.slice(0, 4).map((r) => r.id));
+        if (rows.length <= 4) break;
+        after = { createdAt: rows[3]!.createdAt, id: rows[3]!.id };
+      }
+      return seen;
+    };
+    assert.deepEqual(
+      await pages((after) => store.ordersOfCustomer(customer, undefined, 4, after)),
+      await newest(`SELECT id FROM orders WHERE customer_id = $1`, [customer]),
+    );
+    assert.deepEqual(
+      await pages((after) => store.ordersOfCustomer(customer, 'CANCELLED', 4, after)),
+      await newest(`SELECT id FROM orders WHERE customer_id = $1 AND status = 'CANCELLED'`, [customer]),
+    );
+    assert.deepEqual(
+      await pages((after) => store.offersOfProvider(provider, 4, after)),
+      await newest(`SELECT id FROM offers WHERE provider_id = $1`, [provider]),
+    );
+  });
+
   it("each order's first offers, of everyone's or one provider's, come oldest first as the plain statement gives them", async () => {
     const orders = [randomUUID(), randomUUID(), randomUUID()];
     const busy = randomUUID();

@@ -157,7 +157,11 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
       1,
       'the gateway follows the session feed',
     );
-    assert.equal(sample(scrapes.catalog!, 'fixup_catalog_feed_subscribers'), 1, "the gateway follows the catalog's feed");
+    assert.equal(
+      sample(scrapes.catalog!, 'fixup_catalog_feed_subscribers'),
+      1,
+      "the gateway follows the catalog's feed",
+    );
     assert.equal(sample(scrapes.chat!, 'fixup_chat_listen_connected'), 1);
     assert.equal(sample(scrapes.catalog!, 'fixup_db_pool_max_connections'), 10);
     assert.ok(

@@ -5,8 +5,8 @@ import { FeedFollower } from './feed-follower.js';
 /**
  * CatalogFeed follows the catalog subgraph's change feed (contracts/catalog-events.ts) for the gateway's entity cache:
  * a `skills` event drops what the gateway keeps of that provider's `User.skills` and of that service (its
- * `providers`). The gateway that served the
- * mutation answers once this feed reached the mutation's events (read-your-writes, CATALOG_SEQ_HEADER).
+ * `providers`). The gateway that served the mutation answers once this feed reached the mutation's events
+ * (read-your-writes, CATALOG_SEQ_HEADER).
  */
 export class CatalogFeed extends FeedFollower<CatalogFeedEvent> {
   constructor(url: string, gatewayToken: () => Promise<string>, logger: Logger, silenceMs?: number) {

@@ -108,9 +108,6 @@ export class SharedEntityCache {
     private readonly feeds: Readonly<Record<string, EntityFeed>>,
     private readonly counters?: CacheCounters,
     private readonly now: () => number = () => performance.now(),
-    private readonly shared = SHARED_ENTITY_FIELDS,
-    private readonly references = SHARED_ENTITY_REFERENCES,
-    private readonly changesOf = SHARED_ENTITY_CHANGES,
   ) {
     for (const [subgraph, feed] of Object.entries(feeds)) {
       this.outagesSeen.set(feed, feed.outages);
@@ -143,23 +140,17 @@ export class SharedEntityCache {
 
   /** describe reads a fetch that selects only shared fields of types that may be kept; undefined for any other. */
   private describe(subgraph: string, query: string): KeptFetch | undefined {
-    const changes = this.changesOf[subgraph];
-    const fields = this.shared[subgraph];
-    if (!changes || !fields || !selectsOnly(query, fields, this.references[subgraph])) return undefined;
-    const selected = fieldsOf(query, this.references[subgraph] ?? {});
+    const changes = SHARED_ENTITY_CHANGES[subgraph];
+    const fields = SHARED_ENTITY_FIELDS[subgraph];
+    if (!changes || !fields || !selectsOnly(query, fields, SHARED_ENTITY_REFERENCES[subgraph])) return undefined;
+    const selected = fieldsOf(query, SHARED_ENTITY_REFERENCES[subgraph] ?? {});
     if (!selected) return undefined;
+    // Every field selected is shared (selectsOnly), so each has its way of changing: does one follow the feed?
+    const follows = (type: string, field: string) => changes[type]?.[field] === 'feed';
     let viaFeed = false;
-    const known = (type: string, field: string) => {
-      const change = changes[type]?.[field];
-      if (change === 'feed') viaFeed = true;
-      return change === 'feed' || change === 'never';
-    };
-    for (const [typename, names] of selected) {
-      for (const { name, ref } of names) {
-        if (!known(typename, name)) return undefined;
-        if (ref && !ref.fields.every((field) => known(ref.typename, field))) return undefined;
-      }
-    }
+    for (const [typename, names] of selected)
+      for (const { name, ref } of names)
+        viaFeed ||= follows(typename, name) || (!!ref && ref.fields.some((field) => follows(ref.typename, field)));
     const feed = this.feeds[subgraph];
     if (viaFeed && !feed) return undefined;
     return { subgraph, fields: selected, feed: viaFeed ? feed : undefined };
@@ -385,7 +376,7 @@ export class SharedEntityCache {
       const prefix = `${fetch.subgraph}\n`;
       for (const [key, kind] of this.kinds) {
         if (!key.startsWith(prefix)) continue;
-        const changes = Object.entries(this.changesOf[fetch.subgraph]?.[key.slice(prefix.length)] ?? {});
+        const changes = Object.entries(SHARED_ENTITY_CHANGES[fetch.subgraph]?.[key.slice(prefix.length)] ?? {});
         const followed = changes.filter(([, change]) => change === 'feed').map(([field]) => field);
         if (followed.length === 0) continue;
         if (changes.every(([field, change]) => change === 'feed' || field === 'id')) {

@@ -41,11 +41,11 @@ export interface GatewayOptions {
   /** maxTokens stops the parser, behind the gateway's own check of each document. */
   maxTokens: number;
   /**
-   * readYourWrites makes an answer whose mutation wrote a feed's events (its subgraph named the feed's sequence in
-   * header, FEED_SEQ_HEADERS) wait for the gateway's follower of that feed, at most waitMs (then it answers anyway and
-   * logs a warning).
+   * readYourWrites makes an answer whose mutation wrote a feed's events (its subgraph named the feed's sequence,
+   * FEED_SEQ_HEADERS) wait for the gateway's follower of that subgraph's feed, at most waitMs (then it answers anyway
+   * and logs a warning). feeds are by subgraph, as the entity cache has them.
    */
-  readYourWrites?: { feeds: readonly FeedWait[]; waitMs: number };
+  readYourWrites?: { feeds: Readonly<Record<string, FeedWait>>; waitMs: number };
   /** entityCache keeps shared entity fields between requests (gateway/entity-cache.ts). */
   entityCache?: SharedEntityCache;
 }
@@ -78,11 +78,8 @@ function oneErrorPerPlace(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-/** FeedWait pairs a feed's answer header with the gateway's follower of that feed. */
-export interface FeedWait {
-  header: string;
-  feed: Pick<FeedFollower<{ seq: number }>, 'waitFor'>;
-}
+/** FeedWait is what read-your-writes needs of the gateway's follower of a subgraph's feed. */
+export type FeedWait = Pick<FeedFollower<{ seq: number }>, 'waitFor'>;
 
 /**
  * readYourWrites holds a response whose subgraph fetches wrote feed events (a role change, a logout, an ended session,
@@ -90,7 +87,7 @@ export interface FeedWait {
  * those feeds have applied them, so that the client's next request with an old token is refused here and sees the
  * change in what the gateway keeps. Bounded by waitMs: then the answer goes anyway, with a warning.
  */
-function readYourWrites(feeds: readonly FeedWait[], waitMs: number): ApolloServerPlugin<GatewayContext> {
+function readYourWrites(feeds: Readonly<Record<string, FeedWait>>, waitMs: number): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
@@ -99,11 +96,11 @@ function readYourWrites(feeds: readonly FeedWait[], waitMs: number): ApolloServe
           if (seqs === undefined) return;
           const started = performance.now();
           await Promise.all(
-            feeds.map(async ({ header, feed }) => {
-              const seq = seqs[header];
-              if (seq === undefined || (await feed.waitFor(seq, waitMs))) return;
+            Object.entries(seqs).map(async ([subgraph, seq]) => {
+              const feed = Object.hasOwn(feeds, subgraph) ? feeds[subgraph] : undefined;
+              if (!feed || (await feed.waitFor(seq, waitMs))) return;
               contextValue.scope.logger.warn(
-                { feedHeader: header, seq, waitedMs: Math.round(performance.now() - started) },
+                { subgraph, seq, waitedMs: Math.round(performance.now() - started) },
                 "a feed did not reach this request's changes in time; answering anyway",
               );
             }),

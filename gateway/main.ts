@@ -22,7 +22,6 @@ import { instanceUrls } from './subgraph-fetch.js';
 import { SharedEntityCache } from './entity-cache.js';
 import { SessionRevocations } from './session-revocations.js';
 import { CatalogFeed } from './catalog-feed.js';
-import { FEED_SEQ_HEADERS } from './subgraph-fetch.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
 import { idePage, ideRoutes, wantsIde } from './ide.js';
@@ -86,9 +85,11 @@ try {
         logger,
       )
     : undefined;
+  // The change feeds the gateway follows, by the subgraph that owns each.
+  const feeds = { user: revocations, ...(catalogFeed ? { catalog: catalogFeed } : {}) };
   const entityCache = new SharedEntityCache(
     { maxEntries: settings.entityCacheMaxEntries, ttlMs: settings.entityCacheTtlSeconds * 1000 },
-    { user: revocations, ...(catalogFeed ? { catalog: catalogFeed } : {}) },
+    feeds,
     { lookups: (subgraph, hits, misses) => gatewayMetrics.entityLookups(subgraph, hits, misses) },
   );
   const trust = proxyTrust(settings.trustProxy);
@@ -118,13 +119,7 @@ try {
     introspection,
     suggestions,
     maxTokens: settings.limitTokens,
-    readYourWrites: {
-      feeds: [
-        { header: FEED_SEQ_HEADERS.user!, feed: revocations },
-        ...(catalogFeed ? [{ header: FEED_SEQ_HEADERS.catalog!, feed: catalogFeed }] : []),
-      ],
-      waitMs: settings.sessionWaitMs,
-    },
+    readYourWrites: { feeds, waitMs: settings.sessionWaitMs },
     entityCache,
   });
   const limits: OperationLimits = {

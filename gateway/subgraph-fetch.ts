@@ -34,8 +34,8 @@ export interface FetchContext extends ScopedContext {
   /** deadline is when the whole operation must be answered (performance.now() milliseconds); no fetch outlives it. */
   deadline?: number;
   /**
-   * feedSeqs holds, per feed's answer header (FEED_SEQ_HEADERS), the highest sequence a subgraph's answer named: the
-   * gateway answers once its copy of that feed reached it (read-your-writes).
+   * feedSeqs holds, per subgraph with a change feed (FEED_SEQ_HEADERS), the highest sequence its answers named: the
+   * gateway answers once its copy of that subgraph's feed reached it (read-your-writes).
    */
   feedSeqs?: Record<string, number>;
 }
@@ -177,8 +177,8 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       const raw = header === undefined ? undefined : res.headers[header];
       if (raw !== undefined) {
         const seq = Number(raw);
-        if (Number.isSafeInteger(seq) && seq > (context.feedSeqs?.[header!] ?? 0))
-          (context.feedSeqs ??= {})[header!] = seq;
+        const name = this.options.name;
+        if (Number.isSafeInteger(seq) && seq > (context.feedSeqs?.[name] ?? 0)) (context.feedSeqs ??= {})[name] = seq;
       }
       text = await res.body.text();
     } catch (err) {

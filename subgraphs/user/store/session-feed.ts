@@ -1,17 +1,11 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
-import {
-  PostgresChangeFeed,
-  type FeedSubscriber as ChangeFeedSubscriber,
-} from '../../../foundation/postgres/change-feed.js';
+import { PostgresChangeFeed } from '../../../foundation/postgres/change-feed.js';
 import { SESSION_SEQ_HEADER, type SessionFeedEvent } from '../../../contracts/session-events.js';
 import type { SessionFeed } from '../business/accounts.js';
 
 /** SessionEvent is one entry of the feed the gateways follow. */
 export type SessionEvent = SessionFeedEvent;
-
-/** FeedSubscriber receives session events in sequence order, each once. */
-export type FeedSubscriber = ChangeFeedSubscriber<SessionEvent>;
 
 /** Row is a row of session_events as pg reads it. */
 interface Row {

@@ -25,9 +25,10 @@ function toEvent(row: Row): CatalogFeedEvent {
 
 /**
  * PostgresCatalogFeed is the catalog subgraph's change feed: `catalog_events` (written, under an advisory lock, by the
- * trigger on `skills` with each change of a row: migrations/catalog/1764806400000-catalog-events.ts), served by the generic PostgresChangeFeed. A new follower is replayed nothing: a gateway that
- * starts keeps nothing of the catalog yet, so it needs only what changes from then on; the `synced` event tells it the
- * feed's position, from which it resumes after a lost stream, and it keeps no answer fetched before it was in sync.
+ * trigger on `skills` with each change of a row: migrations/catalog/1764806400000-catalog-events.ts), served by the
+ * generic PostgresChangeFeed. A new follower is replayed nothing: a gateway that starts keeps nothing of the catalog
+ * yet, so it needs only what changes from then on; the `synced` event tells it the feed's position, from which it
+ * resumes after a lost stream, and it keeps no answer fetched before it was in sync.
  */
 export class PostgresCatalogFeed extends PostgresChangeFeed<CatalogFeedEvent, Row> implements CatalogFeed {
   constructor(dataSource: DataSource, listenUrl: string, logger: Logger) {

@@ -23,3 +23,42 @@ export const FEED_HEARTBEAT_MS = 15_000;
  */
 export const feedSyncedSchema = z.object({ seq: z.number().int().nonnegative() });
 export type FeedSynced = z.infer<typeof feedSyncedSchema>;
+
+/**
+ * FEED_FOLLOWERS names, per subgraph, the other subgraphs whose change feeds it follows to keep a copy of what they
+ * own: order keeps providers' skills from the catalog's feed (contracts/catalog-events.ts), for `matchingOrders` and
+ * for who may see an open order. A subgraph may follow a feed only where the feed's owner serves it to subgraphs.
+ */
+export const FEED_FOLLOWERS: Readonly<Record<string, readonly string[]>> = { order: ['catalog'] };
+
+/**
+ * FEED_POSITIONS_HEADER is the request header by which the gateway tells a subgraph of FEED_FOLLOWERS how far its own
+ * copy of each followed feed had come when it sent the request: `owner=seq` pairs separated by commas
+ * (`catalog=42`). The subgraph answers from its copy only where its copy is at least that far, and asks the feed's
+ * owner otherwise. So a provider who changed their skills sees it on their next request through the gateway that
+ * answered the change (it waited for its copy to reach the change first). A request without it (an internal call, a
+ * gateway that follows no such feed) is answered by the owner.
+ */
+export const FEED_POSITIONS_HEADER = 'x-fixup-feed-positions';
+
+/** MAX_FEED_POSITIONS_HEADER bounds the header's length; a longer one is ignored (the owner answers). */
+export const MAX_FEED_POSITIONS_HEADER = 256;
+
+/** formatFeedPositions writes FEED_POSITIONS_HEADER's value, leaving out feeds with no position yet. */
+export function formatFeedPositions(positions: Readonly<Record<string, number | null>>): string | undefined {
+  const pairs = Object.entries(positions)
+    .filter(([, seq]) => seq !== null)
+    .map(([owner, seq]) => `${owner}=${seq}`);
+  return pairs.length > 0 ? pairs.join(',') : undefined;
+}
+
+/** parseFeedPositions reads FEED_POSITIONS_HEADER's value; malformed pairs are left out. */
+export function parseFeedPositions(value: string | string[] | undefined): Record<string, number> | undefined {
+  if (typeof value !== 'string' || value.length > MAX_FEED_POSITIONS_HEADER) return undefined;
+  let out: Record<string, number> | undefined;
+  for (const pair of value.split(',')) {
+    const match = /^\s*([a-z][a-z0-9-]{0,39})=(\d{1,15})\s*$/.exec(pair);
+    if (match) (out ??= {})[match[1]!] = Number(match[2]);
+  }
+  return out;
+}

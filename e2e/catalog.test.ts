@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { metricSample, startTestStack, type GraphQLResponse, type Session, type TestStack } from './harness.js';
 
@@ -220,5 +222,15 @@ describe('catalog', () => {
     const catalog = t.stack.services.find((s) => s.name === 'catalog')!.url;
     const res = await fetch(new URL(`/internal/provider-skills?providerIds=${provider.id}`, catalog));
     assert.equal(res.status, 401);
+    // The change feed is served to gateways (their token) and to subgraphs (their credentials: order keeps skills).
+    const feed = new URL('/internal/catalog-events', catalog);
+    assert.equal((await fetch(feed)).status, 401);
+    assert.equal((await fetch(feed, { headers: { authorization: 'Bearer not-the-secret' } })).status, 401);
+    const secret = readFileSync(join(t.dataDir, 'secrets', 'internal-call.secret'), 'utf8').trim();
+    const abort = new AbortController();
+    const followed = await fetch(feed, { headers: { authorization: `Bearer ${secret}` }, signal: abort.signal });
+    assert.equal(followed.status, 200);
+    assert.match(followed.headers.get('content-type') ?? '', /^text\/event-stream/);
+    abort.abort();
   });
 });

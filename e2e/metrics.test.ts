@@ -51,7 +51,14 @@ const EXPECTED: Record<string, string[]> = {
   ],
   user: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX, 'fixup_user_session_feed_subscribers'],
   catalog: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX, 'fixup_catalog_feed_subscribers'],
-  order: [...EVERY_PROCESS, ...EVERY_SUBGRAPH, ...OUTBOX],
+  order: [
+    ...EVERY_PROCESS,
+    ...EVERY_SUBGRAPH,
+    ...OUTBOX,
+    'fixup_order_skills_lookups_total',
+    'fixup_order_kept_skills',
+    'fixup_order_catalog_feed_synced',
+  ],
   chat: [
     ...EVERY_PROCESS,
     ...EVERY_SUBGRAPH,
@@ -122,6 +129,9 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
   });
 
   it('serves every named metric on every process, with values that follow the traffic', async () => {
+    // Order follows the catalog's feed from its start, and may have tried before catalog listened: wait for it.
+    for (let i = 0; i < 100 && sample(await scrape('order'), 'fixup_order_catalog_feed_synced') !== 1; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     const scrapes: Record<string, Scrape> = {};
     for (const name of Object.keys(EXPECTED)) scrapes[name] = await scrape(name);
     for (const [name, metrics] of Object.entries(EXPECTED)) {
@@ -159,9 +169,10 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
     );
     assert.equal(
       sample(scrapes.catalog!, 'fixup_catalog_feed_subscribers'),
-      1,
-      "the gateway follows the catalog's feed",
+      2,
+      "the gateway and order follow the catalog's feed",
     );
+    assert.equal(sample(scrapes.order!, 'fixup_order_catalog_feed_synced'), 1);
     assert.equal(sample(scrapes.chat!, 'fixup_chat_listen_connected'), 1);
     assert.equal(sample(scrapes.catalog!, 'fixup_db_pool_max_connections'), 10);
     assert.ok(

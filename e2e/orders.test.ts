@@ -389,6 +389,39 @@ describe('orders: the workflow through the gateway', () => {
     });
   });
 
+  it("order keeps providers' skills on the catalog's feed, and a changed skill shows in MatchingOrders at once", async () => {
+    const lookups = (outcome: string) => metricSample(t, 'order', 'fixup_order_skills_lookups_total', { outcome });
+    // Order follows the catalog's feed from its start, and may have tried before catalog listened.
+    for (let i = 0; i < 100 && (await metricSample(t, 'order', 'fixup_order_catalog_feed_synced')) !== 1; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    const boilerOrder = (await createOrder(otherCustomer, boiler, 'boiler, for the copy')).id;
+    const matching = async () => {
+      const res = await run(op('MatchingOrders'), { first: 100 }, p2);
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+      return res.data!.me.matchingOrders.edges.map((e: { node: { id: string } }) => e.node.id) as string[];
+    };
+    await matching();
+    const kept = await lookups('kept');
+    assert.ok(!(await matching()).includes(boilerOrder));
+    assert.ok((await lookups('kept')) > kept, "the provider's skills came from order's copy");
+    const skill = async (mutation: 'addSkill' | 'removeSkill') =>
+      assert.equal(
+        (
+          await t.gql(
+            `mutation($s: ID!) { ${mutation}(serviceId: $s) { id } }`,
+            { s: boiler },
+            { token: p2.accessToken },
+          )
+        ).errors,
+        undefined,
+      );
+    // The gateway answers a skill's change once its copy of the feed has it, and tells order how far that is.
+    await skill('addSkill');
+    assert.ok((await matching()).includes(boilerOrder), 'a new skill shows on the next request');
+    await skill('removeSkill');
+    assert.ok(!(await matching()).includes(boilerOrder), 'a removed one too');
+  });
+
   it("keeps users' and services' names between requests, and shows a changed name at once", async () => {
     const order = await createOrder(otherCustomer, leak, 'Names kept by the gateway');
     const cached = (subgraph: string, result: 'hit' | 'miss') =>

@@ -1,6 +1,7 @@
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { catalogFeedEventSchema, type CatalogFeedEvent } from '../contracts/catalog-events.js';
-import { FeedFollower } from './feed-follower.js';
+import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
+import { FeedFollower } from '../foundation/http/feed-follower.js';
 
 /**
  * CatalogFeed follows the catalog subgraph's change feed (contracts/catalog-events.ts) for the gateway's entity cache:
@@ -10,7 +11,14 @@ import { FeedFollower } from './feed-follower.js';
  */
 export class CatalogFeed extends FeedFollower<CatalogFeedEvent> {
   constructor(url: string, gatewayToken: () => Promise<string>, logger: Logger, silenceMs?: number) {
-    super({ name: 'catalog feed', url, gatewayToken, schema: catalogFeedEventSchema, logger, silenceMs });
+    super({
+      name: 'catalog feed',
+      url,
+      credentials: async () => ({ [GATEWAY_TOKEN_HEADER]: await gatewayToken() }),
+      schema: catalogFeedEventSchema,
+      logger,
+      silenceMs,
+    });
   }
 
   protected apply(e: CatalogFeedEvent): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_KEPT_LIST, SharedEntityCache } from './entity-cache.js';
-import type { EntityFeed } from './feed-follower.js';
+import type { EntityFeed } from '../foundation/http/feed-follower.js';
 
 const USER_NAMES =
   'query($representations:[_Any!]!){_entities(representations:$representations){...on User{displayName}}}';

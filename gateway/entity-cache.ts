@@ -7,7 +7,7 @@ import {
   type SelectionNode,
 } from 'graphql';
 import { SHARED_ENTITY_CHANGES, SHARED_ENTITY_FIELDS, SHARED_ENTITY_REFERENCES } from '../contracts/shared-entities.js';
-import type { EntityFeed } from './feed-follower.js';
+import type { EntityFeed } from '../foundation/http/feed-follower.js';
 
 /** EntityCacheSettings bound what the gateway keeps of shared entity fields. */
 export interface EntityCacheSettings {

@@ -10,7 +10,8 @@ import { PlanExecutor } from './execution.js';
 import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';
 import { gatewayMetrics } from './metrics.js';
-import type { FeedFollower } from './feed-follower.js';
+import type { FeedFollower } from '../foundation/http/feed-follower.js';
+import { FEED_FOLLOWERS, formatFeedPositions } from '../contracts/feeds.js';
 
 /**
  * GatewayContext is the per-request context of the gateway: the verified
@@ -78,8 +79,11 @@ function oneErrorPerPlace(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-/** FeedWait is what read-your-writes needs of the gateway's follower of a subgraph's feed. */
-export type FeedWait = Pick<FeedFollower<{ seq: number }>, 'waitFor'>;
+/**
+ * FeedWait is what read-your-writes needs of the gateway's follower of a subgraph's feed: to wait for a mutation's
+ * events, and to tell subgraphs that keep a copy of the feed how far the gateway's copy has come.
+ */
+export type FeedWait = Pick<FeedFollower<{ seq: number }>, 'waitFor' | 'position'>;
 
 /**
  * readYourWrites holds a response whose subgraph fetches wrote feed events (a role change, a logout, an ended session,
@@ -137,17 +141,29 @@ export function createGateway(options: GatewayOptions): {
     ttlSeconds: options.tokenTtlSeconds,
     maxEntries: options.tokenCacheSize,
   });
+  const feeds = options.readYourWrites?.feeds ?? {};
   const fetchers: Record<string, SubgraphDataSource> = Object.fromEntries(
-    Object.entries(subgraphs).map(([name, url]) => [
-      name,
-      new SubgraphFetcher<GatewayContext>({
+    Object.entries(subgraphs).map(([name, url]) => {
+      // A subgraph that keeps a copy of feeds this gateway follows is told how far the gateway's copies have come.
+      const followed = (Object.hasOwn(FEED_FOLLOWERS, name) ? FEED_FOLLOWERS[name]! : []).filter((owner) =>
+        Object.hasOwn(feeds, owner),
+      );
+      const feedPositions =
+        followed.length > 0
+          ? () => formatFeedPositions(Object.fromEntries(followed.map((owner) => [owner, feeds[owner]!.position])))
+          : undefined;
+      return [
         name,
-        url,
-        timeoutMs: options.subgraphTimeoutMs,
-        connections: options.subgraphConnections,
-        tokens,
-      }),
-    ]),
+        new SubgraphFetcher<GatewayContext>({
+          name,
+          url,
+          timeoutMs: options.subgraphTimeoutMs,
+          connections: options.subgraphConnections,
+          tokens,
+          feedPositions,
+        }),
+      ];
+    }),
   );
   gatewayMetrics.nameSubgraphs(subgraphs);
   // Each fetch is measured (duration, errors by code, in flight) around the pooled fetcher.

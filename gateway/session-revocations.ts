@@ -1,13 +1,14 @@
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { sessionFeedEventSchema, type SessionFeedEvent as SessionEvent } from '../contracts/session-events.js';
-import { FeedFollower } from './feed-follower.js';
+import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
+import { FeedFollower } from '../foundation/http/feed-follower.js';
 
 /** TokenState is what the feed says of an access token. */
 export type TokenState = 'live' | 'stale' | 'revoked';
 
 /**
  * SessionRevocations follows the user subgraph's session feed (a change feed,
- * gateway/feed-follower.ts) and answers, for any access token, whether a role
+ * foundation/http/feed-follower.ts) and answers, for any access token, whether a role
  * change or reset made it stale or its session ended. It keeps only what can
  * still matter: an event older than the longest access-token lifetime concerns
  * no live token. It also tells the gateway's entity cache which users' shared
@@ -26,7 +27,14 @@ export class SessionRevocations extends FeedFollower<SessionEvent> {
     logger: Logger,
     silenceMs?: number,
   ) {
-    super({ name: 'session feed', url, gatewayToken, schema: sessionFeedEventSchema, logger, silenceMs });
+    super({
+      name: 'session feed',
+      url,
+      credentials: async () => ({ [GATEWAY_TOKEN_HEADER]: await gatewayToken() }),
+      schema: sessionFeedEventSchema,
+      logger,
+      silenceMs,
+    });
   }
 
   /** start follows the feed until stop, and forgets what no live token can concern. */

@@ -8,6 +8,7 @@ import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
 import type { Caller } from '../contracts/caller.js';
 import { SESSION_SEQ_HEADER } from '../contracts/session-events.js';
 import { CATALOG_SEQ_HEADER } from '../contracts/catalog-events.js';
+import { FEED_POSITIONS_HEADER } from '../contracts/feeds.js';
 import type { InternalTokenCache } from './internal-tokens.js';
 import {
   distinctRepresentations,
@@ -51,6 +52,11 @@ export interface SubgraphFetchOptions {
   /** connections bounds the keep-alive connections kept open to the subgraph. */
   connections: number;
   tokens: InternalTokenCache;
+  /**
+   * feedPositions gives FEED_POSITIONS_HEADER's value for a subgraph that keeps a copy of other subgraphs' feeds
+   * (contracts/feeds.ts, FEED_FOLLOWERS): how far this gateway's own copies of them have come.
+   */
+  feedPositions?: () => string | undefined;
 }
 
 /**
@@ -158,6 +164,8 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       [REQUEST_ID_HEADER]: context.scope.requestId,
     };
     propagateTrace(headers, context.scope.traceparent);
+    const positions = this.options.feedPositions?.();
+    if (positions !== undefined) headers[FEED_POSITIONS_HEADER] = positions;
     // Each distinct entity representation is sent once (gateway/representations.ts).
     // Only a planned `_entities` fetch declares `[_Any!]!`: a client's own variable of that name is left alone.
     const representations = request.variables?.representations;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { GatewayTrust } from '../auth/identity.js';
+import { gatewayOnly, type GatewayTrust } from '../auth/identity.js';
 import type { ChangeFeed, FeedSubscriber } from '../postgres/change-feed.js';
 import { createLogger } from '../telemetry/logger.js';
 import { changeFeedRoute } from './change-feed-route.js';
@@ -49,7 +49,7 @@ describe('changeFeedRoute', () => {
   let base: string;
 
   before(async () => {
-    const route = changeFeedRoute(feed, trust, 50);
+    const route = changeFeedRoute(feed, (handle) => gatewayOnly(trust, handle), 50);
     const logger = createLogger({ service: 'test', level: 'silent' });
     server = http.createServer((req, res) => void route(req, res, requestScope('r1', logger)));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http';
 import { FEED_HEARTBEAT_MS, type FeedSynced } from '../../contracts/feeds.js';
-import { gatewayOnly, type GatewayTrust } from '../auth/identity.js';
 import type { ChangeFeed, FeedSubscriber } from '../postgres/change-feed.js';
 import { sendJson, type RouteHandler } from './server.js';
 
 /**
- * changeFeedRoute streams a change feed (contracts/feeds.ts) to a gateway as server-sent events: `id` is the sequence
+ * changeFeedRoute streams a change feed (contracts/feeds.ts) to its followers (gateways, and subgraphs where the feed's
+ * owner lets them in: `guard` is gatewayOnly or gatewayOrService) as server-sent events: `id` is the sequence
  * number to resume after (Last-Event-ID or `?after=`), a `synced` event marks the end of the replay with the feed's
  * position (so a follower that saw no event yet resumes from there), and a comment line
  * comes every heartbeatMs so that the gateway can tell a quiet feed from a lost stream. While the feed does not hear
@@ -13,10 +13,10 @@ import { sendJson, type RouteHandler } from './server.js';
  */
 export function changeFeedRoute<E extends { seq: number }>(
   feed: ChangeFeed<E>,
-  trust: GatewayTrust,
+  guard: (handle: RouteHandler) => RouteHandler,
   heartbeatMs = FEED_HEARTBEAT_MS,
 ): RouteHandler {
-  return gatewayOnly(trust, async (req, res, scope) => {
+  return guard(async (req, res, scope) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const raw = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('after');
     const after = raw && /^\d+$/.test(raw) ? Number(raw) : null;

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { gatewayOnly, type GatewayTrust } from '../auth/identity.js';
 import { propagateTrace } from '../telemetry/tracing.js';
 import { Pool } from 'undici';
 import type { z } from 'zod';
@@ -117,6 +118,21 @@ export function internalGetRoute<Q extends z.ZodObject, R extends z.ZodType>(
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * gatewayOrService guards an internal route that both the gateway (its token for this subgraph) and other subgraphs
+ * (their own credentials, as serviceOnly) may call, with 401 for anything else: the catalog's change feed, which
+ * gateways and the order subgraph follow.
+ */
+export function gatewayOrService(
+  trust: GatewayTrust,
+  credentials: ServiceCredentials,
+  handle: RouteHandler,
+): RouteHandler {
+  const asService = serviceOnly(credentials, handle);
+  const asGateway = gatewayOnly(trust, handle);
+  return (req, res, scope) => (req.headers.authorization === undefined ? asGateway : asService)(req, res, scope);
+}
 
 /**
  * serviceOnly guards an internal route that other subgraphs call: it answers

@@ -19,6 +19,7 @@ import { HttpService, sendJson, type RequestScope, type RouteHandler } from '../
 import { GatewayTrust } from '../auth/identity.js';
 import type { ServiceCredentials } from '../http/internal-calls.js';
 import type { Caller } from '../../contracts/caller.js';
+import { FEED_POSITIONS_HEADER, parseFeedPositions } from '../../contracts/feeds.js';
 import { processSettings, startProcess } from './process.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Metrics, watchPool } from '../telemetry/metrics.js';
@@ -369,7 +370,15 @@ export async function runSubgraph<C extends ScopedContext>(definition: SubgraphD
           errors: [{ message: 'Requests must come through the gateway', extensions: { code: 'UNAUTHENTICATED' } }],
         });
       }
-      scope.caller = scope.traceparent ? { ...caller, traceparent: scope.traceparent } : caller;
+      const feedPositions = parseFeedPositions(req.headers[FEED_POSITIONS_HEADER]);
+      scope.caller =
+        scope.traceparent || feedPositions
+          ? {
+              ...caller,
+              ...(scope.traceparent ? { traceparent: scope.traceparent } : {}),
+              ...(feedPositions ? { feedPositions } : {}),
+            }
+          : caller;
       return execute(req, res, scope);
     };
     const http = new HttpService({

@@ -9,6 +9,7 @@ import {
 } from '../../foundation/service/config.js';
 import { runSubgraph, subgraphSettings, withPassword } from '../../foundation/service/subgraph-service.js';
 import { changeFeedRoute } from '../../foundation/http/change-feed-route.js';
+import { gatewayOrService } from '../../foundation/http/internal-calls.js';
 import { catalogEventsRoute } from '../../contracts/internal-routes.js';
 import { catalogMigrations } from '../../migrations/catalog/index.js';
 import { createLoaders, type CatalogContext } from './api/context.js';
@@ -57,7 +58,9 @@ await runSubgraph<CatalogContext>({
       answerHeaders: (operation) => feed.answerHeaders(operation),
       routes: {
         ...catalogInternalRoutes(catalog, internal),
-        [`GET ${catalogEventsRoute.path}`]: changeFeedRoute(feed, trust),
+        [`GET ${catalogEventsRoute.path}`]: changeFeedRoute(feed, (handle) =>
+          gatewayOrService(trust, internal, handle),
+        ),
       },
       startup: settings.seedDemo ? () => catalog.seed(DEMO_CATALOG) : undefined,
       stop: () => feed.close(),

@@ -4,7 +4,7 @@ import { watchFeedSubscribers } from '../../foundation/telemetry/metrics.js';
 export function watchCatalogFeed(feed: { readonly subscriberCount: number }): void {
   watchFeedSubscribers(
     'fixup_catalog_feed_subscribers',
-    "Gateways following the catalog feed (providers' skills)",
+    "Followers of the catalog feed (providers' skills): gateways, and order instances that keep skills",
     feed,
   );
 }

@@ -2,7 +2,14 @@ import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { serviceUrl } from '../../contracts/services.js';
-import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/service/config.js';
+import {
+  loadSettings,
+  maskSecrets,
+  nonNegativeIntSchema,
+  positiveIntSchema,
+  setting,
+} from '../../foundation/service/config.js';
+import { catalogEventsRoute } from '../../contracts/internal-routes.js';
 import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
 import { orderMigrations } from '../../migrations/order/index.js';
 import { createLoaders, type OrderContext } from './api/context.js';
@@ -10,6 +17,8 @@ import { orderInternalRoutes } from './api/internal-routes.js';
 import { buildOrderSchema } from './api/schema.js';
 import { OrderService } from './business/orders.js';
 import { HttpCatalogFacts } from './store/catalog-facts.js';
+import { KeptSkills } from './store/kept-skills.js';
+import { skillsLooked, watchKeptSkills } from './metrics.js';
 import { OfferRow, OrderRow } from './store/entities.js';
 import { PostgresOrderStore } from './store/order-store.js';
 
@@ -28,6 +37,12 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '3',
   }),
+  keptSkills: setting({
+    env: 'ORDER_KEPT_SKILLS',
+    doc: "providers whose skills order keeps, following the catalog's change feed (a request is answered from the copy only when it is as far as the request's gateway's copy); 0 asks catalog on every request and follows no feed",
+    schema: nonNegativeIntSchema,
+    fallback: '10000',
+  }),
   catalogTimeoutMs: setting({
     env: 'ORDER_CATALOG_TIMEOUT_MS',
     doc: 'longest one internal call to catalog may take',
@@ -44,13 +59,29 @@ await runSubgraph<OrderContext>({
   entities: [OrderRow, OfferRow],
   outbox: true,
   migrations: orderMigrations,
-  async wire(dataSource, _logger, _trust, internal) {
+  async wire(dataSource, logger, _trust, internal) {
+    // Without a copy (ORDER_KEPT_SKILLS=0), every look-up of a provider's skills asks catalog.
+    const kept =
+      settings.keptSkills > 0
+        ? new KeptSkills(
+            new URL(catalogEventsRoute.path, settings.catalogUrl).href,
+            internal,
+            settings.keptSkills,
+            logger,
+            skillsLooked,
+          )
+        : undefined;
+    if (kept) {
+      watchKeptSkills(kept);
+      kept.start();
+    }
     const orders = new OrderService(
       new PostgresOrderStore(dataSource),
-      new HttpCatalogFacts(settings.catalogUrl, { credentials: internal, timeoutMs: settings.catalogTimeoutMs }),
+      new HttpCatalogFacts(settings.catalogUrl, { credentials: internal, timeoutMs: settings.catalogTimeoutMs }, kept),
       settings.maxOffersPerProvider,
     );
     return {
+      stop: kept ? async () => kept.stop() : undefined,
       schema: await buildOrderSchema(orders),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders, caller.viewer) }),
       routes: orderInternalRoutes(orders, internal),

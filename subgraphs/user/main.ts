@@ -4,6 +4,7 @@ import { loadSettings, maskSecrets } from '../../foundation/service/config.js';
 import { sessionEventsRoute as sessionEventsContract } from '../../contracts/internal-routes.js';
 import { runSubgraph, withPassword } from '../../foundation/service/subgraph-service.js';
 import { changeFeedRoute } from '../../foundation/http/change-feed-route.js';
+import { gatewayOnly } from '../../foundation/auth/identity.js';
 import { loadKeySet, publicJwks, TokenSigner, watchKeySet } from '../../foundation/auth/tokens.js';
 import { userMigrations } from '../../migrations/user/index.js';
 import { createLoaders, type UserContext } from './api/context.js';
@@ -67,7 +68,7 @@ await runSubgraph<UserContext>({
       answerHeaders: (operation) => feed.answerHeaders(operation),
       routes: {
         'GET /.well-known/jwks.json': jwksRoute(() => publicJwks(keys)),
-        [`GET ${sessionEventsContract.path}`]: changeFeedRoute(feed, trust),
+        [`GET ${sessionEventsContract.path}`]: changeFeedRoute(feed, (handle) => gatewayOnly(trust, handle)),
       },
       startup: async () => {
         if (settings.adminEmail && settings.adminPassword) {

@@ -124,8 +124,11 @@ export interface OrderStore {
 
 /** CatalogFacts is what the workflow must know from the catalog subgraph, which owns services and skills. */
 export interface CatalogFacts {
-  /** skillsOf lists the service ids the provider offers. */
-  skillsOf(providerId: string, caller: Caller): Promise<readonly string[]>;
+  /**
+   * skillsOf lists the service ids the provider offers, as of the caller's view of the catalog (a copy kept on the
+   * catalog's feed may answer); fresh asks the catalog itself, for a write's check.
+   */
+  skillsOf(providerId: string, caller: Caller, options?: { fresh?: boolean }): Promise<readonly string[]>;
   serviceExists(serviceId: string, caller: Caller): Promise<boolean>;
 }
 
@@ -273,7 +276,7 @@ export class OrderService {
     const message = input.message?.trim() || null;
     if (message && message.length > MAX_MESSAGE)
       throw new InvalidInputError('input.message', `input.message must be at most ${MAX_MESSAGE} characters`);
-    const skills = await this.catalog.skillsOf(viewer.id, caller);
+    const skills = await this.catalog.skillsOf(viewer.id, caller, { fresh: true });
     const offer: Offer = {
       id: newId(),
       orderId: input.orderId,

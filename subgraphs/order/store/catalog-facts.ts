@@ -2,12 +2,17 @@ import type { Caller } from '../../../contracts/caller.js';
 import { providerSkillsRoute, servicesRoute } from '../../../contracts/internal-routes.js';
 import { internalGet, type InternalCall } from '../../../foundation/http/internal-calls.js';
 import type { CatalogFacts } from '../business/orders.js';
+import type { KeptSkills } from './kept-skills.js';
+
+/** CATALOG names the catalog's feed among the caller's feedPositions (contracts/feeds.ts). */
+const CATALOG = 'catalog';
 
 /**
  * HttpCatalogFacts asks the catalog subgraph, on its internal routes, what
  * the order workflow must know: a provider's skills and whether a service
  * exists. It never reads catalog's database. Skills are asked once per
- * request (cached on the request's caller).
+ * request (cached on the request's caller), and, with a KeptSkills, answered
+ * from order's copy where the request's gateway allows it (kept-skills.ts).
  */
 export class HttpCatalogFacts implements CatalogFacts {
   private readonly skills = new WeakMap<Caller, Map<string, Promise<readonly string[]>>>();
@@ -15,17 +20,25 @@ export class HttpCatalogFacts implements CatalogFacts {
   constructor(
     private readonly catalogUrl: string,
     private readonly call: InternalCall,
+    private readonly kept?: KeptSkills,
   ) {}
 
-  skillsOf(providerId: string, caller: Caller): Promise<readonly string[]> {
+  skillsOf(
+    providerId: string,
+    caller: Caller,
+    { fresh = false }: { fresh?: boolean } = {},
+  ): Promise<readonly string[]> {
     let perRequest = this.skills.get(caller);
     if (!perRequest) this.skills.set(caller, (perRequest = new Map()));
-    let found = perRequest.get(providerId);
+    const key = fresh ? `fresh:${providerId}` : providerId;
+    let found = perRequest.get(key);
     if (!found) {
-      found = internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.call).then(
-        (r) => r.skills.map((k) => k.serviceId),
-      );
-      perRequest.set(providerId, found);
+      const read = () =>
+        internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.call).then((r) =>
+          r.skills.map((k) => k.serviceId),
+        );
+      found = this.kept && !fresh ? this.kept.skillsOf(providerId, caller.feedPositions?.[CATALOG], read) : read();
+      perRequest.set(key, found);
     }
     return found;
   }

@@ -1,10 +1,13 @@
 import type { z } from 'zod';
-import type { Logger } from '../foundation/telemetry/logger.js';
-import { FEED_HEARTBEAT_MS, feedSyncedSchema } from '../contracts/feeds.js';
+import type { Logger } from '../telemetry/logger.js';
+import { FEED_HEARTBEAT_MS, feedSyncedSchema } from '../../contracts/feeds.js';
 
-/** EntityFeed is what the gateway's entity cache (gateway/entity-cache.ts) reads of one subgraph's change feed. */
+/**
+ * EntityFeed is what a keeper of another subgraph's entity fields (the gateway's entity cache, gateway/entity-cache.ts)
+ * reads of that subgraph's change feed.
+ */
 export interface EntityFeed {
-  /** isSynced: the feed's replay is read and its stream is up, so every change reaches the gateway. */
+  /** isSynced: the feed's replay is read and its stream is up, so every change reaches the follower. */
   readonly isSynced: boolean;
   /** outages counts the times the feed went out of sync: what was kept before one may have missed a change. */
   readonly outages: number;
@@ -18,8 +21,11 @@ export interface FeedOptions<E extends { seq: number }> {
   name: string;
   /** url is the feed's internal route on the subgraph (contracts/internal-routes.ts). */
   url: string;
-  /** gatewayToken signs the gateway's statement for the subgraph (a feed is served to gateways only). */
-  gatewayToken: () => Promise<string>;
+  /**
+   * credentials gives the headers that let the follower in: a gateway's token for the subgraph, or a subgraph's own
+   * internal credentials where the feed serves subgraphs too (the catalog feed serves order).
+   */
+  credentials: () => Promise<Record<string, string>>;
   /** schema parses each event (the feed's contract); an event it refuses is logged and skipped. */
   schema: z.ZodType<E>;
   logger: Logger;
@@ -32,7 +38,9 @@ export interface FeedOptions<E extends { seq: number }> {
  * sequence seen, `synced`, heartbeats), applies each event in order (`apply`, the subclass's), reconnects with a
  * backoff from the last event seen, and counts outages: each time a stream that was in sync is lost, whatever was
  * concluded from the feed before may have missed a change. waitFor lets an answer wait until the feed reached the
- * sequence its mutation named (read-your-writes). Subclasses: SessionRevocations (user's session feed) and CatalogFeed.
+ * sequence its mutation named (read-your-writes), and position tells how far the follower's copy has come.
+ * Subclasses: the gateway's SessionRevocations (user's session feed) and CatalogFeed, and order's KeptSkills
+ * (subgraphs/order/store/kept-skills.ts).
  */
 export abstract class FeedFollower<E extends { seq: number }> implements EntityFeed {
   private outageCount = 0;
@@ -59,6 +67,14 @@ export abstract class FeedFollower<E extends { seq: number }> implements EntityF
   /** isSynced tells whether the feed's replay has been read and the stream is up. */
   get isSynced(): boolean {
     return this.synced;
+  }
+
+  /**
+   * position is the sequence of the last event applied (or the feed's position when it was last in sync), null before
+   * the feed was first reached: everything the feed published up to it is applied.
+   */
+  get position(): number | null {
+    return this.lastSeq;
   }
 
   /** outages counts the times the stream was lost after being in sync. */
@@ -113,7 +129,9 @@ export abstract class FeedFollower<E extends { seq: number }> implements EntityF
         delay = 250;
       } catch (err) {
         if (this.stopped) break;
-        this.feed.logger.warn({ err, retryInMs: delay }, `${this.feed.name} unavailable`);
+        // At start the feed's owner may still be starting (processes start together): said once it lasts.
+        const starting = this.lastSeq === null && delay < 4_000;
+        this.feed.logger[starting ? 'debug' : 'warn']({ err, retryInMs: delay }, `${this.feed.name} unavailable`);
       }
       if (this.synced) {
         // A stream that was in sync ended: follow again soon, whatever the backoff had grown to before.
@@ -132,7 +150,7 @@ export abstract class FeedFollower<E extends { seq: number }> implements EntityF
     const url = new URL(this.feed.url);
     if (this.lastSeq !== null) url.searchParams.set('after', String(this.lastSeq));
     const res = await fetch(url, {
-      headers: { accept: 'text/event-stream', 'x-fixup-gateway-token': await this.feed.gatewayToken() },
+      headers: { ...(await this.feed.credentials()), accept: 'text/event-stream' },
       signal: this.abort.signal,
     });
     if (!res.ok || !res.body) {

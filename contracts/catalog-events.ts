@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * catalogFeedEventSchema is one entry of the catalog subgraph's feed, a change feed (contracts/feeds.ts) at GET
  * /internal/catalog-events: a provider added or removed a service of their skills (`skills`: what a gateway keeps of
- * that provider's `User.skills` and of that service's `Service.providers` is dropped). Services and categories never
+ * that provider's `User.skills` and of that service's `Service.providers` is dropped, and what order keeps of that
+ * provider's skills). Services and categories never
  * change otherwise once made, so they have no events of their own.
  */
 export const catalogFeedEventSchema = z.object({

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { auditEventSchema } from './audit.js';
 import { gatewayClaimsSchema, isSignedIn, rolesSchema } from './caller.js';
 import { encodeMessageWakeup, messageWakeupSchema } from './chat-events.js';
+import { FEED_FOLLOWERS, formatFeedPositions, MAX_FEED_POSITIONS_HEADER, parseFeedPositions } from './feeds.js';
 import { auditIngestRoute, idListSchema, MAX_INTERNAL_IDS, orderFactsRoute } from './internal-routes.js';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES } from './services.js';
 
@@ -76,6 +77,20 @@ describe('contracts', () => {
     const wakeup = { conversationId: ID, position: 42 };
     assert.deepEqual(messageWakeupSchema.parse(encodeMessageWakeup(wakeup)), wakeup);
     assert.equal(messageWakeupSchema.safeParse(`${ID}:x`).success, false);
+  });
+
+  it("writes and reads the feed positions header, ignoring what does not fit and names the followers don't know", () => {
+    assert.equal(formatFeedPositions({ catalog: 42, user: null }), 'catalog=42');
+    assert.equal(formatFeedPositions({ catalog: null }), undefined);
+    assert.deepEqual({ ...parseFeedPositions('catalog=42') }, { catalog: 42 });
+    assert.deepEqual({ ...parseFeedPositions('catalog=42, user=7') }, { catalog: 42, user: 7 });
+    assert.deepEqual({ ...parseFeedPositions('catalog=-1,user=x,=3,catalog') }, {});
+    assert.equal(parseFeedPositions(undefined), undefined);
+    assert.equal(parseFeedPositions(['catalog=1', 'catalog=2']), undefined);
+    assert.equal(parseFeedPositions(`catalog=1,${'x'.repeat(MAX_FEED_POSITIONS_HEADER)}`), undefined);
+    assert.equal(parseFeedPositions('constructor=1')?.constructor, 1, 'a plain record: no prototype to collide with');
+    for (const owners of Object.values(FEED_FOLLOWERS))
+      for (const owner of owners) assert.ok(SUBGRAPH_NAMES.includes(owner as (typeof SUBGRAPH_NAMES)[number]));
   });
 
   it('gives every process distinct ports', () => {

@@ -1,17 +1,19 @@
 import { z } from 'zod';
 
 /**
- * A change feed is how a subgraph tells every gateway, in order and at once, what changed in its database: GET on its
+ * A change feed is how a subgraph tells every follower (each gateway, and the subgraphs of FEED_FOLLOWERS), in order and
+ * at once, what changed in its database: GET on its
  * internal route (contracts/internal-routes.ts) answers server-sent events, each `id` the event's sequence number and
  * each `data` one event of the feed's schema; `event: synced` marks the end of the replay of what the follower missed
  * (`?after=` or Last-Event-ID), its data (feedSyncedSchema) the feed's position then, and a comment line comes every
  * FEED_HEARTBEAT_MS. A mutation that wrote events names the feed's sequence in an answer header (each feed its own),
- * and the gateway that made the request answers once its copy of that feed reached it (read-your-writes). A gateway
- * deployed before an event kind existed skips its events, so gateways are upgraded first.
+ * and the gateway that made the request answers once its copy of that feed reached it (read-your-writes). A follower
+ * deployed before an event kind existed takes such an event as an outage (it drops what it kept on the feed's word), so
+ * followers are upgraded first.
  */
 
 /**
- * FEED_HEARTBEAT_MS is how often a subgraph writes a comment line to each open feed stream; a gateway that hears
+ * FEED_HEARTBEAT_MS is how often a subgraph writes a comment line to each open feed stream; a follower that hears
  * nothing for three of them takes the stream as lost and follows the feed again.
  */
 export const FEED_HEARTBEAT_MS = 15_000;
@@ -58,7 +60,7 @@ export function parseFeedPositions(value: string | string[] | undefined): Record
   let out: Record<string, number> | undefined;
   for (const pair of value.split(',')) {
     const match = /^\s*([a-z][a-z0-9-]{0,39})=(\d{1,15})\s*$/.exec(pair);
-    if (match) (out ??= {})[match[1]!] = Number(match[2]);
+    if (match) (out ??= Object.create(null) as Record<string, number>)[match[1]!] = Number(match[2]);
   }
   return out;
 }

@@ -90,7 +90,10 @@ export const sessionEventsRoute = {
   event: sessionFeedEventSchema,
 };
 
-/** catalog: GET /internal/catalog-events — the catalog's change feed (skills) as server-sent events (feeds.ts). */
+/**
+ * catalog: GET /internal/catalog-events — the catalog's change feed (skills) as server-sent events (feeds.ts), to
+ * gateways (their token) and to subgraphs (their own credentials): order follows it to keep providers' skills.
+ */
 export const catalogEventsRoute = {
   path: '/internal/catalog-events',
   event: catalogFeedEventSchema,

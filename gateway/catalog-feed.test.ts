@@ -19,6 +19,7 @@ describe('FeedFollower (the catalog feed)', () => {
   let server: Server;
   let stream: ServerResponse | undefined;
   const urls: string[] = [];
+  const tokens: unknown[] = [];
   let feed: CatalogFeed;
   const changed: string[] = [];
   const waitUntil = async (done: () => boolean) => {
@@ -29,6 +30,7 @@ describe('FeedFollower (the catalog feed)', () => {
   before(async () => {
     server = createServer((req, res) => {
       urls.push(req.url ?? '');
+      tokens.push(req.headers['x-fixup-gateway-token']);
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       stream = res;
       res.write('event: synced\ndata: {"seq":7}\n\n');
@@ -72,6 +74,7 @@ describe('FeedFollower (the catalog feed)', () => {
     assert.equal(feed.outages, outages + 1);
     assert.equal(new URL(urls[1]!, 'http://x').searchParams.get('after'), '8');
     assert.equal(new URL(urls[0]!, 'http://x').searchParams.get('after'), null, 'a new follower names none');
+    assert.deepEqual(tokens, ['token', 'token'], "each stream is asked for with the gateway's token");
   });
 
   it('takes an event its contract does not allow as an outage, and still ends the wait for its position', async () => {

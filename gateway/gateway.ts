@@ -11,7 +11,7 @@ import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fet
 import { withoutSuggestions } from './operation-limits.js';
 import { gatewayMetrics } from './metrics.js';
 import type { FeedFollower } from '../foundation/http/feed-follower.js';
-import { FEED_FOLLOWERS, formatFeedPositions } from '../contracts/feeds.js';
+import { FeedPositions } from './feed-positions.js';
 
 /**
  * GatewayContext is the per-request context of the gateway: the verified
@@ -83,7 +83,7 @@ function oneErrorPerPlace(): ApolloServerPlugin<GatewayContext> {
  * FeedWait is what read-your-writes needs of the gateway's follower of a subgraph's feed: to wait for a mutation's
  * events, and to tell subgraphs that keep a copy of the feed how far the gateway's copy has come.
  */
-export type FeedWait = Pick<FeedFollower<{ seq: number }>, 'waitFor' | 'position'>;
+export type FeedWait = Pick<FeedFollower<{ seq: number }>, 'waitFor' | 'position' | 'isSynced'>;
 
 /**
  * readYourWrites holds a response whose subgraph fetches wrote feed events (a role change, a logout, an ended session,
@@ -141,29 +141,20 @@ export function createGateway(options: GatewayOptions): {
     ttlSeconds: options.tokenTtlSeconds,
     maxEntries: options.tokenCacheSize,
   });
-  const feeds = options.readYourWrites?.feeds ?? {};
+  // Subgraphs that keep a copy of feeds this gateway follows are told how far the gateway knows them to have come.
+  const feedPositions = new FeedPositions(options.readYourWrites?.feeds ?? {});
   const fetchers: Record<string, SubgraphDataSource> = Object.fromEntries(
-    Object.entries(subgraphs).map(([name, url]) => {
-      // A subgraph that keeps a copy of feeds this gateway follows is told how far the gateway's copies have come.
-      const followed = (Object.hasOwn(FEED_FOLLOWERS, name) ? FEED_FOLLOWERS[name]! : []).filter((owner) =>
-        Object.hasOwn(feeds, owner),
-      );
-      const feedPositions =
-        followed.length > 0
-          ? () => formatFeedPositions(Object.fromEntries(followed.map((owner) => [owner, feeds[owner]!.position])))
-          : undefined;
-      return [
+    Object.entries(subgraphs).map(([name, url]) => [
+      name,
+      new SubgraphFetcher<GatewayContext>({
         name,
-        new SubgraphFetcher<GatewayContext>({
-          name,
-          url,
-          timeoutMs: options.subgraphTimeoutMs,
-          connections: options.subgraphConnections,
-          tokens,
-          feedPositions,
-        }),
-      ];
-    }),
+        url,
+        timeoutMs: options.subgraphTimeoutMs,
+        connections: options.subgraphConnections,
+        tokens,
+        feedPositions,
+      }),
+    ]),
   );
   gatewayMetrics.nameSubgraphs(subgraphs);
   // Each fetch is measured (duration, errors by code, in flight) around the pooled fetcher.

@@ -9,6 +9,7 @@ import type { Caller } from '../contracts/caller.js';
 import { SESSION_SEQ_HEADER } from '../contracts/session-events.js';
 import { CATALOG_SEQ_HEADER } from '../contracts/catalog-events.js';
 import { FEED_POSITIONS_HEADER } from '../contracts/feeds.js';
+import type { FeedPositions } from './feed-positions.js';
 import type { InternalTokenCache } from './internal-tokens.js';
 import {
   distinctRepresentations,
@@ -53,10 +54,10 @@ export interface SubgraphFetchOptions {
   connections: number;
   tokens: InternalTokenCache;
   /**
-   * feedPositions gives FEED_POSITIONS_HEADER's value for a subgraph that keeps a copy of other subgraphs' feeds
-   * (contracts/feeds.ts, FEED_FOLLOWERS): how far this gateway's own copies of them have come.
+   * feedPositions hears the feed sequences answers name, and gives FEED_POSITIONS_HEADER's value for a subgraph that
+   * keeps a copy of other subgraphs' feeds (contracts/feeds.ts, FEED_FOLLOWERS); one for all of a gateway's fetchers.
    */
-  feedPositions?: () => string | undefined;
+  feedPositions?: FeedPositions;
 }
 
 /**
@@ -101,9 +102,12 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
   private turn = 0;
   /** feedSeqHeader is the header that names this subgraph's feed sequence (FEED_SEQ_HEADERS), if it has a feed. */
   private readonly feedSeqHeader: string | undefined;
+  /** followsFeeds: the subgraph keeps a copy of feeds this gateway follows, and is told how far they have come. */
+  private readonly followsFeeds: boolean;
 
   constructor(private readonly options: SubgraphFetchOptions) {
     this.feedSeqHeader = Object.hasOwn(FEED_SEQ_HEADERS, options.name) ? FEED_SEQ_HEADERS[options.name] : undefined;
+    this.followsFeeds = options.feedPositions?.follows(options.name) ?? false;
     this.instances = instanceUrls(options.url).map((each) => {
       const url = new URL(each);
       const pool = new Pool(url.origin, {
@@ -164,8 +168,10 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       [REQUEST_ID_HEADER]: context.scope.requestId,
     };
     propagateTrace(headers, context.scope.traceparent);
-    const positions = this.options.feedPositions?.();
-    if (positions !== undefined) headers[FEED_POSITIONS_HEADER] = positions;
+    if (this.followsFeeds) {
+      const positions = this.options.feedPositions!.valueFor(this.options.name, context.feedSeqs);
+      if (positions !== undefined) headers[FEED_POSITIONS_HEADER] = positions;
+    }
     // Each distinct entity representation is sent once (gateway/representations.ts).
     // Only a planned `_entities` fetch declares `[_Any!]!`: a client's own variable of that name is left alone.
     const representations = request.variables?.representations;
@@ -186,7 +192,10 @@ export class SubgraphFetcher<C extends FetchContext = FetchContext> implements G
       if (raw !== undefined) {
         const seq = Number(raw);
         const name = this.options.name;
-        if (Number.isSafeInteger(seq) && seq > (context.feedSeqs?.[name] ?? 0)) (context.feedSeqs ??= {})[name] = seq;
+        if (Number.isSafeInteger(seq) && seq > (context.feedSeqs?.[name] ?? 0)) {
+          (context.feedSeqs ??= {})[name] = seq;
+          this.options.feedPositions?.noted(name, seq);
+        }
       }
       text = await res.body.text();
     } catch (err) {

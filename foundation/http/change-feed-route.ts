@@ -8,7 +8,7 @@ import { sendJson, type RouteHandler } from './server.js';
  * owner lets them in: `guard` is gatewayOnly or gatewayOrService) as server-sent events: `id` is the sequence
  * number to resume after (Last-Event-ID or `?after=`), a `synced` event marks the end of the replay with the feed's
  * position (so a follower that saw no event yet resumes from there), and a comment line
- * comes every heartbeatMs so that the gateway can tell a quiet feed from a lost stream. While the feed does not hear
+ * comes every heartbeatMs so that a follower can tell a quiet feed from a lost stream. While the feed does not hear
  * every instance's events it answers 503: a stream it served then could miss some.
  */
 export function changeFeedRoute<E extends { seq: number }>(
@@ -22,7 +22,7 @@ export function changeFeedRoute<E extends { seq: number }>(
     const after = raw && /^\d+$/.test(raw) ? Number(raw) : null;
     if (!feed.listening) return sendJson(res, 503, { error: `the ${feed.name} is not listening; try again` });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    // The headers go now: the gateway's silence timer starts with them, before a long replay.
+    // The headers go now: the follower's silence timer starts with them, before a long replay.
     res.flushHeaders();
     const write = (text: string) => {
       if (!res.writableEnded) (res as ServerResponse).write(text);
@@ -40,7 +40,7 @@ export function changeFeedRoute<E extends { seq: number }>(
     });
     try {
       const position = await feed.subscribe(subscriber, after);
-      // Ended during the replay (the feed's listener was lost): no `synced`, the gateway follows again.
+      // Ended during the replay (the feed's listener was lost): no `synced`, the follower follows again.
       if (position === null || res.writableEnded) return;
       const synced: FeedSynced = { seq: position };
       write(`event: synced\ndata: ${JSON.stringify(synced)}\n\n`);

@@ -26,7 +26,7 @@ export interface FeedOptions<E extends { seq: number }> {
    * internal credentials where the feed serves subgraphs too (the catalog feed serves order).
    */
   credentials: () => Promise<Record<string, string>>;
-  /** schema parses each event (the feed's contract); an event it refuses is logged and skipped. */
+  /** schema parses each event (the feed's contract); an event it refuses is logged and counted as an outage. */
   schema: z.ZodType<E>;
   logger: Logger;
   /** silenceMs: a stream silent this long is taken as lost (three heartbeats). */

@@ -24,6 +24,11 @@ export interface ServiceCredentials {
   secret: string;
 }
 
+/** serviceHeaders are the headers by which a subgraph calls another's internal routes with its own credentials. */
+export function serviceHeaders(credentials: ServiceCredentials): Record<string, string> {
+  return { authorization: `Bearer ${credentials.secret}`, [SERVICE_HEADER]: credentials.service };
+}
+
 /** InternalCall is how a subgraph calls others' internal routes: its own credentials, and how long it waits. */
 export interface InternalCall {
   credentials: ServiceCredentials;
@@ -64,8 +69,7 @@ export async function internalGet<R extends z.ZodType>(
   const url = new URL(route.path, baseUrl);
   for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
   const headers: Record<string, string> = {
-    authorization: `Bearer ${credentials.secret}`,
-    [SERVICE_HEADER]: credentials.service,
+    ...serviceHeaders(credentials),
     [REQUEST_ID_HEADER]: caller.requestId,
     accept: 'application/json',
   };

@@ -23,7 +23,10 @@ const OTHER_SERVICE = randomUUID();
 
 /** FixedCatalog stands for the catalog subgraph's answers: every provider here has SERVICE as a skill. */
 class FixedCatalog implements CatalogFacts {
-  async skillsOf(): Promise<readonly string[]> {
+  /** asked records each look-up of skills: whether it asked catalog itself (fresh) or allowed a kept copy. */
+  readonly asked: ('fresh' | 'kept-allowed')[] = [];
+  async skillsOf(_providerId: string, _caller: unknown, options?: { fresh?: boolean }): Promise<readonly string[]> {
+    this.asked.push(options?.fresh ? 'fresh' : 'kept-allowed');
     return [SERVICE];
   }
   async serviceExists(serviceId: string): Promise<boolean> {
@@ -38,10 +41,11 @@ function caller(roles: Role[], id = randomUUID()): SignedInCaller {
 describe('order workflow on a real database', () => {
   let db: TestDatabase;
   let orders: OrderService;
+  let catalog: FixedCatalog;
 
   before(async () => {
     db = await createTestDatabase('order', [OrderRow, OfferRow], orderMigrations);
-    orders = new OrderService(new PostgresOrderStore(db.dataSource), new FixedCatalog());
+    orders = new OrderService(new PostgresOrderStore(db.dataSource), (catalog = new FixedCatalog()));
   });
   after(() => db.drop());
 
@@ -70,6 +74,10 @@ describe('order workflow on a real database', () => {
       provider,
     );
     assert.equal(offer.currency, 'EUR');
+    assert.equal(catalog.asked.at(-1), 'fresh', "a write's check of the provider's skills asks catalog itself");
+    catalog.asked.length = 0;
+    await orders.matchingOrders(provider, 10, undefined);
+    assert.deepEqual(catalog.asked, ['kept-allowed'], 'a read may be answered from a kept copy');
     const accepted = await orders.acceptOffer(offer.id, customer);
     assert.equal(accepted.status, 'ACCEPTED');
     assert.equal(accepted.acceptedOfferId, offer.id);

@@ -30,8 +30,9 @@ export class HttpCatalogFacts implements CatalogFacts {
   ): Promise<readonly string[]> {
     let perRequest = this.skills.get(caller);
     if (!perRequest) this.skills.set(caller, (perRequest = new Map()));
+    // A fresh answer already made in this request serves its other look-ups too, so that they agree.
     const key = fresh ? `fresh:${providerId}` : providerId;
-    let found = perRequest.get(key);
+    let found = perRequest.get(key) ?? (fresh ? undefined : perRequest.get(`fresh:${providerId}`));
     if (!found) {
       const read = () =>
         internalGet(this.catalogUrl, providerSkillsRoute, { providerIds: providerId }, caller, this.call).then((r) =>

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { CatalogFeedEvent } from '../../../contracts/catalog-events.js';
 import { createLogger } from '../../../foundation/telemetry/logger.js';
-import { KeptSkills, type SkillsOutcome } from './kept-skills.js';
+import { KeptSkills, MAX_KEPT_SKILLS, type SkillsOutcome } from './kept-skills.js';
 
 const skillsEvent = (seq: number, providerId: string): CatalogFeedEvent => ({
   seq,
@@ -131,6 +131,14 @@ describe("KeptSkills (order's copy of providers' skills on the catalog's feed)",
     assert.equal(catalog.reads, 0);
     await kept.skillsOf('a', seq, read('a'));
     assert.equal(catalog.reads, 1);
+  });
+
+  it('keeps no list longer than MAX_KEPT_SKILLS: each entry is bounded', async () => {
+    const many = Array.from({ length: MAX_KEPT_SKILLS + 1 }, (_, i) => `s${i}`);
+    catalog.skills.set('many', many);
+    assert.deepEqual(await kept.skillsOf('many', seq, read('many')), many);
+    assert.deepEqual(await kept.skillsOf('many', seq, read('many')), many);
+    assert.equal(catalog.reads, 2);
   });
 
   it('drops the whole copy after an outage, and asks catalog until the feed is in sync again', async () => {

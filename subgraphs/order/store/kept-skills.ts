@@ -1,10 +1,13 @@
 import { catalogFeedEventSchema, type CatalogFeedEvent } from '../../../contracts/catalog-events.js';
 import { FeedFollower } from '../../../foundation/http/feed-follower.js';
-import { SERVICE_HEADER, type ServiceCredentials } from '../../../foundation/http/internal-calls.js';
+import { serviceHeaders, type ServiceCredentials } from '../../../foundation/http/internal-calls.js';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 
 /** SkillsOutcome says where one look-up of a provider's skills was answered: the copy, or catalog and why. */
 export type SkillsOutcome = 'kept' | 'read' | 'behind' | 'unnamed';
+
+/** MAX_KEPT_SKILLS bounds one kept entry: a provider with more skills is asked of catalog every time. */
+export const MAX_KEPT_SKILLS = 50;
 
 /**
  * KeptSkills keeps providers' skills (the ids of the services each offers), as catalog answered them, and follows the
@@ -32,10 +35,7 @@ export class KeptSkills extends FeedFollower<CatalogFeedEvent> {
     super({
       name: 'catalog feed',
       url,
-      credentials: async () => ({
-        authorization: `Bearer ${credentials.secret}`,
-        [SERVICE_HEADER]: credentials.service,
-      }),
+      credentials: async () => serviceHeaders(credentials),
       schema: catalogFeedEventSchema,
       logger,
       silenceMs,
@@ -50,7 +50,16 @@ export class KeptSkills extends FeedFollower<CatalogFeedEvent> {
 
   /** size is how many providers' skills are kept. */
   get size(): number {
+    this.afterOutage();
     return this.kept.size;
+  }
+
+  /** afterOutage drops the copy once the feed was lost: any change may have been missed meanwhile. */
+  private afterOutage(): void {
+    if (this.outages === this.outagesSeen) return;
+    this.kept.clear();
+    this.reading.clear();
+    this.outagesSeen = this.outages;
   }
 
   /**
@@ -63,12 +72,7 @@ export class KeptSkills extends FeedFollower<CatalogFeedEvent> {
     atLeast: number | undefined,
     read: () => Promise<readonly string[]>,
   ): Promise<readonly string[]> {
-    if (this.outages !== this.outagesSeen) {
-      // The feed was lost: any change may have been missed meanwhile.
-      this.kept.clear();
-      this.reading.clear();
-      this.outagesSeen = this.outages;
-    }
+    this.afterOutage();
     if (atLeast === undefined) return this.answered('unnamed', read());
     const position = this.position;
     if (!this.isSynced || position === null || position < atLeast) return this.answered('behind', read());
@@ -100,7 +104,8 @@ export class KeptSkills extends FeedFollower<CatalogFeedEvent> {
   }
 
   private keep(providerId: string, skills: readonly string[]): void {
-    if (this.maxProviders <= 0) return;
+    // A provider may offer every service: only lists up to MAX_KEPT_SKILLS are kept, so each entry is bounded.
+    if (this.maxProviders <= 0 || skills.length > MAX_KEPT_SKILLS) return;
     this.kept.delete(providerId);
     while (this.kept.size >= this.maxProviders) this.kept.delete(this.kept.keys().next().value!);
     this.kept.set(providerId, Object.freeze([...skills]));

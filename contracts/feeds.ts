@@ -5,10 +5,11 @@ import { z } from 'zod';
  * and at once, what changed in its database: GET on its internal route (contracts/internal-routes.ts) answers
  * server-sent events, each `id` the event's sequence number and each `data` one event of the feed's schema;
  * `event: synced` marks the end of the replay of what the follower missed (`?after=` or Last-Event-ID), its data
- * (feedSyncedSchema) the feed's position then, and a comment line comes every FEED_HEARTBEAT_MS. A mutation that wrote events names the feed's sequence in an answer header (each feed its own),
- * and the gateway that made the request answers once its copy of that feed reached it (read-your-writes). A follower
- * deployed before an event kind existed takes such an event as an outage (it drops what it kept on the feed's word), so
- * followers are upgraded first.
+ * (feedSyncedSchema) the feed's position then, and a comment line comes every FEED_HEARTBEAT_MS. A mutation that
+ * wrote events names the feed's sequence in an answer header (each feed its own), and the gateway that made the
+ * request answers once its copy of that feed reached it (read-your-writes). A follower deployed before an event kind
+ * existed takes such an event as an outage (it drops what it kept on the feed's word), so followers are upgraded
+ * first.
  */
 
 /**

@@ -42,7 +42,7 @@ export const callerSchema = z.object({
   /** traceparent is the request's W3C trace context here: audit events name its trace, internal calls continue it. */
   traceparent: z.string().optional(),
   /**
-   * feedPositions are how far the gateway's copies of the change feeds this subgraph follows had come when it sent the
+   * feedPositions are how far the gateway knew the change feeds this subgraph follows to have come when it sent the
    * request, by the feed's owner (contracts/feeds.ts, FEED_POSITIONS_HEADER): what this subgraph keeps of a feed
    * answers the request only when its own copy is at least that far.
    */

@@ -34,9 +34,10 @@ export type FeedSynced = z.infer<typeof feedSyncedSchema>;
 export const FEED_FOLLOWERS: Readonly<Record<string, readonly string[]>> = { order: ['catalog'] };
 
 /**
- * FEED_POSITIONS_HEADER is the request header by which the gateway tells a subgraph of FEED_FOLLOWERS how far its own
- * copy of each followed feed had come when it sent the request: `owner=seq` pairs separated by commas
- * (`catalog=42`). The subgraph answers from its copy only where its copy is at least that far, and asks the feed's
+ * FEED_POSITIONS_HEADER is the request header by which the gateway tells a subgraph of FEED_FOLLOWERS how far it knows
+ * each followed feed to have come when it sent the request (its own copy's position, or a sequence an answer named
+ * that its copy has not reached yet): `owner=seq` pairs separated by commas (`catalog=42`); a feed the gateway is out
+ * of sync with is left out. The subgraph answers from its copy only where its copy is at least that far, and asks the feed's
  * owner otherwise. So a provider who changed their skills sees it on their next request through the gateway that
  * answered the change (it waited for its copy to reach the change first). A request without it (an internal call, a
  * gateway that follows no such feed) is answered by the owner.

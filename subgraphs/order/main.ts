@@ -39,7 +39,7 @@ const spec = {
   }),
   keptSkills: setting({
     env: 'ORDER_KEPT_SKILLS',
-    doc: "providers whose skills order keeps (each up to 50 skills), following the catalog's change feed (a request is answered from the copy only when it is as far as the request's gateway's copy); 0 asks catalog on every request and follows no feed",
+    doc: "providers whose skills order keeps (at most 1000000; a provider with more than 50 skills is not kept), following the catalog's change feed (a request is answered from the copy only when it is as far as the request's gateway knows the feed to be); 0 asks catalog on every request and follows no feed",
     schema: nonNegativeIntSchema.max(1_000_000),
     fallback: '10000',
   }),

@@ -3,7 +3,7 @@ import type { SkillsOutcome } from './store/kept-skills.js';
 
 const lookups = counter(
   'fixup_order_skills_lookups_total',
-  "Look-ups of a provider's skills by where they were answered: kept (order's copy), read (catalog, then kept), behind (catalog: the copy was behind the request's gateway or out of sync), unnamed (catalog: the request named no feed position)",
+  "Look-ups of a provider's skills by where they were answered: kept (order's copy), read (catalog, then kept unless a change or an outage came meanwhile or the list is over 50), behind (catalog: the copy was behind the request's gateway or out of sync), unnamed (catalog: the request named no feed position)",
   ['outcome'],
 );
 

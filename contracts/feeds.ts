@@ -37,10 +37,10 @@ export const FEED_FOLLOWERS: Readonly<Record<string, readonly string[]>> = { ord
  * FEED_POSITIONS_HEADER is the request header by which the gateway tells a subgraph of FEED_FOLLOWERS how far it knows
  * each followed feed to have come when it sent the request (its own copy's position, or a sequence an answer named
  * that its copy has not reached yet): `owner=seq` pairs separated by commas (`catalog=42`); a feed the gateway is out
- * of sync with is left out. The subgraph answers from its copy only where its copy is at least that far, and asks the feed's
- * owner otherwise. So a provider who changed their skills sees it on their next request through the gateway that
- * answered the change (it waited for its copy to reach the change first). A request without it (an internal call, a
- * gateway that follows no such feed) is answered by the owner.
+ * of sync with is left out. The subgraph answers from its copy only where its copy is at least that far, and asks the
+ * feed's owner otherwise. So a provider who changed their skills sees it on their next request through the gateway
+ * that answered the change (it waited for its copy to reach the change first). A request without it (an internal
+ * call, a gateway that follows no such feed) is answered by the owner.
  */
 export const FEED_POSITIONS_HEADER = 'x-fixup-feed-positions';
 

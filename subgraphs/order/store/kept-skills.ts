@@ -12,11 +12,11 @@ export const MAX_KEPT_SKILLS = 50;
 /**
  * KeptSkills keeps providers' skills (the ids of the services each offers), as catalog answered them, and follows the
  * catalog's change feed (contracts/catalog-events.ts) to drop a provider's the moment they change. It answers a
- * request from its copy only when the copy is in sync and at least as far as the gateway knew the feed to be when it
- * sent the request (the caller's feedPositions, contracts/feeds.ts): a provider who changed their skills sees the change on
- * their next request, since the gateway that answered the change waited for its copy first. Otherwise catalog answers,
- * as it does without a copy. Nothing read from catalog is kept if an event for that provider, or an outage of the
- * feed, came while it was read; an outage drops the whole copy.
+ * request from its copy only when the copy is in sync and at least as far as the gateway knew the feed to be when
+ * it sent the request (the caller's feedPositions, contracts/feeds.ts): a provider who changed their skills sees the
+ * change on their next request, since the gateway that answered the change waited for its copy first. Otherwise
+ * catalog answers, as it does without a copy. Nothing read from catalog is kept if an event for that provider, or an
+ * outage of the feed, came while it was read; an outage drops the whole copy.
  */
 export class KeptSkills extends FeedFollower<CatalogFeedEvent> {
   private readonly kept = new Map<string, readonly string[]>();

@@ -5,6 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../testkit/databases.js';
 import { createLogger } from '../telemetry/logger.js';
 import { PostgresChangeFeed, type ChangeFeedOptions } from './change-feed.js';
+import { pruneFunction } from './privileges.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,9 +30,11 @@ class TestEvents1700000000000 implements MigrationInterface {
     await db.query(
       `CREATE TRIGGER test_events_notify AFTER INSERT ON test_events FOR EACH ROW EXECUTE FUNCTION test_events_notify()`,
     );
+    await db.query(pruneFunction('test_events'));
   }
 
   async down(db: QueryRunner): Promise<void> {
+    await db.query(`DROP FUNCTION prune_test_events(integer)`);
     await db.query(`DROP TABLE test_events`);
     await db.query(`DROP FUNCTION test_events_notify()`);
   }
@@ -69,6 +72,7 @@ describe('PostgresChangeFeed (real PostgreSQL)', () => {
       toEvent: (row) => ({ seq: Number(row.seq), label: row.label }),
       seqHeader: HEADER,
       replaySeconds,
+      keepSeconds: 7 * 24 * 3600,
       name: 'test feed',
       logger: createLogger({ service: 'test', level: 'silent' }),
     };
@@ -187,6 +191,43 @@ describe('PostgresChangeFeed (real PostgreSQL)', () => {
       ['after loss'],
       'a new stream hears other writers again',
     );
+  });
+
+  it('deletes events older than what it keeps (at least an hour), never the newest, and still knows its position', async () => {
+    const feed = await feedOf('prune', 0);
+    await write('old 1', 'old 2', 'recent');
+    const age = (label: string, interval: string) =>
+      db.dataSource.query(`UPDATE test_events SET created_at = now() - $2::interval WHERE label = $1`, [
+        label,
+        interval,
+      ]);
+    await age('old 1', '8 days');
+    await age('old 2', '2 hours');
+    const labels = async () =>
+      ((await db.dataSource.query(`SELECT label FROM test_events ORDER BY seq`)) as { label: string }[]).map(
+        (r) => r.label,
+      );
+    assert.ok((await feed.prune()) >= 1);
+    assert.deepEqual(
+      (await labels()).filter((l) => ['old 1', 'old 2', 'recent'].includes(l)),
+      ['old 2', 'recent'],
+      'a week is kept: the 8-day-old event goes',
+    );
+    // Asked to keep less than an hour, the function keeps an hour: the 2-hour-old event goes, the recent one stays.
+    const [{ pruned }] = (await db.dataSource.query(`SELECT prune_test_events(0) AS pruned`)) as { pruned: number }[];
+    assert.ok(pruned >= 1);
+    assert.deepEqual(
+      (await labels()).filter((l) => ['old 1', 'old 2', 'recent'].includes(l)),
+      ['recent'],
+    );
+    // The newest event stays whatever its age: a feed that starts reads its position from it.
+    const newest = (await labels()).length;
+    await db.dataSource.query(`UPDATE test_events SET created_at = now() - interval '30 days'`);
+    await db.dataSource.query(`SELECT prune_test_events(0)`);
+    const left = await db.dataSource.query(`SELECT max(seq)::int AS seq, count(*)::int AS n FROM test_events`);
+    assert.equal(left[0].n, 1, `one of ${newest} left`);
+    const restarted = await feedOf('prune-restart', 0);
+    assert.equal(await restarted.subscribe({ send: () => {}, end: () => {} }, null), left[0].seq);
   });
 
   it('stops listening when closed', async () => {

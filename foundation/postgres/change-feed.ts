@@ -43,6 +43,14 @@ export interface ChangeFeedOptions<E extends { seq: number }, R> {
    * that; 0 replays nothing, the follower starts at the present.
    */
   replaySeconds: number;
+  /**
+   * keepSeconds is how long events are kept: older ones are deleted at start and every PRUNE_EVERY_MS, by the table's
+   * pruning function `prune_<table>(keep_seconds)` that a migration made (owned by the owner role, SECURITY DEFINER:
+   * the runtime role may not delete events itself). It keeps at least an hour, at least replaySeconds, and always the
+   * newest event, which holds the feed's position. A follower whose stream was lost that long drops what it kept on the
+   * feed's word anyway (an outage), and the session feed's events concern no live token after the token's lifetime.
+   */
+  keepSeconds: number;
   /** name names the feed in log lines and answers ("session feed"). */
   name: string;
   logger: Logger;
@@ -50,6 +58,9 @@ export interface ChangeFeedOptions<E extends { seq: number }, R> {
 
 /** SQL_NAME is what a table or channel name must look like: they are written into SQL as they are. */
 const SQL_NAME = /^[a-z_]+$/;
+
+/** PRUNE_EVERY_MS is how often a feed deletes the events older than its keepSeconds. */
+export const PRUNE_EVERY_MS = 3_600_000;
 
 /** RELISTEN_MS is how long a feed whose listener is lost waits before each try to listen again. */
 const RELISTEN_MS = 1000;
@@ -67,6 +78,7 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
   private chain: Promise<void> = Promise.resolve();
   private listener: pg.Client | undefined;
   private closed = false;
+  private pruner: NodeJS.Timeout | undefined;
 
   /** name names the feed in log lines and answers. */
   readonly name: string;
@@ -93,6 +105,27 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
     );
     this.lastSeen = Number(rows[0]?.seq ?? 0);
     await this.listen();
+    this.pruner = setInterval(() => void this.prune(), PRUNE_EVERY_MS).unref();
+    void this.prune();
+  }
+
+  /**
+   * prune deletes the events older than keepSeconds (see ChangeFeedOptions) and gives how many went; a failure is
+   * logged, and the next prune tries again.
+   */
+  async prune(): Promise<number> {
+    const { table, keepSeconds, replaySeconds, logger, name } = this.options;
+    try {
+      const rows: { pruned: number }[] = await this.dataSource.query(`SELECT prune_${table}($1) AS pruned`, [
+        Math.max(keepSeconds, replaySeconds),
+      ]);
+      const pruned = rows[0]?.pruned ?? 0;
+      if (pruned > 0) logger.info({ pruned, keepSeconds }, `${name}: old events deleted`);
+      return pruned;
+    } catch (err) {
+      logger.warn({ err }, `${name}: old events not deleted; trying again later`);
+      return 0;
+    }
   }
 
   private async listen(): Promise<void> {
@@ -236,6 +269,7 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
   /** close stops listening. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.pruner);
     this.subscribers.clear();
     await this.listener?.end().catch(() => {});
   }

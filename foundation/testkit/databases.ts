@@ -70,6 +70,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** adminUrlOf is the server's admin URL, on the test's database: for what no role of the database may do. */
+export function adminUrlOf(db: TestDatabase): string {
+  const url = new URL(db.adminUrl);
+  url.pathname = `/${db.grant.database}`;
+  return url.toString();
+}
+
 /**
  * createTestDatabase makes a fresh database and its roles for one test file,
  * runs the given migrations on it as its owner, and opens a data source, as

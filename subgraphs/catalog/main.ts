@@ -5,6 +5,7 @@ import {
   loadSettings,
   maskSecrets,
   nonNegativeIntSchema,
+  positiveIntSchema,
   setting,
 } from '../../foundation/service/config.js';
 import { runSubgraph, subgraphSettings, withPassword } from '../../foundation/service/subgraph-service.js';
@@ -31,6 +32,12 @@ const spec = {
     schema: booleanSchema,
     fallback: 'false',
   }),
+  feedKeepHours: setting({
+    env: 'CATALOG_FEED_KEEP_HOURS',
+    doc: "how long the catalog feed's events are kept (older ones are deleted hourly); at least an hour",
+    schema: positiveIntSchema.max(87_600),
+    fallback: '168',
+  }),
   keptRows: setting({
     env: 'CATALOG_KEPT_ROWS',
     doc: 'services, and as many categories, kept in memory once read: they never change once made (the runtime role may only read and add them); also the most services ranked by name to order skills (past it, PostgreSQL sorts them); 0 reads them every time',
@@ -48,7 +55,12 @@ await runSubgraph<CatalogContext>({
   outbox: true,
   migrations: catalogMigrations,
   async wire(dataSource, logger, trust, internal) {
-    const feed = new PostgresCatalogFeed(dataSource, withPassword(settings.dbUrl, settings.dbPasswordFile), logger);
+    const feed = new PostgresCatalogFeed(
+      dataSource,
+      withPassword(settings.dbUrl, settings.dbPasswordFile),
+      settings.feedKeepHours * 3600,
+      logger,
+    );
     await feed.start();
     watchCatalogFeed(feed);
     const catalog = new CatalogService(new PostgresCatalogStore(dataSource, settings.keptRows), feed);

@@ -55,6 +55,7 @@ await runSubgraph<UserContext>({
       dataSource,
       withPassword(settings.dbUrl, settings.dbPasswordFile),
       settings.jwtAccessTtlSeconds + 60,
+      settings.feedKeepHours * 3600,
       logger,
     );
     await feed.start();

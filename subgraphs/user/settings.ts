@@ -42,6 +42,12 @@ export function userSettingsSpec(root: string) {
       schema: positiveIntSchema,
       fallback: '900',
     }),
+    feedKeepHours: setting({
+      env: 'USER_FEED_KEEP_HOURS',
+      doc: "how long the session feed's events are kept (older ones are deleted hourly); at least an hour and an access token's lifetime",
+      schema: positiveIntSchema.max(87_600),
+      fallback: '168',
+    }),
     jwtKeys: setting({
       env: 'USER_JWT_KEYS',
       doc: 'private Ed25519 JWK set as JSON ({"keys":[…]}): the first signs, all are published; wins over the file',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
+import { adminUrlOf, createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
 import { createLogger } from '../../../foundation/telemetry/logger.js';
 import { CATALOG_SEQ_HEADER, type CatalogFeedEvent } from '../../../contracts/catalog-events.js';
 import { catalogMigrations } from '../../../migrations/catalog/index.js';
@@ -33,7 +33,12 @@ describe('the catalog feed (real PostgreSQL)', () => {
 
   before(async () => {
     db = await createTestDatabase('catalogfeed', [CategoryRow, ServiceRow], catalogMigrations);
-    feed = new PostgresCatalogFeed(db.dataSource, db.url, createLogger({ service: 'test', level: 'silent' }));
+    feed = new PostgresCatalogFeed(
+      db.dataSource,
+      db.url,
+      7 * 24 * 3600,
+      createLogger({ service: 'test', level: 'silent' }),
+    );
     await feed.start();
     catalog = new CatalogService(new PostgresCatalogStore(db.dataSource), feed);
     await catalog.seed(DEMO_CATALOG);
@@ -144,11 +149,19 @@ describe('the catalog feed (real PostgreSQL)', () => {
     ])
       await assert.rejects(db.dataSource.query(sql), /permission denied/, sql);
   });
-});
 
-/** adminUrlOf is the server's admin URL, on the test's database. */
-function adminUrlOf(db: TestDatabase): string {
-  const url = new URL(db.adminUrl);
-  url.pathname = `/${db.grant.database}`;
-  return url.toString();
-}
+  it('deletes old events only through its pruning function, keeping the newest, which holds its position', async () => {
+    const admin = new pg.Client({ connectionString: adminUrlOf(db) });
+    await admin.connect();
+    try {
+      await admin.query(`UPDATE catalog_events SET created_at = now() - interval '30 days'`);
+    } finally {
+      await admin.end();
+    }
+    const count = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM catalog_events`))[0].n;
+    const before = await count();
+    assert.ok(before > 1);
+    assert.equal(await feed.prune(), before - 1, 'run by the runtime role, which may not delete events itself');
+    assert.equal(await count(), 1);
+  });
+});

@@ -31,7 +31,7 @@ function toEvent(row: Row): CatalogFeedEvent {
  * resumes after a lost stream, and it keeps no answer fetched before it was in sync.
  */
 export class PostgresCatalogFeed extends PostgresChangeFeed<CatalogFeedEvent, Row> implements CatalogFeed {
-  constructor(dataSource: DataSource, listenUrl: string, logger: Logger) {
+  constructor(dataSource: DataSource, listenUrl: string, keepSeconds: number, logger: Logger) {
     super(dataSource, listenUrl, {
       table: 'catalog_events',
       channel: 'catalog_events',
@@ -39,6 +39,7 @@ export class PostgresCatalogFeed extends PostgresChangeFeed<CatalogFeedEvent, Ro
       toEvent,
       seqHeader: CATALOG_SEQ_HEADER,
       replaySeconds: 0,
+      keepSeconds,
       name: 'catalog feed',
       logger,
     });

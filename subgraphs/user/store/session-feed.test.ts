@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
+import pg from 'pg';
+import { adminUrlOf, createTestDatabase, type TestDatabase } from '../../../foundation/testkit/databases.js';
 import { createLogger } from '../../../foundation/telemetry/logger.js';
 import { SESSION_SEQ_HEADER } from '../../../contracts/session-events.js';
 import { userMigrations } from '../../../migrations/user/index.js';
@@ -23,7 +24,13 @@ describe('PostgresSessionFeed (real PostgreSQL)', () => {
       [UserRow, SessionRow, RefreshTokenRow, EmailTokenRow, SessionEventRow],
       userMigrations,
     );
-    feed = new PostgresSessionFeed(db.dataSource, db.url, 3600, createLogger({ service: 'test', level: 'silent' }));
+    feed = new PostgresSessionFeed(
+      db.dataSource,
+      db.url,
+      3600,
+      7 * 24 * 3600,
+      createLogger({ service: 'test', level: 'silent' }),
+    );
     await feed.start();
   });
   after(async () => {
@@ -63,5 +70,26 @@ describe('PostgresSessionFeed (real PostgreSQL)', () => {
       [db.grant.database],
     );
     assert.equal(listeners[0]!.n, 1, 'the feed listens on one connection of its own name');
+  });
+
+  it('lets the runtime role add and read events, never change or remove them but through the pruning function', async () => {
+    for (const sql of [
+      `UPDATE session_events SET kind = kind`,
+      `DELETE FROM session_events`,
+      `TRUNCATE session_events`,
+    ])
+      await assert.rejects(db.dataSource.query(sql), /permission denied/, sql);
+    const admin = new pg.Client({ connectionString: adminUrlOf(db) });
+    await admin.connect();
+    try {
+      await admin.query(`UPDATE session_events SET created_at = now() - interval '30 days'`);
+    } finally {
+      await admin.end();
+    }
+    const count = async () => (await db.dataSource.query(`SELECT count(*)::int AS n FROM session_events`))[0].n;
+    const before = await count();
+    assert.ok(before > 1);
+    assert.equal(await feed.prune(), before - 1, 'all but the newest, which holds the position');
+    assert.equal(await count(), 1);
   });
 });

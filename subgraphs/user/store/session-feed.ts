@@ -34,7 +34,7 @@ function toEvent(row: Row): SessionEvent {
  * replaySeconds, enough to cover every live access token (a gateway that starts must know which are stale).
  */
 export class PostgresSessionFeed extends PostgresChangeFeed<SessionEvent, Row> implements SessionFeed {
-  constructor(dataSource: DataSource, listenUrl: string, replaySeconds: number, logger: Logger) {
+  constructor(dataSource: DataSource, listenUrl: string, replaySeconds: number, keepSeconds: number, logger: Logger) {
     super(dataSource, listenUrl, {
       table: 'session_events',
       channel: 'session_events',
@@ -42,6 +42,7 @@ export class PostgresSessionFeed extends PostgresChangeFeed<SessionEvent, Row> i
       toEvent,
       seqHeader: SESSION_SEQ_HEADER,
       replaySeconds,
+      keepSeconds,
       name: 'session feed',
       logger,
     });

@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../testkit/databases.js';
 import { createLogger } from '../telemetry/logger.js';
 import { PostgresChangeFeed, type ChangeFeedOptions } from './change-feed.js';
-import { pruneFunction } from './privileges.js';
+import { PRUNE_BATCH, pruneFunction } from './privileges.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +30,7 @@ class TestEvents1700000000000 implements MigrationInterface {
     await db.query(
       `CREATE TRIGGER test_events_notify AFTER INSERT ON test_events FOR EACH ROW EXECUTE FUNCTION test_events_notify()`,
     );
-    await db.query(pruneFunction('test_events'));
+    for (const statement of pruneFunction('test_events')) await db.query(statement);
   }
 
   async down(db: QueryRunner): Promise<void> {
@@ -193,41 +193,47 @@ describe('PostgresChangeFeed (real PostgreSQL)', () => {
     );
   });
 
-  it('deletes events older than what it keeps (at least an hour), never the newest, and still knows its position', async () => {
+  it('deletes events older than what it keeps (at least a day), never the newest, and still knows its position', async () => {
     const feed = await feedOf('prune', 0);
-    await write('old 1', 'old 2', 'recent');
+    await write('old 1', 'old 2', 'recent', 'newest');
     const age = (label: string, interval: string) =>
       db.dataSource.query(`UPDATE test_events SET created_at = now() - $2::interval WHERE label = $1`, [
         label,
         interval,
       ]);
     await age('old 1', '8 days');
-    await age('old 2', '2 hours');
-    const labels = async () =>
-      ((await db.dataSource.query(`SELECT label FROM test_events ORDER BY seq`)) as { label: string }[]).map(
-        (r) => r.label,
-      );
+    await age('old 2', '2 days');
+    await age('recent', '2 hours');
+    const mine = async () =>
+      ((await db.dataSource.query(`SELECT label FROM test_events ORDER BY seq`)) as { label: string }[])
+        .map((r) => r.label)
+        .filter((l) => ['old 1', 'old 2', 'recent', 'newest'].includes(l));
     assert.ok((await feed.prune()) >= 1);
-    assert.deepEqual(
-      (await labels()).filter((l) => ['old 1', 'old 2', 'recent'].includes(l)),
-      ['old 2', 'recent'],
-      'a week is kept: the 8-day-old event goes',
-    );
-    // Asked to keep less than an hour, the function keeps an hour: the 2-hour-old event goes, the recent one stays.
+    assert.deepEqual(await mine(), ['old 2', 'recent', 'newest'], 'a week is kept: the 8-day-old event goes');
+    // Asked to keep nothing, the function keeps a day: the 2-day-old event goes, the 2-hour-old one stays.
     const [{ pruned }] = (await db.dataSource.query(`SELECT prune_test_events(0) AS pruned`)) as { pruned: number }[];
     assert.ok(pruned >= 1);
-    assert.deepEqual(
-      (await labels()).filter((l) => ['old 1', 'old 2', 'recent'].includes(l)),
-      ['recent'],
-    );
+    assert.deepEqual(await mine(), ['recent', 'newest']);
     // The newest event stays whatever its age: a feed that starts reads its position from it.
-    const newest = (await labels()).length;
     await db.dataSource.query(`UPDATE test_events SET created_at = now() - interval '30 days'`);
     await db.dataSource.query(`SELECT prune_test_events(0)`);
     const left = await db.dataSource.query(`SELECT max(seq)::int AS seq, count(*)::int AS n FROM test_events`);
-    assert.equal(left[0].n, 1, `one of ${newest} left`);
+    assert.equal(left[0].n, 1);
+    assert.deepEqual(await mine(), ['newest']);
     const restarted = await feedOf('prune-restart', 0);
     assert.equal(await restarted.subscribe({ send: () => {}, end: () => {} }, null), left[0].seq);
+  });
+
+  it('prunes a long backlog a batch at a time, within one prune', async () => {
+    const feed = await feedOf('prune-batches', 0);
+    await db.dataSource.query(
+      `INSERT INTO test_events (label, created_at) SELECT 'backlog', now() - interval '30 days' FROM generate_series(1, $1)`,
+      [PRUNE_BATCH + 5],
+    );
+    await write('after the backlog');
+    assert.ok((await feed.prune()) >= PRUNE_BATCH + 5, 'more than one batch');
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM test_events WHERE label = 'backlog'`);
+    assert.equal(n, 0);
   });
 
   it('stops listening when closed', async () => {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../telemetry/logger.js';
+import { PRUNE_BATCH } from './privileges.js';
 
 /** FeedSubscriber receives a change feed's events in sequence order, each once. */
 export interface FeedSubscriber<E> {
@@ -46,7 +47,7 @@ export interface ChangeFeedOptions<E extends { seq: number }, R> {
   /**
    * keepSeconds is how long events are kept: older ones are deleted at start and every PRUNE_EVERY_MS, by the table's
    * pruning function `prune_<table>(keep_seconds)` that a migration made (owned by the owner role, SECURITY DEFINER:
-   * the runtime role may not delete events itself). It keeps at least an hour, at least replaySeconds, and always the
+   * the runtime role may not delete events itself). It keeps at least a day, at least replaySeconds, and always the
    * newest event, which holds the feed's position. A follower whose stream was lost that long drops what it kept on the
    * feed's word anyway (an outage), and the session feed's events concern no live token after the token's lifetime.
    */
@@ -58,6 +59,9 @@ export interface ChangeFeedOptions<E extends { seq: number }, R> {
 
 /** SQL_NAME is what a table or channel name must look like: they are written into SQL as they are. */
 const SQL_NAME = /^[a-z_]+$/;
+
+/** MAX_PRUNE_BATCHES bounds one prune: the rest of a very long backlog goes at the next. */
+const MAX_PRUNE_BATCHES = 100;
 
 /** PRUNE_EVERY_MS is how often a feed deletes the events older than its keepSeconds. */
 export const PRUNE_EVERY_MS = 3_600_000;
@@ -115,17 +119,22 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
    */
   async prune(): Promise<number> {
     const { table, keepSeconds, replaySeconds, logger, name } = this.options;
+    const keep = Math.max(keepSeconds, replaySeconds);
+    let pruned = 0;
     try {
-      const rows: { pruned: number }[] = await this.dataSource.query(`SELECT prune_${table}($1) AS pruned`, [
-        Math.max(keepSeconds, replaySeconds),
-      ]);
-      const pruned = rows[0]?.pruned ?? 0;
-      if (pruned > 0) logger.info({ pruned, keepSeconds }, `${name}: old events deleted`);
-      return pruned;
+      // A batch at a time (PRUNE_BATCH), each its own statement well within the pool's statement timeout, until one
+      // comes back short: a long backlog goes in pieces.
+      for (let batches = 0; batches < MAX_PRUNE_BATCHES; batches++) {
+        const rows: { pruned: number }[] = await this.dataSource.query(`SELECT prune_${table}($1) AS pruned`, [keep]);
+        const batch = rows[0]?.pruned ?? 0;
+        pruned += batch;
+        if (batch < PRUNE_BATCH) break;
+      }
     } catch (err) {
-      logger.warn({ err }, `${name}: old events not deleted; trying again later`);
-      return 0;
+      logger.warn({ err, pruned }, `${name}: old events not deleted; trying again later`);
     }
+    if (pruned > 0) logger.info({ pruned, keepSeconds: keep }, `${name}: old events deleted`);
+    return pruned;
   }
 
   private async listen(): Promise<void> {

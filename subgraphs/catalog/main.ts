@@ -34,8 +34,8 @@ const spec = {
   }),
   feedKeepHours: setting({
     env: 'CATALOG_FEED_KEEP_HOURS',
-    doc: "how long the catalog feed's events are kept (older ones are deleted hourly); at least an hour",
-    schema: positiveIntSchema.max(87_600),
+    doc: "how long the catalog feed's events are kept (older ones are deleted hourly); at least a day",
+    schema: positiveIntSchema.min(24).max(87_600),
     fallback: '168',
   }),
   keptRows: setting({

@@ -38,14 +38,14 @@ export function userSettingsSpec(root: string) {
     }),
     jwtAccessTtlSeconds: setting({
       env: 'USER_JWT_ACCESS_TTL_SECONDS',
-      doc: 'lifetime of an access token',
-      schema: positiveIntSchema,
+      doc: "lifetime of an access token (at most 86340: the session feed's events must outlive it, and are kept at least a day)",
+      schema: positiveIntSchema.max(86_340),
       fallback: '900',
     }),
     feedKeepHours: setting({
       env: 'USER_FEED_KEEP_HOURS',
-      doc: "how long the session feed's events are kept (older ones are deleted hourly); at least an hour and an access token's lifetime",
-      schema: positiveIntSchema.max(87_600),
+      doc: "how long the session feed's events are kept (older ones are deleted hourly); at least a day, more than an access token's lifetime",
+      schema: positiveIntSchema.min(24).max(87_600),
       fallback: '168',
     }),
     jwtKeys: setting({

@@ -73,5 +73,7 @@ describe('PostgresSessionFeed (real PostgreSQL)', () => {
   });
 
   it('lets the runtime role add and read events, never change or remove them but through the pruning function', () =>
-    checkFeedTableRights(db, 'session_events', 'kind', () => feed.prune()));
+    db.dataSource
+      .query(`INSERT INTO session_events (kind, user_id) VALUES ('profile', $1)`, [randomUUID()])
+      .then(() => checkFeedTableRights(db, 'session_events', 'kind', () => feed.prune())));
 });

@@ -224,13 +224,25 @@ describe('PostgresChangeFeed (real PostgreSQL)', () => {
     assert.equal(await restarted.subscribe({ send: () => {}, end: () => {} }, null), left[0].seq);
   });
 
-  it('prunes a long backlog a batch at a time, within one prune', async () => {
+  it('reads a burst of events in a few reads, and prunes a long backlog a batch at a time, within one prune', async () => {
     const feed = await feedOf('prune-batches', 0);
+    const reads = () =>
+      db.statements.filter((sql) => /^SELECT \* FROM test_events WHERE seq > \$1 ORDER BY seq/.test(sql));
+    const readsBefore = reads().length;
+    // One statement, PRUNE_BATCH + 5 notifications: every open feed wakes that many times.
     await db.dataSource.query(
       `INSERT INTO test_events (label, created_at) SELECT 'backlog', now() - interval '30 days' FROM generate_series(1, $1)`,
       [PRUNE_BATCH + 5],
     );
     await write('after the backlog');
+    const [{ last }] = await db.dataSource.query(`SELECT max(seq)::text AS last FROM test_events`);
+    for (let i = 0; i < 200 && feed.answerHeaders('mutation')[HEADER] !== last; i++) await sleep(20);
+    assert.equal(feed.answerHeaders('mutation')[HEADER], last);
+    await sleep(500); // wake-ups still queued would read now
+    assert.ok(
+      reads().length - readsBefore < 10 * feeds.length,
+      `wake-ups waiting their turn share one read (${reads().length - readsBefore} reads by ${feeds.length} feeds)`,
+    );
     assert.ok((await feed.prune()) >= PRUNE_BATCH + 5, 'more than one batch');
     const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM test_events WHERE label = 'backlog'`);
     assert.equal(n, 0);

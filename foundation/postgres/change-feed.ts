@@ -83,6 +83,8 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
   private listener: pg.Client | undefined;
   private closed = false;
   private pruner: NodeJS.Timeout | undefined;
+  /** queued is the read of new events that waits its turn on the chain, if any: later wake-ups share it. */
+  private queued: Promise<void> | undefined;
 
   /** name names the feed in log lines and answers. */
   readonly name: string;
@@ -212,8 +214,12 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
   }
 
   private publishPending(): Promise<void> {
-    this.chain = this.chain
+    // Wake-ups that come while one read waits its turn share that read, which sees whatever committed before it
+    // starts: a burst of N notifications (a script adding many rows) costs a read or two, not N.
+    if (this.queued) return this.queued;
+    const queued = this.chain
       .then(async () => {
+        this.queued = undefined;
         const rows: R[] = await this.dataSource.query(
           `SELECT * FROM ${this.options.table} WHERE seq > $1 ORDER BY seq`,
           [this.lastSeen],
@@ -230,7 +236,9 @@ export class PostgresChangeFeed<E extends { seq: number }, R = Record<string, un
         }
       })
       .catch((err) => this.options.logger.error({ err }, `${this.options.name} publish failed`));
-    return this.chain;
+    this.queued = queued;
+    this.chain = queued;
+    return queued;
   }
 
   /**

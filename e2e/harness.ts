@@ -96,6 +96,24 @@ export async function metricSample(
 }
 
 /**
+ * waitForMetric waits, up to timeoutMs, until metricSample reads value, and fails the test if it never does: for a
+ * state a process reaches on its own after start (order's copy of the catalog's feed in sync, say).
+ */
+export async function waitForMetric(
+  t: TestStack,
+  process: string,
+  name: string,
+  value: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await metricSample(t, process, name)) !== value) {
+    if (Date.now() > until) throw new Error(`${process}'s ${name} did not reach ${value} in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
  * startTestStack starts every process of Fixup on free ports, against the
  * test PostgreSQL, with databases of its own, and an admin account.
  */

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { ROOT } from '../scripts/supergraph.js';
 import { metricNamesOf } from '../scripts/promql.js';
-import { startTestStack, type Session, type TestStack } from './harness.js';
+import { startTestStack, waitForMetric, type Session, type TestStack } from './harness.js';
 
 /** EVERY_PROCESS are the metrics each process serves. */
 const EVERY_PROCESS = [
@@ -130,8 +130,7 @@ describe('metrics, dashboards and alerts on a running stack', { timeout: 240_000
 
   it('serves every named metric on every process, with values that follow the traffic', async () => {
     // Order follows the catalog's feed from its start, and may have tried before catalog listened: wait for it.
-    for (let i = 0; i < 100 && sample(await scrape('order'), 'fixup_order_catalog_feed_synced') !== 1; i++)
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitForMetric(t, 'order', 'fixup_order_catalog_feed_synced', 1);
     const scrapes: Record<string, Scrape> = {};
     for (const name of Object.keys(EXPECTED)) scrapes[name] = await scrape(name);
     for (const [name, metrics] of Object.entries(EXPECTED)) {

@@ -7,6 +7,7 @@ import {
   metricSample,
   STATEMENTS_PER_REQUEST,
   startTestStack,
+  waitForMetric,
   type GraphQLResponse,
   type Session,
   type TestStack,
@@ -392,8 +393,7 @@ describe('orders: the workflow through the gateway', () => {
   it("order keeps providers' skills on the catalog's feed, and a changed skill shows in MatchingOrders at once", async () => {
     const lookups = (outcome: string) => metricSample(t, 'order', 'fixup_order_skills_lookups_total', { outcome });
     // Order follows the catalog's feed from its start, and may have tried before catalog listened.
-    for (let i = 0; i < 100 && (await metricSample(t, 'order', 'fixup_order_catalog_feed_synced')) !== 1; i++)
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitForMetric(t, 'order', 'fixup_order_catalog_feed_synced', 1);
     const boilerOrder = (await createOrder(otherCustomer, boiler, 'boiler, for the copy')).id;
     const matching = async () => {
       const res = await run(op('MatchingOrders'), { first: 100 }, p2);

@@ -1,6 +1,6 @@
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { catalogFeedEventSchema, type CatalogFeedEvent } from '../contracts/catalog-events.js';
-import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
+import { gatewayHeaders } from '../foundation/auth/identity.js';
 import { FeedFollower } from '../foundation/http/feed-follower.js';
 
 /**
@@ -14,7 +14,7 @@ export class CatalogFeed extends FeedFollower<CatalogFeedEvent> {
     super({
       name: 'catalog feed',
       url,
-      credentials: async () => ({ [GATEWAY_TOKEN_HEADER]: await gatewayToken() }),
+      credentials: () => gatewayHeaders(gatewayToken),
       schema: catalogFeedEventSchema,
       logger,
       silenceMs,

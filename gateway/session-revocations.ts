@@ -1,6 +1,6 @@
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { sessionFeedEventSchema, type SessionFeedEvent as SessionEvent } from '../contracts/session-events.js';
-import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
+import { gatewayHeaders } from '../foundation/auth/identity.js';
 import { FeedFollower } from '../foundation/http/feed-follower.js';
 
 /** TokenState is what the feed says of an access token. */
@@ -30,7 +30,7 @@ export class SessionRevocations extends FeedFollower<SessionEvent> {
     super({
       name: 'session feed',
       url,
-      credentials: async () => ({ [GATEWAY_TOKEN_HEADER]: await gatewayToken() }),
+      credentials: () => gatewayHeaders(gatewayToken),
       schema: sessionFeedEventSchema,
       logger,
       silenceMs,

@@ -7,6 +7,11 @@ import { gatewayClaimsSchema, type Caller } from '../../contracts/caller.js';
 /** GATEWAY_TOKEN_HEADER carries the gateway's signed statement of who is calling to every subgraph. */
 export const GATEWAY_TOKEN_HEADER = 'x-fixup-gateway-token';
 
+/** gatewayHeaders are the headers by which the gateway calls a subgraph's guarded route with a token it signed. */
+export async function gatewayHeaders(token: () => Promise<string>): Promise<Record<string, string>> {
+  return { [GATEWAY_TOKEN_HEADER]: await token() };
+}
+
 /**
  * GATEWAY_TOKEN_ISSUER pins the internal token to its one issuer; its audience names the one subgraph it is for
  * (gatewayAudience).

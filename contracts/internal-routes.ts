@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { auditEventSchema } from './audit.js';
 import { idSchema } from './ids.js';
 import { catalogFeedEventSchema } from './catalog-events.js';
+import { orderFeedEventSchema } from './order-events.js';
 import { sessionFeedEventSchema } from './session-events.js';
 
 /** MAX_INTERNAL_IDS bounds the ids of one internal look-up. */
@@ -97,4 +98,13 @@ export const sessionEventsRoute = {
 export const catalogEventsRoute = {
   path: '/internal/catalog-events',
   event: catalogFeedEventSchema,
+};
+
+/**
+ * order: GET /internal/order-events — the order subgraph's change feed (an order's status) as server-sent events
+ * (feeds.ts), to gateways only (their token): a gateway keeps each caller's answer of an order's status on its word.
+ */
+export const orderEventsRoute = {
+  path: '/internal/order-events',
+  event: orderFeedEventSchema,
 };

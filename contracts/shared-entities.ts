@@ -60,3 +60,32 @@ function sharedEntityChanges(): Record<string, Record<string, Record<string, 'ne
     },
   };
 }
+
+/**
+ * CallerEntityType says how the gateway keeps, per caller, the fields of one entity type whose answer depends on who
+ * asks (whether the caller may see the entity at all) but, for one caller, changes only with change-feed events
+ * (contracts/feeds.ts):
+ * - fields: each field's way of changing, as in SHARED_ENTITY_CHANGES (`never`, or `feed`: the owner's feed has an
+ *   event for the entity in the transaction that changes it, and a mutation's answer names the feed's position);
+ * - callerFeeds: the other subgraphs' feeds whose events about the caller's own `User` may change what the caller may
+ *   see (catalog's `skills` events: a provider sees an open order of a service among their skills).
+ */
+export interface CallerEntityType {
+  readonly fields: Readonly<Record<string, 'never' | 'feed'>>;
+  readonly callerFeeds: readonly string[];
+}
+
+/**
+ * CALLER_ENTITY_CHANGES names, per subgraph and entity type, the fields the gateway may keep per caller (the same
+ * statement of the caller: user, session, roles, address, user agent) for `_entities` fetches that select only these
+ * fields (and `__typename`), each a scalar without arguments: a chat delivery's `conversation.order { id status }` is
+ * then answered without asking order, each participant their own answer. What is kept is dropped on the entity's event
+ * in its owner's feed (an order's status or accepted offer changed), all of a caller's on an event about the caller's
+ * `User` in a callerFeeds feed, and everything on an outage of either; it is kept only while those feeds are in sync.
+ * The subgraph's rule of who may see what stays the subgraph's: an answer with an error or a null entity is never
+ * kept, so a caller who may not see an order asks order each time. Each subgraph named here has a test that its
+ * entry holds; a field whose answer comes to change otherwise must leave this list in the same change.
+ */
+export const CALLER_ENTITY_CHANGES: Readonly<Record<string, Readonly<Record<string, CallerEntityType>>>> = {
+  order: { Order: { fields: { id: 'never', status: 'feed' }, callerFeeds: ['catalog'] } },
+};

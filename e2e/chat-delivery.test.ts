@@ -70,12 +70,13 @@ describe('chat delivery: shared follow-up fetches, resuming before the first eve
   before(async () => {
     // A wide window, so that the test does not depend on how fast this machine is: the events of one commit fall into
     // it.
-    // Fetches are counted here: the gateway keeps no senders' names (gateway/entity-cache.ts), or the warm-up's would
-    // answer every later event without a fetch.
+    // Fetches are counted here: the gateway keeps no senders' names (gateway/entity-cache.ts) and no caller's order
+    // status (gateway/caller-entity-cache.ts), or the warm-up's would answer every later event without a fetch.
     t = await startTestStack({
       LOG_LEVEL: 'warn',
       GATEWAY_SUBSCRIPTIONS_BATCH_MS: '1000',
       GATEWAY_ENTITY_CACHE_MAX_ENTRIES: '0',
+      GATEWAY_CALLER_CACHE_MAX_ENTRIES: '0',
     });
     signFor = await devAccessTokens(t.dataDir);
     const users = `INSERT INTO users (id, email, display_name, roles) SELECT id, id || '@batching.example', 'User ' || left(id::text, 8), ARRAY[$2] FROM unnest($1::uuid[]) id`;

@@ -10,6 +10,7 @@ import { TokenSigner } from '../foundation/auth/tokens.js';
 import type { Role } from '../contracts/caller.js';
 import {
   devAccessTokens,
+  metricSample,
   socketAsGateway,
   startTestStack,
   type GraphQLResponse,
@@ -200,6 +201,72 @@ describe('chat: conversations and federated subscriptions through the gateway', 
       );
       assert.deepEqual(got[0]!.conversation, { id: conversationId, order: { id: orderId, status: 'OPEN' } });
     }
+  });
+
+  it("each participant's order status is kept by the gateway until the order changes, which the next message shows", async () => {
+    // An order of its own, with a second provider's offer: accepting it takes the order from the first provider's view.
+    const [leak] = await t.sql('catalog', `SELECT id FROM services WHERE name = 'Leak repair'`);
+    const rival = await t.register('PROVIDER', 'Rita');
+    await t.gql(`mutation($s: ID!) { addSkill(serviceId: $s) { id } }`, { s: leak.id }, { token: rival.accessToken });
+    const order = (
+      await t.gql(
+        `mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }`,
+        { i: { serviceId: leak.id, description: 'Kept status' } },
+        { token: customer.accessToken },
+      )
+    ).data!.createOrder.id as string;
+    const offer = await t.gql(
+      `mutation($i: SubmitOfferInput!) { submitOffer(input: $i) { id } }`,
+      { i: { orderId: order, priceCents: 5000, currency: 'EUR' } },
+      { token: rival.accessToken },
+    );
+    assert.equal(offer.errors, undefined, JSON.stringify(offer.errors));
+    const opened = await t.gql(
+      `mutation($o: ID!) { openConversation(orderId: $o) { id } }`,
+      { o: order },
+      { token: provider.accessToken },
+    );
+    const conversation = opened.data!.openConversation.id as string;
+    const asCustomer = follower(customer.accessToken).follow(conversation);
+    const asProvider = follower(provider.accessToken).follow(conversation);
+    await new Promise((r) => setTimeout(r, 1500));
+    const say = async (body: string) => {
+      const res = await t.gql(
+        `mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`,
+        { c: conversation, b: body },
+        { token: customer.accessToken },
+      );
+      assert.equal(res.errors, undefined, JSON.stringify(res.errors));
+    };
+    const hits = () =>
+      metricSample(t, 'gateway', 'fixup_gateway_caller_cache_lookups_total', { subgraph: 'order', result: 'hit' });
+    const statusOf = (f: Follower, i: number) => f.messages[i]?.conversation.order?.status ?? null;
+
+    await say('first');
+    await asCustomer.waitFor(1);
+    await asProvider.waitFor(1);
+    assert.deepEqual([statusOf(asCustomer, 0), statusOf(asProvider, 0)], ['OPEN', 'OPEN']);
+    const before = await hits();
+    await say('second');
+    await asCustomer.waitFor(2);
+    await asProvider.waitFor(2);
+    assert.deepEqual([statusOf(asCustomer, 1), statusOf(asProvider, 1)], ['OPEN', 'OPEN']);
+    assert.equal((await hits()) - before, 2, "both callers' statuses came from the gateway, not from order");
+
+    // Accepting the rival's offer: through the gateway that answers it, the very next delivery shows the change, to
+    // each caller as order now answers them (the customer sees ACCEPTED, the first provider no longer sees the order).
+    const accepted = await t.gql(
+      `mutation($o: ID!) { acceptOffer(offerId: $o) { id status } }`,
+      { o: offer.data!.submitOffer.id },
+      { token: customer.accessToken },
+    );
+    assert.equal(accepted.errors, undefined, JSON.stringify(accepted.errors));
+    await say('third');
+    await asCustomer.waitFor(3);
+    await asProvider.waitFor(3);
+    assert.equal(statusOf(asCustomer, 2), 'ACCEPTED');
+    assert.equal(asProvider.messages.length, 3, JSON.stringify(asProvider.errors));
+    assert.equal(statusOf(asProvider, 2), null, 'the order is hidden from a provider whose offer was not accepted');
   });
 
   it('history pages backwards, and sending is for the two participants only', async () => {

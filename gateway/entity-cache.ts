@@ -406,7 +406,7 @@ export class SharedEntityCache {
 }
 
 /** idOf gives the id of a representation `{ __typename, id }` with a string id, or undefined for any other shape. */
-function idOf(representation: Record<string, unknown>): string | undefined {
+export function idOf(representation: Record<string, unknown>): string | undefined {
   const { __typename: typename, id } = representation;
   if (typeof typename !== 'string' || typeof id !== 'string') return undefined;
   let keys = 0;
@@ -419,7 +419,7 @@ function idOf(representation: Record<string, unknown>): string | undefined {
  * plain fields, and references with plain fields), or undefined when one is aliased or a reference is selected
  * twice.
  */
-function fieldsOf(
+export function fieldsOf(
   query: string,
   references: Readonly<Record<string, Readonly<Record<string, string>>>>,
 ): Map<string, SelectedField[]> | undefined {

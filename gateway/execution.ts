@@ -26,7 +26,10 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
-import type { SharedEntityCache } from './entity-cache.js';
+import type { Caller } from '../contracts/caller.js';
+import type { SharedEntityCache, Ticket } from './entity-cache.js';
+import type { CallerEntityCache, CallerTicket } from './caller-entity-cache.js';
+import { callerStatementKey } from './internal-tokens.js';
 import { shaperFor, type Shaper } from './result-shaping.js';
 
 type Load = ApolloGateway['load'];
@@ -76,7 +79,7 @@ export class PlanExecutor {
     private readonly gateway: ApolloGateway,
     private readonly services: Record<string, GraphQLDataSource>,
     private readonly hooks: ExecutionHooks,
-    private readonly cache?: SharedEntityCache,
+    private readonly caches: EntityCaches = {},
   ) {}
 
   /** wrap is the gateway as Apollo Server takes it: its load gives this executor in place of the gateway's own. */
@@ -109,7 +112,7 @@ export class PlanExecutor {
       if (errors) return { errors };
     }
     this.hooks.planned(requestContext);
-    return executePlan(prepared, this.services, requestContext, this.internals.supergraphSchema!, this.cache);
+    return executePlan(prepared, this.services, requestContext, this.internals.supergraphSchema!, this.caches);
   }
 
   private get internals(): GatewayInternals {
@@ -176,7 +179,7 @@ export async function executePlan(
   services: Record<string, GraphQLDataSource>,
   requestContext: RequestContext,
   supergraphSchema: GraphQLSchema,
-  cache?: SharedEntityCache,
+  caches: EntityCaches = {},
 ): Promise<ExecutionResult> {
   const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   const run: Run = {
@@ -186,7 +189,7 @@ export async function executePlan(
     schema: supergraphSchema,
     root: data,
     errors: [],
-    cache,
+    caches,
   };
   if (prepared.plan.node) await runNode(run, prepared.plan.node as PlanNode, [], data);
   let shaped: ReturnType<Shaper['shape']>;
@@ -241,7 +244,48 @@ interface Run {
   /** root is the data gathered so far, from the top: errors about entities are placed from it. */
   root: Record<string, unknown>;
   errors: GraphQLError[];
-  cache: SharedEntityCache | undefined;
+  caches: EntityCaches;
+}
+
+/**
+ * EntityCaches are what may answer a fetch's entities without asking their subgraph: shared fields, the same for every
+ * caller (gateway/entity-cache.ts), and fields kept per caller (gateway/caller-entity-cache.ts).
+ */
+export interface EntityCaches {
+  shared?: SharedEntityCache;
+  callers?: CallerEntityCache;
+}
+
+/** Keeper answers one fetch's entities from a cache, and keeps the answers of the others. */
+interface Keeper {
+  lookup(representations: readonly Record<string, unknown>[]): (Record<string, unknown> | undefined)[];
+  ticket(): Ticket | CallerTicket;
+  keep(ticket: unknown, representations: readonly Record<string, unknown>[], entities: readonly unknown[]): void;
+}
+
+/**
+ * keeperOf finds the cache that may answer a fetch: the shared one for a fetch of shared fields only, else the
+ * callers' one for a fetch of a signed-in caller's own kept fields; undefined for any other fetch.
+ */
+function keeperOf(run: Run, subgraph: string, query: string): Keeper | undefined {
+  const { shared, callers } = run.caches;
+  const kept = shared?.fetchOf(subgraph, query);
+  if (kept)
+    return {
+      lookup: (representations) => shared!.lookup(kept, representations),
+      ticket: () => shared!.ticket(kept),
+      keep: (ticket, representations, entities) => shared!.keep(kept, ticket as Ticket, representations, entities),
+    };
+  const own = callers?.fetchOf(subgraph, query);
+  const caller = own && (run.requestContext.context as { caller?: Caller }).caller;
+  if (!own || !caller?.viewer) return undefined;
+  const of = { key: callerStatementKey(caller), userId: caller.viewer.id };
+  return {
+    lookup: (representations) => callers!.lookup(own, of, representations),
+    ticket: () => callers!.ticket(own),
+    keep: (ticket, representations, entities) =>
+      callers!.keep(own, ticket as CallerTicket, of, representations, entities),
+  };
 }
 
 async function runNode(run: Run, node: PlanNode, path: ResponsePath, data: unknown): Promise<void> {
@@ -392,11 +436,11 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     if (entity) applyRewrites(run.schema, fetch.outputRewrites, entity);
     deepMerge(owner, entity);
   };
-  // A fetch of shared entity fields answers the entities the cache keeps and asks only for the others.
-  const cache = fetch.outputRewrites?.length ? undefined : run.cache;
-  const kept = cache?.fetchOf(fetch.serviceName, fetch.operation);
-  if (kept) {
-    const found = cache!.lookup(kept, representations);
+  // A fetch of shared entity fields, or of a caller's own kept fields, answers the entities kept and asks only for the
+  // others.
+  const keeper = fetch.outputRewrites?.length ? undefined : keeperOf(run, fetch.serviceName, fetch.operation);
+  if (keeper) {
+    const found = keeper.lookup(representations);
     const asked: Record<string, unknown>[] = [];
     const askedPlaces: number[] = [];
     for (let i = 0; i < representations.length; i++) {
@@ -412,7 +456,7 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     representations = asked;
     places = askedPlaces;
   }
-  const ticket = kept ? cache!.ticket(kept) : undefined;
+  const ticket = keeper?.ticket();
   const errorsBefore = run.errors.length;
   const received = await send({ ...variables, representations });
   if (!received) return;
@@ -426,7 +470,7 @@ async function runFetch(run: Run, fetch: FetchNode, path: ResponsePath, data: un
     if (entity && !entity.__typename) entity.__typename = owner.__typename;
     mergeOnce(owner, entity);
   }
-  if (kept && ticket && run.errors.length === errorsBefore) cache!.keep(kept, ticket, representations, list);
+  if (keeper && run.errors.length === errorsBefore) keeper.keep(ticket, representations, list);
 }
 
 /** downstreamError is @apollo/gateway's downstreamServiceError: a subgraph's error as the client gets it. */

@@ -5,8 +5,7 @@ import { requestScopePlugin, toClientError } from '../foundation/graphql/errors.
 import type { Readiness } from '../foundation/http/server.js';
 import type { TokenSigner } from '../foundation/auth/tokens.js';
 import { InternalTokenCache } from './internal-tokens.js';
-import type { SharedEntityCache } from './entity-cache.js';
-import { PlanExecutor } from './execution.js';
+import { PlanExecutor, type EntityCaches } from './execution.js';
 import { instanceUrls, SubgraphFetcher, type FetchContext } from './subgraph-fetch.js';
 import { withoutSuggestions } from './operation-limits.js';
 import { gatewayMetrics } from './metrics.js';
@@ -47,8 +46,11 @@ export interface GatewayOptions {
    * and logs a warning). feeds are by subgraph, as the entity cache has them.
    */
   readYourWrites?: { feeds: Readonly<Record<string, FeedWait>>; waitMs: number };
-  /** entityCache keeps shared entity fields between requests (gateway/entity-cache.ts). */
-  entityCache?: SharedEntityCache;
+  /**
+   * entityCaches keep shared entity fields (gateway/entity-cache.ts) and callers' own kept fields
+   * (gateway/caller-entity-cache.ts) between requests.
+   */
+  entityCaches?: EntityCaches;
 }
 
 /**
@@ -183,7 +185,7 @@ export function createGateway(options: GatewayOptions): {
       planned: (requestContext) => gatewayMetrics.planned(requestContext.context),
       planCacheHit: () => gatewayMetrics.planCacheHit(),
     },
-    options.entityCache,
+    options.entityCaches,
   );
   const apollo = new ApolloServer<GatewayContext>({
     gateway: executor.wrap(),

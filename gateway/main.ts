@@ -22,6 +22,8 @@ import { instanceUrls } from './subgraph-fetch.js';
 import { SharedEntityCache } from './entity-cache.js';
 import { SessionRevocations } from './session-revocations.js';
 import { CatalogFeed } from './catalog-feed.js';
+import { OrderFeed } from './order-feed.js';
+import { CallerEntityCache } from './caller-entity-cache.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
 import { idePage, ideRoutes, wantsIde } from './ide.js';
@@ -85,13 +87,37 @@ try {
         logger,
       )
     : undefined;
+  // Without the order's feed (GATEWAY_ORDER_EVENTS_URL=''), no caller's answer of an order is kept.
+  const orderFeed = settings.orderEventsUrl
+    ? new OrderFeed(
+        settings.orderEventsUrl,
+        () =>
+          signGatewayToken(
+            signer,
+            { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'order-feed' },
+            'order',
+          ),
+        logger,
+      )
+    : undefined;
   // The change feeds the gateway follows, by the subgraph that owns each.
-  const feeds = { user: revocations, ...(catalogFeed ? { catalog: catalogFeed } : {}) };
+  const feeds = {
+    user: revocations,
+    ...(catalogFeed ? { catalog: catalogFeed } : {}),
+    ...(orderFeed ? { order: orderFeed } : {}),
+  };
   const entityCache = new SharedEntityCache(
     { maxEntries: settings.entityCacheMaxEntries, ttlMs: settings.entityCacheTtlSeconds * 1000 },
     feeds,
     { lookups: (subgraph, hits, misses) => gatewayMetrics.entityLookups(subgraph, hits, misses) },
   );
+  const callerCache = new CallerEntityCache(
+    { maxEntries: settings.callerCacheMaxEntries, ttlMs: settings.entityCacheTtlSeconds * 1000 },
+    feeds,
+    { lookups: (subgraph, hits, misses) => gatewayMetrics.callerLookups(subgraph, hits, misses) },
+  );
+  gatewayMetrics.watchCallerCache(callerCache);
+  const entityCaches = { shared: entityCache, callers: callerCache };
   const trust = proxyTrust(settings.trustProxy);
   const authenticator = new Authenticator(
     new TokenVerifier({ jwksUrl: settings.jwksUrl }, settings.jwtIssuer, settings.jwtAudience),
@@ -120,7 +146,7 @@ try {
     suggestions,
     maxTokens: settings.limitTokens,
     readYourWrites: { feeds, waitMs: settings.sessionWaitMs },
-    entityCache,
+    entityCaches,
   });
   const limits: OperationLimits = {
     maxTokens: settings.limitTokens,
@@ -280,6 +306,7 @@ try {
           ...graph.checks,
           sessionFeed: revocations.isSynced ? 'in sync' : 'not in sync',
           ...(catalogFeed ? { catalogFeed: catalogFeed.isSynced ? 'in sync' : 'not in sync' } : {}),
+          ...(orderFeed ? { orderFeed: orderFeed.isSynced ? 'in sync' : 'not in sync' } : {}),
         },
       };
     },
@@ -309,7 +336,7 @@ try {
       batchMaxEntities: settings.subscriptionsBatchMaxEntities,
     },
     logger,
-    entityCache,
+    entityCaches,
   );
   lifecycle.onShutdown({ name: 'subgraph sockets', stop: () => subscriptions.close() });
   const sockets = serveGatewaySubscriptions({
@@ -343,6 +370,8 @@ try {
   lifecycle.onShutdown({ name: 'session feed', stop: async () => revocations.stop() });
   catalogFeed?.start();
   if (catalogFeed) lifecycle.onShutdown({ name: 'catalog feed', stop: async () => catalogFeed.stop() });
+  orderFeed?.start();
+  if (orderFeed) lifecycle.onShutdown({ name: 'order feed', stop: async () => orderFeed.stop() });
   logger.info(
     {
       url: `http://${settings.httpHost}:${port}/graphql`,

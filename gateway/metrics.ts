@@ -56,6 +56,11 @@ export class GatewayMetrics {
     "Entities of shared-field fetches answered from the gateway's cache (hit) or asked of the subgraph (miss), by subgraph",
     ['subgraph', 'result'],
   );
+  private readonly callerCache = counter(
+    'fixup_gateway_caller_cache_lookups_total',
+    "Entities of fetches of a caller's own kept fields (an order's status) answered from the gateway's cache (hit) or asked of the subgraph (miss), by subgraph",
+    ['subgraph', 'result'],
+  );
   private readonly refusals = counter(
     'fixup_gateway_refusals_total',
     'Requests refused before running, by reason (a limit, the rate limit, not registered, invalid, unauthenticated)',
@@ -204,6 +209,24 @@ export class GatewayMetrics {
   entityLookups(subgraph: string, hits: number, misses: number): void {
     if (hits > 0) this.entityCache.inc({ subgraph, result: 'hit' }, hits);
     if (misses > 0) this.entityCache.inc({ subgraph, result: 'miss' }, misses);
+  }
+
+  /** callerLookups counts one fetch's entities found in the callers' cache and not (gateway/caller-entity-cache.ts). */
+  callerLookups(subgraph: string, hits: number, misses: number): void {
+    if (hits > 0) this.callerCache.inc({ subgraph, result: 'hit' }, hits);
+    if (misses > 0) this.callerCache.inc({ subgraph, result: 'miss' }, misses);
+  }
+
+  /** watchCallerCache reports, at each scrape, how many callers' answers the gateway keeps. */
+  watchCallerCache(cache: { readonly size: number }): void {
+    gauge(
+      'fixup_gateway_caller_cache_entries',
+      "Callers' answers of their own kept fields (an order's status, per caller and order) the gateway keeps",
+      [],
+      function () {
+        this.set(cache.size);
+      },
+    );
   }
 
   /** finished counts a finished request's refusal, if it was one. */

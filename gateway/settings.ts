@@ -1,5 +1,5 @@
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from '../contracts/caller.js';
-import { catalogEventsRoute, sessionEventsRoute } from '../contracts/internal-routes.js';
+import { catalogEventsRoute, orderEventsRoute, sessionEventsRoute } from '../contracts/internal-routes.js';
 import { DEFAULT_PORTS, serviceUrl } from '../contracts/services.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +150,12 @@ export const gatewaySettingsSpec = {
     schema: z.union([z.literal(''), z.url()]),
     fallback: `${serviceUrl('catalog')}${catalogEventsRoute.path}`,
   }),
+  orderEventsUrl: setting({
+    env: 'GATEWAY_ORDER_EVENTS_URL',
+    doc: "the order subgraph's feed of changed orders, which lets the gateway keep each caller's answer of an order's status (a chat delivery's `conversation.order`) ('' : not followed, asked every time)",
+    schema: z.union([z.literal(''), z.url()]),
+    fallback: `${serviceUrl('order')}${orderEventsRoute.path}`,
+  }),
   sessionWaitMs: setting({
     env: 'GATEWAY_SESSION_WAIT_MS',
     doc: "longest an answer that changed sessions, roles, a profile or skills waits for this gateway's copy of the feed to apply the change (then it answers anyway and logs a warning)",
@@ -295,6 +301,12 @@ export const gatewaySettingsSpec = {
     doc: "how long a kept entity is used at most; a user's name and a provider's skills are also dropped at once when the user's or the catalog's feed says they changed",
     schema: positiveIntSchema,
     fallback: '600',
+  }),
+  callerCacheMaxEntries: setting({
+    env: 'GATEWAY_CALLER_CACHE_MAX_ENTRIES',
+    doc: "callers' answers of their own kept fields (contracts/shared-entities.ts CALLER_ENTITY_CHANGES: an order's status, per caller and order) the gateway keeps between requests, at most (about 500 bytes each); past it the order kept first goes with all its callers' answers (0: none kept); each is used at most GATEWAY_ENTITY_CACHE_TTL_SECONDS, and dropped at once when the order's feed says the order changed or the catalog's that the caller's skills did",
+    schema: z.coerce.number().int().min(0).max(10_000_000),
+    fallback: '50000',
   }),
   internalTokenCacheSize: setting({
     env: 'GATEWAY_INTERNAL_TOKEN_CACHE_SIZE',

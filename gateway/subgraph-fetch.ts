@@ -8,6 +8,7 @@ import { GATEWAY_TOKEN_HEADER } from '../foundation/auth/identity.js';
 import type { Caller } from '../contracts/caller.js';
 import { SESSION_SEQ_HEADER } from '../contracts/session-events.js';
 import { CATALOG_SEQ_HEADER } from '../contracts/catalog-events.js';
+import { ORDER_SEQ_HEADER } from '../contracts/order-events.js';
 import { FEED_POSITIONS_HEADER } from '../contracts/feeds.js';
 import type { FeedPositions } from './feed-positions.js';
 import type { InternalTokenCache } from './internal-tokens.js';
@@ -25,6 +26,7 @@ import {
 export const FEED_SEQ_HEADERS: Readonly<Record<string, string>> = {
   user: SESSION_SEQ_HEADER,
   catalog: CATALOG_SEQ_HEADER,
+  order: ORDER_SEQ_HEADER,
 };
 
 /** UNAVAILABLE_MESSAGE is all a client learns of a subgraph that is down or too slow: never its name or address. */

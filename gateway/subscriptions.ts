@@ -38,8 +38,8 @@ import type { GatewayContext } from './gateway.js';
 import { callerStatementKey } from './internal-tokens.js';
 import { gatewayMetrics } from './metrics.js';
 import { entitiesAt, type DataSourceResponse } from './representations.js';
-import { selectsOnly, type SharedEntityCache } from './entity-cache.js';
-import { executePlan, preparedPlan, type PreparedPlan } from './execution.js';
+import { selectsOnly } from './entity-cache.js';
+import { executePlan, preparedPlan, type EntityCaches, type PreparedPlan } from './execution.js';
 
 /**
  * SubgraphSocket is a WebSocket to a subgraph without per-message compression, whose zlib state per socket costs more
@@ -379,7 +379,7 @@ export class FederatedSubscriptions {
     private readonly signer: TokenSigner,
     private readonly settings: SubscriptionSettings,
     private readonly logger: Logger,
-    private readonly entityCache?: SharedEntityCache,
+    private readonly entityCaches: EntityCaches = {},
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
     this.planner = new QueryPlanner(supergraph);
@@ -459,7 +459,7 @@ export class FederatedSubscriptions {
           metrics: {},
         } as never;
         const result = runnable
-          ? await executePlan(runnable, services, requestContext, this.supergraphSchema, this.entityCache)
+          ? await executePlan(runnable, services, requestContext, this.supergraphSchema, this.entityCaches)
           : await executeQueryPlan(
               eventPlan,
               services,

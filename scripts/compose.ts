@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { catalogEventsRoute, sessionEventsRoute } from '../contracts/internal-routes.js';
+import { catalogEventsRoute, orderEventsRoute, sessionEventsRoute } from '../contracts/internal-routes.js';
 import { serviceUrl } from '../contracts/services.js';
 import { ADMIN_PORTS, GATEWAY_PORT, SUBGRAPHS } from './services.js';
 
@@ -164,6 +164,7 @@ export function composeFile(): string {
       GATEWAY_JWKS_URL: `${serviceUrl('user', 'user')}/.well-known/jwks.json`,
       GATEWAY_SESSION_EVENTS_URL: `${serviceUrl('user', 'user')}${sessionEventsRoute.path}`,
       GATEWAY_CATALOG_EVENTS_URL: `${serviceUrl('catalog', 'catalog')}${catalogEventsRoute.path}`,
+      GATEWAY_ORDER_EVENTS_URL: `${serviceUrl('order', 'order')}${orderEventsRoute.path}`,
       GATEWAY_INTERNAL_KEYS: '${GATEWAY_INTERNAL_KEYS:?run npm run keys}',
     },
     depends_on: Object.fromEntries(SUBGRAPHS.map((s) => [s.name, { condition: 'service_healthy' }])),

@@ -15,7 +15,7 @@ import { loadOrCreateSecret } from '../foundation/auth/secrets.js';
 import { loadKeySet } from '../foundation/auth/tokens.js';
 import { withYoungGenerationBound } from '../foundation/service/process.js';
 import { dbRole } from '../foundation/service/subgraph-service.js';
-import { catalogEventsRoute, sessionEventsRoute } from '../contracts/internal-routes.js';
+import { catalogEventsRoute, orderEventsRoute, sessionEventsRoute } from '../contracts/internal-routes.js';
 import { ADMIN_PORTS, GATEWAY_PORT, SUBGRAPHS } from './services.js';
 
 /** DIST is the compiled tree that holds each service's entry point. */
@@ -327,6 +327,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       GATEWAY_JWKS_URL: `${userUrl}/.well-known/jwks.json`,
       GATEWAY_SESSION_EVENTS_URL: `${userUrl}${sessionEventsRoute.path}`,
       GATEWAY_CATALOG_EVENTS_URL: `http://localhost:${ports.catalog}${catalogEventsRoute.path}`,
+      GATEWAY_ORDER_EVENTS_URL: `http://localhost:${ports.order}${orderEventsRoute.path}`,
       GATEWAY_INTERNAL_KEYS_FILE: join(keys, 'gateway-internal.jwks.json'),
       ...production,
     };

@@ -9,8 +9,10 @@ import {
   positiveIntSchema,
   setting,
 } from '../../foundation/service/config.js';
-import { catalogEventsRoute } from '../../contracts/internal-routes.js';
-import { runSubgraph, subgraphSettings } from '../../foundation/service/subgraph-service.js';
+import { catalogEventsRoute, orderEventsRoute } from '../../contracts/internal-routes.js';
+import { runSubgraph, subgraphSettings, withPassword } from '../../foundation/service/subgraph-service.js';
+import { changeFeedRoute } from '../../foundation/http/change-feed-route.js';
+import { gatewayOnly } from '../../foundation/auth/identity.js';
 import { orderMigrations } from '../../migrations/order/index.js';
 import { createLoaders, type OrderContext } from './api/context.js';
 import { orderInternalRoutes } from './api/internal-routes.js';
@@ -18,8 +20,9 @@ import { buildOrderSchema } from './api/schema.js';
 import { OrderService } from './business/orders.js';
 import { HttpCatalogFacts } from './store/catalog-facts.js';
 import { KeptSkills } from './store/kept-skills.js';
-import { skillsLooked, watchKeptSkills } from './metrics.js';
+import { skillsLooked, watchKeptSkills, watchOrderFeed } from './metrics.js';
 import { OfferRow, OrderRow } from './store/entities.js';
+import { PostgresOrderFeed } from './store/order-feed.js';
 import { PostgresOrderStore } from './store/order-store.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -43,6 +46,12 @@ const spec = {
     schema: nonNegativeIntSchema.max(1_000_000),
     fallback: '10000',
   }),
+  feedKeepHours: setting({
+    env: 'ORDER_FEED_KEEP_HOURS',
+    doc: "how long the order feed's events are kept (older ones are deleted hourly); at least a day",
+    schema: positiveIntSchema.min(24).max(87_600),
+    fallback: '168',
+  }),
   catalogTimeoutMs: setting({
     env: 'ORDER_CATALOG_TIMEOUT_MS',
     doc: 'longest one internal call to catalog may take',
@@ -59,7 +68,15 @@ await runSubgraph<OrderContext>({
   entities: [OrderRow, OfferRow],
   outbox: true,
   migrations: orderMigrations,
-  async wire(dataSource, logger, _trust, internal) {
+  async wire(dataSource, logger, trust, internal) {
+    const feed = new PostgresOrderFeed(
+      dataSource,
+      withPassword(settings.dbUrl, settings.dbPasswordFile),
+      settings.feedKeepHours * 3600,
+      logger,
+    );
+    await feed.start();
+    watchOrderFeed(feed);
     // Without a copy (ORDER_KEPT_SKILLS=0), every look-up of a provider's skills asks catalog.
     const kept =
       settings.keptSkills > 0
@@ -78,13 +95,22 @@ await runSubgraph<OrderContext>({
     const orders = new OrderService(
       new PostgresOrderStore(dataSource),
       new HttpCatalogFacts(settings.catalogUrl, { credentials: internal, timeoutMs: settings.catalogTimeoutMs }, kept),
+      feed,
       settings.maxOffersPerProvider,
     );
     return {
-      stop: kept ? async () => kept.stop() : undefined,
+      stop: async () => {
+        kept?.stop();
+        await feed.close();
+      },
       schema: await buildOrderSchema(orders),
       context: async (caller, scope) => ({ scope, caller, loaders: createLoaders(orders, caller.viewer) }),
-      routes: orderInternalRoutes(orders, internal),
+      answerHeaders: (operation) => feed.answerHeaders(operation),
+      routes: {
+        ...orderInternalRoutes(orders, internal),
+        // Only gateways follow the order feed: they keep each caller's answer of an order's status on its word.
+        [`GET ${orderEventsRoute.path}`]: changeFeedRoute(feed, (handle) => gatewayOnly(trust, handle)),
+      },
     };
   },
 });

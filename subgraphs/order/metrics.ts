@@ -1,4 +1,4 @@
-import { counter, gauge } from '../../foundation/telemetry/metrics.js';
+import { counter, gauge, watchFeedSubscribers } from '../../foundation/telemetry/metrics.js';
 import type { SkillsOutcome } from './store/kept-skills.js';
 
 const lookups = counter(
@@ -25,4 +25,9 @@ export function watchKeptSkills(kept: { readonly size: number; readonly isSynced
       this.set(kept.isSynced ? 1 : 0);
     },
   );
+}
+
+/** watchOrderFeed reports, at each scrape, how many followers (gateways) the order feed has. */
+export function watchOrderFeed(feed: { readonly subscriberCount: number }): void {
+  watchFeedSubscribers('fixup_order_feed_subscribers', "Followers of the order feed (orders' status): gateways", feed);
 }

@@ -45,7 +45,10 @@ describe('order workflow on a real database', () => {
 
   before(async () => {
     db = await createTestDatabase('order', [OrderRow, OfferRow], orderMigrations);
-    orders = new OrderService(new PostgresOrderStore(db.dataSource), (catalog = new FixedCatalog()));
+    // The feed's events and their publishing are store/order-feed.test.ts's: here a feed that sends nothing.
+    orders = new OrderService(new PostgresOrderStore(db.dataSource), (catalog = new FixedCatalog()), {
+      publish: async () => {},
+    });
   });
   after(() => db.drop());
 

@@ -132,6 +132,19 @@ export interface CatalogFacts {
   serviceExists(serviceId: string, caller: Caller): Promise<boolean>;
 }
 
+/**
+ * OrderFeed tells every gateway at once that an order's status, or the offer it accepted, changed (the order
+ * subgraph's change feed, whose events a trigger on `orders` writes with each such change): the gateways drop what
+ * they kept of that order for their callers (its status, and whether the caller may see it).
+ */
+export interface OrderFeed {
+  /**
+   * publish sends the events committed so far to the feed's followers; the answer then names the feed's position. It
+   * never rejects: a mutation that committed is not failed for a feed that could not send (the next publish does).
+   */
+  publish(): Promise<void>;
+}
+
 /** NewOrder is what a customer asks for. */
 export interface NewOrder {
   serviceId: string;
@@ -167,12 +180,15 @@ function isAdmin(viewer: Viewer | null): boolean {
  * OrderService holds the order workflow: customers order, providers who have
  * the skill offer, the customer accepts one, and the order is completed or
  * cancelled. Each change locks the order row, checks the move against the
- * state machine, and writes the change and its audit event in one transaction.
+ * state machine, and writes the change and its audit event in one transaction;
+ * a change of an order's status or accepted offer is published on the order
+ * feed before the answer.
  */
 export class OrderService {
   constructor(
     private readonly store: OrderStore,
     private readonly catalog: CatalogFacts,
+    private readonly feed: OrderFeed,
     private readonly maxOffersPerProvider = DEFAULT_MAX_OFFERS_PER_PROVIDER,
   ) {}
 
@@ -366,6 +382,8 @@ export class OrderService {
         metadata: { orderId: order.id, providerId: offer.providerId },
       });
     });
+    // Published before the answer, which names the feed's position: gateways drop what they kept of this order first.
+    await this.feed.publish();
     return (await this.store.ordersByIds([found.orderId]))[0]!;
   }
 
@@ -438,6 +456,7 @@ export class OrderService {
         metadata: { from: order.status },
       });
     });
+    await this.feed.publish();
     return (await this.store.ordersByIds([orderId]))[0]!;
   }
 }

@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { serviceUrl } from '../../contracts/services.js';
-import { loadSettings, maskSecrets, positiveIntSchema, setting } from '../../foundation/service/config.js';
+import {
+  loadSettings,
+  maskSecrets,
+  nonNegativeIntSchema,
+  positiveIntSchema,
+  setting,
+} from '../../foundation/service/config.js';
 import { runSubgraph, subgraphSettings, withPassword } from '../../foundation/service/subgraph-service.js';
 import { signedInCaller } from '../../foundation/graphql/permissions.js';
 import { chatMigrations } from '../../migrations/chat/index.js';
@@ -54,6 +60,12 @@ const spec = {
     schema: positiveIntSchema,
     fallback: '1000',
   }),
+  keptConversations: setting({
+    env: 'CHAT_KEPT_CONVERSATIONS',
+    doc: "conversations kept in memory once read (their order, customer and provider never change: the runtime role may update only a conversation's last position), so sending a message reads none; 0 reads them every time",
+    schema: nonNegativeIntSchema.max(1_000_000),
+    fallback: '10000',
+  }),
   resumeMarginMs: setting({
     env: 'CHAT_RESUME_MARGIN_MS',
     doc: 'when the gateway resumes a subscription that had delivered nothing yet, messages sent up to this long before it started are sent too (clock differences, transactions in flight)',
@@ -85,7 +97,10 @@ await runSubgraph<ChatContext>({
     await wakeups.start();
     watchListen(wakeups);
     const chat = new ConversationService(
-      new PostgresChatStore(dataSource, { announcements: settings.broker === 'nats' }),
+      new PostgresChatStore(dataSource, {
+        announcements: settings.broker === 'nats',
+        keptConversations: settings.keptConversations,
+      }),
       new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, {
         credentials: internal,
         timeoutMs: settings.internalTimeoutMs,

@@ -4,6 +4,7 @@ import { ConflictError } from '../../../foundation/core/errors.js';
 import type { Caller } from '../../../contracts/caller.js';
 import { newId } from '../../../foundation/core/ids.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
+import { KeptRows } from '../../../foundation/postgres/kept-rows.js';
 import { EntityReader, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
 import type {
   CatalogStore,
@@ -72,35 +73,6 @@ class PostgresCatalogTx implements CatalogTx {
 
   async record(entry: AuditEntry): Promise<void> {
     await recordAuditEvent(this.manager, 'catalog', entry, this.caller);
-  }
-}
-
-/**
- * KeptRows keeps rows that never change once made, by id, up to a bound (the first kept go first): services and
- * categories, on which the runtime role holds only SELECT and INSERT (migration 1764633600000). Each read gets copies:
- * what reads them may add to them (@apollo/subgraph writes `__typename` on the objects it resolves).
- */
-class KeptRows<T extends { id: string }> {
-  private readonly rows = new Map<string, T>();
-
-  constructor(private readonly max: number) {}
-
-  async byIds(ids: readonly string[], load: (ids: readonly string[]) => Promise<T[]>): Promise<T[]> {
-    if (this.max === 0) return load(ids);
-    const found: T[] = [];
-    const missing: string[] = [];
-    for (const id of ids) {
-      const row = this.rows.get(id);
-      if (row) found.push({ ...row });
-      else missing.push(id);
-    }
-    if (missing.length === 0) return found;
-    const loaded = await load(missing);
-    for (const row of loaded) {
-      if (this.rows.size >= this.max) this.rows.delete(this.rows.keys().next().value!);
-      this.rows.set(row.id, { ...row });
-    }
-    return found.concat(loaded);
   }
 }
 

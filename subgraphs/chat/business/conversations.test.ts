@@ -108,6 +108,27 @@ describe('following a conversation on a real database', () => {
     assert.deepEqual(await store.messagesByIds([second.id]), [second]);
   });
 
+  it('sends a message with one statement: the conversation is kept once read, and no BEGIN or COMMIT', async () => {
+    const id = await conversation();
+    await chat.sendMessage(id, 'first', customer);
+    db.statements.length = 0;
+    await chat.sendMessage(id, 'second', customer);
+    assert.equal(db.statements.length, 1, db.statements.join('\n'));
+    assert.match(db.statements[0]!, /^WITH taken AS \(UPDATE conversations SET last_position/);
+  });
+
+  it("lets the runtime role change only a conversation's last position, never its people or order, nor remove it", async () => {
+    const id = await conversation();
+    await db.dataSource.query(`UPDATE conversations SET last_position = last_position WHERE id = $1`, [id]);
+    for (const statement of [
+      `UPDATE conversations SET provider_id = customer_id WHERE id = $1`,
+      `UPDATE conversations SET order_id = gen_random_uuid() WHERE id = $1`,
+      `DELETE FROM conversations WHERE id = $1`,
+    ])
+      await assert.rejects(db.dataSource.query(statement, [id]), /permission denied/, statement);
+    await assert.rejects(db.dataSource.query(`TRUNCATE conversations CASCADE`), /permission denied/);
+  });
+
   it('gives the followers woken by one message one read of the store between them', async () => {
     const id = await conversation();
     const wakeups = new Announcements();

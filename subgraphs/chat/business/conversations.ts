@@ -33,17 +33,18 @@ export interface OrderDirectory {
 export interface ChatTx {
   /** insertConversation returns the existing conversation when the order already has one with that provider. */
   insertConversation(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }>;
-  /**
-   * appendMessage takes the conversation's next position (locking it until the transaction ends) and stores the
-   * message there; it returns the message as stored, with its position and the database's time.
-   */
-  appendMessage(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message>;
   record(entry: AuditEntry): Promise<void>;
 }
 
 /** ChatStore is the storage chat needs; the store layer implements it. */
 export interface ChatStore {
   transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T>;
+  /**
+   * addMessage takes the conversation's next position and stores the message there, committed on its own (the
+   * conversation stays locked until then, so positions commit in order); it returns the message as stored, with its
+   * position and the database's time.
+   */
+  addMessage(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message>;
   conversationsByIds(ids: readonly string[]): Promise<Conversation[]>;
   conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]>;
   /** messagesAfter returns up to limit messages after a position, oldest first. */
@@ -185,9 +186,12 @@ export class ConversationService {
     const conversation = await this.conversation(conversationId, viewer);
     if (viewer.id !== conversation.customerId && viewer.id !== conversation.providerId)
       throw new ForbiddenError('Only the two participants may send messages');
-    const message = await this.store.transaction(caller, (tx) =>
-      tx.appendMessage({ id: newId(), conversationId: conversation.id, senderId: viewer.id, body: text }),
-    );
+    const message = await this.store.addMessage({
+      id: newId(),
+      conversationId: conversation.id,
+      senderId: viewer.id,
+      body: text,
+    });
     // Announced once committed: a follower woken earlier would not find the message yet.
     await this.announcer?.announce(message.conversationId, message.position);
     return message;

@@ -5,6 +5,7 @@ import type { Caller } from '../../../contracts/caller.js';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
 import { EntityReader, returnedRows } from '../../../foundation/postgres/database.js';
+import { KeptRows } from '../../../foundation/postgres/kept-rows.js';
 import type { ChatStore, ChatTx, Conversation, Message, MessageWakeups } from '../business/conversations.js';
 import { ConversationRow, MessageRow } from './entities.js';
 import { WakeupListeners } from './wakeup-listeners.js';
@@ -32,11 +33,30 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
+/**
+ * ADD_MESSAGE takes the conversation's next position and stores the message there in one statement: the UPDATE keeps
+ * the conversation's row locked until the statement's transaction commits, so positions are taken in commit order.
+ */
+const ADD_MESSAGE = `WITH taken AS (UPDATE conversations SET last_position = last_position + 1 WHERE id = $2 RETURNING last_position)
+  INSERT INTO messages (id, conversation_id, position, sender_id, body)
+  SELECT $1, $2, last_position, $3, $4 FROM taken RETURNING position, sent_at`;
+
+/** addMessage runs ADD_MESSAGE on a connection or in a transaction (where the announcement commits with it). */
+async function addMessage(
+  run: Pick<EntityManager, 'query'>,
+  message: Omit<Message, 'position' | 'sentAt'>,
+): Promise<Message> {
+  const [row] = returnedRows<{ position: string; sent_at: Date }>(
+    await run.query(ADD_MESSAGE, [message.id, message.conversationId, message.senderId, message.body]),
+  );
+  if (!row) throw new Error(`conversation ${message.conversationId} vanished while a message was added`);
+  return { ...message, position: Number(row.position), sentAt: row.sent_at };
+}
+
 class PostgresChatTx implements ChatTx {
   constructor(
     private readonly manager: EntityManager,
     private readonly caller: Caller,
-    private readonly announcements: boolean,
   ) {}
 
   async insertConversation(conversation: Conversation): Promise<{ conversation: Conversation; created: boolean }> {
@@ -54,29 +74,6 @@ class PostgresChatTx implements ChatTx {
     return { conversation: toConversation(row), created: inserted.length > 0 };
   }
 
-  async appendMessage(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message> {
-    // One statement: the conversation's row stays locked by the UPDATE until the transaction ends, so positions are
-    // taken in commit order.
-    const [row] = returnedRows<{ position: string; sent_at: Date }>(
-      await this.manager.query(
-        `WITH taken AS (UPDATE conversations SET last_position = last_position + 1 WHERE id = $2 RETURNING last_position)
-         INSERT INTO messages (id, conversation_id, position, sender_id, body)
-         SELECT $1, $2, last_position, $3, $4 FROM taken RETURNING position, sent_at`,
-        [message.id, message.conversationId, message.senderId, message.body],
-      ),
-    );
-    if (!row) throw new Error(`conversation ${message.conversationId} vanished while a message was added`);
-    const stored: Message = { ...message, position: Number(row.position), sentAt: row.sent_at };
-    // Committed with the message: whoever publishes the announcement removes it (NatsMessageWakeups).
-    if (this.announcements) {
-      await this.manager.query(`INSERT INTO message_announcements (conversation_id, position) VALUES ($1, $2)`, [
-        stored.conversationId,
-        stored.position,
-      ]);
-    }
-    return stored;
-  }
-
   async record(entry: AuditEntry): Promise<void> {
     await recordAuditEvent(this.manager, 'chat', entry, this.caller);
   }
@@ -91,23 +88,49 @@ export class PostgresChatStore implements ChatStore {
   private readonly conversations: EntityReader<ConversationRow>;
   private readonly messages: EntityReader<MessageRow>;
 
+  private readonly kept: KeptRows<Conversation>;
+
+  /**
+   * options: `announcements` for the NATS broker; `keptConversations` bounds the conversations kept once read (0 reads
+   * every time).
+   */
   constructor(
     private readonly dataSource: DataSource,
-    private readonly options: { announcements?: boolean } = {},
+    private readonly options: { announcements?: boolean; keptConversations?: number } = {},
   ) {
     this.conversations = new EntityReader(dataSource, ConversationRow, 'c');
     this.messages = new EntityReader(dataSource, MessageRow, 'm');
+    this.kept = new KeptRows(options.keptConversations ?? 10_000);
   }
 
   transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) =>
-      fn(new PostgresChatTx(manager, caller, this.options.announcements === true)),
-    );
+    return this.dataSource.transaction((manager) => fn(new PostgresChatTx(manager, caller)));
   }
 
-  async conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {
-    if (ids.length === 0) return [];
-    return (await this.conversations.rows('WHERE c.id = ANY($1::uuid[])', [ids])).map(toConversation);
+  /**
+   * addMessage is one statement committed on its own (no BEGIN and COMMIT round trips) with LISTEN/NOTIFY, whose
+   * trigger notifies at that commit; with `announcements` (the NATS broker) the message is also recorded as still to be
+   * announced, in the same transaction.
+   */
+  async addMessage(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message> {
+    if (!this.options.announcements) return addMessage(this.dataSource, message);
+    return this.dataSource.transaction(async (manager) => {
+      const stored = await addMessage(manager, message);
+      // Committed with the message: whoever publishes the announcement removes it (NatsMessageWakeups).
+      await manager.query(`INSERT INTO message_announcements (conversation_id, position) VALUES ($1, $2)`, [
+        stored.conversationId,
+        stored.position,
+      ]);
+      return stored;
+    });
+  }
+
+  /** conversationsByIds reads conversations, keeping those read (their fields never change once made). */
+  conversationsByIds(ids: readonly string[]): Promise<Conversation[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.kept.byIds(ids, async (missing) =>
+      (await this.conversations.rows('WHERE c.id = ANY($1::uuid[])', [missing])).map(toConversation),
+    );
   }
 
   async conversationsByOrderIds(orderIds: readonly string[]): Promise<Conversation[]> {
@@ -118,13 +141,10 @@ export class PostgresChatStore implements ChatStore {
   }
 
   async messagesAfter(conversationId: string, position: number, limit: number): Promise<Message[]> {
-    const rows = await this.dataSource
-      .getRepository(MessageRow)
-      .createQueryBuilder('m')
-      .where('m.conversation_id = :conversationId AND m.position > :position', { conversationId, position })
-      .orderBy('m.position', 'ASC')
-      .limit(limit)
-      .getMany();
+    const rows = await this.messages.rows(
+      'WHERE m.conversation_id = $1 AND m.position > $2 ORDER BY m.position LIMIT $3',
+      [conversationId, position, limit],
+    );
     return rows.map(toMessage);
   }
 

@@ -307,6 +307,7 @@ try {
     );
   }
   const tokens = await Promise.all(customers.map((c) => token(c, 'CUSTOMER')));
+  type Sent = { data?: { sendMessage: { id: string } }; errors?: { extensions?: { code?: string } }[] };
   const sendTo = (i: number, body: string) =>
     fetch(stack!.endpoint, {
       method: 'POST',
@@ -316,8 +317,8 @@ try {
         variables: { c: conversations[i], b: body },
       }),
     })
-      .then((r) => r.json() as Promise<{ data?: { sendMessage: { id: string } } }>)
-      .catch(() => ({}) as { data?: { sendMessage: { id: string } } });
+      .then((r) => r.json() as Promise<Sent>)
+      .catch((err: Error) => ({ errors: [{ extensions: { code: `client: ${err.message}` } }] }) as Sent);
   // Warm-up: one message per conversation, until every subscriber has had one, so that every subscription is live.
   for (let round = 0; warmed.size < 2 * n && round < 30; round++) {
     const missing = [...Array(n).keys()].filter((i) => !warmed.has(i * 2) || !warmed.has(i * 2 + 1));
@@ -388,6 +389,8 @@ try {
   say(`Sending ${settings.rate} messages/s for ${settings.duration} s…`);
   let sent = 0;
   let failed = 0;
+  // Why sends failed, by the error's code (or the client's own failure).
+  const failures = new Map<string, number>();
   const inFlight: Promise<void>[] = [];
   // The follow-up fetches (sender from user, order status from order) are the anonymous operations those subgraphs
   // answer.
@@ -403,6 +406,7 @@ try {
     );
   const fetchesStart = await fetches();
   cpuMeter.begin();
+  const loadGenerator = process.cpuUsage();
   const started = performance.now();
   const big = 'x'.repeat(3900);
   while (performance.now() - started < settings.duration * 1000) {
@@ -414,7 +418,11 @@ try {
       inFlight.push(
         sendTo(i, toSlow ? `message ${m} ${big}` : `message ${m}`).then((body) => {
           if (body.data) sentAt.set(body.data.sendMessage.id, performance.now());
-          else failed++;
+          else {
+            failed++;
+            const code = body.errors?.[0]?.extensions?.code ?? 'no data';
+            failures.set(code, (failures.get(code) ?? 0) + 1);
+          }
         }),
       );
     }
@@ -425,6 +433,7 @@ try {
   const expected = (sent - failed) * (2 + watchers);
   while (received < expected && Date.now() < deadline) await sleep(200);
   const cpuReading = cpuMeter.end();
+  const generatorUsage = process.cpuUsage(loadGenerator);
   const cpuSeconds = (performance.now() - started) / 1000;
   const fetchesEnd = await fetches();
   await sleep(500);
@@ -442,7 +451,7 @@ try {
       .join(' ')}`,
   );
   say(
-    `sent ${sent} in ${settings.duration} s (${failed} failed); deliveries expected ${expected}, received ${fastReceived}, lost ${Math.max(0, expected - fastReceived)}, duplicated ${duplicated}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}; received with errors ${partial}${firstPartial ? ` (first: ${firstPartial})` : ''}`,
+    `sent ${sent} in ${settings.duration} s (${failed} failed${failures.size ? `: ${[...failures].map(([code, count]) => `${count} ${code}`).join(', ')}` : ''}); deliveries expected ${expected}, received ${fastReceived}, lost ${Math.max(0, expected - fastReceived)}, duplicated ${duplicated}; error events ${errors}${firstError ? ` (first: ${firstError})` : ''}; received with errors ${partial}${firstPartial ? ` (first: ${firstPartial})` : ''}`,
   );
   say(
     `delivery latency after sendMessage returned: p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${latencies.length ? latencies[latencies.length - 1]!.toFixed(1) : '-'} ms`,
@@ -451,6 +460,11 @@ try {
     `CPU over every server process: ${cpu.toFixed(0)} ms in ${cpuSeconds.toFixed(1)} s, ${(cpu / Math.max(1, fastReceived)).toFixed(2)} ms per delivered message${settings.databaseUrl ? ' (PostgreSQL at DATABASE_URL not counted)' : ''}`,
   );
   say(`  per delivered message, ${describeCpu(cpuReading, fastReceived).replace('CPU per request ', '')}`);
+  // The load generator (this process: the clients' sockets and sends) shares the machine's cores and is not counted
+  // above; a generator that needs most of a core leaves the servers less.
+  say(
+    `load generator (not counted above): ${((generatorUsage.user + generatorUsage.system) / 1000).toFixed(0)} ms of CPU in the same time`,
+  );
   say(
     `follow-up fetches while sending: user ${fetchesEnd[0]! - fetchesStart[0]!}, order ${fetchesEnd[1]! - fetchesStart[1]!} (${((fetchesEnd[0]! - fetchesStart[0]! + fetchesEnd[1]! - fetchesStart[1]!) / Math.max(1, fastReceived)).toFixed(2)} per delivered message)`,
   );

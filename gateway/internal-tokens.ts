@@ -11,15 +11,24 @@ export interface InternalTokenCacheOptions {
   maxEntries: number;
 }
 
+/** statementKeys holds each caller's key while the caller lives (a request's, or a subscription's for its lifetime). */
+const statementKeys = new WeakMap<Caller, string>();
+
 /**
  * callerStatementKey is what the gateway's statement of a caller states (user, session, roles, address, user agent):
- * equal keys, equal statements.
+ * equal keys, equal statements. A caller is never changed once made, so its key is made once: the callers' cache
+ * (gateway/caller-entity-cache.ts) holds the same string for every answer kept for a subscription's caller.
  */
 export function callerStatementKey(caller: Caller): string {
-  const viewer = caller.viewer;
-  return viewer
-    ? `${viewer.id}\n${viewer.sessionId ?? ''}\n${viewer.roles.join(',')}\n${caller.ip ?? ''}\n${caller.userAgent ?? ''}`
-    : `\n\n\n${caller.ip ?? ''}\n${caller.userAgent ?? ''}`;
+  let key = statementKeys.get(caller);
+  if (key === undefined) {
+    const viewer = caller.viewer;
+    key = viewer
+      ? `${viewer.id}\n${viewer.sessionId ?? ''}\n${viewer.roles.join(',')}\n${caller.ip ?? ''}\n${caller.userAgent ?? ''}`
+      : `\n\n\n${caller.ip ?? ''}\n${caller.userAgent ?? ''}`;
+    statementKeys.set(caller, key);
+  }
+  return key;
 }
 
 interface Entry {

@@ -75,6 +75,8 @@ describe('following a conversation on a real database', () => {
   let db: TestDatabase;
   let store: CountingStore;
   let chat: ConversationService;
+  /** elsewhere is another chat process on the same database: what it sends, followers here must read. */
+  let elsewhere: ConversationService;
   const customer = caller();
   const provider = caller();
 
@@ -82,6 +84,7 @@ describe('following a conversation on a real database', () => {
     db = await createTestDatabase('chat', [ConversationRow, MessageRow], chatMigrations);
     store = new CountingStore(db.dataSource);
     chat = new ConversationService(store, new OpenOrders(customer.viewer.id, provider.viewer.id));
+    elsewhere = new ConversationService(store, new OpenOrders(customer.viewer.id, provider.viewer.id));
   });
   after(() => db.drop());
 
@@ -129,6 +132,41 @@ describe('following a conversation on a real database', () => {
     await assert.rejects(db.dataSource.query(`TRUNCATE conversations CASCADE`), /permission denied/);
   });
 
+  it('hands the followers here a message this process committed without a read, when it is all they were told of', async () => {
+    const id = await conversation();
+    const wakeups = new Announcements();
+    const followers = await Promise.all([customer, provider].map((c) => chat.follow(id, null, c, wakeups)));
+    const seen = followers.map(collect);
+    await settle();
+    const readsBefore = store.reads;
+    for (let i = 1; i <= 3; i++) wakeups.announce((await chat.sendMessage(id, `here ${i}`, customer)).position);
+    await settle();
+    assert.equal(store.reads - readsBefore, 0, 'no read for messages sent here');
+    // One sent elsewhere is read; then one sent here whose wake-up comes after a later one's is read too, with the
+    // later one: nothing is skipped.
+    wakeups.announce((await elsewhere.sendMessage(id, 'there', customer)).position);
+    await settle();
+    const here = await chat.sendMessage(id, 'here 4', customer);
+    const after = await elsewhere.sendMessage(id, 'there 2', customer);
+    wakeups.announce(after.position);
+    wakeups.announce(here.position);
+    await settle();
+    assert.equal(store.reads - readsBefore, 2, 'one read per message sent elsewhere');
+    for (const bodies of seen) assert.deepEqual(bodies, ['here 1', 'here 2', 'here 3', 'there', 'here 4', 'there 2']);
+  });
+
+  it('reads, rather than hand over, when it starts: messages committed before it listened have no wake-up', async () => {
+    const id = await conversation();
+    const wakeups = new Announcements();
+    const first = await chat.sendMessage(id, 'first', customer);
+    await chat.sendMessage(id, 'second', customer);
+    await elsewhere.sendMessage(id, 'third', customer);
+    // The second is remembered here and is the next the follower lacks, but the third follows it unannounced.
+    const seen = collect(await chat.follow(id, first.id, provider, wakeups));
+    await settle();
+    assert.deepEqual(seen, ['second', 'third']);
+  });
+
   it('gives the followers woken by one message one read of the store between them', async () => {
     const id = await conversation();
     const wakeups = new Announcements();
@@ -137,7 +175,7 @@ describe('following a conversation on a real database', () => {
     await settle();
     for (let i = 1; i <= 5; i++) {
       const readsBefore = store.reads;
-      const sent = await chat.sendMessage(id, `message ${i}`, customer);
+      const sent = await elsewhere.sendMessage(id, `message ${i}`, customer);
       wakeups.announce(sent.position);
       await settle();
       assert.equal(store.reads - readsBefore, 1, `message ${i} was read once for three followers`);
@@ -155,11 +193,11 @@ describe('following a conversation on a real database', () => {
     await settle();
     // The early follower reads after `first` and is held there while a second message commits.
     store.hold = true;
-    const second = await chat.sendMessage(id, 'second', customer);
+    const second = await elsewhere.sendMessage(id, 'second', customer);
     wakeups.announce(second.position);
     await settle();
     assert.equal(store.held.length, 1);
-    const third = await chat.sendMessage(id, 'third', customer);
+    const third = await elsewhere.sendMessage(id, 'third', customer);
     // A follower starting after `first` now asks for the same page; the held read began before `third` committed.
     const late = await chat.follow(id, first.id, provider, wakeups);
     const lateSeen = collect(late);
@@ -185,7 +223,7 @@ describe('following a conversation on a real database', () => {
     await settle();
     store.hold = true;
     store.failing = true;
-    const sent = await chat.sendMessage(id, 'through a failure', customer);
+    const sent = await elsewhere.sendMessage(id, 'through a failure', customer);
     wakeups.announce(sent.position);
     await settle();
     assert.equal(store.held.length, 1, 'one read for both');

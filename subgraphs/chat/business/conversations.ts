@@ -108,6 +108,31 @@ class SharedPages {
   }
 }
 
+/**
+ * CommittedHere remembers, per conversation, the last message this process committed (at most MAX_REMEMBERED
+ * conversations, the first remembered going first), so that its followers here, woken by that very message, are
+ * handed it without reading the store. A follower takes it only when it is the next message it lacks and the furthest
+ * any wake-up has named: every message before it was read, and any after it will wake the follower again.
+ */
+class CommittedHere {
+  private readonly last = new Map<string, Message>();
+
+  remember(message: Message): void {
+    this.last.delete(message.conversationId);
+    if (this.last.size >= MAX_REMEMBERED) this.last.delete(this.last.keys().next().value!);
+    this.last.set(message.conversationId, message);
+  }
+
+  /** at gives the conversation's remembered message when it is at that position. */
+  at(conversationId: string, position: number): Message | undefined {
+    const message = this.last.get(conversationId);
+    return message?.position === position ? message : undefined;
+  }
+}
+
+/** MAX_REMEMBERED bounds the conversations whose last message sent through this process is remembered. */
+const MAX_REMEMBERED = 1000;
+
 /** ConversationService holds chat's rules: who may talk about an order, who may read, and what a message may be. */
 export class ConversationService {
   constructor(
@@ -117,6 +142,7 @@ export class ConversationService {
   ) {}
 
   private readonly pages = new SharedPages();
+  private readonly committed = new CommittedHere();
 
   /**
    * openConversation starts (or returns) the conversation about an order: a
@@ -192,6 +218,7 @@ export class ConversationService {
       senderId: viewer.id,
       body: text,
     });
+    this.committed.remember(message);
     // Announced once committed: a follower woken earlier would not find the message yet.
     await this.announcer?.announce(message.conversationId, message.position);
     return message;
@@ -268,7 +295,10 @@ export class ConversationService {
     let woken = true;
     let notify: (() => void) | undefined;
     let wokenAt = 0;
+    /** told is the furthest position a wake-up has named. */
+    let told = 0;
     const stop = wakeups.listen(conversationId, (position) => {
+      if (position > told) told = position;
       if (position > last) {
         woken = true;
         wokenAt = this.pages.tick();
@@ -284,9 +314,15 @@ export class ConversationService {
         notify = undefined;
         for (;;) {
           const from = last;
-          const page = await this.pages.read(`${conversationId}\n${from}\n${pageSize}`, wokenAt, () =>
-            this.store.messagesAfter(conversationId, from, pageSize),
-          );
+          // The next message, committed by this process, is the furthest any wake-up named: there is nothing after it
+          // to read (a later one's wake-up comes after it), so it is handed over without a read.
+          const next = this.committed.at(conversationId, from + 1);
+          const page =
+            next && told === next.position
+              ? [next]
+              : await this.pages.read(`${conversationId}\n${from}\n${pageSize}`, wokenAt, () =>
+                  this.store.messagesAfter(conversationId, from, pageSize),
+                );
           for (const message of page) {
             last = message.position;
             yield message;

@@ -18,7 +18,7 @@ import { loadSettings, positiveIntSchema, setting } from '../foundation/service/
 import { adminQuery as sql } from '../foundation/postgres/admin.js';
 import type { Stack } from '../scripts/stack.js';
 import { CpuMeter, describeCpu, percentile, type MeasuredProcess } from './process-stats.js';
-import { metricValue } from './readings.js';
+import { metricSum, metricValue } from './readings.js';
 import { benchStackSettings, startBenchStack, type BenchStack } from './bench-stack.js';
 import { devAccessTokens, GENEROUS_RATE_LIMITS } from '../e2e/harness.js';
 
@@ -405,6 +405,10 @@ try {
       ),
     );
   const fetchesStart = await fetches();
+  // Chat's SQL statements (every one is timed) while sending: what a message costs chat in round trips.
+  const chatStatements = () =>
+    metricSum(stack!.services.find((s) => s.name === 'chat')!.admin, 'fixup_db_statement_duration_seconds_count');
+  const statementsStart = await chatStatements();
   cpuMeter.begin();
   const loadGenerator = process.cpuUsage();
   const started = performance.now();
@@ -436,6 +440,7 @@ try {
   const generatorUsage = process.cpuUsage(loadGenerator);
   const cpuSeconds = (performance.now() - started) / 1000;
   const fetchesEnd = await fetches();
+  const statementsEnd = await chatStatements();
   await sleep(500);
   const slowClosedCount = slowClosed.filter((c) => c === 4008).length;
   // Deliveries to the slow readers are not expected: they stopped reading and were closed.
@@ -467,6 +472,9 @@ try {
   );
   say(
     `follow-up fetches while sending: user ${fetchesEnd[0]! - fetchesStart[0]!}, order ${fetchesEnd[1]! - fetchesStart[1]!} (${((fetchesEnd[0]! - fetchesStart[0]! + fetchesEnd[1]! - fetchesStart[1]!) / Math.max(1, fastReceived)).toFixed(2)} per delivered message)`,
+  );
+  say(
+    `chat's SQL statements while sending: ${((statementsEnd - statementsStart) / Math.max(1, sent)).toFixed(2)} per message`,
   );
   say(
     `slow readers: ${slowCount}, closed with 4008: ${slowClosedCount}${slowClosed.length > slowClosedCount ? ` (all close codes: ${slowClosed.join(', ')})` : ''}; subscriptions refused at their start (chat overloaded) and made again: ${retriedAtStart}`,

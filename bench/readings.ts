@@ -10,6 +10,15 @@ export async function metricValue(adminUrl: string, metric: string, labels = '')
   return Number(line?.split(' ').pop() ?? 0);
 }
 
+/** metricSum adds up every series of a metric (all its labels) that a process's /metrics shows. */
+export async function metricSum(adminUrl: string, metric: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', adminUrl))).text();
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${metric}{`) || line.startsWith(`${metric} `)) sum += Number(line.split(' ').pop() ?? 0);
+  return sum;
+}
+
 /** memory describes the heap in use and the resident memory of the named processes of a stack. */
 export async function memory(stack: Stack, names?: string[]): Promise<string> {
   const parts: string[] = [];

@@ -253,6 +253,25 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     assert.deepEqual([statusOf(asCustomer, 1), statusOf(asProvider, 1)], ['OPEN', 'OPEN']);
     assert.equal((await hits()) - before, 2, "both callers' statuses came from the gateway, not from order");
 
+    // The provider removes the order's service from their skills: the catalog's event ends what the gateway kept for
+    // them, and order no longer shows them the open order; the customer's answer stays kept.
+    const removed = await t.gql(
+      `mutation($s: ID!) { removeSkill(serviceId: $s) { id } }`,
+      { s: leak.id },
+      { token: provider.accessToken },
+    );
+    assert.equal(removed.errors, undefined, JSON.stringify(removed.errors));
+    await say('skill gone');
+    await asCustomer.waitFor(3);
+    await asProvider.waitFor(3);
+    assert.deepEqual([statusOf(asCustomer, 2), statusOf(asProvider, 2)], ['OPEN', null]);
+    const added = await t.gql(
+      `mutation($s: ID!) { addSkill(serviceId: $s) { id } }`,
+      { s: leak.id },
+      { token: provider.accessToken },
+    );
+    assert.equal(added.errors, undefined, JSON.stringify(added.errors));
+
     // Accepting the rival's offer: through the gateway that answers it, the very next delivery shows the change, to
     // each caller as order now answers them (the customer sees ACCEPTED, the first provider no longer sees the order).
     const accepted = await t.gql(
@@ -262,11 +281,11 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     );
     assert.equal(accepted.errors, undefined, JSON.stringify(accepted.errors));
     await say('third');
-    await asCustomer.waitFor(3);
-    await asProvider.waitFor(3);
-    assert.equal(statusOf(asCustomer, 2), 'ACCEPTED');
-    assert.equal(asProvider.messages.length, 3, JSON.stringify(asProvider.errors));
-    assert.equal(statusOf(asProvider, 2), null, 'the order is hidden from a provider whose offer was not accepted');
+    await asCustomer.waitFor(4);
+    await asProvider.waitFor(4);
+    assert.equal(statusOf(asCustomer, 3), 'ACCEPTED');
+    assert.equal(asProvider.messages.length, 4, JSON.stringify(asProvider.errors));
+    assert.equal(statusOf(asProvider, 3), null, 'the order is hidden from a provider whose offer was not accepted');
   });
 
   it('history pages backwards, and sending is for the two participants only', async () => {

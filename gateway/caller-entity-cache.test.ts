@@ -134,6 +134,7 @@ describe('CallerEntityCache', () => {
   it('keeps no null answer (a caller who may not see the order asks each time), and nothing past its time', () => {
     const { cache, fetch, fetched, found, advance } = made({ ttlMs: 1000 });
     cache.keep(fetch, cache.ticket(fetch), provider, [order('o1')], [null]);
+    assert.equal(cache.size, 0, 'nothing kept for a null answer');
     assert.deepEqual(found(provider, 'o1'), [undefined]);
     fetched(customer, [status('o1', 'OPEN')]);
     advance(999);

@@ -265,9 +265,12 @@ interface Keeper {
 
 /**
  * keeperOf finds the cache that may answer a fetch: the shared one for a fetch of shared fields only, else the
- * callers' one for a fetch of a signed-in caller's own kept fields; undefined for any other fetch.
+ * callers' one for a fetch of a signed-in caller's own kept fields; undefined for any other fetch, and for every fetch
+ * of a mutation, whose own change may not have reached this gateway's copy of the feed yet when a later fetch of the
+ * same plan reads it (the gateway waits for its copy only before it answers).
  */
 function keeperOf(run: Run, subgraph: string, query: string): Keeper | undefined {
+  if (run.operation.rootKind === 'mutation') return undefined;
   const { shared, callers } = run.caches;
   const kept = shared?.fetchOf(subgraph, query);
   if (kept)

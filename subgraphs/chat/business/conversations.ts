@@ -116,11 +116,30 @@ class SharedPages {
  */
 class CommittedHere {
   private readonly last = new Map<string, Message>();
+  /** sending counts, per conversation, the sends of this process whose statement has not answered yet. */
+  private readonly sending = new Map<string, number>();
 
-  remember(message: Message): void {
-    this.last.delete(message.conversationId);
+  /** begin counts a send under way; its end must follow, with the message once committed. */
+  begin(conversationId: string): void {
+    this.sending.set(conversationId, (this.sending.get(conversationId) ?? 0) + 1);
+  }
+
+  /** end ends a send, remembering its message (never one before the remembered one: sends may answer out of order). */
+  end(conversationId: string, message: Message | undefined): void {
+    const left = (this.sending.get(conversationId) ?? 1) - 1;
+    if (left > 0) this.sending.set(conversationId, left);
+    else this.sending.delete(conversationId);
+    if (!message) return;
+    const known = this.last.get(conversationId);
+    if (known && known.position > message.position) return;
+    this.last.delete(conversationId);
     if (this.last.size >= MAX_REMEMBERED) this.last.delete(this.last.keys().next().value!);
-    this.last.set(message.conversationId, message);
+    this.last.set(conversationId, message);
+  }
+
+  /** isSending: a send of this process to the conversation has not answered yet. */
+  isSending(conversationId: string): boolean {
+    return this.sending.has(conversationId);
   }
 
   /** at gives the conversation's remembered message when it is at that position. */
@@ -212,13 +231,18 @@ export class ConversationService {
     const conversation = await this.conversation(conversationId, viewer);
     if (viewer.id !== conversation.customerId && viewer.id !== conversation.providerId)
       throw new ForbiddenError('Only the two participants may send messages');
-    const message = await this.store.addMessage({
-      id: newId(),
-      conversationId: conversation.id,
-      senderId: viewer.id,
-      body: text,
-    });
-    this.committed.remember(message);
+    this.committed.begin(conversation.id);
+    let message: Message | undefined;
+    try {
+      message = await this.store.addMessage({
+        id: newId(),
+        conversationId: conversation.id,
+        senderId: viewer.id,
+        body: text,
+      });
+    } finally {
+      this.committed.end(conversation.id, message);
+    }
     // Announced once committed: a follower woken earlier would not find the message yet.
     await this.announcer?.announce(message.conversationId, message.position);
     return message;
@@ -254,8 +278,11 @@ export class ConversationService {
    * follow yields a conversation's messages after `after` (every one missed,
    * in order) and then each new one as it is committed, with no gap and no
    * duplicate: it listens before it replays, and every wake-up reads the
-   * store for what follows the last message it yielded. Nothing but that
-   * position is held in memory for a slow reader: the table is the queue.
+   * store for what follows the last message it yielded, unless the message
+   * it names was committed by this process and is the next one it lacks
+   * (CommittedHere: handed over without a read). Nothing but that position
+   * (and at most one such message per conversation for the process) is held
+   * in memory for a slow reader: the table is the queue.
    * Without `after`, it starts after the newest message, or, with `since`
    * (a subscription resumed before it delivered anything), after the last
    * message sent before that time, so that nothing committed meanwhile is lost.
@@ -316,7 +343,13 @@ export class ConversationService {
           const from = last;
           // The next message, committed by this process, is the furthest any wake-up named: there is nothing after it
           // to read (a later one's wake-up comes after it), so it is handed over without a read.
-          const next = this.committed.at(conversationId, from + 1);
+          let next = this.committed.at(conversationId, from + 1);
+          // Woken by a commit of this process whose answer is not read yet (the wake-up came first): that answer is
+          // already here, and is read before anything set for after the pending I/O.
+          if (!next && told === from + 1 && this.committed.isSending(conversationId)) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            next = this.committed.at(conversationId, from + 1);
+          }
           const page =
             next && told === next.position
               ? [next]
@@ -327,7 +360,12 @@ export class ConversationService {
             last = message.position;
             yield message;
           }
-          if (page.length < pageSize) break;
+          if (page.length < pageSize) {
+            // A wake-up of every follower (a broker reconnected: some may have been missed) names no position; once a
+            // read has caught up, every later message wakes the follower again, and hand-overs may resume.
+            if (told === Number.MAX_SAFE_INTEGER) told = last;
+            break;
+          }
         }
       }
     } finally {

@@ -25,9 +25,11 @@ const codec = StringCodec();
  * `<stream>.messages.<conversationId>`, and every chat process reads the
  * stream with an ordered consumer from the moment it starts. The message
  * table stays the queue: a follower reads what follows its last position on
- * each wake-up, so a lost or repeated wake-up delays or costs a read, never
- * loses or repeats a message. After a reconnection every follower is woken,
- * to read whatever it missed meanwhile.
+ * each wake-up (or is handed the message its own process committed, when it
+ * is the next one it lacks and the furthest any wake-up named), so a lost or
+ * repeated wake-up delays or costs a read, never loses or repeats a message.
+ * After a reconnection every follower is woken, to read whatever it missed
+ * meanwhile.
  *
  * No announcement is lost to a process that dies between its commit and its
  * publication: each message is recorded in `message_announcements` in its

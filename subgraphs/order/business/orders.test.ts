@@ -42,12 +42,14 @@ describe('order workflow on a real database', () => {
   let db: TestDatabase;
   let orders: OrderService;
   let catalog: FixedCatalog;
+  /** published counts the feed's publications, each made before its mutation answered. */
+  let published = 0;
 
   before(async () => {
     db = await createTestDatabase('order', [OrderRow, OfferRow], orderMigrations);
-    // The feed's events and their publishing are store/order-feed.test.ts's: here a feed that sends nothing.
+    // The feed's events are store/order-feed.test.ts's: here a feed that counts its publications.
     orders = new OrderService(new PostgresOrderStore(db.dataSource), (catalog = new FixedCatalog()), {
-      publish: async () => {},
+      publish: async () => void published++,
     });
   });
   after(() => db.drop());
@@ -81,16 +83,22 @@ describe('order workflow on a real database', () => {
     catalog.asked.length = 0;
     await orders.matchingOrders(provider, 10, undefined);
     assert.deepEqual(catalog.asked, ['kept-allowed'], 'a read may be answered from a kept copy');
+    assert.equal(published, 0, 'a new order or offer changes no status: nothing to publish');
     const accepted = await orders.acceptOffer(offer.id, customer);
     assert.equal(accepted.status, 'ACCEPTED');
     assert.equal(accepted.acceptedOfferId, offer.id);
+    assert.equal(published, 1, 'acceptOffer published the order feed before answering');
     assert.equal((await orders.completeOrder(order.id, customer)).status, 'COMPLETED');
+    assert.equal(published, 2, 'so did completeOrder');
+    const other = await orders.createOrder({ serviceId: SERVICE, description: 'Never mind' }, customer);
+    await orders.cancelOrder(other.id, customer);
+    assert.equal(published, 3, 'and cancelOrder');
     const actions = await db.dataSource.query(
       `SELECT payload->>'action' AS a, payload->>'ip' AS ip FROM outbox ORDER BY seq`,
     );
     assert.deepEqual(
       actions.map((r: { a: string }) => r.a),
-      ['order.created', 'offer.submitted', 'offer.accepted', 'order.completed'],
+      ['order.created', 'offer.submitted', 'offer.accepted', 'order.completed', 'order.created', 'order.cancelled'],
     );
     assert.ok(actions.every((r: { ip: string }) => r.ip === '192.0.2.1'));
   });

@@ -166,7 +166,7 @@ describe('the order feed (real PostgreSQL)', () => {
         ])) as { order_id: string }[]
       ).map((e) => (e.order_id === one ? 'one' : 'two'));
     assert.deepEqual(await byHand(), [], 'an insert writes nothing');
-    await db.dataSource.query(`UPDATE orders SET description = 'changed', updated_at = now() WHERE id = $1`, [one]);
+    await db.dataSource.query(`UPDATE orders SET updated_at = now() WHERE id = $1`, [one]);
     await db.dataSource.query(`UPDATE orders SET status = status, accepted_offer_id = accepted_offer_id`);
     assert.deepEqual(await byHand(), [], 'an update that changes neither status nor accepted offer writes nothing');
     await db.dataSource.query(`UPDATE orders SET status = 'CANCELLED' WHERE id = ANY($1::uuid[])`, [[one, two]]);
@@ -179,6 +179,25 @@ describe('the order feed (real PostgreSQL)', () => {
     await db.dataSource.query(`UPDATE orders SET accepted_offer_id = $2 WHERE id = $1`, [order.id, offer.id]);
     await db.dataSource.query(`UPDATE orders SET accepted_offer_id = NULL WHERE id = $1`, [order.id]);
     assert.equal((await eventsOf(order.id)).length, 3, 'the status, then the accepted offer set and cleared');
+  });
+
+  it('lets the runtime role change nothing of an order or an offer but their status, and remove neither', async () => {
+    const { order, offer } = await openOrder();
+    for (const statement of [
+      `UPDATE orders SET customer_id = gen_random_uuid() WHERE id = $1`,
+      `UPDATE orders SET service_id = gen_random_uuid() WHERE id = $1`,
+      `UPDATE orders SET description = 'changed' WHERE id = $1`,
+      `DELETE FROM orders WHERE id = $1`,
+    ])
+      await assert.rejects(db.dataSource.query(statement, [order.id]), /permission denied/, statement);
+    for (const statement of [
+      `UPDATE offers SET provider_id = gen_random_uuid() WHERE id = $1`,
+      `UPDATE offers SET order_id = gen_random_uuid() WHERE id = $1`,
+      `DELETE FROM offers WHERE id = $1`,
+    ])
+      await assert.rejects(db.dataSource.query(statement, [offer.id]), /permission denied/, statement);
+    for (const table of ['orders', 'offers'])
+      await assert.rejects(db.dataSource.query(`TRUNCATE ${table} CASCADE`), /permission denied/, table);
   });
 
   it('lets the runtime role add and read events, never change or remove them but through the pruning function', () =>

@@ -317,8 +317,20 @@ try {
         variables: { c: conversations[i], b: body },
       }),
     })
-      .then((r) => r.json() as Promise<Sent>)
-      .catch((err: Error) => ({ errors: [{ extensions: { code: `client: ${err.message}` } }] }) as Sent);
+      .then(async (r) => {
+        const text = await r.text();
+        try {
+          return JSON.parse(text) as Sent;
+        } catch {
+          return {
+            errors: [{ extensions: { code: `HTTP ${r.status} ${text.slice(0, 60) || '(empty body)'}` } }],
+          } as Sent;
+        }
+      })
+      .catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+        const why = err.cause?.code ?? err.cause?.message ?? err.message;
+        return { errors: [{ extensions: { code: `client: ${why}` } }] } as Sent;
+      });
   // Warm-up: one message per conversation, until every subscriber has had one, so that every subscription is live.
   for (let round = 0; warmed.size < 2 * n && round < 30; round++) {
     const missing = [...Array(n).keys()].filter((i) => !warmed.has(i * 2) || !warmed.has(i * 2 + 1));

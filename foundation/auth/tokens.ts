@@ -204,18 +204,18 @@ export class InvalidTokenError extends Error {
 export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
 
+  /**
+   * options.refreshMs is how old the keys of a `jwksUrl` may grow before they are fetched again (10 minutes).
+   */
   constructor(
     source: { jwksUrl: string } | { jwks: { keys: JWK[] } },
     private readonly issuer: string,
     private readonly audience: string,
+    options: { refreshMs?: number } = {},
   ) {
     this.keys =
       'jwksUrl' in source
-        ? createRemoteJWKSet(new URL(source.jwksUrl), {
-            cooldownDuration: 5_000,
-            cacheMaxAge: 10 * 60_000,
-            timeoutDuration: 3_000,
-          })
+        ? heldRemoteKeys(new URL(source.jwksUrl), options.refreshMs ?? 10 * 60_000)
         : createLocalJWKSet(source.jwks);
   }
 
@@ -234,6 +234,28 @@ export class TokenVerifier {
       throw new InvalidTokenError((err as { code?: string }).code ?? (err as Error).message);
     }
   }
+}
+
+/**
+ * heldRemoteKeys is a JWKS endpoint's keys as a verifier asks for them: fetched before the first verification, then
+ * held, and fetched again in the background once older than refreshMs, the held keys answering meanwhile. So a slow
+ * or failing endpoint (the user subgraph busy, restarting or down) delays no request and fails none whose key is
+ * known: with jose's own expiry every verification waited for the refetch once the keys were old, and failed with it
+ * (a burst of UNAUTHENTICATED when the 3 s timeout passed under load). A key the held set does not name (a rotation)
+ * is fetched at once, at most every 5 s; a key removed from the set stops verifying once a refetch succeeds.
+ */
+function heldRemoteKeys(url: URL, refreshMs: number): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, { cooldownDuration: 5_000, cacheMaxAge: Infinity, timeoutDuration: 3_000 });
+  let fetchedAt = Date.now();
+  return (header, token) => {
+    if (Date.now() - fetchedAt > refreshMs && !remote.reloading) {
+      fetchedAt = Date.now();
+      remote.reload().catch(() => {
+        // The held keys stay; the next verification past refreshMs tries again.
+      });
+    }
+    return remote(header, token);
+  };
 }
 
 /** bearerToken reads the token of an `Authorization: Bearer <token>` header; null when absent. */

@@ -285,6 +285,12 @@ describe('bounded requests through the gateway', () => {
     }
   });
 
+  it('keeps an idle keep-alive connection longer than the proxies and clients in front of it do (65 s)', async () => {
+    const res = await t.gql('{ __typename }');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('keep-alive'), 'timeout=65', "Node names the server's keep-alive timeout to clients");
+  });
+
   it('CORS: an allowed origin gets a real preflight answer; another origin gets no Access-Control-Allow-Origin', async () => {
     const allowed = await fetch(t.stack.endpoint, {
       method: 'OPTIONS',

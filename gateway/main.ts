@@ -312,6 +312,7 @@ try {
     },
     headersTimeoutMs: settings.httpHeadersTimeoutMs,
     requestTimeoutMs: settings.httpRequestTimeoutMs,
+    keepAliveTimeoutMs: settings.httpKeepAliveTimeoutMs,
     backlog: settings.listenBacklog,
     routes: {
       'OPTIONS /graphql': (req, res) => preflight(req, res, cors),

@@ -326,6 +326,12 @@ export const gatewaySettingsSpec = {
     schema: positiveIntSchema,
     fallback: '4096',
   }),
+  httpKeepAliveTimeoutMs: setting({
+    env: 'GATEWAY_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    doc: 'how long an idle keep-alive connection of a client is kept open: longer than the idle timeout of the proxies and clients in front (load balancers commonly keep 60 s), so that the gateway is never the end that closes a connection the other is about to reuse (the client then sees the connection reset, not an answer)',
+    schema: positiveIntSchema.max(600_000),
+    fallback: '65000',
+  }),
   httpRequestTimeoutMs: setting({
     env: 'GATEWAY_HTTP_REQUEST_TIMEOUT_MS',
     doc: 'longest a client may take to send a whole request',

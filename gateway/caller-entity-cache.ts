@@ -162,13 +162,9 @@ export class CallerEntityCache {
       const now = this.now();
       const epoch = this.epochs.get(caller.userId) ?? 0;
       for (let i = 0; i < representations.length; i++) {
-        const representation = representations[i]!;
-        const id = idOf(representation);
-        if (id === undefined) continue;
-        const typename = representation.__typename as string;
-        const names = fetch.fields.get(typename);
-        if (!names) continue;
-        const entityKey = `${fetch.subgraph}\n${typename}\n${id}`;
+        const place = placeOf(fetch, representations[i]!);
+        if (!place) continue;
+        const { typename, names, entityKey } = place;
         const callers = this.entities.get(entityKey);
         const entry = callers?.get(caller.key);
         if (!entry) continue;
@@ -214,13 +210,9 @@ export class CallerEntityCache {
     for (let i = 0; i < representations.length; i++) {
       const entity = entities[i];
       if (entity === null || typeof entity !== 'object') continue;
-      const representation = representations[i]!;
-      const id = idOf(representation);
-      if (id === undefined) continue;
-      const typename = representation.__typename as string;
-      const names = fetch.fields.get(typename);
-      if (!names) continue;
-      const entityKey = `${fetch.subgraph}\n${typename}\n${id}`;
+      const place = placeOf(fetch, representations[i]!);
+      if (!place) continue;
+      const { names, entityKey } = place;
       let callers = this.entities.get(entityKey);
       let entry = callers?.get(caller.key);
       if (entry && entry.epoch !== epoch) {
@@ -297,4 +289,19 @@ export class CallerEntityCache {
     }
     return synced;
   }
+}
+
+/**
+ * placeOf finds where a representation's answer is kept: its type's fields the fetch selects, and the entity's key;
+ * undefined for a representation other than `{ __typename, id }` or of a type the fetch does not select.
+ */
+function placeOf(
+  fetch: CallerFetch,
+  representation: Record<string, unknown>,
+): { typename: string; names: readonly string[]; entityKey: string } | undefined {
+  const id = idOf(representation);
+  if (id === undefined) return undefined;
+  const typename = representation.__typename as string;
+  const names = fetch.fields.get(typename);
+  return names && { typename, names, entityKey: `${fetch.subgraph}\n${typename}\n${id}` };
 }

@@ -313,6 +313,7 @@ try {
     headersTimeoutMs: settings.httpHeadersTimeoutMs,
     requestTimeoutMs: settings.httpRequestTimeoutMs,
     keepAliveTimeoutMs: settings.httpKeepAliveTimeoutMs,
+    maxConnections: settings.httpMaxConnections,
     backlog: settings.listenBacklog,
     routes: {
       'OPTIONS /graphql': (req, res) => preflight(req, res, cors),

@@ -328,9 +328,15 @@ export const gatewaySettingsSpec = {
   }),
   httpKeepAliveTimeoutMs: setting({
     env: 'GATEWAY_HTTP_KEEP_ALIVE_TIMEOUT_MS',
-    doc: 'how long an idle keep-alive connection of a client is kept open: longer than the idle timeout of the proxies and clients in front (load balancers commonly keep 60 s), so that the gateway is never the end that closes a connection the other is about to reuse (the client then sees the connection reset, not an answer)',
-    schema: positiveIntSchema.max(600_000),
+    doc: 'how long an idle keep-alive connection of a client is kept open: longer than the idle timeout of the proxies and clients in front (load balancers commonly keep 60 s; one whose own is 600 s needs more), so that the gateway is never the end that closes a connection the other is about to reuse (the client then sees the connection reset, not an answer)',
+    schema: positiveIntSchema.min(1000).max(3_600_000),
     fallback: '65000',
+  }),
+  httpMaxConnections: setting({
+    env: 'GATEWAY_HTTP_MAX_CONNECTIONS',
+    doc: "client connections open at once, HTTP and subscription sockets together, at most; past it a new connection is closed at once (keep it below the process's open-file limit, less the gateway's own connections to subgraphs)",
+    schema: positiveIntSchema.max(1_000_000),
+    fallback: '50000',
   }),
   httpRequestTimeoutMs: setting({
     env: 'GATEWAY_HTTP_REQUEST_TIMEOUT_MS',

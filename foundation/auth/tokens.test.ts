@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { JWTPayload } from 'jose';
 import {
+  InvalidTokenError,
   TokenSigner,
   TokenVerifier,
   VerifiedTokens,
@@ -54,42 +55,70 @@ describe('VerifiedTokens', () => {
   });
 });
 
+/** jwksServer serves a key set, or hangs (a busy, stopped or unreachable user subgraph), counting the fetches. */
+async function jwksServer(initial: PrivateKeySet) {
+  const state = { served: publicJwks(initial), hanging: false, fetches: 0 };
+  const server = createServer((_req, res) => {
+    state.fetches++;
+    if (state.hanging) return;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(state.served));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return { state, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, close };
+}
+
+const tokenOf = async (set: PrivateKeySet) =>
+  (await (await TokenSigner.create(set)).sign({}, { issuer: 'issuer', audience: 'audience', ttlSeconds: 60 })).token;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('TokenVerifier with a JWKS endpoint', () => {
   it('keeps verifying with the keys it holds while the endpoint hangs past their age, and fetches a new key at once', async () => {
     const first = { keys: [await generatePrivateJwk()] };
     const second = { keys: [await generatePrivateJwk()] };
-    let served = publicJwks(first);
-    let hanging = false;
-    let fetches = 0;
-    const server = createServer((_req, res) => {
-      fetches++;
-      if (hanging) return; // never answers: a busy, stopped or unreachable user subgraph
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(served));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const jwks = await jwksServer(first);
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
-      const verifier = new TokenVerifier({ jwksUrl: url }, 'issuer', 'audience', { refreshMs: 100 });
-      const token = async (set: PrivateKeySet) =>
-        (await (await TokenSigner.create(set)).sign({}, { issuer: 'issuer', audience: 'audience', ttlSeconds: 60 }))
-          .token;
-      assert.equal((await verifier.verify(await token(first))).iss, 'issuer');
-      hanging = true;
-      await new Promise((r) => setTimeout(r, 150));
+      const verifier = new TokenVerifier({ jwksUrl: jwks.url }, 'issuer', 'audience', { refreshMs: 100 });
+      assert.equal((await verifier.verify(await tokenOf(first))).iss, 'issuer');
+      jwks.state.hanging = true;
+      await sleep(150);
       const started = performance.now();
-      for (let i = 0; i < 3; i++) assert.equal((await verifier.verify(await token(first))).iss, 'issuer');
+      for (let i = 0; i < 3; i++) assert.equal((await verifier.verify(await tokenOf(first))).iss, 'issuer');
       assert.ok(performance.now() - started < 1000, 'no verification waited for the hanging endpoint');
-      assert.equal(fetches, 2, 'one refetch in the background, not one per verification');
-      // The endpoint answers again, with a rotated key: a token of the new key is fetched for at once.
-      hanging = false;
-      served = publicJwks(second);
-      await new Promise((r) => setTimeout(r, 3_100)); // the hanging refetch's timeout and the 5-second cooldown
-      await new Promise((r) => setTimeout(r, 2_000));
-      assert.equal((await verifier.verify(await token(second))).iss, 'issuer');
+      for (const deadline = Date.now() + 2000; jwks.state.fetches < 2 && Date.now() < deadline;) await sleep(10);
+      assert.equal(jwks.state.fetches, 2, 'one refetch in the background, not one per verification');
+      await sleep(3_100); // the hanging refetch timed out: the held keys still answer
+      assert.equal((await verifier.verify(await tokenOf(first))).iss, 'issuer');
+      // The endpoint answers again, with a rotated key: a token of the new key is fetched for at once (past the
+      // 5-second cooldown), and the removed key no longer verifies.
+      jwks.state.hanging = false;
+      jwks.state.served = publicJwks(second);
+      await sleep(2_000);
+      assert.equal((await verifier.verify(await tokenOf(second))).iss, 'issuer');
+      await assert.rejects(verifier.verify(await tokenOf(first)), InvalidTokenError);
     } finally {
-      server.closeAllConnections();
-      server.close();
+      jwks.close();
+    }
+  });
+
+  it('trusts no keys older than maxStaleMs: verifications then wait for a fetch, and fail with it', async () => {
+    const set = { keys: [await generatePrivateJwk()] };
+    const jwks = await jwksServer(set);
+    try {
+      const verifier = new TokenVerifier({ jwksUrl: jwks.url }, 'issuer', 'audience', {
+        refreshMs: 100,
+        maxStaleMs: 300,
+      });
+      assert.equal((await verifier.verify(await tokenOf(set))).iss, 'issuer');
+      jwks.state.hanging = true;
+      await sleep(400);
+      await assert.rejects(verifier.verify(await tokenOf(set)), InvalidTokenError);
+    } finally {
+      jwks.close();
     }
   });
 });

@@ -205,17 +205,19 @@ export class TokenVerifier {
   private readonly keys: JWTVerifyGetKey;
 
   /**
-   * options.refreshMs is how old the keys of a `jwksUrl` may grow before they are fetched again (10 minutes).
+   * options.refreshMs is how old the keys of a `jwksUrl` may grow before they are fetched again in the background (10
+   * minutes); options.maxStaleMs, how old they may grow before verifications wait for a fetch, failing with it (1
+   * hour).
    */
   constructor(
     source: { jwksUrl: string } | { jwks: { keys: JWK[] } },
     private readonly issuer: string,
     private readonly audience: string,
-    options: { refreshMs?: number } = {},
+    options: { refreshMs?: number; maxStaleMs?: number } = {},
   ) {
     this.keys =
       'jwksUrl' in source
-        ? heldRemoteKeys(new URL(source.jwksUrl), options.refreshMs ?? 10 * 60_000)
+        ? heldRemoteKeys(new URL(source.jwksUrl), options.refreshMs ?? 10 * 60_000, options.maxStaleMs ?? 3_600_000)
         : createLocalJWKSet(source.jwks);
   }
 
@@ -237,21 +239,30 @@ export class TokenVerifier {
 }
 
 /**
- * heldRemoteKeys is a JWKS endpoint's keys as a verifier asks for them: fetched before the first verification, then
- * held, and fetched again in the background once older than refreshMs, the held keys answering meanwhile. So a slow
- * or failing endpoint (the user subgraph busy, restarting or down) delays no request and fails none whose key is
- * known: with jose's own expiry every verification waited for the refetch once the keys were old, and failed with it
- * (a burst of UNAUTHENTICATED when the 3 s timeout passed under load). A key the held set does not name (a rotation)
- * is fetched at once, at most every 5 s; a key removed from the set stops verifying once a refetch succeeds.
+ * heldRemoteKeys is a JWKS endpoint's keys as a verifier asks for them: fetched at the first verification, then held,
+ * and fetched again in the background once older than refreshMs (again 30 s after a failed try), the held keys
+ * answering meanwhile. So a slow or failing endpoint (the user subgraph busy or restarting) delays no request and fails
+ * none whose key is known: with jose's own expiry every verification waited for the refetch once the keys were old,
+ * and failed with it (a burst of UNAUTHENTICATED when its 3 s timeout passed under load). Keys last fetched more than
+ * maxStaleMs ago are not trusted: verifications wait for a fetch again and fail with it, so a key removed from the set
+ * (a compromised one) stops verifying within that bound even while the endpoint is unreachable. A key the held set
+ * does not name (a rotation) is fetched at once, at most every 5 s.
  */
-function heldRemoteKeys(url: URL, refreshMs: number): JWTVerifyGetKey {
+function heldRemoteKeys(url: URL, refreshMs: number, maxStaleMs: number): JWTVerifyGetKey {
   const remote = createRemoteJWKSet(url, { cooldownDuration: 5_000, cacheMaxAge: Infinity, timeoutDuration: 3_000 });
-  let fetchedAt = Date.now();
-  return (header, token) => {
-    if (Date.now() - fetchedAt > refreshMs && !remote.reloading) {
-      fetchedAt = Date.now();
-      remote.reload().catch(() => {
-        // The held keys stay; the next verification past refreshMs tries again.
+  let loadedAt = -Infinity;
+  let triedAt = -Infinity;
+  const load = () =>
+    remote.reload().then(() => {
+      loadedAt = performance.now();
+    });
+  return async (header, token) => {
+    const now = performance.now();
+    if (now - loadedAt > maxStaleMs) await load();
+    else if (now - loadedAt > refreshMs && now - triedAt > 30_000 && !remote.reloading) {
+      triedAt = now;
+      load().catch(() => {
+        // The held keys stay, until maxStaleMs.
       });
     }
     return remote(header, token);

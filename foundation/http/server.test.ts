@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { answerUnread, BodyTooLargeError, readBody, sendJson } from './server.js';
+import { createLogger } from '../telemetry/logger.js';
+import { Metrics } from '../telemetry/metrics.js';
+import { answerUnread, BodyTooLargeError, HttpService, readBody, sendJson } from './server.js';
 
 describe('readBody and answerUnread', () => {
   let server: Server;
@@ -77,5 +79,44 @@ describe('readBody and answerUnread', () => {
       ]),
       (err: Error) => err.message !== 'still waiting',
     );
+  });
+});
+
+describe('HttpService connections', () => {
+  it('closes a new connection past maxConnections, and tells clients its keep-alive timeout', async () => {
+    const service = new HttpService({
+      service: 'test',
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      metrics: new Metrics('test'),
+      host: '127.0.0.1',
+      port: 0,
+      admin: { host: '127.0.0.1', port: 0 },
+      readiness: async () => ({ ready: true, checks: {} }),
+      routes: { 'GET /hello': (_req, res) => sendJson(res, 200, { hello: true }) },
+      keepAliveTimeoutMs: 65_000,
+      maxConnections: 1,
+    });
+    const port = await service.listen();
+    const held = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (agent: Agent) =>
+      new Promise<{ status: number; keepAlive: string | undefined }>((resolve, reject) => {
+        const req = request({ port, host: '127.0.0.1', path: '/hello', agent }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, keepAlive: res.headers['keep-alive'] as string | undefined }),
+          );
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      assert.deepEqual(await get(held), { status: 200, keepAlive: 'timeout=65' });
+      // The first client's connection stays open (kept alive): a second one is past the bound.
+      await assert.rejects(get(new Agent({ keepAlive: false })), /socket hang up|ECONNRESET/);
+      assert.equal((await get(held)).status, 200, 'the open connection still serves');
+    } finally {
+      held.destroy();
+      await service.close(1000);
+    }
   });
 });

@@ -82,6 +82,8 @@ export interface HttpServiceOptions {
   requestTimeoutMs?: number;
   /** keepAliveTimeoutMs is how long an idle keep-alive connection is kept open (5 s when not given, Node's own). */
   keepAliveTimeoutMs?: number;
+  /** maxConnections bounds the public listener's open connections; past it a new one is closed (unbounded if unset). */
+  maxConnections?: number;
   /** backlog is the public listener's queue of connections not yet accepted (Node's default, 511, when not given). */
   backlog?: number;
   /** trustTraceContext tells whether to continue the request's `traceparent`; without it every request's is. */
@@ -125,6 +127,7 @@ export class HttpService {
     this.server.headersTimeout = options.headersTimeoutMs ?? 20_000;
     this.server.requestTimeout = options.requestTimeoutMs ?? 60_000;
     this.server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
+    if (options.maxConnections !== undefined) this.server.maxConnections = options.maxConnections;
   }
 
   /**

@@ -155,6 +155,23 @@ describe('following a conversation on a real database', () => {
     for (const bodies of seen) assert.deepEqual(bodies, ['here 1', 'here 2', 'here 3', 'there', 'here 4', 'there 2']);
   });
 
+  it('after a wake-up of every follower (a broker reconnected) reads once, then hands over again', async () => {
+    const id = await conversation();
+    const wakeups = new Announcements();
+    const seen = collect(await chat.follow(id, null, provider, wakeups));
+    await settle();
+    wakeups.announce((await chat.sendMessage(id, 'before', customer)).position);
+    await settle();
+    const readsBefore = store.reads;
+    wakeups.announce(Number.MAX_SAFE_INTEGER);
+    await settle();
+    assert.equal(store.reads - readsBefore, 1, 'a wake-up that names no message is a read');
+    wakeups.announce((await chat.sendMessage(id, 'after', customer)).position);
+    await settle();
+    assert.equal(store.reads - readsBefore, 1, 'once that read caught up, a message sent here is handed over');
+    assert.deepEqual(seen, ['before', 'after']);
+  });
+
   it('reads, rather than hand over, when it starts: messages committed before it listened have no wake-up', async () => {
     const id = await conversation();
     const wakeups = new Announcements();

@@ -47,7 +47,6 @@ function made(settings: { maxEntries?: number; ttlMs?: number } = {}, withCatalo
         counted.misses += misses;
       },
     },
-    undefined,
     () => clock,
   );
   const fetch = cache.fetchOf('order', ORDER_STATUS)!;

@@ -1,4 +1,4 @@
-import { CALLER_ENTITY_CHANGES, type CallerEntityType } from '../contracts/shared-entities.js';
+import { CALLER_ENTITY_CHANGES } from '../contracts/shared-entities.js';
 import type { EntityFeed } from '../foundation/http/feed-follower.js';
 import { fieldsOf, idOf, selectsOnly } from './entity-cache.js';
 import type { CacheCounters, EntityCacheSettings } from './entity-cache.js';
@@ -65,13 +65,10 @@ export class CallerEntityCache {
     private readonly settings: EntityCacheSettings,
     private readonly feeds: Readonly<Record<string, EntityFeed>>,
     private readonly counters?: CacheCounters,
-    private readonly changesOf: Readonly<
-      Record<string, Readonly<Record<string, CallerEntityType>>>
-    > = CALLER_ENTITY_CHANGES,
     private readonly now: () => number = () => performance.now(),
   ) {
     const callerFeeds = new Set<string>();
-    for (const [subgraph, types] of Object.entries(changesOf)) {
+    for (const [subgraph, types] of Object.entries(CALLER_ENTITY_CHANGES)) {
       const owner = feeds[subgraph];
       if (owner) {
         this.watched.set(owner, owner.outages);
@@ -111,7 +108,7 @@ export class CallerEntityCache {
   }
 
   private describe(subgraph: string, query: string): CallerFetch | undefined {
-    const types = this.changesOf[subgraph];
+    const types = CALLER_ENTITY_CHANGES[subgraph];
     if (!types) return undefined;
     const allowed = Object.fromEntries(Object.entries(types).map(([type, entry]) => [type, Object.keys(entry.fields)]));
     if (!selectsOnly(query, allowed)) return undefined;

@@ -21,8 +21,7 @@ import { planRegisteredOperations } from './planning.js';
 import { instanceUrls } from './subgraph-fetch.js';
 import { SharedEntityCache } from './entity-cache.js';
 import { SessionRevocations } from './session-revocations.js';
-import { CatalogFeed } from './catalog-feed.js';
-import { OrderFeed } from './order-feed.js';
+import { catalogFeed as followCatalog, orderFeed as followOrder } from './entity-feeds.js';
 import { CallerEntityCache } from './caller-entity-cache.js';
 import { FederatedSubscriptions } from './subscriptions.js';
 import { serveGatewaySubscriptions } from './websocket-server.js';
@@ -63,42 +62,22 @@ try {
     (err) => logger.error({ err }, 'internal signing keys not reloaded; the previous ones stay'),
   );
   lifecycle.onShutdown({ name: 'key watch', stop: async () => unwatchKeys() });
+  /** feedToken signs the gateway's own statement to a subgraph whose change feed it follows. */
+  const feedToken = (subgraph: string, requestId: string) => () =>
+    signGatewayToken(signer, { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId }, subgraph);
   const revocations = new SessionRevocations(
     settings.sessionEventsUrl,
-    () =>
-      signGatewayToken(
-        signer,
-        { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'session-feed' },
-        'user',
-      ),
+    feedToken('user', 'session-feed'),
     settings.sessionWindowSeconds * 1000,
     logger,
   );
-  // Without the catalog's feed (GATEWAY_CATALOG_EVENTS_URL=''), providers' skills are not kept.
+  // Without the catalog's feed (GATEWAY_CATALOG_EVENTS_URL=''), providers' skills are not kept; without the order's
+  // (GATEWAY_ORDER_EVENTS_URL=''), no caller's answer of an order is.
   const catalogFeed = settings.catalogEventsUrl
-    ? new CatalogFeed(
-        settings.catalogEventsUrl,
-        () =>
-          signGatewayToken(
-            signer,
-            { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'catalog-feed' },
-            'catalog',
-          ),
-        logger,
-      )
+    ? followCatalog(settings.catalogEventsUrl, feedToken('catalog', 'catalog-feed'), logger)
     : undefined;
-  // Without the order's feed (GATEWAY_ORDER_EVENTS_URL=''), no caller's answer of an order is kept.
   const orderFeed = settings.orderEventsUrl
-    ? new OrderFeed(
-        settings.orderEventsUrl,
-        () =>
-          signGatewayToken(
-            signer,
-            { viewer: null, ip: null, userAgent: 'fixup-gateway', requestId: 'order-feed' },
-            'order',
-          ),
-        logger,
-      )
+    ? followOrder(settings.orderEventsUrl, feedToken('order', 'order-feed'), logger)
     : undefined;
   // The change feeds the gateway follows, by the subgraph that owns each.
   const feeds = {

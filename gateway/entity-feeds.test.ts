@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { CatalogFeedEvent } from '../contracts/catalog-events.js';
 import { createLogger } from '../foundation/telemetry/logger.js';
-import { CatalogFeed } from './catalog-feed.js';
+import { catalogFeed, type EntityChangeFeed } from './entity-feeds.js';
 
 const skills = (seq: number, providerId: string): CatalogFeedEvent => ({
   seq,
@@ -20,7 +20,7 @@ describe('FeedFollower (the catalog feed)', () => {
   let stream: ServerResponse | undefined;
   const urls: string[] = [];
   const tokens: unknown[] = [];
-  let feed: CatalogFeed;
+  let feed: EntityChangeFeed<CatalogFeedEvent>;
   const changed: string[] = [];
   const waitUntil = async (done: () => boolean) => {
     for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
@@ -37,7 +37,7 @@ describe('FeedFollower (the catalog feed)', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    feed = new CatalogFeed(
+    feed = catalogFeed(
       `http://127.0.0.1:${port}/feed`,
       async () => 'token',
       createLogger({ service: 'test', level: 'silent' }),

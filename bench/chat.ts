@@ -1,5 +1,5 @@
 // npm run bench:chat -- [--conversations=500] [--rate=100] [--duration=15] [--slow-readers=4] [--broker=postgres|nats]
-// [--batch-ms=3] [--watchers=0]
+// [--batch-ms=3] [--watchers=0] [--send-connections=256]
 // The full run of the issue's targets: --conversations=5000 --rate=500 --duration=60 (10,000 subscriptions).
 // Opens two graphql-ws clients per conversation (customer and provider)
 // through the gateway, confirms each is live, sends messages at a fixed rate,
@@ -12,6 +12,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { createClient, type Client } from 'graphql-ws';
+import { Agent } from 'undici';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { loadSettings, positiveIntSchema, setting } from '../foundation/service/config.js';
@@ -71,6 +72,12 @@ const settings = loadSettings(
       doc: 'admins who each follow every conversation (one caller with many subscriptions, whose events batching can merge)',
       schema: z.coerce.number().int().min(0),
       fallback: '0',
+    }),
+    sendConnections: setting({
+      env: 'BENCH_SEND_CONNECTIONS',
+      doc: "HTTP connections the senders share (undici's pool; each carries one request at a time)",
+      schema: positiveIntSchema,
+      fallback: '256',
     }),
     nodeArgs: benchStackSettings.nodeArgs,
     databaseUrl: setting({
@@ -307,23 +314,35 @@ try {
     );
   }
   const tokens = await Promise.all(customers.map((c) => token(c, 'CUSTOMER')));
-  type Sent = { data?: { sendMessage: { id: string } }; errors?: { extensions?: { code?: string } }[] };
+  type Sent = {
+    data?: { sendMessage: { id: string } };
+    errors?: { message?: string; extensions?: { code?: string } }[];
+  };
+  // The senders share a bounded pool of keep-alive connections, as a fleet of browsers behind a few proxies would:
+  // undici's default opens one per request in flight without bound, and on a lagging server runs the client (and the
+  // gateway) out of file descriptors next to 10,000 sockets. They send with undici's request, not fetch: the same bytes
+  // on the wire, for about half the client's CPU per send (the load generator shares the machine with the servers).
+  const senders = new Agent({ connections: settings.sendConnections, keepAliveTimeout: 60_000 });
+  const endpoint = new URL(stack.endpoint);
   const sendTo = (i: number, body: string) =>
-    fetch(stack!.endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` },
-      body: JSON.stringify({
-        query: 'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }',
-        variables: { c: conversations[i], b: body },
-      }),
-    })
+    senders
+      .request({
+        origin: endpoint.origin,
+        path: endpoint.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` },
+        body: JSON.stringify({
+          query: 'mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }',
+          variables: { c: conversations[i], b: body },
+        }),
+      })
       .then(async (r) => {
-        const text = await r.text();
+        const text = await r.body.text();
         try {
           return JSON.parse(text) as Sent;
         } catch {
           return {
-            errors: [{ extensions: { code: `HTTP ${r.status} ${text.slice(0, 60) || '(empty body)'}` } }],
+            errors: [{ extensions: { code: `HTTP ${r.statusCode} ${text.slice(0, 60) || '(empty body)'}` } }],
           } as Sent;
         }
       })
@@ -436,7 +455,8 @@ try {
           if (body.data) sentAt.set(body.data.sendMessage.id, performance.now());
           else {
             failed++;
-            const code = body.errors?.[0]?.extensions?.code ?? 'no data';
+            const first = body.errors?.[0];
+            const code = `${first?.extensions?.code ?? 'no data'}${first?.message ? ` (${first.message.slice(0, 60)})` : ''}`;
             failures.set(code, (failures.get(code) ?? 0) + 1);
           }
         }),
@@ -445,6 +465,7 @@ try {
     await sleep(2);
   }
   await Promise.all(inFlight);
+  await senders.close();
   const deadline = Date.now() + 15_000;
   const expected = (sent - failed) * (2 + watchers);
   while (received < expected && Date.now() < deadline) await sleep(200);

@@ -9,7 +9,7 @@ import { AppError, RateLimitedError } from '../foundation/core/errors.js';
 import { toClientError } from '../foundation/graphql/errors.js';
 import { graphqlRoute, type PrepareRequest } from '../foundation/graphql/http.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../foundation/core/pagination.js';
-import { HttpService, sendJson, type RouteHandler } from '../foundation/http/server.js';
+import { connectionBound, HttpService, openFileLimit, sendJson, type RouteHandler } from '../foundation/http/server.js';
 import { signGatewayToken } from '../foundation/auth/identity.js';
 import { startProcess } from '../foundation/service/process.js';
 import { Metrics } from '../foundation/telemetry/metrics.js';
@@ -33,6 +33,9 @@ import { GatewayRateLimits, HELD_OFF_MESSAGE } from './rate-limits.js';
 import { gatewayMetrics } from './metrics.js';
 
 import { gatewaySettingsSpec as spec } from './settings.js';
+
+/** OWN_DESCRIPTOR_MARGIN is what the gateway keeps of the open-file limit beyond its pools to subgraphs. */
+const OWN_DESCRIPTOR_MARGIN = 1024;
 
 const settings = loadSettings(spec, process.argv.slice(2), process.env, 'Fixup gateway');
 if (!settings.apolloTelemetry) process.env.APOLLO_TELEMETRY_DISABLED = 'true';
@@ -260,6 +263,19 @@ try {
   const getGraphql: RouteHandler = (req, res, scope) =>
     ideOn && wantsIde(req) ? idePage(req, res) : graphql(req, res, scope);
   let feedReadOnce = false;
+  // Clients may hold no more connections than the open-file limit leaves once the gateway's own are set aside: its
+  // pools to every subgraph instance (HTTP and subscription sockets), and a margin for feeds, key sets and files.
+  const ownConnections =
+    Object.values(subgraphs).reduce((n, urls) => n + instanceUrls(urls).length, 0) *
+      (settings.subgraphConnections + settings.subscriptionsPoolSize) +
+    OWN_DESCRIPTOR_MARGIN;
+  const fileLimit = openFileLimit();
+  const clientConnections = connectionBound(settings.httpMaxConnections, ownConnections, fileLimit);
+  if (clientConnections.lowered)
+    logger.warn(
+      { httpMaxConnections: settings.httpMaxConnections, openFileLimit: fileLimit, bound: clientConnections.bound },
+      `GATEWAY_HTTP_MAX_CONNECTIONS lowered to ${clientConnections.bound}: the open-file limit (ulimit -n) is ${fileLimit} and the gateway keeps ${ownConnections} for its own connections; raise the limit to allow more`,
+    );
   const http = new HttpService({
     service: 'gateway',
     logger,
@@ -292,7 +308,7 @@ try {
     headersTimeoutMs: settings.httpHeadersTimeoutMs,
     requestTimeoutMs: settings.httpRequestTimeoutMs,
     keepAliveTimeoutMs: settings.httpKeepAliveTimeoutMs,
-    maxConnections: settings.httpMaxConnections,
+    maxConnections: clientConnections.bound,
     backlog: settings.listenBacklog,
     routes: {
       'OPTIONS /graphql': (req, res) => preflight(req, res, cors),

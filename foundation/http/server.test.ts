@@ -4,7 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../telemetry/logger.js';
 import { Metrics } from '../telemetry/metrics.js';
-import { answerUnread, BodyTooLargeError, HttpService, readBody, sendJson } from './server.js';
+import {
+  answerUnread,
+  BodyTooLargeError,
+  connectionBound,
+  HttpService,
+  openFileLimit,
+  readBody,
+  sendJson,
+} from './server.js';
 
 describe('readBody and answerUnread', () => {
   let server: Server;
@@ -83,6 +91,24 @@ describe('readBody and answerUnread', () => {
 });
 
 describe('HttpService connections', () => {
+  it("reads the process's open-file limit, and keeps the clients' connections below it less a reserve", () => {
+    const limits = (soft: string) => () =>
+      `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                20000                files\n`;
+    assert.equal(openFileLimit(limits('20000')), 20000);
+    assert.equal(openFileLimit(limits('unlimited')), null);
+    assert.equal(
+      openFileLimit(() => {
+        throw new Error('ENOENT');
+      }),
+      null,
+    );
+    if (process.platform === 'linux') assert.ok((openFileLimit() ?? 0) > 0);
+    assert.deepEqual(connectionBound(50_000, 1_500, 20_000), { bound: 18_500, lowered: true });
+    assert.deepEqual(connectionBound(10_000, 1_500, 20_000), { bound: 10_000, lowered: false });
+    assert.deepEqual(connectionBound(50_000, 1_500, null), { bound: 50_000, lowered: false });
+    assert.deepEqual(connectionBound(50_000, 2_000, 1_024), { bound: 1, lowered: true });
+  });
+
   it('closes a new connection past maxConnections, and tells clients its keep-alive timeout', async () => {
     const service = new HttpService({
       service: 'test',

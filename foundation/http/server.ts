@@ -1,4 +1,5 @@
 import { newId } from '../core/ids.js';
+import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -11,6 +12,35 @@ import { runInScope, type RequestScope } from './request-context.js';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 export type { RequestScope } from './request-context.js';
+
+/**
+ * openFileLimit is this process's soft limit on open files, as Linux states it in /proc/self/limits ("Max open files"),
+ * or null where it cannot be read (another system) or is unlimited.
+ */
+export function openFileLimit(limits: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | null {
+  try {
+    const soft = /^Max open files\s+(\S+)/m.exec(limits())?.[1];
+    return soft && /^\d+$/.test(soft) ? Number(soft) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * connectionBound is how many client connections a server may hold: what its setting asks, or less where the
+ * open-file limit leaves fewer once the process's own descriptors (`reserve`: its connections to other services,
+ * files, the event loop's) are set aside. A server whose clients take every descriptor can no longer open its own
+ * connections: each of its requests then fails (seen as a burst of refusals next to a load generator's `EMFILE`), where
+ * a bound closes only the connections past it. `lowered` says the setting was not met.
+ */
+export function connectionBound(
+  wanted: number,
+  reserve: number,
+  limit: number | null,
+): { bound: number; lowered: boolean } {
+  if (limit === null || wanted + reserve <= limit) return { bound: wanted, lowered: false };
+  return { bound: Math.max(1, limit - reserve), lowered: true };
+}
 
 /** Readiness is a service's answer to "can you serve traffic now?". */
 export interface Readiness {

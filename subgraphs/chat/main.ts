@@ -66,6 +66,18 @@ const spec = {
     schema: nonNegativeIntSchema.max(1_000_000),
     fallback: '10000',
   }),
+  messageWriters: setting({
+    env: 'CHAT_MESSAGE_WRITERS',
+    doc: 'statements adding messages that run at once (without the NATS broker); messages sent while all are busy wait and go together in the next one, with one commit (group commit)',
+    schema: positiveIntSchema.max(64),
+    fallback: '2',
+  }),
+  messagesPerStatement: setting({
+    env: 'CHAT_MESSAGES_PER_STATEMENT',
+    doc: 'messages one statement adds at most, when messages wait for a writer (CHAT_MESSAGE_WRITERS)',
+    schema: positiveIntSchema.max(1000),
+    fallback: '64',
+  }),
   resumeMarginMs: setting({
     env: 'CHAT_RESUME_MARGIN_MS',
     doc: 'when the gateway resumes a subscription that had delivered nothing yet, messages sent up to this long before it started are sent too (clock differences, transactions in flight)',
@@ -100,6 +112,8 @@ await runSubgraph<ChatContext>({
       new PostgresChatStore(dataSource, {
         announcements: settings.broker === 'nats',
         keptConversations: settings.keptConversations,
+        messageWriters: settings.messageWriters,
+        messagesPerStatement: settings.messagesPerStatement,
       }),
       new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, {
         credentials: internal,

@@ -120,6 +120,79 @@ describe('following a conversation on a real database', () => {
     assert.match(db.statements[0]!, /^WITH taken AS \(UPDATE conversations SET last_position/);
   });
 
+  it('sends messages that wait for a writer together: fewer statements, every position taken once', async () => {
+    const ids = [await conversation(), await conversation(), await conversation()];
+    for (const id of ids) await chat.sendMessage(id, 'first', customer);
+    db.statements.length = 0;
+    const sent = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => chat.sendMessage(ids[i % 3]!, `message ${i}`, customer)),
+    );
+    const grouped = db.statements.filter((sql) => sql.includes('unnest($1::uuid[]'));
+    assert.ok(grouped.length > 0 && db.statements.length < 30, db.statements.join('\n'));
+    // Sends in flight at once commit in no set order (as on several connections), but each takes one position.
+    for (const id of ids) {
+      const mine = sent.filter((m) => m.conversationId === id).sort((a, b) => a.position - b.position);
+      assert.deepEqual(
+        mine.map((m) => m.position),
+        Array.from({ length: 10 }, (_, j) => j + 2),
+      );
+      assert.deepEqual(
+        (await store.messagesAfter(id, 0, 20)).map((m) => m.body),
+        ['first', ...mine.map((m) => m.body)],
+      );
+    }
+  });
+
+  it('in a group, fails only the message whose conversation is gone, or whose statement alone fails', async () => {
+    const id = await conversation();
+    const add = (conversationId: string, body: string) =>
+      store.addMessage({ id: randomUUID(), conversationId, senderId: customer.viewer.id, body }).then(
+        (m) => m.position,
+        (err: Error) => err.message,
+      );
+    const results = await Promise.all([
+      add(id, 'a'),
+      add(id, 'b'),
+      add(id, 'c'),
+      add(randomUUID(), 'to nowhere'),
+      add(id, '   '),
+      add(id, 'd'),
+    ]);
+    // A conversation that is not there fails its own message, in the group or alone (the foreign key).
+    assert.match(String(results[3]), /vanished|foreign key/);
+    // The database's own check refuses an empty body: that statement fails as a whole and its messages go in alone.
+    assert.match(String(results[4]), /check constraint/);
+    const positions = [results[0], results[1], results[2], results[5]] as number[];
+    assert.deepEqual([...positions].sort(), [1, 2, 3, 4]);
+    const stored = await store.messagesAfter(id, 0, 10);
+    assert.deepEqual(
+      stored.map((m) => [m.position, m.body]),
+      ['a', 'b', 'c', 'd'].map((body, i) => [positions[i], body]).sort((x, y) => Number(x[0]) - Number(y[0])),
+    );
+  });
+
+  it('two chat processes grouping messages to the same conversations never deadlock', async () => {
+    const ids = await Promise.all(Array.from({ length: 6 }, () => conversation()));
+    const other = new PostgresChatStore(db.dataSource, { messageWriters: 2, messagesPerStatement: 8 });
+    const failedBefore = store.added.failedGroups;
+    const send = (s: PostgresChatStore, conversationId: string, i: number) =>
+      s.addMessage({ id: randomUUID(), conversationId, senderId: customer.viewer.id, body: `m ${i}` });
+    // Each store sends to the conversations in the opposite order, so that unordered locks would wait on each other.
+    const sent = await Promise.all(
+      Array.from({ length: 480 }, (_, i) => [send(store, ids[i % 6]!, i), send(other, ids[5 - (i % 6)]!, i)]).flat(),
+    );
+    assert.ok(store.added.writes > store.added.statements && other.added.writes > other.added.statements);
+    // A deadlock would fail a grouped statement as a whole (after a second), its messages then going in alone.
+    assert.deepEqual([store.added.failedGroups - failedBefore, other.added.failedGroups], [0, 0]);
+    for (const id of ids) {
+      const positions = sent.filter((m) => m.conversationId === id).map((m) => m.position);
+      assert.deepEqual(
+        positions.sort((a, b) => a - b),
+        Array.from({ length: 160 }, (_, i) => i + 1),
+      );
+    }
+  });
+
   it("lets the runtime role change only a conversation's last position, never its people or order, nor remove it", async () => {
     const id = await conversation();
     await db.dataSource.query(`UPDATE conversations SET last_position = last_position WHERE id = $1`, [id]);

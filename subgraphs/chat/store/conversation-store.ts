@@ -5,6 +5,7 @@ import type { Caller } from '../../../contracts/caller.js';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
 import { EntityReader, returnedRows } from '../../../foundation/postgres/database.js';
+import { GroupedWrites } from '../../../foundation/postgres/grouped-writes.js';
 import { KeptRows } from '../../../foundation/postgres/kept-rows.js';
 import type { ChatStore, ChatTx, Conversation, Message, MessageWakeups } from '../business/conversations.js';
 import { ConversationRow, MessageRow } from './entities.js';
@@ -41,6 +42,31 @@ const ADD_MESSAGE = `WITH taken AS (UPDATE conversations SET last_position = las
   INSERT INTO messages (id, conversation_id, position, sender_id, body)
   SELECT $1, $2, last_position, $3, $4 FROM taken RETURNING position, sent_at`;
 
+/**
+ * ADD_MESSAGES is ADD_MESSAGE for several messages, of one conversation or several, in one statement ($1 ids, $2
+ * conversations, $3 senders, $4 bodies, in sending order). Each conversation's position is raised once by its number of
+ * messages, which take the positions in their order. The conversations are locked in the order of their ids first, so
+ * that two such statements (of this process or another chat process) never wait on each other in a cycle; a single
+ * ADD_MESSAGE locks one row and cannot close one either. A conversation that is gone returns no rows for its messages.
+ */
+const ADD_MESSAGES = `WITH sent AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) WITH ORDINALITY
+      AS m(id, conversation_id, sender_id, body, n)
+  ), counted AS (
+    SELECT conversation_id, count(*) AS k FROM sent GROUP BY conversation_id
+  ), locked AS (
+    SELECT c.id FROM conversations c WHERE c.id IN (SELECT conversation_id FROM counted) ORDER BY c.id FOR UPDATE
+  ), taken AS (
+    UPDATE conversations c SET last_position = c.last_position + counted.k
+    FROM locked JOIN counted ON counted.conversation_id = locked.id WHERE c.id = locked.id
+    RETURNING c.id, c.last_position - counted.k AS before
+  )
+  INSERT INTO messages (id, conversation_id, position, sender_id, body)
+  SELECT sent.id, sent.conversation_id,
+    taken.before + row_number() OVER (PARTITION BY sent.conversation_id ORDER BY sent.n), sent.sender_id, sent.body
+  FROM sent JOIN taken ON taken.id = sent.conversation_id
+  RETURNING id, position, sent_at`;
+
 /** addMessage runs ADD_MESSAGE on a connection or in a transaction (where the announcement commits with it). */
 async function addMessage(
   run: Pick<EntityManager, 'query'>,
@@ -51,6 +77,27 @@ async function addMessage(
   );
   if (!row) throw new Error(`conversation ${message.conversationId} vanished while a message was added`);
   return { ...message, position: Number(row.position), sentAt: row.sent_at };
+}
+
+/** addMessages runs ADD_MESSAGES, committed on its own, and answers each message in their order. */
+async function addMessages(
+  run: Pick<DataSource, 'query'>,
+  messages: readonly Omit<Message, 'position' | 'sentAt'>[],
+): Promise<(Message | Error)[]> {
+  const rows = returnedRows<{ id: string; position: string; sent_at: Date }>(
+    await run.query(ADD_MESSAGES, [
+      messages.map((m) => m.id),
+      messages.map((m) => m.conversationId),
+      messages.map((m) => m.senderId),
+      messages.map((m) => m.body),
+    ]),
+  );
+  const stored = new Map(rows.map((row) => [row.id, row]));
+  return messages.map((message) => {
+    const row = stored.get(message.id);
+    if (!row) return new Error(`conversation ${message.conversationId} vanished while a message was added`);
+    return { ...message, position: Number(row.position), sentAt: row.sent_at };
+  });
 }
 
 class PostgresChatTx implements ChatTx {
@@ -89,18 +136,31 @@ export class PostgresChatStore implements ChatStore {
   private readonly messages: EntityReader<MessageRow>;
 
   private readonly kept: KeptRows<Conversation>;
+  /** added writes messages (without the NATS broker): those sent while every writer is busy go in one statement. */
+  readonly added: GroupedWrites<Omit<Message, 'position' | 'sentAt'>, Message>;
 
   /**
    * options: `announcements` for the NATS broker; `keptConversations` bounds the conversations kept once read (0 reads
-   * every time).
+   * every time); `messageWriters` and `messagesPerStatement` bound the statements adding messages (2 at once, 64 each).
    */
   constructor(
     private readonly dataSource: DataSource,
-    private readonly options: { announcements?: boolean; keptConversations?: number } = {},
+    private readonly options: {
+      announcements?: boolean;
+      keptConversations?: number;
+      messageWriters?: number;
+      messagesPerStatement?: number;
+    } = {},
   ) {
     this.conversations = new EntityReader(dataSource, ConversationRow, 'c');
     this.messages = new EntityReader(dataSource, MessageRow, 'm');
     this.kept = new KeptRows(options.keptConversations ?? 10_000);
+    this.added = new GroupedWrites({
+      lanes: options.messageWriters ?? 2,
+      maxGroup: options.messagesPerStatement ?? 64,
+      one: (message) => addMessage(this.dataSource, message),
+      many: (messages) => addMessages(this.dataSource, messages),
+    });
   }
 
   transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T> {
@@ -109,11 +169,13 @@ export class PostgresChatStore implements ChatStore {
 
   /**
    * addMessage is one statement committed on its own (no BEGIN and COMMIT round trips) with LISTEN/NOTIFY, whose
-   * trigger notifies at that commit; with `announcements` (the NATS broker) the message is also recorded as still to be
-   * announced, in the same transaction.
+   * trigger notifies at that commit. At most `messageWriters` such statements run at once: messages sent while all are
+   * busy go together in the next (ADD_MESSAGES, up to `messagesPerStatement`), one commit for all. With
+   * `announcements` (the NATS broker) the message is also recorded as still to be announced, in the same transaction,
+   * one message per transaction.
    */
   async addMessage(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message> {
-    if (!this.options.announcements) return addMessage(this.dataSource, message);
+    if (!this.options.announcements) return this.added.write(message);
     return this.dataSource.transaction(async (manager) => {
       const stored = await addMessage(manager, message);
       // Committed with the message: whoever publishes the announcement removes it (NatsMessageWakeups).

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GroupedWrites } from './grouped-writes.js';
+
+/** Statements records what a GroupedWrites ran, and answers each statement when told to. */
+class Statements {
+  readonly ran: string[][] = [];
+  private readonly pending: (() => void)[] = [];
+  failing = new Set<string>();
+  wholeFails = false;
+
+  private answerLater(): Promise<void> {
+    return new Promise((resolve) => this.pending.push(resolve));
+  }
+
+  one = async (item: string): Promise<string> => {
+    this.ran.push([item]);
+    await this.answerLater();
+    if (this.failing.has(item)) throw new Error(`${item} refused`);
+    return item.toUpperCase();
+  };
+
+  many = async (items: readonly string[]): Promise<(string | Error)[]> => {
+    this.ran.push([...items]);
+    await this.answerLater();
+    if (this.wholeFails && items.some((item) => this.failing.has(item))) throw new Error('statement failed');
+    return items.map((item) => (item.startsWith('gone') ? new Error(`${item} is gone`) : item.toUpperCase()));
+  };
+
+  /** answer lets every statement in flight answer, and waits until their writes have settled. */
+  async answer(): Promise<void> {
+    for (const resolve of this.pending.splice(0)) resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+const settled = <T>(p: Promise<T>) =>
+  p.then(
+    (value) => ({ value }),
+    (err: Error) => ({ error: err.message }),
+  );
+
+describe('GroupedWrites', () => {
+  it('runs a write at once and alone while a lane is free, and groups only what waits for one', async () => {
+    const statements = new Statements();
+    const writes = new GroupedWrites({ lanes: 2, maxGroup: 3, one: statements.one, many: statements.many });
+    const results = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((item) => writes.write(item));
+    assert.deepEqual(statements.ran, [['a'], ['b']]);
+    await statements.answer();
+    assert.deepEqual(statements.ran, [['a'], ['b'], ['c', 'd', 'e'], ['f', 'g']]);
+    await statements.answer();
+    assert.deepEqual(await Promise.all(results), ['A', 'B', 'C', 'D', 'E', 'F', 'G']);
+    assert.deepEqual([writes.statements, writes.writes], [4, 7]);
+  });
+
+  it('answers a write that failed alone in its group with its own error, and the others with their results', async () => {
+    const statements = new Statements();
+    const writes = new GroupedWrites({ lanes: 1, maxGroup: 10, one: statements.one, many: statements.many });
+    const first = writes.write('first');
+    const group = ['x', 'gone-1', 'y'].map((item) => settled(writes.write(item)));
+    await statements.answer();
+    await statements.answer();
+    assert.equal(await first, 'FIRST');
+    assert.deepEqual(await Promise.all(group), [{ value: 'X' }, { error: 'gone-1 is gone' }, { value: 'Y' }]);
+  });
+
+  it('runs the writes of a group that failed as a whole alone, so that only the faulty one fails', async () => {
+    const statements = new Statements();
+    statements.wholeFails = true;
+    statements.failing.add('bad');
+    const writes = new GroupedWrites({ lanes: 1, maxGroup: 10, one: statements.one, many: statements.many });
+    const first = writes.write('first');
+    const group = ['x', 'bad', 'y'].map((item) => settled(writes.write(item)));
+    await statements.answer();
+    await statements.answer();
+    await statements.answer();
+    assert.equal(await first, 'FIRST');
+    assert.deepEqual(statements.ran, [['first'], ['x', 'bad', 'y'], ['x'], ['bad'], ['y']]);
+    assert.equal(writes.failedGroups, 1);
+    assert.deepEqual(await Promise.all(group), [{ value: 'X' }, { error: 'bad refused' }, { value: 'Y' }]);
+  });
+
+  it('frees the lane of a failed write for the next', async () => {
+    const statements = new Statements();
+    statements.failing.add('bad');
+    const writes = new GroupedWrites({ lanes: 1, maxGroup: 10, one: statements.one, many: statements.many });
+    const bad = settled(writes.write('bad'));
+    const next = writes.write('next');
+    await statements.answer();
+    await statements.answer();
+    assert.deepEqual(await bad, { error: 'bad refused' });
+    assert.equal(await next, 'NEXT');
+  });
+});

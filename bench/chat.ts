@@ -102,6 +102,9 @@ class BenchSocket extends WebSocket {
 
 const resident = async (stack: Stack, name: string) =>
   (await metricValue(stack.adminOf(name), 'process_resident_memory_bytes')) / 1024;
+/** heapUsed is a process's live JavaScript heap in KB (what resident memory holds beyond it is the GC's slack). */
+const heapUsed = async (stack: Stack, name: string) =>
+  (await metricSum(stack.adminOf(name), 'nodejs_heap_size_used_bytes')) / 1024;
 
 let stack: BenchStack | undefined;
 const clients: Client[] = [];
@@ -302,6 +305,7 @@ try {
   const cpuMeter = new CpuMeter(processes);
   await sleep(2000);
   const rest = { gateway: await resident(stack, 'gateway'), chat: await resident(stack, 'chat') };
+  const restHeap = { gateway: await heapUsed(stack, 'gateway'), chat: await heapUsed(stack, 'chat') };
   say(`At rest: gateway ${(rest.gateway / 1024).toFixed(0)} MB, chat ${(rest.chat / 1024).toFixed(0)} MB resident.`);
   say(`Opening ${2 * n} subscriptions through the gateway…`);
   const opened = Date.now();
@@ -359,10 +363,12 @@ try {
   }
   await sleep(2000);
   const live = { gateway: await resident(stack, 'gateway'), chat: await resident(stack, 'chat') };
+  const liveHeap = { gateway: await heapUsed(stack, 'gateway'), chat: await heapUsed(stack, 'chat') };
   const perSubscription = (name: 'gateway' | 'chat') => ((live[name] - rest[name]) / (2 * n)).toFixed(1);
+  const heapPerSubscription = (name: 'gateway' | 'chat') => ((liveHeap[name] - restHeap[name]) / (2 * n)).toFixed(1);
   say(`  ${2 * n} subscriptions live (${warmed.size} confirmed) in ${((Date.now() - opened) / 1000).toFixed(1)} s`);
   say(
-    `  memory per subscription: gateway ${perSubscription('gateway')} KB (${(live.gateway / 1024).toFixed(0)} MB resident), chat ${perSubscription('chat')} KB (${(live.chat / 1024).toFixed(0)} MB resident)`,
+    `  memory per subscription: gateway ${perSubscription('gateway')} KB (${(live.gateway / 1024).toFixed(0)} MB resident), chat ${perSubscription('chat')} KB (${(live.chat / 1024).toFixed(0)} MB resident); of it live heap: gateway ${heapPerSubscription('gateway')} KB, chat ${heapPerSubscription('chat')} KB`,
   );
 
   // Watchers are admins who each follow every conversation over a few sockets: one caller whose events batching can

@@ -344,6 +344,26 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     assert.equal(await upgrade('http://localhost:3000'), 101, 'an allowed origin is let in');
   });
 
+  it('closes a socket that sends what is not a graphql-ws message with 4400, before and after it is acknowledged', async () => {
+    const closeCodeAfter = (messages: string[]) =>
+      new Promise<number>((resolve) => {
+        const socket = new WebSocket(t.stack.endpoint.replace(/^http/, 'ws'), 'graphql-transport-ws');
+        socket.on('open', () => {
+          for (const m of messages) socket.send(m);
+        });
+        socket.on('close', (code) => resolve(code));
+        socket.on('error', () => {});
+      });
+    const init = JSON.stringify({
+      type: 'connection_init',
+      payload: { authorization: `Bearer ${customer.accessToken}` },
+    });
+    assert.equal(await closeCodeAfter(['not json {']), 4400);
+    assert.equal(await closeCodeAfter([JSON.stringify({ type: 'nonsense' })]), 4400);
+    assert.equal(await closeCodeAfter([init, 'not json {']), 4400);
+    assert.equal(await closeCodeAfter([init, JSON.stringify({ id: 1, type: 'subscribe', payload: {} })]), 4400);
+  });
+
   it('keeps delivering, with fields from other subgraphs, after the internal token of its first event has expired', async () => {
     const f = follower(customer.accessToken).follow(conversationId);
     await new Promise((r) => setTimeout(r, 300));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSchema } from 'graphql';
 import { selectsOnly } from './entity-cache.js';
-import { resumableQuery } from './subscriptions.js';
+import { resumableQuery, SentOnce } from './subscriptions.js';
 
 const schema = buildSchema(`
   type Query { ok: Boolean }
@@ -68,4 +68,12 @@ describe('selectsOnly', () => {
   for (const [query, expected] of cases)
     it(`${expected ? 'shares' : 'does not share'} ${query.slice(query.indexOf('{_entities'))}`, () =>
       assert.equal(selectsOnly(query, shared), expected));
+});
+
+describe('SentOnce', () => {
+  it('is written into the first message only, and then no longer held', () => {
+    const payload = { query: 'subscription { x }', extensions: { gatewayToken: new SentOnce('statement') } };
+    assert.equal(JSON.stringify(payload), '{"query":"subscription { x }","extensions":{"gatewayToken":"statement"}}');
+    assert.equal(JSON.stringify(payload), '{"query":"subscription { x }","extensions":{}}');
+  });
 });

@@ -286,6 +286,22 @@ class SubgraphSockets {
   }
 }
 
+/**
+ * SentOnce is a value that is written into one message and then let go. graphql-ws's client keeps a subscription's
+ * payload for the subscription's life, but sends it once (its sockets here never retry: a lost subscription is resumed
+ * by the gateway with a new statement), and the statement (about 540 bytes) is good for one use only: kept, it was
+ * about 0.6 KB per subscription (docs/performance.md, lever 46).
+ */
+export class SentOnce {
+  constructor(private value: string | undefined) {}
+
+  toJSON(): string | undefined {
+    const value = this.value;
+    this.value = undefined;
+    return value;
+  }
+}
+
 /** EventQueue hands the events of one upstream subscription to the loop that shapes and sends them, in order. */
 class EventQueue<T> {
   private readonly items: T[] = [];
@@ -658,7 +674,7 @@ class UpstreamStream {
     const upstream = this.sockets.acquire();
     const variables = { ...this.variables };
     const resumable = this.resumable;
-    const extensions: Record<string, unknown> = { [SUBSCRIBE_STATEMENT_EXTENSION]: statement };
+    const extensions: Record<string, unknown> = { [SUBSCRIBE_STATEMENT_EXTENSION]: new SentOnce(statement) };
     if (resumable) {
       variables[resumable.afterVariable] =
         this.lastId ?? variables[resumable.afterVariable] ?? resumable.afterLiteral ?? null;

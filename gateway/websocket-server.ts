@@ -5,12 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GraphQLError, OperationTypeNode } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../foundation/core/errors.js';
-import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket } from 'ws';
 import { toClientError } from '../foundation/graphql/errors.js';
 import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
-import { WebSocketEndpoint } from '../foundation/http/websocket.js';
+import { serveGraphqlWs, WebSocketEndpoint } from '../foundation/http/websocket.js';
 import { requestScope } from '../foundation/http/server.js';
 import { clientIp, type Authenticator, type ProxyTrust } from './auth.js';
 import {
@@ -134,7 +133,7 @@ export function serveGatewaySubscriptions(options: {
   });
   const format = (errors: readonly GraphQLError[] | readonly GraphQLFormattedError[]) =>
     errors.map((e) => toClientError(e instanceof GraphQLError ? e.toJSON() : e, e));
-  useServer<Record<string, unknown>, { caller: Caller; requestId: string }>(
+  serveGraphqlWs<Record<string, unknown>, { caller: Caller; requestId: string }>(
     {
       schema: options.subscriptions.apiGraphQLSchema,
       connectionInitWaitTimeout: caps.initTimeoutMs,
@@ -280,6 +279,7 @@ export function serveGatewaySubscriptions(options: {
     },
     endpoint.wss,
     caps.pingIntervalMs,
+    options.logger,
   );
   return endpoint;
 }

@@ -1,14 +1,13 @@
 import { newId } from '../core/ids.js';
 import type { Server } from 'node:http';
 import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { toClientError } from './errors.js';
 import { requestScope, type RequestScope } from '../http/server.js';
 import { callerClaims, GATEWAY_TOKEN_ISSUER, gatewayAudience, type GatewayTrust } from '../auth/identity.js';
 import type { Caller } from '../../contracts/caller.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TokenSigner } from '../auth/tokens.js';
-import { WebSocketEndpoint } from '../http/websocket.js';
+import { serveGraphqlWs, WebSocketEndpoint } from '../http/websocket.js';
 import { CheckedDocuments } from './documents.js';
 
 /**
@@ -85,6 +84,9 @@ interface SocketState {
   callers: Map<string, Caller & { resumeSince?: number }>;
 }
 
+/** SUBGRAPH_SOCKET_KEEP_ALIVE_MS is how often a subgraph pings the gateway's sockets (graphql-ws's default). */
+const SUBGRAPH_SOCKET_KEEP_ALIVE_MS = 12_000;
+
 /**
  * serveSubgraphSubscriptions serves a subgraph's subscriptions over graphql-ws
  * at /graphql, to the gateway only. A socket is shared by many callers:
@@ -115,7 +117,7 @@ export function serveSubgraphSubscriptions<C>(options: {
     });
   const refuse = (message: string) => [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED' } })];
   const documents = new CheckedDocuments(options.schema);
-  useServer<Record<string, unknown>, { state: SocketState }>(
+  serveGraphqlWs<Record<string, unknown>, { state: SocketState }>(
     {
       schema: options.schema,
       onConnect: async (ctx) => {
@@ -185,6 +187,8 @@ export function serveSubgraphSubscriptions<C>(options: {
         result.errors ? { ...result, errors: format(result.errors) } : undefined,
     },
     endpoint.wss,
+    SUBGRAPH_SOCKET_KEEP_ALIVE_MS,
+    options.logger,
   );
   return endpoint;
 }

@@ -1,6 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, handleProtocols, makeServer, type ConnectionInitMessage, type ServerOptions } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+import type { Logger } from '../telemetry/logger.js';
 
 /**
  * CLOSE_SERVICE_RESTART (WebSocket's 1012, "Service Restart") is sent to every
@@ -42,4 +45,70 @@ export class WebSocketEndpoint {
       client.close(CLOSE_SERVICE_RESTART, 'service restarting: reconnect and resume');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
+}
+
+/**
+ * serveGraphqlWs runs graphql-ws's server on a WebSocketServer, as graphql-ws's own `useServer` (graphql-ws/use/ws)
+ * does — the subprotocol check, a ping every `keepAliveMs` and termination of a socket that does not answer within as
+ * long, 4500 and a log line for an error in handling — with one difference: each message reaches graphql-ws parsed, not
+ * as its text. graphql-ws handles a message in one async function that runs for a subscription's whole life, so it
+ * kept the `subscribe` message's text (about 1.1 KB in chat, with the gateway's statement of the caller) as long as the
+ * subscription ran, beside the parsed message that the servers here trim (docs/performance.md, lever 46). A text that
+ * is not JSON is handed over as it is, for graphql-ws to refuse (4400) as before.
+ */
+export function serveGraphqlWs<P extends ConnectionInitMessage['payload'], E extends Record<PropertyKey, unknown>>(
+  options: ServerOptions<P, Extra & Partial<E>>,
+  wss: WebSocketServer,
+  keepAliveMs: number,
+  logger: Logger,
+): void {
+  const server = makeServer(options);
+  wss.options.handleProtocols = handleProtocols;
+  const failed = (socket: WebSocket, err: unknown, what: string) => {
+    logger.error({ err }, what);
+    socket.close(CloseCode.InternalServerError, 'Internal server error');
+  };
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    socket.once('error', (err) => failed(socket, err, 'graphql-ws socket error'));
+    let pongWait: NodeJS.Timeout | undefined;
+    const ping = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
+      socket.once('pong', () => clearTimeout(pongWait));
+      socket.ping();
+    }, keepAliveMs);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (err) => (err ? reject(err) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (data: Buffer) => {
+            const text = String(data);
+            let message: unknown;
+            try {
+              message = JSON.parse(text);
+            } catch {
+              message = text;
+            }
+            try {
+              // graphql-ws takes a parsed message as it takes a text (parseMessage validates either).
+              await handle(message as string);
+            } catch (err) {
+              failed(socket, err, 'graphql-ws message handling failed');
+            }
+          }),
+      },
+      { socket, request } as Extra & Partial<E>,
+    );
+    socket.once('close', (code, reason) => {
+      clearTimeout(pongWait);
+      clearInterval(ping);
+      void closed(code, String(reason));
+    });
+  });
 }

@@ -102,7 +102,10 @@ class BenchSocket extends WebSocket {
 
 const resident = async (stack: Stack, name: string) =>
   (await metricValue(stack.adminOf(name), 'process_resident_memory_bytes')) / 1024;
-/** heapUsed is a process's live JavaScript heap in KB (what resident memory holds beyond it is the GC's slack). */
+/**
+ * heapUsed is a process's used JavaScript heap in KB: live objects and garbage not collected yet (no collection is
+ * forced); what resident memory holds beyond it is the heap's free room and memory outside it.
+ */
 const heapUsed = async (stack: Stack, name: string) =>
   (await metricSum(stack.adminOf(name), 'nodejs_heap_size_used_bytes')) / 1024;
 
@@ -368,7 +371,7 @@ try {
   const heapPerSubscription = (name: 'gateway' | 'chat') => ((liveHeap[name] - restHeap[name]) / (2 * n)).toFixed(1);
   say(`  ${2 * n} subscriptions live (${warmed.size} confirmed) in ${((Date.now() - opened) / 1000).toFixed(1)} s`);
   say(
-    `  memory per subscription: gateway ${perSubscription('gateway')} KB (${(live.gateway / 1024).toFixed(0)} MB resident), chat ${perSubscription('chat')} KB (${(live.chat / 1024).toFixed(0)} MB resident); of it live heap: gateway ${heapPerSubscription('gateway')} KB, chat ${heapPerSubscription('chat')} KB`,
+    `  memory per subscription: gateway ${perSubscription('gateway')} KB (${(live.gateway / 1024).toFixed(0)} MB resident), chat ${perSubscription('chat')} KB (${(live.chat / 1024).toFixed(0)} MB resident); of it used heap: gateway ${heapPerSubscription('gateway')} KB, chat ${heapPerSubscription('chat')} KB`,
   );
 
   // Watchers are admins who each follow every conversation over a few sockets: one caller whose events batching can

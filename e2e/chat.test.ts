@@ -344,6 +344,47 @@ describe('chat: conversations and federated subscriptions through the gateway', 
     assert.equal(await upgrade('http://localhost:3000'), 101, 'an allowed origin is let in');
   });
 
+  it('ends a subscription in the gateway and in chat at once when its client ends it, on a quiet conversation', async () => {
+    const counts = async () => [
+      await metricSample(t, 'gateway', 'fixup_gateway_subscriptions', { subgraph: 'chat' }),
+      await metricSample(t, 'chat', 'fixup_chat_followers'),
+    ];
+    const reach = async (want: number[]) => {
+      const until = Date.now() + 3000;
+      let now = await counts();
+      while (JSON.stringify(now) !== JSON.stringify(want) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = await counts();
+      }
+      return now;
+    };
+    const [gateway, chat] = await counts();
+    const client = createClient({
+      url: t.stack.endpoint.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${customer.accessToken}` },
+      onNonLazyError: () => {},
+    });
+    const follow = () =>
+      client.subscribe(
+        { query: MESSAGE_ADDED, variables: { conversationId } },
+        { next() {}, error() {}, complete() {} },
+      );
+    // Ended by the client (`complete`) while nothing is sent: without endingAtOnce both stayed until the next message.
+    const unsubscribe = follow();
+    assert.deepEqual(await reach([gateway! + 1, chat! + 1]), [gateway! + 1, chat! + 1]);
+    unsubscribe();
+    assert.deepEqual(await reach([gateway!, chat!]), [gateway, chat]);
+    // Ended by the socket's close.
+    follow();
+    follow();
+    assert.deepEqual(await reach([gateway! + 2, chat! + 2]), [gateway! + 2, chat! + 2]);
+    await client.dispose();
+    assert.deepEqual(await reach([gateway!, chat!]), [gateway, chat]);
+  });
+
   it('closes a socket that sends what is not a graphql-ws message with 4400, before and after it is acknowledged', async () => {
     const closeCodeAfter = (messages: string[]) =>
       new Promise<number>((resolve) => {

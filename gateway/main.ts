@@ -274,7 +274,7 @@ try {
   if (clientConnections.lowered)
     logger.warn(
       { httpMaxConnections: settings.httpMaxConnections, openFileLimit: fileLimit, bound: clientConnections.bound },
-      `GATEWAY_HTTP_MAX_CONNECTIONS lowered to ${clientConnections.bound}: the open-file limit (ulimit -n) is ${fileLimit} and the gateway keeps ${ownConnections} for its own connections; raise the limit to allow more`,
+      `GATEWAY_HTTP_MAX_CONNECTIONS lowered to ${clientConnections.bound}: the open-file limit (ulimit -Hn) is ${fileLimit} and the gateway keeps ${ownConnections} for its own connections; raise the limit to allow more`,
     );
   const http = new HttpService({
     service: 'gateway',

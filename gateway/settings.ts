@@ -334,7 +334,7 @@ export const gatewaySettingsSpec = {
   }),
   httpMaxConnections: setting({
     env: 'GATEWAY_HTTP_MAX_CONNECTIONS',
-    doc: "client connections open at once, HTTP and subscription sockets together, at most; past it a new connection is closed at once; where the process's open-file limit (ulimit -n), less the gateway's own connections to subgraphs and a margin of 1024, allows fewer, the gateway takes that lower bound and says so at start",
+    doc: "client connections open at once, HTTP and subscription sockets together, at most; past it a new connection is closed at once; where the process's open-file limit (its hard limit, ulimit -Hn: Node raises the soft one to it), less the gateway's own connections to subgraphs and a margin of 1024, allows fewer, the gateway takes that lower bound (at least half the limit) and says so at start",
     schema: positiveIntSchema.max(1_000_000),
     fallback: '50000',
   }),

@@ -79,6 +79,11 @@ export interface SubscriptionSettings {
 export interface SubscribeOptions {
   /** slowConsumer is called when more events wait for this subscription than the bound. */
   slowConsumer: () => void;
+  /**
+   * signal ends the subscription, upstream too, even while it waits for an event (the generator's own return() waits
+   * for the next one); see endingAtOnce.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -288,9 +293,11 @@ class SubgraphSockets {
 
 /**
  * SentOnce is a value that is written into one message and then let go. graphql-ws's client keeps a subscription's
- * payload for the subscription's life, but sends it once (its sockets here never retry: a lost subscription is resumed
- * by the gateway with a new statement), and the statement (about 540 bytes) is good for one use only: kept, it was
- * about 0.6 KB per subscription (docs/performance.md, lever 46).
+ * payload for the subscription's life, but sends it once: its sockets here do not retry (retryAttempts 0), and a lost
+ * subscription is resumed by the gateway with a new statement. (graphql-ws still resubscribes by itself after a close
+ * with 1000 while subscriptions run, which no subgraph sends; that resubscription, without a statement, is refused.)
+ * The statement, about 540 bytes, is good for one use only: kept, it was about 0.6 KB per subscription
+ * (docs/performance.md, lever 46).
  */
 export class SentOnce {
   constructor(private value: string | undefined) {}
@@ -454,6 +461,8 @@ export class FederatedSubscriptions {
       },
     );
     stream.open();
+    const stop = () => stream.stop();
+    options.signal?.addEventListener('abort', stop, { once: true });
     const real = this.batched[primary.serviceName]!;
     const ended = gatewayMetrics.subscriptionStarted(primary.serviceName);
     try {
@@ -488,6 +497,7 @@ export class FederatedSubscriptions {
         yield result as ExecutionResult;
       }
     } finally {
+      options.signal?.removeEventListener('abort', stop);
       ended();
       stream.stop();
     }

@@ -10,6 +10,7 @@ import { toClientError } from '../foundation/graphql/errors.js';
 import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { serveGraphqlWs, WebSocketEndpoint } from '../foundation/http/websocket.js';
+import { endingAtOnce } from '../foundation/core/streams.js';
 import { requestScope } from '../foundation/http/server.js';
 import { clientIp, type Authenticator, type ProxyTrust } from './auth.js';
 import {
@@ -252,7 +253,8 @@ export function serveGatewaySubscriptions(options: {
       },
       subscribe: (args) => {
         const { socket } = args.contextValue as { socket: WebSocket };
-        return options.subscriptions.subscribe(
+        const ending = new AbortController();
+        const subscription = options.subscriptions.subscribe(
           args.document,
           args.operationName ?? undefined,
           (args.variableValues ?? {}) as Record<string, unknown>,
@@ -263,8 +265,10 @@ export function serveGatewaySubscriptions(options: {
               gatewayMetrics.slowConsumer();
               socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
             },
+            signal: ending.signal,
           },
         );
+        return endingAtOnce(subscription, () => ending.abort());
       },
       onNext: (ctx, _id, _payload, _args, result) => {
         // Counted and closed once: events already under way still pass here while the socket closes.

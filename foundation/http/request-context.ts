@@ -47,6 +47,11 @@ export function runInScope<T>(scope: RequestScope, fn: () => T): T {
   return storage.run(scope, fn);
 }
 
+/** outsideScope runs fn with no request's scope: work that serves several requests (a grouped statement) is none's. */
+export function outsideScope<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
 /** currentScope is the scope of the request being served, if any. */
 export function currentScope(): RequestScope | undefined {
   return storage.getStore();

@@ -106,7 +106,7 @@ describe('HttpService connections', () => {
     assert.deepEqual(connectionBound(50_000, 1_500, 20_000), { bound: 18_500, lowered: true });
     assert.deepEqual(connectionBound(10_000, 1_500, 20_000), { bound: 10_000, lowered: false });
     assert.deepEqual(connectionBound(50_000, 1_500, null), { bound: 50_000, lowered: false });
-    assert.deepEqual(connectionBound(50_000, 2_000, 1_024), { bound: 1, lowered: true });
+    assert.deepEqual(connectionBound(50_000, 2_000, 1_024), { bound: 512, lowered: true });
   });
 
   it('closes a new connection past maxConnections, and tells clients its keep-alive timeout', async () => {

@@ -31,7 +31,8 @@ export function openFileLimit(limits: () => string = () => readFileSync('/proc/s
  * open-file limit leaves fewer once the process's own descriptors (`reserve`: its connections to other services,
  * files, the event loop's) are set aside. A server whose clients take every descriptor can no longer open its own
  * connections: each of its requests then fails (seen as a burst of refusals next to a load generator's `EMFILE`), where
- * a bound closes only the connections past it. `lowered` says the setting was not met.
+ * a bound closes only the connections past it. Clients keep at least half the limit. `lowered` says the setting was
+ * not met. Node raises its soft limit to the hard one as it starts, so the limit read is `ulimit -Hn`'s.
  */
 export function connectionBound(
   wanted: number,
@@ -39,7 +40,8 @@ export function connectionBound(
   limit: number | null,
 ): { bound: number; lowered: boolean } {
   if (limit === null || wanted + reserve <= limit) return { bound: wanted, lowered: false };
-  return { bound: Math.max(1, limit - reserve), lowered: true };
+  // A reserve larger than half the limit (a low limit) leaves clients half of it, not next to nothing.
+  return { bound: Math.max(Math.floor(limit / 2), limit - reserve), lowered: true };
 }
 
 /** Readiness is a service's answer to "can you serve traffic now?". */

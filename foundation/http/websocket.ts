@@ -54,7 +54,7 @@ export class WebSocketEndpoint {
  * as its text. graphql-ws handles a message in one async function that runs for a subscription's whole life, so it
  * kept the `subscribe` message's text (about 1.1 KB in chat, with the gateway's statement of the caller) as long as the
  * subscription ran, beside the parsed message that the servers here trim (docs/performance.md, lever 46). A text that
- * is not JSON is handed over as it is, for graphql-ws to refuse (4400) as before.
+ * is not a JSON object is handed over as it is, for graphql-ws to refuse (4400) as before.
  */
 export function serveGraphqlWs<P extends ConnectionInitMessage['payload'], E extends Record<PropertyKey, unknown>>(
   options: ServerOptions<P, Extra & Partial<E>>,
@@ -89,11 +89,14 @@ export function serveGraphqlWs<P extends ConnectionInitMessage['payload'], E ext
         onMessage: (handle) =>
           socket.on('message', async (data: Buffer) => {
             const text = String(data);
-            let message: unknown;
+            // What is not a JSON object is handed over as its text, for graphql-ws to refuse (4400) as before: a JSON
+            // string, parsed here, would be parsed again there.
+            let message: unknown = text;
             try {
-              message = JSON.parse(text);
+              const parsed: unknown = JSON.parse(text);
+              if (parsed !== null && typeof parsed === 'object') message = parsed;
             } catch {
-              message = text;
+              // not JSON: graphql-ws refuses the text
             }
             try {
               // graphql-ws takes a parsed message as it takes a text (parseMessage validates either).

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GroupedWrites } from './grouped-writes.js';
+import { currentScope, runInScope } from '../http/request-context.js';
+import { requestScope } from '../http/server.js';
+import { createLogger } from '../telemetry/logger.js';
 
 /** Statements records what a GroupedWrites ran, and answers each statement when told to. */
 class Statements {
@@ -43,7 +46,13 @@ const settled = <T>(p: Promise<T>) =>
 describe('GroupedWrites', () => {
   it('runs a write at once and alone while a lane is free, and groups only what waits for one', async () => {
     const statements = new Statements();
-    const writes = new GroupedWrites({ lanes: 2, maxGroup: 3, one: statements.one, many: statements.many });
+    const writes = new GroupedWrites({
+      lanes: 2,
+      maxGroup: 3,
+      one: statements.one,
+      many: statements.many,
+      maxWaiting: 100,
+    });
     const results = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((item) => writes.write(item));
     assert.deepEqual(statements.ran, [['a'], ['b']]);
     await statements.answer();
@@ -55,7 +64,13 @@ describe('GroupedWrites', () => {
 
   it('answers a write that failed alone in its group with its own error, and the others with their results', async () => {
     const statements = new Statements();
-    const writes = new GroupedWrites({ lanes: 1, maxGroup: 10, one: statements.one, many: statements.many });
+    const writes = new GroupedWrites({
+      lanes: 1,
+      maxGroup: 10,
+      one: statements.one,
+      many: statements.many,
+      maxWaiting: 100,
+    });
     const first = writes.write('first');
     const group = ['x', 'gone-1', 'y'].map((item) => settled(writes.write(item)));
     await statements.answer();
@@ -68,12 +83,20 @@ describe('GroupedWrites', () => {
     const statements = new Statements();
     statements.wholeFails = true;
     statements.failing.add('bad');
-    const writes = new GroupedWrites({ lanes: 1, maxGroup: 10, one: statements.one, many: statements.many });
+    const writes = new GroupedWrites({
+      lanes: 1,
+      maxGroup: 10,
+      one: statements.one,
+      many: statements.many,
+      maxWaiting: 100,
+    });
     const first = writes.write('first');
     const group = ['x', 'bad', 'y'].map((item) => settled(writes.write(item)));
     await statements.answer();
     await statements.answer();
-    await statements.answer();
+    // One after the other, in their order and in the group's one lane.
+    assert.deepEqual(statements.ran, [['first'], ['x', 'bad', 'y'], ['x']]);
+    for (let i = 0; i < 3; i++) await statements.answer();
     assert.equal(await first, 'FIRST');
     assert.deepEqual(statements.ran, [['first'], ['x', 'bad', 'y'], ['x'], ['bad'], ['y']]);
     assert.equal(writes.failedGroups, 1);
@@ -83,12 +106,56 @@ describe('GroupedWrites', () => {
   it('frees the lane of a failed write for the next', async () => {
     const statements = new Statements();
     statements.failing.add('bad');
-    const writes = new GroupedWrites({ lanes: 1, maxGroup: 10, one: statements.one, many: statements.many });
+    const writes = new GroupedWrites({
+      lanes: 1,
+      maxGroup: 10,
+      one: statements.one,
+      many: statements.many,
+      maxWaiting: 100,
+    });
     const bad = settled(writes.write('bad'));
     const next = writes.write('next');
     await statements.answer();
     await statements.answer();
     assert.deepEqual(await bad, { error: 'bad refused' });
     assert.equal(await next, 'NEXT');
+  });
+
+  it('refuses a write at once while as many as maxWaiting wait, with SERVICE_UNAVAILABLE', async () => {
+    const statements = new Statements();
+    const writes = new GroupedWrites({
+      lanes: 1,
+      maxGroup: 10,
+      one: statements.one,
+      many: statements.many,
+      maxWaiting: 2,
+    });
+    const first = writes.write('first');
+    const waiting = [writes.write('a'), writes.write('b')];
+    await assert.rejects(writes.write('c'), (err: Error & { code?: string }) => err.code === 'SERVICE_UNAVAILABLE');
+    await statements.answer();
+    await statements.answer();
+    assert.deepEqual([await first, ...(await Promise.all(waiting))], ['FIRST', 'A', 'B']);
+  });
+
+  it('runs statements outside the scope of the request whose write started them', async () => {
+    const scopes: unknown[] = [];
+    const writes = new GroupedWrites({
+      lanes: 1,
+      maxGroup: 10,
+      maxWaiting: 10,
+      one: async (item: string) => {
+        scopes.push(currentScope());
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return item;
+      },
+      many: async (items: readonly string[]) => {
+        scopes.push(currentScope());
+        return [...items];
+      },
+    });
+    const scope = requestScope('request-1', createLogger({ service: 'test', level: 'silent' }));
+    await runInScope(scope, () => Promise.all([writes.write('a'), writes.write('b'), writes.write('c')]));
+    assert.deepEqual(scopes, [undefined, undefined]);
   });
 });

@@ -1,9 +1,17 @@
+import { ServiceUnavailableError } from '../core/errors.js';
+import { outsideScope } from '../http/request-context.js';
+
 /** GroupedWritesOptions say how a kind of write runs alone and in a group, and how many statements may run at once. */
 export interface GroupedWritesOptions<I, O> {
   /** lanes bounds the statements of this kind in flight at once. */
   lanes: number;
   /** maxGroup bounds the writes one statement carries. */
   maxGroup: number;
+  /**
+   * maxWaiting bounds the writes waiting for a lane; one more is refused at once (SERVICE_UNAVAILABLE), as a request
+   * that finds no connection in time is, rather than queued without end while the database is slow or down.
+   */
+  maxWaiting: number;
   /** one runs a single write as its own statement. */
   one: (item: I) => Promise<O>;
   /**
@@ -25,9 +33,13 @@ interface Waiting<I, O> {
  * commit and one flush of the write-ahead log. A write that finds a lane free runs at once and alone, as it would
  * without, so grouping costs no latency: it only forms where writes would have queued for a connection anyway.
  *
- * A statement is atomic, so a group that fails as a whole wrote nothing; its writes are then run alone, so that only a
- * faulty one fails (its own error) and the others go in. Retrying a write whose statement may have committed before
- * its connection broke is safe only where the write cannot go in twice (a primary key the caller chose).
+ * A statement is atomic, so a group that fails as a whole wrote nothing; its writes are then run alone, one after the
+ * other in their order and in the group's lane, so that only a faulty one fails (with its own error). Should the
+ * connection break after the group's commit, before its answer, the writes are tried again alone: they must then fail
+ * rather than go in twice (a primary key made before the write does that).
+ *
+ * Statements run outside any request's scope: a group serves several requests, and carrying the first one's scope on
+ * would count every later statement to it (and keep it alive).
  */
 export class GroupedWrites<I, O> {
   private busy = 0;
@@ -41,6 +53,8 @@ export class GroupedWrites<I, O> {
   constructor(private readonly options: GroupedWritesOptions<I, O>) {}
 
   write(item: I): Promise<O> {
+    if (this.waiting.length >= this.options.maxWaiting)
+      return Promise.reject(new ServiceUnavailableError('Too many writes are waiting for the database: retry later'));
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       this.start();
@@ -51,7 +65,7 @@ export class GroupedWrites<I, O> {
     while (this.busy < this.options.lanes && this.waiting.length > 0) {
       const group = this.waiting.splice(0, this.options.maxGroup);
       this.busy++;
-      void this.run(group).finally(() => {
+      void outsideScope(() => this.run(group)).finally(() => {
         this.busy--;
         this.start();
       });
@@ -68,7 +82,7 @@ export class GroupedWrites<I, O> {
     } catch {
       this.failedGroups++;
       this.statements += group.length;
-      await Promise.all(group.map((w) => this.alone(w)));
+      for (const w of group) await this.alone(w);
       return;
     }
     group.forEach((w, i) => {

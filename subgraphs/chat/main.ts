@@ -20,6 +20,7 @@ import { ConversationRow, MessageRow } from './store/entities.js';
 import { NatsMessageWakeups } from './store/nats-wakeups.js';
 import { HttpOrderDirectory } from './store/order-directory.js';
 import { timedDelivery, watchListen } from './metrics.js';
+import { endingAtOnce } from '../../foundation/core/streams.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
@@ -78,6 +79,12 @@ const spec = {
     schema: positiveIntSchema.max(1000),
     fallback: '64',
   }),
+  messagesWaiting: setting({
+    env: 'CHAT_MESSAGES_WAITING_MAX',
+    doc: 'messages waiting for a writer (CHAT_MESSAGE_WRITERS) at most; one more is refused at once with SERVICE_UNAVAILABLE (the database is slow or down), not queued without end',
+    schema: positiveIntSchema.max(100_000),
+    fallback: '1000',
+  }),
   resumeMarginMs: setting({
     env: 'CHAT_RESUME_MARGIN_MS',
     doc: 'when the gateway resumes a subscription that had delivered nothing yet, messages sent up to this long before it started are sent too (clock differences, transactions in flight)',
@@ -114,6 +121,7 @@ await runSubgraph<ChatContext>({
         keptConversations: settings.keptConversations,
         messageWriters: settings.messageWriters,
         messagesPerStatement: settings.messagesPerStatement,
+        messagesWaiting: settings.messagesWaiting,
       }),
       new HttpOrderDirectory(settings.orderUrl, settings.catalogUrl, {
         credentials: internal,
@@ -127,13 +135,14 @@ await runSubgraph<ChatContext>({
         scope,
         caller,
         loaders: createLoaders(chat),
-        follow: async (conversationId, after) =>
-          timedDelivery(
-            await chat.follow(conversationId, after, signedInCaller(caller), wakeups, {
-              since:
-                scope.resumeSince === undefined ? undefined : new Date(scope.resumeSince - settings.resumeMarginMs),
-            }),
-          ),
+        follow: async (conversationId, after) => {
+          const ending = new AbortController();
+          const stream = await chat.follow(conversationId, after, signedInCaller(caller), wakeups, {
+            since: scope.resumeSince === undefined ? undefined : new Date(scope.resumeSince - settings.resumeMarginMs),
+            signal: ending.signal,
+          });
+          return endingAtOnce(timedDelivery(stream), () => ending.abort());
+        },
       }),
       subscriptions: true,
       stop: () => wakeups.close(),

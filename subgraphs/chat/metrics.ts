@@ -12,6 +12,11 @@ const fanOutLag = histogram(
   [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 );
 
+const followers = gauge(
+  'fixup_chat_followers',
+  "Subscriptions following a conversation in this chat process (each ended at once when its client's subscription ends)",
+);
+
 /** watchListen reports the LISTEN connection's state at each scrape: 1 connected, 0 reconnecting. */
 export function watchListen(state: ListenState): void {
   gauge(
@@ -31,9 +36,14 @@ export function watchListen(state: ListenState): void {
  */
 export async function* timedDelivery<M extends { sentAt: Date }>(stream: AsyncIterable<M>): AsyncGenerator<M> {
   const began = Date.now();
-  for await (const message of stream) {
-    const created = message.sentAt.getTime();
-    if (created >= began) fanOutLag.observe(Math.max(0, Date.now() - created) / 1000);
-    yield message;
+  followers.inc();
+  try {
+    for await (const message of stream) {
+      const created = message.sentAt.getTime();
+      if (created >= began) fanOutLag.observe(Math.max(0, Date.now() - created) / 1000);
+      yield message;
+    }
+  } finally {
+    followers.dec();
   }
 }

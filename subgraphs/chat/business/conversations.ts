@@ -40,9 +40,9 @@ export interface ChatTx {
 export interface ChatStore {
   transaction<T>(caller: Caller, fn: (tx: ChatTx) => Promise<T>): Promise<T>;
   /**
-   * addMessage takes the conversation's next position and stores the message there, committed on its own (the
-   * conversation stays locked until then, so positions commit in order); it returns the message as stored, with its
-   * position and the database's time.
+   * addMessage takes the conversation's next position and stores the message there, committed without waiting for
+   * any other write of this process but those it may be grouped with (the conversation stays locked until the commit,
+   * so positions commit in order); it returns the message as stored, with its position and the database's time.
    */
   addMessage(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message>;
   conversationsByIds(ids: readonly string[]): Promise<Conversation[]>;
@@ -292,7 +292,7 @@ export class ConversationService {
     afterMessageId: string | null,
     caller: SignedInCaller,
     wakeups: MessageWakeups,
-    options: { since?: Date; pageSize?: number } = {},
+    options: { since?: Date; pageSize?: number; signal?: AbortSignal } = {},
   ): Promise<AsyncGenerator<Message>> {
     const pageSize = options.pageSize ?? 100;
     // Checked before the stream starts, so that a refusal is the subscription's error, not a broken stream.
@@ -309,14 +309,19 @@ export class ConversationService {
       const [newest] = await this.store.messagesBefore(conversation.id, null, 1);
       start = newest?.position ?? 0;
     }
-    return this.stream(conversation.id, start, wakeups, pageSize);
+    return this.stream(conversation.id, start, wakeups, pageSize, options.signal);
   }
 
+  /**
+   * stream follows a conversation from a position; `signal` ends it, waiting or not (an async generator's own return()
+   * waits for its next message).
+   */
   private async *stream(
     conversationId: string,
     start: number,
     wakeups: MessageWakeups,
     pageSize: number,
+    signal?: AbortSignal,
   ): AsyncGenerator<Message> {
     let last = start;
     let woken = true;
@@ -334,9 +339,12 @@ export class ConversationService {
     });
     // Listening began before this tick: the first read must not be one that began before it.
     wokenAt = this.pages.tick();
+    const ended = () => notify?.();
+    signal?.addEventListener('abort', ended, { once: true });
     try {
       for (;;) {
-        if (!woken) await new Promise<void>((resolve) => (notify = resolve));
+        if (!woken && !signal?.aborted) await new Promise<void>((resolve) => (notify = resolve));
+        if (signal?.aborted) return;
         woken = false;
         notify = undefined;
         for (;;) {
@@ -369,6 +377,7 @@ export class ConversationService {
         }
       }
     } finally {
+      signal?.removeEventListener('abort', ended);
       stop();
     }
   }

@@ -141,7 +141,8 @@ export class PostgresChatStore implements ChatStore {
 
   /**
    * options: `announcements` for the NATS broker; `keptConversations` bounds the conversations kept once read (0 reads
-   * every time); `messageWriters` and `messagesPerStatement` bound the statements adding messages (2 at once, 64 each).
+   * every time); `messageWriters`, `messagesPerStatement` and `messagesWaiting` bound the statements adding messages (2
+   * at once, 64 messages each, 1,000 messages waiting for them).
    */
   constructor(
     private readonly dataSource: DataSource,
@@ -150,6 +151,7 @@ export class PostgresChatStore implements ChatStore {
       keptConversations?: number;
       messageWriters?: number;
       messagesPerStatement?: number;
+      messagesWaiting?: number;
     } = {},
   ) {
     this.conversations = new EntityReader(dataSource, ConversationRow, 'c');
@@ -158,6 +160,7 @@ export class PostgresChatStore implements ChatStore {
     this.added = new GroupedWrites({
       lanes: options.messageWriters ?? 2,
       maxGroup: options.messagesPerStatement ?? 64,
+      maxWaiting: options.messagesWaiting ?? 1000,
       one: (message) => addMessage(this.dataSource, message),
       many: (messages) => addMessages(this.dataSource, messages),
     });

@@ -1,4 +1,5 @@
 import { newId } from '../foundation/core/ids.js';
+import type { Ending } from '../foundation/core/streams.js';
 import {
   buildOperationContext,
   executeQueryPlan,
@@ -80,10 +81,10 @@ export interface SubscribeOptions {
   /** slowConsumer is called when more events wait for this subscription than the bound. */
   slowConsumer: () => void;
   /**
-   * signal ends the subscription, upstream too, even while it waits for an event (the generator's own return() waits
+   * ending ends the subscription, upstream too, even while it waits for an event (the generator's own return() waits
    * for the next one); see endingAtOnce.
    */
-  signal?: AbortSignal;
+  ending?: Ending;
 }
 
 /**
@@ -461,8 +462,7 @@ export class FederatedSubscriptions {
       },
     );
     stream.open();
-    const stop = () => stream.stop();
-    options.signal?.addEventListener('abort', stop, { once: true });
+    options.ending?.onEnd(() => stream.stop());
     const real = this.batched[primary.serviceName]!;
     const ended = gatewayMetrics.subscriptionStarted(primary.serviceName);
     try {
@@ -497,7 +497,7 @@ export class FederatedSubscriptions {
         yield result as ExecutionResult;
       }
     } finally {
-      options.signal?.removeEventListener('abort', stop);
+      options.ending?.onEnd(undefined);
       ended();
       stream.stop();
     }

@@ -10,7 +10,7 @@ import { toClientError } from '../foundation/graphql/errors.js';
 import type { Caller } from '../contracts/caller.js';
 import type { Logger } from '../foundation/telemetry/logger.js';
 import { serveGraphqlWs, WebSocketEndpoint } from '../foundation/http/websocket.js';
-import { endingAtOnce } from '../foundation/core/streams.js';
+import { Ending, endingAtOnce } from '../foundation/core/streams.js';
 import { requestScope } from '../foundation/http/server.js';
 import { clientIp, type Authenticator, type ProxyTrust } from './auth.js';
 import {
@@ -253,7 +253,7 @@ export function serveGatewaySubscriptions(options: {
       },
       subscribe: (args) => {
         const { socket } = args.contextValue as { socket: WebSocket };
-        const ending = new AbortController();
+        const ending = new Ending();
         const subscription = options.subscriptions.subscribe(
           args.document,
           args.operationName ?? undefined,
@@ -265,10 +265,10 @@ export function serveGatewaySubscriptions(options: {
               gatewayMetrics.slowConsumer();
               socket.close(CLOSE_SLOW_CONSUMER, 'Slow consumer: too much unread data');
             },
-            signal: ending.signal,
+            ending,
           },
         );
-        return endingAtOnce(subscription, () => ending.abort());
+        return endingAtOnce(subscription, ending);
       },
       onNext: (ctx, _id, _payload, _args, result) => {
         // Counted and closed once: events already under way still pass here while the socket closes.

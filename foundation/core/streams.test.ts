@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { endingAtOnce } from './streams.js';
+import { Ending, endingAtOnce } from './streams.js';
 
 /** waitingStream is a generator that waits for items until told to stop, and says when it has ended. */
 function waitingStream() {
@@ -13,11 +13,12 @@ function waitingStream() {
       state.ended = true;
     }
   }
-  const stop = () => {
+  const ending = new Ending();
+  ending.onEnd(() => {
     state.stopped = true;
     state.wake?.();
-  };
-  return { state, stream: stream(), stop };
+  });
+  return { state, stream: stream(), ending };
 }
 
 const settled = <T>(p: Promise<T>, ms = 200) =>
@@ -32,7 +33,7 @@ describe('endingAtOnce', () => {
     assert.equal(bare.state.ended, false);
 
     const wrapped = waitingStream();
-    const ending = endingAtOnce(wrapped.stream, wrapped.stop);
+    const ending = endingAtOnce(wrapped.stream, wrapped.ending);
     assert.deepEqual(await ending.next(), { value: 1, done: false });
     const pending = ending.next();
     assert.equal(await settled(ending.return(undefined)), 'settled');
@@ -45,7 +46,7 @@ describe('endingAtOnce', () => {
       yield* [1, 2, 3];
     }
     const seen: number[] = [];
-    for await (const n of endingAtOnce(three(), () => {})) seen.push(n);
+    for await (const n of endingAtOnce(three(), new Ending())) seen.push(n);
     assert.deepEqual(seen, [1, 2, 3]);
   });
 });

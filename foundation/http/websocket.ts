@@ -74,7 +74,10 @@ export function serveGraphqlWs<P extends ConnectionInitMessage['payload'], E ext
     const ping = setInterval(() => {
       if (socket.readyState !== socket.OPEN) return;
       pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
-      socket.once('pong', () => clearTimeout(pongWait));
+      socket.once('pong', () => {
+        clearTimeout(pongWait);
+        pongWait = undefined;
+      });
       socket.ping();
     }, keepAliveMs);
     const closed = server.opened(
@@ -86,24 +89,14 @@ export function serveGraphqlWs<P extends ConnectionInitMessage['payload'], E ext
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
+        // Not an async function: one would keep its parameter and locals (the message's bytes and text) for as long
+        // as graphql-ws's handling runs, a subscription's whole life.
         onMessage: (handle) =>
-          socket.on('message', async (data: Buffer) => {
-            const text = String(data);
-            // What is not a JSON object is handed over as its text, for graphql-ws to refuse (4400) as before: a JSON
-            // string, parsed here, would be parsed again there.
-            let message: unknown = text;
-            try {
-              const parsed: unknown = JSON.parse(text);
-              if (parsed !== null && typeof parsed === 'object') message = parsed;
-            } catch {
-              // not JSON: graphql-ws refuses the text
-            }
-            try {
-              // graphql-ws takes a parsed message as it takes a text (parseMessage validates either).
-              await handle(message as string);
-            } catch (err) {
-              failed(socket, err, 'graphql-ws message handling failed');
-            }
+          socket.on('message', (data: Buffer) => {
+            // graphql-ws takes a parsed message as it takes a text (parseMessage validates either).
+            handle(parsedMessage(data) as string).catch((err: unknown) =>
+              failed(socket, err, 'graphql-ws message handling failed'),
+            );
           }),
       },
       { socket, request } as Extra & Partial<E>,
@@ -114,4 +107,19 @@ export function serveGraphqlWs<P extends ConnectionInitMessage['payload'], E ext
       void closed(code, String(reason));
     });
   });
+}
+
+/**
+ * parsedMessage is a socket message as graphql-ws is handed it: the JSON object it is, or else its text, for graphql-ws
+ * to refuse (4400) as before (a JSON string, parsed here, would be parsed again there).
+ */
+function parsedMessage(data: Buffer): unknown {
+  const text = String(data);
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object') return parsed;
+  } catch {
+    // not JSON: graphql-ws refuses the text
+  }
+  return text;
 }

@@ -20,7 +20,7 @@ import { ConversationRow, MessageRow } from './store/entities.js';
 import { NatsMessageWakeups } from './store/nats-wakeups.js';
 import { HttpOrderDirectory } from './store/order-directory.js';
 import { timedDelivery, watchListen } from './metrics.js';
-import { endingAtOnce } from '../../foundation/core/streams.js';
+import { Ending, endingAtOnce } from '../../foundation/core/streams.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const spec = {
@@ -136,12 +136,12 @@ await runSubgraph<ChatContext>({
         caller,
         loaders: createLoaders(chat),
         follow: async (conversationId, after) => {
-          const ending = new AbortController();
+          const ending = new Ending();
           const stream = await chat.follow(conversationId, after, signedInCaller(caller), wakeups, {
             since: scope.resumeSince === undefined ? undefined : new Date(scope.resumeSince - settings.resumeMarginMs),
-            signal: ending.signal,
+            ending,
           });
-          return endingAtOnce(timedDelivery(stream), () => ending.abort());
+          return endingAtOnce(timedDelivery(stream), ending);
         },
       }),
       subscriptions: true,

@@ -3,6 +3,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from '../../../found
 import type { Caller, SignedInCaller, Viewer } from '../../../contracts/caller.js';
 import type { OrderFacts } from '../../../contracts/internal-routes.js';
 import { newId } from '../../../foundation/core/ids.js';
+import type { Ending } from '../../../foundation/core/streams.js';
 
 /** Conversation is the chat between an order's customer and one provider. */
 export interface Conversation {
@@ -292,7 +293,7 @@ export class ConversationService {
     afterMessageId: string | null,
     caller: SignedInCaller,
     wakeups: MessageWakeups,
-    options: { since?: Date; pageSize?: number; signal?: AbortSignal } = {},
+    options: { since?: Date; pageSize?: number; ending?: Ending } = {},
   ): Promise<AsyncGenerator<Message>> {
     const pageSize = options.pageSize ?? 100;
     // Checked before the stream starts, so that a refusal is the subscription's error, not a broken stream.
@@ -309,11 +310,11 @@ export class ConversationService {
       const [newest] = await this.store.messagesBefore(conversation.id, null, 1);
       start = newest?.position ?? 0;
     }
-    return this.stream(conversation.id, start, wakeups, pageSize, options.signal);
+    return this.stream(conversation.id, start, wakeups, pageSize, options.ending);
   }
 
   /**
-   * stream follows a conversation from a position; `signal` ends it, waiting or not (an async generator's own return()
+   * stream follows a conversation from a position; `ending` ends it, waiting or not (an async generator's own return()
    * waits for its next message).
    */
   private async *stream(
@@ -321,7 +322,7 @@ export class ConversationService {
     start: number,
     wakeups: MessageWakeups,
     pageSize: number,
-    signal?: AbortSignal,
+    ending?: Ending,
   ): AsyncGenerator<Message> {
     let last = start;
     let woken = true;
@@ -339,12 +340,11 @@ export class ConversationService {
     });
     // Listening began before this tick: the first read must not be one that began before it.
     wokenAt = this.pages.tick();
-    const ended = () => notify?.();
-    signal?.addEventListener('abort', ended, { once: true });
+    ending?.onEnd(() => notify?.());
     try {
       for (;;) {
-        if (!woken && !signal?.aborted) await new Promise<void>((resolve) => (notify = resolve));
-        if (signal?.aborted) return;
+        if (!woken && !ending?.ended) await new Promise<void>((resolve) => (notify = resolve));
+        if (ending?.ended) return;
         woken = false;
         notify = undefined;
         for (;;) {
@@ -377,7 +377,7 @@ export class ConversationService {
         }
       }
     } finally {
-      signal?.removeEventListener('abort', ended);
+      ending?.onEnd(undefined);
       stop();
     }
   }

@@ -6,7 +6,10 @@ export class Ending {
   ended = false;
   private stopWaiting: (() => void) | undefined;
 
-  /** onEnd sets what ending does to the stream while it waits (undefined: nothing); one at a time. */
+  /**
+   * onEnd sets what ending does to the stream while it waits (undefined: nothing). An Ending serves one stream: a
+   * second call replaces the first.
+   */
   onEnd(stopWaiting: (() => void) | undefined): void {
     this.stopWaiting = stopWaiting;
   }
@@ -23,7 +26,8 @@ export class Ending {
  * An async generator's return() waits while the generator itself waits, for instance for its next item, so a
  * subscription asked to end while nothing happened on it stayed (its listener, its memory, and in the gateway its
  * upstream subscription) until its next event, which on a quiet conversation may never come. `ending` is ended first,
- * and the source must then stop waiting and end; return() finishes as the source does.
+ * and the source must then stop waiting and end; return() finishes as the source's return() does (at once for a source
+ * without one).
  */
 export function endingAtOnce<T>(source: AsyncIterator<T>, ending: Ending): AsyncGenerator<T> {
   const ended = async (value?: unknown): Promise<IteratorResult<T>> =>

@@ -37,6 +37,10 @@ class Statements {
   }
 }
 
+/** over makes GroupedWrites whose statements are those Statements records. */
+const over = (statements: Statements, bounds: { lanes: number; maxGroup: number; maxWaiting: number }) =>
+  new GroupedWrites({ ...bounds, one: statements.one, many: statements.many });
+
 const settled = <T>(p: Promise<T>) =>
   p.then(
     (value) => ({ value }),
@@ -46,13 +50,7 @@ const settled = <T>(p: Promise<T>) =>
 describe('GroupedWrites', () => {
   it('runs a write at once and alone while a lane is free, and groups only what waits for one', async () => {
     const statements = new Statements();
-    const writes = new GroupedWrites({
-      lanes: 2,
-      maxGroup: 3,
-      one: statements.one,
-      many: statements.many,
-      maxWaiting: 100,
-    });
+    const writes = over(statements, { lanes: 2, maxGroup: 3, maxWaiting: 100 });
     const results = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((item) => writes.write(item));
     assert.deepEqual(statements.ran, [['a'], ['b']]);
     await statements.answer();
@@ -64,13 +62,7 @@ describe('GroupedWrites', () => {
 
   it('answers a write that failed alone in its group with its own error, and the others with their results', async () => {
     const statements = new Statements();
-    const writes = new GroupedWrites({
-      lanes: 1,
-      maxGroup: 10,
-      one: statements.one,
-      many: statements.many,
-      maxWaiting: 100,
-    });
+    const writes = over(statements, { lanes: 1, maxGroup: 10, maxWaiting: 100 });
     const first = writes.write('first');
     const group = ['x', 'gone-1', 'y'].map((item) => settled(writes.write(item)));
     await statements.answer();
@@ -83,13 +75,7 @@ describe('GroupedWrites', () => {
     const statements = new Statements();
     statements.wholeFails = true;
     statements.failing.add('bad');
-    const writes = new GroupedWrites({
-      lanes: 1,
-      maxGroup: 10,
-      one: statements.one,
-      many: statements.many,
-      maxWaiting: 100,
-    });
+    const writes = over(statements, { lanes: 1, maxGroup: 10, maxWaiting: 100 });
     const first = writes.write('first');
     const group = ['x', 'bad', 'y'].map((item) => settled(writes.write(item)));
     await statements.answer();
@@ -106,13 +92,7 @@ describe('GroupedWrites', () => {
   it('frees the lane of a failed write for the next', async () => {
     const statements = new Statements();
     statements.failing.add('bad');
-    const writes = new GroupedWrites({
-      lanes: 1,
-      maxGroup: 10,
-      one: statements.one,
-      many: statements.many,
-      maxWaiting: 100,
-    });
+    const writes = over(statements, { lanes: 1, maxGroup: 10, maxWaiting: 100 });
     const bad = settled(writes.write('bad'));
     const next = writes.write('next');
     await statements.answer();
@@ -123,13 +103,7 @@ describe('GroupedWrites', () => {
 
   it('refuses a write at once while as many as maxWaiting wait, with SERVICE_UNAVAILABLE', async () => {
     const statements = new Statements();
-    const writes = new GroupedWrites({
-      lanes: 1,
-      maxGroup: 10,
-      one: statements.one,
-      many: statements.many,
-      maxWaiting: 2,
-    });
+    const writes = over(statements, { lanes: 1, maxGroup: 10, maxWaiting: 2 });
     const first = writes.write('first');
     const waiting = [writes.write('a'), writes.write('b')];
     await assert.rejects(writes.write('c'), (err: Error & { code?: string }) => err.code === 'SERVICE_UNAVAILABLE');

@@ -67,6 +67,23 @@ class Counter {
   }
 }
 
+/**
+ * ClientSocket is what the gateway keeps of one client's subscription socket, all of it released by one listener when
+ * the socket closes (one record and one shared listener, where a listener and its closure per use were about 0.6 KB per
+ * socket: docs/performance.md, lever 47).
+ */
+class ClientSocket {
+  /** id keys the socket's own limit on subscribes per second. */
+  readonly id = newId();
+  /** userId is the signed-in user once the socket is accepted, counted against the cap of sockets per user. */
+  userId: string | undefined;
+  expiry: NodeJS.Timeout | undefined;
+  unlisten: (() => void) | undefined;
+  uncount: (() => void) | undefined;
+
+  constructor(readonly address: string) {}
+}
+
 function refusalOf(message: string, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, { extensions });
 }
@@ -121,17 +138,31 @@ export function serveGatewaySubscriptions(options: {
     points: caps.subscribesPerSecond,
     duration: 1,
   });
-  const socketIds = new WeakMap<object, string>();
+  const clients = new WeakMap<WebSocket, ClientSocket>();
+  function released(this: WebSocket): void {
+    const client = clients.get(this);
+    if (!client) return;
+    clients.delete(this);
+    byAddress.release(client.address);
+    if (client.userId !== undefined) byUser.release(client.userId);
+    clearTimeout(client.expiry);
+    client.unlisten?.();
+    client.uncount?.();
+  }
   // Registered before graphql-ws's own handler, so a socket past the address cap is closed before it is served.
   endpoint.wss.on('connection', (socket, req: IncomingMessage) => {
-    socketIds.set(socket, newId());
     const address = addressKey(clientIp(req, options.trust));
     if (!byAddress.take(address, caps.socketsPerAddress)) {
       socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many sockets from this address: retry later');
       return;
     }
-    socket.once('close', () => byAddress.release(address));
+    clients.set(socket, new ClientSocket(address));
+    // 'close' is emitted once: a plain listener, without the wrapper `once` makes.
+    socket.on('close', released);
   });
+  const end = (socket: WebSocket, reason: string) => {
+    if (socket.readyState === socket.OPEN) socket.close(CLOSE_SESSION_ENDED, reason);
+  };
   const format = (errors: readonly GraphQLError[] | readonly GraphQLFormattedError[]) =>
     errors.map((e) => toClientError(e instanceof GraphQLError ? e.toJSON() : e, e));
   serveGraphqlWs<Record<string, unknown>, { caller: Caller; requestId: string }>(
@@ -148,39 +179,35 @@ export function serveGatewaySubscriptions(options: {
         } catch {
           return false;
         }
-        if (!auth.caller.viewer) return false;
+        const socket = ctx.extra.socket;
+        const client = clients.get(socket);
+        // Closed while its token was checked (released already), or refused by the address cap.
+        if (!auth.caller.viewer || !client) return false;
         // graphql-ws keeps the connection parameters and the upgrade request (headers and all) for the socket's
         // life; the token and the request have done their work.
         delete (ctx.connectionParams as Record<string, unknown> | undefined)?.authorization;
         delete (ctx.extra as { request?: IncomingMessage }).request;
         ctx.extra.caller = auth.caller;
         ctx.extra.requestId = requestId;
-        const socket = ctx.extra.socket;
         const userId = auth.caller.viewer.id;
         if (!byUser.take(userId, caps.socketsPerUser)) {
           socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many sockets for this user: retry later');
           return false;
         }
-        socket.once('close', () => byUser.release(userId));
-        const end = (reason: string) => {
-          if (socket.readyState === socket.OPEN) socket.close(CLOSE_SESSION_ENDED, reason);
-        };
-        const expiry = setTimeout(
-          () => end('Access token expired: reconnect with a fresh token'),
+        client.userId = userId;
+        client.expiry = setTimeout(
+          end,
           Math.max(0, (auth.expiresAt ?? 0) - Date.now()),
+          socket,
+          'Access token expired: reconnect with a fresh token',
         );
-        // The closures below keep the caller, not the whole authentication (its token and claims).
+        // The closure below keeps the caller, not the whole authentication (its token and claims).
         const { tokenVersion, caller } = auth;
-        const unlisten = options.revocations.onChange((event) => {
+        client.unlisten = options.revocations.onChange((event) => {
           if (event.userId === userId && !options.authenticator.stillValid(caller, tokenVersion))
-            end('Session ended: reconnect with a fresh token');
+            end(socket, 'Session ended: reconnect with a fresh token');
         });
-        const closed = gatewayMetrics.socketOpened();
-        socket.once('close', () => {
-          closed();
-          clearTimeout(expiry);
-          unlisten();
-        });
+        client.uncount = gatewayMetrics.socketOpened();
         options.logger.info({ requestId, userId: auth.caller.viewer.id }, 'subscription socket opened');
         return true;
       },
@@ -200,7 +227,7 @@ export function serveGatewaySubscriptions(options: {
       onSubscribe: async (ctx, _id, payload) => {
         const caller = ctx.extra.caller!;
         try {
-          await subscribes.consume(socketIds.get(ctx.extra.socket) ?? 'unknown', 1).catch((res: unknown) => {
+          await subscribes.consume(clients.get(ctx.extra.socket)?.id ?? 'unknown', 1).catch((res: unknown) => {
             if (res instanceof RateLimiterRes)
               throw new RateLimitedError(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
             throw res;

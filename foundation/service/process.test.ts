@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { getHeapStatistics } from 'node:v8';
-import { collectStartGarbage, withYoungGenerationBound, YOUNG_GENERATION_FLAG } from './process.js';
+import {
+  collectStartGarbage,
+  heapGrowthPercentFor,
+  withYoungGenerationBound,
+  YOUNG_GENERATION_FLAG,
+} from './process.js';
 
 describe('collectStartGarbage', () => {
   it("collects the start's garbage at once, and leaves no gc function behind", () => {
@@ -45,5 +50,23 @@ describe('withYoungGenerationBound', () => {
     const maxMb = Number(run.stdout) / 2 ** 20;
     // 32 MB and a page or two of V8's rounding (32.5 MB seen on Node 24); unbounded it is 128 MB.
     assert.ok(maxMb > 0 && maxMb <= 40, `new space reached ${maxMb} MB`);
+  });
+});
+
+describe('heapGrowthPercentFor', () => {
+  const MB = 1024 * 1024;
+  it('keeps the percent for a live heap it lets grow by less than the MB bound', () => {
+    assert.equal(heapGrowthPercentFor(40 * MB, 50, 64), 50);
+    assert.equal(heapGrowthPercentFor(128 * MB, 50, 64), 50);
+  });
+  it('lets a larger live heap grow by the MB bound, and by no less than half the percent', () => {
+    assert.equal(heapGrowthPercentFor(200 * MB, 50, 64), 32);
+    assert.equal(heapGrowthPercentFor(256 * MB, 50, 64), 25);
+    assert.equal(heapGrowthPercentFor(1024 * MB, 50, 64), 25);
+    assert.equal(heapGrowthPercentFor(1024 * MB, 35, 64), 18);
+  });
+  it('keeps the percent with no MB bound (0) or before any heap is known', () => {
+    assert.equal(heapGrowthPercentFor(1024 * MB, 50, 0), 50);
+    assert.equal(heapGrowthPercentFor(0, 50, 64), 50);
   });
 });

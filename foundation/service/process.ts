@@ -1,4 +1,5 @@
-import { setFlagsFromString } from 'node:v8';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../telemetry/tracing.js';
@@ -34,6 +35,12 @@ export function processSettings() {
       schema: nonNegativeIntSchema,
       fallback: '50',
     }),
+    heapGrowthMaxMb: setting({
+      env: 'V8_HEAP_GROWTH_MAX_MB',
+      doc: "the most V8's old generation may grow past what its last full collection kept, in MB, down to half of V8_HEAP_GROWTH_PERCENT: a process whose live heap is large (a gateway holding 10,000 subscriptions) keeps less room for garbage; 0: no bound in MB",
+      schema: nonNegativeIntSchema,
+      fallback: '64',
+    }),
   };
 }
 
@@ -45,6 +52,7 @@ export interface ProcessSettings {
   otlpEndpoint?: string;
   tracesSamplingRatio?: number;
   heapGrowthPercent: number;
+  heapGrowthMaxMb: number;
   shutdownTimeoutMs: number;
 }
 
@@ -94,6 +102,45 @@ function boundHeapGrowth(percent: number): boolean {
 }
 
 /**
+ * heapGrowthPercentFor is the bound on heap growth for a live heap of liveBytes: `percent`, unless that is more than
+ * maxMb, and then what maxMb is of the live heap, but never less than half of `percent`. With 50% and 64 MB a process
+ * whose live heap is under 128 MB (every process serving requests) keeps 50%; a gateway holding 10,000 subscriptions
+ * (about 320 MB live) gets 25%.
+ */
+export function heapGrowthPercentFor(liveBytes: number, percent: number, maxMb: number): number {
+  if (maxMb === 0 || liveBytes <= 0) return percent;
+  const inMb = Math.floor((maxMb * 1024 * 1024 * 100) / liveBytes);
+  return Math.max(Math.ceil(percent / 2), Math.min(percent, inMb));
+}
+
+/**
+ * followLiveHeap sets the bound on heap growth after each full collection from the heap it kept
+ * (heapGrowthPercentFor), for V8 to apply at the next. One bound for all was either too loose for a large live heap or
+ * too tight for a small one: at 50% the gateway's resident memory per subscription swung around the 30 KB target with
+ * when it last collected (half of a 300 MB live heap is room for garbage), and at 25% for every heap the gateway's CPU
+ * per request under the marketplace's dashboard rose by about a tenth (docs/performance.md, lever 48). It returns
+ * what stops it.
+ */
+function followLiveHeap(percent: number, maxMb: number): () => void {
+  if (maxMb === 0) return () => {};
+  let current = percent;
+  const observer = new PerformanceObserver((list) => {
+    const major = list
+      .getEntries()
+      .some(
+        (entry) => (entry as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR,
+      );
+    if (!major) return;
+    const next = heapGrowthPercentFor(getHeapStatistics().used_heap_size, percent, maxMb);
+    if (next === current) return;
+    current = next;
+    setFlagsFromString(`--heap-growing-percent=${next}`);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => observer.disconnect();
+}
+
+/**
  * YOUNG_GENERATION_FLAG bounds V8's young generation where Node 20 has it: semi-spaces of 16 MB, a new space of at
  * most 32 MB. From Node 22 V8 sizes them from the heap limit, and with the 4 GB limit it derives from this machine's
  * memory a new space grows to 128 MB: under the marketplace benchmark on Node 24 the gateway peaked at 330 MB and
@@ -139,6 +186,7 @@ export function collectStartGarbage(): void {
 export function startProcess(service: string, settings: ProcessSettings, printableSettings: unknown): ProcessBasics {
   keepRequestGarbageYoung();
   const bounded = boundHeapGrowth(settings.heapGrowthPercent);
+  const stopFollowing = bounded ? followLiveHeap(settings.heapGrowthPercent, settings.heapGrowthMaxMb) : () => {};
   const telemetry = startTelemetry({
     service,
     otlpEndpoint: settings.otlpEndpoint,
@@ -148,6 +196,7 @@ export function startProcess(service: string, settings: ProcessSettings, printab
   const lifecycle = new Lifecycle(logger, settings.shutdownTimeoutMs);
   lifecycle.listen();
   lifecycle.onShutdown({ name: 'telemetry', stop: () => telemetry.shutdown() });
+  lifecycle.onShutdown({ name: 'heap growth', stop: async () => stopFollowing() });
   logger.info({ settings: printableSettings }, 'starting');
   if (Number(process.versions.node.split('.')[0]) >= 22 && !youngGenerationBounded())
     logger.warn(

@@ -69,8 +69,8 @@ class Counter {
 
 /**
  * ClientSocket is what the gateway keeps of one client's subscription socket, all of it released by one listener when
- * the socket closes (one record and one shared listener, where a listener and its closure per use were about 0.6 KB per
- * socket: docs/performance.md, lever 47).
+ * the socket closes: one record and one shared listener, where there were four `close` listeners with their closures
+ * and `once` wrappers (docs/performance.md, lever 47).
  */
 class ClientSocket {
   /** id keys the socket's own limit on subscribes per second. */

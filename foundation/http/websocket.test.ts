@@ -17,7 +17,8 @@ describe('serveGraphqlWs keep-alive', () => {
     server = createServer();
     endpoint = new WebSocketEndpoint(server, '/graphql');
     serveGraphqlWs(
-      { schema: buildSchema('type Query { ok: Boolean }') },
+      // The sockets here never send connection_init: graphql-ws's wait for it (3 s) is turned off.
+      { schema: buildSchema('type Query { ok: Boolean }'), connectionInitWaitTimeout: 0 },
       endpoint.wss,
       KEEP_ALIVE_MS,
       createLogger({ service: 'test', level: 'silent' }),

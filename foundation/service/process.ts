@@ -1,5 +1,5 @@
 import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { DEFAULT_SAMPLING_RATIO, samplingRatioSchema, startTelemetry } from '../telemetry/tracing.js';
@@ -113,13 +113,23 @@ export function heapGrowthPercentFor(liveBytes: number, percent: number, maxMb: 
   return Math.max(Math.ceil(percent / 2), Math.min(percent, inMb));
 }
 
+/** oldGenerationUsed is the used size of every heap space but the young generation's, in bytes. */
+function oldGenerationUsed(): number {
+  let used = 0;
+  for (const space of getHeapSpaceStatistics())
+    if (space.space_name !== 'new_space' && space.space_name !== 'new_large_object_space')
+      used += space.space_used_size;
+  return used;
+}
+
 /**
- * followLiveHeap sets the bound on heap growth after each full collection from the heap it kept
- * (heapGrowthPercentFor), for V8 to apply at the next. One bound for all was either too loose for a large live heap or
- * too tight for a small one: at 50% the gateway's resident memory per subscription swung around the 30 KB target with
- * when it last collected (half of a 300 MB live heap is room for garbage), and at 25% for every heap the gateway's CPU
- * per request under the marketplace's dashboard rose by about a tenth (docs/performance.md, lever 48). It returns
- * what stops it.
+ * followLiveHeap sets the bound on heap growth after each full collection from the old generation's used size read
+ * just after it (heapGrowthPercentFor; the young generation is left out, as V8 leaves it out of the limit), for V8 to
+ * apply when the next full collection sets its limit: the bound lags one collection behind the heap it follows. One
+ * bound for all was either too loose for a large live heap or too tight for a small one: at 50% the gateway's resident
+ * memory per subscription swung around the 30 KB target with when it last collected (half of a 300 MB live heap is
+ * room for garbage), and at 25% for every heap the gateway's CPU per request under the marketplace's dashboard rose by
+ * about a tenth (docs/performance.md, lever 48). It returns what stops it.
  */
 function followLiveHeap(percent: number, maxMb: number): () => void {
   if (maxMb === 0) return () => {};
@@ -131,7 +141,7 @@ function followLiveHeap(percent: number, maxMb: number): () => void {
         (entry) => (entry as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR,
       );
     if (!major) return;
-    const next = heapGrowthPercentFor(getHeapStatistics().used_heap_size, percent, maxMb);
+    const next = heapGrowthPercentFor(oldGenerationUsed(), percent, maxMb);
     if (next === current) return;
     current = next;
     setFlagsFromString(`--heap-growing-percent=${next}`);

@@ -35,8 +35,9 @@ interface Waiting<I, O> {
  *
  * A statement is atomic, so a group that fails as a whole wrote nothing; its writes are then run alone, one after the
  * other in their order and in the group's lane, so that only a faulty one fails (with its own error). Should the
- * connection break after the group's commit, before its answer, the writes are tried again alone: they must then fail
- * rather than go in twice (a primary key made before the write does that).
+ * connection break after the group's commit, before its answer, the writes are tried again alone: they must then not
+ * go in twice (a primary key made before the write does that), and `one` should answer a write it finds stored as
+ * stored, not as failed (chat's addMessageOnce).
  *
  * Statements run outside any request's scope: a group serves several requests, and carrying the first one's scope on
  * would count every later statement to it (and keep it alive).

@@ -171,6 +171,23 @@ describe('following a conversation on a real database', () => {
     );
   });
 
+  it('answers a message tried again after its commit as stored, once, and still refuses its id for another', async () => {
+    const id = await conversation();
+    const message = { id: randomUUID(), conversationId: id, senderId: customer.viewer.id, body: 'sent once' };
+    const first = await store.addMessage(message);
+    // As a group's message is tried again alone when the group's answer was lost after its commit.
+    const again = await store.addMessage(message);
+    assert.deepEqual(again, first);
+    const next = await store.addMessage({ ...message, id: randomUUID(), body: 'next' });
+    // No position was taken by the second try: the next message follows the first.
+    assert.equal(next.position, first.position + 1);
+    assert.deepEqual(
+      (await store.messagesAfter(id, 0, 10)).map((m) => m.body),
+      ['sent once', 'next'],
+    );
+    await assert.rejects(store.addMessage({ ...message, body: 'another body' }), /duplicate key/);
+  });
+
   it('two chat processes grouping messages to the same conversations never deadlock', async () => {
     const ids = await Promise.all(Array.from({ length: 6 }, () => conversation()));
     const other = new PostgresChatStore(db.dataSource, { messageWriters: 2, messagesPerStatement: 8 });

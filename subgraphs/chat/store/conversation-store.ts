@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../../foundation/events/audit-entry.js';
 import type { Caller } from '../../../contracts/caller.js';
 import type { Logger } from '../../../foundation/telemetry/logger.js';
 import { recordAuditEvent } from '../../../foundation/events/outbox.js';
-import { EntityReader, returnedRows } from '../../../foundation/postgres/database.js';
+import { EntityReader, isUniqueViolation, returnedRows } from '../../../foundation/postgres/database.js';
 import { GroupedWrites } from '../../../foundation/postgres/grouped-writes.js';
 import { KeptRows } from '../../../foundation/postgres/kept-rows.js';
 import type { ChatStore, ChatTx, Conversation, Message, MessageWakeups } from '../business/conversations.js';
@@ -77,6 +77,38 @@ async function addMessage(
   );
   if (!row) throw new Error(`conversation ${message.conversationId} vanished while a message was added`);
   return { ...message, position: Number(row.position), sentAt: row.sent_at };
+}
+
+/**
+ * addMessageOnce runs ADD_MESSAGE for a message that may be stored already: one of a group whose statement failed as a
+ * whole, tried again alone (GroupedWrites). Should that statement have committed before its answer was lost (the
+ * connection broke), the message is there under its id, and it is answered as stored rather than as failed: its sender
+ * would otherwise send it again. A message of that id but another conversation, sender or body still fails.
+ */
+async function addMessageOnce(run: Pick<DataSource, 'query'>, message: Omit<Message, 'position' | 'sentAt'>) {
+  try {
+    return await addMessage(run, message);
+  } catch (err) {
+    if (!isUniqueViolation(err, 'messages_pkey')) throw err;
+    const [row] = returnedRows<{
+      conversation_id: string;
+      sender_id: string;
+      body: string;
+      position: string;
+      sent_at: Date;
+    }>(
+      await run.query(`SELECT conversation_id, sender_id, body, position, sent_at FROM messages WHERE id = $1`, [
+        message.id,
+      ]),
+    );
+    if (
+      row?.conversation_id !== message.conversationId ||
+      row.sender_id !== message.senderId ||
+      row.body !== message.body
+    )
+      throw err;
+    return { ...message, position: Number(row.position), sentAt: row.sent_at };
+  }
 }
 
 /** addMessages runs ADD_MESSAGES, committed on its own, and answers each message in their order. */
@@ -161,7 +193,7 @@ export class PostgresChatStore implements ChatStore {
       lanes: options.messageWriters ?? 2,
       maxGroup: options.messagesPerStatement ?? 64,
       maxWaiting: options.messagesWaiting ?? 1000,
-      one: (message) => addMessage(this.dataSource, message),
+      one: (message) => addMessageOnce(this.dataSource, message),
       many: (messages) => addMessages(this.dataSource, messages),
     });
   }

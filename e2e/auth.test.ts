@@ -592,8 +592,8 @@ describe('identity and access', () => {
         });
         outcomes.push(code(res));
       }
-      assert.equal(outcomes.filter((c) => c === undefined).length, 40);
-      assert.equal(outcomes.filter((c) => c === 'RATE_LIMITED').length, 2);
+      assert.equal(outcomes.filter((c) => c === undefined).length, 40, String(outcomes));
+      assert.equal(outcomes.filter((c) => c === 'RATE_LIMITED').length, 2, String(outcomes));
       const elsewhere = await t.gql(`mutation { requestPasswordReset(email: "someone@example.com") }`, undefined, {
         headers: { 'x-forwarded-for': '203.0.113.78' },
       });

@@ -79,38 +79,6 @@ async function addMessage(
   return { ...message, position: Number(row.position), sentAt: row.sent_at };
 }
 
-/**
- * addMessageOnce runs ADD_MESSAGE for a message that may be stored already: one of a group whose statement failed as a
- * whole, tried again alone (GroupedWrites). Should that statement have committed before its answer was lost (the
- * connection broke), the message is there under its id, and it is answered as stored rather than as failed: its sender
- * would otherwise send it again. A message of that id but another conversation, sender or body still fails.
- */
-async function addMessageOnce(run: Pick<DataSource, 'query'>, message: Omit<Message, 'position' | 'sentAt'>) {
-  try {
-    return await addMessage(run, message);
-  } catch (err) {
-    if (!isUniqueViolation(err, 'messages_pkey')) throw err;
-    const [row] = returnedRows<{
-      conversation_id: string;
-      sender_id: string;
-      body: string;
-      position: string;
-      sent_at: Date;
-    }>(
-      await run.query(`SELECT conversation_id, sender_id, body, position, sent_at FROM messages WHERE id = $1`, [
-        message.id,
-      ]),
-    );
-    if (
-      row?.conversation_id !== message.conversationId ||
-      row.sender_id !== message.senderId ||
-      row.body !== message.body
-    )
-      throw err;
-    return { ...message, position: Number(row.position), sentAt: row.sent_at };
-  }
-}
-
 /** addMessages runs ADD_MESSAGES, committed on its own, and answers each message in their order. */
 async function addMessages(
   run: Pick<DataSource, 'query'>,
@@ -193,7 +161,7 @@ export class PostgresChatStore implements ChatStore {
       lanes: options.messageWriters ?? 2,
       maxGroup: options.messagesPerStatement ?? 64,
       maxWaiting: options.messagesWaiting ?? 1000,
-      one: (message) => addMessageOnce(this.dataSource, message),
+      one: (message) => this.addMessageOnce(message),
       many: (messages) => addMessages(this.dataSource, messages),
     });
   }
@@ -267,6 +235,28 @@ export class PostgresChatStore implements ChatStore {
   async messagesByIds(ids: readonly string[]): Promise<Message[]> {
     if (ids.length === 0) return [];
     return (await this.messages.rows('WHERE m.id = ANY($1::uuid[])', [ids])).map(toMessage);
+  }
+
+  /**
+   * addMessageOnce runs ADD_MESSAGE for a message that may be stored already: one of a group whose statement failed as
+   * a whole, tried again alone (GroupedWrites). Should that statement have committed before its answer was lost (the
+   * connection broke), the message is there under its id, and it is answered as stored rather than as failed: its
+   * sender would otherwise send it again. A message of that id but another conversation, sender or body still fails.
+   */
+  private async addMessageOnce(message: Omit<Message, 'position' | 'sentAt'>): Promise<Message> {
+    try {
+      return await addMessage(this.dataSource, message);
+    } catch (err) {
+      if (!isUniqueViolation(err, 'messages_pkey')) throw err;
+      const [stored] = await this.messagesByIds([message.id]);
+      if (
+        stored?.conversationId !== message.conversationId ||
+        stored.senderId !== message.senderId ||
+        stored.body !== message.body
+      )
+        throw err;
+      return stored;
+    }
   }
 }
 
